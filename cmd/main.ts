@@ -1,0 +1,58 @@
+#!/usr/bin/env bun
+// cellule — the single entry point. The only file that reads process.argv and calls process.exit.
+import { defineCommand, runCommand, showUsage, type CommandDef } from "citty"
+import { CelluleError, exitCodeOf } from "../core/errors.ts"
+import { VERSION } from "../core/version.ts"
+
+const subCommands = {
+  pool: () => import("./pool.ts").then((m) => m.default),
+}
+
+const main = defineCommand({
+  meta: { name: "cellule", version: VERSION, description: "Private, federated LLM service built from a company's idle machines" },
+  subCommands,
+})
+
+async function resolveValue(v: unknown): Promise<unknown> {
+  return typeof v === "function" ? await v() : await v
+}
+
+async function run(argv: string[]) {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    console.log(VERSION)
+    return 0
+  }
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    // Walk the sub-command chain named before the flag, so `cellule license issue --help` is specific.
+    let cmd: CommandDef<any> = main
+    let parent: CommandDef<any> | undefined
+    for (const word of argv.filter((a) => !a.startsWith("-"))) {
+      const subs = (await resolveValue(cmd.subCommands)) as Record<string, unknown> | undefined
+      if (!subs?.[word]) break
+      parent = cmd
+      cmd = (await resolveValue(subs[word])) as CommandDef<any>
+    }
+    await showUsage(cmd, parent)
+    return 0
+  }
+  try {
+    await runCommand(main, { rawArgs: argv })
+    return 0
+  } catch (e) {
+    const err = e as Error
+    if (e instanceof CelluleError) {
+      console.error(`error: ${err.message}`)
+      if (e.hint) console.error(`hint: ${e.hint}`)
+    } else if ((err as { code?: string }).code?.startsWith?.("E_")) {
+      // citty usage errors (unknown command, missing argument)
+      console.error(`error: ${err.message}`)
+      console.error("hint: run `cellule --help`")
+      return 2
+    } else {
+      console.error(`error: ${err?.stack ?? err}`)
+    }
+    return exitCodeOf(e)
+  }
+}
+
+process.exit(await run(process.argv.slice(2)))

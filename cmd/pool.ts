@@ -1,0 +1,20 @@
+// cellule pool — runs a pool: API, dashboard, worker WebSocket, embedded or external database.
+import { defineCommand } from "citty"
+import { cittyArgs, loadConfig } from "../core/config/index.ts"
+import { setLogLevel } from "../core/log.ts"
+import { startPool } from "../core/pool/index.ts"
+import { untilSignal } from "./_signals.ts"
+
+export default defineCommand({
+  meta: { name: "pool", description: "Run a pool (API, dashboard, worker hub) on this machine" },
+  args: cittyArgs("pool"),
+  async run({ args }) {
+    const config = loadConfig("pool", args)
+    setLogLevel(config.logLevel)
+    const pool = await startPool(config)
+    // One machine-readable line on stdout: scripts and tests wait for it.
+    console.log(`cellule pool ready ${pool.url}`)
+    await untilSignal()
+    await pool.stop()
+  },
+})

@@ -1,0 +1,118 @@
+// core/config — builds the one typed, frozen configuration object: flag > environment > default.
+// Nothing else in the product reads process.env; a bad value stops start-up naming the variable.
+import { resolve } from "node:path"
+import { homedir } from "node:os"
+import { ConfigError } from "../errors.ts"
+import { SETTINGS, type Role, type Setting } from "./settings.ts"
+
+export { SETTINGS, type Role, type Setting } from "./settings.ts"
+
+export interface Config {
+  role: Role
+  dataDir: string
+  logLevel: "silent" | "error" | "warn" | "info" | "debug" | "trace"
+  poolName: string
+  host: string
+  port: number
+  poolUrl: string
+  databaseUrl?: string
+  maxJsonBodyBytes: number
+  shutdownGraceMs: number
+  workerToken?: string
+  maxQueue: number
+  queueTimeoutMs: number
+  heartbeatMs: number
+  poolConnectUrl?: string
+  token?: string
+  models: string[]
+  embedderPath?: string
+  threads: number
+  slots: number
+  contextSize: number
+  gpu: "auto" | "off"
+}
+
+type Flags = Record<string, unknown>
+type Env = Record<string, string | undefined>
+
+/** The settings that apply to a role. */
+export function settingsFor(role: Role): Setting[] {
+  return SETTINGS.filter((s) => s.roles.includes(role))
+}
+
+function parseValue(s: Setting, raw: unknown, source: string): unknown {
+  const where = source === "flag" ? `--${s.flag}` : s.env
+  if (s.kind === "list") {
+    const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(","))
+    return items.map((v) => v.trim()).filter(Boolean)
+  }
+  const str = String(raw).trim()
+  switch (s.kind) {
+    case "int": {
+      if (!/^-?\d+$/.test(str)) throw new ConfigError(`${where} must be a whole number, got "${str}"`)
+      const n = Number(str)
+      if (s.min !== undefined && n < s.min) throw new ConfigError(`${where} must be at least ${s.min}, got ${n}`)
+      if (s.max !== undefined && n > s.max) throw new ConfigError(`${where} must be at most ${s.max}, got ${n}`)
+      return n
+    }
+    case "bool": {
+      if (typeof raw === "boolean") return raw
+      if (/^(1|true|yes|on)$/i.test(str)) return true
+      if (/^(0|false|no|off)$/i.test(str)) return false
+      throw new ConfigError(`${where} must be true or false, got "${str}"`)
+    }
+    case "enum":
+      if (!s.values!.includes(str)) throw new ConfigError(`${where} must be one of ${s.values!.join(", ")}, got "${str}"`)
+      return str
+    case "path":
+      if (!str) throw new ConfigError(`${where} must not be empty`)
+      return resolve(str.replace(/^~(?=$|\/)/, homedir()))
+    case "url": {
+      if (s.key === "databaseUrl") {
+        if (!/^postgres(ql)?:\/\//.test(str)) throw new ConfigError(`${where} must be a postgres:// URL`)
+        return str
+      }
+      let u: URL
+      try {
+        u = new URL(str)
+      } catch {
+        throw new ConfigError(`${where} must be a URL like http://host:8080, got "${str}"`)
+      }
+      if (!/^(https?|wss?):$/.test(u.protocol)) throw new ConfigError(`${where} must be an http(s) URL, got "${str}"`)
+      return str.replace(/\/+$/, "")
+    }
+    default:
+      if (!str) throw new ConfigError(`${where} must not be empty`)
+      return str
+  }
+}
+
+/** Build the configuration of `role` from parsed flags and the environment. */
+export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env): Readonly<Config> {
+  const out: Record<string, unknown> = { role }
+  // Settings are resolved in table order so computed defaults can use earlier values (POOL_URL uses PORT).
+  for (const s of SETTINGS) {
+    if (!s.roles.includes(role) && s.key !== "dataDir") continue
+    const flagValue = flags[s.flag] ?? flags[s.key]
+    const present = (v: unknown) => v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)
+    if (present(flagValue)) out[s.key] = parseValue(s, flagValue, "flag")
+    else if (present(env[s.env])) out[s.key] = parseValue(s, env[s.env], "env")
+    else out[s.key] = typeof s.default === "function" ? (s.default as (p: Record<string, unknown>) => unknown)(out) : s.default
+  }
+  const secrets = SETTINGS.filter((s) => s.secret).map((s) => s.key)
+  Object.defineProperty(out, "toJSON", {
+    enumerable: false,
+    value: () => Object.fromEntries(Object.entries(out).map(([k, v]) => [k, secrets.includes(k) && v ? "[redacted]" : v])),
+  })
+  Object.defineProperty(out, "toString", { enumerable: false, value: () => JSON.stringify(out) })
+  return Object.freeze(out) as unknown as Config
+}
+
+/** citty `args` declared from the settings table, so flags and docs come from one place. */
+export function cittyArgs(role: Role) {
+  const args: Record<string, { type: "string" | "boolean"; description: string; required?: boolean }> = {}
+  for (const s of settingsFor(role)) {
+    args[s.flag] = { type: s.kind === "bool" ? "boolean" : "string", description: `${s.doc} [${s.env}]` }
+  }
+  return args
+}

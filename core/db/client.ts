@@ -1,0 +1,96 @@
+// core/db/client — opens the pool's database: DATABASE_URL when set, otherwise the embedded
+// PGlite server. Checks pgvector and applies migrations before anyone else gets the handle.
+import postgres from "postgres"
+import { CelluleError, ServiceUnavailable } from "../errors.ts"
+import { logger } from "../log.ts"
+import { EmbeddedDatabase } from "./embedded.ts"
+import { migrate } from "./migrate.ts"
+
+const log = logger("db")
+
+export type Sql = postgres.Sql<{}>
+export type Tx = postgres.TransactionSql<{}>
+
+export interface Database {
+  sql: Sql
+  mode: "embedded" | "external"
+  /** The wire URL (embedded: the loopback socket server). */
+  url: string
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export class PgvectorMissing extends CelluleError {
+  constructor(cause: unknown) {
+    super(
+      "pgvector_missing",
+      "the PostgreSQL server at DATABASE_URL does not have the pgvector extension, which Cellule requires",
+      503,
+      "use the pgvector/pgvector:pg16 image (or install postgresql-<version>-pgvector) and restart",
+      { cause },
+    )
+  }
+}
+
+function redact(url: string) {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
+}
+
+export interface OpenOptions {
+  dataDir: string
+  databaseUrl?: string
+  /** Skip migrations (tools that only read). */
+  migrate?: boolean
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  let embedded: EmbeddedDatabase | undefined
+  let url = opts.databaseUrl
+  if (!url) {
+    embedded = new EmbeddedDatabase(opts.dataDir)
+    url = await embedded.start()
+  }
+  // PGlite is one backend: a single connection keeps transactions from interleaving.
+  const sql = postgres(url, {
+    max: embedded ? 1 : 10,
+    onnotice: () => {},
+    connect_timeout: 10,
+    idle_timeout: embedded ? 0 : 60,
+    connection: { application_name: "cellule" },
+  })
+  const close = async () => {
+    await sql.end({ timeout: 5 })
+    await embedded?.stop()
+  }
+  try {
+    try {
+      await sql`select 1`
+    } catch (e) {
+      throw new ServiceUnavailable("db_unreachable", `cannot reach the database at ${redact(url)}: ${(e as Error).message}`, "check DATABASE_URL and that PostgreSQL is running", { cause: e })
+    }
+    try {
+      await sql`create extension if not exists vector`
+    } catch (e) {
+      throw new PgvectorMissing(e)
+    }
+    if (opts.migrate !== false) await migrate(sql)
+  } catch (e) {
+    await close().catch(() => {})
+    throw e
+  }
+  log.info(`database ${embedded ? "embedded (PGlite + pgvector)" : redact(url)} ready`)
+  return {
+    sql,
+    mode: embedded ? "embedded" : "external",
+    url,
+    async ping() {
+      try {
+        await sql`select 1`
+        return true
+      } catch {
+        return false
+      }
+    },
+    close,
+  }
+}

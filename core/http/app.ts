@@ -1,0 +1,41 @@
+// core/http/app — assembles the pool's Elysia app: one place mounts every route plugin, parses
+// JSON with limits, and turns errors into {error, message}. Never talks SQL directly.
+import { Elysia } from "elysia"
+import { CelluleError } from "../errors.ts"
+import { parseJsonBody } from "./body.ts"
+import { jsonError, toCelluleError } from "./errors.ts"
+import { withSecurityHeaders } from "./headers.ts"
+import type { PoolContext } from "./context.ts"
+import { statusRoutes } from "./routes/status.ts"
+
+export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, any, any>
+
+export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
+  let seq = 0
+  const app = new Elysia()
+    .derive(() => ({ requestId: `${ctx.startedAt.toString(36)}-${(++seq).toString(36)}` }))
+    .onParse(async ({ request }) => {
+      // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
+      if (request.method === "GET" || request.method === "HEAD") return
+      return parseJsonBody(request, ctx.config.maxJsonBodyBytes)
+    })
+    .onError(({ code, error, request }) => {
+      const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
+      return withSecurityHeaders(jsonError(toCelluleError(code, error, id)))
+    })
+    .onAfterHandle(({ set }) => {
+      set.headers["x-content-type-options"] = "nosniff"
+    })
+    .use(statusRoutes(ctx))
+  for (const plugin of plugins) app.use(plugin(ctx))
+  return app
+}
+
+export async function handle(app: ReturnType<typeof buildApp>, req: Request): Promise<Response> {
+  try {
+    return withSecurityHeaders(await app.handle(req))
+  } catch (e) {
+    const err = e instanceof CelluleError ? e : toCelluleError("UNKNOWN", e, "h")
+    return withSecurityHeaders(jsonError(err))
+  }
+}

@@ -1,0 +1,65 @@
+// core/http/server — the Bun listener: HTTP through the Elysia app, WebSocket upgrades handed to
+// the domain that owns them, and a graceful stop that lets in-flight requests finish.
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
+import { logger } from "../log.ts"
+import { handle, type buildApp } from "./app.ts"
+
+const log = logger("http")
+
+export interface WsRoute<T> {
+  path: string
+  /** Return the socket's data to accept the upgrade, or a Response to refuse it. */
+  upgrade(req: Request, server: Server<T>): Promise<T | Response> | T | Response
+  handler: WebSocketHandler<T>
+}
+
+export interface HttpServer {
+  port: number
+  server: Server<any>
+  stop(graceMs: number): Promise<void>
+}
+
+export function startServer(opts: {
+  host: string
+  port: number
+  app: ReturnType<typeof buildApp>
+  ws?: WsRoute<any>
+}): HttpServer {
+  const { app, ws } = opts
+  let stopping = false
+  const server = Bun.serve({
+    hostname: opts.host,
+    port: opts.port,
+    // Long generations may stay quiet while queued; streams send keep-alives themselves.
+    idleTimeout: 255,
+    // Hard ceiling for any body; JSON routes enforce their own, smaller limit (413).
+    maxRequestBodySize: 256 * 1024 * 1024,
+    async fetch(req, srv) {
+      if (ws && new URL(req.url).pathname === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        if (stopping) return new Response("shutting down", { status: 503 })
+        const data = await ws.upgrade(req, srv as Server<any>)
+        if (data instanceof Response) return data
+        if (srv.upgrade(req, { data })) return undefined as unknown as Response
+        return new Response("websocket upgrade failed", { status: 400 })
+      }
+      return handle(app, req)
+    },
+    websocket: ws?.handler ?? { message() {} },
+  })
+  return {
+    port: server.port!,
+    server,
+    async stop(graceMs: number) {
+      if (stopping) return
+      stopping = true
+      // Stop accepting, then give in-flight requests the grace period before cutting them.
+      void server.stop(false)
+      const deadline = Date.now() + graceMs
+      while (server.pendingRequests > 0 && Date.now() < deadline) await Bun.sleep(50)
+      if (server.pendingRequests > 0) log.warn(`cutting ${server.pendingRequests} request(s) still running after ${graceMs} ms`)
+      await server.stop(true)
+    },
+  }
+}
+
+export type { ServerWebSocket }
