@@ -55,4 +55,4 @@ async function run(argv: string[]) {
   }
 }
 
-process.exit(await run(process.argv.slice(2)))
+void run(process.argv.slice(2)).then((code) => process.exit(code))

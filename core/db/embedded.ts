@@ -3,7 +3,7 @@
 import { PGlite, type Extension } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { mkdirSync, existsSync, renameSync } from "node:fs"
+import { mkdirSync, existsSync, renameSync, writeFileSync, rmSync, readFileSync } from "node:fs"
 import { join, basename } from "node:path"
 import { pathToFileURL } from "node:url"
 import { PGLITE_ASSETS } from "./_assets.ts"
@@ -11,6 +11,19 @@ import { lockDataDir, type DirLock } from "./lock.ts"
 import { logger } from "../log.ts"
 
 const log = logger("db")
+
+export const EMBEDDED_URL_FILE = "embedded-db.json"
+
+/** The wire URL of the embedded database a running pool serves from `dataDir`, if any. */
+export function runningEmbeddedUrl(dataDir: string): string | undefined {
+  try {
+    const { url, pid } = JSON.parse(readFileSync(join(dataDir, EMBEDDED_URL_FILE), "utf8"))
+    process.kill(pid, 0)
+    return url
+  } catch {
+    return undefined
+  }
+}
 
 /** In a compiled binary the assets live in /$bunfs; PGlite wants a real file for the extension. */
 async function onDisk(path: string, cacheDir: string): Promise<string> {
@@ -63,6 +76,8 @@ export class EmbeddedDatabase {
       await this.server.start()
       const conn = this.server.getServerConn()
       this.url = `postgres://postgres:postgres@${conn}/postgres`
+      // Offline admin tools (admin-reset-password, setup) reach the running pool's database here.
+      writeFileSync(join(this.dataDir, EMBEDDED_URL_FILE), JSON.stringify({ url: this.url, pid: process.pid }), { mode: 0o600 })
       log.info(`embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, ${conn})`)
       return this.url
     } catch (e) {
@@ -75,6 +90,7 @@ export class EmbeddedDatabase {
     const { server, db, lock } = this
     this.server = this.db = this.lock = undefined
     try {
+      if (lock) rmSync(join(this.dataDir, EMBEDDED_URL_FILE), { force: true })
       await server?.stop()
       await db?.close()
     } finally {

@@ -11,20 +11,15 @@ import { statusRoutes } from "./routes/status.ts"
 export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, any, any>
 
 export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
-  let seq = 0
   const app = new Elysia()
-    .derive(() => ({ requestId: `${ctx.startedAt.toString(36)}-${(++seq).toString(36)}` }))
-    .onParse(async ({ request }) => {
+    .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
       if (request.method === "GET" || request.method === "HEAD") return
       return parseJsonBody(request, ctx.config.maxJsonBodyBytes)
     })
-    .onError(({ code, error, request }) => {
+    .onError({ as: "global" }, ({ code, error, request }) => {
       const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
       return withSecurityHeaders(jsonError(toCelluleError(code, error, id)))
-    })
-    .onAfterHandle(({ set }) => {
-      set.headers["x-content-type-options"] = "nosniff"
     })
     .use(statusRoutes(ctx))
   for (const plugin of plugins) app.use(plugin(ctx))

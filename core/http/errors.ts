@@ -26,6 +26,9 @@ export function jsonError(err: CelluleError, headers: Record<string, string> = {
 /** Map Elysia's own error codes and unknown errors to our error family. */
 export function toCelluleError(code: string | number, error: unknown, requestId: string): CelluleError {
   if (error instanceof CelluleError) return error
+  // Elysia wraps anything thrown while parsing in its ParseError; ours travels as the cause.
+  const cause = (error as { cause?: unknown })?.cause
+  if (cause instanceof CelluleError) return cause
   switch (code) {
     case "NOT_FOUND":
       return new CelluleError("not_found", "no such route", 404)

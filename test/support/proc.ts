@@ -1,0 +1,114 @@
+// Test support: start real cellule processes on free ports and always clean them up.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import type { Subprocess } from "bun"
+
+export const ROOT = resolve(import.meta.dir, "../..")
+export const BUN = join(ROOT, "node_modules/.bin/bun")
+export const DIST = join(ROOT, "dist/cellule")
+
+/** The cellule command: the compiled binary when asked, else the sources through bun. */
+export function celluleCmd(compiled = false): string[] {
+  return compiled ? [DIST] : [BUN, join(ROOT, "cmd/main.ts")]
+}
+
+const cleanups: (() => void | Promise<void>)[] = []
+
+export function onCleanup(fn: () => void | Promise<void>) {
+  cleanups.push(fn)
+}
+
+export async function cleanupAll() {
+  while (cleanups.length) await cleanups.pop()!()
+}
+
+export function tempDir(prefix = "cellule-test-"): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  onCleanup(() => rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
+export interface Proc {
+  proc: Subprocess<"ignore", "pipe", "pipe">
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the first stdout/stderr line matching `re`, or rejects on exit/timeout. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>
+  exited: Promise<number>
+  kill(signal?: NodeJS.Signals | number): Promise<number>
+}
+
+export function spawnProc(cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Proc {
+  const env = { ...process.env, LOG_LEVEL: "info", ...opts.env }
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+  const proc = Bun.spawn(cmd, { env: env as Record<string, string>, cwd: opts.cwd ?? ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  let out = ""
+  let err = ""
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = []
+  const check = () => {
+    for (const w of [...waiters]) {
+      const m = (out + "\n" + err).match(w.re)
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(m)
+      }
+    }
+  }
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
+    const dec = new TextDecoder()
+    for await (const chunk of stream) {
+      sink(dec.decode(chunk, { stream: true }))
+      check()
+    }
+  }
+  void pump(proc.stdout, (s) => (out += s))
+  void pump(proc.stderr, (s) => (err += s))
+  const p: Proc = {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited: proc.exited,
+    waitFor(re, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const m = (out + "\n" + err).match(re)
+        if (m) return resolve(m)
+        const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}\nstdout:${out}\nstderr:${err}`)), timeoutMs)
+        waiters.push({ re, resolve: (m) => (clearTimeout(t), resolve(m)) })
+        proc.exited.then((code) =>
+          setTimeout(() => {
+            clearTimeout(t)
+            reject(new Error(`process exited (${code}) before ${re}\nstdout:${out}\nstderr:${err}`))
+          }, 200),
+        )
+      })
+    },
+    async kill(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal as number)
+      return proc.exited
+    },
+  }
+  onCleanup(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGKILL")
+      await proc.exited
+    }
+  })
+  return p
+}
+
+export interface PoolProc extends Proc {
+  url: string
+  dataDir: string
+}
+
+/** Start `cellule pool` on a free port and wait until it is ready. */
+export async function startPool(opts: { dataDir?: string; env?: Record<string, string | undefined>; args?: string[]; compiled?: boolean; cwd?: string } = {}): Promise<PoolProc> {
+  const dataDir = opts.dataDir ?? tempDir()
+  const p = spawnProc([...celluleCmd(opts.compiled), "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...(opts.args ?? [])], {
+    env: { POOL_NAME: "test-pool", ...opts.env },
+    cwd: opts.cwd,
+  })
+  const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
+  return Object.assign(p, { url: m[1], dataDir })
+}
