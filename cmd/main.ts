@@ -6,6 +6,8 @@ import { VERSION } from "../core/version.ts"
 
 const subCommands = {
   pool: () => import("./pool.ts").then((m) => m.default),
+  worker: () => import("./worker.ts").then((m) => m.default),
+  license: () => import("./license.ts").then((m) => m.default),
 }
 
 const main = defineCommand({
@@ -43,7 +45,7 @@ async function run(argv: string[]) {
     if (e instanceof CelluleError) {
       console.error(`error: ${err.message}`)
       if (e.hint) console.error(`hint: ${e.hint}`)
-    } else if ((err as { code?: string }).code?.startsWith?.("E_")) {
+    } else if (/^E(_[A-Z_]+|ARG)$/.test(String((err as { code?: string }).code ?? ""))) {
       // citty usage errors (unknown command, missing argument)
       console.error(`error: ${err.message}`)
       console.error("hint: run `cellule --help`")

@@ -1,7 +1,9 @@
 // sql/index — every migration, embedded as text so the compiled binary carries them.
 // Adding a migration: add the file and one line here (a test checks the two lists match).
 import m0001 from "./0001_init.sql" with { type: "text" }
+import m0002 from "./0002_models.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
+  { name: "0002_models.sql", sql: m0002 },
 ]

@@ -113,7 +113,7 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: "contextSize", env: "CELLULE_CONTEXT_SIZE", flag: "context-size", kind: "int", roles: ["worker"],
-    default: 4096, min: 256, doc: "Total llama.cpp context, shared by the slots.",
+    default: 4096, min: 256, doc: "Context tokens per slot (prompt + answer).",
   },
   {
     key: "gpu", env: "CELLULE_GPU", flag: "gpu", kind: "enum", roles: ["worker"], default: "auto",

@@ -8,11 +8,17 @@ import type { PoolContext } from "../http/context.ts"
 import { systemClock, type Clock } from "../clock.ts"
 import { logger } from "../log.ts"
 import { VERSION } from "../version.ts"
+import { Scheduler } from "../scheduler/scheduler.ts"
+import { workerHub } from "../workers/hub.ts"
+import { openaiRoutes } from "../http/routes/openai.ts"
+import { workerRoutes } from "../http/routes/workers.ts"
+import { knownModels, rememberModel } from "../catalog/models.ts"
 
 const log = logger("pool")
 
 export interface RunningPool {
   url: string
+  scheduler: Scheduler
   port: number
   db: Database
   ctx: PoolContext
@@ -26,15 +32,35 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
   try {
     await db.sql`insert into pool_identity (id, pool_name) values (1, ${config.poolName})
                  on conflict (id) do update set pool_name = excluded.pool_name`
-    const ctx: PoolContext = { config, db, clock, startedAt: clock.now() }
-    const app = buildApp(ctx)
-    http = startServer({ host: config.host, port: config.port, app })
+    const scheduler = new Scheduler({
+      clock,
+      maxQueue: config.maxQueue,
+      queueTimeoutMs: config.queueTimeoutMs,
+      heartbeatMs: config.heartbeatMs,
+      onModelSeen: (id, kind) => rememberModel(db.sql, id, kind),
+    })
+    for (const m of await knownModels(db.sql)) scheduler.knownModels.set(m.id, m.kind)
+    scheduler.start()
+    const ctx: PoolContext = {
+      config,
+      db,
+      clock,
+      startedAt: clock.now(),
+      statusExtra: () => {
+        const snap = scheduler.snapshot()
+        return { workers: snap.workers.length, queue_depth: snap.queue_depth }
+      },
+    }
+    const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken })
+    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler)])
+    http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`
     log.info(`pool ${config.poolName} listening on ${url}`)
     let stopped: Promise<void> | undefined
     return {
       url,
+      scheduler,
       port: http.port,
       db,
       ctx,
@@ -42,6 +68,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         stopped ??= (async () => {
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
+          hub.closeAll("pool stopping")
+          scheduler.stop()
           await db.close()
           log.info("stopped")
         })()

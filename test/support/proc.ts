@@ -40,7 +40,7 @@ export interface Proc {
 }
 
 export function spawnProc(cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Proc {
-  const env = { ...process.env, LOG_LEVEL: "info", ...opts.env }
+  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: "info", ...opts.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
   const proc = Bun.spawn(cmd, { env: env as Record<string, string>, cwd: opts.cwd ?? ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
   let out = ""
@@ -57,7 +57,7 @@ export function spawnProc(cmd: string[], opts: { env?: Record<string, string | u
   }
   const pump = async (stream: ReadableStream<Uint8Array>, sink: (s: string) => void) => {
     const dec = new TextDecoder()
-    for await (const chunk of stream) {
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
       sink(dec.decode(chunk, { stream: true }))
       check()
     }
@@ -111,4 +111,29 @@ export async function startPool(opts: { dataDir?: string; env?: Record<string, s
   })
   const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
   return Object.assign(p, { url: m[1], dataDir })
+}
+
+export interface WorkerProc extends Proc {
+  dataDir: string
+}
+
+/** Start `cellule worker` against a pool and wait until it has joined. */
+export async function startWorker(opts: {
+  poolUrl: string
+  token: string
+  models?: string[]
+  embedder?: string
+  slots?: number
+  threads?: number
+  dataDir?: string
+  compiled?: boolean
+  env?: Record<string, string | undefined>
+}): Promise<WorkerProc> {
+  const dataDir = opts.dataDir ?? tempDir("cellule-worker-")
+  const args = ["worker", "--pool", opts.poolUrl, "--token", opts.token, "--data-dir", dataDir, "--slots", String(opts.slots ?? 2), "--threads", String(opts.threads ?? 1), "--context-size", "1024", "--heartbeat-ms", "1000"]
+  for (const m of opts.models ?? []) args.push("--model", m)
+  if (opts.embedder) args.push("--embedder", opts.embedder)
+  const p = spawnProc([...celluleCmd(opts.compiled), ...args], { env: opts.env })
+  await p.waitFor(/cellule worker ready/, 90_000)
+  return Object.assign(p, { dataDir })
 }

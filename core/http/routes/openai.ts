@@ -1,0 +1,219 @@
+// The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
+// Validates, hands the job to the scheduler, shapes OpenAI responses (JSON or SSE). No SQL here.
+import { Elysia, t } from "elysia"
+import { randomBytes } from "node:crypto"
+import type { CelluleError } from "../../errors.ts"
+import type { Scheduler, JobKind, JobResult, Job } from "../../scheduler/scheduler.ts"
+import type { JobParams, ChatMessage } from "../../workers/protocol.ts"
+import { createThinkStripper } from "../../inference/think.ts"
+import { sseResponse } from "../sse.ts"
+import type { PoolContext } from "../context.ts"
+
+const ContentPart = t.Object({ type: t.String(), text: t.Optional(t.String()) }, { additionalProperties: true })
+const Message = t.Object(
+  { role: t.Union([t.Literal("system"), t.Literal("user"), t.Literal("assistant"), t.Literal("developer"), t.Literal("tool")]), content: t.Union([t.String(), t.Array(ContentPart), t.Null()]) },
+  { additionalProperties: true },
+)
+const Stop = t.Optional(t.Union([t.String(), t.Array(t.String(), { maxItems: 4 }), t.Null()]))
+const Sampling = {
+  max_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1, maximum: 131072 }))),
+  temperature: t.Optional(t.Nullable(t.Number({ minimum: 0, maximum: 2 }))),
+  top_p: t.Optional(t.Nullable(t.Number({ minimum: 0, maximum: 1 }))),
+  seed: t.Optional(t.Nullable(t.Integer())),
+  stop: Stop,
+  stream: t.Optional(t.Nullable(t.Boolean())),
+  stream_options: t.Optional(t.Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, { additionalProperties: true }))),
+  n: t.Optional(t.Nullable(t.Literal(1))),
+  user: t.Optional(t.String()),
+}
+const ChatBody = t.Object(
+  { model: t.String({ minLength: 1 }), messages: t.Array(Message, { minItems: 1 }), max_completion_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1 }))), ...Sampling },
+  { additionalProperties: true },
+)
+const CompletionBody = t.Object(
+  { model: t.String({ minLength: 1 }), prompt: t.Union([t.String(), t.Array(t.String(), { minItems: 1, maxItems: 1 })]), ...Sampling },
+  { additionalProperties: true },
+)
+const EmbeddingBody = t.Object(
+  {
+    model: t.String({ minLength: 1 }),
+    input: t.Union([t.String(), t.Array(t.String(), { minItems: 1, maxItems: 2048 })]),
+    encoding_format: t.Optional(t.Union([t.Literal("float"), t.Literal("base64")])),
+    dimensions: t.Optional(t.Integer()),
+    user: t.Optional(t.String()),
+  },
+  { additionalProperties: true },
+)
+
+type Sampled = { max_tokens?: number | null; temperature?: number | null; top_p?: number | null; seed?: number | null; stop?: string | string[] | null }
+
+function sampling(b: Sampled): JobParams {
+  const p: JobParams = {}
+  if (b.max_tokens != null) p.max_tokens = b.max_tokens
+  if (b.temperature != null) p.temperature = b.temperature
+  if (b.top_p != null) p.top_p = b.top_p
+  if (b.seed != null) p.seed = b.seed
+  if (b.stop != null) p.stop = (Array.isArray(b.stop) ? b.stop : [b.stop]).filter(Boolean)
+  return p
+}
+
+function textOf(content: string | { type: string; text?: string }[] | null): string {
+  if (content == null) return ""
+  if (typeof content === "string") return content
+  return content.map((p) => (p.type === "text" ? (p.text ?? "") : "")).join("")
+}
+
+const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString("base64url")}`
+const usageOf = (r: JobResult) => ({ prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens, total_tokens: r.usage.prompt_tokens + r.usage.completion_tokens })
+// OpenAI has no "abort": a cancelled generation only happens when nobody is listening.
+const finishOf = (r: JobResult) => (r.finishReason === "length" ? "length" : "stop")
+
+/** Run a job to completion, collecting text; cancels it if the HTTP client disconnects. */
+function collect(scheduler: Scheduler, request: Request, model: string, kind: JobKind, params: JobParams) {
+  return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
+    const think = createThinkStripper()
+    let text = ""
+    let job: Job | undefined
+    const onAbort = () => job && scheduler.cancel(job)
+    job = scheduler.submit(model, kind, params, {
+      onToken: (t) => (text += think.push(t)),
+      onDone: (result) => {
+        request.signal.removeEventListener("abort", onAbort)
+        resolve({ text: text + think.flush(), result })
+      },
+      onError: (e) => {
+        request.signal.removeEventListener("abort", onAbort)
+        reject(e)
+      },
+    })
+    request.signal.addEventListener("abort", onAbort, { once: true })
+  })
+}
+
+/** Stream a job as OpenAI SSE chunks built by `chunk(delta, finish)`. */
+function stream(scheduler: Scheduler, model: string, kind: JobKind, params: JobParams, opts: {
+  includeUsage: boolean
+  first?: () => unknown
+  chunk: (delta: string, finish: string | null) => unknown
+  usage: (u: ReturnType<typeof usageOf>) => unknown
+}): Response {
+  const think = createThinkStripper()
+  let job: Job | undefined
+  // submit() throws synchronously (404/429/503) before any byte is sent, so errors stay plain JSON.
+  let writer!: Parameters<Parameters<typeof sseResponse>[0]>[0]
+  const pending: (() => void)[] = []
+  const withWriter = (fn: () => void) => (writer ? fn() : pending.push(fn))
+  job = scheduler.submit(model, kind, params, {
+    onToken: (tok) =>
+      withWriter(() => {
+        const text = think.push(tok)
+        if (text) writer.send(opts.chunk(text, null))
+      }),
+    onDone: (r) =>
+      withWriter(() => {
+        const rest = think.flush()
+        if (rest) writer.send(opts.chunk(rest, null))
+        writer.send(opts.chunk("", finishOf(r)))
+        if (opts.includeUsage) writer.send(opts.usage(usageOf(r)))
+        writer.send("[DONE]")
+        writer.close()
+      }),
+    onError: (e: CelluleError) =>
+      withWriter(() => {
+        writer.send({ error: { message: e.message, type: "server_error", code: e.code } })
+        writer.send("[DONE]")
+        writer.close()
+      }),
+  })
+  return sseResponse(
+    (w) => {
+      writer = w
+      if (opts.first) w.send(opts.first())
+      for (const fn of pending.splice(0)) fn()
+    },
+    () => job && scheduler.cancel(job),
+  )
+}
+
+export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
+  new Elysia()
+    .get("/v1/models", () => ({
+      object: "list",
+      data: scheduler.liveModels().map((m) => ({
+        id: m.id,
+        object: "model",
+        created: Math.floor(ctx.startedAt / 1000),
+        owned_by: ctx.config.poolName,
+        cellule: { kind: m.kind, workers: m.workers, slots: m.slots },
+      })),
+    }))
+    .post(
+      "/v1/chat/completions",
+      async ({ body, request, server }) => {
+        server?.timeout(request, 0)
+        const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
+        const params: JobParams = { ...sampling(body), messages }
+        if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
+        const id = newId("chatcmpl")
+        const created = Math.floor(ctx.clock.now() / 1000)
+        const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
+        if (body.stream) {
+          return stream(scheduler, body.model, "chat", params, {
+            includeUsage: !!body.stream_options?.include_usage,
+            first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
+            chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
+            usage: (usage) => ({ ...base, choices: [], usage }),
+          })
+        }
+        const { text, result } = await collect(scheduler, request, body.model, "chat", params)
+        return {
+          id,
+          object: "chat.completion",
+          created,
+          model: body.model,
+          system_fingerprint: ctx.config.poolName,
+          choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishOf(result) }],
+          usage: usageOf(result),
+        }
+      },
+      { body: ChatBody },
+    )
+    .post(
+      "/v1/completions",
+      async ({ body, request, server }) => {
+        server?.timeout(request, 0)
+        const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
+        const id = newId("cmpl")
+        const created = Math.floor(ctx.clock.now() / 1000)
+        const base = { id, object: "text_completion", created, model: body.model }
+        if (body.stream) {
+          return stream(scheduler, body.model, "completion", params, {
+            includeUsage: !!body.stream_options?.include_usage,
+            chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
+            usage: (usage) => ({ ...base, choices: [], usage }),
+          })
+        }
+        const { text, result } = await collect(scheduler, request, body.model, "completion", params)
+        return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
+      },
+      { body: CompletionBody },
+    )
+    .post(
+      "/v1/embeddings",
+      async ({ body, request }) => {
+        const input = Array.isArray(body.input) ? body.input : [body.input]
+        const { result } = await collect(scheduler, request, body.model, "embedding", { input })
+        const vectors = result.embeddings ?? []
+        return {
+          object: "list",
+          model: body.model,
+          data: vectors.map((v, index) => ({
+            object: "embedding",
+            index,
+            embedding: body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v,
+          })),
+          usage: { prompt_tokens: result.usage.prompt_tokens, total_tokens: result.usage.prompt_tokens },
+        }
+      },
+      { body: EmbeddingBody },
+    )

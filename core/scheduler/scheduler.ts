@@ -1,0 +1,382 @@
+// core/scheduler — per-model queues and slot accounting over the live workers. Picks the least
+// loaded worker that serves a model (available before throttled, never busy), bounds each queue,
+// and re-dispatches jobs of a dead worker that had not streamed anything yet. No I/O of its own:
+// workers are reached through a WorkerLink, clients through a JobSink.
+import { randomUUID } from "node:crypto"
+import { CelluleError, NotFound, ServiceUnavailable, TooManyRequests } from "../errors.ts"
+import { logger } from "../log.ts"
+import type { Clock } from "../clock.ts"
+import type { Activity, Hardware, JobParams, ModelOffer, PoolMessage, Usage, WorkerMessage } from "../workers/protocol.ts"
+
+const log = logger("scheduler")
+
+export interface WorkerLink {
+  send(msg: PoolMessage): void
+  close(code: number, reason: string): void
+}
+
+export interface JobResult {
+  finishReason: "stop" | "length" | "abort"
+  usage: Usage
+  embeddings?: number[][]
+  workerId: string
+}
+
+export interface JobSink {
+  onStart?(workerId: string): void
+  onToken(text: string): void
+  onDone(result: JobResult): void
+  onError(err: CelluleError): void
+}
+
+export type JobKind = "chat" | "completion" | "embedding"
+
+interface ModelSlot {
+  offer: ModelOffer
+  busy: number
+  peak: number
+  done: number
+}
+
+export interface WorkerState {
+  id: string
+  name: string
+  version: string
+  hardware: Hardware
+  activity: Activity
+  link: WorkerLink
+  models: Map<string, ModelSlot>
+  connectedAt: number
+  lastSeen: number
+  lastAssigned: number
+  jobs: Set<Job>
+}
+
+export interface Job {
+  id: string
+  model: string
+  kind: JobKind
+  params: JobParams
+  sink: JobSink
+  state: "queued" | "running" | "finished"
+  worker?: WorkerState
+  tokensSent: number
+  attempts: number
+  enqueuedAt: number
+  timer?: ReturnType<typeof setTimeout>
+}
+
+export class WorkerLost extends CelluleError {
+  constructor() {
+    super("worker_lost", "the worker serving this request disconnected mid-answer", 502)
+  }
+}
+
+export interface SchedulerOptions {
+  clock: Clock
+  /** Fixed queue bound per model; 0 = auto (4 × live slots, at least 16). */
+  maxQueue: number
+  queueTimeoutMs: number
+  heartbeatMs: number
+  /** Called the first time a model id is seen, so it can be remembered (404 vs 503). */
+  onModelSeen?: (id: string, kind: ModelOffer["kind"]) => void
+}
+
+export class Scheduler {
+  readonly workers = new Map<string, WorkerState>()
+  private readonly queues = new Map<string, Job[]>()
+  private readonly jobs = new Map<string, Job>()
+  readonly knownModels = new Map<string, ModelOffer["kind"]>()
+  private reaper?: ReturnType<typeof setInterval>
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  start() {
+    // A worker silent for three heartbeats is gone even if its TCP connection is not closed yet.
+    this.reaper ??= setInterval(() => this.reapSilent(), Math.max(50, this.opts.heartbeatMs))
+  }
+
+  stop() {
+    if (this.reaper) clearInterval(this.reaper)
+    this.reaper = undefined
+    for (const q of this.queues.values()) for (const j of [...q]) this.fail(j, new ServiceUnavailable("pool_stopping", "the pool is shutting down"))
+  }
+
+  // ---- workers -------------------------------------------------------------------------------
+
+  addWorker(hello: Extract<WorkerMessage, { type: "hello" }>, link: WorkerLink): WorkerState {
+    const old = this.workers.get(hello.worker_id)
+    if (old) this.removeWorker(old.id, "replaced by a new connection", old.link)
+    const now = this.opts.clock.now()
+    const w: WorkerState = {
+      id: hello.worker_id,
+      name: hello.name,
+      version: hello.version,
+      hardware: hello.hardware,
+      activity: hello.activity ?? "available",
+      link,
+      models: new Map(hello.models.map((o) => [o.id, { offer: o, busy: 0, peak: 0, done: 0 }])),
+      connectedAt: now,
+      lastSeen: now,
+      lastAssigned: 0,
+      jobs: new Set(),
+    }
+    this.workers.set(w.id, w)
+    for (const o of hello.models) this.rememberModel(o.id, o.kind)
+    log.info(`worker ${w.name} (${w.id}) joined: ${hello.models.map((o) => `${o.id}×${o.slots}`).join(", ") || "no models"}`)
+    for (const o of hello.models) this.pump(o.id)
+    return w
+  }
+
+  rememberModel(id: string, kind: ModelOffer["kind"]) {
+    if (this.knownModels.has(id)) return
+    this.knownModels.set(id, kind)
+    this.opts.onModelSeen?.(id, kind)
+  }
+
+  /** Forget a worker; its running jobs are re-queued when nothing was streamed yet. */
+  removeWorker(id: string, reason: string, onlyLink?: WorkerLink) {
+    const w = this.workers.get(id)
+    if (!w || (onlyLink && w.link !== onlyLink)) return
+    this.workers.delete(id)
+    log.warn(`worker ${w.name} (${id}) left: ${reason}; ${w.jobs.size} job(s) in flight`)
+    const models = new Set<string>()
+    for (const job of w.jobs) {
+      job.worker = undefined
+      models.add(job.model)
+      if (job.tokensSent === 0 && job.attempts < 3) {
+        job.state = "queued"
+        this.queue(job.model).unshift(job)
+        log.info(`job ${job.id} re-queued after losing worker ${w.name}`)
+      } else {
+        this.fail(job, new WorkerLost())
+      }
+    }
+    w.jobs.clear()
+    for (const m of models) this.pump(m)
+  }
+
+  onWorkerMessage(w: WorkerState, msg: WorkerMessage) {
+    w.lastSeen = this.opts.clock.now()
+    switch (msg.type) {
+      case "heartbeat": {
+        const was = w.activity
+        w.activity = msg.activity
+        if (was !== w.activity) {
+          log.info(`worker ${w.name} is now ${w.activity}`)
+          for (const m of w.models.keys()) this.pump(m)
+        }
+        return
+      }
+      case "token": {
+        const job = this.ownJob(w, msg.job_id)
+        if (!job || !msg.text) return
+        job.tokensSent++
+        job.sink.onToken(msg.text)
+        return
+      }
+      case "done": {
+        const job = this.ownJob(w, msg.job_id)
+        if (!job) return
+        this.release(job)
+        job.state = "finished"
+        this.jobs.delete(job.id)
+        job.sink.onDone({ finishReason: msg.finish_reason, usage: msg.usage, embeddings: msg.embeddings, workerId: w.id })
+        this.pump(job.model)
+        return
+      }
+      case "error": {
+        if (!msg.job_id) return log.warn(`worker ${w.name} reports ${msg.code}: ${msg.message}`)
+        const job = this.ownJob(w, msg.job_id)
+        if (!job) return
+        this.release(job)
+        this.fail(job, new CelluleError(msg.code, msg.message, 502))
+        this.pump(job.model)
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private ownJob(w: WorkerState, id: string): Job | undefined {
+    const job = this.jobs.get(id)
+    return job && job.worker === w ? job : undefined
+  }
+
+  private release(job: Job) {
+    const w = job.worker
+    if (!w) return
+    const slot = w.models.get(job.model)
+    if (slot) {
+      slot.busy = Math.max(0, slot.busy - 1)
+      slot.done++
+    }
+    w.jobs.delete(job)
+    job.worker = undefined
+  }
+
+  private reapSilent() {
+    const limit = this.opts.clock.now() - 3 * this.opts.heartbeatMs
+    for (const w of [...this.workers.values()]) {
+      if (w.lastSeen < limit) {
+        this.removeWorker(w.id, "missed 3 heartbeats")
+        w.link.close(4000, "heartbeat timeout")
+      }
+    }
+  }
+
+  // ---- jobs ----------------------------------------------------------------------------------
+
+  /** Live slots for a model across workers that are not busy. */
+  capacity(model: string): { slots: number; busy: number; workers: number } {
+    let slots = 0
+    let busy = 0
+    let workers = 0
+    for (const w of this.workers.values()) {
+      const s = w.models.get(model)
+      if (!s) continue
+      workers++
+      slots += s.offer.slots
+      busy += s.busy
+    }
+    return { slots, busy, workers }
+  }
+
+  queueLimit(model: string): number {
+    return this.opts.maxQueue > 0 ? this.opts.maxQueue : Math.max(16, 4 * this.capacity(model).slots)
+  }
+
+  /** Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full (429). */
+  submit(model: string, kind: JobKind, params: JobParams, sink: JobSink): Job {
+    const wanted: ModelOffer["kind"] = kind === "embedding" ? "embedding" : "llm"
+    const known = this.knownModels.get(model)
+    if (!known || known !== wanted) {
+      throw new NotFound(`model "${model}" is not served by this pool`, "model_not_found")
+    }
+    const cap = this.capacity(model)
+    if (cap.workers === 0) {
+      throw new ServiceUnavailable("no_worker_available", `no live worker serves "${model}" right now`, "start a worker with this model, or retry later")
+    }
+    const q = this.queue(model)
+    const free = this.pickWorker(model) !== undefined
+    if (!free && q.length >= this.queueLimit(model)) {
+      throw new TooManyRequests("queue_full", `the queue for "${model}" is full (${q.length} waiting)`, Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))))
+    }
+    const job: Job = { id: randomUUID(), model, kind, params, sink, state: "queued", tokensSent: 0, attempts: 0, enqueuedAt: this.opts.clock.now() }
+    job.timer = setTimeout(() => {
+      if (job.state === "queued") this.fail(job, new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`))
+    }, this.opts.queueTimeoutMs)
+    this.jobs.set(job.id, job)
+    q.push(job)
+    this.pump(model)
+    return job
+  }
+
+  /** The client went away: drop a queued job, or tell the worker to stop (the slot frees on its ack). */
+  cancel(job: Job) {
+    if (job.state === "queued") {
+      this.dequeue(job)
+      job.state = "finished"
+      this.jobs.delete(job.id)
+      clearTimeout(job.timer)
+    } else if (job.state === "running" && job.worker) {
+      job.worker.link.send({ type: "cancel", job_id: job.id })
+    }
+  }
+
+  private queue(model: string): Job[] {
+    let q = this.queues.get(model)
+    if (!q) this.queues.set(model, (q = []))
+    return q
+  }
+
+  private dequeue(job: Job) {
+    const q = this.queue(job.model)
+    const i = q.indexOf(job)
+    if (i >= 0) q.splice(i, 1)
+  }
+
+  private fail(job: Job, err: CelluleError) {
+    if (job.state === "finished") return
+    if (job.state === "queued") this.dequeue(job)
+    this.release(job)
+    job.state = "finished"
+    clearTimeout(job.timer)
+    this.jobs.delete(job.id)
+    job.sink.onError(err)
+  }
+
+  private pickWorker(model: string): WorkerState | undefined {
+    let best: WorkerState | undefined
+    let bestKey: number[] = []
+    for (const w of this.workers.values()) {
+      const s = w.models.get(model)
+      if (!s || s.busy >= s.offer.slots || w.activity === "busy") continue
+      // available before throttled, then lowest load ratio, then the one used least recently.
+      const key = [w.activity === "available" ? 0 : 1, s.busy / s.offer.slots, w.lastAssigned]
+      if (!best || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+        best = w
+        bestKey = key
+      }
+    }
+    return best
+  }
+
+  private pump(model: string) {
+    const q = this.queue(model)
+    while (q.length) {
+      const w = this.pickWorker(model)
+      if (!w) return
+      const job = q.shift()!
+      const slot = w.models.get(model)!
+      slot.busy++
+      slot.peak = Math.max(slot.peak, slot.busy)
+      w.lastAssigned = this.opts.clock.now() + Math.random()
+      w.jobs.add(job)
+      job.worker = w
+      job.state = "running"
+      job.attempts++
+      clearTimeout(job.timer)
+      try {
+        w.link.send({ type: "job", job_id: job.id, kind: job.kind, model, params: job.params })
+        job.sink.onStart?.(w.id)
+      } catch (e) {
+        log.warn(`sending job to ${w.name} failed: ${(e as Error).message}`)
+        this.removeWorker(w.id, "send failed")
+        return
+      }
+    }
+  }
+
+  /** Plain data for /v1/status, /v1/workers and the dashboard. */
+  snapshot() {
+    return {
+      workers: [...this.workers.values()].map((w) => ({
+        id: w.id,
+        name: w.name,
+        version: w.version,
+        hardware: w.hardware,
+        activity: w.activity,
+        connected_at: new Date(w.connectedAt).toISOString(),
+        last_seen: new Date(w.lastSeen).toISOString(),
+        models: [...w.models.values()].map((s) => ({ id: s.offer.id, kind: s.offer.kind, slots: s.offer.slots, busy: s.busy, peak_busy: s.peak, jobs_done: s.done })),
+      })),
+      queues: Object.fromEntries([...this.queues].filter(([, q]) => q.length).map(([m, q]) => [m, q.length])),
+      queue_depth: [...this.queues.values()].reduce((n, q) => n + q.length, 0),
+    }
+  }
+
+  /** Models with at least one live worker. */
+  liveModels(): { id: string; kind: ModelOffer["kind"]; slots: number; workers: number }[] {
+    const out = new Map<string, { id: string; kind: ModelOffer["kind"]; slots: number; workers: number }>()
+    for (const w of this.workers.values())
+      for (const s of w.models.values()) {
+        const m = out.get(s.offer.id) ?? { id: s.offer.id, kind: s.offer.kind, slots: 0, workers: 0 }
+        m.slots += s.offer.slots
+        m.workers++
+        out.set(m.id, m)
+      }
+    return [...out.values()]
+  }
+}
