@@ -27,6 +27,11 @@ export interface JobSink {
   onToken(text: string): void
   onDone(result: JobResult): void
   onError(err: CelluleError): void
+  /**
+   * Present when the client has seen nothing yet even if tokens arrived (a non-streamed answer is
+   * buffered): the job may then be re-run from scratch elsewhere; this resets the buffer.
+   */
+  onRetry?(): void
 }
 
 export type JobKind = "chat" | "completion" | "embedding"
@@ -144,7 +149,9 @@ export class Scheduler {
     for (const job of w.jobs) {
       job.worker = undefined
       models.add(job.model)
-      if (job.tokensSent === 0 && job.attempts < 3) {
+      if ((job.tokensSent === 0 || job.sink.onRetry) && job.attempts < 3) {
+        job.sink.onRetry?.()
+        job.tokensSent = 0
         job.state = "queued"
         this.queue(job.model).unshift(job)
         log.info(`job ${job.id} re-queued after losing worker ${w.name}`)

@@ -71,12 +71,16 @@ const finishOf = (r: JobResult) => (r.finishReason === "length" ? "length" : "st
 /** Run a job to completion, collecting text; cancels it if the HTTP client disconnects. */
 function collect(scheduler: Scheduler, request: Request, model: string, kind: JobKind, params: JobParams) {
   return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
-    const think = createThinkStripper()
+    let think = createThinkStripper()
     let text = ""
     let job: Job | undefined
     const onAbort = () => job && scheduler.cancel(job)
     job = scheduler.submit(model, kind, params, {
       onToken: (t) => (text += think.push(t)),
+      onRetry: () => {
+        text = ""
+        think = createThinkStripper()
+      },
       onDone: (result) => {
         request.signal.removeEventListener("abort", onAbort)
         resolve({ text: text + think.flush(), result })

@@ -1,0 +1,301 @@
+// core/inference/llama — the worker-side engine: one GGUF model, one llama.cpp context split into
+// N sequences, one request per sequence at a time. Knows nothing of HTTP or the scheduler, and never
+// imports node-llama-cpp values directly (see ./_native.ts).
+import { basename, join } from "node:path"
+import { tmpdir } from "node:os"
+import type {
+  ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel, LlamaLogLevel,
+} from "node-llama-cpp"
+import { BadRequest, CelluleError } from "../errors.ts"
+import { logger } from "../log.ts"
+import { loadLlama, nodeLlamaCpp } from "./_native.ts"
+
+const log = logger("inference")
+
+export type ChatMessage = { role: "system" | "user" | "assistant"; content: string }
+
+export type GenerateRequest = {
+  /** Rendered with the model's own chat template; a trailing assistant message is continued. */
+  messages?: ChatMessage[]
+  /** Raw completion of this text (exclusive with `messages`). */
+  prompt?: string
+  /** Capped to what fits in the sequence's context. Default: until the context is full. */
+  maxTokens?: number
+  /** 0 (the default) samples greedily and is deterministic. */
+  temperature?: number
+  topP?: number
+  seed?: number
+  stop?: string[]
+  signal?: AbortSignal
+}
+
+export type FinishReason = "stop" | "length" | "abort"
+
+export type GenerateResult = {
+  text: string
+  finishReason: FinishReason
+  usage: { promptTokens: number; completionTokens: number }
+}
+
+export type LoadOptions = {
+  modelPath: string
+  /** llama.cpp worker threads; always set it (the default collapses on small machines). */
+  threads: number
+  /** Tokens per sequence (prompt + completion). Default: the model's training context, at most 4096. */
+  contextSize?: number
+  /** Parallel requests sharing the context. */
+  sequences: number
+  gpu?: "auto" | false
+  /** Compiled binary only: where llama.cpp's native files are unpacked (`<dataDir>/cache/native`). */
+  nativeCacheDir?: string
+}
+
+export type EngineInfo = {
+  model: string
+  file: string
+  contextSize: number
+  sequences: number
+  busy: number
+  waiting: number
+  threads: number
+  gpu: string | false
+}
+
+type Waiter = { resolve: (seq: LlamaContextSequence | null) => void; reject: (err: Error) => void }
+
+export class LlamaEngine {
+  private readonly free: LlamaContextSequence[]
+  private readonly waiters: Waiter[] = []
+  private readonly running = new Set<Promise<unknown>>()
+  private readonly closing = new AbortController()
+  private disposing: Promise<void> | undefined
+
+  private constructor(
+    private readonly nlc: Awaited<ReturnType<typeof nodeLlamaCpp>>,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
+    private readonly opts: LoadOptions,
+  ) {
+    this.free = Array.from({ length: opts.sequences }, () => context.getSequence())
+  }
+
+  /** Loads the model and creates its one context; throws `model_load_failed` with the cause. */
+  static async load(opts: LoadOptions): Promise<LlamaEngine> {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new BadRequest("threads must be a positive integer")
+    if (!Number.isInteger(opts.sequences) || opts.sequences < 1) throw new BadRequest("sequences must be a positive integer")
+    const nlc = await nodeLlamaCpp()
+    let llama: Llama | undefined
+    let model: LlamaModel | undefined
+    try {
+      llama = await loadLlama({
+        gpu: opts.gpu ?? "auto",
+        threads: opts.threads,
+        nativeCacheDir: opts.nativeCacheDir ?? join(tmpdir(), "cellule-native"),
+        logger: llamaCppLog,
+      })
+      model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers: llama.gpu === false ? 0 : "auto" })
+      const context = await model.createContext({
+        sequences: opts.sequences,
+        threads: opts.threads,
+        contextSize: opts.contextSize ?? { max: 4096 },
+        // our own maxTokens cap keeps every request inside its window, so no shift ever happens
+        failedCreationRemedy: false,
+      })
+      const engine = new LlamaEngine(nlc, llama, model, context, nlc.resolveChatWrapper(model), opts)
+      log.info(`loaded ${engine.info().model}: context ${context.contextSize} x ${opts.sequences} sequences, ` +
+        `${opts.threads} threads, gpu ${llama.gpu}`)
+      return engine
+    } catch (err) {
+      await model?.dispose().catch(() => {})
+      await llama?.dispose().catch(() => {})
+      if (err instanceof CelluleError) throw err
+      throw new CelluleError("model_load_failed", `could not load ${opts.modelPath}: ${(err as Error)?.message ?? err}`,
+        500, "check that the file is a complete GGUF model and that there is enough memory", { cause: err })
+    }
+  }
+
+  /**
+   * Generates one response. Text deltas stream through `onToken` as they are decoded (never split
+   * inside a UTF-8 character); the promise resolves once generation ended and the sequence is free.
+   * Aborting resolves with finishReason "abort" and the text so far; it never rejects for an abort.
+   */
+  async generate(req: GenerateRequest, onToken?: (text: string) => void): Promise<GenerateResult> {
+    if (this.disposing) throw disposedError()
+    const run = this.run(req, onToken)
+    this.running.add(run)
+    try {
+      return await run
+    } finally {
+      this.running.delete(run)
+    }
+  }
+
+  info(): EngineInfo {
+    const file = this.opts.modelPath
+    const name = this.model.fileInfo.metadata?.general?.name
+    return {
+      model: typeof name === "string" && name ? name : basename(file).replace(/\.gguf$/i, ""),
+      file,
+      contextSize: this.context.contextSize,
+      sequences: this.opts.sequences,
+      busy: this.opts.sequences - this.free.length,
+      waiting: this.waiters.length,
+      threads: this.opts.threads,
+      gpu: this.llama.gpu,
+    }
+  }
+
+  /** Aborts running requests, fails queued ones, frees the context, model and backend. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      this.closing.abort(disposedError())
+      for (const w of this.waiters.splice(0)) w.reject(disposedError())
+      await Promise.allSettled([...this.running])
+      await this.context.dispose()
+      await this.model.dispose()
+      await this.llama.dispose()
+      log.info("engine disposed")
+    })()
+    return this.disposing
+  }
+
+  private async run(req: GenerateRequest, onToken?: (text: string) => void): Promise<GenerateResult> {
+    const input = this.prepare(req)
+    const contextSize = this.context.contextSize
+    if (input.promptTokens >= contextSize)
+      throw new CelluleError("context_length_exceeded",
+        `the prompt has ${input.promptTokens} tokens; this model's context holds ${contextSize}`, 400)
+    const maxTokens = Math.min(req.maxTokens ?? Infinity, contextSize - input.promptTokens)
+    const signal = req.signal ? AbortSignal.any([req.signal, this.closing.signal]) : this.closing.signal
+
+    const seq = await this.acquire(signal)
+    if (!seq) return { text: "", finishReason: "abort", usage: { promptTokens: input.promptTokens, completionTokens: 0 } }
+
+    // every sampled token needed exactly one logits row of this sequence; stop-string tokens included
+    const meterBefore = seq.tokenMeter.getState()
+    let callbackError: unknown
+    const stopForCallback = new AbortController()
+    const options = {
+      signal: AbortSignal.any([signal, stopForCallback.signal]),
+      stopOnAbortSignal: true,
+      maxTokens,
+      temperature: req.temperature ?? 0,
+      topP: req.topP,
+      seed: req.seed,
+      // plain sampling, as the OpenAI API means it; penalties would be explicit request fields
+      repeatPenalty: false as const,
+      customStopTriggers: req.stop?.filter((s) => s.length > 0),
+      onTextChunk: (text: string) => {
+        if (!onToken || callbackError !== undefined) return
+        try {
+          onToken(text)
+        } catch (err) {
+          callbackError = err
+          stopForCallback.abort(err)
+        }
+      },
+    }
+    try {
+      let text: string
+      let stopReason: string
+      if (input.kind === "chat") {
+        const chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: this.chatWrapper, autoDisposeSequence: false })
+        try {
+          const res = await chat.generateResponse(input.history, options)
+          text = res.response
+          stopReason = res.metadata.stopReason
+        } finally {
+          chat.dispose({ disposeSequence: false })
+        }
+      } else {
+        const completion = new this.nlc.LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false })
+        try {
+          const res = await completion.generateCompletionWithMeta(input.prompt, options)
+          text = res.response
+          stopReason = res.metadata.stopReason
+        } finally {
+          completion.dispose({ disposeSequence: false })
+        }
+      }
+      if (callbackError !== undefined) throw callbackError
+      const finishReason: FinishReason =
+        stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "length" : "stop"
+      const completionTokens = this.nlc.TokenMeter.diff(seq.tokenMeter, meterBefore).usedOutputTokens
+      return { text, finishReason, usage: { promptTokens: input.promptTokens, completionTokens } }
+    } finally {
+      this.release(seq)
+    }
+  }
+
+  /** Validates the request and counts its prompt tokens exactly as node-llama-cpp will evaluate them. */
+  private prepare(req: GenerateRequest):
+    | { kind: "chat"; history: ChatHistoryItem[]; promptTokens: number }
+    | { kind: "completion"; prompt: string; promptTokens: number } {
+    if ((req.messages === undefined) === (req.prompt === undefined))
+      throw new BadRequest("exactly one of messages or prompt is required", "invalid_request")
+    if (req.maxTokens !== undefined && (!Number.isInteger(req.maxTokens) || req.maxTokens < 1))
+      throw new BadRequest("maxTokens must be a positive integer", "invalid_request")
+    if (req.prompt !== undefined) {
+      const tokens = this.model.tokens
+      const bos = tokens.shouldPrependBosToken ? tokens.bos : null
+      const body = this.model.tokenize(req.prompt, false, bos != null ? "trimLeadingSpace" : undefined)
+      return { kind: "completion", prompt: req.prompt, promptTokens: body.length + (bos != null ? 1 : 0) }
+    }
+    if (req.messages!.length === 0) throw new BadRequest("messages must not be empty", "invalid_request")
+    const history: ChatHistoryItem[] = req.messages!.map((m): ChatHistoryItem => {
+      switch (m.role) {
+        case "system": return { type: "system", text: m.content }
+        case "user": return { type: "user", text: m.content }
+        case "assistant": return { type: "model", response: [m.content] }
+        default: throw new BadRequest(`unknown message role ${JSON.stringify((m as ChatMessage).role)}`, "invalid_request")
+      }
+    })
+    // LlamaChat completes the last model message, adding an empty one when the history ends otherwise
+    if (history.at(-1)!.type !== "model") history.push({ type: "model", response: [] })
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history })
+    return { kind: "chat", history, promptTokens: contextText.tokenize(this.model.tokenizer).length }
+  }
+
+  /** A free sequence, waiting in FIFO order; null when the signal aborts first. */
+  private acquire(signal: AbortSignal): Promise<LlamaContextSequence | null> {
+    if (signal.aborted) return Promise.resolve(null)
+    const seq = this.free.pop()
+    if (seq) return Promise.resolve(seq)
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        resolve(null)
+      }
+      const waiter: Waiter = {
+        resolve: (s) => { signal.removeEventListener("abort", onAbort); resolve(s) },
+        reject: (e) => { signal.removeEventListener("abort", onAbort); reject(e) },
+      }
+      signal.addEventListener("abort", onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  private release(seq: LlamaContextSequence) {
+    const next = this.waiters.shift()
+    if (next) next.resolve(seq)
+    else this.free.push(seq)
+  }
+}
+
+const disposedError = () => new CelluleError("engine_disposed", "the inference engine is shutting down", 503)
+
+/** llama.cpp's own log lines, under our tag; its info level is chatty, so it becomes debug. */
+function llamaCppLog(level: LlamaLogLevel, message: string) {
+  const text = message.trimEnd()
+  if (!text) return
+  switch (level) {
+    case "fatal":
+    case "error": return log.error(text)
+    case "warn": return log.warn(text)
+    case "info": return log.debug(text)
+    default: return log.trace(text)
+  }
+}
