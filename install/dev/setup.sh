@@ -9,7 +9,9 @@ if [[ ! -f $stamp || package-lock.json -nt $stamp || ! -x node_modules/.bin/bun 
   echo "setup: installing npm dependencies" >&2
   # Scripts are skipped on purpose: onnxruntime-node's would fetch CUDA binaries from outside the
   # npm registry; node-llama-cpp ships prebuilt llama.cpp and needs no build step.
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: node-llama-cpp lists optional per-platform packages that the registry
+  # mirror does not carry, and npm ci refuses a lock file without them.
+  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
   node node_modules/bun/install.js
   touch "$stamp"
 fi

@@ -1,41 +1,66 @@
-// `npm start`: the product on one machine for a newcomer — a pool on the embedded database,
-// with its state under ./.cellule. Ctrl-C stops everything.
+// `npm start`: the product on one machine for a newcomer — a pool on the embedded database and a
+// local worker serving a generated demo model and embedder. State lives under ./.cellule.
+// Ctrl-C stops everything.
 import { join, resolve } from "node:path"
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { writeTinyLlama } from "../../test/fixtures/gguf.ts"
+import { writeTinyEmbedder } from "../../test/fixtures/embedder.ts"
 
 const root = resolve(import.meta.dir, "../..")
 const dataDir = process.env.CELLULE_DATA_DIR ?? join(root, ".cellule")
 const port = process.env.PORT ?? "8080"
-mkdirSync(dataDir, { recursive: true })
+const demo = join(dataDir, "demo")
+mkdirSync(demo, { recursive: true })
 
-const bun = process.execPath
+// A generated model: random weights, so its answers are gibberish, but every byte goes through
+// the real llama.cpp and transformers.js paths a real model would.
+const model = join(demo, "demo-llama.gguf")
+const embedder = join(demo, "demo-embedder")
+if (!existsSync(model)) await writeTinyLlama(model, { seed: 42 })
+if (!existsSync(join(embedder, "onnx", "model.onnx"))) await writeTinyEmbedder(embedder, { seed: 42 })
+
+// The join token is made once and kept, so restarts reuse it.
+const tokenFile = join(demo, "worker-token")
+if (!existsSync(tokenFile)) writeFileSync(tokenFile, randomBytes(24).toString("base64url"), { mode: 0o600 })
+const token = readFileSync(tokenFile, "utf8").trim()
+
+const cellule = [process.execPath, join(root, "cmd/main.ts")]
 const children: ReturnType<typeof Bun.spawn>[] = []
 const stopAll = () => children.forEach((c) => c.kill("SIGTERM"))
 process.on("SIGINT", stopAll)
 process.on("SIGTERM", stopAll)
 
-const pool = Bun.spawn([bun, join(root, "cmd/main.ts"), "pool", "--port", port, "--data-dir", join(dataDir, "pool")], {
-  stdout: "pipe",
-  stderr: "inherit",
-  env: { ...process.env, POOL_NAME: process.env.POOL_NAME ?? "demo-pool" },
-})
-children.push(pool)
-
-let url = ""
-const dec = new TextDecoder()
-for await (const chunk of pool.stdout) {
-  const m = dec.decode(chunk).match(/cellule pool ready (\S+)/)
-  if (m) {
-    url = m[1]
-    break
+async function spawnUntil(args: string[], ready: RegExp, env: Record<string, string>): Promise<string> {
+  const child = Bun.spawn([...cellule, ...args], { stdout: "pipe", stderr: "inherit", env: { ...process.env, ...env } })
+  children.push(child)
+  const dec = new TextDecoder()
+  let buf = ""
+  for await (const chunk of child.stdout as unknown as AsyncIterable<Uint8Array>) {
+    buf += dec.decode(chunk)
+    const m = buf.match(ready)
+    if (m) return m[1]
   }
+  stopAll()
+  process.exit((await child.exited) || 1)
 }
-if (!url) process.exit((await pool.exited) || 1)
+
+const url = await spawnUntil(["pool", "--port", port, "--data-dir", join(dataDir, "pool")], /cellule pool ready (\S+)/, {
+  POOL_NAME: process.env.POOL_NAME ?? "demo-pool",
+  CELLULE_WORKER_TOKEN: token,
+})
+await spawnUntil(
+  ["worker", "--pool", url, "--data-dir", join(dataDir, "worker"), "--model", `demo=${model}`, "--embedder", embedder, "--threads", "2", "--slots", "2"],
+  /cellule worker (ready)/,
+  { CELLULE_TOKEN: token },
+)
 
 console.log(`
-Cellule is running: ${url}
+Cellule is running: ${url}   (OpenAI-compatible API at ${url}/v1)
 
-  curl ${url}/v1/status
+  curl ${url}/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"model":"demo","messages":[{"role":"user","content":"Hello"}],"max_tokens":32}'
 
-Press Ctrl-C to stop.`)
-process.exitCode = await pool.exited
+The demo model has random weights: its answers are noise, but they are computed by llama.cpp
+on the local worker. Press Ctrl-C to stop.`)
+await Promise.all(children.map((c) => c.exited))
