@@ -2,8 +2,10 @@
 // Adding a migration: add the file and one line here (a test checks the two lists match).
 import m0001 from "./0001_init.sql" with { type: "text" }
 import m0002 from "./0002_models.sql" with { type: "text" }
+import m0003 from "./0003_admin.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
   { name: "0002_models.sql", sql: m0002 },
+  { name: "0003_admin.sql", sql: m0003 },
 ]

@@ -19,6 +19,7 @@ export interface Config {
   maxJsonBodyBytes: number
   shutdownGraceMs: number
   workerToken?: string
+  trustedNetworks: string[]
   maxQueue: number
   queueTimeoutMs: number
   heartbeatMs: number

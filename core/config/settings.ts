@@ -73,6 +73,11 @@ export const SETTINGS: Setting[] = [
     doc: "Shared join token workers present on /ws. Stored hashed; compared in constant time.",
   },
   {
+    key: "trustedNetworks", env: "CELLULE_TRUSTED_NETWORKS", flag: "trusted-networks", kind: "list", roles: ["pool"],
+    default: [], docDefault: "none",
+    doc: "CIDRs (e.g. 10.0.5.0/24) whose requests may name an admin with the X-Cellule-User header (an SSO front end). Empty: the header is ignored. Never list a network that untrusted clients or a shared proxy can send from.",
+  },
+  {
     key: "maxQueue", env: "MAX_QUEUE", flag: "max-queue", kind: "int", roles: ["pool"], default: 0, min: 0,
     docDefault: "0 (auto: 4 × live slots, at least 16)",
     doc: "Requests waiting per model before new ones get 429 queue_full.",

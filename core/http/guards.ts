@@ -1,0 +1,73 @@
+// core/http/guards — who is calling. adminGuard resolves the administrator from the session
+// cookie (with CSRF on mutations) or, from trusted networks only, the X-Cellule-User header.
+import { Elysia } from "elysia"
+import { Unauthorized, Forbidden } from "../errors.ts"
+import { adminByEmail, sessionFor, type Admin } from "../auth/admins.ts"
+import { cidrList, ipIn } from "./_cidr.ts"
+import type { PoolContext } from "./context.ts"
+
+export const SESSION_COOKIE = "cellule_session"
+export const CSRF_HEADER = "x-csrf-token"
+
+export interface AdminIdentity extends Admin {
+  via: "session" | "header"
+  /** The session's CSRF token (views put it in forms and in hx-headers). */
+  csrf?: string
+}
+
+export function cookieValue(request: Request, name: string): string | undefined {
+  const header = request.headers.get("cookie") ?? ""
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=")
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim())
+  }
+  return undefined
+}
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"])
+
+/** The admin behind this request, or null. Throws 403 csrf_invalid on a cookie mutation without the token. */
+export async function resolveAdmin(ctx: PoolContext, request: Request, ip: string | undefined, form?: Record<string, unknown>): Promise<AdminIdentity | null> {
+  const token = cookieValue(request, SESSION_COOKIE)
+  if (token) {
+    const s = await sessionFor(ctx.db.sql, token, ctx.clock)
+    if (s) {
+      if (!READS.has(request.method)) {
+        const presented = request.headers.get(CSRF_HEADER) ?? (typeof form?._csrf === "string" ? form._csrf : undefined)
+        if (!presented || !timingSafeEqualStr(presented, s.csrf)) throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
+      }
+      return { ...s.admin, via: "session", csrf: s.csrf }
+    }
+  }
+  const user = request.headers.get("x-cellule-user")
+  if (user && ctx.config.trustedNetworks.length && ipIn(trusted(ctx), ip)) {
+    const admin = await adminByEmail(ctx.db.sql, user)
+    if (admin) return { ...admin, via: "header" }
+  }
+  return null
+}
+
+const lists = new WeakMap<object, ReturnType<typeof cidrList>>()
+function trusted(ctx: PoolContext) {
+  let l = lists.get(ctx.config)
+  if (!l) lists.set(ctx.config, (l = cidrList(ctx.config.trustedNetworks)))
+  return l
+}
+
+function timingSafeEqualStr(a: string, b: string): boolean {
+  const { timingSafeEqual, createHash } = require("node:crypto") as typeof import("node:crypto")
+  const h = (s: string) => createHash("sha256").update(s).digest()
+  return timingSafeEqual(h(a), h(b))
+}
+
+/**
+ * Mount on an Elysia instance whose routes need an administrator:
+ *   new Elysia().use(adminGuard(ctx)).post("/v1/admin/x", ({ admin }) => …)
+ * Unauthenticated → 401 admin_auth_required.
+ */
+export const adminGuard = (ctx: PoolContext) =>
+  new Elysia({ name: "cellule.adminGuard" }).resolve({ as: "scoped" }, async ({ request, server, body }) => {
+    const admin = await resolveAdmin(ctx, request, server?.requestIP(request)?.address, body as Record<string, unknown> | undefined)
+    if (!admin) throw new Unauthorized("administrator login required", "admin_auth_required")
+    return { admin }
+  })
