@@ -197,7 +197,9 @@ export class Scheduler {
         const job = this.ownJob(w, msg.job_id)
         if (!job) return
         this.release(job)
-        this.fail(job, new CelluleError(msg.code, msg.message, 502))
+        // A client mistake the worker caught (context too long) keeps its 4xx; anything else is the upstream's fault.
+        const status = msg.status && msg.status >= 400 && msg.status < 500 ? msg.status : 502
+        this.fail(job, new CelluleError(msg.code, msg.message, status))
         this.pump(job.model)
         return
       }

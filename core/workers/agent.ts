@@ -183,7 +183,8 @@ export class WorkerAgent {
     entry.done = this.execute(job, abort.signal)
       .catch((e) => {
         log.error(`job ${job.job_id} failed: ${(e as Error).message}`)
-        this.send({ type: "error", job_id: job.job_id, code: (e as { code?: string }).code ?? "inference_failed", message: (e as Error).message })
+        const status = (e as { status?: number }).status
+        this.send({ type: "error", job_id: job.job_id, code: (e as { code?: string }).code ?? "inference_failed", message: (e as Error).message, status: status && status < 500 ? status : undefined })
       })
       .finally(() => this.running.delete(job.job_id))
   }

@@ -50,7 +50,7 @@ export type WorkerMessage =
   | { type: "heartbeat"; activity: Activity; busy: Record<string, number> }
   | { type: "token"; job_id: string; text: string }
   | { type: "done"; job_id: string; finish_reason: "stop" | "length" | "abort"; usage: Usage; embeddings?: number[][] }
-  | { type: "error"; job_id?: string; code: string; message: string }
+  | { type: "error"; job_id?: string; code: string; message: string; status?: number }
   | { type: "bye"; reason: string }
 
 export type PoolMessage =
