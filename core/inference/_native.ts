@@ -84,9 +84,9 @@ export async function loadLlama(opts: LoadLlamaOptions): Promise<Llama> {
 }
 
 /**
- * Lets exactly one read of the missing `/$bunfs/llama/binariesGithubRelease.json` succeed while
- * node-llama-cpp's modules evaluate. fs-extra clones `fs.readFile` when it loads (inside that import),
- * so it keeps the answering wrapper; the global function is restored right after.
+ * Answers reads of the missing `/$bunfs/…/llama/binariesGithubRelease.json` while node-llama-cpp's
+ * modules evaluate. graceful-fs (under fs-extra, which only node-llama-cpp uses) copies `fs.readFile`
+ * when it first loads, inside that import, so it keeps the wrapper; the global is restored right after.
  */
 function answerReleaseFileRead(): () => void {
   const original = fs.readFile

@@ -4,9 +4,10 @@
 import { basename, join } from "node:path"
 import { tmpdir } from "node:os"
 import type {
-  ChatHistoryItem, ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel, LlamaLogLevel,
+  ChatHistoryItem, ChatWrapper, ChatWrapperGenerateContextStateOptions, Llama, LlamaContext, LlamaContextSequence,
+  LlamaModel,
 } from "node-llama-cpp"
-import { BadRequest, CelluleError } from "../errors.ts"
+import { BadRequest, CelluleError, ConfigError } from "../errors.ts"
 import { logger } from "../log.ts"
 import { loadLlama, nodeLlamaCpp } from "./_native.ts"
 
@@ -41,7 +42,7 @@ export type LoadOptions = {
   modelPath: string
   /** llama.cpp worker threads; always set it (the default collapses on small machines). */
   threads: number
-  /** Tokens per sequence (prompt + completion). Default: the model's training context, at most 4096. */
+  /** Tokens per sequence (prompt + completion), capped to the model's training context. Default: that, at most 4096. */
   contextSize?: number
   /** Parallel requests sharing the context. */
   sequences: number
@@ -61,30 +62,34 @@ export type EngineInfo = {
   gpu: string | false
 }
 
+type NodeLlamaCpp = Awaited<ReturnType<typeof nodeLlamaCpp>>
 type Waiter = { resolve: (seq: LlamaContextSequence | null) => void; reject: (err: Error) => void }
 
 export class LlamaEngine {
   private readonly free: LlamaContextSequence[]
+  private readonly chatWrapper: ChatWrapper
+  private readonly rawWrapper: ChatWrapper
   private readonly waiters: Waiter[] = []
   private readonly running = new Set<Promise<unknown>>()
   private readonly closing = new AbortController()
   private disposing: Promise<void> | undefined
 
   private constructor(
-    private readonly nlc: Awaited<ReturnType<typeof nodeLlamaCpp>>,
+    private readonly nlc: NodeLlamaCpp,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
-    private readonly chatWrapper: ChatWrapper,
     private readonly opts: LoadOptions,
   ) {
     this.free = Array.from({ length: opts.sequences }, () => context.getSequence())
+    this.chatWrapper = nlc.resolveChatWrapper(model)
+    this.rawWrapper = rawPromptWrapper(nlc, model)
   }
 
   /** Loads the model and creates its one context; throws `model_load_failed` with the cause. */
   static async load(opts: LoadOptions): Promise<LlamaEngine> {
-    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new BadRequest("threads must be a positive integer")
-    if (!Number.isInteger(opts.sequences) || opts.sequences < 1) throw new BadRequest("sequences must be a positive integer")
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new ConfigError("threads must be a positive integer")
+    if (!Number.isInteger(opts.sequences) || opts.sequences < 1) throw new ConfigError("sequences must be a positive integer")
     const nlc = await nodeLlamaCpp()
     let llama: Llama | undefined
     let model: LlamaModel | undefined
@@ -96,14 +101,18 @@ export class LlamaEngine {
         logger: llamaCppLog,
       })
       model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers: llama.gpu === false ? 0 : "auto" })
+      // beyond its training context a model produces garbage, so a larger request is capped
+      const train = model.trainContextSize
+      if (opts.contextSize && opts.contextSize > train)
+        log.warn(`${basename(opts.modelPath)} was trained on ${train} tokens; context capped from ${opts.contextSize}`)
       const context = await model.createContext({
         sequences: opts.sequences,
         threads: opts.threads,
-        contextSize: opts.contextSize ?? { max: 4096 },
-        // our own maxTokens cap keeps every request inside its window, so no shift ever happens
+        contextSize: opts.contextSize ? Math.min(opts.contextSize, train) : { max: Math.min(4096, train) },
+        // fail loudly instead of silently shrinking the context we were asked for
         failedCreationRemedy: false,
       })
-      const engine = new LlamaEngine(nlc, llama, model, context, nlc.resolveChatWrapper(model), opts)
+      const engine = new LlamaEngine(nlc, llama, model, context, opts)
       log.info(`loaded ${engine.info().model}: context ${context.contextSize} x ${opts.sequences} sequences, ` +
         `${opts.threads} threads, gpu ${llama.gpu}`)
       return engine
@@ -150,8 +159,9 @@ export class LlamaEngine {
   /** Aborts running requests, fails queued ones, frees the context, model and backend. Idempotent. */
   dispose(): Promise<void> {
     this.disposing ??= (async () => {
-      this.closing.abort(disposedError())
+      // queued requests never started: they fail; running ones end as "abort" with their text so far
       for (const w of this.waiters.splice(0)) w.reject(disposedError())
+      this.closing.abort()
       await Promise.allSettled([...this.running])
       await this.context.dispose()
       await this.model.dispose()
@@ -197,65 +207,54 @@ export class LlamaEngine {
         }
       },
     }
+    // raw prompts go through LlamaChat too (with a pass-through template): LlamaCompletion can
+    // overshoot maxTokens by one when the limit falls inside a multi-byte character
+    let chat: InstanceType<NodeLlamaCpp["LlamaChat"]> | undefined
     try {
-      let text: string
-      let stopReason: string
-      if (input.kind === "chat") {
-        const chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: this.chatWrapper, autoDisposeSequence: false })
-        try {
-          const res = await chat.generateResponse(input.history, options)
-          text = res.response
-          stopReason = res.metadata.stopReason
-        } finally {
-          chat.dispose({ disposeSequence: false })
-        }
-      } else {
-        const completion = new this.nlc.LlamaCompletion({ contextSequence: seq, autoDisposeSequence: false })
-        try {
-          const res = await completion.generateCompletionWithMeta(input.prompt, options)
-          text = res.response
-          stopReason = res.metadata.stopReason
-        } finally {
-          completion.dispose({ disposeSequence: false })
-        }
-      }
+      chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: input.wrapper, autoDisposeSequence: false })
+      const res = await chat.generateResponse(input.history, options)
+      const text = res.response
+      const stopReason = res.metadata.stopReason
       if (callbackError !== undefined) throw callbackError
       const finishReason: FinishReason =
         stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "length" : "stop"
       const completionTokens = this.nlc.TokenMeter.diff(seq.tokenMeter, meterBefore).usedOutputTokens
       return { text, finishReason, usage: { promptTokens: input.promptTokens, completionTokens } }
     } finally {
+      chat?.dispose({ disposeSequence: false })
       this.release(seq)
     }
   }
 
-  /** Validates the request and counts its prompt tokens exactly as node-llama-cpp will evaluate them. */
-  private prepare(req: GenerateRequest):
-    | { kind: "chat"; history: ChatHistoryItem[]; promptTokens: number }
-    | { kind: "completion"; prompt: string; promptTokens: number } {
+  /** Validates the request and counts its prompt tokens exactly as LlamaChat will evaluate them. */
+  private prepare(req: GenerateRequest): { wrapper: ChatWrapper; history: ChatHistoryItem[]; promptTokens: number } {
     if ((req.messages === undefined) === (req.prompt === undefined))
       throw new BadRequest("exactly one of messages or prompt is required", "invalid_request")
     if (req.maxTokens !== undefined && (!Number.isInteger(req.maxTokens) || req.maxTokens < 1))
       throw new BadRequest("maxTokens must be a positive integer", "invalid_request")
+    let wrapper: ChatWrapper
+    let history: ChatHistoryItem[]
     if (req.prompt !== undefined) {
-      const tokens = this.model.tokens
-      const bos = tokens.shouldPrependBosToken ? tokens.bos : null
-      const body = this.model.tokenize(req.prompt, false, bos != null ? "trimLeadingSpace" : undefined)
-      return { kind: "completion", prompt: req.prompt, promptTokens: body.length + (bos != null ? 1 : 0) }
+      wrapper = this.rawWrapper
+      history = [{ type: "user", text: req.prompt }]
+    } else {
+      if (req.messages!.length === 0) throw new BadRequest("messages must not be empty", "invalid_request")
+      wrapper = this.chatWrapper
+      history = req.messages!.map((m): ChatHistoryItem => {
+        switch (m.role) {
+          case "system": return { type: "system", text: m.content }
+          case "user": return { type: "user", text: m.content }
+          case "assistant": return { type: "model", response: [m.content] }
+          default: throw new BadRequest(`unknown message role ${JSON.stringify((m as ChatMessage).role)}`, "invalid_request")
+        }
+      })
     }
-    if (req.messages!.length === 0) throw new BadRequest("messages must not be empty", "invalid_request")
-    const history: ChatHistoryItem[] = req.messages!.map((m): ChatHistoryItem => {
-      switch (m.role) {
-        case "system": return { type: "system", text: m.content }
-        case "user": return { type: "user", text: m.content }
-        case "assistant": return { type: "model", response: [m.content] }
-        default: throw new BadRequest(`unknown message role ${JSON.stringify((m as ChatMessage).role)}`, "invalid_request")
-      }
-    })
     // LlamaChat completes the last model message, adding an empty one when the history ends otherwise
     if (history.at(-1)!.type !== "model") history.push({ type: "model", response: [] })
-    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history })
-    return { kind: "chat", history, promptTokens: contextText.tokenize(this.model.tokenizer).length }
+    const { contextText } = wrapper.generateContextState({ chatHistory: history })
+    const promptTokens = contextText.tokenize(this.model.tokenizer).length
+    if (promptTokens === 0) throw new BadRequest("the prompt is empty", "invalid_request")
+    return { wrapper, history, promptTokens }
   }
 
   /** A free sequence, waiting in FIFO order; null when the signal aborts first. */
@@ -285,10 +284,30 @@ export class LlamaEngine {
   }
 }
 
+/**
+ * The prompt verbatim, after <s> when the model wants one, followed by the generated text: raw
+ * completion expressed as a chat template, tokenized exactly as LlamaCompletion would.
+ */
+function rawPromptWrapper(nlc: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
+  const bos = model.tokens.shouldPrependBosToken && model.tokens.bos != null
+  class RawPromptWrapper extends nlc.ChatWrapper {
+    override readonly wrapperName = "cellule-raw-prompt"
+    override generateContextState({ chatHistory }: ChatWrapperGenerateContextStateOptions) {
+      const texts = chatHistory.flatMap((item) =>
+        item.type === "model" ? item.response.filter((r): r is string => typeof r === "string") : [String(item.text)])
+      return {
+        contextText: nlc.LlamaText([bos ? new nlc.SpecialToken("BOS") : "", ...texts]),
+        stopGenerationTriggers: [nlc.LlamaText(new nlc.SpecialToken("EOS"))],
+      }
+    }
+  }
+  return new RawPromptWrapper()
+}
+
 const disposedError = () => new CelluleError("engine_disposed", "the inference engine is shutting down", 503)
 
 /** llama.cpp's own log lines, under our tag; its info level is chatty, so it becomes debug. */
-function llamaCppLog(level: LlamaLogLevel, message: string) {
+function llamaCppLog(level: string, message: string) {
   const text = message.trimEnd()
   if (!text) return
   switch (level) {
