@@ -7,6 +7,7 @@ import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 import type { PoolContext } from "./context.ts"
 import { statusRoutes } from "./routes/status.ts"
+import { licenseGate } from "./license-gate.ts"
 
 export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, any, any>
 
@@ -15,13 +16,17 @@ export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
       if (request.method === "GET" || request.method === "HEAD") return
+      // A bodiless DELETE or POST (`curl -X DELETE …`) has nothing to parse; a body needs its Content-Type.
+      if (!request.headers.get("content-type") && !request.headers.get("transfer-encoding") && Number(request.headers.get("content-length") ?? 0) === 0) return
       return parseJsonBody(request, ctx.config.maxJsonBodyBytes)
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
       const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
       return withSecurityHeaders(jsonError(toCelluleError(code, error, id)))
     })
-    .use(statusRoutes(ctx))
+  // The licence gate is a global hook: it must be mounted before any route to cover them all.
+  if (ctx.license) app.use(licenseGate(ctx))
+  app.use(statusRoutes(ctx))
   for (const plugin of plugins) app.use(plugin(ctx))
   return app
 }

@@ -13,6 +13,8 @@ import { workerHub } from "../workers/hub.ts"
 import { openaiRoutes } from "../http/routes/openai.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
+import { LicenseStore } from "../license/store.ts"
+import { licenseRoutes } from "../http/routes/license.ts"
 
 const log = logger("pool")
 
@@ -40,8 +42,12 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       onModelSeen: (id, kind) => rememberModel(db.sql, id, kind),
     })
     for (const m of await knownModels(db.sql)) scheduler.knownModels.set(m.id, m.kind)
+    // Verifies the stored licence with this build's key; a bad one is logged and gated, never fatal.
+    const license = new LicenseStore(db.sql, { clock })
+    await license.load()
     scheduler.start()
     const ctx: PoolContext = {
+      license,
       config,
       db,
       clock,
@@ -52,7 +58,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       },
     }
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken })
-    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler)])
+    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler), licenseRoutes])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

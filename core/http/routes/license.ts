@@ -1,0 +1,22 @@
+// /v1/admin/license — install, read, remove the cluster licence and toggle enforcement (guide §7.3).
+// Administrators only. The token goes in; it never comes back out of any response.
+import { Elysia, t } from "elysia"
+import { licenseStoreFor } from "../../license/store.ts"
+import { logger } from "../../log.ts"
+import type { PoolContext } from "../context.ts"
+import { adminGuard } from "../guards.ts"
+
+export const licenseRoutes = (ctx: PoolContext) => {
+  const store = licenseStoreFor(ctx)
+  logger("license").info("license.routes: 4 endpoints installed")
+  return new Elysia()
+    .use(adminGuard(ctx))
+    .get("/v1/admin/license", () => store.view())
+    .post("/v1/admin/license/upload", async ({ body, admin }) => ({ ok: true, ...(await store.install(body.token, admin.email)) }), {
+      body: t.Object({ token: t.String() }),
+    })
+    .delete("/v1/admin/license", async ({ admin }) => ({ ok: true, ...(await store.remove(admin.email)) }))
+    .post("/v1/admin/license/enforce", async ({ body, admin }) => ({ ok: true, ...(await store.setEnforce(body.enabled, admin.email)) }), {
+      body: t.Object({ enabled: t.Boolean() }),
+    })
+}
