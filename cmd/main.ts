@@ -8,6 +8,7 @@ const subCommands = {
   pool: () => import("./pool.ts").then((m) => m.default),
   worker: () => import("./worker.ts").then((m) => m.default),
   license: () => import("./license.ts").then((m) => m.default),
+  proxy: () => import("./proxy.ts").then((m) => m.default),
 }
 
 const main = defineCommand({

@@ -23,6 +23,15 @@ export interface Config {
   maxQueue: number
   queueTimeoutMs: number
   heartbeatMs: number
+  fedMode: "active" | "observe" | "off"
+  fedGossipEnabled: boolean
+  fedKeyDir: string
+  minTrustLevel: number
+  bondPeers: string[]
+  fedAllowLoopbackUrl: boolean
+  fedGossipMs: number
+  fedAntiEntropyMs: number
+  fedProbeMs: number
   poolConnectUrl?: string
   token?: string
   models: string[]
@@ -31,6 +40,37 @@ export interface Config {
   slots: number
   contextSize: number
   gpu: "auto" | "off"
+  provisionCodeTtlMs: number
+  modelStoreDir: string
+  workerBinariesDir?: string
+  peerPoolUrls: string[]
+  autoSelfUpdate: boolean
+  selfUpdateCooldownMs: number
+  workerConfigFile?: string
+  auto: boolean
+  hardwareClass: "auto" | "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"
+  modelCacheMb: number
+  failoverMode: "auto" | "manual"
+  failoverFailingMs: number
+  failoverDownMs: number
+  failoverRetryMs: number
+  failoverStickyMs: number
+  failoverFailsafeMs: number
+  activityThrottledPct: number
+  activityBusyPct: number
+  activityIntervalMs: number
+  activityFile?: string
+  trustedProxies: string[]
+  proxyHost: string
+  proxyPort: number
+  proxyUpstreams: string[]
+  proxyUpstreamsFile?: string
+  proxyMaxFails: number
+  proxyFailTimeoutMs: number
+  proxyHealthIntervalMs: number
+  proxyReadTimeoutMs: number
+  proxyConnectTimeoutMs: number
+  proxyMaxBodyBytes: number
 }
 
 type Flags = Record<string, unknown>

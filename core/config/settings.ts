@@ -64,7 +64,7 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: "shutdownGraceMs", env: "CELLULE_SHUTDOWN_GRACE_MS", flag: "shutdown-grace-ms", kind: "int",
-    roles: ["pool", "worker"], default: 30_000, min: 0,
+    roles: ["pool", "worker", "proxy"], default: 30_000, min: 0,
     doc: "On SIGTERM/SIGINT, how long in-flight requests may run before they are cut.",
   },
   {
@@ -78,6 +78,11 @@ export const SETTINGS: Setting[] = [
     doc: "CIDRs (e.g. 10.0.5.0/24) whose requests may name an admin with the X-Cellule-User header (an SSO front end). Empty: the header is ignored. Never list a network that untrusted clients or a shared proxy can send from.",
   },
   {
+    key: "trustedProxies", env: "CELLULE_TRUSTED_PROXIES", flag: "trusted-proxies", kind: "list", roles: ["pool", "proxy"],
+    default: [], docDefault: "none",
+    doc: "CIDRs of reverse proxies (e.g. the `cellule proxy` hosts) whose X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host are believed. Empty: the headers are ignored and the TCP peer is the client.",
+  },
+  {
     key: "maxQueue", env: "MAX_QUEUE", flag: "max-queue", kind: "int", roles: ["pool"], default: 0, min: 0,
     docDefault: "0 (auto: 4 × live slots, at least 16)",
     doc: "Requests waiting per model before new ones get 429 queue_full.",
@@ -89,6 +94,44 @@ export const SETTINGS: Setting[] = [
   {
     key: "heartbeatMs", env: "CELLULE_HEARTBEAT_MS", flag: "heartbeat-ms", kind: "int", roles: ["pool", "worker"],
     default: 10_000, min: 100, doc: "Worker heartbeat interval; the pool drops a worker silent for 3 intervals.",
+  },
+  {
+    key: "fedMode", env: "CELLULE_FED", flag: "fed", kind: "enum", roles: ["pool"], default: "active",
+    values: ["active", "observe", "off"],
+    doc: "Federation master switch. observe: verify and log peers' envelopes without applying them. off: no federation routes or loops.",
+  },
+  {
+    key: "fedGossipEnabled", env: "CELLULE_FED_GOSSIP_ENABLED", flag: "fed-gossip", kind: "bool", roles: ["pool"], default: true,
+    doc: "Exchange replicated changes (settings, sites, projects) with trusted peers. false: bonds and latency probes only.",
+  },
+  {
+    key: "fedKeyDir", env: "CELLULE_FED_KEY_DIR", flag: "fed-key-dir", kind: "path", roles: ["pool"],
+    default: (p: Record<string, unknown>) => join(String(p.dataDir), "federation"), docDefault: "<data dir>/federation",
+    doc: "Where the pool's Ed25519 federation key lives. Must be persistent: losing it means a new atom_id and re-bonding every peer.",
+  },
+  {
+    key: "minTrustLevel", env: "MIN_TRUST_LEVEL", flag: "min-trust-level", kind: "int", roles: ["pool"], default: 3, min: 1, max: 3,
+    doc: "Trust level a peer needs before its signed envelopes are applied (new bonds start at 1).",
+  },
+  {
+    key: "bondPeers", env: "CELLULE_BOND_PEERS", flag: "bond-peers", kind: "list", roles: ["pool"], default: [], docDefault: "none",
+    doc: "Peers (host:port or URLs, comma-separated) to bond with at boot once the pool is healthy; idempotent.",
+  },
+  {
+    key: "fedAllowLoopbackUrl", env: "CELLULE_FED_ALLOW_LOOPBACK_URL", flag: "fed-allow-loopback-url", kind: "bool", roles: ["pool"],
+    default: false, doc: "Tests only: accept a loopback or Docker-internal POOL_URL while federation is active.",
+  },
+  {
+    key: "fedGossipMs", env: "CELLULE_FED_GOSSIP_MS", flag: "fed-gossip-ms", kind: "int", roles: ["pool"], default: 1000, min: 10,
+    doc: "Relay interval: how often envelopes a trusted peer lacks are pushed (local changes are pushed at once).",
+  },
+  {
+    key: "fedAntiEntropyMs", env: "CELLULE_FED_ANTI_ENTROPY_MS", flag: "fed-anti-entropy-ms", kind: "int", roles: ["pool"], default: 30_000, min: 50,
+    doc: "Anti-entropy interval: peers exchange per-origin high-water marks and pull what they miss.",
+  },
+  {
+    key: "fedProbeMs", env: "CELLULE_FED_PROBE_MS", flag: "fed-probe-ms", kind: "int", roles: ["pool"], default: 10_000, min: 50,
+    doc: "Latency probe interval to each peer (topology: LAN < 5 ms, metro 5-30 ms, WAN > 30 ms).",
   },
   {
     key: "poolConnectUrl", env: "CELLULE_POOL", flag: "pool", kind: "url", roles: ["worker"], default: undefined,
@@ -123,5 +166,132 @@ export const SETTINGS: Setting[] = [
   {
     key: "gpu", env: "CELLULE_GPU", flag: "gpu", kind: "enum", roles: ["worker"], default: "auto",
     values: ["auto", "off"], doc: "Use a GPU when llama.cpp finds one.",
+  },
+  // Worker lifecycle (provisioning, model delivery, upgrades, failover, activity): admin guide §2, FR §2.5-2.6, §4.6.1.
+  {
+    key: "provisionCodeTtlMs", env: "CELLULE_PROVISION_CODE_TTL_MS", flag: "provision-code-ttl-ms", kind: "int", roles: ["pool"],
+    default: 24 * 3600_000, min: 1000, doc: "How long a single-use worker provisioning code stays valid if unused (24 h).",
+  },
+  {
+    key: "modelStoreDir", env: "CELLULE_MODEL_STORE", flag: "model-store", kind: "path", roles: ["pool"],
+    default: (p: Record<string, unknown>) => join(String(p.dataDir), "models"), docDefault: "<data dir>/models",
+    doc: "Folder of GGUF files the pool serves to its workers (HTTP Range, SHA-256 recorded).",
+  },
+  {
+    key: "workerBinariesDir", env: "CELLULE_WORKER_BINARIES", flag: "worker-binaries", kind: "path", roles: ["pool"],
+    default: undefined, docDefault: "unset (the pool's own binary, for its own OS/arch)",
+    doc: "Folder of cellule-<os>-<arch>[.exe] binaries (plus optional .sig) served to installers and self-updates.",
+  },
+  {
+    key: "peerPoolUrls", env: "CELLULE_PEER_POOL_URLS", flag: "peer-pool-urls", kind: "list", roles: ["pool"],
+    default: [], docDefault: "none", doc: "Bonded peer pools sent to workers in welcome.peer_pool_urls for failover.",
+  },
+  {
+    key: "autoSelfUpdate", env: "CELLULE_AUTO_SELF_UPDATE", flag: "auto-self-update", kind: "bool", roles: ["pool"],
+    default: true, doc: "Push self_update to workers running an older version (zero-touch upgrade).",
+  },
+  {
+    key: "selfUpdateCooldownMs", env: "CELLULE_SELF_UPDATE_COOLDOWN_MS", flag: "self-update-cooldown-ms", kind: "int", roles: ["pool"],
+    default: 10 * 60_000, min: 0, doc: "At most one self_update push per worker in this period (10 min).",
+  },
+  {
+    key: "workerConfigFile", env: "CELLULE_WORKER_CONFIG", flag: "config", kind: "path", roles: ["worker"],
+    default: undefined, docDefault: "unset", doc: "JSON config written by the installer (pool, token, data_dir); flags and env override it.",
+  },
+  {
+    key: "auto", env: "CELLULE_AUTO", flag: "auto", kind: "bool", roles: ["worker"], default: false,
+    doc: "Detect the hardware class, fetch the model the pool assigns to it, cap the context from (V)RAM.",
+  },
+  {
+    key: "hardwareClass", env: "CELLULE_HARDWARE_CLASS", flag: "hardware-class", kind: "enum", roles: ["worker"], default: "auto",
+    values: ["auto", "cpu-mid", "gpu-small", "gpu-large", "apple-m"], doc: "Override the detected hardware class.",
+  },
+  {
+    key: "modelCacheMb", env: "CELLULE_MODEL_CACHE_MB", flag: "model-cache-mb", kind: "int", roles: ["worker"],
+    default: 20_480, min: 1, doc: "Size limit of the worker's downloaded-model cache; least recently used files go first.",
+  },
+  {
+    key: "failoverMode", env: "CELLULE_FAILOVER_MODE", flag: "failover-mode", kind: "enum", roles: ["worker"], default: "auto",
+    values: ["auto", "manual"], doc: "auto: move to a bonded peer when the primary is DOWN; manual: only after the failsafe delay.",
+  },
+  {
+    key: "failoverFailingMs", env: "CELLULE_FAILOVER_FAILING_MS", flag: "failover-failing-ms", kind: "int", roles: ["worker"],
+    default: 90_000, min: 1, doc: "Time without the primary pool before FAILING (stay, audit-log).",
+  },
+  {
+    key: "failoverDownMs", env: "CELLULE_FAILOVER_DOWN_MS", flag: "failover-down-ms", kind: "int", roles: ["worker"],
+    default: 300_000, min: 1, doc: "Time without the primary pool before DOWN (auto mode moves to a peer).",
+  },
+  {
+    key: "failoverRetryMs", env: "CELLULE_FAILOVER_RETRY_MS", flag: "failover-retry-ms", kind: "int", roles: ["worker"],
+    default: 30_000, min: 1, doc: "How often a worker retries its primary pool while it is unreachable.",
+  },
+  {
+    key: "failoverStickyMs", env: "CELLULE_FAILOVER_STICKY_MS", flag: "failover-sticky-ms", kind: "int", roles: ["worker"],
+    default: 60_000, min: 1, doc: "While on a peer, how often to check the primary and return to it (sticky return).",
+  },
+  {
+    key: "failoverFailsafeMs", env: "CELLULE_FAILOVER_FAILSAFE_MS", flag: "failover-failsafe-ms", kind: "int", roles: ["worker"],
+    default: 24 * 3600_000, min: 1, doc: "In manual mode, fail over anyway after this long DOWN (24 h failsafe).",
+  },
+  {
+    key: "activityThrottledPct", env: "CELLULE_ACTIVITY_THROTTLED_PCT", flag: "activity-throttled-pct", kind: "int", roles: ["worker"],
+    default: 50, min: 0, max: 100, doc: "Host CPU load (not the worker's own, %) at which the worker reports throttled.",
+  },
+  {
+    key: "activityBusyPct", env: "CELLULE_ACTIVITY_BUSY_PCT", flag: "activity-busy-pct", kind: "int", roles: ["worker"],
+    default: 80, min: 0, max: 100, doc: "Host CPU load (not the worker's own, %) at which the worker reports busy and gets no new jobs.",
+  },
+  {
+    key: "activityIntervalMs", env: "CELLULE_ACTIVITY_INTERVAL_MS", flag: "activity-interval-ms", kind: "int", roles: ["worker"],
+    default: 5000, min: 50, doc: "How often the worker samples host activity.",
+  },
+  {
+    key: "activityFile", env: "CELLULE_ACTIVITY_FILE", flag: "activity-file", kind: "path", roles: ["worker"],
+    default: undefined, docDefault: "unset (measure /proc/stat)",
+    doc: "Read the host load (0-100) from this file instead of measuring it (site agents, tests).",
+  },
+  // cellule proxy — the unified entry (admin guide §3); defaults are the reference nginx entry's.
+  {
+    key: "proxyHost", env: "CELLULE_PROXY_HOST", flag: "host", kind: "string", roles: ["proxy"], default: "0.0.0.0",
+    doc: "Address the proxy listens on.",
+  },
+  {
+    key: "proxyPort", env: "CELLULE_PROXY_PORT", flag: "port", kind: "int", roles: ["proxy"], default: 18080, min: 0, max: 65535,
+    doc: "Port of the unified cluster entry. 0 picks a free port.",
+  },
+  {
+    key: "proxyUpstreams", env: "CELLULE_PROXY_UPSTREAMS", flag: "upstream", kind: "list", roles: ["proxy"], default: [],
+    docDefault: "none", doc: "Pool URLs behind the proxy (repeat the flag or comma-separate), e.g. http://10.0.0.11:18081.",
+  },
+  {
+    key: "proxyUpstreamsFile", env: "CELLULE_PROXY_UPSTREAMS_FILE", flag: "upstreams-file", kind: "path", roles: ["proxy"],
+    default: undefined, docDefault: "unset",
+    doc: "A file with one pool URL per line (# comments); added to the upstream list, re-read on SIGHUP.",
+  },
+  {
+    key: "proxyMaxFails", env: "CELLULE_PROXY_MAX_FAILS", flag: "max-fails", kind: "int", roles: ["proxy"], default: 3, min: 1,
+    doc: "Failed attempts within the fail timeout after which a pool is taken out (nginx max_fails).",
+  },
+  {
+    key: "proxyFailTimeoutMs", env: "CELLULE_PROXY_FAIL_TIMEOUT_MS", flag: "fail-timeout-ms", kind: "int", roles: ["proxy"],
+    default: 30_000, min: 100, doc: "Window for counting failures, and how long a failed pool stays out (nginx fail_timeout).",
+  },
+  {
+    key: "proxyHealthIntervalMs", env: "CELLULE_PROXY_HEALTH_INTERVAL_MS", flag: "health-interval-ms", kind: "int", roles: ["proxy"],
+    default: 5_000, min: 100, doc: "Interval of the active health check (GET /v1/status on every pool).",
+  },
+  {
+    key: "proxyReadTimeoutMs", env: "CELLULE_PROXY_READ_TIMEOUT_MS", flag: "read-timeout-ms", kind: "int", roles: ["proxy"],
+    default: 300_000, min: 1_000, doc: "How long a pool may stay silent (before the headers or between two chunks) before the request fails (nginx proxy_read_timeout).",
+  },
+  {
+    key: "proxyConnectTimeoutMs", env: "CELLULE_PROXY_CONNECT_TIMEOUT_MS", flag: "connect-timeout-ms", kind: "int", roles: ["proxy"],
+    default: 5_000, min: 100, doc: "How long opening a WebSocket or a health check to a pool may take.",
+  },
+  {
+    key: "proxyMaxBodyBytes", env: "CELLULE_PROXY_MAX_BODY", flag: "max-body", kind: "int", roles: ["proxy"],
+    default: 64 * 1024 * 1024, min: 1024,
+    doc: "Largest request body the proxy buffers (bytes; larger ones get 413). Buffering lets a request that failed before any response byte be retried on the next pool, POST included.",
   },
 ]

@@ -1,0 +1,56 @@
+// core/http/client-ip — who the client really is behind reverse proxies (`cellule proxy`, nginx).
+// X-Forwarded-* are believed only when the TCP peer is in CELLULE_TRUSTED_PROXIES; never otherwise.
+import type { Server } from "bun"
+import type { BlockList } from "node:net"
+import { cidrList, ipIn } from "./_cidr.ts"
+
+interface TrustConfig {
+  trustedProxies: readonly string[]
+}
+
+const compiled = new WeakMap<readonly string[], BlockList>()
+
+function trusted(config: TrustConfig): BlockList | undefined {
+  if (!config.trustedProxies.length) return undefined
+  let list = compiled.get(config.trustedProxies)
+  if (!list) compiled.set(config.trustedProxies, (list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")))
+  return list
+}
+
+function peerOf(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined): string | undefined {
+  return server?.requestIP(request)?.address ?? undefined
+}
+
+function bare(ip: string): string {
+  const s = ip.trim()
+  // "[::1]:1234" and "10.0.0.1:1234" forms some proxies write; plain IPv6 has several colons.
+  const bracket = s.match(/^\[([^\]]+)\](?::\d+)?$/)
+  if (bracket) return bracket[1]
+  const v4port = s.match(/^(\d+\.\d+\.\d+\.\d+):\d+$/)
+  return v4port ? v4port[1] : s
+}
+
+/**
+ * The client's IP: the TCP peer, unless the peer is a trusted proxy, in which case X-Forwarded-For is
+ * walked from the right, skipping trusted proxies, and the first untrusted hop is the client.
+ */
+export function clientIp(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined, config: TrustConfig): string | undefined {
+  const peer = peerOf(request, server)
+  const list = trusted(config)
+  if (!list || !ipIn(list, peer)) return peer
+  const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(bare).filter(Boolean)
+  for (let i = hops.length - 1; i >= 0; i--) if (!ipIn(list, hops[i])) return hops[i]
+  return hops[0] ?? peer
+}
+
+/** The scheme and host the client used: X-Forwarded-Proto/-Host from a trusted proxy, else the request's own. */
+export function forwardedOrigin(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined, config: TrustConfig): { proto: "http" | "https"; host: string } {
+  const url = new URL(request.url)
+  const own = { proto: url.protocol === "https:" ? "https" : "http", host: request.headers.get("host") ?? url.host } as const
+  const list = trusted(config)
+  if (!list || !ipIn(list, peerOf(request, server))) return own
+  // With several proxies the left-most value is the one the client saw.
+  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase()
+  const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()
+  return { proto: proto === "https" ? "https" : proto === "http" ? "http" : own.proto, host: host || own.host }
+}

@@ -1,0 +1,174 @@
+// core/proxy/forward — one HTTP request through the proxy: buffer the body, try the pools in plan
+// order until one answers, then stream its answer back untouched. Never parses or rewrites bodies.
+import { logger } from "../log.ts"
+import { clientResponseHeaders, upstreamRequestHeaders, type ClientView } from "./_headers.ts"
+import type { ProxyMetrics } from "./metrics.ts"
+import type { Upstream, Upstreams } from "./upstreams.ts"
+
+const log = logger("proxy")
+
+/** Statuses that mean "this pool did not take the request": safe to try the next pool. */
+const RETRY_STATUSES = new Set([502, 503, 504])
+/** Of those, the ones that also count as a failure of the pool (503 is a busy or gated pool, not a sick one). */
+const FAIL_STATUSES = new Set([502, 504])
+
+export interface ForwardDeps {
+  upstreams: Upstreams
+  metrics: ProxyMetrics
+  readTimeoutMs: number
+  maxBodyBytes: number
+}
+
+export function jsonError(status: number, error: string, message: string): Response {
+  return new Response(JSON.stringify({ error, message }), { status, headers: { "content-type": "application/json" } })
+}
+
+/** Read the whole body, or undefined when it is larger than `max`. */
+async function bufferBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  if (!req.body) return new Uint8Array()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const c of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += c.byteLength
+    if (size > max) return undefined
+    chunks.push(c)
+  }
+  return Bun.concatArrayBuffers(chunks, Infinity, true)
+}
+
+function errText(e: unknown): string {
+  const err = e as { code?: string; message?: string }
+  return err?.code ? `${err.code}` : String(err?.message ?? e)
+}
+
+export async function forward(req: Request, client: ClientView, stickyKey: string | undefined, deps: ForwardDeps): Promise<Response> {
+  const { upstreams, metrics } = deps
+  const url = new URL(req.url)
+  const target = url.pathname + url.search
+  const started = performance.now()
+  const line = `${client.peer} "${req.method} ${target}"`
+  let body: Uint8Array<ArrayBuffer> | undefined
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    const declared = Number(req.headers.get("content-length") ?? 0)
+    // Buffered so a pool that fails before answering can be replaced, POST included (nginx will not).
+    body = declared > deps.maxBodyBytes ? undefined : await bufferBody(req, deps.maxBodyBytes)
+    if (!body) {
+      log.info(`${line} 413 request body over ${deps.maxBodyBytes} bytes`)
+      return jsonError(413, "request_too_large", `request body larger than ${deps.maxBodyBytes} bytes (CELLULE_PROXY_MAX_BODY)`)
+    }
+  }
+  const headers = upstreamRequestHeaders(req.headers, client)
+  const plan = upstreams.plan(stickyKey)
+  if (!plan.length) return jsonError(503, "no_upstream", "the proxy has no pool configured (CELLULE_PROXY_UPSTREAMS)")
+  metrics.inFlight++
+  let lastError = "no pool answered"
+  for (let i = 0; i < plan.length; i++) {
+    const u = plan[i]
+    const last = i === plan.length - 1
+    u.inFlight++
+    let res: Response
+    try {
+      res = await fetch(u.url + target, {
+        method: req.method,
+        headers,
+        body: body && body.byteLength ? body : undefined,
+        redirect: "manual",
+        decompress: false,
+        // Idle deadline, reset on every byte: nginx's proxy_read_timeout.
+        timeout: deps.readTimeoutMs,
+        signal: req.signal,
+      })
+    } catch (e) {
+      u.inFlight--
+      if (req.signal.aborted) {
+        metrics.inFlight--
+        log.info(`${line} 499 client went away upstream=${u.url}`)
+        return new Response(null, { status: 499 })
+      }
+      lastError = `${u.url}: ${errText(e)}`
+      upstreams.fail(u, errText(e))
+      metrics.failure(u.url)
+      metrics.request(u.url, "error")
+      if (!last) {
+        metrics.retry(u.url)
+        log.debug(`${line} attempt on ${u.url} failed before any response byte (${errText(e)}); retrying`)
+        continue
+      }
+      break
+    }
+    if (RETRY_STATUSES.has(res.status) && !last) {
+      u.inFlight--
+      if (FAIL_STATUSES.has(res.status)) {
+        upstreams.fail(u, `HTTP ${res.status}`)
+        metrics.failure(u.url)
+      }
+      metrics.request(u.url, res.status)
+      metrics.retry(u.url)
+      lastError = `${u.url}: HTTP ${res.status}`
+      await res.body?.cancel().catch(() => {})
+      continue
+    }
+    u.succeed()
+    return relay(res, u, { line, started, tries: i + 1, deps })
+  }
+  metrics.inFlight--
+  metrics.observe((performance.now() - started) / 1000)
+  log.warn(`${line} 502 every pool failed (${lastError})`)
+  return jsonError(502, "upstream_unavailable", `no pool could take the request (${lastError})`)
+}
+
+/** Stream the pool's answer to the client as it comes (SSE included), and account for it at the end. */
+function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps }): Response {
+  const { metrics, upstreams } = o.deps
+  let bytes = 0
+  let done = false
+  const finish = (outcome: "ok" | "broken" | "client", why?: string) => {
+    if (done) return
+    done = true
+    u.inFlight--
+    metrics.inFlight--
+    const ms = performance.now() - o.started
+    metrics.observe(ms / 1000)
+    metrics.request(u.url, res.status)
+    if (outcome === "broken") {
+      metrics.brokenStream(u.url)
+      upstreams.fail(u, `response cut: ${why}`)
+      log.warn(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries} cut after ${bytes} bytes: ${why}`)
+    } else {
+      log.info(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries}${outcome === "client" ? " client went away" : ""}`)
+    }
+  }
+  const headers = clientResponseHeaders(res.headers)
+  if (!res.body) {
+    finish("ok")
+    return new Response(null, { status: res.status, statusText: res.statusText, headers })
+  }
+  const reader = res.body.getReader()
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        try {
+          const { done: end, value } = await reader.read()
+          if (end) {
+            finish("ok")
+            c.close()
+            return
+          }
+          bytes += value.byteLength
+          c.enqueue(value)
+        } catch (e) {
+          finish("broken", errText(e))
+          // Erroring the stream makes the server drop the connection: the client sees a cut
+          // response, never a truncated answer that looks complete.
+          c.error(e)
+        }
+      },
+      cancel(reason) {
+        finish("client")
+        void reader.cancel(reason).catch(() => {})
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return new Response(body, { status: res.status, statusText: res.statusText, headers })
+}

@@ -1,0 +1,152 @@
+// core/proxy — `cellule proxy`, the unified cluster entry (admin guide §3): least_conn over the pools,
+// admin paths sticky per client IP, retries before the first response byte, WebSocket pass-through.
+// It never opens the database and never looks inside a request or a response body.
+import type { Server, ServerWebSocket } from "bun"
+import { readFileSync } from "node:fs"
+import { systemClock, type Clock } from "../clock.ts"
+import type { Config } from "../config/index.ts"
+import { ConfigError } from "../errors.ts"
+import { clientIp, forwardedOrigin } from "../http/client-ip.ts"
+import { cidrList, ipIn } from "../http/_cidr.ts"
+import { logger } from "../log.ts"
+import { forward, jsonError } from "./forward.ts"
+import { HealthChecker } from "./health.ts"
+import { ProxyMetrics } from "./metrics.ts"
+import { Upstreams } from "./upstreams.ts"
+import { closeTunnels, tunnelHandler, upgradeThrough, type WsTunnel } from "./websocket.ts"
+import type { ClientView } from "./_headers.ts"
+
+export { Upstreams, Upstream } from "./upstreams.ts"
+export { ProxyMetrics } from "./metrics.ts"
+
+const log = logger("proxy")
+
+export type ProxyConfig = Pick<
+  Config,
+  | "proxyHost" | "proxyPort" | "proxyUpstreams" | "proxyUpstreamsFile" | "proxyMaxFails" | "proxyFailTimeoutMs"
+  | "proxyHealthIntervalMs" | "proxyReadTimeoutMs" | "proxyConnectTimeoutMs" | "proxyMaxBodyBytes" | "trustedProxies" | "shutdownGraceMs"
+>
+
+/** Paths that must stay on one pool per client: the admin API and the dashboard (sessions, CSRF, live events). */
+export function isSticky(pathname: string): boolean {
+  return pathname === "/" || /^\/(v1\/admin(\/|$)|admin|setup|login|logout)/.test(pathname)
+}
+
+function normalise(raw: string, where: string): string {
+  let u: URL
+  try {
+    u = new URL(raw.includes("://") ? raw : `http://${raw}`)
+  } catch {
+    throw new ConfigError(`${where}: "${raw}" is not a pool URL like http://10.0.0.11:18081`)
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${where}: "${raw}" must be an http(s) URL`)
+  if (u.pathname !== "/" || u.search) throw new ConfigError(`${where}: "${raw}" must not have a path`)
+  return u.origin
+}
+
+/** The pool list: CELLULE_PROXY_UPSTREAMS, then the upstreams file (one URL per line, # comments). */
+export function upstreamList(config: Pick<ProxyConfig, "proxyUpstreams" | "proxyUpstreamsFile">): string[] {
+  const urls = config.proxyUpstreams.map((u) => normalise(u, "CELLULE_PROXY_UPSTREAMS"))
+  if (config.proxyUpstreamsFile) {
+    let text: string
+    try {
+      text = readFileSync(config.proxyUpstreamsFile, "utf8")
+    } catch (e) {
+      throw new ConfigError(`CELLULE_PROXY_UPSTREAMS_FILE: cannot read ${config.proxyUpstreamsFile} (${(e as Error).message})`)
+    }
+    for (const l of text.split("\n")) {
+      const s = l.replace(/#.*/, "").trim()
+      if (s) urls.push(normalise(s, config.proxyUpstreamsFile))
+    }
+  }
+  const unique = [...new Set(urls)]
+  if (!unique.length) throw new ConfigError("the proxy needs at least one pool: set CELLULE_PROXY_UPSTREAMS or --upstream", "e.g. --upstream http://10.0.0.11:18081 --upstream http://10.0.0.12:18082")
+  return unique
+}
+
+export interface Proxy {
+  url: string
+  port: number
+  upstreams: Upstreams
+  metrics: ProxyMetrics
+  health: HealthChecker
+  /** Re-read the upstream list (SIGHUP). */
+  reload(): void
+  stop(): Promise<void>
+}
+
+export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = {}): Promise<Proxy> {
+  const clock = opts.clock ?? systemClock
+  const upstreams = new Upstreams(upstreamList(config), clock, { maxFails: config.proxyMaxFails, failTimeoutMs: config.proxyFailTimeoutMs })
+  const metrics = new ProxyMetrics()
+  const health = new HealthChecker(upstreams, clock, { intervalMs: config.proxyHealthIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
+  const trusted = cidrList(config.trustedProxies, "CELLULE_TRUSTED_PROXIES")
+  const sockets = new Set<ServerWebSocket<WsTunnel>>()
+  const deps = { upstreams, metrics, readTimeoutMs: config.proxyReadTimeoutMs, maxBodyBytes: config.proxyMaxBodyBytes, connectTimeoutMs: config.proxyConnectTimeoutMs }
+  let stopping = false
+
+  const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
+    const peer = srv.requestIP(req)?.address ?? "unknown"
+    const origin = forwardedOrigin(req, srv, config)
+    return { peer, peerTrusted: ipIn(trusted, peer), proto: origin.proto, host: origin.host }
+  }
+
+  const server = Bun.serve<WsTunnel>({
+    hostname: config.proxyHost,
+    port: config.proxyPort,
+    // Idle keep-alive connections; a request in progress lifts the limit for itself (see below).
+    idleTimeout: 75,
+    // The body cap is ours (forward.ts), so the client gets a JSON 413 rather than a bare one.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    async fetch(req, srv) {
+      const url = new URL(req.url)
+      if (url.pathname === "/metrics" && req.method === "GET") {
+        const now = clock.now()
+        return new Response(metrics.render(upstreams.all().map((u) => ({ url: u.url, up: u.available(now), inFlight: u.inFlight }))), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        })
+      }
+      if (stopping) return jsonError(503, "proxy_stopping", "the proxy is shutting down")
+      // Long generations: the pool's silence is bounded by the read timeout, not by the listener.
+      srv.timeout(req, 0)
+      const client = view(req, srv)
+      const sticky = isSticky(url.pathname) ? (clientIp(req, srv, config) ?? client.peer) : undefined
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgradeThrough(req, srv, client, sticky, deps) as Promise<Response>
+      return forward(req, client, sticky, deps)
+    },
+    websocket: tunnelHandler(metrics, sockets),
+  })
+  health.start()
+  const url = `http://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
+  log.info(`proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams.all().map((u) => u.url).join(", ")}`)
+
+  return {
+    url,
+    port: server.port!,
+    upstreams,
+    metrics,
+    health,
+    reload() {
+      try {
+        const list = upstreamList(config)
+        upstreams.replace(list)
+        log.info(`upstreams reloaded: ${list.join(", ")}`)
+      } catch (e) {
+        log.error(`upstream reload refused, keeping the current list: ${(e as Error).message}`)
+      }
+    },
+    async stop() {
+      if (stopping) return
+      stopping = true
+      log.info("proxy stopping: no new requests, waiting for those in flight")
+      void server.stop(false)
+      await health.stop()
+      const deadline = Date.now() + config.shutdownGraceMs
+      while (metrics.inFlight > 0 && Date.now() < deadline) await Bun.sleep(50)
+      if (metrics.inFlight > 0) log.warn(`cutting ${metrics.inFlight} request(s) still running after ${config.shutdownGraceMs} ms`)
+      closeTunnels(sockets, "proxy shutting down")
+      await server.stop(true)
+      log.info("proxy stopped")
+    },
+  }
+}
