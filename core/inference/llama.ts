@@ -28,6 +28,12 @@ export type GenerateRequest = {
   seed?: number
   stop?: string[]
   signal?: AbortSignal
+  /**
+   * Token ids another worker already generated for this request (failover). They are appended to
+   * the prompt as tokens, never re-tokenized text, so the continuation is the answer the first
+   * worker would have produced.
+   */
+  resumeTokens?: number[]
 }
 
 export type FinishReason = "stop" | "length" | "abort"
@@ -130,7 +136,7 @@ export class LlamaEngine {
    * inside a UTF-8 character); the promise resolves once generation ended and the sequence is free.
    * Aborting resolves with finishReason "abort" and the text so far; it never rejects for an abort.
    */
-  async generate(req: GenerateRequest, onToken?: (text: string) => void): Promise<GenerateResult> {
+  async generate(req: GenerateRequest, onToken?: (text: string, ids: number[]) => void): Promise<GenerateResult> {
     if (this.disposing) throw disposedError()
     const run = this.run(req, onToken)
     this.running.add(run)
@@ -171,8 +177,10 @@ export class LlamaEngine {
     return this.disposing
   }
 
-  private async run(req: GenerateRequest, onToken?: (text: string) => void): Promise<GenerateResult> {
+  private async run(req: GenerateRequest, onToken?: (text: string, ids: number[]) => void): Promise<GenerateResult> {
     const input = this.prepare(req)
+    const resume = req.resumeTokens ?? []
+    if (resume.length) input.promptTokens += resume.length
     const contextSize = this.context.contextSize
     if (input.promptTokens >= contextSize)
       throw new CelluleError("context_length_exceeded",
@@ -187,6 +195,12 @@ export class LlamaEngine {
     const meterBefore = seq.tokenMeter.getState()
     let callbackError: unknown
     const stopForCallback = new AbortController()
+    // Token ids travel with the text they produced: ids whose text is still held back (half a UTF-8
+    // character, a possible stop string) are sent with the next text chunk, so a failover never
+    // resumes from tokens whose text the client did not get.
+    let pendingIds: number[] = []
+    let generated = 0
+    let hitLimit = false
     const options = {
       signal: AbortSignal.any([signal, stopForCallback.signal]),
       stopOnAbortSignal: true,
@@ -197,10 +211,21 @@ export class LlamaEngine {
       // plain sampling, as the OpenAI API means it; penalties would be explicit request fields
       repeatPenalty: false as const,
       customStopTriggers: req.stop?.filter((s) => s.length > 0),
+      onToken: (tokens: number[]) => {
+        pendingIds.push(...tokens)
+        generated += tokens.length
+        // LlamaCompletion (the resume path) may sample one token past maxTokens: stop it ourselves.
+        if (resume.length && generated >= maxTokens && !hitLimit) {
+          hitLimit = true
+          stopForCallback.abort()
+        }
+      },
       onTextChunk: (text: string) => {
         if (!onToken || callbackError !== undefined) return
+        const ids = pendingIds
+        pendingIds = []
         try {
-          onToken(text)
+          onToken(text, ids)
         } catch (err) {
           callbackError = err
           stopForCallback.abort(err)
@@ -210,24 +235,42 @@ export class LlamaEngine {
     // raw prompts go through LlamaChat too (with a pass-through template): LlamaCompletion can
     // overshoot maxTokens by one when the limit falls inside a multi-byte character
     let chat: InstanceType<NodeLlamaCpp["LlamaChat"]> | undefined
+    let completion: InstanceType<NodeLlamaCpp["LlamaCompletion"]> | undefined
     try {
-      chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: input.wrapper, autoDisposeSequence: false })
-      const res = await chat.generateResponse(input.history, options)
-      const text = res.response
-      const stopReason = res.metadata.stopReason
+      let text: string
+      let stopReason: string
+      if (resume.length) {
+        // Failover continuation: the exact token history (rendered prompt + generated ids).
+        completion = new this.nlc.LlamaCompletion({ contextSequence: seq })
+        const prompt = input.contextText.tokenize(this.model.tokenizer)
+        // LlamaCompletion prepends BOS itself when the model wants one; the rendered prompt has it already.
+        const bos = this.model.tokens.bos
+        if (bos != null && this.model.tokens.shouldPrependBosToken && prompt[0] === bos) prompt.shift()
+        const tokens = [...prompt, ...resume] as Parameters<typeof completion.generateCompletionWithMeta>[0]
+        const res = await completion.generateCompletionWithMeta(tokens, options as Parameters<typeof completion.generateCompletionWithMeta>[1])
+        text = res.response
+        stopReason = res.metadata.stopReason
+      } else {
+        chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: input.wrapper, autoDisposeSequence: false })
+        const res = await chat.generateResponse(input.history, options)
+        text = res.response
+        stopReason = res.metadata.stopReason
+      }
       if (callbackError !== undefined) throw callbackError
-      const finishReason: FinishReason =
-        stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "length" : "stop"
+      const finishReason: FinishReason = hitLimit
+        ? "length"
+        : stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "length" : "stop"
       const completionTokens = this.nlc.TokenMeter.diff(seq.tokenMeter, meterBefore).usedOutputTokens
       return { text, finishReason, usage: { promptTokens: input.promptTokens, completionTokens } }
     } finally {
       chat?.dispose({ disposeSequence: false })
+      completion?.dispose({ disposeSequence: false })
       this.release(seq)
     }
   }
 
   /** Validates the request and counts its prompt tokens exactly as LlamaChat will evaluate them. */
-  private prepare(req: GenerateRequest): { wrapper: ChatWrapper; history: ChatHistoryItem[]; promptTokens: number } {
+  private prepare(req: GenerateRequest): { wrapper: ChatWrapper; history: ChatHistoryItem[]; promptTokens: number; contextText: ReturnType<ChatWrapper["generateContextState"]>["contextText"] } {
     if ((req.messages === undefined) === (req.prompt === undefined))
       throw new BadRequest("exactly one of messages or prompt is required", "invalid_request")
     if (req.maxTokens !== undefined && (!Number.isInteger(req.maxTokens) || req.maxTokens < 1))
@@ -254,7 +297,7 @@ export class LlamaEngine {
     const { contextText } = wrapper.generateContextState({ chatHistory: history })
     const promptTokens = contextText.tokenize(this.model.tokenizer).length
     if (promptTokens === 0) throw new BadRequest("the prompt is empty", "invalid_request")
-    return { wrapper, history, promptTokens }
+    return { wrapper, history, promptTokens, contextText }
   }
 
   /** A free sequence, waiting in FIFO order; null when the signal aborts first. */

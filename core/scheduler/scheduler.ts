@@ -32,6 +32,11 @@ export interface JobSink {
    * buffered): the job may then be re-run from scratch elsewhere; this resets the buffer.
    */
   onRetry?(): void
+  /**
+   * Set when the client is already reading a stream: if the worker dies mid-answer the job moves to
+   * another worker as prompt + text already sent, and the stream simply continues (lossless).
+   */
+  resumable?: boolean
 }
 
 export type JobKind = "chat" | "completion" | "embedding"
@@ -66,6 +71,13 @@ export interface Job {
   state: "queued" | "running" | "finished"
   worker?: WorkerState
   tokensSent: number
+  /** Raw text already delivered to the sink, and its token count, across attempts. */
+  textSoFar: string
+  tokensSoFar: number
+  /** Token ids behind textSoFar, when the worker reports them (exact failover). */
+  idsSoFar: number[] | undefined
+  /** The request as the client sent it; params may become a continuation after a failover. */
+  original: JobParams
   attempts: number
   enqueuedAt: number
   timer?: ReturnType<typeof setTimeout>
@@ -149,9 +161,17 @@ export class Scheduler {
     for (const job of w.jobs) {
       job.worker = undefined
       models.add(job.model)
-      if ((job.tokensSent === 0 || job.sink.onRetry) && job.attempts < 3) {
+      if (job.tokensSent > 0 && !job.sink.onRetry && job.sink.resumable && job.attempts < 3 && this.resume(job)) {
+        job.state = "queued"
+        this.queue(job.model).unshift(job)
+        log.info(`job ${job.id} resumes elsewhere after ${job.tokensSoFar} streamed tokens (worker ${w.name} lost)`)
+      } else if ((job.tokensSent === 0 || job.sink.onRetry) && job.attempts < 3) {
         job.sink.onRetry?.()
         job.tokensSent = 0
+        job.textSoFar = ""
+        job.tokensSoFar = 0
+        job.idsSoFar = []
+        job.params = job.original
         job.state = "queued"
         this.queue(job.model).unshift(job)
         log.info(`job ${job.id} re-queued after losing worker ${w.name}`)
@@ -179,6 +199,10 @@ export class Scheduler {
         const job = this.ownJob(w, msg.job_id)
         if (!job || !msg.text) return
         job.tokensSent++
+        job.tokensSoFar++
+        job.textSoFar += msg.text
+        if (msg.ids && job.idsSoFar) job.idsSoFar.push(...msg.ids)
+        else job.idsSoFar = undefined
         job.sink.onToken(msg.text)
         return
       }
@@ -188,7 +212,7 @@ export class Scheduler {
         this.release(job)
         job.state = "finished"
         this.jobs.delete(job.id)
-        job.sink.onDone({ finishReason: msg.finish_reason, usage: msg.usage, embeddings: msg.embeddings, workerId: w.id })
+        job.sink.onDone({ finishReason: msg.finish_reason, usage: this.usageOf(job, msg.usage), embeddings: msg.embeddings, workerId: w.id })
         this.pump(job.model)
         return
       }
@@ -206,6 +230,35 @@ export class Scheduler {
       default:
         return
     }
+  }
+
+  /**
+   * Turn a half-streamed job into its continuation: the text already sent becomes the start of the
+   * assistant's answer (chat) or part of the prompt (completion), and only the remaining tokens are
+   * asked for. With temperature 0 or a seed the continuation is the answer the first worker would
+   * have given. Returns false when nothing is left to generate.
+   */
+  private resume(job: Job): boolean {
+    const p = job.original
+    const ids = job.idsSoFar
+    const generated = ids ? ids.length : job.tokensSoFar
+    const left = p.max_tokens !== undefined ? p.max_tokens - generated : undefined
+    if (left !== undefined && left < 1) return false
+    job.tokensSent = 0
+    // Exact: continue from the token ids. Fallback (a worker that does not report ids): from the text.
+    job.params = ids
+      ? { ...p, resume_tokens: [...ids], max_tokens: left }
+      : job.kind === "chat"
+        ? { ...p, messages: [...(p.messages ?? []), { role: "assistant", content: job.textSoFar }], max_tokens: left }
+        : { ...p, prompt: (p.prompt ?? "") + job.textSoFar, max_tokens: left }
+    return true
+  }
+
+  /** Usage as the client sees it: continuation prompts count the streamed text as completion. */
+  private usageOf(job: Job, u: Usage): Usage {
+    if (job.params === job.original) return u
+    const earlier = job.params.resume_tokens?.length ?? job.tokensSoFar - job.tokensSent
+    return { prompt_tokens: Math.max(0, u.prompt_tokens - earlier), completion_tokens: u.completion_tokens + earlier }
   }
 
   private ownJob(w: WorkerState, id: string): Job | undefined {
@@ -272,7 +325,7 @@ export class Scheduler {
     if (!free && q.length >= this.queueLimit(model)) {
       throw new TooManyRequests("queue_full", `the queue for "${model}" is full (${q.length} waiting)`, Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))))
     }
-    const job: Job = { id: randomUUID(), model, kind, params, sink, state: "queued", tokensSent: 0, attempts: 0, enqueuedAt: this.opts.clock.now() }
+    const job: Job = { id: randomUUID(), model, kind, params, original: params, sink, state: "queued", tokensSent: 0, textSoFar: "", tokensSoFar: 0, idsSoFar: [], attempts: 0, enqueuedAt: this.opts.clock.now() }
     job.timer = setTimeout(() => {
       if (job.state === "queued") this.fail(job, new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`))
     }, this.opts.queueTimeoutMs)

@@ -211,9 +211,10 @@ export class WorkerAgent {
         topP: p.top_p,
         seed: p.seed,
         stop: p.stop,
+        resumeTokens: p.resume_tokens,
         signal,
       },
-      (text) => this.send({ type: "token", job_id: job.job_id, text }),
+      (text, ids) => this.send({ type: "token", job_id: job.job_id, text, ids }),
     )
     this.send({ type: "done", job_id: job.job_id, finish_reason: r.finishReason, usage: { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens } })
   }

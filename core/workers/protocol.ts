@@ -38,6 +38,8 @@ export interface JobParams {
   top_p?: number
   seed?: number
   stop?: string[]
+  /** Failover: token ids already streamed to the client by a worker that died. */
+  resume_tokens?: number[]
 }
 
 export interface Usage {
@@ -45,16 +47,35 @@ export interface Usage {
   completion_tokens: number
 }
 
+export type HardwareClass = "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"
+
+/** A worker-side event the pool records in its worker audit log (failover transitions, upgrades). */
+export interface WorkerEvent {
+  at: number
+  event: string
+  detail?: Record<string, unknown>
+}
+
+/** What an older worker needs to upgrade itself: where the pool's binary is and what it must hash to. */
+export interface UpgradeOffer {
+  version: string
+  url: string
+  sha256: string
+  /** Ed25519 signature (base64) of the SHA-256 hex, by the pool's release key, when the pool has one. */
+  signature?: string
+}
+
 export type WorkerMessage =
-  | { type: "hello"; v: number; worker_id: string; name: string; version: string; hardware: Hardware; models: ModelOffer[]; activity: Activity }
-  | { type: "heartbeat"; activity: Activity; busy: Record<string, number> }
-  | { type: "token"; job_id: string; text: string }
+  | { type: "hello"; v: number; worker_id: string; name: string; version: string; hardware: Hardware; models: ModelOffer[]; activity: Activity; hardware_class?: HardwareClass; events?: WorkerEvent[] }
+  | { type: "heartbeat"; activity: Activity; busy: Record<string, number>; events?: WorkerEvent[] }
+  | { type: "token"; job_id: string; text: string; ids?: number[] }
   | { type: "done"; job_id: string; finish_reason: "stop" | "length" | "abort"; usage: Usage; embeddings?: number[][] }
   | { type: "error"; job_id?: string; code: string; message: string; status?: number }
   | { type: "bye"; reason: string }
 
 export type PoolMessage =
-  | { type: "welcome"; v: number; pool_name: string; worker_id: string; heartbeat_ms: number; peer_pool_urls: string[] }
+  | { type: "welcome"; v: number; pool_name: string; worker_id: string; heartbeat_ms: number; peer_pool_urls: string[]; upgrade?: UpgradeOffer }
+  | ({ type: "self_update" } & UpgradeOffer)
   | { type: "job"; job_id: string; kind: "chat" | "completion" | "embedding"; model: string; params: JobParams }
   | { type: "cancel"; job_id: string }
   | { type: "error"; code: string; message: string }
@@ -68,6 +89,14 @@ export class ProtocolError extends CelluleError {
 
 const isStr = (v: unknown): v is string => typeof v === "string"
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v)
+
+/** Keep well-formed events only, at most 100 per message: they are advisory, never fatal. */
+function parseEvents(raw: unknown[]): WorkerEvent[] {
+  return raw
+    .filter((e): e is WorkerEvent => !!e && typeof e === "object" && isNum((e as WorkerEvent).at) && isStr((e as WorkerEvent).event) && (e as WorkerEvent).event.length <= 64)
+    .slice(0, 100)
+    .map((e) => ({ at: e.at, event: e.event, detail: e.detail && typeof e.detail === "object" ? e.detail : {} }))
+}
 
 /** Parse and check one message from a worker; anything malformed is a ProtocolError. */
 export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
@@ -94,10 +123,15 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
         need(o.kind === "llm" || o.kind === "embedding", "model kind must be llm or embedding")
         need(isNum(o.slots) && o.slots >= 1 && o.slots <= 256, "model slots must be 1..256")
       }
+      if (Array.isArray(m.events)) m.events = parseEvents(m.events)
       return m as unknown as WorkerMessage
     }
-    case "heartbeat":
-      return { type: "heartbeat", activity: (m.activity as Activity) ?? "available", busy: (m.busy as Record<string, number>) ?? {} }
+    case "heartbeat": {
+      const activity = m.activity === "throttled" || m.activity === "busy" ? m.activity : "available"
+      const out: WorkerMessage = { type: "heartbeat", activity, busy: (m.busy as Record<string, number>) ?? {} }
+      if (Array.isArray(m.events)) out.events = parseEvents(m.events)
+      return out
+    }
     case "token":
       need(isStr(m.job_id) && isStr(m.text), "job_id and text are required")
       return m as unknown as WorkerMessage

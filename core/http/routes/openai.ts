@@ -108,6 +108,7 @@ function stream(scheduler: Scheduler, model: string, kind: JobKind, params: JobP
   const pending: (() => void)[] = []
   const withWriter = (fn: () => void) => (writer ? fn() : pending.push(fn))
   job = scheduler.submit(model, kind, params, {
+    resumable: true,
     onToken: (tok) =>
       withWriter(() => {
         const text = think.push(tok)
