@@ -15,6 +15,12 @@ import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
 import { licenseRoutes } from "../http/routes/license.ts"
+import { lifecycleHubOptions } from "../workers/lifecycle.ts"
+import { installRoutes } from "../http/routes/install.ts"
+import { modelFileRoutes } from "../http/routes/model-files.ts"
+import { provisioningRoutes } from "../http/routes/provisioning.ts"
+import { Federation, advertisedUrl } from "../federation/index.ts"
+import { federationRoutes } from "../http/routes/federation.ts"
 
 const log = logger("pool")
 
@@ -45,6 +51,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Verifies the stored licence with this build's key; a bad one is logged and gated, never fatal.
     const license = new LicenseStore(db.sql, { clock })
     await license.load()
+    // Federation identity before anything listens: a missing key the database remembers stops start-up.
+    const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
+    await federation.checkAdvertisedUrl()
     scheduler.start()
     const ctx: PoolContext = {
       license,
@@ -57,12 +66,14 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         return { workers: snap.workers.length, queue_depth: snap.queue_depth }
       },
     }
-    const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken })
-    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler), licenseRoutes])
+    const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
+    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation)])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`
     log.info(`pool ${config.poolName} listening on ${url}`)
+    federation.url = advertisedUrl(config.poolUrl, http.port)
+    federation.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -75,6 +86,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
+          await federation.stop()
           scheduler.stop()
           await db.close()
           log.info("stopped")

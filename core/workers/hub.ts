@@ -3,7 +3,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
-import { PROTOCOL_VERSION, ProtocolError, parseWorkerMessage, type PoolMessage } from "./protocol.ts"
+import { PROTOCOL_VERSION, ProtocolError, parseWorkerMessage, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
 import type { Scheduler, WorkerLink, WorkerState } from "../scheduler/scheduler.ts"
 
 const log = logger("workers")
@@ -13,6 +13,8 @@ export interface WsData {
   worker?: WorkerState
   link?: WorkerLink
   helloTimer?: ReturnType<typeof setTimeout>
+  /** The per-worker token this socket authenticated with (undefined: the shared join token). */
+  tokenId?: number
 }
 
 export interface HubOptions {
@@ -22,6 +24,12 @@ export interface HubOptions {
   /** Join token from the configuration; unset means no worker can join. */
   workerToken?: string
   peerPoolUrls?: () => string[]
+  /** Per-worker tokens from provisioning: the live token id, or null when unknown or revoked. */
+  resolveWorkerToken?: (presented: string) => Promise<number | null>
+  /** Worker-reported events (failover transitions…) and connections, for the audit log. */
+  onWorkerEvents?: (worker: string, tokenId: number | undefined, events: WorkerEvent[]) => void
+  /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
+  upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
 }
 
 function jsonResponse(status: number, error: string, message: string) {
@@ -31,6 +39,23 @@ function jsonResponse(status: number, error: string, message: string) {
 export function workerHub(opts: HubOptions) {
   const tokenHash = opts.workerToken ? hashToken(opts.workerToken) : undefined
   const sockets = new Set<ServerWebSocket<WsData>>()
+
+  async function welcome(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
+    const upgrade = await opts.upgradeFor?.(msg)
+    ws.send(
+      JSON.stringify({
+        type: "welcome",
+        v: PROTOCOL_VERSION,
+        pool_name: opts.poolName,
+        worker_id: msg.worker_id,
+        heartbeat_ms: opts.heartbeatMs,
+        peer_pool_urls: opts.peerPoolUrls?.() ?? [],
+        ...(upgrade ? { upgrade } : {}),
+      } satisfies PoolMessage),
+    )
+    if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))
+    opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [{ at: Date.now(), event: "connected", detail: { version: msg.version, hardware_class: msg.hardware_class } }, ...(msg.events ?? [])])
+  }
 
   const handler: WebSocketHandler<WsData> = {
     // Workers send small JSON frames; a large frame is a broken or hostile peer.
@@ -64,18 +89,10 @@ export function workerHub(opts: HubOptions) {
         }
         clearTimeout(ws.data.helloTimer)
         ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
-        ws.send(
-          JSON.stringify({
-            type: "welcome",
-            v: PROTOCOL_VERSION,
-            pool_name: opts.poolName,
-            worker_id: msg.worker_id,
-            heartbeat_ms: opts.heartbeatMs,
-            peer_pool_urls: opts.peerPoolUrls?.() ?? [],
-          } satisfies PoolMessage),
-        )
+        void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
         return
       }
+      if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(ws.data.worker.name, ws.data.tokenId, msg.events)
       if (msg.type === "bye") {
         opts.scheduler.removeWorker(ws.data.worker.id, `said bye (${msg.reason})`, ws.data.link)
         return
@@ -91,14 +108,29 @@ export function workerHub(opts: HubOptions) {
 
   return {
     path: "/ws",
-    upgrade(req: Request, server: Server<WsData>): WsData | Response {
-      if (!tokenHash) return jsonResponse(401, "worker_join_disabled", "this pool has no worker join token configured (CELLULE_WORKER_TOKEN)")
+    async upgrade(req: Request, server: Server<WsData>): Promise<WsData | Response> {
+      if (!tokenHash && !opts.resolveWorkerToken) return jsonResponse(401, "worker_join_disabled", "this pool has no worker join token configured (CELLULE_WORKER_TOKEN)")
       const auth = req.headers.get("authorization") ?? ""
       const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
-      if (!tokenMatches(presented, tokenHash)) return jsonResponse(401, "worker_token_invalid", "invalid worker token")
-      return { remote: server.requestIP(req)?.address ?? "?" }
+      const remote = server.requestIP(req)?.address ?? "?"
+      if (tokenHash && tokenMatches(presented, tokenHash)) return { remote }
+      const tokenId = presented && opts.resolveWorkerToken ? await opts.resolveWorkerToken(presented) : null
+      if (tokenId !== null) return { remote, tokenId }
+      return jsonResponse(401, "worker_token_invalid", "invalid worker token")
     },
     handler,
+    /** Close the connections that authenticated with a token just revoked. */
+    closeToken(tokenId: number, reason = "worker token revoked") {
+      let n = 0
+      for (const ws of sockets) {
+        if (ws.data.tokenId !== tokenId) continue
+        ws.send(JSON.stringify({ type: "error", code: "worker_token_revoked", message: reason } satisfies PoolMessage))
+        ws.close(4003, reason)
+        n++
+      }
+      if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)
+      return n
+    },
     /** Tell every worker the pool is going away, so they reconnect elsewhere or wait. */
     closeAll(reason: string) {
       for (const ws of sockets) {

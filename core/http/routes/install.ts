@@ -1,0 +1,48 @@
+// The worker installers, the binaries they fetch and the redemption of provisioning codes:
+//   GET /v1/install/worker.sh | worker.ps1 | worker-uninstall.sh | worker-uninstall.ps1
+//   GET /v1/install/bin/cellule-<os>-<arch>[.exe][.sha256]
+//   POST /v1/provisioning/redeem {code, name} → the worker's config.json (pool URL + its own token)
+// Public on purpose: a machine being enrolled has nothing yet but its single-use code.
+import { Elysia, t } from "elysia"
+import { NotFound } from "../../errors.ts"
+import { installScript, type InstallFile } from "../../workers/install.ts"
+import { redeemProvisionCode } from "../../workers/provisioning.ts"
+import { binaryFor } from "../../workers/binaries.ts"
+import type { PoolContext } from "../context.ts"
+
+const FILES: InstallFile[] = ["worker.sh", "worker.ps1", "worker-uninstall.sh", "worker-uninstall.ps1"]
+
+/** The URL the client reached us with is the one a script should call back (LAN name, VIP, port). */
+export function requestOrigin(request: Request, fallback: string): string {
+  try {
+    return new URL(request.url).origin
+  } catch {
+    return fallback
+  }
+}
+
+export const installRoutes = (ctx: PoolContext) =>
+  new Elysia()
+    .get("/v1/install/:file", ({ params, request }) => {
+      const file = params.file as InstallFile
+      if (!FILES.includes(file)) throw new NotFound(`no installer ${params.file}`, "installer_not_found")
+      const body = installScript(file, requestOrigin(request, ctx.config.poolUrl))
+      const type = file.endsWith(".sh") ? "text/x-shellscript" : "text/plain"
+      return new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" } })
+    })
+    .get("/v1/install/bin/:name", async ({ params }) => {
+      const wantHash = params.name.endsWith(".sha256")
+      const b = await binaryFor(ctx.config, wantHash ? params.name.slice(0, -7) : params.name)
+      if (wantHash) return new Response(`${b.sha256}  ${b.name}\n`, { headers: { "content-type": "text/plain; charset=utf-8" } })
+      return new Response(Bun.file(b.path), {
+        headers: { "content-type": "application/octet-stream", "content-length": String(b.size), "x-cellule-sha256": b.sha256, "x-cellule-version": b.version },
+      })
+    })
+    .post(
+      "/v1/provisioning/redeem",
+      async ({ body, request }) => {
+        const r = await redeemProvisionCode(ctx.db.sql, ctx.clock, body.code, body.name ?? "worker")
+        return { pool: requestOrigin(request, ctx.config.poolUrl), token: r.token, name: r.name, hardware: r.hardware, os: r.os }
+      },
+      { body: t.Object({ code: t.String({ minLength: 1, maxLength: 128 }), name: t.Optional(t.String({ maxLength: 128 })) }) },
+    )

@@ -1,0 +1,107 @@
+// core/workers/upgrade — zero-touch upgrades (FR guide §2.5). Pool side: decide, at each hello,
+// whether an older worker gets welcome.upgrade + self_update (toggle, 10 min cooldown per worker).
+// Worker side: download the new binary, check its hash, swap it in atomically keeping the old one,
+// and prove the new one starts; otherwise put the old one back.
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync } from "node:fs"
+import type { Clock } from "../clock.ts"
+import type { Config } from "../config/index.ts"
+import { CelluleError } from "../errors.ts"
+import { logger } from "../log.ts"
+import { VERSION } from "../version.ts"
+import { sha256File } from "../catalog/store.ts"
+import { binaryFor, targetName } from "./binaries.ts"
+import type { UpgradeOffer, WorkerMessage } from "./protocol.ts"
+
+const log = logger("workers.upgrade")
+
+/** -1, 0, 1 comparing dotted numeric versions (pre-release suffixes sort before the release). */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const [core, pre] = v.replace(/^v/, "").split("-", 2)
+    return { nums: core.split(".").map((n) => Number.parseInt(n, 10) || 0), pre: pre ?? "" }
+  }
+  const x = parse(a)
+  const y = parse(b)
+  for (let i = 0; i < Math.max(x.nums.length, y.nums.length); i++) {
+    const d = (x.nums[i] ?? 0) - (y.nums[i] ?? 0)
+    if (d) return Math.sign(d)
+  }
+  if (x.pre === y.pre) return 0
+  if (!x.pre) return 1
+  if (!y.pre) return -1
+  return x.pre < y.pre ? -1 : 1
+}
+
+/** Pool side: the upgrade offer for a hello, or undefined. */
+export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; version?: string }) {
+  const lastPush = new Map<string, number>()
+  return async (hello: Extract<WorkerMessage, { type: "hello" }>): Promise<UpgradeOffer | undefined> => {
+    const poolVersion = opts.version ?? VERSION
+    if (!opts.config.autoSelfUpdate || compareVersions(hello.version, poolVersion) >= 0) return undefined
+    const now = opts.clock.now()
+    const last = lastPush.get(hello.worker_id)
+    if (last !== undefined && now - last < opts.config.selfUpdateCooldownMs) {
+      log.info(`worker ${hello.name} outdated: v${hello.version} → v${poolVersion} (self_update cooling down)`)
+      return undefined
+    }
+    let bin
+    try {
+      bin = await binaryFor(opts.config, targetName(hello.hardware.os, hello.hardware.arch))
+    } catch {
+      log.warn(`worker ${hello.name} outdated: v${hello.version} → v${poolVersion}, but this pool ships no ${targetName(hello.hardware.os, hello.hardware.arch)}`)
+      return undefined
+    }
+    if (compareVersions(hello.version, bin.version) >= 0) return undefined
+    lastPush.set(hello.worker_id, now)
+    log.info(`worker ${hello.name} outdated: v${hello.version} → v${bin.version}; pushing self_update`)
+    return { version: bin.version, url: `/v1/install/bin/${bin.name}`, sha256: bin.sha256 }
+  }
+}
+
+export class UpgradeFailed extends CelluleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("upgrade_failed", message, 500, undefined, options)
+  }
+}
+
+/**
+ * Worker side: install the offered binary over `exePath`. The old binary is kept as `<exe>.old`;
+ * the new one must answer `--version` with the offered version, else the old one is put back.
+ * Returns true when the new binary is in place (the caller then exits so its service manager
+ * restarts it); the service's first health check is the caller's job (see rollbackIfUnhealthy).
+ */
+export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string; token: string; exePath: string; fetch?: typeof fetch }): Promise<void> {
+  const doFetch = opts.fetch ?? fetch
+  const url = new URL(offer.url, opts.poolUrl).toString()
+  const next = `${opts.exePath}.new`
+  const old = `${opts.exePath}.old`
+  log.info(`self-update: downloading v${offer.version} from ${url}`)
+  const res = await doFetch(url, { headers: { authorization: `Bearer ${opts.token}` } })
+  if (!res.ok) throw new UpgradeFailed(`pool answered ${res.status} for the new binary`)
+  await Bun.write(next, res)
+  const got = await sha256File(next)
+  if (got !== offer.sha256) {
+    rmSync(next, { force: true })
+    throw new UpgradeFailed(`the new binary does not match its SHA-256 (got ${got.slice(0, 12)}…)`)
+  }
+  chmodSync(next, 0o755)
+  const probe = Bun.spawnSync([next, "--version"], { stdout: "pipe", stderr: "pipe", timeout: 30_000 })
+  const said = probe.stdout.toString().trim()
+  if (probe.exitCode !== 0 || said !== offer.version) {
+    rmSync(next, { force: true })
+    throw new UpgradeFailed(`the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`)
+  }
+  // Two renames: the running binary stays valid on disk under .old until the restart.
+  copyFileSync(opts.exePath, old)
+  renameSync(next, opts.exePath)
+  log.info(`self-update: v${offer.version} installed (previous binary kept as ${old}); restarting through the service manager`)
+}
+
+/** At start-up: if a just-upgraded binary is failing, put `<exe>.old` back. */
+export function rollback(exePath: string): boolean {
+  const old = `${exePath}.old`
+  if (!existsSync(old)) return false
+  renameSync(old, exePath)
+  log.warn(`self-update: rolled back to the previous binary`)
+  return true
+}
