@@ -21,6 +21,7 @@ export interface Config {
   workerToken?: string
   trustedNetworks: string[]
   maxQueue: number
+  interactiveReserve: number
   queueTimeoutMs: number
   heartbeatMs: number
   fedMode: "active" | "observe" | "off"

@@ -88,6 +88,11 @@ export const SETTINGS: Setting[] = [
     doc: "Requests waiting per model before new ones get 429 queue_full.",
   },
   {
+    key: "interactiveReserve", env: "CELLULE_INTERACTIVE_RESERVE", flag: "interactive-reserve", kind: "int", roles: ["pool"],
+    default: 1, min: 0,
+    doc: "Slots per model that batch requests (X-Cellule-Priority: batch) never take, so interactive requests start at once. 0: batch may use every slot.",
+  },
+  {
     key: "queueTimeoutMs", env: "CELLULE_QUEUE_TIMEOUT_MS", flag: "queue-timeout-ms", kind: "int", roles: ["pool"],
     default: 120_000, min: 100, doc: "How long a request may wait in the queue for a slot before 503.",
   },

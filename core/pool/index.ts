@@ -44,6 +44,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       clock,
       maxQueue: config.maxQueue,
       queueTimeoutMs: config.queueTimeoutMs,
+      interactiveReserve: config.interactiveReserve,
       heartbeatMs: config.heartbeatMs,
       onModelSeen: (id, kind) => rememberModel(db.sql, id, kind),
     })

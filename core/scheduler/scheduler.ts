@@ -7,6 +7,7 @@ import { CelluleError, NotFound, ServiceUnavailable, TooManyRequests } from "../
 import { logger } from "../log.ts"
 import type { Clock } from "../clock.ts"
 import type { Activity, Hardware, JobParams, ModelOffer, PoolMessage, Usage, WorkerMessage } from "../workers/protocol.ts"
+import { FairQueue, type Priority } from "./fair-queue.ts"
 
 const log = logger("scheduler")
 
@@ -64,6 +65,9 @@ export interface WorkerState {
 
 export interface Job {
   id: string
+  /** Who asked (API key, else client address): the unit of fairness. */
+  client: string
+  priority: Priority
   model: string
   kind: JobKind
   params: JobParams
@@ -95,13 +99,15 @@ export interface SchedulerOptions {
   maxQueue: number
   queueTimeoutMs: number
   heartbeatMs: number
+  /** Slots per model kept free for interactive requests: batch jobs never take the last ones. */
+  interactiveReserve?: number
   /** Called the first time a model id is seen, so it can be remembered (404 vs 503). */
   onModelSeen?: (id: string, kind: ModelOffer["kind"]) => void
 }
 
 export class Scheduler {
   readonly workers = new Map<string, WorkerState>()
-  private readonly queues = new Map<string, Job[]>()
+  private readonly queues = new Map<string, FairQueue<Job>>()
   private readonly jobs = new Map<string, Job>()
   readonly knownModels = new Map<string, ModelOffer["kind"]>()
   private reaper?: ReturnType<typeof setInterval>
@@ -310,7 +316,7 @@ export class Scheduler {
   }
 
   /** Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full (429). */
-  submit(model: string, kind: JobKind, params: JobParams, sink: JobSink): Job {
+  submit(model: string, kind: JobKind, params: JobParams, sink: JobSink, who: { client?: string; priority?: Priority } = {}): Job {
     const wanted: ModelOffer["kind"] = kind === "embedding" ? "embedding" : "llm"
     const known = this.knownModels.get(model)
     if (!known || known !== wanted) {
@@ -325,7 +331,7 @@ export class Scheduler {
     if (!free && q.length >= this.queueLimit(model)) {
       throw new TooManyRequests("queue_full", `the queue for "${model}" is full (${q.length} waiting)`, Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))))
     }
-    const job: Job = { id: randomUUID(), model, kind, params, original: params, sink, state: "queued", tokensSent: 0, textSoFar: "", tokensSoFar: 0, idsSoFar: [], attempts: 0, enqueuedAt: this.opts.clock.now() }
+    const job: Job = { id: randomUUID(), client: who.client ?? "anonymous", priority: who.priority ?? "interactive", model, kind, params, original: params, sink, state: "queued", tokensSent: 0, textSoFar: "", tokensSoFar: 0, idsSoFar: [], attempts: 0, enqueuedAt: this.opts.clock.now() }
     job.timer = setTimeout(() => {
       if (job.state === "queued") this.fail(job, new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`))
     }, this.opts.queueTimeoutMs)
@@ -347,16 +353,14 @@ export class Scheduler {
     }
   }
 
-  private queue(model: string): Job[] {
+  private queue(model: string): FairQueue<Job> {
     let q = this.queues.get(model)
-    if (!q) this.queues.set(model, (q = []))
+    if (!q) this.queues.set(model, (q = new FairQueue<Job>()))
     return q
   }
 
   private dequeue(job: Job) {
-    const q = this.queue(job.model)
-    const i = q.indexOf(job)
-    if (i >= 0) q.splice(i, 1)
+    this.queue(job.model).remove(job)
   }
 
   private fail(job: Job, err: CelluleError) {
@@ -390,6 +394,11 @@ export class Scheduler {
     while (q.length) {
       const w = this.pickWorker(model)
       if (!w) return
+      // Batch work leaves `interactiveReserve` slots idle, so a colleague's question starts at once.
+      if (q.peek()!.priority === "batch") {
+        const cap = this.capacity(model)
+        if (cap.slots - cap.busy <= (this.opts.interactiveReserve ?? 0) && cap.slots > (this.opts.interactiveReserve ?? 0)) return
+      }
       const job = q.shift()!
       const slot = w.models.get(model)!
       slot.busy++

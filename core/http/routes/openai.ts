@@ -1,7 +1,8 @@
 // The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
 // Validates, hands the job to the scheduler, shapes OpenAI responses (JSON or SSE). No SQL here.
 import { Elysia, t } from "elysia"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
+import type { Priority } from "../../scheduler/fair-queue.ts"
 import type { CelluleError } from "../../errors.ts"
 import type { Scheduler, JobKind, JobResult, Job } from "../../scheduler/scheduler.ts"
 import type { JobParams, ChatMessage } from "../../workers/protocol.ts"
@@ -69,7 +70,20 @@ const usageOf = (r: JobResult) => ({ prompt_tokens: r.usage.prompt_tokens, compl
 const finishOf = (r: JobResult) => (r.finishReason === "length" ? "length" : "stop")
 
 /** Run a job to completion, collecting text; cancels it if the HTTP client disconnects. */
-function collect(scheduler: Scheduler, request: Request, model: string, kind: JobKind, params: JobParams) {
+/**
+ * Who is asking, for fair queuing: the API key presented (hashed, never stored), else the
+ * client address. Priority from `X-Cellule-Priority: batch` (scripts), default interactive.
+ */
+export function requester(request: Request, ip: string | undefined): Who {
+  const auth = request.headers.get("authorization") ?? ""
+  const key = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
+  const client = key ? `key:${createHash("sha256").update(key).digest("hex").slice(0, 16)}` : `ip:${ip ?? "unknown"}`
+  const p = request.headers.get("x-cellule-priority")?.toLowerCase()
+  return { client, priority: p === "batch" ? "batch" : "interactive" }
+}
+type Who = { client: string; priority: Priority }
+
+function collect(scheduler: Scheduler, request: Request, who: Who, model: string, kind: JobKind, params: JobParams) {
   return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
     let think = createThinkStripper()
     let text = ""
@@ -89,13 +103,13 @@ function collect(scheduler: Scheduler, request: Request, model: string, kind: Jo
         request.signal.removeEventListener("abort", onAbort)
         reject(e)
       },
-    })
+    }, who)
     request.signal.addEventListener("abort", onAbort, { once: true })
   })
 }
 
 /** Stream a job as OpenAI SSE chunks built by `chunk(delta, finish)`. */
-function stream(scheduler: Scheduler, model: string, kind: JobKind, params: JobParams, opts: {
+function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, params: JobParams, opts: {
   includeUsage: boolean
   first?: () => unknown
   chunk: (delta: string, finish: string | null) => unknown
@@ -129,7 +143,7 @@ function stream(scheduler: Scheduler, model: string, kind: JobKind, params: JobP
         writer.send("[DONE]")
         writer.close()
       }),
-  })
+  }, who)
   return sseResponse(
     (w) => {
       writer = w
@@ -156,6 +170,7 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
       "/v1/chat/completions",
       async ({ body, request, server }) => {
         server?.timeout(request, 0)
+        const who = requester(request, server?.requestIP(request)?.address)
         const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
         const params: JobParams = { ...sampling(body), messages }
         if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
@@ -163,14 +178,14 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
         const created = Math.floor(ctx.clock.now() / 1000)
         const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
         if (body.stream) {
-          return stream(scheduler, body.model, "chat", params, {
+          return stream(scheduler, who, body.model, "chat", params, {
             includeUsage: !!body.stream_options?.include_usage,
             first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
             chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
             usage: (usage) => ({ ...base, choices: [], usage }),
           })
         }
-        const { text, result } = await collect(scheduler, request, body.model, "chat", params)
+        const { text, result } = await collect(scheduler, request, who, body.model, "chat", params)
         return {
           id,
           object: "chat.completion",
@@ -187,27 +202,29 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
       "/v1/completions",
       async ({ body, request, server }) => {
         server?.timeout(request, 0)
+        const who = requester(request, server?.requestIP(request)?.address)
         const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
         const id = newId("cmpl")
         const created = Math.floor(ctx.clock.now() / 1000)
         const base = { id, object: "text_completion", created, model: body.model }
         if (body.stream) {
-          return stream(scheduler, body.model, "completion", params, {
+          return stream(scheduler, who, body.model, "completion", params, {
             includeUsage: !!body.stream_options?.include_usage,
             chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
             usage: (usage) => ({ ...base, choices: [], usage }),
           })
         }
-        const { text, result } = await collect(scheduler, request, body.model, "completion", params)
+        const { text, result } = await collect(scheduler, request, who, body.model, "completion", params)
         return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
       },
       { body: CompletionBody },
     )
     .post(
       "/v1/embeddings",
-      async ({ body, request }) => {
+      async ({ body, request, server }) => {
+        const who = requester(request, server?.requestIP(request)?.address)
         const input = Array.isArray(body.input) ? body.input : [body.input]
-        const { result } = await collect(scheduler, request, body.model, "embedding", { input })
+        const { result } = await collect(scheduler, request, who, body.model, "embedding", { input })
         const vectors = result.embeddings ?? []
         return {
           object: "list",
