@@ -46,6 +46,8 @@ export function startServer(opts: {
     },
     websocket: ws?.handler ?? { message() {} },
   })
+  // app.handle() alone leaves Elysia's `server` null; guards and routes need server.requestIP().
+  app.server = server
   return {
     port: server.port!,
     server,
