@@ -4,12 +4,18 @@ import m0001 from "./0001_init.sql" with { type: "text" }
 import m0002 from "./0002_models.sql" with { type: "text" }
 import m0003 from "./0003_admin.sql" with { type: "text" }
 import m0004 from "./0004_license.sql" with { type: "text" }
+import m0005 from "./0005_setup.sql" with { type: "text" }
+import m0006 from "./0006_federation.sql" with { type: "text" }
 import m0007 from "./0007_workers.sql" with { type: "text" }
+import m0009 from "./0009_api_keys.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
   { name: "0002_models.sql", sql: m0002 },
   { name: "0003_admin.sql", sql: m0003 },
   { name: "0004_license.sql", sql: m0004 },
+  { name: "0005_setup.sql", sql: m0005 },
+  { name: "0006_federation.sql", sql: m0006 },
   { name: "0007_workers.sql", sql: m0007 },
+  { name: "0009_api_keys.sql", sql: m0009 },
 ]

@@ -19,9 +19,11 @@ export interface Config {
   maxJsonBodyBytes: number
   shutdownGraceMs: number
   workerToken?: string
+  setupAnswers?: string
   trustedNetworks: string[]
   maxQueue: number
   interactiveReserve: number
+  anonymousAccess: boolean
   queueTimeoutMs: number
   heartbeatMs: number
   fedMode: "active" | "observe" | "off"
@@ -57,6 +59,7 @@ export interface Config {
   failoverRetryMs: number
   failoverStickyMs: number
   failoverFailsafeMs: number
+  activityWatch: "auto" | "cpu" | "off"
   activityThrottledPct: number
   activityBusyPct: number
   activityIntervalMs: number
@@ -129,8 +132,11 @@ function parseValue(s: Setting, raw: unknown, source: string): unknown {
   }
 }
 
-/** Build the configuration of `role` from parsed flags and the environment. */
-export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env): Readonly<Config> {
+/**
+ * Build the configuration of `role` from parsed flags and the environment; `file` is a lower layer
+ * keyed by env var name (a worker's installer-written config.json): flag > env > file > default.
+ */
+export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env, file: Env = {}): Readonly<Config> {
   const out: Record<string, unknown> = { role }
   // Settings are resolved in table order so computed defaults can use earlier values (POOL_URL uses PORT).
   for (const s of SETTINGS) {
@@ -139,6 +145,7 @@ export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env
     const present = (v: unknown) => v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)
     if (present(flagValue)) out[s.key] = parseValue(s, flagValue, "flag")
     else if (present(env[s.env])) out[s.key] = parseValue(s, env[s.env], "env")
+    else if (present(file[s.env])) out[s.key] = parseValue(s, file[s.env], "env")
     else out[s.key] = typeof s.default === "function" ? (s.default as (p: Record<string, unknown>) => unknown)(out) : s.default
   }
   const secrets = SETTINGS.filter((s) => s.secret).map((s) => s.key)

@@ -73,6 +73,11 @@ export const SETTINGS: Setting[] = [
     doc: "Shared join token workers present on /ws. Stored hashed; compared in constant time.",
   },
   {
+    key: "setupAnswers", env: "CELLULE_SETUP_ANSWERS", flag: "setup-answers", kind: "path", roles: ["pool"], default: undefined,
+    docDefault: "none (the wizard at /setup/ui)",
+    doc: "A wizard answers file (docs/setup.md) applied at boot while setup is not completed: unattended installs.",
+  },
+  {
     key: "trustedNetworks", env: "CELLULE_TRUSTED_NETWORKS", flag: "trusted-networks", kind: "list", roles: ["pool"],
     default: [], docDefault: "none",
     doc: "CIDRs (e.g. 10.0.5.0/24) whose requests may name an admin with the X-Cellule-User header (an SSO front end). Empty: the header is ignored. Never list a network that untrusted clients or a shared proxy can send from.",
@@ -86,6 +91,11 @@ export const SETTINGS: Setting[] = [
     key: "maxQueue", env: "MAX_QUEUE", flag: "max-queue", kind: "int", roles: ["pool"], default: 0, min: 0,
     docDefault: "0 (auto: 4 × live slots, at least 16)",
     doc: "Requests waiting per model before new ones get 429 queue_full.",
+  },
+  {
+    key: "anonymousAccess", env: "CELLULE_ANONYMOUS_ACCESS", flag: "anonymous-access", kind: "bool", roles: ["pool"],
+    default: true,
+    doc: "Serve the OpenAI API without an API key (LAN access). false: every request needs a key (sk-cel-…) from /v1/admin/keys.",
   },
   {
     key: "interactiveReserve", env: "CELLULE_INTERACTIVE_RESERVE", flag: "interactive-reserve", kind: "int", roles: ["pool"],
@@ -238,6 +248,11 @@ export const SETTINGS: Setting[] = [
   {
     key: "failoverFailsafeMs", env: "CELLULE_FAILOVER_FAILSAFE_MS", flag: "failover-failsafe-ms", kind: "int", roles: ["worker"],
     default: 24 * 3600_000, min: 1, doc: "In manual mode, fail over anyway after this long DOWN (24 h failsafe).",
+  },
+  {
+    key: "activityWatch", env: "CELLULE_ACTIVITY", flag: "activity", kind: "enum", roles: ["worker"], default: "auto",
+    values: ["auto", "cpu", "off"],
+    doc: "Watch host activity: cpu (load besides the worker), off, or auto (cpu for --auto desktop workers, off for servers started with --model).",
   },
   {
     key: "activityThrottledPct", env: "CELLULE_ACTIVITY_THROTTLED_PCT", flag: "activity-throttled-pct", kind: "int", roles: ["worker"],

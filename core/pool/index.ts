@@ -11,6 +11,8 @@ import { VERSION } from "../version.ts"
 import { Scheduler } from "../scheduler/scheduler.ts"
 import { workerHub } from "../workers/hub.ts"
 import { openaiRoutes } from "../http/routes/openai.ts"
+import { keyRoutes } from "../http/routes/keys.ts"
+import { ApiKeys } from "../auth/api-keys.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
@@ -21,6 +23,8 @@ import { modelFileRoutes } from "../http/routes/model-files.ts"
 import { provisioningRoutes } from "../http/routes/provisioning.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
 import { federationRoutes } from "../http/routes/federation.ts"
+import { bootSetup } from "../setup/index.ts"
+import { shellRoutes } from "../http/routes/shell.ts"
 
 const log = logger("pool")
 
@@ -52,6 +56,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Verifies the stored licence with this build's key; a bad one is logged and gated, never fatal.
     const license = new LicenseStore(db.sql, { clock })
     await license.load()
+    // The wizard gate: closed until setup is completed (here from CELLULE_SETUP_ANSWERS, or in /setup/ui).
+    const setupGate = await bootSetup(db.sql, clock, { answersFile: config.setupAnswers, deps: { installLicense: (t) => license.install(t, "setup answers") } })
     // Federation identity before anything listens: a missing key the database remembers stops start-up.
     const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
     await federation.checkAdvertisedUrl()
@@ -67,8 +73,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         return { workers: snap.workers.length, queue_depth: snap.queue_depth }
       },
     }
+    const apiKeys = new ApiKeys(db.sql, clock)
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
-    const app = buildApp(ctx, [openaiRoutes(scheduler), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation)])
+    const app = buildApp(ctx, [openaiRoutes(scheduler, apiKeys), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

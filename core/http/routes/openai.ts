@@ -3,6 +3,11 @@
 import { Elysia, t } from "elysia"
 import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
+import { InvalidApiKey, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
+import { Unauthorized } from "../../errors.ts"
+import { logger } from "../../log.ts"
+
+const log = logger("http.openai")
 import type { CelluleError } from "../../errors.ts"
 import type { Scheduler, JobKind, JobResult, Job } from "../../scheduler/scheduler.ts"
 import type { JobParams, ChatMessage } from "../../workers/protocol.ts"
@@ -74,16 +79,30 @@ const finishOf = (r: JobResult) => (r.finishReason === "length" ? "length" : "st
  * Who is asking, for fair queuing: the API key presented (hashed, never stored), else the
  * client address. Priority from `X-Cellule-Priority: batch` (scripts), default interactive.
  */
-export function requester(request: Request, ip: string | undefined): Who {
-  const auth = request.headers.get("authorization") ?? ""
-  const key = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
-  const client = key ? `key:${createHash("sha256").update(key).digest("hex").slice(0, 16)}` : `ip:${ip ?? "unknown"}`
+export function requester(request: Request, ip: string | undefined, key?: ApiKey | null): Omit<Who, "started"> {
+  const client = key ? `key:${key.id}` : `ip:${ip ?? "unknown"}`
   const p = request.headers.get("x-cellule-priority")?.toLowerCase()
-  return { client, priority: p === "batch" ? "batch" : "interactive" }
+  return { client, priority: p === "batch" || p === "interactive" ? p : (key?.priority ?? "interactive") }
 }
-type Who = { client: string; priority: Priority }
+type Who = { client: string; priority: Priority; key?: ApiKey | null; started: number }
 
-function collect(scheduler: Scheduler, request: Request, who: Who, model: string, kind: JobKind, params: JobParams) {
+/**
+ * Who may call: a valid API key (checked against its limits), or anyone when anonymous LAN access
+ * is on — then an unknown key (tools that insist on sending one) is treated as anonymous too.
+ */
+async function admit(keys: ApiKeys, anonymous: boolean, request: Request, ip: string | undefined, model: string): Promise<Who> {
+  const auth = request.headers.get("authorization") ?? ""
+  const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
+  const key = presented ? await keys.find(presented) : null
+  if (!key && !anonymous) {
+    if (presented) throw new InvalidApiKey()
+    throw new Unauthorized("an API key is required (Authorization: Bearer sk-cel-…)", "api_key_required")
+  }
+  if (key) await keys.admit(key, model)
+  return { ...requester(request, ip, key), key, started: performance.now() }
+}
+
+function collect(scheduler: Scheduler, request: Request, who: Who, model: string, kind: JobKind, params: JobParams, meter: (r: JobResult) => void) {
   return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
     let think = createThinkStripper()
     let text = ""
@@ -97,6 +116,7 @@ function collect(scheduler: Scheduler, request: Request, who: Who, model: string
       },
       onDone: (result) => {
         request.signal.removeEventListener("abort", onAbort)
+        meter(result)
         resolve({ text: text + think.flush(), result })
       },
       onError: (e) => {
@@ -109,7 +129,7 @@ function collect(scheduler: Scheduler, request: Request, who: Who, model: string
 }
 
 /** Stream a job as OpenAI SSE chunks built by `chunk(delta, finish)`. */
-function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, params: JobParams, opts: {
+function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, params: JobParams, meter: (r: JobResult) => void, opts: {
   includeUsage: boolean
   first?: () => unknown
   chunk: (delta: string, finish: string | null) => unknown
@@ -130,6 +150,7 @@ function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, pa
       }),
     onDone: (r) =>
       withWriter(() => {
+        meter(r)
         const rest = think.flush()
         if (rest) writer.send(opts.chunk(rest, null))
         writer.send(opts.chunk("", finishOf(r)))
@@ -154,8 +175,13 @@ function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, pa
   )
 }
 
-export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
-  new Elysia()
+export const openaiRoutes = (scheduler: Scheduler, keys: ApiKeys) => (ctx: PoolContext) => {
+  const anonymous = ctx.config.anonymousAccess
+  const meter = (who: Who, model: string) => (r: JobResult) =>
+    void keys
+      .record({ keyId: who.key?.id ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })
+      .catch((e) => log.warn(`usage not recorded: ${(e as Error).message}`))
+  return new Elysia()
     .get("/v1/models", () => ({
       object: "list",
       data: scheduler.liveModels().map((m) => ({
@@ -170,7 +196,7 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
       "/v1/chat/completions",
       async ({ body, request, server }) => {
         server?.timeout(request, 0)
-        const who = requester(request, server?.requestIP(request)?.address)
+        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
         const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
         const params: JobParams = { ...sampling(body), messages }
         if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
@@ -178,14 +204,14 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
         const created = Math.floor(ctx.clock.now() / 1000)
         const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
         if (body.stream) {
-          return stream(scheduler, who, body.model, "chat", params, {
+          return stream(scheduler, who, body.model, "chat", params, meter(who, body.model), {
             includeUsage: !!body.stream_options?.include_usage,
             first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
             chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
             usage: (usage) => ({ ...base, choices: [], usage }),
           })
         }
-        const { text, result } = await collect(scheduler, request, who, body.model, "chat", params)
+        const { text, result } = await collect(scheduler, request, who, body.model, "chat", params, meter(who, body.model))
         return {
           id,
           object: "chat.completion",
@@ -202,19 +228,19 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
       "/v1/completions",
       async ({ body, request, server }) => {
         server?.timeout(request, 0)
-        const who = requester(request, server?.requestIP(request)?.address)
+        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
         const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
         const id = newId("cmpl")
         const created = Math.floor(ctx.clock.now() / 1000)
         const base = { id, object: "text_completion", created, model: body.model }
         if (body.stream) {
-          return stream(scheduler, who, body.model, "completion", params, {
+          return stream(scheduler, who, body.model, "completion", params, meter(who, body.model), {
             includeUsage: !!body.stream_options?.include_usage,
             chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
             usage: (usage) => ({ ...base, choices: [], usage }),
           })
         }
-        const { text, result } = await collect(scheduler, request, who, body.model, "completion", params)
+        const { text, result } = await collect(scheduler, request, who, body.model, "completion", params, meter(who, body.model))
         return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
       },
       { body: CompletionBody },
@@ -222,9 +248,9 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
     .post(
       "/v1/embeddings",
       async ({ body, request, server }) => {
-        const who = requester(request, server?.requestIP(request)?.address)
+        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
         const input = Array.isArray(body.input) ? body.input : [body.input]
-        const { result } = await collect(scheduler, request, who, body.model, "embedding", { input })
+        const { result } = await collect(scheduler, request, who, body.model, "embedding", { input }, meter(who, body.model))
         const vectors = result.embeddings ?? []
         return {
           object: "list",
@@ -239,3 +265,4 @@ export const openaiRoutes = (scheduler: Scheduler) => (ctx: PoolContext) =>
       },
       { body: EmbeddingBody },
     )
+}

@@ -1,0 +1,159 @@
+// core/auth/api-keys — virtual API keys for the OpenAI endpoint: shown once, stored as SHA-256,
+// with an optional model allow-list, requests/tokens per minute, a monthly token budget and a
+// default priority; and the usage each request consumed. Rate windows are per pool, in memory.
+import { randomUUID } from "node:crypto"
+import type { Sql } from "../db/client.ts"
+import type { Clock } from "../clock.ts"
+import { CelluleError, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../errors.ts"
+import { hashToken, newToken } from "../crypto/token.ts"
+import type { Priority } from "../scheduler/fair-queue.ts"
+
+export interface ApiKey {
+  id: string
+  name: string
+  project: string | null
+  prefix: string
+  models: string[] | null
+  rpm: number | null
+  tpm: number | null
+  monthly_token_budget: number | null
+  priority: Priority
+  created_at: string
+  revoked_at: string | null
+}
+
+export interface NewKey {
+  name: string
+  project?: string
+  models?: string[]
+  rpm?: number
+  tpm?: number
+  monthly_token_budget?: number
+  priority?: Priority
+}
+
+const MINUTE = 60_000
+
+function monthStart(ms: number): number {
+  const d = new Date(ms)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
+}
+
+export class ApiKeys {
+  private cache = new Map<string, { key: ApiKey | null; at: number }>()
+  private requests = new Map<string, number[]>()
+  private tokens = new Map<string, { at: number; n: number }[]>()
+  private monthly = new Map<string, { month: number; used: number }>()
+
+  constructor(private readonly sql: Sql, private readonly clock: Clock) {}
+
+  async create(input: NewKey): Promise<{ key: string; record: ApiKey }> {
+    const key = newToken("sk-cel-", 32)
+    const id = randomUUID()
+    const [row] = await this.sql`insert into api_keys (id, name, project, prefix, key_hash, models, rpm, tpm, monthly_token_budget, priority)
+      values (${id}, ${input.name}, ${input.project ?? null}, ${key.slice(0, 11)}, ${hashToken(key)}, ${input.models ?? null},
+              ${input.rpm ?? null}, ${input.tpm ?? null}, ${input.monthly_token_budget ?? null}, ${input.priority ?? "interactive"})
+      returning *`
+    return { key, record: toKey(row) }
+  }
+
+  async list(): Promise<ApiKey[]> {
+    return (await this.sql`select * from api_keys order by created_at`).map(toKey)
+  }
+
+  async revoke(id: string) {
+    const r = await this.sql`update api_keys set revoked_at = now() where id = ${id} and revoked_at is null returning id`
+    if (!r.length) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
+    this.cache.clear()
+  }
+
+  /** The key behind a presented secret (cached 5 s so revocation applies within seconds), or null. */
+  async find(presented: string): Promise<ApiKey | null> {
+    const h = hashToken(presented).toString("hex")
+    const hit = this.cache.get(h)
+    if (hit && this.clock.now() - hit.at < 5000) return hit.key
+    const [row] = await this.sql`select * from api_keys where key_hash = ${Buffer.from(h, "hex")} and revoked_at is null`
+    const key = row ? toKey(row) : null
+    this.cache.set(h, { key, at: this.clock.now() })
+    return key
+  }
+
+  /** Refuse the request if the key may not use this model or is over a limit. */
+  async admit(key: ApiKey, model: string) {
+    if (key.models && !key.models.includes(model)) throw new Forbidden(`this API key may not use model "${model}"`, "model_not_allowed")
+    const now = this.clock.now()
+    if (key.rpm) {
+      const times = (this.requests.get(key.id) ?? []).filter((t) => now - t < MINUTE)
+      if (times.length >= key.rpm) throw new TooManyRequests("rate_limited", `this API key is limited to ${key.rpm} requests per minute`, Math.ceil((times[0] + MINUTE - now) / 1000))
+      times.push(now)
+      this.requests.set(key.id, times)
+    }
+    if (key.tpm) {
+      const used = (this.tokens.get(key.id) ?? []).filter((u) => now - u.at < MINUTE)
+      const sum = used.reduce((n, u) => n + u.n, 0)
+      if (sum >= key.tpm) throw new TooManyRequests("token_rate_limited", `this API key is limited to ${key.tpm} tokens per minute`, Math.ceil((used[0].at + MINUTE - now) / 1000))
+    }
+    if (key.monthly_token_budget) {
+      const used = await this.monthToDate(key.id)
+      if (used >= key.monthly_token_budget)
+        throw new CelluleError("budget_exhausted", `this API key has used its monthly budget of ${key.monthly_token_budget} tokens`, 429)
+    }
+  }
+
+  private async monthToDate(keyId: string): Promise<number> {
+    const month = monthStart(this.clock.now())
+    const m = this.monthly.get(keyId)
+    if (m && m.month === month) return m.used
+    const [{ n }] = await this.sql`select coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint as n
+      from api_usage where key_id = ${keyId} and created_at >= ${new Date(month)}`
+    this.monthly.set(keyId, { month, used: Number(n) })
+    return Number(n)
+  }
+
+  /** Record what a finished request consumed (fire-and-forget from the request's point of view). */
+  async record(u: { keyId: string | null; model: string; promptTokens: number; completionTokens: number; latencyMs: number; workerId?: string; poolName: string }) {
+    const total = u.promptTokens + u.completionTokens
+    if (u.keyId) {
+      const list = this.tokens.get(u.keyId) ?? []
+      list.push({ at: this.clock.now(), n: total })
+      this.tokens.set(u.keyId, list.filter((x) => this.clock.now() - x.at < MINUTE))
+      const m = this.monthly.get(u.keyId)
+      if (m && m.month === monthStart(this.clock.now())) m.used += total
+    }
+    await this.sql`insert into api_usage (key_id, model, prompt_tokens, completion_tokens, latency_ms, worker_id, pool_name)
+      values (${u.keyId}, ${u.model}, ${u.promptTokens}, ${u.completionTokens}, ${Math.round(u.latencyMs)}, ${u.workerId ?? null}, ${u.poolName})`
+  }
+
+  /** Daily totals per key over the last `days` days (for the dashboard chart and the API). */
+  async usage(days = 30, keyId?: string) {
+    const since = new Date(this.clock.now() - days * 86_400_000)
+    return this.sql`select date_trunc('day', u.created_at) as day, u.key_id, k.name,
+        count(*)::int as requests, sum(u.prompt_tokens)::int as prompt_tokens,
+        sum(u.completion_tokens)::int as completion_tokens, round(avg(u.latency_ms))::int as avg_latency_ms
+      from api_usage u left join api_keys k on k.id = u.key_id
+      where u.created_at >= ${since} ${keyId ? this.sql`and u.key_id = ${keyId}` : this.sql``}
+      group by 1, 2, 3 order by 1, 3`
+  }
+}
+
+function toKey(r: Record<string, unknown>): ApiKey {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    project: (r.project as string) ?? null,
+    prefix: String(r.prefix),
+    models: (r.models as string[]) ?? null,
+    rpm: (r.rpm as number) ?? null,
+    tpm: (r.tpm as number) ?? null,
+    monthly_token_budget: r.monthly_token_budget == null ? null : Number(r.monthly_token_budget),
+    priority: r.priority as Priority,
+    created_at: new Date(r.created_at as string).toISOString(),
+    revoked_at: r.revoked_at ? new Date(r.revoked_at as string).toISOString() : null,
+  }
+}
+
+export class InvalidApiKey extends Unauthorized {
+  constructor() {
+    super("invalid or revoked API key", "invalid_api_key")
+  }
+}

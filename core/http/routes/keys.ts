@@ -1,0 +1,38 @@
+// /v1/admin/keys and /v1/admin/usage — virtual API keys (shown once) and what they consumed.
+import { Elysia, t } from "elysia"
+import type { ApiKeys } from "../../auth/api-keys.ts"
+import { adminGuard } from "../guards.ts"
+import type { PoolContext } from "../context.ts"
+
+export const keyRoutes = (keys: ApiKeys) => (ctx: PoolContext) =>
+  new Elysia()
+    .use(adminGuard(ctx))
+    .post(
+      "/v1/admin/keys",
+      async ({ body, set }) => {
+        const { key, record } = await keys.create(body)
+        set.status = 201
+        // The only time the secret is ever shown.
+        return { ...record, key }
+      },
+      {
+        body: t.Object({
+          name: t.String({ minLength: 1, maxLength: 100 }),
+          project: t.Optional(t.String({ maxLength: 100 })),
+          models: t.Optional(t.Array(t.String({ minLength: 1 }), { minItems: 1 })),
+          rpm: t.Optional(t.Integer({ minimum: 1 })),
+          tpm: t.Optional(t.Integer({ minimum: 1 })),
+          monthly_token_budget: t.Optional(t.Integer({ minimum: 1 })),
+          priority: t.Optional(t.Union([t.Literal("interactive"), t.Literal("batch")])),
+        }),
+      },
+    )
+    .get("/v1/admin/keys", async () => ({ data: await keys.list() }))
+    .delete("/v1/admin/keys/:id", async ({ params, set }) => {
+      await keys.revoke(params.id)
+      set.status = 204
+      return ""
+    }, { params: t.Object({ id: t.String({ format: "uuid" }) }) })
+    .get("/v1/admin/usage", async ({ query }) => ({ data: await keys.usage(query.days ?? 30, query.key_id) }), {
+      query: t.Object({ days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })), key_id: t.Optional(t.String({ format: "uuid" })) }),
+    })
