@@ -1,10 +1,15 @@
 // cellule worker — joins a pool and serves GGUF models (and embeddings) with llama.cpp.
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
-import { ConfigError } from "../core/errors.ts"
+import { CelluleError, ConfigError } from "../core/errors.ts"
 import { setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
 import { untilSignal } from "./_signals.ts"
+import { checkUpgradeHealth, commitUpgrade, noteUpgradeInstalled, prepareAuto, readWorkerConfigFile } from "../core/workers/auto.ts"
+import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
+import { applyUpgrade } from "../core/workers/upgrade.ts"
+import { runningCompiled } from "../core/workers/binaries.ts"
+import { VERSION } from "../core/version.ts"
 
 /** citty keeps only the last of a repeated flag; --model may be given several times. */
 function repeated(rawArgs: string[], flag: string): string[] {
@@ -17,32 +22,72 @@ function repeated(rawArgs: string[], flag: string): string[] {
   return out
 }
 
+/** A file probe always applies; measuring the CPU is for desktops (--auto) unless asked. */
+function watchActivity(config: { activityFile?: string; activityWatch: string; auto: boolean }): boolean {
+  if (config.activityWatch === "off") return false
+  return !!config.activityFile || config.activityWatch === "cpu" || config.auto
+}
+
 export default defineCommand({
   meta: { name: "worker", description: "Join a pool and serve models on this machine" },
   args: cittyArgs("worker"),
   async run({ args, rawArgs }) {
-    const config = loadConfig("worker", { ...args, model: repeated(rawArgs, "model") })
+    const flags = { ...args, model: repeated(rawArgs, "model") }
+    const first = loadConfig("worker", flags)
+    // The installer's config.json sits under flags and environment: flag > env > file > default.
+    const config = first.workerConfigFile ? loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile)) : first
     setLogLevel(config.logLevel)
+    const upgrade = checkUpgradeHealth(config.dataDir)
+    if (upgrade.rolledBack) throw new CelluleError("upgrade_rolled_back", `v${upgrade.to} never joined its pool; the previous binary (v${upgrade.from}) is back`, 500, "the service manager restarts it")
     if (!config.poolConnectUrl) throw new ConfigError("--pool (CELLULE_POOL) is required", "cellule worker --pool http://pool:8080 --token …")
     if (!config.token) throw new ConfigError("--token (CELLULE_TOKEN) is required")
-    if (!config.models.length && !config.embedderPath) throw new ConfigError("nothing to serve: give --model FILE.gguf and/or --embedder DIR")
+    if (!config.auto && !config.models.length && !config.embedderPath) throw new ConfigError("nothing to serve: give --model FILE.gguf and/or --embedder DIR, or --auto")
+    const signal = untilSignal()
+    const plan = config.auto ? await prepareAuto(config) : undefined
+    const exePath = process.execPath
     const agent = new WorkerAgent({
       poolUrl: config.poolConnectUrl,
       token: config.token,
       dataDir: config.dataDir,
-      models: config.models.map(parseModelSpec),
+      models: [...(plan?.models ?? []), ...config.models.map(parseModelSpec)],
       embedderPath: config.embedderPath,
       threads: config.threads,
       slots: config.slots,
-      contextSize: config.contextSize,
+      contextSize: plan?.contextSize ?? config.contextSize,
       gpu: config.gpu,
       heartbeatMs: config.heartbeatMs,
       shutdownGraceMs: config.shutdownGraceMs,
+      hardwareClass: plan?.hardwareClass,
+      failover: {
+        mode: config.failoverMode,
+        failingMs: config.failoverFailingMs,
+        downMs: config.failoverDownMs,
+        retryMs: config.failoverRetryMs,
+        stickyMs: config.failoverStickyMs,
+        failsafeMs: config.failoverFailsafeMs,
+      },
+      activity: !watchActivity(config) ? undefined : {
+        probe: config.activityFile ? fileProbe(config.activityFile) : procStatProbe(),
+        throttledPct: config.activityThrottledPct,
+        busyPct: config.activityBusyPct,
+        intervalMs: config.activityIntervalMs,
+      },
+      // Only a compiled binary can replace itself; from sources there is nothing to swap.
+      onSelfUpdate: runningCompiled()
+        ? async (offer, poolUrl) => {
+            await applyUpgrade(offer, { poolUrl, token: config.token!, exePath })
+            noteUpgradeInstalled(config.dataDir, exePath, VERSION, offer.version)
+          }
+        : undefined,
     })
-    const signal = untilSignal()
     await agent.start()
-    void agent.connected.then(() => console.log(`cellule worker ready ${config.poolConnectUrl}`))
-    await signal
+    void agent.connected.then(() => {
+      commitUpgrade(config.dataDir)
+      console.log(`cellule worker ready ${config.poolConnectUrl} (v${VERSION})`)
+    })
+    const why = await Promise.race([signal, agent.restart.then((r) => `restart: ${r}`)])
     await agent.stop()
+    // A non-zero exit makes systemd (Restart=on-failure), launchd (KeepAlive) and the Scheduled Task restart us on the new binary.
+    if (why.startsWith("restart: ")) throw new CelluleError("restarting_for_upgrade", `${why.slice(9)}; exiting so the service manager starts the new binary`, 500)
   },
 })

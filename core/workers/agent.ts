@@ -1,13 +1,17 @@
 // core/workers/agent — the worker side: loads its engines, joins its pool over /ws, runs jobs,
 // heartbeats, and reconnects with jittered backoff. Never holds cluster state beyond its config.
-import { arch, cpus, platform, totalmem } from "node:os"
+import { appendFileSync, mkdirSync } from "node:fs"
 import { basename, join } from "node:path"
 import { logger } from "../log.ts"
 import { VERSION } from "../version.ts"
 import { LlamaEngine } from "../inference/llama.ts"
 import { Embedder } from "../inference/embedder.ts"
 import { loadOrCreateIdentity } from "./identity.ts"
-import { PROTOCOL_VERSION, type Activity, type ModelOffer, type PoolMessage, type WorkerMessage } from "./protocol.ts"
+import { PROTOCOL_VERSION, type Activity, type HardwareClass, type ModelOffer, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
+import { detectHardware } from "./hardware.ts"
+import { ActivityMonitor, type ActivityProbe } from "./activity.ts"
+import { FailoverPolicy } from "./failover.ts"
+import { systemClock, type Clock } from "../clock.ts"
 
 const log = logger("workers.agent")
 
@@ -35,6 +39,14 @@ export interface AgentOptions {
   gpu: "auto" | "off"
   heartbeatMs: number
   shutdownGraceMs: number
+  hardwareClass?: HardwareClass
+  /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
+  failover?: { mode: "auto" | "manual"; failingMs: number; downMs: number; retryMs: number; stickyMs: number; failsafeMs: number }
+  /** Host activity watch; absent: always available. */
+  activity?: { probe: ActivityProbe; throttledPct: number; busyPct: number; intervalMs: number }
+  /** Called with a self_update offer; resolve to restart (the binary was swapped), reject to stay. */
+  onSelfUpdate?: (offer: UpgradeOffer, poolUrl: string) => Promise<void>
+  clock?: Clock
 }
 
 type State = "idle" | "loading" | "connecting" | "running" | "draining" | "stopped"
@@ -51,10 +63,59 @@ export class WorkerAgent {
   private readonly identity
   private connectedOnce?: () => void
   readonly connected: Promise<void>
+  /** The pool this agent is talking to: the primary (opts.poolUrl) or a bonded peer after failover. */
+  url: string
+  private peers: string[] = []
+  private events: WorkerEvent[] = []
+  private failover?: FailoverPolicy
+  private failoverTimer?: ReturnType<typeof setInterval>
+  private stickyTimer?: ReturnType<typeof setInterval>
+  private monitor?: ActivityMonitor
+  private upgrading = false
+  private stickyWaits = 0
+  private restartWanted?: (reason: string) => void
+  /** Resolves when the agent wants its process restarted (a self-update was installed). */
+  readonly restart: Promise<string>
 
   constructor(private readonly opts: AgentOptions) {
     this.identity = loadOrCreateIdentity(opts.dataDir)
     this.connected = new Promise((r) => (this.connectedOnce = r))
+    this.restart = new Promise((r) => (this.restartWanted = r))
+    this.url = opts.poolUrl
+    const clock = opts.clock ?? systemClock
+    if (opts.failover) {
+      this.failover = new FailoverPolicy({
+        clock,
+        ...opts.failover,
+        onTransition: (from, to, detail) => this.audit(`failover_${to.toLowerCase()}`, { from, primary: opts.poolUrl, ...detail }),
+      })
+    }
+    if (opts.activity) {
+      this.monitor = new ActivityMonitor({
+        ...opts.activity,
+        // Tell the pool at once: a busy host must stop getting jobs now, not at the next heartbeat.
+        onChange: (activity) => this.send({ type: "heartbeat", activity, busy: this.busy(), events: this.drainEvents() }),
+      })
+    }
+  }
+
+  /** Record a lifecycle event: log line, local audit file, and the pool's audit log on next contact. */
+  audit(event: string, detail: Record<string, unknown> = {}) {
+    const e: WorkerEvent = { at: (this.opts.clock ?? systemClock).now(), event, detail }
+    log.info(`${event} ${JSON.stringify(detail)}`)
+    this.events.push(e)
+    if (this.events.length > 500) this.events.shift()
+    try {
+      mkdirSync(this.opts.dataDir, { recursive: true })
+      appendFileSync(join(this.opts.dataDir, "audit.jsonl"), JSON.stringify(e) + "\n")
+    } catch (err) {
+      log.warn(`could not write the local audit log: ${(err as Error).message}`)
+    }
+  }
+
+  private drainEvents(): WorkerEvent[] | undefined {
+    if (!this.events.length) return undefined
+    return this.events.splice(0)
   }
 
   private setState(s: State) {
@@ -84,7 +145,70 @@ export class WorkerAgent {
       this.embedder = { id: basename(this.opts.embedderPath), engine }
       log.info(`embedder ${this.embedder.id} loaded (${engine.dimensions} dimensions)`)
     }
+    this.monitor?.start()
+    if (this.failover) {
+      const f = this.opts.failover!
+      this.failoverTimer = setInterval(() => this.checkFailover(), Math.max(20, Math.min(1000, f.failingMs / 4, f.downMs / 4)))
+    }
     this.connect()
+  }
+
+  private onPrimary() {
+    return this.url === this.opts.poolUrl
+  }
+
+  /** DOWN and allowed: leave the retry loop on the primary and join the first bonded peer. */
+  private checkFailover() {
+    if (!this.failover || this.state === "draining" || this.state === "stopped") return
+    if (!this.onPrimary() || this.state === "running") return
+    if (!this.failover.mayFailOver()) return
+    const peer = this.peers.find((p) => p !== this.opts.poolUrl)
+    if (!peer) return
+    this.audit("failover_to_peer", { primary: this.opts.poolUrl, peer })
+    clearTimeout(this.reconnectTimer)
+    this.switchTo(peer)
+  }
+
+  private switchTo(url: string) {
+    const old = this.ws
+    this.ws = undefined
+    this.url = url
+    // The pool we leave re-queues what we were doing for it; results could not reach it anyway.
+    for (const job of this.running.values()) job.abort.abort()
+    if (old) {
+      if (this.heartbeat) clearInterval(this.heartbeat)
+      try {
+        old.send(JSON.stringify({ type: "bye", reason: url === this.opts.poolUrl ? "returning to primary" : "failing over" } satisfies WorkerMessage))
+        old.close(1000, "switching pool")
+      } catch {
+        // already closed
+      }
+    }
+    this.attempt = 0
+    this.connect()
+  }
+
+  /** On a peer: every sticky interval, check the primary; once it answers, go home. */
+  private startSticky() {
+    if (this.stickyTimer || !this.opts.failover) return
+    this.stickyTimer = setInterval(async () => {
+      if (this.onPrimary()) {
+        clearInterval(this.stickyTimer)
+        this.stickyTimer = undefined
+        return
+      }
+      const ok = await fetch(`${this.opts.poolUrl}/v1/status`, { signal: AbortSignal.timeout(Math.min(5000, this.opts.failover!.stickyMs)) })
+        .then((r) => r.ok)
+        .catch(() => false)
+      if (!ok || this.onPrimary() || this.state === "draining" || this.state === "stopped") return
+      // Let the peer's in-flight jobs finish first (up to three sticky intervals).
+      if (this.running.size > 0 && this.stickyWaits++ < 3) return
+      this.stickyWaits = 0
+      clearInterval(this.stickyTimer)
+      this.stickyTimer = undefined
+      this.audit("sticky_return", { primary: this.opts.poolUrl, peer: this.url })
+      this.switchTo(this.opts.poolUrl)
+    }, this.opts.failover.stickyMs)
   }
 
   private offers(): ModelOffer[] {
@@ -94,13 +218,14 @@ export class WorkerAgent {
   }
 
   private activity(): Activity {
-    return "available"
+    return this.monitor?.current ?? "available"
   }
 
   private connect() {
     if (this.state === "draining" || this.state === "stopped") return
     this.setState("connecting")
-    const url = this.opts.poolUrl.replace(/^http/, "ws") + "/ws"
+    const poolUrl = this.url
+    const url = poolUrl.replace(/^http/, "ws") + "/ws"
     // Bun's WebSocket client accepts headers: the token never appears in a URL or a log line.
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` } } as unknown as string[])
     this.ws = ws
@@ -111,10 +236,13 @@ export class WorkerAgent {
         worker_id: this.identity.worker_id,
         name: this.identity.name,
         version: VERSION,
-        hardware: { os: platform(), arch: arch(), cpu_threads: cpus().length, ram_mb: Math.round(totalmem() / 2 ** 20) },
+        hardware: detectHardware({ gpu: this.opts.gpu }),
         models: this.offers(),
         activity: this.activity(),
+        ...(this.opts.hardwareClass ? { hardware_class: this.opts.hardwareClass } : {}),
       }
+      const events = this.drainEvents()
+      if (events) hello.events = events
       ws.send(JSON.stringify(hello))
     }
     ws.onmessage = (ev) => this.onMessage(ws, String(ev.data))
@@ -125,8 +253,15 @@ export class WorkerAgent {
       // The pool re-queues what we were doing; finishing it here would only waste the machine.
       for (const job of this.running.values()) job.abort.abort()
       if (this.state === "draining" || this.state === "stopped") return
-      const delay = Math.min(30_000, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2)
-      log.warn(`disconnected from ${this.opts.poolUrl} (${ev.code}${ev.reason ? ` ${ev.reason}` : ""}); retrying in ${Math.round(delay)} ms`)
+      if (this.onPrimary()) this.failover?.primaryLost()
+      else {
+        // A peer we failed over to went away too: back to retrying the primary (the tier clock keeps running).
+        this.audit("peer_lost", { peer: poolUrl })
+        this.url = this.opts.poolUrl
+      }
+      const cap = this.opts.failover?.retryMs ?? 30_000
+      const delay = Math.min(cap, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2)
+      log.warn(`disconnected from ${poolUrl} (${ev.code}${ev.reason ? ` ${ev.reason}` : ""}); retrying in ${Math.round(delay)} ms`)
       this.setState("connecting")
       this.reconnectTimer = setTimeout(() => this.connect(), delay)
     }
@@ -150,10 +285,23 @@ export class WorkerAgent {
       case "welcome":
         this.attempt = 0
         this.setState("running")
-        log.info(`joined pool ${msg.pool_name} as ${msg.worker_id}`)
+        log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
+        if (this.onPrimary()) {
+          if (Array.isArray(msg.peer_pool_urls)) this.peers = msg.peer_pool_urls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
+          this.failover?.primaryUp()
+        } else {
+          this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
+          this.startSticky()
+        }
         if (this.heartbeat) clearInterval(this.heartbeat)
-        this.heartbeat = setInterval(() => this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy() }), msg.heartbeat_ms || this.opts.heartbeatMs)
+        this.heartbeat = setInterval(() => this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: this.drainEvents() }), msg.heartbeat_ms || this.opts.heartbeatMs)
+        // Events recorded while no pool listened (FAILING, DOWN…) reach this pool's audit log now.
+        const pending = this.drainEvents()
+        if (pending) this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: pending })
         this.connectedOnce?.()
+        return
+      case "self_update":
+        void this.selfUpdate(msg)
         return
       case "job":
         this.runJob(msg)
@@ -167,6 +315,23 @@ export class WorkerAgent {
       case "bye":
         log.warn(`pool is leaving: ${msg.reason}`)
         return
+    }
+  }
+
+  private async selfUpdate(offer: UpgradeOffer) {
+    if (!this.opts.onSelfUpdate || this.upgrading) return
+    this.upgrading = true
+    this.audit("self_update_started", { to: offer.version, from: VERSION })
+    try {
+      await this.opts.onSelfUpdate(offer, this.url)
+      this.audit("self_update_installed", { to: offer.version, from: VERSION })
+      this.restartWanted?.(`upgraded to ${offer.version}`)
+    } catch (e) {
+      this.audit("self_update_failed", { to: offer.version, from: VERSION, error: (e as Error).message })
+      // Deliver the failure to the pool's audit log now rather than at the next heartbeat.
+      this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: this.drainEvents() })
+    } finally {
+      this.upgrading = false
     }
   }
 
@@ -224,6 +389,9 @@ export class WorkerAgent {
     if (this.state === "stopped") return
     this.setState("draining")
     clearTimeout(this.reconnectTimer)
+    if (this.failoverTimer) clearInterval(this.failoverTimer)
+    if (this.stickyTimer) clearInterval(this.stickyTimer)
+    this.monitor?.stop()
     const deadline = Date.now() + this.opts.shutdownGraceMs
     while (this.running.size && Date.now() < deadline) await Bun.sleep(50)
     for (const j of this.running.values()) j.abort.abort()

@@ -23,6 +23,7 @@ if [[ ${1:-} == --test ]]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v shellcheck >/dev/null || need+=(shellcheck)
   command -v ip >/dev/null || need+=(iproute2)
+  command -v systemd-analyze >/dev/null || need+=(systemd)
   if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
       echo "setup: the tests need these Debian packages: ${need[*]} (run as root, or install them)" >&2
