@@ -67,6 +67,9 @@ interface Cached {
   readAt: number
 }
 
+/** How long a request waits for a due re-read before using the last known row. */
+const STALE_WAIT_MS = 200
+
 const EMPTY_ROW: Row = { token: null, client_id: null, tier: null, expires_at: null, enforce: true, revoked: false, installed_at: null, installed_by: null }
 
 /** An upload of a licence already past its grace window: it would lock the cluster, so it is refused. */
@@ -194,16 +197,20 @@ export class LicenseStore {
 
   private async current(): Promise<Cached> {
     const c = this.cached
-    if (c && Math.abs(this.clock.now() - c.readAt) < this.refreshMs) return c
+    if (!c) return this.refresh()
+    if (Math.abs(this.clock.now() - c.readAt) < this.refreshMs) return c
+    // Due for a re-read. A slow or failing database must not hold requests: past STALE_WAIT_MS, or on
+    // an error, keep deciding with what we knew (the re-read goes on and lands in the cache).
+    const fresh = this.refresh().catch((e: Error) => {
+      if (this.cached === c) log.warn(`license: could not re-read cluster_license (${e.message}); using the last known state`)
+      return c
+    })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stale = new Promise<Cached>((resolve) => (timer = setTimeout(() => resolve(c), STALE_WAIT_MS)))
     try {
-      return await this.refresh()
-    } catch (e) {
-      // The database hiccupped: keep deciding with what we knew rather than failing every request.
-      if (c) {
-        log.warn(`license: could not re-read cluster_license (${(e as Error).message}); using the last known state`)
-        return c
-      }
-      throw e
+      return await Promise.race([fresh, stale])
+    } finally {
+      clearTimeout(timer)
     }
   }
 
