@@ -3,6 +3,7 @@
 import { Elysia } from "elysia"
 import { CelluleError } from "../errors.ts"
 import { parseJsonBody } from "./body.ts"
+import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 import type { PoolContext } from "./context.ts"
@@ -18,6 +19,8 @@ export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
       if (request.method === "GET" || request.method === "HEAD") return
       // A bodiless DELETE or POST (`curl -X DELETE …`) has nothing to parse; a body needs its Content-Type.
       if (!request.headers.get("content-type") && !request.headers.get("transfer-encoding") && Number(request.headers.get("content-length") ?? 0) === 0) return
+      // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
+      if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, ctx.config.maxJsonBodyBytes)
     })
     .onError({ as: "global" }, ({ code, error, request }) => {

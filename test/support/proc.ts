@@ -1,5 +1,5 @@
 // Test support: start real cellule processes on free ports and always clean them up.
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import type { Subprocess } from "bun"
@@ -103,10 +103,33 @@ export interface PoolProc extends Proc {
 }
 
 /** Start `cellule pool` on a free port and wait until it is ready. */
-export async function startPool(opts: { dataDir?: string; env?: Record<string, string | undefined>; args?: string[]; compiled?: boolean; cwd?: string } = {}): Promise<PoolProc> {
+/** The administrator the default test setup creates (startPool without `setup: false`). */
+export const TEST_ADMIN = { email: "admin@test.local", password: "test-password-123" }
+
+/** Wizard answers for a test pool (docs/setup.md); written to a temp file for CELLULE_SETUP_ANSWERS. */
+export function testSetupAnswers(overrides: Record<string, unknown> = {}): string {
+  const file = join(tempDir("cellule-answers-"), "answers.json")
+  const answers = {
+    identity: { company: "Test & Co", sector: "LAW" },
+    topology: { sites: [{ name: "HQ", headcount: 12 }] },
+    models: { tiers: ["fast"] },
+    admin: TEST_ADMIN,
+    ...overrides,
+  }
+  writeFileSync(file, JSON.stringify(answers))
+  return file
+}
+
+/**
+ * Start `cellule pool` on a free port and wait until it is ready. By default the first-boot wizard is
+ * completed headlessly (CELLULE_SETUP_ANSWERS, admin TEST_ADMIN) so the API is open; `setup: false`
+ * gives a pristine pool whose routes answer 503 cluster_setup_pending until the wizard is done.
+ */
+export async function startPool(opts: { dataDir?: string; env?: Record<string, string | undefined>; args?: string[]; compiled?: boolean; cwd?: string; setup?: boolean } = {}): Promise<PoolProc> {
   const dataDir = opts.dataDir ?? tempDir()
+  const setupEnv = opts.setup === false ? {} : { CELLULE_SETUP_ANSWERS: testSetupAnswers() }
   const p = spawnProc([...celluleCmd(opts.compiled), "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...(opts.args ?? [])], {
-    env: { POOL_NAME: "test-pool", ...opts.env },
+    env: { POOL_NAME: "test-pool", ...setupEnv, ...opts.env },
     cwd: opts.cwd,
   })
   const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)

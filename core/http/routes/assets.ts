@@ -5,6 +5,7 @@ import htmx from "htmx.org/dist/htmx.min.js" with { type: "text" }
 import css from "../../../views/assets/app.css" with { type: "text" }
 import setupJs from "../../../views/assets/setup.js" with { type: "text" }
 import dashboardJs from "../../../views/assets/dashboard.js" with { type: "text" }
+import licenseJs from "../../../views/assets/license.js" with { type: "text" }
 import type { PoolContext } from "../context.ts"
 
 const JS = "text/javascript; charset=utf-8"
@@ -13,6 +14,7 @@ const FILES: Record<string, { body: string; type: string }> = {
   "app.css": { body: css, type: "text/css; charset=utf-8" },
   "setup.js": { body: setupJs, type: JS },
   "dashboard.js": { body: dashboardJs, type: JS },
+  "license.js": { body: licenseJs, type: JS },
 }
 
 export const ASSET_PREFIX = "/assets/"

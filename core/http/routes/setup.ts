@@ -1,0 +1,123 @@
+// The first-boot wizard over HTTP: GET /setup/ui (HTMX pages), POST /setup/step/:step (form or JSON,
+// per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
+// gate, a global hook that keeps every other route closed until setup is completed.
+import { Elysia } from "elysia"
+import { CelluleError } from "../../errors.ts"
+import { licenseStoreFor } from "../../license/store.ts"
+import { SetupGate } from "../../setup/gate.ts"
+import { SECTORS } from "../../setup/sectors.ts"
+import { completeSetup, previewPolicy, readLogo, readSetup, SetupCompleted, SetupIncomplete, saveStep, StepInvalid, type SetupState } from "../../setup/state.ts"
+import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
+import type { PoolContext } from "../context.ts"
+import { langOf, startSession } from "./auth.ts"
+import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
+import type { Lang } from "../../../views/i18n.ts"
+
+/** The gate as an Elysia plugin: its onRequest hook runs before routing, for every route of the app. */
+export const setupGateRoutes = (gate: SetupGate) => (_ctx: PoolContext) =>
+  new Elysia({ name: "cellule.setupGate" }).onRequest(({ request }) => gate.check(request).then((r) => r ?? undefined))
+
+const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) =>
+  new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers } })
+
+const isJson = (request: Request) => (request.headers.get("content-type") ?? "").includes("json")
+const isHtmx = (request: Request) => request.headers.get("hx-request") === "true"
+
+/** Strips what must never be echoed back into a page (passwords, files). */
+function echoable(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(input)) if (!/password|_csrf/.test(k) && (typeof v === "string" || Array.isArray(v))) out[k] = v
+  return out
+}
+
+export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
+  const license = licenseStoreFor(ctx)
+  const deps = { installLicense: (token: string) => license.install(token, "setup wizard") }
+
+  async function view(lang: Lang, step: StepId, state: SetupState, extra: Partial<WizardView> = {}): Promise<WizardView> {
+    const policy = step === "recap" ? previewPolicy(state.answers) : null
+    const lv = step === "license" ? await license.view().catch(() => null) : null
+    return {
+      lang,
+      step,
+      answers: state.answers as Record<string, any>,
+      hasLogo: state.hasLogo,
+      sectors: SECTORS,
+      retentionChoices: RETENTION_CHOICES,
+      tiers: MODEL_TIERS,
+      recap: policy
+        ? {
+            retention: policy.retention_months === "unlimited" ? "∞" : `${policy.retention_months}`,
+            grade: policy.audit_grade,
+            template: policy.template,
+            source: policy.source,
+          }
+        : undefined,
+      license: lv ? { tier: lv.tier, client: lv.client_id, expires: lv.expires_at, status: lv.status } : undefined,
+      ...extra,
+    }
+  }
+
+  const firstOpenStep = (state: SetupState): StepId => missingSteps(state.answers, state.hasAdminPassword)[0] ?? "recap"
+
+  return new Elysia()
+    .get("/setup", () => new Response(null, { status: 307, headers: { location: "/setup/ui" } }))
+    .get("/setup/ui", async ({ request, query }) => {
+      const state = await readSetup(ctx.db.sql)
+      if (state.completedAt) return new Response(null, { status: 303, headers: { location: "/" } })
+      const step = isStep(query.step) ? query.step : firstOpenStep(state)
+      return htmlResponse(wizardPage(await view(langOf(request), step, state)))
+    })
+    .get("/setup/state", async () => {
+      const state = await readSetup(ctx.db.sql)
+      return {
+        completed: !!state.completedAt,
+        completed_at: state.completedAt,
+        steps: STEPS,
+        missing: missingSteps(state.answers, state.hasAdminPassword),
+        answers: state.answers,
+        has_logo: state.hasLogo,
+        sector_defaults_applied: state.sectorDefaultsApplied,
+      }
+    })
+    .get("/setup/logo", async () => {
+      const logo = await readLogo(ctx.db.sql)
+      if (!logo) return new Response("no logo", { status: 404 })
+      return new Response(logo.bytes as BodyInit, {
+        // A sanitised SVG, and still no script may run if someone opens it directly.
+        headers: { "content-type": logo.mime, "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:", "cache-control": "no-cache" },
+      })
+    })
+    .post("/setup/step/:step", async ({ request, server, params, body }) => {
+      const step = params.step
+      if (!isStep(step)) throw new CelluleError("not_found", `no wizard step "${step}"; steps: ${STEPS.join(", ")}`, 404)
+      const input = (body ?? {}) as Record<string, unknown>
+      const json = isJson(request)
+      const lang = langOf(request)
+      const page = async (s: StepId, extra: Partial<WizardView> = {}, status = 200) => {
+        const v = await view(lang, s, await readSetup(ctx.db.sql), extra)
+        return htmlResponse(isHtmx(request) ? wizardFragment(v).value : wizardPage(v), status)
+      }
+      try {
+        if (step === "recap") {
+          const done = await completeSetup(ctx.db.sql, ctx.clock)
+          gate?.markComplete()
+          if (json) return { completed: true, admin: done.adminEmail, sector_defaults_applied: done.policy.applied, policy: { retention_months: done.policy.retention_months, audit_grade: done.policy.audit_grade, template: done.policy.template } }
+          // The person who just chose the password is the admin: sign them in and show the dashboard.
+          const cookie = await startSession(ctx, request, server, done.adminId)
+          return new Response(null, { status: isHtmx(request) ? 200 : 303, headers: { "set-cookie": cookie, location: "/", "hx-redirect": "/" } })
+        }
+        const state = await saveStep(ctx.db.sql, step, input, deps)
+        const next = STEPS[STEPS.indexOf(step) + 1]
+        if (json) return { ok: true, step, next, missing: missingSteps(state.answers, state.hasAdminPassword), answers: state.answers }
+        return page(next)
+      } catch (e) {
+        if (e instanceof SetupCompleted) throw e
+        if (json) throw e
+        if (e instanceof StepInvalid) return page(step, { submitted: echoable(input), errors: e.errors }, 400)
+        if (e instanceof SetupIncomplete) return page("recap", { errors: { steps: "setup_incomplete" }, errorVars: { missing: e.missing.join(", ") } }, 400)
+        if (e instanceof CelluleError && e.code === "admin_exists") return page("admin", { errors: { email: "admin_exists" } }, 409)
+        throw e
+      }
+    })
+}

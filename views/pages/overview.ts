@@ -1,0 +1,58 @@
+// views/pages/overview — the Overview page: pool identity, declared headcount, connected workers
+// (hardware, slots), models served, queue depth. #live is re-fetched every 2 s by HTMX.
+import { html, type SafeHtml } from "../html.ts"
+import { t, type Lang } from "../i18n.ts"
+
+export interface OverviewData {
+  poolName: string
+  company: string
+  sector: string
+  sites: { name: string; headcount: number }[]
+  workers: {
+    id: string
+    name: string
+    hardware: { os: string; arch: string; cpu_threads: number; ram_mb: number; vram_mb?: number; gpu?: string }
+    activity: string
+    models: { id: string; slots: number; busy: number }[]
+  }[]
+  models: { id: string; kind: string; slots: number; workers: number }[]
+  queueDepth: number
+}
+
+export function overviewLive(lang: Lang, d: OverviewData): SafeHtml {
+  const slots = d.workers.reduce((n, w) => n + w.models.reduce((m, s) => m + s.slots, 0), 0)
+  const busy = d.workers.reduce((n, w) => n + w.models.reduce((m, s) => m + s.busy, 0), 0)
+  const hw = (h: OverviewData["workers"][number]["hardware"]) =>
+    `${h.os}/${h.arch} · ${h.cpu_threads} CPU · ${Math.round(h.ram_mb / 1024)} GB RAM${h.gpu ? ` · ${h.gpu}${h.vram_mb ? ` ${Math.round(h.vram_mb / 1024)} GB` : ""}` : ""}`
+  return html`<div class="cards">
+      <div class="card"><div class="k">${t(lang, "overview.workers")}</div><div class="v" id="worker-count">${d.workers.length}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.capacity")}</div><div class="v">${busy} / ${slots}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.models_served")}</div><div class="v">${d.models.length}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.queue_depth")}</div><div class="v" id="queue-depth">${d.queueDepth}</div></div>
+    </div>
+    <h2>${t(lang, "overview.workers")}</h2>
+    ${d.workers.length
+      ? html`<table id="workers"><tr><th>${t(lang, "overview.worker")}</th><th>${t(lang, "overview.hardware")}</th><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.slots")}</th></tr>
+        ${d.workers.map(
+          (w) => html`<tr data-worker="${w.name}"><td>${w.name}<br><small class="muted">${w.activity}</small></td><td>${hw(w.hardware)}</td>
+            <td>${w.models.map((m) => m.id).join(", ")}</td><td>${w.models.reduce((n, m) => n + m.busy, 0)} / ${w.models.reduce((n, m) => n + m.slots, 0)}</td></tr>`,
+        )}</table>`
+      : html`<p class="muted" id="no-workers">${t(lang, "overview.no_workers")}</p>`}
+    <h2>${t(lang, "overview.models_served")}</h2>
+    ${d.models.length
+      ? html`<table id="models"><tr><th>${t(lang, "overview.models")}</th><th>kind</th><th>${t(lang, "overview.workers")}</th><th>${t(lang, "overview.slots")}</th></tr>
+        ${d.models.map((m) => html`<tr><td>${m.id}</td><td>${m.kind}</td><td>${m.workers}</td><td>${m.slots}</td></tr>`)}</table>`
+      : html`<p class="muted">${t(lang, "overview.no_models")}</p>`}`
+}
+
+export function overviewBody(lang: Lang, d: OverviewData): SafeHtml {
+  const headcount = d.sites.reduce((n, s) => n + s.headcount, 0)
+  return html`<div class="cards">
+      <div class="card"><div class="k">${t(lang, "overview.pool")}</div><div class="v">${d.poolName}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.company")}</div><div class="v">${d.company}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.sector")}</div><div class="v">${d.sector ? t(lang, `setup.sector.${d.sector}`) : "—"}</div></div>
+      <div class="card"><div class="k">${t(lang, "overview.headcount")}</div><div class="v" id="headcount">${headcount}</div></div>
+    </div>
+    <p class="muted">${t(lang, "overview.sites")}: ${d.sites.map((s) => `${s.name} (${s.headcount})`).join(", ") || "—"}</p>
+    <div id="live" hx-get="/overview/live" hx-trigger="every 2s" hx-swap="innerHTML"><p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, d)}</div>`
+}
