@@ -1,0 +1,25 @@
+// core/federation/kinds — the registry of replicated kinds. Adding a kind: write one file exporting a
+// ReplicatedKind (parse + last-writer-wins apply) and add it to KINDS below. Nothing else changes.
+import type { Sql, Tx } from "../../db/client.ts"
+import { clusterSetting } from "./setting.ts"
+import { siteDeclaration } from "./site.ts"
+import { projectCreation } from "./project.ts"
+
+/** Who wrote a value and when: the last-writer-wins key. */
+export interface Stamp {
+  hlc: string
+  origin: string
+}
+
+export interface ReplicatedKind<P = any> {
+  kind: string
+  /** Validate a payload (local or from a peer); throw CelluleError "payload_invalid". */
+  parse(payload: unknown): P
+  /** Apply idempotently, keeping the newer of (stored, incoming) by (hlc, origin). True if it won. */
+  apply(sql: Sql | Tx, p: P, stamp: Stamp): Promise<boolean>
+}
+
+export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
+  [clusterSetting, siteDeclaration, projectCreation].map((k) => [k.kind, k as ReplicatedKind]),
+)
+

@@ -1,0 +1,43 @@
+// Replicated kind "setting": cluster-wide advanced settings (moe_local_config, runtime flags).
+import type { Sql, Tx } from "../../db/client.ts"
+import { CelluleError } from "../../errors.ts"
+import type { ReplicatedKind, Stamp } from "./index.ts"
+
+export interface SettingPayload {
+  key: string
+  value: unknown
+}
+
+/** Which settings are cluster-wide, and the JSON type each takes. Runtime flags are "flags.<name>". */
+export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "string"> = {
+  moe_local_config: "object",
+  "federation.auto_promote": "boolean",
+}
+
+export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {
+  if (/^flags\.[a-z0-9_]{1,48}$/.test(key)) return "boolean"
+  return CLUSTER_WIDE[key]
+}
+
+export const clusterSetting: ReplicatedKind<SettingPayload> = {
+  kind: "setting",
+  parse(payload) {
+    const p = payload as Partial<SettingPayload> | null
+    if (!p || typeof p !== "object" || typeof p.key !== "string") throw new CelluleError("payload_invalid", "setting payload needs a key", 400)
+    const type = settingType(p.key)
+    if (!type) throw new CelluleError("setting_not_cluster_wide", `"${p.key}" is not a cluster-wide setting`, 400)
+    const actual = p.value === null ? "null" : Array.isArray(p.value) ? "array" : typeof p.value
+    if (actual !== type) throw new CelluleError("payload_invalid", `setting "${p.key}" takes a JSON ${type}, got ${actual}`, 400)
+    return { key: p.key, value: p.value }
+  },
+  async apply(sql: Sql | Tx, p, s: Stamp) {
+    const rows = await sql.unsafe(
+      `insert into cluster_settings as t (key, value, hlc, origin) values ($1, $2::text::jsonb, $3, $4)
+       on conflict (key) do update set value = excluded.value, hlc = excluded.hlc, origin = excluded.origin, updated_at = now()
+       where (excluded.hlc collate "C" > t.hlc collate "C" or (excluded.hlc = t.hlc and excluded.origin collate "C" > t.origin collate "C"))
+       returning key`,
+      [p.key, JSON.stringify(p.value), s.hlc, s.origin],
+    )
+    return rows.length > 0
+  },
+}

@@ -1,0 +1,90 @@
+// core/federation/transport — pool-to-pool HTTP: every request is signed by the calling pool's key over
+// (method, path, timestamp, SHA-256 of the body); the receiver verifies before it parses the body.
+import { createHash } from "node:crypto"
+import { CelluleError } from "../errors.ts"
+import { atomIdOf, verifySig, type Identity } from "./identity.ts"
+
+export const H_ATOM = "x-cellule-fed-atom"
+export const H_PUBKEY = "x-cellule-fed-pubkey"
+export const H_TS = "x-cellule-fed-ts"
+export const H_SIG = "x-cellule-fed-sig"
+/** Signed requests older or newer than this are refused (bounds replay of whole requests). */
+export const REQUEST_WINDOW_MS = 5 * 60_000
+
+function requestBytes(method: string, path: string, ts: string, body: Uint8Array): Uint8Array {
+  const digest = createHash("sha256").update(body).digest("hex")
+  return Buffer.from(`cellule.fed.request.v1\n${method.toUpperCase()}\n${path}\n${ts}\n${digest}`)
+}
+
+export class PeerUnreachable extends CelluleError {
+  constructor(url: string, cause: unknown) {
+    super("peer_unreachable", `cannot reach peer at ${url}: ${(cause as Error)?.message ?? cause}`, 502,
+      "check the peer's POOL_URL is routable from this pool (admin guide §4.5 P1) and its firewall", { cause })
+  }
+}
+
+/** Call a peer with a signed request; returns the parsed JSON or throws the peer's error. */
+export async function signedFetch<T = any>(
+  self: Identity,
+  baseUrl: string,
+  path: string,
+  opts: { method?: string; body?: unknown; timeoutMs?: number; now: number; withPubkey?: boolean },
+): Promise<T> {
+  const method = opts.method ?? (opts.body === undefined ? "GET" : "POST")
+  const body = opts.body === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(opts.body))
+  const ts = String(opts.now)
+  const headers: Record<string, string> = {
+    [H_ATOM]: self.atomId,
+    [H_TS]: ts,
+    [H_SIG]: self.sign(requestBytes(method, path, ts, body)),
+  }
+  if (opts.withPubkey) headers[H_PUBKEY] = self.pubkey
+  if (opts.body !== undefined) headers["content-type"] = "application/json"
+  let res: Response
+  try {
+    res = await fetch(baseUrl.replace(/\/+$/, "") + path, { method, headers, body: opts.body === undefined ? undefined : body, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) })
+  } catch (e) {
+    throw new PeerUnreachable(baseUrl, e)
+  }
+  const text = await res.text()
+  let json: any
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new CelluleError("peer_bad_response", `peer ${baseUrl} answered ${res.status} with non-JSON`, 502)
+  }
+  if (!res.ok) throw new CelluleError(json?.error ?? "peer_error", `peer ${baseUrl}: ${json?.message ?? res.status}`, res.status >= 500 ? 502 : res.status)
+  return json as T
+}
+
+export interface SignedCaller {
+  atomId: string
+  /** Set when the caller presented its own public key (handshake). */
+  pubkey?: string
+}
+
+/**
+ * Check a signed request's headers and signature against `bodyBytes`. `pubkeyOf` returns a known
+ * peer's key; an unknown caller is accepted only if it presents a key whose atom_id matches (hello).
+ */
+export async function verifyRequest(
+  req: Request,
+  bodyBytes: Uint8Array,
+  now: number,
+  pubkeyOf: (atomId: string) => Promise<string | undefined>,
+): Promise<SignedCaller> {
+  const atom = req.headers.get(H_ATOM)
+  const ts = req.headers.get(H_TS)
+  const sig = req.headers.get(H_SIG)
+  if (!atom || !ts || !sig) throw new CelluleError("request_unsigned", "pool-to-pool requests must be signed (x-cellule-fed-* headers)", 401)
+  if (!/^\d{1,16}$/.test(ts) || Math.abs(now - Number(ts)) > REQUEST_WINDOW_MS)
+    throw new CelluleError("request_expired", "signed request timestamp is outside the 5-minute window (check both clocks)", 401)
+  const presented = req.headers.get(H_PUBKEY) ?? undefined
+  let pubkey = await pubkeyOf(atom)
+  if (!pubkey && presented && atomIdOf(presented) === atom) pubkey = presented
+  if (!pubkey) throw new CelluleError("peer_unknown", `atom ${atom.slice(0, 60)} is not bonded with this pool`, 401)
+  const path = new URL(req.url).pathname
+  if (!verifySig(pubkey, requestBytes(req.method, path, ts, bodyBytes), sig))
+    throw new CelluleError("request_signature_invalid", "pool-to-pool request signature does not verify", 401)
+  return { atomId: atom, pubkey: presented && pubkey === presented ? presented : undefined }
+}
