@@ -13,6 +13,8 @@ export function stripHopByHop(h: Headers): Headers {
 export interface ClientView {
   /** The TCP peer of the proxy. */
   peer: string
+  /** The client as the access log names it: the peer, or who a trusted proxy says it forwards. */
+  ip: string
   /** Whether that peer is a trusted proxy (its X-Forwarded-* are kept and extended). */
   peerTrusted: boolean
   proto: "http" | "https"

@@ -1,11 +1,10 @@
 // core/proxy/forward — one HTTP request through the proxy: buffer the body, try the pools in plan
 // order until one answers, then stream its answer back untouched. Never parses or rewrites bodies.
-import { logger } from "../log.ts"
+import { log } from "./_log.ts"
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientView } from "./_headers.ts"
 import type { ProxyMetrics } from "./metrics.ts"
 import type { Upstream, Upstreams } from "./upstreams.ts"
 
-const log = logger("proxy")
 
 /** Statuses that mean "this pool did not take the request": safe to try the next pool. */
 const RETRY_STATUSES = new Set([502, 503, 504])
@@ -46,7 +45,7 @@ export async function forward(req: Request, client: ClientView, stickyKey: strin
   const url = new URL(req.url)
   const target = url.pathname + url.search
   const started = performance.now()
-  const line = `${client.peer} "${req.method} ${target}"`
+  const line = `${client.ip} "${req.method} ${target}"`
   let body: Uint8Array<ArrayBuffer> | undefined
   if (req.method !== "GET" && req.method !== "HEAD") {
     const declared = Number(req.headers.get("content-length") ?? 0)

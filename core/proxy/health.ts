@@ -1,10 +1,9 @@
 // core/proxy/health — the active health check: GET /v1/status on every pool each interval.
 // A pool that fails it leaves the rotation at once; one that passes it comes back at once.
 import type { Clock } from "../clock.ts"
-import { logger } from "../log.ts"
+import { log } from "./_log.ts"
 import type { Upstreams } from "./upstreams.ts"
 
-const log = logger("proxy")
 
 export class HealthChecker {
   state: "idle" | "running" | "stopped" = "idle"

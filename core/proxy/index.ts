@@ -8,7 +8,7 @@ import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
 import { clientIp, forwardedOrigin } from "../http/client-ip.ts"
 import { cidrList, ipIn } from "../http/_cidr.ts"
-import { logger } from "../log.ts"
+import { log } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
 import { ProxyMetrics } from "./metrics.ts"
@@ -19,7 +19,6 @@ import type { ClientView } from "./_headers.ts"
 export { Upstreams, Upstream } from "./upstreams.ts"
 export { ProxyMetrics } from "./metrics.ts"
 
-const log = logger("proxy")
 
 export type ProxyConfig = Pick<
   Config,
@@ -88,7 +87,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
     const peer = srv.requestIP(req)?.address ?? "unknown"
     const origin = forwardedOrigin(req, srv, config)
-    return { peer, peerTrusted: ipIn(trusted, peer), proto: origin.proto, host: origin.host }
+    return { peer, ip: clientIp(req, srv, config) ?? peer, peerTrusted: ipIn(trusted, peer), proto: origin.proto, host: origin.host }
   }
 
   const server = Bun.serve<WsTunnel>({
@@ -110,7 +109,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       // Long generations: the pool's silence is bounded by the read timeout, not by the listener.
       srv.timeout(req, 0)
       const client = view(req, srv)
-      const sticky = isSticky(url.pathname) ? (clientIp(req, srv, config) ?? client.peer) : undefined
+      const sticky = isSticky(url.pathname) ? client.ip : undefined
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgradeThrough(req, srv, client, sticky, deps) as Promise<Response>
       return forward(req, client, sticky, deps)
     },

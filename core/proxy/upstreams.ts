@@ -1,9 +1,8 @@
 // core/proxy/upstreams — the pools behind the proxy and which one takes the next request:
 // least_conn for the API, a client-IP hash for the admin paths, nginx's max_fails/fail_timeout ejection.
 import type { Clock } from "../clock.ts"
-import { logger } from "../log.ts"
+import { log } from "./_log.ts"
 
-const log = logger("proxy")
 
 export type UpstreamState = "up" | "down"
 

@@ -2,13 +2,12 @@
 // dashboard events). The pool's socket is opened first, so a dead pool is skipped before the client
 // is answered; then messages are relayed both ways as they are, close codes included.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
-import { logger } from "../log.ts"
+import { log } from "./_log.ts"
 import { jsonError } from "./forward.ts"
 import { stripHopByHop, upstreamRequestHeaders, type ClientView } from "./_headers.ts"
 import type { ProxyMetrics } from "./metrics.ts"
 import type { Upstream, Upstreams } from "./upstreams.ts"
 
-const log = logger("proxy")
 
 export interface WsTunnel {
   upstream: WebSocket
@@ -27,7 +26,9 @@ export interface WsDeps {
 
 // Codes an endpoint may not send itself (RFC 6455 §7.4.1): relay them as a plain close.
 function sendableCode(code: number): number {
-  return code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code
+  // An abnormal end (the pool died) becomes 1001 "going away": workers reconnect, through us, elsewhere.
+  if (code === 1006) return 1001
+  return code === 1005 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code
 }
 
 function openUpstream(url: string, headers: Headers, protocols: string[], timeoutMs: number): Promise<WebSocket> {
@@ -59,7 +60,7 @@ function openUpstream(url: string, headers: Headers, protocols: string[], timeou
 export async function upgradeThrough(req: Request, server: Server<WsTunnel>, client: ClientView, stickyKey: string | undefined, deps: WsDeps): Promise<Response | undefined> {
   const url = new URL(req.url)
   const target = url.pathname + url.search
-  const line = `${client.peer} "WS ${url.pathname}"`
+  const line = `${client.ip} "WS ${url.pathname}"`
   const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
   const headers = upstreamRequestHeaders(req.headers, client)
   let lastError = "no pool configured"

@@ -107,12 +107,12 @@ describe("headers", () => {
 
   test("an untrusted client's X-Forwarded-* are replaced, a trusted proxy's are extended", () => {
     const incoming = new Headers({ "x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "https", forwarded: "for=6.6.6.6", host: "entry" })
-    const untrusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.9", peerTrusted: false, proto: "http", host: "entry" })
+    const untrusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.9", ip: "10.0.0.9", peerTrusted: false, proto: "http", host: "entry" })
     expect(untrusted.get("x-forwarded-for")).toBe("10.0.0.9")
     expect(untrusted.get("x-forwarded-proto")).toBe("http")
     expect(untrusted.get("forwarded")).toBeNull()
     expect(untrusted.get("host")).toBeNull()
-    const trusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.2", peerTrusted: true, proto: "https", host: "llm.example" })
+    const trusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.2", ip: "6.6.6.6", peerTrusted: true, proto: "https", host: "llm.example" })
     expect(trusted.get("x-forwarded-for")).toBe("6.6.6.6, 10.0.0.2")
     expect(trusted.get("x-forwarded-proto")).toBe("https")
     expect(trusted.get("x-forwarded-host")).toBe("llm.example")

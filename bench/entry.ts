@@ -1,0 +1,294 @@
+// bench/entry — the unified entry, `cellule proxy` against the reference nginx (install/nginx/
+// cellule-entry.conf), in front of the same three pools: added latency and requests/s on a light
+// endpoint versus direct-to-pool, and failed requests when a pool is SIGKILLed under a chat load.
+// Sides alternate every round and each round starts fresh entries (nginx keeps max_fails state).
+//   bun bench/entry.ts [--rounds 3] [--light 2000] [--chat 200] [--concurrency 16] [--max-tokens 8]
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { tinyLlamaPath } from "../test/support/fixtures.ts"
+import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, type Proc } from "../test/support/proc.ts"
+
+// ---- load generators (also used by test/integration/proxy.test.ts) ----
+
+export function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
+}
+
+export const median = (xs: number[]) => percentile(xs, 50)
+
+/** Run `total` tasks with at most `concurrency` at once. */
+async function pooled(total: number, concurrency: number, task: (i: number) => Promise<void>) {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++)
+    }),
+  )
+}
+
+export interface LightResult {
+  latencies: number[]
+  failed: number
+  rps: number
+}
+
+/** GET /v1/models `total` times: what the entry itself costs, generation aside. */
+export async function lightLoad(url: string, total: number, concurrency: number): Promise<LightResult> {
+  const latencies: number[] = []
+  let failed = 0
+  const t0 = performance.now()
+  await pooled(total, concurrency, async () => {
+    const s = performance.now()
+    try {
+      const res = await fetch(`${url}/v1/models`)
+      await res.arrayBuffer()
+      if (res.ok) latencies.push(performance.now() - s)
+      else failed++
+    } catch {
+      failed++
+    }
+  })
+  return { latencies, failed, rps: (total / (performance.now() - t0)) * 1000 }
+}
+
+export type Outcome = "ok" | "failed" | "cut"
+
+export interface ChatResult {
+  ok: number
+  /** Requests that got no usable answer and whose stream (if any) never started. */
+  failed: number
+  /** Streams that had started (status 200 and bytes received) and were cut before [DONE]. */
+  cut: number
+  failures: string[]
+  latencies: number[]
+  wallMs: number
+}
+
+/** One chat completion; even requests stream. A cut stream is told apart from a request that failed. */
+export async function chatOnce(url: string, i: number, maxTokens: number): Promise<{ outcome: Outcome; why?: string }> {
+  const stream = i % 2 === 0
+  let res: Response
+  try {
+    res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: `request ${i}: say something` }], max_tokens: maxTokens, stream, seed: i }),
+    })
+  } catch (e) {
+    return { outcome: "failed", why: `#${i} ${stream ? "stream" : "plain"}: ${(e as Error).message}` }
+  }
+  if (!stream) {
+    const text = await res.text().catch((e) => `read error ${(e as Error).message}`)
+    if (res.status === 200 && text.includes('"choices"')) return { outcome: "ok" }
+    return { outcome: "failed", why: `#${i} plain: ${res.status} ${text.slice(0, 160)}` }
+  }
+  if (res.status !== 200) return { outcome: "failed", why: `#${i} stream: ${res.status} ${(await res.text().catch(() => "")).slice(0, 160)}` }
+  let body = ""
+  try {
+    const dec = new TextDecoder()
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) body += dec.decode(chunk, { stream: true })
+  } catch (e) {
+    return { outcome: body.length ? "cut" : "failed", why: `#${i} stream cut after ${body.length} bytes: ${(e as Error).message}` }
+  }
+  if (!body.includes("data: [DONE]")) return { outcome: body.length ? "cut" : "failed", why: `#${i} stream ended without [DONE]` }
+  if (body.includes('"error"')) return { outcome: "failed", why: `#${i} stream error event: ${body.slice(body.indexOf('"error"'), body.indexOf('"error"') + 160)}` }
+  return { outcome: "ok" }
+}
+
+/** `total` chat requests, half streamed; `onProgress(done)` after each, to time a fault. */
+export async function chatLoad(url: string, o: { total: number; concurrency: number; maxTokens: number; onProgress?: (done: number) => void }): Promise<ChatResult> {
+  const r: ChatResult = { ok: 0, failed: 0, cut: 0, failures: [], latencies: [], wallMs: 0 }
+  const t0 = performance.now()
+  let done = 0
+  await pooled(o.total, o.concurrency, async (i) => {
+    const s = performance.now()
+    const { outcome, why } = await chatOnce(url, i, o.maxTokens)
+    r[outcome]++
+    if (outcome === "ok") r.latencies.push(performance.now() - s)
+    else r.failures.push(`${outcome}: ${why}`)
+    o.onProgress?.(++done)
+  })
+  r.wallMs = performance.now() - t0
+  return r
+}
+
+// ---- processes ----
+
+/** A free TCP port on loopback (bound, read, released). */
+export function freePort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() })
+  const port = s.port!
+  s.stop(true)
+  return port
+}
+
+export interface PoolOnPort extends Proc {
+  url: string
+  port: number
+  dataDir: string
+}
+
+/** `cellule pool` on a fixed port, so it can be killed and restarted behind a static nginx config. */
+export async function startPoolOn(port: number, dataDir: string, env: Record<string, string>): Promise<PoolOnPort> {
+  const p = spawnProc([...celluleCmd(), "pool", "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir], { env: { POOL_NAME: `pool-${port}`, ...env } })
+  await p.waitFor(/cellule pool ready/, 90_000)
+  return Object.assign(p, { url: `http://127.0.0.1:${port}`, port, dataDir })
+}
+
+export async function startCelluleProxy(upstreams: string[], env: Record<string, string> = {}): Promise<Proc & { url: string }> {
+  const p = spawnProc([...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", upstreams.join(",")], { env: { LOG_LEVEL: "warn", ...env } })
+  const m = await p.waitFor(/cellule proxy ready (http:\/\/\S+)/, 60_000)
+  return Object.assign(p, { url: m[1] })
+}
+
+/** nginx with the shipped reference configuration, its pools and port swapped in. */
+export async function startNginx(upstreams: string[]): Promise<Proc & { url: string }> {
+  if (!existsSync("/usr/sbin/nginx")) {
+    throw new Error("bench/entry needs Debian's nginx for the baseline: apt-get install nginx-light (or run `bash install/dev/setup.sh --test`)")
+  }
+  const dir = tempDir("cellule-nginx-")
+  const port = freePort()
+  const servers = upstreams.map((u) => `        server ${new URL(u).host} max_fails=3 fail_timeout=30s;`).join("\n")
+  const conf = readFileSync(join(ROOT, "install/nginx/cellule-entry.conf"), "utf8")
+    .replace(/(        server 127\.0\.0\.1:1808\d max_fails=3 fail_timeout=30s;\n)+/g, `${servers}\n`)
+    .replace("listen 18080;", `listen 127.0.0.1:${port};`)
+    .replace("/var/log/nginx/access.log", join(dir, "access.log"))
+    // Temp files in our own directory, so the bench runs as any user.
+    .replace("http {", `http {\n    client_body_temp_path ${dir}/body;\n    proxy_temp_path ${dir}/proxy;\n    fastcgi_temp_path ${dir}/fastcgi;\n    uwsgi_temp_path ${dir}/uwsgi;\n    scgi_temp_path ${dir}/scgi;`)
+  writeFileSync(join(dir, "nginx.conf"), conf)
+  const p = spawnProc(["/usr/sbin/nginx", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log"), "-g", `pid ${dir}/nginx.pid; daemon off;`])
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/v1/models`).then(() => true, () => false)) return Object.assign(p, { url })
+    await Bun.sleep(50)
+  }
+  throw new Error(`nginx did not start: ${readFileSync(join(dir, "error.log"), "utf8")}`)
+}
+
+async function waitModelLive(url: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}/v1/models`)
+      .then((r) => r.json())
+      .then((j: { data?: { id: string; cellule?: { workers?: number } }[] }) => !!j.data?.some((m) => m.id === "tiny" && (m.cellule?.workers ?? 1) > 0))
+      .catch(() => false)
+    if (ok) return
+    await Bun.sleep(200)
+  }
+  throw new Error(`no live worker for tiny on ${url}`)
+}
+
+// ---- the bench ----
+
+async function main() {
+  const arg = (name: string, def: string) => {
+    const i = process.argv.indexOf(`--${name}`)
+    return i > 0 ? process.argv[i + 1] : def
+  }
+  const rounds = Number(arg("rounds", "3"))
+  const light = Number(arg("light", "2000"))
+  const chat = Number(arg("chat", "200"))
+  const concurrency = Number(arg("concurrency", "16"))
+  const maxTokens = Number(arg("max-tokens", "8"))
+  const token = "bench-token-0123456789abcdef"
+  const env = { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: "1", LOG_LEVEL: "warn" }
+  const model = await tinyLlamaPath()
+  mkdirSync(join(ROOT, "test-artifacts"), { recursive: true })
+
+  const ports = [freePort(), freePort(), freePort()]
+  const dirs = ports.map(() => tempDir("cellule-bench-pool-"))
+  const pools = await Promise.all(ports.map((p, i) => startPoolOn(p, dirs[i], env)))
+  for (const p of pools) await startWorker({ poolUrl: p.url, token, models: [`tiny=${model}`], slots: 2, env: { LOG_LEVEL: "warn" } })
+  for (const p of pools) await waitModelLive(p.url)
+  const urls = pools.map((p) => p.url)
+  console.error(`pools up: ${urls.join(" ")}`)
+
+  type Side = "direct" | "cellule" | "nginx"
+  const lat: Record<Side, { p50: number[]; p99: number[]; rps: number[] }> = {
+    direct: { p50: [], p99: [], rps: [] },
+    cellule: { p50: [], p99: [], rps: [] },
+    nginx: { p50: [], p99: [], rps: [] },
+  }
+  const kills: Record<"cellule" | "nginx", { failed: number[]; cut: number[]; ok: number[]; rps: number[] }> = {
+    cellule: { failed: [], cut: [], ok: [], rps: [] },
+    nginx: { failed: [], cut: [], ok: [], rps: [] },
+  }
+  const victimIndex = 1
+
+  for (let r = 0; r < rounds; r++) {
+    const order: ("cellule" | "nginx")[] = r % 2 === 0 ? ["cellule", "nginx"] : ["nginx", "cellule"]
+    // Warm-up then the direct baseline, in every round (pools are the same for all sides).
+    await lightLoad(urls[0], 200, concurrency)
+    const d = await lightLoad(urls[0], light, concurrency)
+    lat.direct.p50.push(percentile(d.latencies, 50))
+    lat.direct.p99.push(percentile(d.latencies, 99))
+    lat.direct.rps.push(d.rps)
+    for (const side of order) {
+      const entry = side === "cellule" ? await startCelluleProxy(urls) : await startNginx(urls)
+      await lightLoad(entry.url, 200, concurrency)
+      const l = await lightLoad(entry.url, light, concurrency)
+      lat[side].p50.push(percentile(l.latencies, 50))
+      lat[side].p99.push(percentile(l.latencies, 99))
+      lat[side].rps.push(l.rps)
+      // Chat load with one pool SIGKILLed after a quarter of the requests.
+      let killed = false
+      const res = await chatLoad(entry.url, {
+        total: chat,
+        concurrency,
+        maxTokens,
+        onProgress: (n) => {
+          if (!killed && n >= chat / 4) {
+            killed = true
+            pools[victimIndex].proc.kill("SIGKILL")
+          }
+        },
+      })
+      kills[side].failed.push(res.failed)
+      kills[side].cut.push(res.cut)
+      kills[side].ok.push(res.ok)
+      kills[side].rps.push((chat / res.wallMs) * 1000)
+      console.error(`round ${r + 1} ${side}: light p50 ${percentile(l.latencies, 50).toFixed(2)} ms p99 ${percentile(l.latencies, 99).toFixed(2)} ms ${l.rps.toFixed(0)} req/s; kill: ok ${res.ok} failed ${res.failed} cut ${res.cut}`)
+      for (const f of res.failures.slice(0, 5)) console.error(`  ${f}`)
+      await entry.kill("SIGTERM")
+      // Bring the victim back on the same port; its worker rejoins by itself.
+      await pools[victimIndex].exited
+      pools[victimIndex] = await startPoolOn(ports[victimIndex], dirs[victimIndex], env)
+      await waitModelLive(pools[victimIndex].url, 90_000)
+    }
+  }
+
+  const fmt = (xs: number[], digits = 2) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
+  const added = (side: "cellule" | "nginx", k: "p50" | "p99") => lat[side][k].map((v, i) => v - lat.direct[k][i])
+  const rows = [
+    ["side", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "req/s (light)", `failed / ${chat} during kill`, "cut streams", "chat req/s"],
+    ["direct to one pool", fmt(lat.direct.p50), fmt(lat.direct.p99), "—", "—", fmt(lat.direct.rps, 0), "—", "—", "—"],
+    ...(["cellule", "nginx"] as const).map((s) => [
+      s === "cellule" ? "cellule proxy" : "nginx (reference conf)",
+      fmt(lat[s].p50),
+      fmt(lat[s].p99),
+      fmt(added(s, "p50")),
+      fmt(added(s, "p99")),
+      fmt(lat[s].rps, 0),
+      fmt(kills[s].failed, 0),
+      fmt(kills[s].cut, 0),
+      fmt(kills[s].rps, 1),
+    ]),
+  ]
+  console.log(`\nbench/entry: ${rounds} rounds, light ${light} × GET /v1/models, chat ${chat} (half streamed, max_tokens ${maxTokens}), concurrency ${concurrency}; median (min–max)\n`)
+  console.log(`| ${rows[0].join(" | ")} |\n| ${rows[0].map(() => "---").join(" | ")} |`)
+  for (const row of rows.slice(1)) console.log(`| ${row.join(" | ")} |`)
+  await cleanupAll()
+}
+
+if (import.meta.main) {
+  main().then(
+    () => process.exit(0),
+    async (e) => {
+      console.error(e)
+      await cleanupAll()
+      process.exit(1)
+    },
+  )
+}
