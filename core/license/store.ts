@@ -141,8 +141,7 @@ export class LicenseStore {
           token = excluded.token, client_id = excluded.client_id, tier = excluded.tier, expires_at = excluded.expires_at,
           revoked = false, installed_at = excluded.installed_at, installed_by = excluded.installed_by, updated_at = excluded.updated_at`
     })
-    this.cached = undefined
-    const view = this.viewOf(await this.refresh())
+    const view = this.viewOf(await this.reload())
     log.info(`license installed${by ? ` by ${by}` : ""}: ${view.status}, client=${view.client_id} tier=${view.tier} expires_in=${view.days_remaining}d`)
     this.lastStatus = view.status
     return view
@@ -170,8 +169,7 @@ export class LicenseStore {
         on conflict (id) do update set token = null, client_id = null, tier = null, expires_at = null,
           revoked = false, installed_at = null, installed_by = null, updated_at = excluded.updated_at`
     })
-    this.cached = undefined
-    const view = this.viewOf(await this.refresh())
+    const view = this.viewOf(await this.reload())
     log.warn(`license removed${by ? ` by ${by}` : ""}: no licence installed, evaluation mode`)
     this.lastStatus = view.status
     return view
@@ -185,9 +183,8 @@ export class LicenseStore {
         insert into cluster_license (id, enforce, updated_at) values (1, ${enabled}, ${now})
         on conflict (id) do update set enforce = excluded.enforce, updated_at = excluded.updated_at`
     })
-    this.cached = undefined
     log.warn(`license.enforce toggled to ${enabled}${by ? ` by ${by}` : ""}${enabled ? "" : " - licence gates bypassed"}`)
-    return this.viewOf(await this.refresh())
+    return this.viewOf(await this.reload())
   }
 
   /** Forget the in-memory row; the next request re-reads it. */
@@ -212,6 +209,12 @@ export class LicenseStore {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** After a write: a read already in flight may predate it, so wait for it and read again. */
+  private async reload(): Promise<Cached> {
+    await this.refreshing?.catch(() => {})
+    return this.refresh()
   }
 
   private refresh(): Promise<Cached> {
