@@ -11,6 +11,8 @@ const log = logger("license")
 export interface GateExemption {
   /** Matched against the route pattern (e.g. `/v1/admin/license/upload`), trailing slash ignored. */
   readonly path: RegExp
+  /** Only these methods; every mutating method when absent. */
+  readonly methods?: readonly string[]
   readonly why: string
 }
 
@@ -23,11 +25,15 @@ export const LICENSE_GATE_EXEMPT: readonly GateExemption[] = [
   { path: /^(\/v1)?\/admin\/license(\/.*)?$/, why: "the licence routes themselves: an expired or revoked customer must be able to renew" },
   { path: /^\/setup(\/.*)?$/, why: "the first-boot wizard, including its licence screen" },
   { path: /(^|\/)(login|logout)$/, why: "signing in and out of the dashboard" },
+  { path: /^\/v1\/federation\/p2p\//, why: "the signed protocol between bonded pools: refusing it would split replicated data" },
+  { path: /\/revoke$/, why: "revoking access (worker tokens, peers): a lapsed licence must never stop an admin locking out a leak" },
+  { path: /^\/v1\/admin\/keys\/[^/]+$|^\/v1\/federation\/peers\/[^/]+$/, methods: ["DELETE"], why: "deleting an API key or a peer is revoking access too" },
 ]
 
-export function isExemptFromLicenseGate(routePath: string): boolean {
+export function isExemptFromLicenseGate(routePath: string, method = "POST"): boolean {
   const p = routePath.length > 1 ? routePath.replace(/\/+$/, "") : routePath
-  return LICENSE_GATE_EXEMPT.some((e) => e.path.test(p))
+  const m = method.toUpperCase()
+  return LICENSE_GATE_EXEMPT.some((e) => e.path.test(p) && (!e.methods || e.methods.includes(m)))
 }
 
 /**
@@ -41,7 +47,7 @@ export const licenseGate = (ctx: PoolContext) => {
   return new Elysia({ name: "cellule.licenseGate" }).onBeforeHandle({ as: "global" }, async ({ request, route, path }) => {
     if (gate.isReadMethod(request.method)) return
     const where = route || path
-    if (isExemptFromLicenseGate(where)) return
+    if (isExemptFromLicenseGate(where, request.method)) return
     const state = await store.state()
     try {
       gate.checkMutation(request.method, state)

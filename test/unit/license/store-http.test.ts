@@ -335,6 +335,20 @@ describe("DELETE and auth", () => {
 
 describe("the exempt list", () => {
   test.each([
+    ["POST", "/v1/federation/p2p/gossip", true],
+    ["POST", "/v1/admin/workers/tokens/:id/revoke", true],
+    ["POST", "/v1/federation/peers/:atom_id/revoke", true],
+    ["DELETE", "/v1/admin/keys/:id", true],
+    ["DELETE", "/v1/federation/peers/:atom_id", true],
+    ["POST", "/v1/admin/keys", false],
+    ["PUT", "/v1/admin/keys/:id", false],
+    ["POST", "/v1/federation/admin/register", false],
+    ["POST", "/v1/admin/projects", false],
+  ])("%s %s exempt: %p", (method, path, exempt) => {
+    expect(isExemptFromLicenseGate(path, method)).toBe(exempt)
+  })
+
+  test.each([
     ["/v1/chat/completions", true],
     ["/v1/completions", true],
     ["/v1/embeddings", true],
