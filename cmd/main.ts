@@ -8,6 +8,8 @@ const subCommands = {
   pool: () => import("./pool.ts").then((m) => m.default),
   worker: () => import("./worker.ts").then((m) => m.default),
   license: () => import("./license.ts").then((m) => m.default),
+  setup: () => import("./setup.ts").then((m) => m.default),
+  "admin-reset-password": () => import("./admin-reset-password.ts").then((m) => m.default),
   proxy: () => import("./proxy.ts").then((m) => m.default),
 }
 

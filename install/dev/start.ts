@@ -45,7 +45,28 @@ async function spawnUntil(args: string[], ready: RegExp, env: Record<string, str
   process.exit((await child.exited) || 1)
 }
 
-const url = await spawnUntil(["pool", "--port", port, "--data-dir", join(dataDir, "pool")], /cellule pool ready (\S+)/, {
+// First boot: the wizard, completed headlessly with demo answers (no password: a one-time login link
+// is printed instead). Later runs only mint a fresh link.
+const poolDir = join(dataDir, "pool")
+const answersFile = join(demo, "setup-answers.json")
+if (!existsSync(answersFile))
+  writeFileSync(answersFile, JSON.stringify({
+    identity: { company: "Demo Cabinet", sector: "LAW" },
+    topology: { sites: [{ name: "Siège", headcount: 10 }] },
+    hardware: { cpu_workers: true, gpu_servers: 0 },
+    models: { tiers: ["fast"] },
+    admin: { email: "admin@demo.local" },
+  }, null, 2))
+const setupDone = existsSync(join(demo, "setup-done"))
+const setupOut = Bun.spawnSync([...cellule, "setup", "--data-dir", poolDir, "--login-link", ...(setupDone ? [] : ["--answers", answersFile])], { stderr: "inherit" })
+const loginPath = setupOut.stdout.toString().match(/login link: (\S+)/)?.[1]
+if (setupOut.exitCode !== 0 || !loginPath) {
+  console.error(setupOut.stdout.toString())
+  process.exit(setupOut.exitCode || 1)
+}
+if (!setupDone) writeFileSync(join(demo, "setup-done"), new Date().toISOString())
+
+const url = await spawnUntil(["pool", "--port", port, "--data-dir", poolDir], /cellule pool ready (\S+)/, {
   POOL_NAME: process.env.POOL_NAME ?? "demo-pool",
   CELLULE_WORKER_TOKEN: token,
 })
@@ -57,6 +78,8 @@ await spawnUntil(
 
 console.log(`
 Cellule is running: ${url}   (OpenAI-compatible API at ${url}/v1)
+
+  Dashboard (one-time login link, valid 24 h): ${url}${loginPath}
 
   curl ${url}/v1/chat/completions -H 'content-type: application/json' \\
     -d '{"model":"demo","messages":[{"role":"user","content":"Hello"}],"max_tokens":32}'

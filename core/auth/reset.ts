@@ -1,0 +1,16 @@
+// core/auth/reset — `cellule admin-reset-password`: new Argon2id hash, every session of that admin ended.
+import type { Sql } from "../db/client.ts"
+import { NotFound } from "../errors.ts"
+import { hashPassword } from "../crypto/password.ts"
+import { checkPassword } from "./admins.ts"
+
+export async function resetAdminPassword(sql: Sql, email: string, password: string): Promise<void> {
+  checkPassword(password)
+  const hash = await hashPassword(password)
+  await sql.begin(async (tx) => {
+    const rows = await tx`update admin_users set password_hash = ${hash}, password_changed_at = now()
+                          where email = ${email.trim().toLowerCase()} returning id`
+    if (!rows.length) throw new NotFound(`no administrator ${email}`, "admin_not_found")
+    await tx`delete from admin_sessions where admin_id = ${rows[0].id}`
+  })
+}
