@@ -19,14 +19,16 @@ export function networkType(links: (Link | null | undefined)[]): Link | "single"
   return known.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a))
 }
 
-/** Smoothed RTT: the median of the last samples resists one slow probe (GC pause, cold connection). */
+/**
+ * Base RTT: the minimum of the last samples. Queuing, GC pauses and a busy CPU only ever add delay,
+ * so the minimum estimates the link itself; the window lets a real change (new route) show within N probes.
+ */
 export class RttWindow {
   private samples: number[] = []
-  constructor(private size = 5) {}
+  constructor(private size = 8) {}
   add(ms: number): number {
     this.samples.push(ms)
     if (this.samples.length > this.size) this.samples.shift()
-    const s = [...this.samples].sort((a, b) => a - b)
-    return s[Math.floor(s.length / 2)]
+    return Math.min(...this.samples)
   }
 }

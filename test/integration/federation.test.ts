@@ -1,0 +1,108 @@
+// Three real pools on loopback, each with its own embedded database: bonded, promoted, converging
+// within 2 s; forged, unsigned, replayed and trust-1 envelopes refused and recorded; a killed pool
+// catches up by anti-entropy after restart.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { cleanupAll } from "../support/proc.ts"
+import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
+import { generateIdentity } from "../../core/federation/identity.ts"
+import { signedFetch } from "../../core/federation/transport.ts"
+import { admin, bondAll, settingOn, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+
+let pools: FedPool[]
+let ids: { atom_id: string }[]
+beforeAll(async () => {
+  pools = await Promise.all(["pool-a", "pool-b", "pool-c"].map((name) => startFedPool({ name })))
+  ids = await bondAll(pools)
+}, 300_000)
+afterAll(cleanupAll)
+
+const sameJson = (a: unknown, b: unknown) => Bun.deepEquals(a, b)
+
+describe("three bonded pools", () => {
+  test("bonds are recorded on both sides and promoted to trust 3; topology says LAN", async () => {
+    for (const p of pools) {
+      const { peers } = await admin(p, "GET", "/v1/federation/peers")
+      expect(peers.map((x: any) => x.trust_level)).toEqual([3, 3])
+    }
+    const topo = await until("links measured as LAN", async () => {
+      const t = await admin(pools[0], "GET", "/v1/federation/topology")
+      return t.links.every((l: any) => l.link === "lan") && t
+    }, 15_000)
+    expect(topo.value.network_type).toBe("lan")
+  })
+
+  test("a cluster-wide setting changed on one pool shows on every pool within 2 s", async () => {
+    const value = { profile: "balanced", experts: 4, at: Date.now() }
+    await admin(pools[0], "PUT", "/v1/admin/settings/moe_local_config", { value })
+    const seen = await Promise.all(pools.slice(1).map((p) => until(`setting on ${p.name}`, async () => sameJson(await settingOn(p, "moe_local_config"), value), 2000)))
+    console.log(`convergence: ${seen.map((s) => `${s.value ? Math.round(s.ms) : "?"} ms`).join(", ")}`)
+    for (const s of seen) expect(s.ms).toBeLessThan(2000)
+  })
+
+  test("sites and projects replicate too", async () => {
+    await admin(pools[1], "PUT", "/v1/admin/sites/lyon", { name: "Lyon", headcount: 42 })
+    const prj = await admin(pools[2], "POST", "/v1/admin/projects", { name: "Audit 2026" })
+    for (const p of pools) {
+      await until(`site+project on ${p.name}`, async () => {
+        const { sites } = await admin(p, "GET", "/v1/admin/sites")
+        const { projects } = await admin(p, "GET", "/v1/admin/projects")
+        return sites.some((s: any) => s.site_id === "lyon" && s.headcount === 42) && projects.some((x: any) => x.id === prj.id)
+      }, 2000)
+    }
+  })
+
+  test("forged, unsigned, replayed and trust-1-origin envelopes are refused and logged", async () => {
+    const a = pools[0]
+    const mallory = generateIdentity()
+    const { token } = await admin(a, "POST", "/v1/federation/admin/attachment-tokens")
+    // A bonded (trust 1) but never promoted pool.
+    const hello = await signedFetch(mallory, a.url, "/v1/federation/p2p/hello", { body: { url: "http://127.0.0.9:1", pool_name: "mallory", token, nonce_ts: Date.now() }, now: Date.now(), withPubkey: true })
+    expect(hello.atom_id).toBe(ids[0].atom_id)
+    // The token was single-use.
+    const other = generateIdentity()
+    await expect(signedFetch(other, a.url, "/v1/federation/p2p/hello", { body: { url: "http://127.0.0.9:2", token, nonce_ts: Date.now() }, now: Date.now(), withPubkey: true })).rejects.toMatchObject({ code: "attachment_token_required" })
+
+    const { log } = await admin(a, "GET", "/v1/federation/log?limit=1000")
+    const fromB = log.find((e: any) => e.origin === ids[1].atom_id)
+    const real: Envelope = { v: 1, origin: fromB.origin, seq: fromB.seq, hlc: fromB.hlc, kind: fromB.kind, payload: JSON.parse(fromB.payload), sig: fromB.sig }
+    const hw = (await admin(a, "GET", "/v1/federation/status")).high_water[ids[1].atom_id]
+    const batch = [
+      { ...real, seq: hw + 1, sig: undefined }, // unsigned
+      { ...signEnvelope(mallory, { seq: hw + 1, hlc: real.hlc, kind: "setting", payload: { key: "flags.evil", value: true } }), origin: ids[1].atom_id }, // forged as B
+      real, // replay
+      signEnvelope(mallory, { seq: 1, hlc: real.hlc, kind: "setting", payload: { key: "flags.evil", value: true } }), // trust-1 origin
+    ]
+    const res = await signedFetch(mallory, a.url, "/v1/federation/p2p/gossip", { body: { envelopes: batch }, now: Date.now() })
+    expect(res.refused.map((r: any) => r.reason)).toEqual(["envelope_unsigned", "signature_invalid", "replay", "origin_untrusted"])
+    expect(res.applied).toBe(0)
+    const { rejects } = await admin(a, "GET", "/v1/federation/rejects?limit=10")
+    expect(rejects.slice(0, 4).map((r: any) => r.reason).sort()).toEqual(["envelope_unsigned", "origin_untrusted", "replay", "signature_invalid"])
+    expect(a.stderr()).toMatch(/refused envelope .* signature_invalid/)
+    expect(await settingOn(a, "flags.evil")).toBeUndefined()
+
+    // A request without the pool-to-pool signature never reaches the body parser.
+    const raw = await fetch(`${a.url}/v1/federation/p2p/gossip`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ envelopes: [real] }) })
+    expect(raw.status).toBe(401)
+    expect(((await raw.json()) as any).error).toBe("request_unsigned")
+    // Nor does mallory, at trust 1, get to pull the cluster's state.
+    await expect(signedFetch(mallory, a.url, "/v1/federation/p2p/pull", { body: { have: {} }, now: Date.now() })).rejects.toMatchObject({ code: "peer_untrusted" })
+  })
+
+  test("a pool killed during changes catches up by anti-entropy after restart", async () => {
+    const c = pools[2]
+    await c.kill("SIGKILL")
+    await admin(pools[0], "PUT", "/v1/admin/settings/flags.rag_fanout", { value: true })
+    await admin(pools[1], "PUT", "/v1/admin/sites/paris", { name: "Paris", headcount: 250 })
+    await admin(pools[1], "PUT", "/v1/admin/settings/moe_local_config", { value: { profile: "frugal" } })
+    const restarted = await startFedPool({ name: c.name, port: c.port, dataDir: c.dataDir })
+    pools[2] = restarted
+    const t = await until("restarted pool caught up", async () => {
+      const { sites } = await admin(restarted, "GET", "/v1/admin/sites")
+      return (await settingOn(restarted, "flags.rag_fanout")) === true && sameJson(await settingOn(restarted, "moe_local_config"), { profile: "frugal" }) && sites.some((s: any) => s.site_id === "paris")
+    }, 15_000)
+    console.log(`restarted pool caught up ${Math.round(t.ms)} ms after it was ready`)
+    // It was its own pull that brought the changes (received_from set, applied after restart).
+    const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
+    expect(log.some((e: any) => e.kind === "site" && e.received_from)).toBe(true)
+  })
+})

@@ -1,0 +1,95 @@
+// Real federated pool processes for integration tests and the gossip bench: fixed free ports (so a
+// restarted pool keeps its URL), fast loop intervals, admin calls through the trusted-network header.
+import { celluleCmd, spawnProc, tempDir, testSetupAnswers, TEST_ADMIN, type Proc } from "../../support/proc.ts"
+
+export interface FedPool extends Proc {
+  name: string
+  url: string
+  port: number
+  dataDir: string
+  env: Record<string, string>
+}
+
+export async function freePort(): Promise<number> {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
+  const port = s.port
+  s.stop(true)
+  return port
+}
+
+export const FAST = { CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "500", CELLULE_FED_PROBE_MS: "300" }
+
+/** Start one federated pool. `prefix` runs it through another command (e.g. ip netns exec ns). */
+export async function startFedPool(opts: {
+  name: string
+  port?: number
+  host?: string
+  dataDir?: string
+  env?: Record<string, string>
+  prefix?: string[]
+}): Promise<FedPool> {
+  const port = opts.port ?? (await freePort())
+  const host = opts.host ?? "127.0.0.1"
+  const dataDir = opts.dataDir ?? tempDir(`cellule-fed-${opts.name}-`)
+  const env: Record<string, string> = {
+    POOL_NAME: opts.name,
+    POOL_URL: `http://${host}:${port}`,
+    CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
+    CELLULE_TRUSTED_NETWORKS: "127.0.0.0/8,10.0.0.0/8",
+    CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+    ...FAST,
+    ...opts.env,
+  }
+  const p = spawnProc([...(opts.prefix ?? []), ...celluleCmd(), "pool", "--port", String(port), "--host", host, "--data-dir", dataDir], { env })
+  await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 120_000)
+  return Object.assign(p, { name: opts.name, url: `http://${host}:${port}`, port, dataDir, env })
+}
+
+/** An admin API call; throws with the body on a non-2xx answer. */
+export async function admin<T = any>(pool: { url: string }, method: string, path: string, body?: unknown, fetcher: typeof fetch = fetch): Promise<T> {
+  const res = await fetcher(pool.url + path, {
+    method,
+    headers: { "x-cellule-user": TEST_ADMIN.email, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path} on ${pool.url}: ${res.status} ${text}`)
+  return JSON.parse(text) as T
+}
+
+/** Bond every pair with attachment tokens, then promote every bond to trust 3 on both sides. */
+export async function bondAll(pools: { url: string }[], fetcher: typeof fetch = fetch, urlOf = (from: { url: string }, to: { url: string }) => to.url) {
+  const ids = await Promise.all(pools.map((p) => admin(p, "GET", "/v1/federation/identity", undefined, fetcher)))
+  for (let i = 0; i < pools.length; i++)
+    for (let j = i + 1; j < pools.length; j++) {
+      const { token } = await admin(pools[j], "POST", "/v1/federation/admin/attachment-tokens", undefined, fetcher)
+      await admin(pools[i], "POST", "/v1/federation/admin/register", { url: urlOf(pools[i], pools[j]), token }, fetcher)
+    }
+  for (let i = 0; i < pools.length; i++)
+    for (let j = 0; j < pools.length; j++)
+      if (i !== j) await admin(pools[i], "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
+  return ids as { atom_id: string; pubkey: string; pool_name: string; url: string }[]
+}
+
+/** Poll until `check` returns a truthy value; returns it with the elapsed milliseconds. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 25): Promise<{ value: T; ms: number }> {
+  const t0 = performance.now()
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await check()
+      if (v) return { value: v as T, ms: performance.now() - t0 }
+    } catch (e) {
+      last = e
+    }
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`)
+    await Bun.sleep(everyMs)
+  }
+}
+
+export async function settingOn(pool: { url: string }, key: string, fetcher: typeof fetch = fetch): Promise<unknown> {
+  const res = await fetcher(`${pool.url}/v1/admin/settings/${key}`, { headers: { "x-cellule-user": TEST_ADMIN.email }, signal: AbortSignal.timeout(5000) })
+  if (res.status === 404) return undefined
+  return ((await res.json()) as { value: unknown }).value
+}
