@@ -5,19 +5,24 @@ import type { Config } from "../config/index.ts"
 import type { Database } from "../db/client.ts"
 import { logger } from "../log.ts"
 import type { HubOptions } from "./hub.ts"
-import { auditWorker, touchWorkerToken, workerTokenId } from "./provisioning.ts"
+import { auditWorker, touchWorkerToken, workerToken } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
 
 const log = logger("workers")
 
 export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls"> {
+  // The enrolled name (from provisioning) is what the dashboard lists; the hello name is the host name.
+  const names = new Map<number, string>()
   return {
     resolveWorkerToken: async (presented) => {
-      const id = await workerTokenId(db.sql, presented)
-      if (id !== null) void touchWorkerToken(db.sql, clock, id).catch(() => {})
-      return id
+      const t = await workerToken(db.sql, presented)
+      if (!t) return null
+      names.set(t.id, t.name)
+      void touchWorkerToken(db.sql, clock, t.id).catch(() => {})
+      return t.id
     },
-    onWorkerEvents: (worker, tokenId, events) => {
+    onWorkerEvents: (host, tokenId, events) => {
+      const worker = (tokenId !== undefined && names.get(tokenId)) || host
       void (async () => {
         for (const e of events) {
           if (e.event !== "connected") log.info(`worker ${worker}: ${e.event} ${JSON.stringify(e.detail ?? {})}`)

@@ -71,12 +71,16 @@ export async function redeemProvisionCode(sql: Sql, clock: Clock, code: string, 
   }) as Promise<Redeemed>
 }
 
-/** The live (not revoked) token id matching a presented worker token, or null. */
-export async function workerTokenId(sql: Sql, presented: string): Promise<number | null> {
+/** The live (not revoked) token matching a presented worker token, or null. */
+export async function workerToken(sql: Sql, presented: string): Promise<{ id: number; name: string } | null> {
   if (!presented.startsWith(WORKER_TOKEN_PREFIX)) return null
   // Lookup by hash: the hash of a 256-bit random token reveals nothing through timing.
-  const [row] = await sql`select id from worker_tokens where token_hash = ${hashToken(presented)} and revoked_at is null`
-  return row ? Number(row.id) : null
+  const [row] = await sql`select id, name from worker_tokens where token_hash = ${hashToken(presented)} and revoked_at is null`
+  return row ? { id: Number(row.id), name: row.name } : null
+}
+
+export async function workerTokenId(sql: Sql, presented: string): Promise<number | null> {
+  return (await workerToken(sql, presented))?.id ?? null
 }
 
 export async function touchWorkerToken(sql: Sql, clock: Clock, id: number) {

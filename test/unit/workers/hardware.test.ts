@@ -9,13 +9,13 @@ const GB = 1024
 const hw = (h: Partial<Hardware>): Hardware => ({ os: "linux", arch: "x64", cpu_threads: 8, ram_mb: 16 * GB, ...h })
 
 describe("hardware class", () => {
-  test.each([
+  test.each<[string, Hardware, string]>([
     ["CPU-only desktop", hw({}), "cpu-mid"],
     ["6 GB GPU", hw({ vram_mb: 6 * GB }), "gpu-small"],
     ["24 GB GPU", hw({ vram_mb: 24 * GB }), "gpu-large"],
     ["M1 (unified memory as VRAM)", hw({ os: "darwin", arch: "arm64", ram_mb: 8 * GB, vram_mb: 8 * GB }), "apple-m"],
   ])("%s is %s", (_n, h, cls) => {
-    expect(classify(h)).toBe(cls as string)
+    expect(classify(h)).toBe(cls as ReturnType<typeof classify>)
   })
 
   test.each([
@@ -38,14 +38,14 @@ describe("hardware class", () => {
 })
 
 describe("activity", () => {
-  test.each([
+  test.each<[number | undefined, string]>([
     [undefined, "available"],
     [10, "available"],
     [50, "throttled"],
     [79, "throttled"],
     [80, "busy"],
   ])("host load %p%% is %s", (pct, want) => {
-    expect(classifyLoad(pct, 50, 80)).toBe(want as string)
+    expect(classifyLoad(pct, 50, 80)).toBe(want as ReturnType<typeof classifyLoad>)
   })
 
   test("the monitor reports each change once", () => {
