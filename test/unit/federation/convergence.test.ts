@@ -75,10 +75,10 @@ describe("three pools on real databases", () => {
           // Concurrent writers: clocks drift independently and sometimes stand still.
           if (r() < 0.6) n.clock.advance(Math.floor(r() * 3))
           const what = r()
-          if (what < 0.5) await pub(n, "setting", { key: pick(r, ["moe_local_config", "flags.rag_fanout", "flags.smart_routing"]), value: pick(r, ["moe_local_config"]) && n.name === "n9" ? {} : undefined })
-            .catch(async () => pub(n, "setting", { key: pick(r, ["flags.rag_fanout", "flags.smart_routing", "flags.a"]), value: r() < 0.5 }))
+          if (what < 0.25) await pub(n, "setting", { key: "moe_local_config", value: { profile: pick(r, ["frugal", "balanced"]), by: n.name, step } })
+          else if (what < 0.5) await pub(n, "setting", { key: pick(r, ["flags.rag_fanout", "flags.smart_routing"]), value: r() < 0.5 })
           else if (what < 0.85) await pub(n, "site", { site_id: pick(r, ["paris", "lyon"]), name: `${n.name}-${step}`, headcount: Math.floor(r() * 500) })
-          else await pub(n, "project", { id: `prj_${seed}x${step}${n.name}`, name: `p${step}` })
+          else await pub(n, "project", { id: `prj_seed${seed}step${step}${n.name}`, name: `p${step}` })
         } else {
           // Partial, shuffled, possibly duplicated delivery from one pool to another.
           const from = pick(r, nodes)
