@@ -3,13 +3,12 @@
 // placeholder key, and a compiled binary built with --define CELLULE_LICENSE_PUBKEY.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
-import { createAdmin } from "../../core/auth/admins.ts"
-import { openDatabase } from "../../core/db/client.ts"
 import { generateKeyPair, issueLicense, type KeyPair, toHex } from "../../core/license/index.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { BUN, cleanupAll, onCleanup, ROOT, spawnProc, startPool, startWorker, tempDir } from "../support/proc.ts"
+import { BUN, cleanupAll, onCleanup, ROOT, spawnProc, startPool, startWorker, tempDir, TEST_ADMIN, testSetupAnswers } from "../support/proc.ts"
 
-const ADMIN = "admin@corp.local"
+// Created by the headless first-boot setup that startPool runs (CELLULE_SETUP_ANSWERS).
+const ADMIN = TEST_ADMIN.email
 const WORKER_TOKEN = "licence-test-token-0123456789"
 let keyA: KeyPair
 let keyB: KeyPair
@@ -35,15 +34,6 @@ async function token(key: KeyPair, clientId = "cluster-example-001") {
   return t
 }
 
-/** A data dir whose database already has an administrator (the wizard's job in production). */
-async function dataDirWithAdmin() {
-  const dir = tempDir("cellule-lic-")
-  const db = await openDatabase({ dataDir: dir })
-  await createAdmin(db.sql, ADMIN, "correct horse battery")
-  await db.close()
-  return dir
-}
-
 const env = (pubkey: string | undefined, extra: Record<string, string> = {}) => ({
   CELLULE_LICENSE_PUBKEY: pubkey,
   CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32",
@@ -67,14 +57,14 @@ afterAll(async () => {
 
 describe("a source-mode pool with a test key", () => {
   test("upload → GET → enforce → DELETE round trip; the token never comes back; toggles are logged", async () => {
-    const dataDir = await dataDirWithAdmin()
+    const dataDir = tempDir("cellule-lic-")
     const pool = await startPool({ dataDir, env: env(toHex(keyA.publicKey)) })
     await pool.waitFor(/license boot: no license installed - dev opt-in mode active/)
     expect(pool.stderr()).toContain("license: public key from CELLULE_LICENSE_PUBKEY (source mode)")
 
     expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({ status: "none", enforce: true })
     expect((await api(pool.url, "GET", "/v1/admin/license", undefined, {})).status).toBe(401)
-    expect((await api(pool.url, "GET", "/v1/admin/license", undefined, { "x-cellule-user": "nobody@corp.local" })).status).toBe(401)
+    expect((await api(pool.url, "GET", "/v1/admin/license", undefined, { "x-cellule-user": "nobody@test.local" })).status).toBe(401)
 
     const up = await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })
     expect(up).toMatchObject({ status: 200, body: { ok: true, status: "active", client_id: "cluster-example-001", tier: "cabinet", days_remaining: 365, installed_by: ADMIN } })
@@ -85,7 +75,7 @@ describe("a source-mode pool with a test key", () => {
     expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.error).toBe("jwt_invalid")
 
     expect((await api(pool.url, "POST", "/v1/admin/license/enforce", { enabled: false })).body).toMatchObject({ ok: true, enforce: false })
-    await pool.waitFor(/\[warn\].*license\.enforce toggled to false by admin@corp\.local/)
+    await pool.waitFor(/\[warn\].*license\.enforce toggled to false by admin@test\.local/)
     expect((await api(pool.url, "POST", "/v1/admin/license/enforce", { enabled: true })).body.enforce).toBe(true)
     await pool.waitFor(/license\.enforce toggled to true/)
 
@@ -104,8 +94,8 @@ describe("a source-mode pool with a test key", () => {
     await closed.kill("SIGTERM")
   }, 180_000)
 
-  test("a release with another key: the stored licence boots invalid, inference still works, a new upload fixes it", async () => {
-    const dataDir = await dataDirWithAdmin()
+  test("a release with another key: the stored licence boots invalid, mutations get 402, reads and inference still work, a new upload fixes it", async () => {
+    const dataDir = tempDir("cellule-lic-")
     const first = await startPool({ dataDir, env: env(toHex(keyA.publicKey)) })
     expect((await api(first.url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })).status).toBe(200)
     await first.kill("SIGTERM")
@@ -118,12 +108,18 @@ describe("a source-mode pool with a test key", () => {
     const chat = await api(pool.url, "POST", "/v1/chat/completions", { model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 4 }, {})
     expect(chat.status).toBe(200)
     expect(chat.body.object).toBe("chat.completion")
+    // A gated mutation of the real pool is refused; its read is not.
+    const refused = await api(pool.url, "POST", "/v1/admin/keys", { name: "ci" })
+    expect(refused).toMatchObject({ status: 402, body: { error: "license_invalid" } })
+    expect((await api(pool.url, "GET", "/v1/admin/keys")).status).toBe(200)
+    await pool.waitFor(/CRITICAL license invalid: refused POST \/v1\/admin\/keys \(402\)/)
     expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.status).toBe("active")
+    expect((await api(pool.url, "POST", "/v1/admin/keys", { name: "ci" })).status).toBe(201)
     await pool.kill("SIGTERM")
   }, 240_000)
 
   test("with no key (the all-zero placeholder) the pool boots in evaluation mode and refuses every upload", async () => {
-    const pool = await startPool({ dataDir: await dataDirWithAdmin(), env: env(undefined) })
+    const pool = await startPool({ dataDir: tempDir("cellule-lic-"), env: env(undefined) })
     await pool.waitFor(/license pubkey not initialized/)
     await pool.waitFor(/license boot: no license installed/)
     expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({ status: "none", pubkey: { source: "placeholder", placeholder: true } })
@@ -146,11 +142,11 @@ describe("a compiled binary built with --define CELLULE_LICENSE_PUBKEY", () => {
     const build = Bun.spawnSync([BUN, "build", ...args, "--define", `CELLULE_LICENSE_PUBKEY="${toHex(keyA.publicKey)}"`, "--outfile", outfile], { cwd: ROOT })
     expect(build.exitCode).toBe(0)
 
-    const dataDir = await dataDirWithAdmin()
+    const dataDir = tempDir("cellule-lic-")
     const p = spawnProc([outfile, "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
       cwd: tempDir(),
       // A compiled binary must never take the key from the environment.
-      env: { POOL_NAME: "compiled-lic", ...env(toHex(keyB.publicKey)) },
+      env: { POOL_NAME: "compiled-lic", CELLULE_SETUP_ANSWERS: testSetupAnswers(), ...env(toHex(keyB.publicKey)) },
     })
     const url = (await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000))[1]
     expect(p.stderr()).toContain("license: public key from the build")
