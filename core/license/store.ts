@@ -74,8 +74,8 @@ const EMPTY_ROW: Row = { token: null, client_id: null, tier: null, expires_at: n
 
 /** An upload of a licence already past its grace window: it would lock the cluster, so it is refused. */
 export class LicenseAlreadyExpired extends CelluleError {
-  constructor(expiresAt: string) {
-    super("license_expired", `this licence expired on ${expiresAt} and its grace period is over`, 400, "ask CELLULE.ai for a renewed licence")
+  constructor(expiresAt: string, graceEndsAt: string) {
+    super("license_expired", `this licence expired on ${expiresAt} and its grace period ended on ${graceEndsAt}`, 400, "ask CELLULE.ai for a renewed licence")
   }
 }
 
@@ -156,7 +156,7 @@ export class LicenseStore {
     const result = await verify(token, this.pubkeyHex, { clock: this.clock, revoked: this.revocationList })
     if (!result.ok) throw new LicenseRejected(result.error, result.message)
     const st = statusAt(result.license, this.clock.now())
-    if (st.status === "expired") throw new LicenseAlreadyExpired(st.grace_ends_at ?? st.expires_at!)
+    if (st.status === "expired") throw new LicenseAlreadyExpired(st.expires_at!, st.grace_ends_at!)
     return result
   }
 
