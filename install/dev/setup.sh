@@ -23,6 +23,7 @@ if [[ ${1:-} == --test ]]; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v shellcheck >/dev/null || need+=(shellcheck)
   command -v ip >/dev/null || need+=(iproute2)
+  command -v curl >/dev/null || need+=(curl) # federation WAN test talks to pools inside network namespaces
   [[ -x /usr/sbin/nginx ]] || need+=(nginx-light) # install/nginx/cellule-entry.conf is checked with nginx -t
   command -v systemd-analyze >/dev/null || need+=(systemd)
   if ((${#need[@]})); then

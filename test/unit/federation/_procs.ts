@@ -58,18 +58,22 @@ export async function admin<T = any>(pool: { url: string }, method: string, path
   return JSON.parse(text) as T
 }
 
-/** Bond every pair with attachment tokens, then promote every bond to trust 3 on both sides. */
-export async function bondAll(pools: { url: string }[], fetcher: typeof fetch = fetch, urlOf = (from: { url: string }, to: { url: string }) => to.url) {
+/** Bond every pair with attachment tokens, then (unless promote is false) promote every bond to trust 3 on both sides. */
+export async function bondAll<P extends { url: string }>(pools: P[], fetcher: typeof fetch = fetch, urlOf = (_from: P, to: P) => to.url, promote = true) {
   const ids = await Promise.all(pools.map((p) => admin(p, "GET", "/v1/federation/identity", undefined, fetcher)))
   for (let i = 0; i < pools.length; i++)
     for (let j = i + 1; j < pools.length; j++) {
       const { token } = await admin(pools[j], "POST", "/v1/federation/admin/attachment-tokens", undefined, fetcher)
       await admin(pools[i], "POST", "/v1/federation/admin/register", { url: urlOf(pools[i], pools[j]), token }, fetcher)
     }
-  for (let i = 0; i < pools.length; i++)
-    for (let j = 0; j < pools.length; j++)
-      if (i !== j) await admin(pools[i], "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
+  if (promote) await promoteAll(pools, ids, fetcher)
   return ids as { atom_id: string; pubkey: string; pool_name: string; url: string }[]
+}
+
+export async function promoteAll(pools: { url: string }[], ids: { atom_id: string }[], fetcher: typeof fetch = fetch) {
+  await Promise.all(pools.map(async (p, i) => {
+    for (let j = 0; j < pools.length; j++) if (i !== j) await admin(p, "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
+  }))
 }
 
 /** Poll until `check` returns a truthy value; returns it with the elapsed milliseconds. */
