@@ -397,6 +397,9 @@ export class WorkerAgent {
     for (const j of this.running.values()) j.abort.abort()
     await Promise.all([...this.running.values()].map((j) => j.done))
     if (this.heartbeat) clearInterval(this.heartbeat)
+    // Whatever the pool's audit log has not heard yet (a self-update just installed) goes before bye.
+    const events = this.drainEvents()
+    if (events) this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events })
     this.send({ type: "bye", reason: "worker stopping" })
     this.ws?.close(1000, "worker stopping")
     this.ws = undefined
