@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { tinyLlamaPath } from "../test/support/fixtures.ts"
-import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, type Proc } from "../test/support/proc.ts"
+import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, testSetupAnswers, type Proc } from "../test/support/proc.ts"
 
 // ---- load generators (also used by test/integration/proxy.test.ts) ----
 
@@ -16,7 +16,11 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
 }
 
-export const median = (xs: number[]) => percentile(xs, 50)
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
 
 /** Run `total` tasks with at most `concurrency` at once. */
 async function pooled(total: number, concurrency: number, task: (i: number) => Promise<void>) {
@@ -132,13 +136,18 @@ export interface PoolOnPort extends Proc {
 
 /** `cellule pool` on a fixed port, so it can be killed and restarted behind a static nginx config. */
 export async function startPoolOn(port: number, dataDir: string, env: Record<string, string>): Promise<PoolOnPort> {
-  const p = spawnProc([...celluleCmd(), "pool", "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir], { env: { POOL_NAME: `pool-${port}`, ...env } })
+  const p = spawnProc([...celluleCmd(), "pool", "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir], {
+    // The first-boot wizard is answered headlessly (the test answers), as startPool does.
+    env: { POOL_NAME: `pool-${port}`, CELLULE_SETUP_ANSWERS: testSetupAnswers(), ...env },
+  })
   await p.waitFor(/cellule pool ready/, 90_000)
   return Object.assign(p, { url: `http://127.0.0.1:${port}`, port, dataDir })
 }
 
-export async function startCelluleProxy(upstreams: string[], env: Record<string, string> = {}): Promise<Proc & { url: string }> {
-  const p = spawnProc([...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", upstreams.join(",")], { env: { LOG_LEVEL: "warn", ...env } })
+export async function startCelluleProxy(upstreams: string[], env: Record<string, string> = {}, logFile?: string): Promise<Proc & { url: string }> {
+  const cmd = [...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", upstreams.join(",")]
+  // The bench sends the access log to a file, as nginx does, so the load generator does not read it.
+  const p = logFile ? spawnProc(["bash", "-c", 'exec "$@" 2>>"$LOG_FILE"', "bash", ...cmd], { env: { LOG_FILE: logFile, ...env } }) : spawnProc(cmd, { env })
   const m = await p.waitFor(/cellule proxy ready (http:\/\/\S+)/, 60_000)
   return Object.assign(p, { url: m[1] })
 }
@@ -226,7 +235,7 @@ async function main() {
     lat.direct.p99.push(percentile(d.latencies, 99))
     lat.direct.rps.push(d.rps)
     for (const side of order) {
-      const entry = side === "cellule" ? await startCelluleProxy(urls) : await startNginx(urls)
+      const entry = side === "cellule" ? await startCelluleProxy(urls, {}, join(tempDir("cellule-proxy-log-"), "proxy.log")) : await startNginx(urls)
       await lightLoad(entry.url, 200, concurrency)
       const l = await lightLoad(entry.url, light, concurrency)
       lat[side].p50.push(percentile(l.latencies, 50))

@@ -45,12 +45,12 @@ export function clientIp(request: Request, server: Pick<Server<unknown>, "reques
 
 /** The scheme and host the client used: X-Forwarded-Proto/-Host from a trusted proxy, else the request's own. */
 export function forwardedOrigin(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined, config: TrustConfig): { proto: "http" | "https"; host: string } {
-  const url = new URL(request.url)
-  const own = { proto: url.protocol === "https:" ? "https" : "http", host: request.headers.get("host") ?? url.host } as const
   const list = trusted(config)
-  if (!list || !ipIn(list, peerOf(request, server))) return own
+  const ownProto = request.url.startsWith("https:") ? "https" : "http"
+  const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const
+  if (!list || !ipIn(list, peerOf(request, server))) return own()
   // With several proxies the left-most value is the one the client saw.
   const proto = request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase()
   const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()
-  return { proto: proto === "https" ? "https" : proto === "http" ? "http" : own.proto, host: host || own.host }
+  return { proto: proto === "https" ? "https" : proto === "http" ? "http" : ownProto, host: host || own().host }
 }

@@ -1,6 +1,35 @@
-// core/proxy/_log — the proxy's logger (tag cellule.proxy), which is also its access log.
+// core/proxy/_log — the proxy's loggers (tag cellule.proxy): `log` for events, `access` for the
+// access log, one line per request, written in batches so logging never costs a request its latency.
+import type { ConsolaReporter } from "consola"
 import { logger } from "../log.ts"
 
 export const log = logger("proxy")
-// An access log has one line per request: consola's folding of repeated lines is turned off here.
+// One line per request: consola's folding of repeated lines is off for the proxy.
 log.options.throttle = 0
+
+let pending: string[] = []
+let timer: ReturnType<typeof setTimeout> | undefined
+
+/** Write what the access log holds (every 50 ms, and at stop). */
+export function flushAccessLog(): void {
+  if (timer) clearTimeout(timer)
+  timer = undefined
+  if (!pending.length) return
+  const text = pending.join("")
+  pending = []
+  process.stderr.write(text)
+}
+
+const batched: ConsolaReporter = {
+  log(o) {
+    pending.push(`${o.date.toISOString()} [${o.tag}] ${o.args.join(" ")}\n`)
+    timer ??= setTimeout(flushAccessLog, 50)
+  },
+}
+
+export const access = log.create({ reporters: [batched], throttle: 0 })
+
+/** Take up the level the command set after these loggers were created. */
+export function syncLogLevel(): void {
+  log.level = access.level = logger("proxy").level
+}

@@ -1,6 +1,6 @@
 // core/proxy/forward — one HTTP request through the proxy: buffer the body, try the pools in plan
 // order until one answers, then stream its answer back untouched. Never parses or rewrites bodies.
-import { log } from "./_log.ts"
+import { access, log } from "./_log.ts"
 import { clientResponseHeaders, upstreamRequestHeaders, type ClientView } from "./_headers.ts"
 import type { ProxyMetrics } from "./metrics.ts"
 import type { Upstream, Upstreams } from "./upstreams.ts"
@@ -40,9 +40,8 @@ function errText(e: unknown): string {
   return err?.code ? `${err.code}` : String(err?.message ?? e)
 }
 
-export async function forward(req: Request, client: ClientView, stickyKey: string | undefined, deps: ForwardDeps): Promise<Response> {
+export async function forward(req: Request, url: URL, client: ClientView, stickyKey: string | undefined, deps: ForwardDeps): Promise<Response> {
   const { upstreams, metrics } = deps
-  const url = new URL(req.url)
   const target = url.pathname + url.search
   const started = performance.now()
   const line = `${client.ip} "${req.method} ${target}"`
@@ -52,7 +51,7 @@ export async function forward(req: Request, client: ClientView, stickyKey: strin
     // Buffered so a pool that fails before answering can be replaced, POST included (nginx will not).
     body = declared > deps.maxBodyBytes ? undefined : await bufferBody(req, deps.maxBodyBytes)
     if (!body) {
-      log.info(`${line} 413 request body over ${deps.maxBodyBytes} bytes`)
+      access.info(`${line} 413 request body over ${deps.maxBodyBytes} bytes`)
       return jsonError(413, "request_too_large", `request body larger than ${deps.maxBodyBytes} bytes (CELLULE_PROXY_MAX_BODY)`)
     }
   }
@@ -81,7 +80,7 @@ export async function forward(req: Request, client: ClientView, stickyKey: strin
       u.inFlight--
       if (req.signal.aborted) {
         metrics.inFlight--
-        log.info(`${line} 499 client went away upstream=${u.url}`)
+        access.info(`${line} 499 client went away upstream=${u.url}`)
         return new Response(null, { status: 499 })
       }
       lastError = `${u.url}: ${errText(e)}`
@@ -107,13 +106,53 @@ export async function forward(req: Request, client: ClientView, stickyKey: strin
       await res.body?.cancel().catch(() => {})
       continue
     }
+    if (bufferable(res)) {
+      // A bounded, non-streamed answer is read whole before the client sees a byte: cheaper than
+      // relaying a stream, and a pool that dies halfway through it can still be replaced.
+      let whole: ArrayBuffer
+      try {
+        whole = await res.arrayBuffer()
+      } catch (e) {
+        u.inFlight--
+        if (req.signal.aborted) {
+          metrics.inFlight--
+          access.info(`${line} 499 client went away upstream=${u.url}`)
+          return new Response(null, { status: 499 })
+        }
+        lastError = `${u.url}: ${errText(e)}`
+        upstreams.fail(u, `answer cut: ${errText(e)}`)
+        metrics.failure(u.url)
+        metrics.request(u.url, "error")
+        if (!last) {
+          metrics.retry(u.url)
+          continue
+        }
+        break
+      }
+      u.inFlight--
+      u.succeed()
+      metrics.inFlight--
+      const ms = performance.now() - started
+      metrics.observe(ms / 1000)
+      metrics.request(u.url, res.status)
+      access.info(`${line} ${res.status} ${whole.byteLength}B ${Math.round(ms)}ms upstream=${u.url} tries=${i + 1}`)
+      return new Response(whole, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) })
+    }
     u.succeed()
     return relay(res, u, { line, started, tries: i + 1, deps })
   }
   metrics.inFlight--
   metrics.observe((performance.now() - started) / 1000)
-  log.warn(`${line} 502 every pool failed (${lastError})`)
+  access.warn(`${line} 502 every pool failed (${lastError})`)
   return jsonError(502, "upstream_unavailable", `no pool could take the request (${lastError})`)
+}
+
+/** Largest answer read whole instead of streamed (JSON completions, dashboard pages). */
+const BUFFER_MAX = 1024 * 1024
+
+function bufferable(res: Response): boolean {
+  const length = res.headers.get("content-length")
+  return !!res.body && length !== null && Number(length) <= BUFFER_MAX && !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")
 }
 
 /** Stream the pool's answer to the client as it comes (SSE included), and account for it at the end. */
@@ -132,9 +171,9 @@ function relay(res: Response, u: Upstream, o: { line: string; started: number; t
     if (outcome === "broken") {
       metrics.brokenStream(u.url)
       upstreams.fail(u, `response cut: ${why}`)
-      log.warn(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries} cut after ${bytes} bytes: ${why}`)
+      access.warn(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries} cut after ${bytes} bytes: ${why}`)
     } else {
-      log.info(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries}${outcome === "client" ? " client went away" : ""}`)
+      access.info(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries}${outcome === "client" ? " client went away" : ""}`)
     }
   }
   const headers = clientResponseHeaders(res.headers)

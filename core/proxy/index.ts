@@ -8,7 +8,7 @@ import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
 import { clientIp, forwardedOrigin } from "../http/client-ip.ts"
 import { cidrList, ipIn } from "../http/_cidr.ts"
-import { log } from "./_log.ts"
+import { flushAccessLog, log, syncLogLevel } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
 import { ProxyMetrics } from "./metrics.ts"
@@ -76,6 +76,8 @@ export interface Proxy {
 
 export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = {}): Promise<Proxy> {
   const clock = opts.clock ?? systemClock
+  // Module-level loggers are created before the command sets the level: take it up now.
+  syncLogLevel()
   const upstreams = new Upstreams(upstreamList(config), clock, { maxFails: config.proxyMaxFails, failTimeoutMs: config.proxyFailTimeoutMs })
   const metrics = new ProxyMetrics()
   const health = new HealthChecker(upstreams, clock, { intervalMs: config.proxyHealthIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
@@ -111,7 +113,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       const client = view(req, srv)
       const sticky = isSticky(url.pathname) ? client.ip : undefined
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgradeThrough(req, srv, client, sticky, deps) as Promise<Response>
-      return forward(req, client, sticky, deps)
+      return forward(req, url, client, sticky, deps)
     },
     websocket: tunnelHandler(metrics, sockets),
   })
@@ -145,6 +147,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       if (metrics.inFlight > 0) log.warn(`cutting ${metrics.inFlight} request(s) still running after ${config.shutdownGraceMs} ms`)
       closeTunnels(sockets, "proxy shutting down")
       await server.stop(true)
+      flushAccessLog()
       log.info("proxy stopped")
     },
   }

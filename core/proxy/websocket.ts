@@ -2,7 +2,7 @@
 // dashboard events). The pool's socket is opened first, so a dead pool is skipped before the client
 // is answered; then messages are relayed both ways as they are, close codes included.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
-import { log } from "./_log.ts"
+import { access as log } from "./_log.ts"
 import { jsonError } from "./forward.ts"
 import { stripHopByHop, upstreamRequestHeaders, type ClientView } from "./_headers.ts"
 import type { ProxyMetrics } from "./metrics.ts"
