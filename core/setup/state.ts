@@ -103,11 +103,12 @@ export async function saveStep(sql: Sql, step: StepId, input: Record<string, unk
   let patch: Partial<Answers> = {}
   let passwordHash: string | undefined
   let logo: Logo | null | undefined
+  // After completion every step is refused the same way, whatever the input (guide §1.6: 409).
+  await assertOpen(sql)
   switch (step) {
     case "license": {
       const r = validateLicenseChoice(input)
       if (!r.ok) throw invalid(r.errors)
-      await assertOpen(sql)
       if (r.value.mode === "token") {
         if (!deps.installLicense) throw invalid({ token: "license_unavailable" })
         try {

@@ -6,7 +6,7 @@ import { CelluleError } from "../../errors.ts"
 import { licenseStoreFor } from "../../license/store.ts"
 import { SetupGate } from "../../setup/gate.ts"
 import { SECTORS } from "../../setup/sectors.ts"
-import { completeSetup, previewPolicy, readLogo, readSetup, SetupCompleted, SetupIncomplete, saveStep, StepInvalid, type SetupState } from "../../setup/state.ts"
+import { completeSetup, isSetupComplete, previewPolicy, readLogo, readSetup, SetupCompleted, SetupIncomplete, saveStep, StepInvalid, type SetupState } from "../../setup/state.ts"
 import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
 import type { PoolContext } from "../context.ts"
 import { langOf, startSession } from "./auth.ts"
@@ -74,7 +74,7 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
         completed: !!state.completedAt,
         completed_at: state.completedAt,
         steps: STEPS,
-        missing: missingSteps(state.answers, state.hasAdminPassword),
+        missing: state.completedAt ? [] : missingSteps(state.answers, state.hasAdminPassword),
         answers: state.answers,
         has_logo: state.hasLogo,
         sector_defaults_applied: state.sectorDefaultsApplied,
@@ -100,6 +100,7 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
       }
       try {
         if (step === "recap") {
+          if (await isSetupComplete(ctx.db.sql)) throw new SetupCompleted()
           const done = await completeSetup(ctx.db.sql, ctx.clock)
           gate?.markComplete()
           if (json) return { completed: true, admin: done.adminEmail, sector_defaults_applied: done.policy.applied, policy: { retention_months: done.policy.retention_months, audit_grade: done.policy.audit_grade, template: done.policy.template } }
