@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cleanupAll, tempDir } from "../../support/proc.ts"
 import { checkUpgradeHealth, commitUpgrade, noteUpgradeInstalled } from "../../../core/workers/auto.ts"
+import type { WorkerMessage } from "../../../core/workers/protocol.ts"
 
 afterAll(cleanupAll)
 
@@ -34,4 +35,27 @@ test("a new binary that joined commits the upgrade", () => {
   expect(readFileSync(exe, "utf8")).toBe("new")
   expect(existsSync(`${exe}.old`)).toBe(false)
   expect(checkUpgradeHealth(dir)).toEqual({ rolledBack: false })
+})
+
+test("the pool pushes an upgrade once per cooldown, never to an up-to-date worker, never when disabled", async () => {
+  const { loadConfig } = await import("../../../core/config/index.ts")
+  const { ManualClock } = await import("../../../core/clock.ts")
+  const { upgradePolicy } = await import("../../../core/workers/upgrade.ts")
+  const bins = tempDir()
+  writeFileSync(join(bins, "cellule-linux-x64"), "binary")
+  writeFileSync(join(bins, "cellule-linux-x64.version"), "0.2.0")
+  const clock = new ManualClock()
+  const env = { CELLULE_WORKER_BINARIES: bins, CELLULE_SELF_UPDATE_COOLDOWN_MS: "600000" }
+  const policy = upgradePolicy({ config: loadConfig("pool", {}, env), clock, version: "0.2.0" })
+  const hello = (version: string, worker_id = "worker-0001"): Extract<WorkerMessage, { type: "hello" }> => ({
+    type: "hello", v: 1, worker_id, name: "w", version, hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 }, models: [], activity: "available",
+  })
+  expect(await policy(hello("0.1.9"))).toMatchObject({ version: "0.2.0", url: "/v1/install/bin/cellule-linux-x64", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
+  expect(await policy(hello("0.1.9"))).toBeUndefined() // cooling down (10 min per worker)
+  expect(await policy(hello("0.1.9", "worker-0002"))).toBeDefined() // another worker is not
+  clock.advance(600_000)
+  expect(await policy(hello("0.1.9"))).toBeDefined()
+  expect(await policy(hello("0.2.0", "worker-0003"))).toBeUndefined()
+  const off = upgradePolicy({ config: loadConfig("pool", {}, { ...env, CELLULE_AUTO_SELF_UPDATE: "false" }), clock, version: "0.2.0" })
+  expect(await off(hello("0.1.9", "worker-0004"))).toBeUndefined()
 })
