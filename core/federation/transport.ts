@@ -2,6 +2,7 @@
 // (method, path, timestamp, SHA-256 of the body); the receiver verifies before it parses the body.
 import { createHash } from "node:crypto"
 import { CelluleError } from "../errors.ts"
+import type { Sql } from "../db/client.ts"
 import { atomIdOf, verifySig, type Identity } from "./identity.ts"
 
 export const H_ATOM = "x-cellule-fed-atom"
@@ -87,4 +88,24 @@ export async function verifyRequest(
   if (!verifySig(pubkey, requestBytes(req.method, path, ts, bodyBytes), sig))
     throw new CelluleError("request_signature_invalid", "pool-to-pool request signature does not verify", 401)
   return { atomId: atom, pubkey: presented && pubkey === presented ? presented : undefined }
+}
+
+/** Signature headers for a request whose response the caller reads itself (e.g. a forwarded SSE stream). */
+export function signedHeaders(self: Identity, method: string, path: string, body: Uint8Array, now: number): Record<string, string> {
+  const ts = String(now)
+  return { [H_ATOM]: self.atomId, [H_TS]: ts, [H_SIG]: self.sign(requestBytes(method, path, ts, body)) }
+}
+
+/** A signed request from a bonded, unrevoked peer at `minTrust` or above; returns its atom id. */
+export async function verifyTrustedPeer(sql: Sql, req: Request, bodyBytes: Uint8Array, now: number, minTrust: number): Promise<string> {
+  const peer = async (atom: string) => {
+    const [p] = await sql<{ pubkey: string; trust_level: number; revoked_at: Date | null }[]>`select pubkey, trust_level, revoked_at from federation_peers where atom_id = ${atom}`
+    return p && !p.revoked_at ? p : undefined
+  }
+  // Only keys we already hold count here: a self-presented key (the bonding handshake) is not enough.
+  const caller = await verifyRequest(req, bodyBytes, now, async (atom) => (await peer(atom))?.pubkey)
+  const p = await peer(caller.atomId)
+  if (!p) throw new CelluleError("peer_unknown", "caller is not bonded with this pool", 401)
+  if (p.trust_level < minTrust) throw new CelluleError("peer_untrusted", `peer is at trust ${p.trust_level}; forwarding needs ${minTrust}`, 403)
+  return caller.atomId
 }

@@ -21,7 +21,7 @@ export interface GateExemption {
  * list). Reads (GET, HEAD, OPTIONS) are never gated at all.
  */
 export const LICENSE_GATE_EXEMPT: readonly GateExemption[] = [
-  { path: /^\/v1\/(chat\/completions|completions|embeddings)$/, why: "inference is a use of the service, not a change to it" },
+  { path: /^\/v1\/(federation\/forward\/)?(chat\/completions|completions|embeddings)$/, why: "inference (also when a bonded peer forwards it) is a use of the service, not a change to it" },
   { path: /^(\/v1)?\/admin\/license(\/.*)?$/, why: "the licence routes themselves: an expired or revoked customer must be able to renew" },
   { path: /^\/setup(\/.*)?$/, why: "the first-boot wizard, including its licence screen" },
   { path: /(^|\/)(login|logout)$/, why: "signing in and out of the dashboard" },

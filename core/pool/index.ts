@@ -12,6 +12,8 @@ import { Scheduler } from "../scheduler/scheduler.ts"
 import { workerHub } from "../workers/hub.ts"
 import { openaiRoutes } from "../http/routes/openai.ts"
 import { keyRoutes } from "../http/routes/keys.ts"
+import { Forwarder } from "../scheduler/forward.ts"
+import { verifyTrustedPeer } from "../federation/transport.ts"
 import { ApiKeys } from "../auth/api-keys.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
@@ -75,7 +77,12 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     }
     const apiKeys = new ApiKeys(db.sql, clock)
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
-    const app = buildApp(ctx, [openaiRoutes(scheduler, apiKeys), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
+    const app = buildApp(ctx, [openaiRoutes({
+      scheduler,
+      keys: apiKeys,
+      forwarder: config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined,
+      verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
+    }), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

@@ -1,14 +1,17 @@
 // The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
 // Validates, hands the job to the scheduler, shapes OpenAI responses (JSON or SSE). No SQL here.
-import { Elysia, t } from "elysia"
+import { Elysia, t, type Static } from "elysia"
 import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
 import { InvalidApiKey, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
-import { Unauthorized } from "../../errors.ts"
+import { CelluleError, Unauthorized } from "../../errors.ts"
+import { CAPACITY_PATH, FORWARD_PATH, capacityOf, type Forwarder, type ForwardKind } from "../../scheduler/forward.ts"
+import { readLimited } from "../body.ts"
+import { jsonError } from "../errors.ts"
+import { withSecurityHeaders } from "../headers.ts"
 import { logger } from "../../log.ts"
 
 const log = logger("http.openai")
-import type { CelluleError } from "../../errors.ts"
 import type { Scheduler, JobKind, JobResult, Job } from "../../scheduler/scheduler.ts"
 import type { JobParams, ChatMessage } from "../../workers/protocol.ts"
 import { createThinkStripper } from "../../inference/think.ts"
@@ -175,13 +178,133 @@ function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, pa
   )
 }
 
-export const openaiRoutes = (scheduler: Scheduler, keys: ApiKeys) => (ctx: PoolContext) => {
+type ChatReq = Static<typeof ChatBody>
+type CompletionReq = Static<typeof CompletionBody>
+type EmbeddingReq = Static<typeof EmbeddingBody>
+
+/** Errors that mean "not here" rather than "not possible": a bonded peer may still serve it. */
+const FORWARDABLE = new Set(["no_worker_available", "queue_full", "model_not_found"])
+
+export interface OpenAiDeps {
+  scheduler: Scheduler
+  keys: ApiKeys
+  /** Inter-pool forward (federation active); absent: answer from this pool only. */
+  forwarder?: Forwarder
+  /** Verify a signed pool-to-pool request; returns the caller's atom id if it is trusted enough. */
+  verifyPeer?: (request: Request, body: Uint8Array) => Promise<string>
+}
+
+export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
+  const { scheduler, keys, forwarder } = deps
   const anonymous = ctx.config.anonymousAccess
   const meter = (who: Who, model: string) => (r: JobResult) =>
     void keys
       .record({ keyId: who.key?.id ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })
       .catch((e) => log.warn(`usage not recorded: ${(e as Error).message}`))
+
+  /** Run locally; if this pool cannot, and the request did not come from a peer, try one peer. */
+  async function orForward(kind: ForwardKind, body: unknown, request: Request, forwarded: boolean, local: () => Promise<unknown>) {
+    try {
+      return await local()
+    } catch (e) {
+      if (forwarded || !forwarder || !(e instanceof CelluleError) || !FORWARDABLE.has(e.code)) throw e
+      const res = await forwarder.forward(kind, body, request.signal)
+      if (res) return res
+      throw e
+    }
+  }
+
+  function chat(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+    return orForward("chat/completions", body, request, forwarded, async () => {
+      const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
+      const params: JobParams = { ...sampling(body), messages }
+      if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
+      const id = newId("chatcmpl")
+      const created = Math.floor(ctx.clock.now() / 1000)
+      const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
+      if (body.stream) {
+        return stream(scheduler, who, body.model, "chat", params, meter(who, body.model), {
+          includeUsage: !!body.stream_options?.include_usage,
+          first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
+          chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
+          usage: (usage) => ({ ...base, choices: [], usage }),
+        })
+      }
+      const { text, result } = await collect(scheduler, request, who, body.model, "chat", params, meter(who, body.model))
+      return {
+        id,
+        object: "chat.completion",
+        created,
+        model: body.model,
+        system_fingerprint: ctx.config.poolName,
+        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishOf(result) }],
+        usage: usageOf(result),
+      }
+    })
+  }
+
+  function completion(body: CompletionReq, request: Request, who: Who, forwarded: boolean) {
+    return orForward("completions", body, request, forwarded, async () => {
+      const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
+      const id = newId("cmpl")
+      const created = Math.floor(ctx.clock.now() / 1000)
+      const base = { id, object: "text_completion", created, model: body.model }
+      if (body.stream) {
+        return stream(scheduler, who, body.model, "completion", params, meter(who, body.model), {
+          includeUsage: !!body.stream_options?.include_usage,
+          chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
+          usage: (usage) => ({ ...base, choices: [], usage }),
+        })
+      }
+      const { text, result } = await collect(scheduler, request, who, body.model, "completion", params, meter(who, body.model))
+      return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
+    })
+  }
+
+  function embeddings(body: EmbeddingReq, request: Request, who: Who, forwarded: boolean) {
+    return orForward("embeddings", body, request, forwarded, async () => {
+      const input = Array.isArray(body.input) ? body.input : [body.input]
+      const { result } = await collect(scheduler, request, who, body.model, "embedding", { input }, meter(who, body.model))
+      const vectors = result.embeddings ?? []
+      return {
+        object: "list",
+        model: body.model,
+        data: vectors.map((v, index) => ({
+          object: "embedding",
+          index,
+          embedding: body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v,
+        })),
+        usage: { prompt_tokens: result.usage.prompt_tokens, total_tokens: result.usage.prompt_tokens },
+      }
+    })
+  }
+
+  // Pool-to-pool forward: the signature is checked on the raw bytes before the body is parsed.
+  const peerOf = new WeakMap<Request, string>()
+  const peerWho = (request: Request): Who => {
+    const p = request.headers.get("x-cellule-priority")?.toLowerCase()
+    return { client: `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : "interactive", key: null, started: performance.now() }
+  }
+  const requirePeer = ({ request }: { request: Request }) => {
+    if (!peerOf.has(request)) throw new CelluleError("request_unsigned", "forwarded requests must be signed by a trusted peer", 401)
+  }
+
   return new Elysia()
+    .onRequest(async ({ request }) => {
+      const path = new URL(request.url).pathname
+      if (!deps.verifyPeer || !((request.method === "POST" && path.startsWith(FORWARD_PATH)) || path === CAPACITY_PATH)) return
+      try {
+        const bytes = request.method === "GET" ? new Uint8Array() : await readLimited(request.clone(), ctx.config.maxJsonBodyBytes)
+        peerOf.set(request, await deps.verifyPeer(request, bytes))
+      } catch (e) {
+        const err = e instanceof CelluleError ? e : new CelluleError("request_invalid", (e as Error).message, 400)
+        return withSecurityHeaders(jsonError(err))
+      }
+    })
+    .get(CAPACITY_PATH, ({ request }) => {
+      requirePeer({ request })
+      return { models: capacityOf(scheduler) }
+    })
     .get("/v1/models", () => ({
       object: "list",
       data: scheduler.liveModels().map((m) => ({
@@ -192,77 +315,24 @@ export const openaiRoutes = (scheduler: Scheduler, keys: ApiKeys) => (ctx: PoolC
         cellule: { kind: m.kind, workers: m.workers, slots: m.slots },
       })),
     }))
-    .post(
-      "/v1/chat/completions",
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
-        const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
-        const params: JobParams = { ...sampling(body), messages }
-        if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
-        const id = newId("chatcmpl")
-        const created = Math.floor(ctx.clock.now() / 1000)
-        const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
-        if (body.stream) {
-          return stream(scheduler, who, body.model, "chat", params, meter(who, body.model), {
-            includeUsage: !!body.stream_options?.include_usage,
-            first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
-            chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
-            usage: (usage) => ({ ...base, choices: [], usage }),
-          })
-        }
-        const { text, result } = await collect(scheduler, request, who, body.model, "chat", params, meter(who, body.model))
-        return {
-          id,
-          object: "chat.completion",
-          created,
-          model: body.model,
-          system_fingerprint: ctx.config.poolName,
-          choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishOf(result) }],
-          usage: usageOf(result),
-        }
-      },
-      { body: ChatBody },
-    )
-    .post(
-      "/v1/completions",
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
-        const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
-        const id = newId("cmpl")
-        const created = Math.floor(ctx.clock.now() / 1000)
-        const base = { id, object: "text_completion", created, model: body.model }
-        if (body.stream) {
-          return stream(scheduler, who, body.model, "completion", params, meter(who, body.model), {
-            includeUsage: !!body.stream_options?.include_usage,
-            chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
-            usage: (usage) => ({ ...base, choices: [], usage }),
-          })
-        }
-        const { text, result } = await collect(scheduler, request, who, body.model, "completion", params, meter(who, body.model))
-        return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
-      },
-      { body: CompletionBody },
-    )
-    .post(
-      "/v1/embeddings",
-      async ({ body, request, server }) => {
-        const who = await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model)
-        const input = Array.isArray(body.input) ? body.input : [body.input]
-        const { result } = await collect(scheduler, request, who, body.model, "embedding", { input }, meter(who, body.model))
-        const vectors = result.embeddings ?? []
-        return {
-          object: "list",
-          model: body.model,
-          data: vectors.map((v, index) => ({
-            object: "embedding",
-            index,
-            embedding: body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v,
-          })),
-          usage: { prompt_tokens: result.usage.prompt_tokens, total_tokens: result.usage.prompt_tokens },
-        }
-      },
-      { body: EmbeddingBody },
-    )
+    .post("/v1/chat/completions", async ({ body, request, server }) => {
+      server?.timeout(request, 0)
+      return chat(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false)
+    }, { body: ChatBody })
+    .post("/v1/completions", async ({ body, request, server }) => {
+      server?.timeout(request, 0)
+      return completion(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false)
+    }, { body: CompletionBody })
+    .post("/v1/embeddings", async ({ body, request, server }) =>
+      embeddings(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false),
+    { body: EmbeddingBody })
+    .post(`${FORWARD_PATH}chat/completions`, ({ body, request, server }) => {
+      server?.timeout(request, 0)
+      return chat(body, request, peerWho(request), true)
+    }, { body: ChatBody, beforeHandle: requirePeer })
+    .post(`${FORWARD_PATH}completions`, ({ body, request, server }) => {
+      server?.timeout(request, 0)
+      return completion(body, request, peerWho(request), true)
+    }, { body: CompletionBody, beforeHandle: requirePeer })
+    .post(`${FORWARD_PATH}embeddings`, ({ body, request }) => embeddings(body, request, peerWho(request), true), { body: EmbeddingBody, beforeHandle: requirePeer })
 }

@@ -1,0 +1,108 @@
+// core/scheduler/forward — inter-pool forward: when this pool cannot serve a model (no live worker,
+// queue full, or never heard of it), hand the request to one bonded peer (trust ≥ MIN_TRUST_LEVEL)
+// that can, chosen by free capacity then link latency. One hop only: a forwarded request is never
+// forwarded again. Requests are signed with this pool's federation key; the peer verifies first.
+import type { Federation, Peer } from "../federation/index.ts"
+import { signedFetch, signedHeaders } from "../federation/transport.ts"
+import { logger } from "../log.ts"
+import type { Scheduler } from "./scheduler.ts"
+
+const log = logger("scheduler.forward")
+
+export const FORWARD_PATH = "/v1/federation/forward/"
+export const CAPACITY_PATH = "/v1/federation/forward-capacity"
+/** Set on answers served by a peer, naming it (useful to admins; clients can ignore it). */
+export const SERVED_BY_HEADER = "x-cellule-served-by"
+
+export type ForwardKind = "chat/completions" | "completions" | "embeddings"
+
+export interface ModelCapacity {
+  id: string
+  kind: "llm" | "embedding"
+  slots: number
+  busy: number
+  queued: number
+}
+
+/** What this pool can take right now, as advertised to peers. */
+export function capacityOf(scheduler: Scheduler): ModelCapacity[] {
+  const queues = scheduler.snapshot().queues as Record<string, number>
+  return scheduler.liveModels().map((m) => {
+    const cap = scheduler.capacity(m.id)
+    return { id: m.id, kind: m.kind, slots: cap.slots, busy: cap.busy, queued: queues[m.id] ?? 0 }
+  })
+}
+
+export class Forwarder {
+  private cache = new Map<string, { at: number; models: ModelCapacity[] }>()
+
+  constructor(private readonly fed: Federation, private readonly minTrust: number, private readonly cacheMs = 2000) {}
+
+  private async peers(): Promise<Peer[]> {
+    return this.fed.sql<Peer[]>`select * from federation_peers where trust_level >= ${this.minTrust} and revoked_at is null`
+  }
+
+  private async capacity(p: Peer): Promise<ModelCapacity[]> {
+    const hit = this.cache.get(p.atom_id)
+    const now = this.fed.clock.now()
+    if (hit && now - hit.at < this.cacheMs) return hit.models
+    try {
+      const res = await signedFetch<{ models: ModelCapacity[] }>(this.fed.identity, p.url, CAPACITY_PATH, { now, timeoutMs: 2000 })
+      this.cache.set(p.atom_id, { at: now, models: res.models })
+      return res.models
+    } catch (e) {
+      log.debug(`capacity of ${p.pool_name ?? p.atom_id} unknown: ${(e as Error).message}`)
+      this.cache.set(p.atom_id, { at: now, models: [] })
+      return []
+    }
+  }
+
+  /** Trusted peers serving `model`, best first: free slots, then shortest queue, then lowest latency. */
+  async candidates(model: string): Promise<Peer[]> {
+    const scored: { p: Peer; free: number; queued: number; rtt: number }[] = []
+    await Promise.all(
+      (await this.peers()).map(async (p) => {
+        const m = (await this.capacity(p)).find((c) => c.id === model)
+        if (m && m.slots > 0) scored.push({ p, free: m.slots - m.busy, queued: m.queued, rtt: p.latency_ms ?? 1e9 })
+      }),
+    )
+    scored.sort((a, b) => (b.free > 0 ? 1 : 0) - (a.free > 0 ? 1 : 0) || a.queued - b.queued || a.rtt - b.rtt)
+    return scored.map((s) => s.p)
+  }
+
+  /**
+   * Send the client's request body to the best peer; returns its response (JSON or SSE, passed
+   * through as is), or null if no peer could take it. A peer that fails before answering is
+   * skipped for the next one.
+   */
+  async forward(kind: ForwardKind, body: unknown, signal: AbortSignal): Promise<Response | null> {
+    const model = (body as { model?: string }).model ?? ""
+    for (const p of await this.candidates(model)) {
+      const path = FORWARD_PATH + kind
+      const bytes = Buffer.from(JSON.stringify(body))
+      try {
+        const res = await fetch(p.url + path, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...signedHeaders(this.fed.identity, "POST", path, bytes, this.fed.clock.now()) },
+          body: bytes,
+          signal,
+        })
+        if (res.status >= 500 || res.status === 429) {
+          log.warn(`peer ${p.pool_name ?? p.atom_id} could not take ${model} (${res.status}); trying the next`)
+          this.cache.delete(p.atom_id)
+          continue
+        }
+        log.info(`forwarded a ${kind} request for ${model} to ${p.pool_name ?? p.atom_id}`)
+        const headers = new Headers(res.headers)
+        headers.set(SERVED_BY_HEADER, p.pool_name ?? p.atom_id)
+        headers.delete("content-length")
+        headers.delete("content-encoding")
+        return new Response(res.body, { status: res.status, headers })
+      } catch (e) {
+        if (signal.aborted) throw e
+        log.warn(`forward to ${p.pool_name ?? p.atom_id} failed: ${(e as Error).message}`)
+      }
+    }
+    return null
+  }
+}

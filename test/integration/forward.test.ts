@@ -1,0 +1,61 @@
+// Inter-pool forward: a pool with no worker for a model hands the request to a bonded, trusted
+// peer that has one (signed, one hop); the client sees one ordinary answer, streamed or not.
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import OpenAI from "openai"
+import { cleanupAll, startWorker } from "../support/proc.ts"
+import { tinyLlamaPath } from "../support/fixtures.ts"
+import { bondAll, startFedPool, type FedPool } from "../unit/federation/_procs.ts"
+
+const TOKEN = "forward-token-0123456789"
+let a: FedPool
+let b: FedPool
+
+beforeAll(async () => {
+  const model = await tinyLlamaPath()
+  ;[a, b] = await Promise.all(["pool-a", "pool-b"].map((name) => startFedPool({ name, env: { CELLULE_WORKER_TOKEN: TOKEN } })))
+  await bondAll([a, b])
+  await startWorker({ poolUrl: b.url, token: TOKEN, models: [`tiny=${model}`], slots: 2 })
+}, 180_000)
+afterAll(cleanupAll)
+
+test("a pool without a worker for the model forwards to its trusted peer", async () => {
+  const res = await fetch(`${a.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0 }),
+  })
+  expect(res.status).toBe(200)
+  expect(res.headers.get("x-cellule-served-by")).toBe("pool-b")
+  const viaA = (await res.json()) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } }
+  expect(viaA.usage.completion_tokens).toBe(12)
+
+  // The same question asked of B directly gives the same answer: A only relayed it.
+  const direct = new OpenAI({ baseURL: `${b.url}/v1`, apiKey: "x", maxRetries: 0 })
+  const onB = await direct.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0 })
+  expect(viaA.choices[0].message.content).toBe(onB.choices[0].message.content!)
+
+  const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "x", maxRetries: 0 })
+  let streamed = ""
+  for await (const c of await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0, stream: true })) streamed += c.choices[0]?.delta.content ?? ""
+  expect(streamed).toBe(viaA.choices[0].message.content)
+})
+
+test("the forward endpoint refuses unsigned requests", async () => {
+  const r = await fetch(`${b.url}/v1/federation/forward/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }] }),
+  })
+  expect(r.status).toBe(401)
+  expect(((await r.json()) as { error: string }).error).toBe("request_unsigned")
+})
+
+test("a model no pool serves still answers 404 model_not_found", async () => {
+  const r = await fetch(`${a.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "nobody-has-this", messages: [{ role: "user", content: "x" }] }),
+  })
+  expect(r.status).toBe(404)
+  expect(((await r.json()) as { error: string }).error).toBe("model_not_found")
+})
