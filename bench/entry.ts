@@ -176,17 +176,18 @@ export async function startNginx(upstreams: string[]): Promise<Proc & { url: str
   throw new Error(`nginx did not start: ${readFileSync(join(dir, "error.log"), "utf8")}`)
 }
 
-async function waitModelLive(url: string, timeoutMs = 60_000) {
+async function waitModelLive(url: string, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs
+  let last = ""
   while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/v1/models`)
-      .then((r) => r.json())
-      .then((j: { data?: { id: string; cellule?: { workers?: number } }[] }) => !!j.data?.some((m) => m.id === "tiny" && (m.cellule?.workers ?? 1) > 0))
-      .catch(() => false)
-    if (ok) return
+    last = await fetch(`${url}/v1/models`).then((r) => r.text(), (e) => String(e))
+    try {
+      const j = JSON.parse(last) as { data?: { id: string; cellule?: { workers?: number } }[] }
+      if (j.data?.some((m) => m.id === "tiny" && (m.cellule?.workers ?? 1) > 0)) return
+    } catch {}
     await Bun.sleep(200)
   }
-  throw new Error(`no live worker for tiny on ${url}`)
+  throw new Error(`no live worker for tiny on ${url}: ${last.slice(0, 300)}`)
 }
 
 // ---- the bench ----

@@ -139,7 +139,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       return new Response(whole, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) })
     }
     u.succeed()
-    return relay(res, u, { line, started, tries: i + 1, deps })
+    return relay(res, u, { line, started, tries: i + 1, deps, clientGone: () => req.signal.aborted })
   }
   metrics.inFlight--
   metrics.observe((performance.now() - started) / 1000)
@@ -156,7 +156,7 @@ function bufferable(res: Response): boolean {
 }
 
 /** Stream the pool's answer to the client as it comes (SSE included), and account for it at the end. */
-function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps }): Response {
+function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps; clientGone: () => boolean }): Response {
   const { metrics, upstreams } = o.deps
   let bytes = 0
   let done = false
@@ -195,7 +195,8 @@ function relay(res: Response, u: Upstream, o: { line: string; started: number; t
           bytes += value.byteLength
           c.enqueue(value)
         } catch (e) {
-          finish("broken", errText(e))
+          // The client hanging up aborts our read of the pool too: that is not the pool's fault.
+          finish(o.clientGone() ? "client" : "broken", errText(e))
           // Erroring the stream makes the server drop the connection: the client sees a cut
           // response, never a truncated answer that looks complete.
           c.error(e)

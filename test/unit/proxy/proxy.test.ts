@@ -129,6 +129,35 @@ describe("cellule proxy", () => {
     expect(await (await fetch(`${p.url}/metrics`)).text()).toMatch(/cellule_proxy_broken_streams_total\{upstream="[^"]+"\} 1/)
   })
 
+  test("a client that hangs up mid-stream releases the pool's stream and is not the pool's failure", async () => {
+    let cancelled!: () => void
+    const poolSawCancel = new Promise<void>((r) => (cancelled = r))
+    const sse = upstream("sse", () => {
+      return new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("data: one\n\n"))
+          },
+          cancel() {
+            cancelled()
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      )
+    })
+    const p = await proxyFor([sse.url])
+    const ac = new AbortController()
+    const res = await fetch(`${p.url}/v1/chat/completions`, { method: "POST", body: "{}", signal: ac.signal })
+    await res.body!.getReader().read()
+    ac.abort()
+    await poolSawCancel
+    await Bun.sleep(50)
+    const metrics = await (await fetch(`${p.url}/metrics`)).text()
+    expect(metrics).not.toContain("cellule_proxy_broken_streams_total{")
+    expect(metrics).not.toContain("cellule_proxy_upstream_failures_total{")
+    expect(metrics).toContain("cellule_proxy_in_flight 0")
+  })
+
   test("hop-by-hop headers stop at the proxy in both directions", async () => {
     const up = upstream("h", (req) => new Response(JSON.stringify({ hop: req.headers.get("x-hop"), ka: req.headers.get("keep-alive") }), { headers: { connection: "x-drop", "x-drop": "1", "x-keep": "1", "content-type": "application/json" } }))
     const p = await proxyFor([up.url])
