@@ -23,6 +23,7 @@ import { lifecycleHubOptions } from "../workers/lifecycle.ts"
 import { installRoutes } from "../http/routes/install.ts"
 import { modelFileRoutes } from "../http/routes/model-files.ts"
 import { provisioningRoutes } from "../http/routes/provisioning.ts"
+import { workersPageRoutes } from "../http/routes/workers-page.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
 import { federationRoutes } from "../http/routes/federation.ts"
 import { bootSetup } from "../setup/index.ts"
@@ -75,14 +76,14 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         return { workers: snap.workers.length, queue_depth: snap.queue_depth }
       },
     }
-    const apiKeys = new ApiKeys(db.sql, clock)
+    const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
     const app = buildApp(ctx, [openaiRoutes({
       scheduler,
       keys: apiKeys,
       forwarder: config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined,
       verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-    }), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
+    }), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

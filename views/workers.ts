@@ -1,0 +1,137 @@
+// views/workers — the Workers page (admin guide §2.2): "add a worker" (OS + hardware → single-use
+// code and ready-to-paste snippets), enrolled workers with revoke, live workers, recent lifecycle events.
+// Pure: plain data in, HTML out.
+import { html, type SafeHtml } from "./html.ts"
+import { addMessages, t, type Lang } from "./i18n.ts"
+import { csrfField } from "./layout.ts"
+
+addMessages({
+  en: {
+    "workers.title": "Workers",
+    "workers.add": "Add a worker",
+    "workers.os": "Operating system",
+    "workers.hardware": "Hardware",
+    "workers.hw.cpu": "CPU only",
+    "workers.hw.gpu": "GPU / Apple Silicon",
+    "workers.label": "Label (optional)",
+    "workers.generate": "Generate the code and snippets",
+    "workers.code": "Single-use provisioning code",
+    "workers.code_note": "Valid until {expires} or its first use. It is shown once: copy the snippets now.",
+    "workers.one_liner": "One line to paste on the machine (as administrator)",
+    "workers.config": "config.json",
+    "workers.install": "Install",
+    "workers.start": "Start",
+    "workers.service": "Service definition ({path})",
+    "workers.uninstall": "Uninstall",
+    "workers.enrolled": "Enrolled workers",
+    "workers.none": "No worker enrolled yet.",
+    "workers.name": "Name",
+    "workers.created": "Enrolled",
+    "workers.last_seen": "Last seen",
+    "workers.state": "State",
+    "workers.state.revoked": "revoked",
+    "workers.state.active": "active",
+    "workers.revoke": "Revoke",
+    "workers.revoke_confirm": "Revoke this worker's token? It is disconnected at once and cannot rejoin.",
+    "workers.revoked": "Token of {name} revoked; {n} connection(s) closed.",
+    "workers.live": "Connected now",
+    "workers.activity": "Activity",
+    "workers.version": "Version",
+    "workers.models": "Models",
+    "workers.events": "Recent lifecycle events",
+    "workers.event": "Event",
+    "workers.when": "When",
+  },
+  fr: {
+    "workers.title": "Workers",
+    "workers.add": "Ajouter un worker",
+    "workers.os": "Système d'exploitation",
+    "workers.hardware": "Matériel",
+    "workers.hw.cpu": "CPU seul",
+    "workers.hw.gpu": "GPU / Apple Silicon",
+    "workers.label": "Libellé (facultatif)",
+    "workers.generate": "Générer le code et les snippets",
+    "workers.code": "Code de provisioning à usage unique",
+    "workers.code_note": "Valable jusqu'au {expires} ou jusqu'à sa première utilisation. Il n'est affiché qu'une fois : copiez les snippets maintenant.",
+    "workers.one_liner": "Une ligne à coller sur le poste (en administrateur)",
+    "workers.config": "config.json",
+    "workers.install": "Installation",
+    "workers.start": "Démarrage",
+    "workers.service": "Définition du service ({path})",
+    "workers.uninstall": "Désinstallation",
+    "workers.enrolled": "Workers enrôlés",
+    "workers.none": "Aucun worker enrôlé pour l'instant.",
+    "workers.name": "Nom",
+    "workers.created": "Enrôlé le",
+    "workers.last_seen": "Vu pour la dernière fois",
+    "workers.state": "État",
+    "workers.state.revoked": "révoqué",
+    "workers.state.active": "actif",
+    "workers.revoke": "Révoquer",
+    "workers.revoke_confirm": "Révoquer le jeton de ce worker ? Il est déconnecté immédiatement et ne peut plus revenir.",
+    "workers.revoked": "Jeton de {name} révoqué ; {n} connexion(s) fermée(s).",
+    "workers.live": "Connectés maintenant",
+    "workers.activity": "Activité",
+    "workers.version": "Version",
+    "workers.models": "Modèles",
+    "workers.events": "Événements récents du cycle de vie",
+    "workers.event": "Événement",
+    "workers.when": "Quand",
+  },
+})
+
+export interface WorkersPageData {
+  tokens: { id: number; name: string; os: string; hardware: string; created_at: Date | string; last_seen_at: Date | string | null; revoked_at: Date | string | null }[]
+  live: { name: string; version?: string; activity: string; models: { id: string }[] }[]
+  events: { at: Date | string; worker: string; event: string }[]
+  issued?: {
+    code: string
+    expires_at: string
+    snippets: { one_liner: string; config_json: string; install: { name: string; content: string }; start: { name: string; content: string }; service: { name: string; path: string; content: string }; uninstall: string }
+  }
+  flash?: { ok: boolean; text: string }
+}
+
+const when = (d: Date | string | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) : "—")
+const block = (title: string, content: string, id: string) => html`<h3>${title}</h3><pre class="snippet" id="${id}"><code>${content}</code></pre>`
+
+export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): SafeHtml {
+  const s = d.issued?.snippets
+  return html`${d.flash ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="workers-flash">${d.flash.text}</p>` : ""}
+  <h2>${t(lang, "workers.add")}</h2>
+  <form method="post" action="/workers/provision" id="provision-form">${csrfField(csrf)}
+    <label for="os">${t(lang, "workers.os")}</label>
+    <select id="os" name="os"><option value="linux">Linux</option><option value="windows">Windows</option><option value="macos">macOS (Apple Silicon)</option></select>
+    <label for="hardware">${t(lang, "workers.hardware")}</label>
+    <select id="hardware" name="hardware"><option value="cpu">${t(lang, "workers.hw.cpu")}</option><option value="gpu">${t(lang, "workers.hw.gpu")}</option></select>
+    <label for="label">${t(lang, "workers.label")}</label><input id="label" name="label" maxlength="128">
+    <div class="actions"><button type="submit" id="provision-submit">${t(lang, "workers.generate")}</button></div>
+  </form>
+  ${d.issued && s
+    ? html`<section id="provisioned">
+    <h3>${t(lang, "workers.code")}</h3><p><code id="provision-code">${d.issued.code}</code></p>
+    <p class="muted">${t(lang, "workers.code_note", { expires: when(d.issued.expires_at) })}</p>
+    ${block(t(lang, "workers.one_liner"), s.one_liner, "snippet-one-liner")}
+    ${block(t(lang, "workers.config"), s.config_json, "snippet-config")}
+    ${block(`${t(lang, "workers.install")} — ${s.install.name}`, s.install.content, "snippet-install")}
+    ${block(`${t(lang, "workers.start")} — ${s.start.name}`, s.start.content, "snippet-start")}
+    ${block(t(lang, "workers.service", { path: s.service.path }), s.service.content, "snippet-service")}
+    ${block(t(lang, "workers.uninstall"), s.uninstall, "snippet-uninstall")}
+  </section>`
+    : ""}
+  <h2>${t(lang, "workers.enrolled")}</h2>
+  ${d.tokens.length
+    ? html`<table id="worker-tokens"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.os")}</th><th>${t(lang, "workers.hardware")}</th><th>${t(lang, "workers.created")}</th><th>${t(lang, "workers.last_seen")}</th><th>${t(lang, "workers.state")}</th><th></th></tr></thead><tbody>
+    ${d.tokens.map(
+      (w) => html`<tr data-token-id="${w.id}"><td>${w.name}</td><td>${w.os}</td><td>${w.hardware}</td><td>${when(w.created_at)}</td><td>${when(w.last_seen_at)}</td>
+      <td>${t(lang, w.revoked_at ? "workers.state.revoked" : "workers.state.active")}</td>
+      <td>${w.revoked_at ? "" : html`<form method="post" action="/workers/tokens/${w.id}/revoke" data-confirm="${t(lang, "workers.revoke_confirm")}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">${t(lang, "workers.revoke")}</button></form>`}</td></tr>`,
+    )}</tbody></table>`
+    : html`<p class="muted">${t(lang, "workers.none")}</p>`}
+  <h2>${t(lang, "workers.live")}</h2>
+  <table id="live-workers"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.version")}</th><th>${t(lang, "workers.activity")}</th><th>${t(lang, "workers.models")}</th></tr></thead><tbody>
+  ${d.live.map((w) => html`<tr><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td></tr>`)}</tbody></table>
+  <h2>${t(lang, "workers.events")}</h2>
+  <table id="worker-events"><thead><tr><th>${t(lang, "workers.when")}</th><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.event")}</th></tr></thead><tbody>
+  ${d.events.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.worker}</td><td>${e.event}</td></tr>`)}</tbody></table>`
+}
