@@ -1,66 +1,167 @@
-// bench/gossip — federation throughput and convergence on real pool processes (one embedded
-// database each, full mesh at trust 3, loopback). Prints one table row per cluster size.
-//   ./node_modules/.bin/bun bench/gossip.ts [--pools 3,10] [--burst 300] [--probes 10]
-// Single-change convergence: a PUT on pool 0, then every other pool polled every 5 ms until it shows
-// the value. Burst: N changes published on pool 0 (8 in flight), then the time until every pool has
-// applied all N; "applied/s per pool" is N divided by that pool's own time to apply them.
+// bench/gossip — federation throughput and convergence, full mesh at trust 3 on loopback, one embedded
+// database per pool. Prints one table row per cluster size.
+//   ./node_modules/.bin/bun bench/gossip.ts [--pools 3:procs,10:inproc] [--burst 300] [--probes 10]
+// procs: real `cellule pool` processes. inproc: N federation instances in this one process, each with
+// its own embedded database and HTTP listener, talking the same signed HTTP (cheaper on 2 cores: one
+// Bun runtime instead of N; they share one event loop, so per-pool rates are a lower bound).
+// Ingest: N changes are published on pool 0 while its bonds are still at trust 1 (nothing flows), then
+// every bond is promoted; "applied/s" is N divided by the time each other pool takes to verify and apply
+// the whole backlog (relay pushes + anti-entropy pulls, batches of up to 500).
+// Single change: a PUT on pool 0, then every other pool polled every 5 ms until it shows the value.
 import { parseArgs } from "node:util"
-import { cleanupAll } from "../test/support/proc.ts"
-import { admin, bondAll, settingOn, startFedPool, until, type FedPool } from "../test/unit/federation/_procs.ts"
+import { join } from "node:path"
+import { Elysia } from "elysia"
+import { cleanupAll, tempDir } from "../test/support/proc.ts"
+import { openDatabase } from "../core/db/client.ts"
+import { loadConfig } from "../core/config/index.ts"
+import { systemClock } from "../core/clock.ts"
+import { setLogLevel } from "../core/log.ts"
+import { Federation, advertisedUrl, peers } from "../core/federation/index.ts"
+import { highWater } from "../core/federation/gossip.ts"
+import { federationRoutes } from "../core/http/routes/federation.ts"
+import { admin, bondAll, promoteAll, settingOn, startFedPool, until, type FedPool } from "../test/unit/federation/_procs.ts"
+import type { Server } from "bun"
 
-const { values } = parseArgs({ options: { pools: { type: "string", default: "3,10" }, burst: { type: "string", default: "300" }, probes: { type: "string", default: "10" } } })
-const sizes = values.pools!.split(",").map(Number)
+const { values } = parseArgs({ options: { pools: { type: "string", default: "3:procs,10:inproc" }, burst: { type: "string", default: "300" }, probes: { type: "string", default: "10" } } })
+const sizes = values.pools!.split(",").map((x) => ({ n: Number(x.split(":")[0]), mode: (x.split(":")[1] ?? "procs") as "procs" | "inproc" }))
 const burst = Number(values.burst)
 const probes = Number(values.probes)
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]
 
-async function run(n: number) {
+/** The operations the bench needs, whether the pools are processes or in-process instances. */
+interface Cluster {
+  boot_s: number
+  ids: string[]
+  bond(): Promise<void>
+  promote(): Promise<void>
+  publish(i: number, kind: string, payload: unknown): Promise<void>
+  hw(i: number, origin: string): Promise<number>
+  setting(i: number, key: string): Promise<unknown>
+  close(): Promise<void>
+}
+
+async function procCluster(n: number): Promise<Cluster> {
   const t0 = performance.now()
   // Anti-entropy is slowed down so the numbers measure push + relay, not the periodic pull.
   const pools: FedPool[] = await Promise.all(Array.from({ length: n }, (_, i) => startFedPool({ name: `bench-${i}`, env: { LOG_LEVEL: "warn", CELLULE_FED_ANTI_ENTROPY_MS: "5000", CELLULE_FED_PROBE_MS: "2000" } })))
-  const bootS = (performance.now() - t0) / 1000
-  const ids = await bondAll(pools)
-  const origin = ids[0].atom_id
+  const boot_s = (performance.now() - t0) / 1000
+  let ids: { atom_id: string }[] = []
+  const c: Cluster = {
+    boot_s,
+    ids: [],
+    async bond() {
+      ids = await bondAll(pools, fetch, undefined, false)
+      c.ids = ids.map((x) => x.atom_id)
+    },
+    promote: () => promoteAll(pools, ids),
+    async publish(i, kind, payload) {
+      const p = payload as any
+      if (kind === "setting") await admin(pools[i], "PUT", `/v1/admin/settings/${p.key}`, { value: p.value })
+    },
+    hw: async (i, origin) => ((await admin(pools[i], "GET", "/v1/federation/status")).high_water[origin] ?? 0) as number,
+    setting: (i, key) => settingOn(pools[i], key),
+    close: cleanupAll,
+  }
+  return c
+}
+
+async function inprocCluster(n: number): Promise<Cluster> {
+  setLogLevel("warn")
+  const t0 = performance.now()
+  const nodes: { db: Awaited<ReturnType<typeof openDatabase>>; fed: Federation; server: Server<undefined> }[] = []
+  // Sequential: N embedded databases starting at once only thrash two cores.
+  for (let i = 0; i < n; i++) {
+    const dataDir = tempDir(`cellule-bench-gossip-${i}-`)
+    const config = loadConfig("pool", {}, {
+      CELLULE_DATA_DIR: dataDir, POOL_NAME: `inproc-${i}`, CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
+      CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "5000", CELLULE_FED_PROBE_MS: "2000", CELLULE_FED_KEY_DIR: join(dataDir, "fed"),
+    })
+    const db = await openDatabase({ dataDir })
+    const fed = await Federation.open(db.sql, config, systemClock, "http://127.0.0.1:0")
+    const ctx = { config, db, clock: systemClock, startedAt: Date.now() }
+    const app = new Elysia().use(federationRoutes(fed)(ctx))
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => app.handle(req) })
+    fed.url = advertisedUrl("http://127.0.0.1:0", server.port!)
+    fed.start()
+    nodes.push({ db, fed, server })
+  }
+  const boot_s = (performance.now() - t0) / 1000
+  return {
+    boot_s,
+    ids: nodes.map((x) => x.fed.identity.atomId),
+    async bond() {
+      for (let i = 0; i < n; i++)
+        for (let j = i + 1; j < n; j++) {
+          const { token } = await peers.createAttachmentToken(nodes[j].db.sql, systemClock)
+          await nodes[i].fed.register(nodes[j].fed.url, { token })
+        }
+    },
+    async promote() {
+      await Promise.all(nodes.map(async (x, i) => {
+        for (let j = 0; j < n; j++) if (i !== j) await peers.promotePeer(x.db.sql, nodes[j].fed.identity.atomId, 3)
+      }))
+    },
+    async publish(i, kind, payload) {
+      await nodes[i].fed.publish(kind, payload)
+    },
+    hw: async (i, origin) => (await highWater(nodes[i].db.sql))[origin] ?? 0,
+    async setting(i, key) {
+      const [row] = await nodes[i].db.sql`select value::text as v from cluster_settings where key = ${key}`
+      return row ? JSON.parse(row.v) : undefined
+    },
+    async close() {
+      for (const x of nodes) {
+        await x.fed.stop()
+        x.server.stop(true)
+        await x.db.close()
+      }
+      await cleanupAll()
+    },
+  }
+}
+
+async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
+  const c = mode === "procs" ? await procCluster(n) : await inprocCluster(n)
+  await c.bond()
+  const origin = c.ids[0]
+
+  let next = 0
+  const publishStart = performance.now()
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < burst) {
+      const i = next++
+      await c.publish(0, "setting", { key: `flags.bench_${i % 50}`, value: i % 2 === 0 })
+    }
+  }))
+  const publishMs = performance.now() - publishStart
+  const target = await c.hw(0, origin)
+  const start = performance.now()
+  await c.promote()
+  const times = await Promise.all(Array.from({ length: n - 1 }, async (_, k) => {
+    await until("backlog applied", async () => (await c.hw(k + 1, origin)) >= target, 600_000, 20)
+    return performance.now() - start
+  }))
+  const rates = times.map((ms) => burst / (ms / 1000))
 
   const single: number[] = []
   for (let i = 0; i < probes; i++) {
     const value = { probe: i, at: Date.now() }
-    const start = performance.now()
-    await admin(pools[0], "PUT", "/v1/admin/settings/moe_local_config", { value })
-    await Promise.all(pools.slice(1).map((p) => until("probe", async () => Bun.deepEquals(await settingOn(p, "moe_local_config"), value), 30_000, 5)))
-    single.push(performance.now() - start)
+    const t = performance.now()
+    await c.publish(0, "setting", { key: "moe_local_config", value })
+    await Promise.all(Array.from({ length: n - 1 }, (_, k) => until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5)))
+    single.push(performance.now() - t)
   }
-
-  const hwOf = async (p: FedPool) => ((await admin(p, "GET", "/v1/federation/status")).high_water[origin] ?? 0) as number
-  const base = await hwOf(pools[0])
-  const target = base + burst
-  const start = performance.now()
-  const done = new Map<FedPool, number>()
-  const watchers = pools.slice(1).map(async (p) => {
-    await until("burst", async () => (await hwOf(p)) >= target, 300_000, 20)
-    done.set(p, performance.now() - start)
-  })
-  let next = 0
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < burst) {
-      const i = next++
-      await admin(pools[0], "PUT", `/v1/admin/settings/flags.bench_${i % 50}`, { value: i % 2 === 0 })
-    }
-  }))
-  const publishMs = performance.now() - start
-  await Promise.all(watchers)
-  const times = [...done.values()]
-  const rates = times.map((ms) => burst / (ms / 1000))
-  await cleanupAll()
+  await c.close()
   return {
     pools: n,
-    boot_s: bootS.toFixed(1),
+    mode,
+    boot_s: c.boot_s.toFixed(1),
     single_p50_ms: pct(single, 0.5).toFixed(0),
     single_p95_ms: pct(single, 0.95).toFixed(0),
-    burst,
-    publish_s: (publishMs / 1000).toFixed(2),
-    converge_s: (Math.max(...times) / 1000).toFixed(2),
+    backlog: burst,
+    published_per_s: (burst / (publishMs / 1000)).toFixed(0),
+    backlog_converged_s: (Math.max(...times) / 1000).toFixed(2),
     applied_per_s_min: Math.min(...rates).toFixed(0),
     applied_per_s_avg: (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(0),
   }
@@ -69,7 +170,7 @@ async function run(n: number) {
 const rows = []
 for (const n of sizes) rows.push(await run(n))
 const cols = Object.keys(rows[0]) as (keyof (typeof rows)[0])[]
-console.log(`\ngossip bench — real pool processes, loopback, full mesh trust 3 (${navigator.hardwareConcurrency} CPUs)`)
+console.log(`\ngossip bench — loopback, full mesh at trust 3, one embedded database per pool (${navigator.hardwareConcurrency} CPUs, load ${(await import("node:os")).loadavg()[0].toFixed(1)})`)
 console.log(`| ${cols.join(" | ")} |`)
 console.log(`|${cols.map(() => "---").join("|")}|`)
 for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(" | ")} |`)

@@ -253,6 +253,7 @@ export class Federation {
   async acceptHello(caller: { atomId: string; pubkey: string }, body: { url?: unknown; pool_name?: unknown; token?: unknown; nonce_ts?: unknown }) {
     if (this.config.fedMode === "off") throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
     if (typeof body.url !== "string" || typeof body.nonce_ts !== "number") throw new CelluleError("validation_failed", "hello needs url and nonce_ts", 400)
+    if (caller.atomId === this.identity.atomId) throw new CelluleError("bond_self", "a pool cannot bond with itself", 400)
     const url = peers.normaliseUrl(body.url)
     assertRoutable(url, this.config.fedAllowLoopbackUrl)
     const poolName = typeof body.pool_name === "string" ? body.pool_name.slice(0, 200) : null
@@ -271,6 +272,9 @@ export class Federation {
 
   private async bondTick() {
     const left: string[] = []
+    const self = peers.hostPort(this.url)
+    // The same list is usually given to every pool: skip our own entry.
+    this.bondPending = this.bondPending.filter((u) => peers.hostPort(u) !== self)
     for (const url of this.bondPending) {
       try {
         await this.register(url, { reciprocate: true })

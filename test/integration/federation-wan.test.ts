@@ -45,6 +45,7 @@ const fa = nsFetch(NS.a)
 beforeAll(async () => {
   // Registered first so it runs last, after every process in the namespaces is gone.
   onCleanup(removeNamespaces)
+  removeNamespaces() // leftovers of a run that was killed before its cleanup
   const probe = sh(["ip", "netns", "add", NS.sw], true)
   if (!probe.ok) throw new Error(`network namespaces are not available here (need root and CAP_SYS_ADMIN): ${probe.out}`)
   sh(["ip", "-n", NS.sw, "link", "add", "br0", "type", "bridge"])

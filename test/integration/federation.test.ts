@@ -6,7 +6,7 @@ import { cleanupAll } from "../support/proc.ts"
 import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
 import { generateIdentity } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
-import { admin, bondAll, settingOn, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+import { admin, bondAll, freePort, settingOn, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
 
 let pools: FedPool[]
 let ids: { atom_id: string }[]
@@ -105,4 +105,23 @@ describe("three bonded pools", () => {
     const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
     expect(log.some((e: any) => e.kind === "site" && e.received_from)).toBe(true)
   })
+})
+
+describe("CELLULE_BOND_PEERS", () => {
+  test("two pools listing each other bond at boot, idempotently across a restart", async () => {
+    const [pd, pe] = [await freePort(), await freePort()]
+    const list = `127.0.0.1:${pd},http://127.0.0.1:${pe}`
+    const [d, e] = await Promise.all([
+      startFedPool({ name: "pool-d", port: pd, env: { CELLULE_BOND_PEERS: list } }),
+      startFedPool({ name: "pool-e", port: pe, env: { CELLULE_BOND_PEERS: list } }),
+    ])
+    for (const p of [d, e])
+      await until(`${p.name} bonded`, async () => (await admin(p, "GET", "/v1/federation/peers")).peers.length === 1, 30_000, 200)
+    const peerOfD = (await admin(d, "GET", "/v1/federation/peers")).peers[0]
+    expect(peerOfD).toMatchObject({ pool_name: "pool-e", trust_level: 1 })
+    await d.kill()
+    const d2 = await startFedPool({ name: "pool-d", port: pd, dataDir: d.dataDir, env: { CELLULE_BOND_PEERS: list } })
+    await d2.waitFor(/every CELLULE_BOND_PEERS entry is bonded/, 30_000)
+    expect((await admin(d2, "GET", "/v1/federation/peers")).peers).toMatchObject([{ atom_id: peerOfD.atom_id, trust_level: 1 }])
+  }, 240_000)
 })
