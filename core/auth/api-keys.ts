@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts"
 import { CelluleError, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../errors.ts"
 import { hashToken, newToken } from "../crypto/token.ts"
 import type { Priority } from "../scheduler/fair-queue.ts"
+import { apiKeyReplica, type ApiKeyPayload } from "../federation/kinds/api-key.ts"
 
 export interface ApiKey {
   id: string
@@ -45,15 +46,34 @@ export class ApiKeys {
   private tokens = new Map<string, { at: number; n: number }[]>()
   private monthly = new Map<string, { month: number; used: number }>()
 
-  constructor(private readonly sql: Sql, private readonly clock: Clock) {}
+  /**
+   * `publish` replicates a change cluster-wide (federation kind "api_key": applied here at once,
+   * then gossiped); without it, changes stay on this pool.
+   */
+  constructor(
+    private readonly sql: Sql,
+    private readonly clock: Clock,
+    private readonly publish: (kind: string, payload: unknown) => Promise<unknown> = (_k, p) =>
+      apiKeyReplica.apply(sql, apiKeyReplica.parse(p), { hlc: new Date(clock.now()).toISOString(), origin: "local" }),
+  ) {}
 
   async create(input: NewKey): Promise<{ key: string; record: ApiKey }> {
     const key = newToken("sk-cel-", 32)
-    const id = randomUUID()
-    const [row] = await this.sql`insert into api_keys (id, name, project, prefix, key_hash, models, rpm, tpm, monthly_token_budget, priority)
-      values (${id}, ${input.name}, ${input.project ?? null}, ${key.slice(0, 11)}, ${hashToken(key)}, ${input.models ?? null},
-              ${input.rpm ?? null}, ${input.tpm ?? null}, ${input.monthly_token_budget ?? null}, ${input.priority ?? "interactive"})
-      returning *`
+    const payload: ApiKeyPayload = {
+      id: randomUUID(),
+      name: input.name,
+      project: input.project ?? null,
+      prefix: key.slice(0, 11),
+      key_hash: hashToken(key).toString("hex"),
+      models: input.models ?? null,
+      rpm: input.rpm ?? null,
+      tpm: input.tpm ?? null,
+      monthly_token_budget: input.monthly_token_budget ?? null,
+      priority: input.priority ?? "interactive",
+      revoked: false,
+    }
+    await this.publish("api_key", payload)
+    const [row] = await this.sql`select * from api_keys where id = ${payload.id}`
     return { key, record: toKey(row) }
   }
 
@@ -62,19 +82,22 @@ export class ApiKeys {
   }
 
   async revoke(id: string) {
-    const r = await this.sql`update api_keys set revoked_at = now() where id = ${id} and revoked_at is null returning id`
-    if (!r.length) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
+    const [r] = await this.sql`select *, encode(key_hash, 'hex') as key_hex from api_keys where id = ${id} and revoked_at is null`
+    if (!r) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
+    const k = toKey(r)
+    await this.publish("api_key", { ...k, key_hash: r.key_hex, revoked: true } satisfies ApiKeyPayload)
     this.cache.clear()
   }
 
-  /** The key behind a presented secret (cached 5 s so revocation applies within seconds), or null. */
+  /** The key behind a presented secret (cached 5 s, so a revocation applies within seconds), or null. */
   async find(presented: string): Promise<ApiKey | null> {
     const h = hashToken(presented).toString("hex")
     const hit = this.cache.get(h)
     if (hit && this.clock.now() - hit.at < 5000) return hit.key
     const [row] = await this.sql`select * from api_keys where key_hash = ${Buffer.from(h, "hex")} and revoked_at is null`
     const key = row ? toKey(row) : null
-    this.cache.set(h, { key, at: this.clock.now() })
+    // Misses are not cached: a key created on a peer must work as soon as its envelope lands.
+    if (key) this.cache.set(h, { key, at: this.clock.now() })
     return key
   }
 

@@ -59,3 +59,24 @@ test("a model no pool serves still answers 404 model_not_found", async () => {
   expect(r.status).toBe(404)
   expect(((await r.json()) as { error: string }).error).toBe("model_not_found")
 })
+
+test("an API key created on one pool works on its peer, and its revocation follows", async () => {
+  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
+  const created = await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "replicated", models: ["only-this-model"] }) })
+  expect(created.status).toBe(201)
+  const { id, key } = (await created.json()) as { id: string; key: string }
+  const onB = () =>
+    fetch(`${b.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 2 }),
+    })
+  // B knows the key (its allow-list applies there) once the envelope has arrived.
+  let status = 0
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && status !== 403; await Bun.sleep(100)) status = (await onB()).status
+  expect(status).toBe(403)
+  expect((await fetch(`${a.url}/v1/admin/keys/${id}`, { method: "DELETE", headers: { "x-cellule-user": "admin@test.local" } })).status).toBe(204)
+  // Revoked everywhere: B no longer applies the key (anonymous access is on, so it answers as anonymous).
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000 && status === 403; await Bun.sleep(200)) status = (await onB()).status
+  expect(status).toBe(200)
+})

@@ -4,6 +4,7 @@ import type { Sql, Tx } from "../../db/client.ts"
 import { clusterSetting } from "./setting.ts"
 import { siteDeclaration } from "./site.ts"
 import { projectCreation } from "./project.ts"
+import { apiKeyReplica } from "./api-key.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -20,6 +21,6 @@ export interface ReplicatedKind<P = any> {
 }
 
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
-  [clusterSetting, siteDeclaration, projectCreation].map((k) => [k.kind, k as ReplicatedKind]),
+  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica].map((k) => [k.kind, k as ReplicatedKind]),
 )
 
