@@ -29,6 +29,7 @@ export interface Config {
   fedMode: "active" | "observe" | "off"
   fedGossipEnabled: boolean
   fedKeyDir: string
+  fedRekey: boolean
   minTrustLevel: number
   bondPeers: string[]
   fedAllowLoopbackUrl: boolean

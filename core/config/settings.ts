@@ -125,6 +125,10 @@ export const SETTINGS: Setting[] = [
     doc: "Where the pool's Ed25519 federation key lives. Must be persistent: losing it means a new atom_id and re-bonding every peer.",
   },
   {
+    key: "fedRekey", env: "CELLULE_FED_REKEY", flag: "fed-rekey", kind: "bool", roles: ["pool"], default: false,
+    doc: "Deliberately replace a lost or compromised federation key with a new one (new atom_id; every peer must re-bond). Remove after one boot.",
+  },
+  {
     key: "minTrustLevel", env: "MIN_TRUST_LEVEL", flag: "min-trust-level", kind: "int", roles: ["pool"], default: 3, min: 1, max: 3,
     doc: "Trust level a peer needs before its signed envelopes are applied (new bonds start at 1).",
   },

@@ -1,7 +1,7 @@
 // core/federation/identity — this pool's Ed25519 keypair and the atom_id derived from it.
 // Never generates a new key when the database says one existed: that would silently break every bond.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Sql } from "../db/client.ts"
 import { CelluleError } from "../errors.ts"
@@ -64,7 +64,7 @@ export class FederationKeyMissing extends CelluleError {
       `this pool's database says it is federation atom ${atomId}, but ${join(keyDir, PRIVATE_KEY_FILE)} is missing; refusing to generate a new identity silently`,
       500,
       `restore the key dir from backup (CELLULE_FED_KEY_DIR, must be a persistent volume), or, to start over as a new atom, ` +
-        `delete the federation_self row (psql: delete from federation_self) and re-bond every peer (docs/federation.md, "Re-key")`,
+        `boot once with CELLULE_FED_REKEY=true and re-bond every peer (docs/federation.md, "Re-key")`,
     )
   }
 }
@@ -73,9 +73,15 @@ export class FederationKeyMissing extends CelluleError {
  * Load the key from keyDir, or create it (0600) on first boot. The database remembers the atom_id:
  * a missing key file or a different key is refused with the recovery procedure.
  */
-export async function loadIdentity(sql: Sql, keyDir: string): Promise<Identity> {
+export async function loadIdentity(sql: Sql, keyDir: string, opts: { rekey?: boolean } = {}): Promise<Identity> {
   const privPath = join(keyDir, PRIVATE_KEY_FILE)
-  const [row] = await sql<{ atom_id: string; pubkey: string }[]>`select atom_id, pubkey from federation_self where id = 1`
+  let [row] = await sql<{ atom_id: string; pubkey: string }[]>`select atom_id, pubkey from federation_self where id = 1`
+  if (opts.rekey) {
+    if (row) log.warn(`CELLULE_FED_REKEY: abandoning atom ${row.atom_id}; every peer must revoke it and bond the new atom (docs/federation.md)`)
+    if (existsSync(privPath)) renameSync(privPath, `${privPath}.replaced-${Date.now()}`)
+    await sql`delete from federation_self`
+    row = undefined as unknown as typeof row
+  }
   let id: Identity
   if (existsSync(privPath)) {
     id = identityFromPrivateKey(createPrivateKey(readFileSync(privPath)))
@@ -94,7 +100,7 @@ export async function loadIdentity(sql: Sql, keyDir: string): Promise<Identity> 
       "federation_key_mismatch",
       `${privPath} belongs to atom ${id.atomId} but this pool's database says it is atom ${row.atom_id}`,
       500,
-      "point CELLULE_FED_KEY_DIR at this pool's own key dir; to adopt the new key deliberately, follow the re-key procedure in docs/federation.md",
+      "point CELLULE_FED_KEY_DIR at this pool's own key dir; to start over as a new atom deliberately, boot once with CELLULE_FED_REKEY=true (docs/federation.md, \"Re-key\")",
     )
   }
   if (!row) await sql`insert into federation_self (id, atom_id, pubkey) values (1, ${id.atomId}, ${id.pubkey})`

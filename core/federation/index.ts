@@ -26,7 +26,7 @@ export const PULL_LIMIT = 1000
 export const PUSH_LIMIT = 500
 export const AUTO_PROMOTE_AFTER_MS = 24 * 3600_000
 
-type FedConfig = Pick<Config, "fedMode" | "fedGossipEnabled" | "fedKeyDir" | "minTrustLevel" | "bondPeers" | "fedAllowLoopbackUrl" | "fedGossipMs" | "fedAntiEntropyMs" | "fedProbeMs" | "poolName">
+type FedConfig = Pick<Config, "fedMode" | "fedGossipEnabled" | "fedKeyDir" | "fedRekey" | "minTrustLevel" | "bondPeers" | "fedAllowLoopbackUrl" | "fedGossipMs" | "fedAntiEntropyMs" | "fedProbeMs" | "poolName">
 
 export interface FederationStats {
   envelopes_applied: number
@@ -68,7 +68,7 @@ export class Federation {
 
   /** Load (or create) the key and resume the HLC after the newest logged stamp. */
   static async open(sql: Sql, config: Readonly<FedConfig>, clock: Clock, url: string): Promise<Federation> {
-    const id = await loadIdentity(sql, config.fedKeyDir)
+    const id = await loadIdentity(sql, config.fedKeyDir, { rekey: config.fedRekey })
     const fed = new Federation(sql, id, config, clock, url)
     const [row] = await sql<{ hlc: string | null }[]>`select max(hlc collate "C") as hlc from federation_log`
     if (row?.hlc) fed.hlc.observe(row.hlc)

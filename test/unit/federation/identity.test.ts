@@ -37,6 +37,11 @@ describe("identity", () => {
     writeFileSync(join(dir, PRIVATE_KEY_FILE), generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 })
     expect((await loadIdentity(db.sql, dir).catch((e) => e)).code).toBe("federation_key_mismatch")
 
+    // Re-keying is explicit: a new atom, the old key kept aside.
+    const rekeyed = await loadIdentity(db.sql, dir, { rekey: true })
+    expect(rekeyed.atomId).not.toBe(id.atomId)
+    expect((await loadIdentity(db.sql, dir)).atomId).toBe(rekeyed.atomId)
+
     // With federation active, a loopback POOL_URL cannot be advertised to a peer (§4.5 P1).
     const config = loadConfig("pool", {}, { CELLULE_FED_KEY_DIR: join(tempDir(), "fed2"), CELLULE_DATA_DIR: tempDir() })
     await db.sql`delete from federation_self`
