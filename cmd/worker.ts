@@ -75,7 +75,7 @@ export default defineCommand({
       // Only a compiled binary can replace itself; from sources there is nothing to swap.
       onSelfUpdate: runningCompiled()
         ? async (offer, poolUrl) => {
-            await applyUpgrade(offer, { poolUrl, token: config.token!, exePath })
+            await applyUpgrade(offer, { poolUrl, token: config.token!, exePath, poolKey: config.poolKey })
             noteUpgradeInstalled(config.dataDir, exePath, VERSION, offer.version)
           }
         : undefined,

@@ -51,6 +51,7 @@ export interface Config {
   autoSelfUpdate: boolean
   selfUpdateCooldownMs: number
   workerConfigFile?: string
+  poolKey?: string
   auto: boolean
   hardwareClass: "auto" | "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"
   modelCacheMb: number

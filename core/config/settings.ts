@@ -218,6 +218,11 @@ export const SETTINGS: Setting[] = [
     default: undefined, docDefault: "unset", doc: "JSON config written by the installer (pool, token, data_dir); flags and env override it.",
   },
   {
+    key: "poolKey", env: "CELLULE_POOL_KEY", flag: "pool-key", kind: "string", roles: ["worker"], default: undefined,
+    docDefault: "from config.json (enrolment)",
+    doc: "The pool's Ed25519 release key (base64); self-updates not signed by it are refused. Unset: updates are trusted on the pool connection alone.",
+  },
+  {
     key: "auto", env: "CELLULE_AUTO", flag: "auto", kind: "bool", roles: ["worker"], default: false,
     doc: "Detect the hardware class, fetch the model the pool assigns to it, cap the context from (V)RAM.",
   },

@@ -22,6 +22,7 @@ const FILE_KEYS: Record<string, string> = {
   hardware_class: "CELLULE_HARDWARE_CLASS",
   failover_mode: "CELLULE_FAILOVER_MODE",
   model_cache_mb: "CELLULE_MODEL_CACHE_MB",
+  pool_key: "CELLULE_POOL_KEY",
 }
 
 export function readWorkerConfigFile(path: string): Record<string, string> {

@@ -7,10 +7,11 @@ import { logger } from "../log.ts"
 import type { HubOptions } from "./hub.ts"
 import { auditWorker, touchWorkerToken, workerToken } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
+import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers")
 
-export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls"> {
+export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock, releaseKey?: ReleaseKey): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls"> {
   // The enrolled name (from provisioning) is what the dashboard lists; the hello name is the host name.
   const names = new Map<number, string>()
   return {
@@ -30,7 +31,7 @@ export function lifecycleHubOptions(db: Database, config: Readonly<Config>, cloc
         }
       })().catch((err) => log.warn(`could not record worker events: ${(err as Error).message}`))
     },
-    upgradeFor: upgradePolicy({ config, clock }),
+    upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
     peerPoolUrls: () => config.peerPoolUrls,
   }
 }

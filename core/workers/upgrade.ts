@@ -11,6 +11,7 @@ import { VERSION } from "../version.ts"
 import { sha256File } from "../catalog/store.ts"
 import { binaryFor, targetName } from "./binaries.ts"
 import type { UpgradeOffer, WorkerMessage } from "./protocol.ts"
+import { signRelease, verifyRelease, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers.upgrade")
 
@@ -33,7 +34,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** Pool side: the upgrade offer for a hello, or undefined. */
-export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; version?: string }) {
+export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; version?: string; releaseKey?: ReleaseKey }) {
   const lastPush = new Map<string, number>()
   return async (hello: Extract<WorkerMessage, { type: "hello" }>): Promise<UpgradeOffer | undefined> => {
     const poolVersion = opts.version ?? VERSION
@@ -54,7 +55,8 @@ export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; ve
     if (compareVersions(hello.version, bin.version) >= 0) return undefined
     lastPush.set(hello.worker_id, now)
     log.info(`worker ${hello.name} outdated: v${hello.version} → v${bin.version}; pushing self_update`)
-    return { version: bin.version, url: `/v1/install/bin/${bin.name}`, sha256: bin.sha256 }
+    const signature = opts.releaseKey ? signRelease(opts.releaseKey, bin.version, bin.sha256) : undefined
+    return { version: bin.version, url: `/v1/install/bin/${bin.name}`, sha256: bin.sha256, ...(signature ? { signature } : {}) }
   }
 }
 
@@ -70,8 +72,16 @@ export class UpgradeFailed extends CelluleError {
  * Returns true when the new binary is in place (the caller then exits so its service manager
  * restarts it); the service's first health check is the caller's job (see rollbackIfUnhealthy).
  */
-export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string; token: string; exePath: string; fetch?: typeof fetch }): Promise<void> {
+export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string; token: string; exePath: string; poolKey?: string; fetch?: typeof fetch }): Promise<void> {
   const doFetch = opts.fetch ?? fetch
+  // The signature is checked before anything is downloaded: an unsigned or forged offer costs nothing.
+  if (opts.poolKey) {
+    if (!verifyRelease(opts.poolKey, offer.version, offer.sha256, offer.signature)) {
+      throw new UpgradeFailed(`the offer of v${offer.version} is not signed by this worker's pool key; refused`)
+    }
+  } else {
+    log.warn("self-update: this worker has no pool key (enrolled without provisioning); trusting the pool connection alone")
+  }
   const url = new URL(offer.url, opts.poolUrl).toString()
   const next = `${opts.exePath}.new`
   const old = `${opts.exePath}.old`

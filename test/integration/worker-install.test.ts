@@ -122,6 +122,7 @@ describe("Linux one-liner against a live pool", () => {
     const conf = JSON.parse(readFileSync(join(root, "etc/cellule/worker.json"), "utf8"))
     expect(conf.pool).toBe(base)
     expect(conf.token).toStartWith("cwt_")
+    expect(conf.pool_key).toBe(((await (await fetch(`${base}/v1/install/release-key`)).json()) as { public_key: string }).public_key)
     expect((Bun.spawnSync(["stat", "-c", "%a", join(root, "etc/cellule/worker.json")]).stdout.toString().trim())).toBe("600")
 
     // The code was single-use: a second run with it is refused by the pool.

@@ -32,13 +32,15 @@ beforeAll(async () => {
 const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex")
 
 /** The old build installed in its own folder and run under a restart-on-failure loop (systemd stand-in). */
-async function supervisedWorker(poolUrl: string) {
+async function supervisedWorker(poolUrl: string, poolKey?: string) {
   const install = tempDir("cellule-opt-")
   const exe = join(install, "cellule")
   copyFileSync(join(builds, `cellule-${OLD}`), exe)
   chmodSync(exe, 0o755)
   const dataDir = tempDir("cellule-worker-")
-  const args = `worker --pool ${poolUrl} --token ${TOKEN} --model tiny=${await tinyLlamaPath()} --data-dir ${dataDir} --threads 1 --slots 1 --context-size 512 --heartbeat-ms 500`
+  // The pool key is what enrolment writes into config.json; here it is fetched as an enrolled worker would have it.
+  const key = poolKey ?? ((await (await fetch(`${poolUrl}/v1/install/release-key`)).json()) as { public_key: string }).public_key
+  const args = `worker --pool ${poolUrl} --token ${TOKEN} --pool-key ${key} --model tiny=${await tinyLlamaPath()} --data-dir ${dataDir} --threads 1 --slots 1 --context-size 512 --heartbeat-ms 500`
   const loop = spawnProc(["bash", "-c", `while true; do "${exe}" ${args} && break; echo "service: exit $?, restarting"; sleep 0.3; done`])
   return { exe, dataDir, loop }
 }
@@ -71,6 +73,19 @@ describe("self-update", () => {
     const events = (await audit(newPool.dataDir)).map((e) => e.event)
     expect(events).toEqual(expect.arrayContaining(["self_update_started", "self_update_installed"]))
   }, 240_000)
+
+  test("an offer not signed by the worker's pool key is refused before any download", async () => {
+    const pool = await startPoolBinary(join(builds, `cellule-${NEW}`))
+    const { loadOrCreateReleaseKey } = await import("../../core/workers/release-key.ts")
+    const w = await supervisedWorker(pool.url, loadOrCreateReleaseKey(tempDir()).publicKey)
+    const before = sha(w.exe)
+    await w.loop.waitFor(/self_update_failed/, 60_000)
+    expect(w.loop.stdout() + w.loop.stderr()).toContain("not signed by this worker's pool key")
+    expect(w.loop.stdout() + w.loop.stderr()).not.toContain("self-update: downloading")
+    expect(sha(w.exe)).toBe(before)
+    await w.loop.kill("SIGKILL")
+    await pool.kill()
+  }, 120_000)
 
   test("a shipped binary that does not start is refused: the worker keeps its old binary and keeps serving", async () => {
     const bins = tempDir("cellule-bins-")

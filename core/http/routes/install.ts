@@ -1,13 +1,15 @@
 // The worker installers, the binaries they fetch and the redemption of provisioning codes:
 //   GET /v1/install/worker.sh | worker.ps1 | worker-uninstall.sh | worker-uninstall.ps1
 //   GET /v1/install/bin/cellule-<os>-<arch>[.exe][.sha256]
-//   POST /v1/provisioning/redeem {code, name} → the worker's config.json (pool URL + its own token)
+//   GET /v1/install/release-key → the Ed25519 key that signs self-update offers
+//   POST /v1/provisioning/redeem {code, name} → the worker's config.json (pool URL, its own token, pool_key)
 // Public on purpose: a machine being enrolled has nothing yet but its single-use code.
 import { Elysia, t } from "elysia"
 import { NotFound } from "../../errors.ts"
 import { installScript, type InstallFile } from "../../workers/install.ts"
 import { redeemProvisionCode } from "../../workers/provisioning.ts"
 import { binaryFor } from "../../workers/binaries.ts"
+import { releaseKeyFor } from "../../workers/release-key.ts"
 import type { PoolContext } from "../context.ts"
 
 const FILES: InstallFile[] = ["worker.sh", "worker.ps1", "worker-uninstall.sh", "worker-uninstall.ps1"]
@@ -30,6 +32,7 @@ export const installRoutes = (ctx: PoolContext) =>
       const type = file.endsWith(".sh") ? "text/x-shellscript" : "text/plain"
       return new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" } })
     })
+    .get("/v1/install/release-key", () => ({ algorithm: "ed25519", public_key: releaseKeyFor(ctx.config.dataDir).publicKey }))
     .get("/v1/install/bin/:name", async ({ params }) => {
       const wantHash = params.name.endsWith(".sha256")
       const b = await binaryFor(ctx.config, wantHash ? params.name.slice(0, -7) : params.name)
@@ -42,7 +45,8 @@ export const installRoutes = (ctx: PoolContext) =>
       "/v1/provisioning/redeem",
       async ({ body, request }) => {
         const r = await redeemProvisionCode(ctx.db.sql, ctx.clock, body.code, body.name ?? "worker")
-        return { pool: requestOrigin(request, ctx.config.poolUrl), token: r.token, name: r.name, hardware: r.hardware, os: r.os }
+        // pool_key: the worker will only accept self-updates signed by this pool's release key.
+        return { pool: requestOrigin(request, ctx.config.poolUrl), token: r.token, name: r.name, hardware: r.hardware, os: r.os, pool_key: releaseKeyFor(ctx.config.dataDir).publicKey }
       },
       { body: t.Object({ code: t.String({ minLength: 1, maxLength: 128 }), name: t.Optional(t.String({ maxLength: 128 })) }) },
     )

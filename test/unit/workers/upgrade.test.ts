@@ -59,3 +59,34 @@ test("the pool pushes an upgrade once per cooldown, never to an up-to-date worke
   const off = upgradePolicy({ config: loadConfig("pool", {}, { ...env, CELLULE_AUTO_SELF_UPDATE: "false" }), clock, version: "0.2.0" })
   expect(await off(hello("0.1.9", "worker-0004"))).toBeUndefined()
 })
+
+test("self-update offers are signed by the pool's release key; the worker refuses a forged or unsigned one and swaps a good one", async () => {
+  const { loadOrCreateReleaseKey, signRelease, verifyRelease } = await import("../../../core/workers/release-key.ts")
+  const { applyUpgrade } = await import("../../../core/workers/upgrade.ts")
+  const { createHash } = await import("node:crypto")
+  const { chmodSync } = await import("node:fs")
+  const poolKey = loadOrCreateReleaseKey(tempDir())
+  const otherKey = loadOrCreateReleaseKey(tempDir())
+  const binary = "#!/bin/sh\necho 0.0.3\n"
+  const sha256 = createHash("sha256").update(binary).digest("hex")
+  let downloads = 0
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (downloads++, new Response(binary)) })
+  try {
+    const dir = tempDir()
+    const exe = join(dir, "cellule")
+    writeFileSync(exe, "#!/bin/sh\necho 0.0.2\n")
+    chmodSync(exe, 0o755)
+    const opts = { poolUrl: `http://127.0.0.1:${server.port}`, token: "t", exePath: exe, poolKey: poolKey.publicKey }
+    const offer = { version: "0.0.3", url: "/v1/install/bin/cellule-linux-x64", sha256 }
+    expect(verifyRelease(poolKey.publicKey, "0.0.3", sha256, signRelease(poolKey, "0.0.3", sha256))).toBe(true)
+    expect(verifyRelease(poolKey.publicKey, "0.0.4", sha256, signRelease(poolKey, "0.0.3", sha256))).toBe(false)
+    await expect(applyUpgrade(offer, opts)).rejects.toMatchObject({ code: "upgrade_failed" })
+    await expect(applyUpgrade({ ...offer, signature: signRelease(otherKey, "0.0.3", sha256) }, opts)).rejects.toMatchObject({ code: "upgrade_failed" })
+    expect(downloads).toBe(0)
+    await applyUpgrade({ ...offer, signature: signRelease(poolKey, "0.0.3", sha256) }, opts)
+    expect(readFileSync(exe, "utf8")).toBe(binary)
+    expect(readFileSync(`${exe}.old`, "utf8")).toContain("0.0.2")
+  } finally {
+    server.stop(true)
+  }
+})
