@@ -119,6 +119,16 @@ function langSwitch(lang: Lang, path: string) {
   )}</span>`
 }
 
+// Forms answer 400 with the errors next to the fields: HTMX must swap 4xx bodies in too (not 5xx).
+const HTMX_CONFIG = JSON.stringify({
+  responseHandling: [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "4..", swap: true, error: false },
+    { code: "...", swap: false, error: true },
+  ],
+})
+
 function document(lang: Lang, title: string, scripts: string[], csrf: string | undefined, body: SafeHtml): string {
   const hxHeaders = csrf ? JSON.stringify({ "x-csrf-token": csrf }) : undefined
   return (
@@ -128,6 +138,7 @@ function document(lang: Lang, title: string, scripts: string[], csrf: string | u
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${title} — Cellule</title>
+  <meta name="htmx-config" content="${HTMX_CONFIG}">
   <link rel="stylesheet" href="/assets/app.css">
   <script src="/assets/htmx.min.js" defer></script>
   ${scripts.map((s) => html`<script src="${s}" defer></script>`)}

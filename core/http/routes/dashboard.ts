@@ -60,9 +60,17 @@ export async function dashboardPage(
   ctx: PoolContext,
   request: Request,
   server: Srv,
-  page: { active: string; title: string | ((lang: Lang) => string); body: SafeHtml | ((p: PageRequest) => SafeHtml | Promise<SafeHtml>); scripts?: string[]; status?: number },
+  page: {
+    active: string
+    title: string | ((lang: Lang) => string)
+    body: SafeHtml | ((p: PageRequest) => SafeHtml | Promise<SafeHtml>)
+    scripts?: string[]
+    status?: number
+    /** Already resolved (a form handler that checked CSRF with the form's _csrf). */
+    who?: PageRequest
+  },
 ): Promise<Response> {
-  const who = await pageRequest(ctx, request, server)
+  const who = page.who ?? (await pageRequest(ctx, request, server))
   if (!who) return loginRedirect(request)
   const body = typeof page.body === "function" ? await page.body(who) : page.body
   const u = new URL(request.url)
@@ -75,7 +83,8 @@ export async function dashboardPage(
       body,
       brand: await brandOf(ctx),
       license: await bannerOf(ctx),
-      path: u.pathname + u.search,
+      // After a form post, the language switch must come back to the page, not to the form's action.
+      path: request.method === "GET" ? u.pathname + u.search : (NAV.find((n) => n.id === page.active)?.href ?? "/"),
       scripts: ["/assets/dashboard.js", ...(page.scripts ?? [])],
     }),
     page.status,
@@ -99,8 +108,9 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
     }
   }
 
-  async function licensePage(request: Request, server: Srv, flash?: { ok: boolean; text: string }, status = 200) {
+  async function licensePage(request: Request, server: Srv, flash?: { ok: boolean; text: string }, status = 200, who?: PageRequest) {
     return dashboardPage(ctx, request, server, {
+      who,
       active: "license",
       title: (l) => t(l, "license.title"),
       status,
@@ -116,10 +126,10 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
     if (!who) return loginRedirect(request)
     try {
       const text = await action(who.admin, form)
-      return licensePage(request, server, { ok: true, text })
+      return licensePage(request, server, { ok: true, text }, 200, who)
     } catch (e) {
       if (!(e instanceof CelluleError) || e.status >= 500) throw e
-      return licensePage(request, server, { ok: false, text: `${e.code}: ${e.message}` }, e.status)
+      return licensePage(request, server, { ok: false, text: `${e.code}: ${e.message}` }, e.status, who)
     }
   }
 

@@ -96,7 +96,10 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
       const lang = langOf(request)
       const page = async (s: StepId, extra: Partial<WizardView> = {}, status = 200) => {
         const v = await view(lang, s, await readSetup(ctx.db.sql), extra)
-        return htmlResponse(isHtmx(request) ? wizardFragment(v).value : wizardPage(v), status)
+        // HTMX swaps the step in place; the URL follows, so a refresh comes back to the same screen.
+        return isHtmx(request)
+          ? htmlResponse(wizardFragment(v).value, status, { "hx-push-url": `/setup/ui?step=${s}` })
+          : htmlResponse(wizardPage(v), status)
       }
       try {
         if (step === "recap") {
