@@ -88,6 +88,22 @@ describe("three bonded pools", () => {
     await expect(signedFetch(mallory, a.url, "/v1/federation/p2p/pull", { body: { have: {} }, now: Date.now() })).rejects.toMatchObject({ code: "peer_untrusted" })
   })
 
+  test("dashboard: Federation page lists the bonded sites and issues a one-time token; Topology shows the matrix", async () => {
+    const h = { "x-cellule-user": "admin@test.local" }
+    const page = await (await fetch(`${pools[0].url}/federation`, { headers: h })).text()
+    expect(page).toContain("pool-b")
+    expect(page).toContain("pool-c")
+    expect(page).toContain(ids[0].atom_id)
+    const form = await fetch(`${pools[0].url}/federation/token`, { method: "POST", headers: { ...h, "content-type": "application/x-www-form-urlencoded" }, body: "" })
+    expect(form.status).toBe(200)
+    expect(await form.text()).toMatch(/id="fed-token"><code>cfa_/)
+    const fr = await (await fetch(`${pools[0].url}/topology`, { headers: { ...h, cookie: "cellule_lang=fr", "accept-language": "fr" } })).text()
+    expect(fr).toContain('id="latency-matrix"')
+    expect(fr).toContain('data-type="lan"')
+    const live = await (await fetch(`${pools[0].url}/topology/live`, { headers: h })).text()
+    expect(live).toContain("pool-c")
+  })
+
   test("a pool killed during changes catches up by anti-entropy after restart", async () => {
     const c = pools[2]
     await c.kill("SIGKILL")

@@ -11,6 +11,10 @@ import { withSecurityHeaders } from "../headers.ts"
 import { CelluleError, NotFound } from "../../errors.ts"
 import { peers, settingType, type Federation } from "../../federation/index.ts"
 import { verifyRequest, type SignedCaller } from "../../federation/transport.ts"
+import { dashboardPage, loginRedirect, pageRequest, type PageRequest } from "./dashboard.ts"
+import { federationBody, ft, type FederationPageData } from "../../../views/federation.ts"
+import { topologyBody, topologyLive, topologyTitle } from "../../../views/topology.ts"
+import { html } from "../../../views/html.ts"
 
 const P2P = "/v1/federation/p2p/"
 
@@ -131,5 +135,46 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
       return { ...(env.payload as object), origin: env.origin }
     })
 
-  return new Elysia().use(open).use(p2p).use(admin)
+  // Dashboard pages (§0.2 Federation, §0.4 Topology), rendered inside the shell.
+  type Srv = Parameters<typeof pageRequest>[2]
+  const pageData = async (extra: Partial<FederationPageData> = {}): Promise<FederationPageData> => ({
+    self: { atom_id: fed.identity.atomId, pool_name: ctx.config.poolName, url: fed.url, mode: fed.mode },
+    minTrust: ctx.config.minTrustLevel,
+    peers: await peers.listPeers(ctx.db.sql),
+    ...extra,
+  })
+  const fedPage = (request: Request, server: Srv, extra: Partial<FederationPageData> = {}, who?: PageRequest, status = 200) =>
+    dashboardPage(ctx, request, server, { who, status, active: "federation", title: (l) => ft(l, "title"), body: async ({ lang, admin }) => federationBody(lang, await pageData(extra), admin.csrf) })
+  /** A form action: CSRF-checked admin, CelluleErrors shown as a red flash on the page. */
+  const action = async (request: Request, server: Srv, body: unknown, run: (form: Record<string, unknown>) => Promise<Partial<FederationPageData>>) => {
+    const form = (body ?? {}) as Record<string, unknown>
+    const who = await pageRequest(ctx, request, server, form)
+    if (!who) return loginRedirect(request)
+    try {
+      return await fedPage(request, server, await run(form), who)
+    } catch (e) {
+      if (!(e instanceof CelluleError) || (e.status >= 500 && e.code !== "peer_unreachable" && e.code !== "federation_off")) throw e
+      return fedPage(request, server, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, who, e.status)
+    }
+  }
+  const pages = new Elysia()
+    .get("/federation", ({ request, server }) => fedPage(request, server))
+    .post("/federation/token", ({ request, server, body }) => action(request, server, body, async () => ({ token: await peers.createAttachmentToken(ctx.db.sql, ctx.clock) })))
+    .post("/federation/register", ({ request, server, body }) => action(request, server, body, async (f) => {
+      const p = await fed.register(String(f.url ?? ""), { token: f.token ? String(f.token) : undefined })
+      return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
+    }))
+    .post("/federation/promote", ({ request, server, body }) => action(request, server, body, async (f) => {
+      const p = await peers.promotePeer(ctx.db.sql, String(f.atom_id ?? ""), Number(f.target_level))
+      return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
+    }))
+    .get("/topology", ({ request, server }) =>
+      dashboardPage(ctx, request, server, { active: "topology", title: topologyTitle, body: async ({ lang }) => topologyBody(lang, await fed.topology()) }))
+    .get("/topology/live", async ({ request, server }) => {
+      const who = await pageRequest(ctx, request, server)
+      if (!who) return new Response(null, { status: 401, headers: { "hx-redirect": "/login" } })
+      return new Response(html`${topologyLive(who.lang, await fed.topology())}`.value, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } })
+    })
+
+  return new Elysia().use(open).use(p2p).use(pages).use(admin)
 }
