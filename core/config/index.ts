@@ -50,6 +50,9 @@ export interface Config {
   peerPoolUrls: string[]
   autoSelfUpdate: boolean
   selfUpdateCooldownMs: number
+  workerWorkingHours?: string
+  workerThrottledPct?: number
+  workerBusyPct?: number
   workerConfigFile?: string
   poolKey?: string
   auto: boolean

@@ -214,6 +214,21 @@ export const SETTINGS: Setting[] = [
     default: 10 * 60_000, min: 0, doc: "At most one self_update push per worker in this period (10 min).",
   },
   {
+    key: "workerWorkingHours", env: "CELLULE_WORKER_WORKING_HOURS", flag: "worker-working-hours", kind: "string", roles: ["pool"],
+    default: undefined, docDefault: "unset",
+    doc: "Admin policy sent to workers: during these hours (e.g. \"mon-fri 08:00-18:00\", worker local time) desktops are at best throttled.",
+  },
+  {
+    key: "workerThrottledPct", env: "CELLULE_WORKER_THROTTLED_PCT", flag: "worker-throttled-pct", kind: "int", roles: ["pool"],
+    default: undefined, docDefault: "unset (each worker's own)", min: 0, max: 100,
+    doc: "Admin policy sent to workers: host load (%) from which they report throttled.",
+  },
+  {
+    key: "workerBusyPct", env: "CELLULE_WORKER_BUSY_PCT", flag: "worker-busy-pct", kind: "int", roles: ["pool"],
+    default: undefined, docDefault: "unset (each worker's own)", min: 0, max: 100,
+    doc: "Admin policy sent to workers: host load (%) from which they report busy and get no new jobs.",
+  },
+  {
     key: "workerConfigFile", env: "CELLULE_WORKER_CONFIG", flag: "config", kind: "path", roles: ["worker"],
     default: undefined, docDefault: "unset", doc: "JSON config written by the installer (pool, token, data_dir); flags and env override it.",
   },

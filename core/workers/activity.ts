@@ -57,6 +57,45 @@ export function procStatProbe(): ActivityProbe {
   }
 }
 
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+/**
+ * Working hours as `mon-fri 08:00-18:00` (several ranges separated by `,`; days `mon`…`sun`, a range
+ * or a single day; local time of the worker). Returns a predicate on a timestamp; throws on nonsense.
+ */
+export function parseWorkingHours(spec: string): (ms: number) => boolean {
+  const ranges = spec
+    .toLowerCase()
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^([a-z]{3})(?:-([a-z]{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$/.exec(part)
+      if (!m) throw new Error(`working hours "${part}" must look like "mon-fri 08:00-18:00"`)
+      const d1 = DAYS.indexOf(m[1])
+      const d2 = DAYS.indexOf(m[2] ?? m[1])
+      if (d1 < 0 || d2 < 0) throw new Error(`unknown day in "${part}"`)
+      const days = new Set<number>()
+      for (let d = d1; ; d = (d + 1) % 7) {
+        days.add(d)
+        if (d === d2) break
+      }
+      return { days, from: Number(m[3]) * 60 + Number(m[4]), to: Number(m[5]) * 60 + Number(m[6]) }
+    })
+  return (ms) => {
+    const t = new Date(ms)
+    const minute = t.getHours() * 60 + t.getMinutes()
+    return ranges.some((r) => r.days.has(t.getDay()) && minute >= r.from && minute < r.to)
+  }
+}
+
+export interface ActivityPolicy {
+  throttledPct: number
+  busyPct: number
+  /** During these hours the worker is at best `throttled`: other workers are preferred. */
+  workingHours?: (ms: number) => boolean
+}
+
 export function classifyLoad(pct: number | undefined, throttledPct: number, busyPct: number): Activity {
   if (pct === undefined) return "available"
   if (pct >= busyPct) return "busy"
@@ -68,6 +107,7 @@ export function classifyLoad(pct: number | undefined, throttledPct: number, busy
 export class ActivityMonitor {
   current: Activity = "available"
   private timer?: ReturnType<typeof setInterval>
+  private policy: ActivityPolicy
 
   constructor(
     private readonly opts: {
@@ -75,13 +115,25 @@ export class ActivityMonitor {
       throttledPct: number
       busyPct: number
       intervalMs: number
+      workingHours?: (ms: number) => boolean
+      now?: () => number
       onChange?: (a: Activity, loadPct: number | undefined) => void
     },
-  ) {}
+  ) {
+    this.policy = { throttledPct: opts.throttledPct, busyPct: opts.busyPct, workingHours: opts.workingHours }
+  }
+
+  /** The pool's policy (welcome.activity_policy) replaces the local one; fields it leaves out stay. */
+  setPolicy(p: Partial<ActivityPolicy>) {
+    this.policy = { ...this.policy, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) }
+    log.info(`activity policy: throttled from ${this.policy.throttledPct}%, busy from ${this.policy.busyPct}%${this.policy.workingHours ? ", throttled during working hours" : ""}`)
+    this.sample()
+  }
 
   sample(): Activity {
     const pct = this.opts.probe.hostLoadPct()
-    const next = classifyLoad(pct, this.opts.throttledPct, this.opts.busyPct)
+    let next = classifyLoad(pct, this.policy.throttledPct, this.policy.busyPct)
+    if (next === "available" && this.policy.workingHours?.((this.opts.now ?? Date.now)())) next = "throttled"
     if (next !== this.current) {
       log.info(`host activity ${this.current} → ${next}${pct === undefined ? "" : ` (load ${Math.round(pct)}% besides the worker, ${cpus().length} threads)`}`)
       this.current = next

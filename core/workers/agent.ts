@@ -1,15 +1,15 @@
 // core/workers/agent — the worker side: loads its engines, joins its pool over /ws, runs jobs,
 // heartbeats, and reconnects with jittered backoff. Never holds cluster state beyond its config.
-import { appendFileSync, mkdirSync } from "node:fs"
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { basename, join } from "node:path"
 import { logger } from "../log.ts"
 import { VERSION } from "../version.ts"
 import { LlamaEngine } from "../inference/llama.ts"
 import { Embedder } from "../inference/embedder.ts"
 import { loadOrCreateIdentity } from "./identity.ts"
-import { PROTOCOL_VERSION, type Activity, type HardwareClass, type ModelOffer, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
+import { PROTOCOL_VERSION, type Activity, type ActivityPolicyMessage, type HardwareClass, type ModelOffer, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
 import { detectHardware } from "./hardware.ts"
-import { ActivityMonitor, type ActivityProbe } from "./activity.ts"
+import { ActivityMonitor, parseWorkingHours, type ActivityProbe } from "./activity.ts"
 import { FailoverPolicy } from "./failover.ts"
 import { systemClock, type Clock } from "../clock.ts"
 
@@ -82,6 +82,13 @@ export class WorkerAgent {
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.restart = new Promise((r) => (this.restartWanted = r))
     this.url = opts.poolUrl
+    // The last peers the primary named: a worker restarted while its primary is down can still fail over.
+    try {
+      const saved = JSON.parse(readFileSync(join(opts.dataDir, "peers.json"), "utf8")) as { primary: string; peers: string[] }
+      if (saved.primary === opts.poolUrl && Array.isArray(saved.peers)) this.peers = saved.peers.filter((u) => typeof u === "string")
+    } catch {
+      // none saved yet
+    }
     const clock = opts.clock ?? systemClock
     if (opts.failover) {
       this.failover = new FailoverPolicy({
@@ -93,6 +100,7 @@ export class WorkerAgent {
     if (opts.activity) {
       this.monitor = new ActivityMonitor({
         ...opts.activity,
+        now: () => clock.now(),
         // Tell the pool at once: a busy host must stop getting jobs now, not at the next heartbeat.
         onChange: (activity) => this.send({ type: "heartbeat", activity, busy: this.busy(), events: this.drainEvents() }),
       })
@@ -287,8 +295,16 @@ export class WorkerAgent {
         this.setState("running")
         log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
         if (this.onPrimary()) {
-          if (Array.isArray(msg.peer_pool_urls)) this.peers = msg.peer_pool_urls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
+          if (Array.isArray(msg.peer_pool_urls)) {
+            this.peers = msg.peer_pool_urls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
+            try {
+              writeFileSync(join(this.opts.dataDir, "peers.json"), JSON.stringify({ primary: this.opts.poolUrl, peers: this.peers }))
+            } catch (e) {
+              log.warn(`could not save the peer list: ${(e as Error).message}`)
+            }
+          }
           this.failover?.primaryUp()
+          if (msg.activity_policy && this.monitor) this.applyPolicy(msg.activity_policy)
         } else {
           this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
           this.startSticky()
@@ -315,6 +331,14 @@ export class WorkerAgent {
       case "bye":
         log.warn(`pool is leaving: ${msg.reason}`)
         return
+    }
+  }
+
+  private applyPolicy(p: ActivityPolicyMessage) {
+    try {
+      this.monitor!.setPolicy({ throttledPct: p.throttled_pct, busyPct: p.busy_pct, workingHours: p.working_hours ? parseWorkingHours(p.working_hours) : undefined })
+    } catch (e) {
+      log.warn(`ignoring the pool's activity policy: ${(e as Error).message}`)
     }
   }
 

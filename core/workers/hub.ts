@@ -3,7 +3,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
-import { PROTOCOL_VERSION, ProtocolError, parseWorkerMessage, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
+import { PROTOCOL_VERSION, ProtocolError, parseWorkerMessage, type ActivityPolicyMessage, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
 import type { Scheduler, WorkerLink, WorkerState } from "../scheduler/scheduler.ts"
 
 const log = logger("workers")
@@ -29,6 +29,7 @@ export interface HubOptions {
   /** Worker-reported events (failover transitions…) and connections, for the audit log. */
   onWorkerEvents?: (worker: string, tokenId: number | undefined, events: WorkerEvent[]) => void
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
+  activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
 }
 
@@ -42,6 +43,7 @@ export function workerHub(opts: HubOptions) {
 
   async function welcome(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
     const upgrade = await opts.upgradeFor?.(msg)
+    const policy = opts.activityPolicy?.()
     ws.send(
       JSON.stringify({
         type: "welcome",
@@ -51,6 +53,7 @@ export function workerHub(opts: HubOptions) {
         heartbeat_ms: opts.heartbeatMs,
         peer_pool_urls: opts.peerPoolUrls?.() ?? [],
         ...(upgrade ? { upgrade } : {}),
+        ...(policy ? { activity_policy: policy } : {}),
       } satisfies PoolMessage),
     )
     if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))

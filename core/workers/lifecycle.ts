@@ -5,13 +5,26 @@ import type { Config } from "../config/index.ts"
 import type { Database } from "../db/client.ts"
 import { logger } from "../log.ts"
 import type { HubOptions } from "./hub.ts"
+import { ConfigError } from "../errors.ts"
+import { parseWorkingHours } from "./activity.ts"
 import { auditWorker, touchWorkerToken, workerToken } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
 import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers")
 
-export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock, releaseKey?: ReleaseKey): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls"> {
+export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock, releaseKey?: ReleaseKey): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"> {
+  if (config.workerWorkingHours) {
+    try {
+      parseWorkingHours(config.workerWorkingHours)
+    } catch (e) {
+      throw new ConfigError(`CELLULE_WORKER_WORKING_HOURS: ${(e as Error).message}`)
+    }
+  }
+  const policy =
+    config.workerWorkingHours || config.workerThrottledPct !== undefined || config.workerBusyPct !== undefined
+      ? { working_hours: config.workerWorkingHours, throttled_pct: config.workerThrottledPct, busy_pct: config.workerBusyPct }
+      : undefined
   // The enrolled name (from provisioning) is what the dashboard lists; the hello name is the host name.
   const names = new Map<number, string>()
   return {
@@ -33,5 +46,6 @@ export function lifecycleHubOptions(db: Database, config: Readonly<Config>, cloc
     },
     upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
     peerPoolUrls: () => config.peerPoolUrls,
+    activityPolicy: () => policy,
   }
 }

@@ -65,6 +65,14 @@ export interface UpgradeOffer {
   signature?: string
 }
 
+/** The pool's "dormant means dormant" policy; fields left out keep the worker's own settings. */
+export interface ActivityPolicyMessage {
+  throttled_pct?: number
+  busy_pct?: number
+  /** e.g. "mon-fri 08:00-18:00" (worker's local time): at best throttled then. */
+  working_hours?: string
+}
+
 export type WorkerMessage =
   | { type: "hello"; v: number; worker_id: string; name: string; version: string; hardware: Hardware; models: ModelOffer[]; activity: Activity; hardware_class?: HardwareClass; events?: WorkerEvent[] }
   | { type: "heartbeat"; activity: Activity; busy: Record<string, number>; events?: WorkerEvent[] }
@@ -74,7 +82,7 @@ export type WorkerMessage =
   | { type: "bye"; reason: string }
 
 export type PoolMessage =
-  | { type: "welcome"; v: number; pool_name: string; worker_id: string; heartbeat_ms: number; peer_pool_urls: string[]; upgrade?: UpgradeOffer }
+  | { type: "welcome"; v: number; pool_name: string; worker_id: string; heartbeat_ms: number; peer_pool_urls: string[]; upgrade?: UpgradeOffer; activity_policy?: ActivityPolicyMessage }
   | ({ type: "self_update" } & UpgradeOffer)
   | { type: "job"; job_id: string; kind: "chat" | "completion" | "embedding"; model: string; params: JobParams }
   | { type: "cancel"; job_id: string }

@@ -125,4 +125,17 @@ describe("dormant means dormant", () => {
     expect(res.status).toBe(200)
     expect((await snapshot(pool.url)).workers[0].activity).toBe("available")
   }, 120_000)
+
+  test("the admin's policy from the pool (working hours, thresholds) reaches the worker in welcome", async () => {
+    const model = await tinyLlamaPath()
+    const probe = join(tempDir(), "load")
+    writeFileSync(probe, "30")
+    // Every day, all day: the desktop is always within working hours, so at best throttled.
+    const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_WORKER_WORKING_HOURS: "sun-sat 00:00-23:59", CELLULE_WORKER_BUSY_PCT: "25" } })
+    await startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], env: { CELLULE_ACTIVITY_FILE: probe, CELLULE_ACTIVITY_INTERVAL_MS: "100" } })
+    // Load 30 % is below the worker's own busy threshold (80) but above the pool's (25).
+    await until(safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "busy"), 5_000, "busy by the pool's threshold")
+    writeFileSync(probe, "0")
+    await until(safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "throttled"), 5_000, "throttled in working hours")
+  }, 120_000)
 })

@@ -1,7 +1,7 @@
 // Hardware classes and CTX_AUTO_CAP_BY_VRAM (FR guide §2.6), activity thresholds, version order.
 import { describe, expect, test } from "bun:test"
 import { classify, ctxCapFor, detectHardware, modelMemoryMb } from "../../../core/workers/hardware.ts"
-import { classifyLoad, ActivityMonitor } from "../../../core/workers/activity.ts"
+import { classifyLoad, ActivityMonitor, parseWorkingHours } from "../../../core/workers/activity.ts"
 import { compareVersions } from "../../../core/workers/upgrade.ts"
 import type { Hardware } from "../../../core/workers/protocol.ts"
 
@@ -70,4 +70,29 @@ test.each([
   ["v0.3", "0.3.0", 0],
 ])("compareVersions(%p, %p) = %p", (a, b, want) => {
   expect(compareVersions(a, b)).toBe(want)
+})
+
+describe("working hours", () => {
+  const at = (iso: string) => new Date(iso).getTime() // local time, as the worker sees it
+  test.each([
+    ["mon-fri 08:00-18:00", "2026-11-23T09:30:00", true], // Monday
+    ["mon-fri 08:00-18:00", "2026-11-23T18:00:00", false],
+    ["mon-fri 08:00-18:00", "2026-11-28T10:00:00", false], // Saturday
+    ["sat 10:00-12:00, mon-fri 08:00-18:00", "2026-11-28T10:00:00", true],
+    ["fri-mon 00:00-23:59", "2026-11-29T12:00:00", true], // Sunday, wrapping range
+  ])("%p at %s → %p", (spec, when, want) => {
+    expect(parseWorkingHours(spec)(at(when))).toBe(want)
+  })
+
+  test("nonsense is refused; during working hours an idle desktop is at best throttled", () => {
+    expect(() => parseWorkingHours("weekdays 9-5")).toThrow()
+    let now = at("2026-11-23T09:30:00")
+    const seen: string[] = []
+    const m = new ActivityMonitor({ probe: { hostLoadPct: () => 5 }, throttledPct: 50, busyPct: 80, intervalMs: 1000, now: () => now, onChange: (a) => seen.push(a) })
+    m.sample()
+    m.setPolicy({ workingHours: parseWorkingHours("mon-fri 08:00-18:00"), busyPct: 90 })
+    now = at("2026-11-23T19:00:00")
+    m.sample()
+    expect(seen).toEqual(["throttled", "available"])
+  })
 })
