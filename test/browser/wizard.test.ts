@@ -109,6 +109,7 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await shot(page, "06-dashboard-no-worker")
 
   // A worker joins: Overview shows it without a reload (same document, marker survives).
+  await page.waitForSelector('#live[data-live="sse"]') // pushed over Server-Sent Events, polling switched off
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42))
   const worker = await startWorker({ poolUrl: pool.url, token: "browser-test-token", models: [`tiny=${await tinyLlamaPath()}`], slots: 2 })
   await page.waitForSelector("#workers tr[data-worker]", { timeout: 30_000 })

@@ -62,6 +62,15 @@ describe("dashboard shell", () => {
     const data = (await (await admin.req("/overview.json")).json()) as { sites: unknown[]; queueDepth: number }
     expect(data.sites).toEqual([{ name: "Paris", headcount: 40 }, { name: "Lyon", headcount: 12 }])
     expect(data.queueDepth).toBe(0)
+    const stream = await admin.req("/overview/stream")
+    expect(stream.headers.get("content-type")).toContain("text/event-stream")
+    const reader = stream.body!.getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    await reader.cancel()
+    expect(first).toStartWith("data: ")
+    expect(first).toContain('id="worker-count">0<')
+    expect(first.trimEnd().split("\n")).toHaveLength(1) // one data line: the fragment has no newline
+    expect((await s.client().req("/overview/stream")).status).toBe(401)
     expect((await s.client().req("/overview.json")).status).toBe(401)
     expect((await s.client().req("/overview/live")).status).toBe(401)
   })

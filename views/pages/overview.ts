@@ -1,5 +1,6 @@
 // views/pages/overview — the Overview page: pool identity, declared headcount, connected workers
-// (hardware, slots), models served, queue depth. #live is re-fetched every 2 s by HTMX.
+// (hardware, slots), models served, queue depth. #live is pushed over SSE (/assets/dashboard.js);
+// without EventSource, HTMX re-fetches it every 2 s.
 import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
 
@@ -54,5 +55,5 @@ export function overviewBody(lang: Lang, d: OverviewData): SafeHtml {
       <div class="card"><div class="k">${t(lang, "overview.headcount")}</div><div class="v" id="headcount">${headcount}</div></div>
     </div>
     <p class="muted">${t(lang, "overview.sites")}: ${d.sites.map((s) => `${s.name} (${s.headcount})`).join(", ") || "—"}</p>
-    <div id="live" hx-get="/overview/live" hx-trigger="every 2s" hx-swap="innerHTML"><p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, d)}</div>`
+    <div id="live" data-sse="/overview/stream" hx-get="/overview/live" hx-trigger="every 2s" hx-swap="innerHTML"><p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, d)}</div>`
 }

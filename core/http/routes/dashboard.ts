@@ -10,6 +10,7 @@ import { CelluleError } from "../../errors.ts"
 import { resolveAdmin, type AdminIdentity } from "../guards.ts"
 import type { PoolContext } from "../context.ts"
 import { langOf } from "./auth.ts"
+import { sseResponse } from "../sse.ts"
 import { html, type SafeHtml } from "../../../views/html.ts"
 import { t, type Lang } from "../../../views/i18n.ts"
 import { NAV, placeholderBody, renderPage, type LicenseBanner } from "../../../views/layout.ts"
@@ -141,6 +142,31 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
       const who = await pageRequest(ctx, request, server)
       if (!who) return new Response(null, { status: 401, headers: { "hx-redirect": "/login" } })
       return htmlResponse(html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`.value)
+    })
+    .get("/overview/stream", async ({ request, server }) => {
+      // Server-Sent Events: the live fragment, pushed when it changes (checked every second).
+      const who = await pageRequest(ctx, request, server)
+      if (!who) throw new CelluleError("admin_auth_required", "administrator login required", 401)
+      let timer: ReturnType<typeof setInterval> | undefined
+      let last = ""
+      return sseResponse(
+        (w) => {
+          const tick = async () => {
+            if (w.closed) return clearInterval(timer)
+            const frag = html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`.value.replace(/\n\s*/g, " ")
+            if (frag !== last) w.send((last = frag))
+          }
+          void tick().catch(() => {})
+          timer = setInterval(() => void tick().catch(() => {}), 1000)
+          // A stream lives a minute (EventSource reconnects by itself): an open tab never holds a
+          // pool's graceful stop for its whole grace period, nor a revoked session for long.
+          setTimeout(() => {
+            clearInterval(timer)
+            w.close()
+          }, 60_000)
+        },
+        () => clearInterval(timer),
+      )
     })
     .get("/overview.json", async ({ request, server }) => {
       if (!(await pageRequest(ctx, request, server))) throw new CelluleError("admin_auth_required", "administrator login required", 401)
