@@ -8,7 +8,7 @@ import { logger } from "../log.ts"
 import { canonical, malformed, signEnvelope, signingBytes, type Envelope } from "./envelope.ts"
 import { decodeHlc, type HybridClock } from "./hlc.ts"
 import { verifySig, type Identity } from "./identity.ts"
-import { KINDS } from "./kinds/index.ts"
+import { KINDS, type ReplicatedKind } from "./kinds/index.ts"
 
 const log = logger("federation")
 
@@ -57,6 +57,7 @@ export async function publish(sql: Sql, self: Identity, hlc: HybridClock, kind: 
   if (!k) throw new CelluleError("kind_unknown", `no replicated kind "${kind}"`, 400)
   const p = k.parse(payload)
   return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${SEQ_LOCK})`
     const [{ hw }] = await tx<{ hw: string }[]>`select coalesce(max(seq), 0)::text as hw from federation_log where origin = ${self.atomId}`
     const env = signEnvelope(self, { seq: Number(hw) + 1, hlc: hlc.tick(), kind, payload: p })
     const won = await k.apply(tx, p, { hlc: env.hlc, origin: env.origin })
@@ -90,88 +91,96 @@ export async function missingFor(sql: Sql, have: Record<string, number>, limit =
   return out
 }
 
-/** Verify and apply a batch from a peer. Envelopes are taken in order; refusals are recorded. */
+/** Serialises sequence assignment and ingest across connections (external PostgreSQL has several). */
+const SEQ_LOCK = 0x63656c6c // "cell"
+
+/**
+ * Verify and apply a batch from a peer. Signatures and trust are checked first (no database work for a
+ * bad envelope); then one transaction applies, in order, every envelope that is next for its origin.
+ * Duplicates cost one shared query. Refusals are recorded, in batch order.
+ */
 export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): Promise<IngestResult> {
   const res: IngestResult = { applied: 0, superseded: 0, observed: 0, refused: [] }
   const peers = new Map((await sql<PeerRow[]>`select atom_id, pubkey, trust_level, revoked_at from federation_peers`).map((p) => [p.atom_id, p]))
   const fromTrusted = opts.fromPeer ? (peers.get(opts.fromPeer)?.trust_level ?? 0) >= opts.minTrust : true
-  for (const raw of batch) {
+  const refusals: { i: number; e: Envelope; reason: RefusalReason; detail?: string }[] = []
+  const candidates: { i: number; e: Envelope; kind: ReplicatedKind; payload: unknown }[] = []
+
+  batch.forEach((raw, i) => {
     const e = raw as Envelope
-    const refuse = async (reason: RefusalReason, detail?: string) => {
-      const origin = typeof e?.origin === "string" ? e.origin.slice(0, 80) : undefined
-      const seq = typeof e?.seq === "number" && Number.isSafeInteger(e.seq) ? e.seq : undefined
-      res.refused.push({ origin, seq, reason })
-      // A trusted peer relaying what we already have, or ahead of a gap anti-entropy will fill, is routine.
-      if (reason === "sequence_gap" || (reason === "replay" && fromTrusted)) {
-        log.debug(`skipped ${reason} ${origin}#${seq} from ${opts.fromPeer}`)
-        return
-      }
-      log.warn(`refused envelope ${origin ?? "?"}#${seq ?? "?"} from ${opts.fromPeer ?? "local"}: ${reason}${detail ? ` (${detail})` : ""}`)
-      await sql`insert into federation_rejects (from_peer, origin, seq, kind, reason, detail)
-                values (${opts.fromPeer}, ${origin ?? null}, ${seq ?? null}, ${typeof e?.kind === "string" ? e.kind.slice(0, 80) : null}, ${reason}, ${detail ?? null})`
-    }
+    const refuse = (reason: RefusalReason, detail?: string) => void refusals.push({ i, e, reason, detail })
     const bad = malformed(e)
-    if (bad) {
-      await refuse(bad as RefusalReason)
-      continue
-    }
-    if (e.origin === opts.self.atomId) {
-      await refuse("replay", "our own envelope")
-      continue
-    }
+    if (bad) return refuse(bad as RefusalReason)
+    if (e.origin === opts.self.atomId) return refuse("replay", "our own envelope")
     const peer = peers.get(e.origin)
-    if (!peer) {
-      await refuse("origin_unknown")
-      continue
-    }
-    if (peer.revoked_at) {
-      await refuse("origin_revoked")
-      continue
-    }
-    if (!verifySig(peer.pubkey, signingBytes(e), e.sig)) {
-      await refuse("signature_invalid")
-      continue
-    }
-    if (peer.trust_level < opts.minTrust) {
-      await refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
-      continue
-    }
+    if (!peer) return refuse("origin_unknown")
+    if (peer.revoked_at) return refuse("origin_revoked")
+    if (!verifySig(peer.pubkey, signingBytes(e), e.sig)) return refuse("signature_invalid")
+    if (peer.trust_level < opts.minTrust) return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
     const kind = KINDS.get(e.kind)
-    if (!kind) {
-      await refuse("kind_unknown", e.kind)
-      continue
-    }
+    if (!kind) return refuse("kind_unknown", e.kind)
     let payload: unknown
     try {
       payload = kind.parse(e.payload)
     } catch (err) {
-      await refuse("payload_invalid", (err as Error).message)
-      continue
+      return refuse("payload_invalid", (err as Error).message)
     }
-    if (decodeHlc(e.hlc)!.wall > opts.clock.now() + MAX_CLOCK_SKEW_MS) {
-      await refuse("clock_skew", e.hlc)
-      continue
-    }
-    const outcome = await sql.begin(async (tx) => {
-      const [row] = await tx<{ hw: string; sig: string | null }[]>`
-        select coalesce(max(seq), 0)::text as hw, (select sig from federation_log where origin = ${e.origin} and seq = ${e.seq}) as sig
-        from federation_log where origin = ${e.origin}`
-      const hw = Number(row.hw)
-      if (e.seq <= hw) return row.sig === e.sig || row.sig === null ? "replay" : "equivocation"
-      if (e.seq > hw + 1) return "sequence_gap"
-      if (opts.mode === "observe") {
-        await insertLog(tx, e, "observed", opts.fromPeer)
-        return "observed"
+    if (decodeHlc(e.hlc)!.wall > opts.clock.now() + MAX_CLOCK_SKEW_MS) return refuse("clock_skew", e.hlc)
+    candidates.push({ i, e, kind, payload })
+  })
+
+  const dupes: { i: number; e: Envelope }[] = []
+  if (candidates.length) {
+    const origins = [...new Set(candidates.map((c) => c.e.origin))]
+    await sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${SEQ_LOCK})`
+      const rows = await tx<{ origin: string; hw: string }[]>`select origin, max(seq)::text as hw from federation_log where origin = any(${origins}) group by origin`
+      const hw = new Map(rows.map((r) => [r.origin, Number(r.hw)]))
+      for (const c of candidates) {
+        const at = hw.get(c.e.origin) ?? 0
+        if (c.e.seq <= at) {
+          dupes.push(c)
+          continue
+        }
+        if (c.e.seq > at + 1) {
+          refusals.push({ i: c.i, e: c.e, reason: "sequence_gap" })
+          continue
+        }
+        hw.set(c.e.origin, c.e.seq)
+        if (opts.mode === "observe") {
+          await insertLog(tx, c.e, "observed", opts.fromPeer)
+          res.observed++
+          continue
+        }
+        const won = await c.kind.apply(tx, c.payload, { hlc: c.e.hlc, origin: c.e.origin })
+        await insertLog(tx, c.e, won ? "applied" : "superseded", opts.fromPeer)
+        res[won ? "applied" : "superseded"]++
       }
-      const won = await kind.apply(tx, payload, { hlc: e.hlc, origin: e.origin })
-      await insertLog(tx, e, won ? "applied" : "superseded", opts.fromPeer)
-      return won ? "applied" : "superseded"
     })
-    if (outcome === "applied" || outcome === "superseded" || outcome === "observed") {
-      res[outcome]++
-      opts.hlc.observe(e.hlc)
-      if (outcome === "observed") log.info(`observed (not applied) ${e.kind} ${e.origin}#${e.seq}`)
-    } else await refuse(outcome as RefusalReason)
+    for (const c of candidates) if (!dupes.includes(c) && !refusals.some((r) => r.i === c.i)) opts.hlc.observe(c.e.hlc)
+    if (res.observed) log.info(`observed (not applied) ${res.observed} envelope(s) from ${opts.fromPeer}`)
+  }
+  if (dupes.length) {
+    // Same origin and number: a harmless replay if the bytes match, an equivocation if they do not.
+    const stored = await sql<{ origin: string; seq: string; sig: string }[]>`
+      select origin, seq::text, sig from federation_log where origin = any(${[...new Set(dupes.map((d) => d.e.origin))]}) and seq = any(${[...new Set(dupes.map((d) => d.e.seq))]})`
+    const sigOf = new Map(stored.map((r) => [`${r.origin}#${r.seq}`, r.sig]))
+    for (const d of dupes) refusals.push({ i: d.i, e: d.e, reason: sigOf.get(`${d.e.origin}#${d.e.seq}`) === d.e.sig ? "replay" : "equivocation" })
+  }
+
+  refusals.sort((a, b) => a.i - b.i)
+  for (const { e, reason, detail } of refusals) {
+    const origin = typeof e?.origin === "string" ? e.origin.slice(0, 80) : undefined
+    const seq = typeof e?.seq === "number" && Number.isSafeInteger(e.seq) ? e.seq : undefined
+    res.refused.push({ origin, seq, reason })
+    // A trusted peer relaying what we already have, or ahead of a gap anti-entropy will fill, is routine.
+    if (reason === "sequence_gap" || (reason === "replay" && fromTrusted)) {
+      log.debug(`skipped ${reason} ${origin}#${seq} from ${opts.fromPeer}`)
+      continue
+    }
+    log.warn(`refused envelope ${origin ?? "?"}#${seq ?? "?"} from ${opts.fromPeer ?? "local"}: ${reason}${detail ? ` (${detail})` : ""}`)
+    await sql`insert into federation_rejects (from_peer, origin, seq, kind, reason, detail)
+              values (${opts.fromPeer}, ${origin ?? null}, ${seq ?? null}, ${typeof e?.kind === "string" ? e.kind.slice(0, 80) : null}, ${reason}, ${detail ?? null})`
   }
   return res
 }

@@ -263,8 +263,9 @@ export class Federation {
       if (typeof body.token !== "string" || !(await peers.consumeAttachmentToken(this.sql, body.token, caller.atomId, this.clock)))
         throw new Forbidden("bonding needs a valid attachment token from this pool's dashboard (single use, 24 h)", "attachment_token_required")
     }
-    // Keep the URL we already reach the peer by (it may differ from what the peer advertises, e.g. through a tunnel).
-    await peers.upsertPeer(this.sql, { atom_id: caller.atomId, pubkey: caller.pubkey, url: existing?.url ?? url, pool_name: poolName })
+    // A working path is never replaced by a claim (we may reach the peer through a tunnel or relay);
+    // a path that does not work is (the peer fixed its POOL_URL, §4.5 P1).
+    await peers.upsertPeer(this.sql, { atom_id: caller.atomId, pubkey: caller.pubkey, url: existing?.stable_since ? existing.url : url, pool_name: poolName })
     log.info(`bond accepted from ${poolName ?? "?"} (${caller.atomId}) at ${url}`)
     this.probe.kick()
     return { atom_id: this.identity.atomId, pubkey: this.identity.pubkey, pool_name: this.config.poolName, url: this.url, sig: this.identity.sign(helloProof(caller.atomId, this.identity.atomId, body.nonce_ts)) }

@@ -89,7 +89,11 @@ beforeAll(async () => {
   const list = [pools.a, pools.b, pools.c]
   await bondAll(list, fa, wanUrl)
   // bondAll registers each pair from one side; let C record B's delayed URL too.
-  if (wanUrl !== urlOf) await admin(pools.c, "POST", "/v1/federation/admin/register", { url: wanUrl(pools.c, pools.b) }, fa)
+  // (B keeps its own working path to C: a hello never replaces a URL whose probes succeed.)
+  if (wanUrl !== urlOf) {
+    await until("B reaches C through the relay", async () => (await admin(pools.b, "GET", "/v1/federation/peers", undefined, fa)).peers.find((p: any) => p.pool_name === "c")?.last_seen, 20_000, 200)
+    await admin(pools.c, "POST", "/v1/federation/admin/register", { url: wanUrl(pools.c, pools.b) }, fa)
+  }
 }, 300_000)
 afterAll(cleanupAll)
 
