@@ -113,6 +113,26 @@ describe("wizard screens", () => {
     expect(((await early.json()) as { missing: string[] }).missing).toContain("identity")
   })
 
+  test("wizard forms need the wizard's CSRF token (a page on another site cannot post them)", async () => {
+    const s = await fresh()
+    const c = s.client()
+    const page = await c.req("/setup/ui")
+    const cookie = page.headers.getSetCookie().find((h) => h.startsWith("cellule_setup_csrf="))!
+    expect(cookie).toContain("HttpOnly")
+    expect(cookie).toContain("SameSite=Strict")
+    const token = cookie.split(";")[0].split("=")[1]
+    expect(await page.text()).toContain(`name="_csrf" value="${token}"`)
+    const evil = s.client() // no cookie: what a cross-site form post carries
+    for (const form of [{ email: "evil@x.example", password: "evil-password-123", _csrf: token }, { email: "evil@x.example", password: "evil-password-123", _csrf: "" }]) {
+      const r = await evil.req("/setup/step/admin", { form, headers: { "hx-request": "true" } })
+      expect(r.status).toBe(403)
+      expect(((await r.json()) as { error: string }).error).toBe("csrf_invalid")
+    }
+    const wrong = await c.req("/setup/step/admin", { form: { email: "it@x.example", password: "good-password-123", _csrf: "x".repeat(32) } })
+    expect(wrong.status).toBe(403)
+    expect((await s.db.sql`select answers from cluster_setup_state`)[0]?.answers?.admin).toBeUndefined()
+  })
+
   test("the logo is checked by content and SVG scripts are removed", async () => {
     const s = await fresh()
     const c = s.client()

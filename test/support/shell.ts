@@ -47,8 +47,11 @@ export class Client {
     if (init.json !== undefined) {
       headers.set("content-type", "application/json")
       body = JSON.stringify(init.json)
-    } else if (init.form instanceof FormData) body = init.form
-    else if (init.form) {
+    } else if (init.form instanceof FormData) {
+      if (path.startsWith("/setup/") && !init.form.has("_csrf")) init.form.set("_csrf", await this.setupCsrf())
+      body = init.form
+    } else if (init.form) {
+      if (path.startsWith("/setup/") && !("_csrf" in init.form)) init.form = { ...init.form, _csrf: await this.setupCsrf() }
       const p = new URLSearchParams()
       for (const [k, v] of Object.entries(init.form)) for (const x of ([] as string[]).concat(v)) p.append(k, x)
       headers.set("content-type", "application/x-www-form-urlencoded")
@@ -64,6 +67,12 @@ export class Client {
       else this.cookies.set(kv.slice(0, i), v)
     }
     return res
+  }
+
+  /** The wizard's CSRF token (cookie set by GET /setup/ui), as its forms carry it. */
+  async setupCsrf(): Promise<string> {
+    if (!this.cookies.has("cellule_setup_csrf")) await this.req("/setup/ui")
+    return this.cookies.get("cellule_setup_csrf") ?? "none"
   }
 
   /** The CSRF token of the current session, read from a dashboard page. */

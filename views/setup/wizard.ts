@@ -23,6 +23,8 @@ export interface WizardView {
   retentionChoices: readonly number[]
   tiers: readonly string[]
   license?: { tier: string | null; client: string | null; expires: string | null; status: string }
+  /** The wizard's CSRF token (double-submit cookie): every form carries it. */
+  csrf?: string
 }
 
 const err = (v: WizardView, field: string) => {
@@ -47,6 +49,7 @@ function form(v: WizardView, body: SafeHtml, opts: { multipart?: boolean; submit
   const prev = WIZARD_STEPS[i - 1]
   return html`<form method="post" action="/setup/step/${v.step}" hx-post="/setup/step/${v.step}" hx-target="#wizard" hx-swap="innerHTML"
       ${opts.multipart ? html`enctype="multipart/form-data" hx-encoding="multipart/form-data"` : ""} data-step="${v.step}" class="wizard-form" novalidate>
+    ${v.csrf ? html`<input type="hidden" name="_csrf" value="${v.csrf}">` : ""}
     ${body}
     <div class="actions">
       ${prev ? html`<a class="button secondary" href="/setup/ui?step=${prev}">${t(v.lang, "setup.back")}</a>` : ""}

@@ -2,7 +2,9 @@
 // per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
 // gate, a global hook that keeps every other route closed until setup is completed.
 import { Elysia } from "elysia"
-import { CelluleError } from "../../errors.ts"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { CelluleError, Forbidden } from "../../errors.ts"
+import { cookieValue } from "../guards.ts"
 import { licenseStoreFor } from "../../license/store.ts"
 import { SetupGate } from "../../setup/gate.ts"
 import { SECTORS } from "../../setup/sectors.ts"
@@ -28,6 +30,29 @@ function echoable(input: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(input)) if (!/password|_csrf/.test(k) && (typeof v === "string" || Array.isArray(v))) out[k] = v
   return out
+}
+
+/**
+ * The wizard runs before any account exists, so it has its own CSRF guard: a double-submit token in a
+ * SameSite=Strict cookie, echoed by every form. A page on another site cannot read the cookie, so it
+ * cannot post the wizard's forms (and take over a pending pool by choosing the admin password).
+ * JSON posts need no token: browsers cannot send them cross-site without a CORS preflight we never grant.
+ */
+export const SETUP_CSRF_COOKIE = "cellule_setup_csrf"
+
+function setupCsrf(request: Request): { token: string; cookie?: string } {
+  const existing = cookieValue(request, SETUP_CSRF_COOKIE)
+  if (existing && /^[A-Za-z0-9_-]{20,64}$/.test(existing)) return { token: existing }
+  const token = randomBytes(24).toString("base64url")
+  return { token, cookie: `${SETUP_CSRF_COOKIE}=${token}; Path=/setup; HttpOnly; SameSite=Strict` }
+}
+
+function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
+  if (isJson(request)) return
+  const expected = cookieValue(request, SETUP_CSRF_COOKIE)
+  const got = typeof form._csrf === "string" ? form._csrf : ""
+  if (!expected || !got || !timingSafeEqual(createHash("sha256").update(expected).digest(), createHash("sha256").update(got).digest()))
+    throw new Forbidden("missing or invalid wizard CSRF token: reload /setup/ui", "csrf_invalid")
 }
 
 export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
@@ -66,7 +91,8 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
       const state = await readSetup(ctx.db.sql)
       if (state.completedAt) return new Response(null, { status: 303, headers: { location: "/" } })
       const step = isStep(query.step) ? query.step : firstOpenStep(state)
-      return htmlResponse(wizardPage(await view(langOf(request), step, state)))
+      const csrf = setupCsrf(request)
+      return htmlResponse(wizardPage(await view(langOf(request), step, state, { csrf: csrf.token })), 200, csrf.cookie ? { "set-cookie": csrf.cookie } : {})
     })
     .get("/setup/state", async () => {
       const state = await readSetup(ctx.db.sql)
@@ -95,13 +121,14 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
       const json = isJson(request)
       const lang = langOf(request)
       const page = async (s: StepId, extra: Partial<WizardView> = {}, status = 200) => {
-        const v = await view(lang, s, await readSetup(ctx.db.sql), extra)
+        const v = await view(lang, s, await readSetup(ctx.db.sql), { csrf: cookieValue(request, SETUP_CSRF_COOKIE), ...extra })
         // HTMX swaps the step in place; the URL follows, so a refresh comes back to the same screen.
         return isHtmx(request)
           ? htmlResponse(wizardFragment(v).value, status, { "hx-push-url": `/setup/ui?step=${s}` })
           : htmlResponse(wizardPage(v), status)
       }
       try {
+        checkSetupCsrf(request, input)
         if (step === "recap") {
           if (await isSetupComplete(ctx.db.sql)) throw new SetupCompleted()
           const done = await completeSetup(ctx.db.sql, ctx.clock)
@@ -116,7 +143,7 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
         if (json) return { ok: true, step, next, missing: missingSteps(state.answers, state.hasAdminPassword), answers: state.answers }
         return page(next)
       } catch (e) {
-        if (e instanceof SetupCompleted) throw e
+        if (e instanceof SetupCompleted || e instanceof Forbidden) throw e
         if (json) throw e
         if (e instanceof StepInvalid) return page(step, { submitted: echoable(input), errors: e.errors }, 400)
         if (e instanceof SetupIncomplete) return page("recap", { errors: { steps: "setup_incomplete" }, errorVars: { missing: e.missing.join(", ") } }, 400)
