@@ -41,7 +41,7 @@ export function overviewLive(lang: Lang, d: OverviewData): SafeHtml {
       : html`<p class="muted" id="no-workers">${t(lang, "overview.no_workers")}</p>`}
     <h2>${t(lang, "overview.models_served")}</h2>
     ${d.models.length
-      ? html`<table id="models"><tr><th>${t(lang, "overview.models")}</th><th>kind</th><th>${t(lang, "overview.workers")}</th><th>${t(lang, "overview.slots")}</th></tr>
+      ? html`<table id="models"><tr><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.kind")}</th><th>${t(lang, "overview.workers")}</th><th>${t(lang, "overview.slots")}</th></tr>
         ${d.models.map((m) => html`<tr><td>${m.id}</td><td>${m.kind}</td><td>${m.workers}</td><td>${m.slots}</td></tr>`)}</table>`
       : html`<p class="muted">${t(lang, "overview.no_models")}</p>`}`
 }
