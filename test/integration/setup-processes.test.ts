@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { PGlite } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { writeFileSync } from "node:fs"
+import { statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { celluleCmd, cleanupAll, onCleanup, spawnProc, startPool, tempDir } from "../support/proc.ts"
 
@@ -48,6 +48,8 @@ describe("setup across processes", () => {
     expect(page.status).toBe(307)
     expect(page.headers.get("location")).toBe("/setup/ui")
     expect((await fetch(`${pool.url}/v1/status`)).status).toBe(200)
+    // The federation key pair exists from the first boot, private half 0600 (core/federation/identity.ts).
+    expect(statSync(join(dataDir, "federation", "federation_self.privkey")).mode & 0o777).toBe(0o600)
     await pool.kill()
 
     const answers = join(tempDir(), "answers.json")
