@@ -198,6 +198,12 @@ describe("after completion", () => {
     }
   })
 
+  test("/setup/state no longer tells anything about the cluster", async () => {
+    const body = await (await s.client().req("/setup/state")).json()
+    expect(body).toMatchObject({ completed: true, missing: [] })
+    expect(JSON.stringify(body)).not.toContain("dupont")
+  })
+
   test("/setup/ui sends the browser to the dashboard", async () => {
     expect((await s.client().req("/setup/ui")).headers.get("location")).toBe("/")
   })

@@ -96,11 +96,13 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
     })
     .get("/setup/state", async () => {
       const state = await readSetup(ctx.db.sql)
+      // Once completed, the route stays open (it is under /setup) but tells nothing about the cluster.
+      if (state.completedAt) return { completed: true, completed_at: state.completedAt, steps: STEPS, missing: [] }
       return {
         completed: !!state.completedAt,
         completed_at: state.completedAt,
         steps: STEPS,
-        missing: state.completedAt ? [] : missingSteps(state.answers, state.hasAdminPassword),
+        missing: missingSteps(state.answers, state.hasAdminPassword),
         answers: state.answers,
         has_logo: state.hasLogo,
         sector_defaults_applied: state.sectorDefaultsApplied,
