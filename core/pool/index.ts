@@ -26,7 +26,7 @@ import { provisioningRoutes } from "../http/routes/provisioning.ts"
 import { workersPageRoutes } from "../http/routes/workers-page.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
 import { federationRoutes } from "../http/routes/federation.ts"
-import { bootSetup } from "../setup/index.ts"
+import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { shellRoutes } from "../http/routes/shell.ts"
 
 const log = logger("pool")
@@ -63,6 +63,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const setupGate = await bootSetup(db.sql, clock, { answersFile: config.setupAnswers, deps: { installLicense: (t) => license.install(t, "setup answers") } })
     // Federation identity before anything listens: a missing key the database remembers stops start-up.
     const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
+    // Sites declared in the wizard join the replicated site list (idempotent; covers headless setups).
+    const publishSite = (site: SitePublish) => federation.publish("site", site)
+    await publishSetupSites(db.sql, publishSite)
     await federation.checkAdvertisedUrl()
     scheduler.start()
     const ctx: PoolContext = {
@@ -83,7 +86,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       keys: apiKeys,
       forwarder: config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined,
       verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-    }), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler)])
+    }), keyRoutes(apiKeys), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

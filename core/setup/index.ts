@@ -13,6 +13,7 @@ export { isOpenBeforeSetup, SETUP_URL, SetupGate, SetupPending } from "./gate.ts
 export { applySectorDefaults, SECTOR_DEFAULTS, SECTORS, type Sector } from "./sectors.ts"
 export { completeSetup, isSetupComplete, readProfile, readSetup, saveStep, SetupCompleted, SetupIncomplete, StepInvalid } from "./state.ts"
 export { STEPS, type StepId, type Answers } from "./steps.ts"
+export { publishSetupSites, siteIdOf, type SitePublish } from "./sites.ts"
 
 const log = logger("setup")
 

@@ -262,7 +262,10 @@ export async function readProfile(sql: Sql): Promise<Profile | null> {
   const [p] = await sql`select company_name, sector, logo is not null as has_logo, audit_retention_months, audit_grade,
                                description_template, model_tiers from cluster_profile where id = 1`
   if (!p) return null
-  const sites = await sql`select name, headcount from cluster_sites order by position, id`
+  // The replicated site list (federation "site" kind, edited from Worker balancing) wins once it has
+  // rows; until then, what the wizard declared.
+  const replicated = await sql`select name, headcount from sites order by name`.catch(() => [])
+  const sites = replicated.length ? replicated : await sql`select name, headcount from cluster_sites order by position, id`
   return {
     company: p.company_name,
     sector: p.sector,

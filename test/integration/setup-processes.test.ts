@@ -79,6 +79,10 @@ describe("setup across processes", () => {
     expect(first.status).toBe(303)
     expect(first.headers.get("set-cookie")).toContain("cellule_session=")
     expect((await fetch(`${reopened.url}${link}`, { redirect: "manual" })).status).toBe(401)
+    // The wizard's sites joined the cluster's replicated site list (Worker balancing reads it).
+    const cookie = first.headers.get("set-cookie")!.split(";")[0]
+    const sites = (await (await fetch(`${reopened.url}/v1/admin/sites`, { headers: { cookie } })).json()) as { sites: { site_id: string; name: string; headcount: number }[] }
+    expect(sites.sites).toMatchObject([{ site_id: "bordeaux", name: "Bordeaux", headcount: 8 }])
   })
 
   test("two pools on one database: completing the wizard on one opens the other within 2 s", async () => {

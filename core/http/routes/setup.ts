@@ -11,6 +11,10 @@ import { SECTORS } from "../../setup/sectors.ts"
 import { completeSetup, isSetupComplete, previewPolicy, readLogo, readSetup, SetupCompleted, SetupIncomplete, saveStep, StepInvalid, type SetupState } from "../../setup/state.ts"
 import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
 import type { PoolContext } from "../context.ts"
+import { publishSetupSites, type SitePublish } from "../../setup/sites.ts"
+import { logger } from "../../log.ts"
+
+const log = logger("setup")
 import { langOf, startSession } from "./auth.ts"
 import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
 import type { Lang } from "../../../views/i18n.ts"
@@ -55,7 +59,12 @@ function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
     throw new Forbidden("missing or invalid wizard CSRF token: reload /setup/ui", "csrf_invalid")
 }
 
-export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
+export interface SetupHooks {
+  /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */
+  publishSite?: (site: SitePublish) => Promise<unknown>
+}
+
+export const setupRoutes = (gate?: SetupGate, hooks: SetupHooks = {}) => (ctx: PoolContext) => {
   const license = licenseStoreFor(ctx)
   const deps = { installLicense: (token: string) => license.install(token, "setup wizard") }
 
@@ -135,6 +144,7 @@ export const setupRoutes = (gate?: SetupGate) => (ctx: PoolContext) => {
           if (await isSetupComplete(ctx.db.sql)) throw new SetupCompleted()
           const done = await completeSetup(ctx.db.sql, ctx.clock)
           gate?.markComplete()
+          if (hooks.publishSite) await publishSetupSites(ctx.db.sql, hooks.publishSite).catch((e) => log.error(`could not publish the wizard's sites: ${(e as Error).message}`))
           if (json) return { completed: true, admin: done.adminEmail, sector_defaults_applied: done.policy.applied, policy: { retention_months: done.policy.retention_months, audit_grade: done.policy.audit_grade, template: done.policy.template } }
           // The person who just chose the password is the admin: sign them in and show the dashboard.
           const cookie = await startSession(ctx, request, server, done.adminId)

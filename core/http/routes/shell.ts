@@ -6,12 +6,12 @@ import type { Scheduler } from "../../scheduler/scheduler.ts"
 import { assetRoutes } from "./assets.ts"
 import { authRoutes } from "./auth.ts"
 import { dashboardRoutes } from "./dashboard.ts"
-import { setupGateRoutes, setupRoutes } from "./setup.ts"
+import { setupGateRoutes, setupRoutes, type SetupHooks } from "./setup.ts"
 
-export const shellRoutes = (gate: SetupGate, scheduler: Scheduler): RoutePlugin[] => [
+export const shellRoutes = (gate: SetupGate, scheduler: Scheduler, hooks: SetupHooks = {}): RoutePlugin[] => [
   setupGateRoutes(gate),
   assetRoutes,
-  setupRoutes(gate),
+  setupRoutes(gate, hooks),
   (ctx) => authRoutes(ctx),
   dashboardRoutes(scheduler),
 ]

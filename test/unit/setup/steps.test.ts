@@ -39,3 +39,15 @@ describe("step validation", () => {
     expect(missingSteps({}, false)).toEqual(["license", "identity", "topology", "hardware", "models", "security", "admin"])
   })
 })
+
+describe("site ids for the replicated site list", () => {
+  test.each([
+    ["Siège Paris", "siege-paris"],
+    ["  Lyon (Part-Dieu) ", "lyon-part-dieu"],
+    ["Ñandú_2", "nandu_2"],
+    ["***", "site-1"],
+  ])("%s → %s", async (name, id) => {
+    const { siteIdOf } = await import("../../../core/setup/sites.ts")
+    expect(siteIdOf(name, "site-1")).toBe(id)
+  })
+})
