@@ -42,7 +42,8 @@ export function workerHub(opts: HubOptions) {
   const sockets = new Set<ServerWebSocket<WsData>>()
 
   async function welcome(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
-    const upgrade = await opts.upgradeFor?.(msg)
+    // An upgrade check that fails must not keep the worker from joining.
+    const upgrade = await Promise.resolve(opts.upgradeFor?.(msg)).catch((e) => void log.warn(`upgrade check for ${msg.name} failed: ${(e as Error).message}`))
     const policy = opts.activityPolicy?.()
     ws.send(
       JSON.stringify({

@@ -105,6 +105,8 @@ if [[ $os == linux ]]; then
     useradd --system --home-dir /var/lib/cellule --shell /usr/sbin/nologin cellule
   fi
   chown -R cellule:cellule "$data_dir"
+  # The worker replaces its own binary on self-update: the service user owns its bin folder.
+  chown -R cellule:cellule "$bin_dir"
   chown root:cellule "$conf"
   chmod 0640 "$conf"
   cat >/etc/systemd/system/cellule-worker.service <<'CELLULE_UNIT_EOF'
