@@ -94,6 +94,12 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await page.fill("#password_confirm", "correct-horse-battery")
   await page.click('button[value="next"]')
 
+  // A second tab left on the recap screen (opened before completion) is used later.
+  await page.waitForSelector("#sector-defaults")
+  const stale = await browser.newPage()
+  await stale.goto(`${pool.url}/setup/ui?step=recap`)
+  await stale.waitForSelector("#sector-defaults")
+
   // 8. Recap shows the sector defaults (LAW: 120 months, strict), then Go lands on the dashboard.
   await page.waitForSelector("#sector-defaults")
   expect(await page.textContent('#sector-defaults td[data-field="retention"]')).toContain("120")
@@ -107,6 +113,13 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   expect(await page.textContent("#headcount")).toBe("52")
   expect(await page.textContent("#worker-count")).toBe("0")
   await shot(page, "06-dashboard-no-worker")
+
+  // The stale tab submits too: the 409 is shown as a message, not swapped in as raw JSON.
+  await stale.click('button[value="next"]')
+  await stale.waitForSelector("#wizard-error")
+  expect(await stale.textContent("#wizard-error")).toContain("re-open flow")
+  await shot(stale, "05b-stale-tab-409")
+  await stale.close()
 
   // A worker joins: Overview shows it without a reload (same document, marker survives).
   await page.waitForSelector('#live[data-live="sse"]') // pushed over Server-Sent Events, polling switched off

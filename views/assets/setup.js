@@ -83,6 +83,27 @@
     var add = form.querySelector("[data-add-site]")
     if (add) add.addEventListener("click", function () { addSiteRow(form).querySelector("input").focus() })
   }
+  // A JSON error (409 after completion, 403 without the wizard's cookie, 5xx) is shown as a message
+  // above the form instead of being swapped in as raw JSON.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var xhr = ev.detail.xhr
+    if (!/json/.test(xhr.getResponseHeader("content-type") || "")) return
+    ev.detail.shouldSwap = false
+    var message = xhr.statusText
+    try {
+      message = JSON.parse(xhr.responseText).message || message
+    } catch (e) {}
+    var box = document.getElementById("wizard-error")
+    if (!box) {
+      box = document.createElement("p")
+      box.id = "wizard-error"
+      box.className = "flash bad"
+      box.setAttribute("role", "alert")
+      var wizard = document.getElementById("wizard")
+      wizard.insertBefore(box, wizard.firstChild)
+    }
+    box.textContent = message
+  })
   document.addEventListener("DOMContentLoaded", wire)
   document.addEventListener("htmx:afterSwap", wire)
 })()
