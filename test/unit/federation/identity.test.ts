@@ -11,7 +11,8 @@ import { classify, networkType, RttWindow } from "../../../core/federation/topol
 import { Loop } from "../../../core/federation/loop.ts"
 import { advertisedUrl, Federation } from "../../../core/federation/index.ts"
 import { loadConfig } from "../../../core/config/index.ts"
-import { systemClock } from "../../../core/clock.ts"
+import { ManualClock, systemClock } from "../../../core/clock.ts"
+import { consumeAttachmentToken, createAttachmentToken } from "../../../core/federation/peers.ts"
 import { logger } from "../../../core/log.ts"
 
 afterAll(cleanupAll)
@@ -49,6 +50,22 @@ describe("identity", () => {
     const refused = await fed.register("http://10.9.9.9:8080").catch((e) => e)
     expect(refused.code).toBe("pool_url_unroutable")
     expect(refused.hint).toMatch(/LAN IP/)
+  })
+})
+
+describe("attachment tokens", () => {
+  test("single use, valid 24 h, stored hashed", async () => {
+    const db = await testDatabase()
+    const clock = new ManualClock()
+    const a = await createAttachmentToken(db.sql, clock)
+    expect(a.token).toStartWith("cfa_")
+    expect((await db.sql`select count(*)::int as n from federation_attachment_tokens where token_hash::text like ${"%" + a.token + "%"}`)[0].n).toBe(0)
+    expect(await consumeAttachmentToken(db.sql, a.token, "atom_x", clock)).toBe(true)
+    expect(await consumeAttachmentToken(db.sql, a.token, "atom_y", clock)).toBe(false)
+    const b = await createAttachmentToken(db.sql, clock)
+    clock.advance(24 * 3600_000 + 1)
+    expect(await consumeAttachmentToken(db.sql, b.token, "atom_x", clock)).toBe(false)
+    expect(await consumeAttachmentToken(db.sql, "cfa_forged", "atom_x", clock)).toBe(false)
   })
 })
 
