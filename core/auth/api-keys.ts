@@ -101,6 +101,13 @@ export class ApiKeys {
     return key
   }
 
+  /** An active key by id (a peer forwarding a request names the key it admitted). */
+  async byId(id: string): Promise<ApiKey | null> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return null
+    const [row] = await this.sql`select * from api_keys where id = ${id} and revoked_at is null`
+    return row ? toKey(row) : null
+  }
+
   /** Refuse the request if the key may not use this model or is over a limit. */
   async admit(key: ApiKey, model: string) {
     if (key.models && !key.models.includes(model)) throw new Forbidden(`this API key may not use model "${model}"`, "model_not_allowed")

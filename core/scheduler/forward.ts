@@ -33,8 +33,15 @@ export function capacityOf(scheduler: Scheduler): ModelCapacity[] {
   })
 }
 
+export interface PeerLoad {
+  name: string
+  workers: number | null
+  slots: number
+  busy: number
+}
+
 export class Forwarder {
-  private cache = new Map<string, { at: number; models: ModelCapacity[] }>()
+  private cache = new Map<string, { at: number; models: ModelCapacity[]; workers?: number }>()
 
   constructor(private readonly fed: Federation, private readonly minTrust: number, private readonly cacheMs = 2000) {}
 
@@ -47,14 +54,25 @@ export class Forwarder {
     const now = this.fed.clock.now()
     if (hit && now - hit.at < this.cacheMs) return hit.models
     try {
-      const res = await signedFetch<{ models: ModelCapacity[] }>(this.fed.identity, p.url, CAPACITY_PATH, { now, timeoutMs: 2000 })
-      this.cache.set(p.atom_id, { at: now, models: res.models })
+      const res = await signedFetch<{ models: ModelCapacity[]; workers?: number }>(this.fed.identity, p.url, CAPACITY_PATH, { now, timeoutMs: 2000 })
+      this.cache.set(p.atom_id, { at: now, models: res.models, workers: res.workers })
       return res.models
     } catch (e) {
       log.debug(`capacity of ${p.pool_name ?? p.atom_id} unknown: ${(e as Error).message}`)
       this.cache.set(p.atom_id, { at: now, models: [] })
       return []
     }
+  }
+
+  /** Workers and slots of each trusted peer, as they advertise them (null: unreachable). */
+  async peersLoad(): Promise<PeerLoad[]> {
+    return Promise.all(
+      (await this.peers()).map(async (p) => {
+        const models = (await this.capacity(p)).filter((m) => m.kind === "llm")
+        const workers = this.cache.get(p.atom_id)?.workers
+        return { name: p.pool_name ?? p.atom_id, workers: workers ?? null, slots: models.reduce((n, m) => n + m.slots, 0), busy: models.reduce((n, m) => n + m.busy, 0) }
+      }),
+    )
   }
 
   /** Trusted peers serving `model`, best first: free slots, then shortest queue, then lowest latency. */

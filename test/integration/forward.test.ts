@@ -80,3 +80,29 @@ test("an API key created on one pool works on its peer, and its revocation follo
   for (const t0 = Date.now(); Date.now() - t0 < 10_000 && status === 403; await Bun.sleep(200)) status = (await onB()).status
   expect(status).toBe(200)
 })
+
+test("the Worker balancing page shows declared headcount, contributing machines per pool and usage per key", async () => {
+  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
+  expect((await fetch(`${a.url}/v1/admin/sites/paris`, { method: "PUT", headers: hdr, body: JSON.stringify({ name: "Paris", headcount: 40 }) })).status).toBeLessThan(300)
+  const { key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "accounting-team" }) })).json()) as { key: string }
+  // Asked of A, which has no worker: B serves it and meters it against the key A admitted.
+  let ok = 0
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && ok !== 200; await Bun.sleep(100))
+    ok = (await fetch(`${a.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 4 }) })).status
+  expect(ok).toBe(200)
+  // The site was declared on A: wait for its envelope on B.
+  let page = ""
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && !page.includes("<td>Paris</td><td>40</td>"); await Bun.sleep(100))
+    page = await (await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local", "accept-language": "fr" } })).text()
+  expect(page).toContain("Équilibrage des workers")
+  // The test setup declares HQ (12); Paris (40) came from A by gossip.
+  expect(page).toContain("<td>Paris</td><td>40</td>")
+  expect(page).toMatch(/id="headcount-total">52</)
+  expect(page).toContain("1 workers pour 52 salariés déclarés")
+  expect(page).toContain("pool-b (ce pool)")
+  expect(page).toContain("pool-a")
+  expect(page).toContain("<svg")
+  expect(page).toContain("accounting-team")
+  // The forwarded request was metered on B against the key A admitted.
+  expect(page).toMatch(/<title>\d{4}-\d\d-\d\d · accounting-team · \d+<\/title>/)
+})

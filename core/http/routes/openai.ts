@@ -203,19 +203,20 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
       .catch((e) => log.warn(`usage not recorded: ${(e as Error).message}`))
 
   /** Run locally; if this pool cannot, and the request did not come from a peer, try one peer. */
-  async function orForward(kind: ForwardKind, body: unknown, request: Request, forwarded: boolean, local: () => Promise<unknown>) {
+  async function orForward(kind: ForwardKind, body: object, request: Request, who: Who, forwarded: boolean, local: () => Promise<unknown>) {
     try {
       return await local()
     } catch (e) {
       if (forwarded || !forwarder || !(e instanceof CelluleError) || !FORWARDABLE.has(e.code)) throw e
-      const res = await forwarder.forward(kind, body, request.signal)
+      // The key travels inside the signed body, so the serving pool meters usage against it.
+      const res = await forwarder.forward(kind, { ...body, cellule_key_id: who.key?.id }, request.signal)
       if (res) return res
       throw e
     }
   }
 
   function chat(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
-    return orForward("chat/completions", body, request, forwarded, async () => {
+    return orForward("chat/completions", body, request, who, forwarded, async () => {
       const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
       const params: JobParams = { ...sampling(body), messages }
       if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
@@ -244,7 +245,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   }
 
   function completion(body: CompletionReq, request: Request, who: Who, forwarded: boolean) {
-    return orForward("completions", body, request, forwarded, async () => {
+    return orForward("completions", body, request, who, forwarded, async () => {
       const params: JobParams = { ...sampling(body), prompt: Array.isArray(body.prompt) ? body.prompt[0] : body.prompt }
       const id = newId("cmpl")
       const created = Math.floor(ctx.clock.now() / 1000)
@@ -262,7 +263,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   }
 
   function embeddings(body: EmbeddingReq, request: Request, who: Who, forwarded: boolean) {
-    return orForward("embeddings", body, request, forwarded, async () => {
+    return orForward("embeddings", body, request, who, forwarded, async () => {
       const input = Array.isArray(body.input) ? body.input : [body.input]
       const { result } = await collect(scheduler, request, who, body.model, "embedding", { input }, meter(who, body.model))
       const vectors = result.embeddings ?? []
@@ -281,9 +282,11 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
 
   // Pool-to-pool forward: the signature is checked on the raw bytes before the body is parsed.
   const peerOf = new WeakMap<Request, string>()
-  const peerWho = (request: Request): Who => {
+  const peerWho = async (request: Request, body: object): Promise<Who> => {
+    const keyId = (body as { cellule_key_id?: unknown }).cellule_key_id
     const p = request.headers.get("x-cellule-priority")?.toLowerCase()
-    return { client: `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : "interactive", key: null, started: performance.now() }
+    const key = typeof keyId === "string" ? await keys.byId(keyId) : null
+    return { client: key ? `key:${key.id}` : `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"), key, started: performance.now() }
   }
   const requirePeer = ({ request }: { request: Request }) => {
     if (!peerOf.has(request)) throw new CelluleError("request_unsigned", "forwarded requests must be signed by a trusted peer", 401)
@@ -303,7 +306,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     })
     .get(CAPACITY_PATH, ({ request }) => {
       requirePeer({ request })
-      return { models: capacityOf(scheduler) }
+      return { models: capacityOf(scheduler), workers: scheduler.workers.size }
     })
     .get("/v1/models", () => ({
       object: "list",
@@ -326,13 +329,13 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     .post("/v1/embeddings", async ({ body, request, server }) =>
       embeddings(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false),
     { body: EmbeddingBody })
-    .post(`${FORWARD_PATH}chat/completions`, ({ body, request, server }) => {
+    .post(`${FORWARD_PATH}chat/completions`, async ({ body, request, server }) => {
       server?.timeout(request, 0)
-      return chat(body, request, peerWho(request), true)
+      return chat(body, request, await peerWho(request, body), true)
     }, { body: ChatBody, beforeHandle: requirePeer })
-    .post(`${FORWARD_PATH}completions`, ({ body, request, server }) => {
+    .post(`${FORWARD_PATH}completions`, async ({ body, request, server }) => {
       server?.timeout(request, 0)
-      return completion(body, request, peerWho(request), true)
+      return completion(body, request, await peerWho(request, body), true)
     }, { body: CompletionBody, beforeHandle: requirePeer })
-    .post(`${FORWARD_PATH}embeddings`, ({ body, request }) => embeddings(body, request, peerWho(request), true), { body: EmbeddingBody, beforeHandle: requirePeer })
+    .post(`${FORWARD_PATH}embeddings`, async ({ body, request }) => embeddings(body, request, await peerWho(request, body), true), { body: EmbeddingBody, beforeHandle: requirePeer })
 }
