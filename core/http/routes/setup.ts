@@ -17,7 +17,7 @@ import { logger } from "../../log.ts"
 const log = logger("setup")
 import { langOf, startSession } from "./auth.ts"
 import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
-import type { Lang } from "../../../views/i18n.ts"
+import { t, type Lang } from "../../../views/i18n.ts"
 
 /** The gate as an Elysia plugin: its onRequest hook runs before routing, for every route of the app. */
 export const setupGateRoutes = (gate: SetupGate) => (_ctx: PoolContext) =>
@@ -81,7 +81,7 @@ export const setupRoutes = (gate?: SetupGate, hooks: SetupHooks = {}) => (ctx: P
       tiers: MODEL_TIERS,
       recap: policy
         ? {
-            retention: policy.retention_months === "unlimited" ? "∞" : `${policy.retention_months}`,
+            retention: policy.retention_months === "unlimited" ? t(lang, "setup.security.unlimited") : t(lang, "setup.security.months", { n: policy.retention_months }),
             grade: policy.audit_grade,
             template: policy.template,
             source: policy.source,
