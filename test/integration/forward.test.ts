@@ -94,7 +94,7 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   let page = ""
   for (const t0 = Date.now(); Date.now() - t0 < 5000 && !page.includes("<td>Paris</td><td>40</td>"); await Bun.sleep(100))
     page = await (await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local", "accept-language": "fr" } })).text()
-  expect(page).toContain("Équilibrage des workers")
+  expect(page).toContain("<h1>Répartition des workers</h1>")
   // The test setup declares HQ (12); Paris (40) came from A by gossip.
   expect(page).toContain("<td>Paris</td><td>40</td>")
   expect(page).toMatch(/id="headcount-total">52</)

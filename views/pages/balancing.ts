@@ -32,7 +32,7 @@ addMessages({
     "balancing.peak": "busiest day {max} tokens",
   },
   fr: {
-    "balancing.title": "Équilibrage des workers",
+    "balancing.title": "Répartition des workers",
     "balancing.sites": "Effectif déclaré par site",
     "balancing.site": "Site",
     "balancing.headcount": "Salariés déclarés",
