@@ -89,7 +89,7 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: "maxQueue", env: "MAX_QUEUE", flag: "max-queue", kind: "int", roles: ["pool"], default: 0, min: 0,
-    docDefault: "0 (auto: 4 × live slots, at least 16)",
+    docDefault: "0 (auto: the larger of 16, 4 × live slots and the declared headcount)",
     doc: "Requests waiting per model before new ones get 429 queue_full.",
   },
   {

@@ -48,15 +48,25 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
   try {
     await db.sql`insert into pool_identity (id, pool_name) values (1, ${config.poolName})
                  on conflict (id) do update set pool_name = excluded.pool_name`
+    let declaredHeadcount = 0
     const scheduler = new Scheduler({
       clock,
       maxQueue: config.maxQueue,
       queueTimeoutMs: config.queueTimeoutMs,
       interactiveReserve: config.interactiveReserve,
+      headcount: () => declaredHeadcount,
       heartbeatMs: config.heartbeatMs,
       onModelSeen: (id, kind) => rememberModel(db.sql, id, kind),
     })
     for (const m of await knownModels(db.sql)) scheduler.knownModels.set(m.id, m.kind)
+    // Declared headcount (replicated site declarations) sizes the automatic queue bound; refreshed in the background.
+    const refreshHeadcount = () =>
+      db.sql<{ n: number }[]>`select coalesce(sum(headcount), 0)::int as n from sites`
+        .then(([r]) => (declaredHeadcount = r.n))
+        .catch(() => {})
+    await refreshHeadcount()
+    const headcountTimer = setInterval(refreshHeadcount, 30_000)
+    headcountTimer.unref?.()
     // Verifies the stored licence with this build's key; a bad one is logged and gated, never fatal.
     const license = new LicenseStore(db.sql, { clock })
     await license.load()
@@ -108,6 +118,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
           await federation.stop()
+          clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()
           log.info("stopped")

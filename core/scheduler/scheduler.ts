@@ -99,6 +99,8 @@ export interface SchedulerOptions {
   maxQueue: number
   queueTimeoutMs: number
   heartbeatMs: number
+  /** Declared headcount across sites (federated), which sizes the automatic queue bound. */
+  headcount?: () => number
   /** Slots per model kept free for interactive requests: batch jobs never take the last ones. */
   interactiveReserve?: number
   /** Called the first time a model id is seen, so it can be remembered (404 vs 503). */
@@ -311,8 +313,9 @@ export class Scheduler {
     return { slots, busy, workers }
   }
 
+  /** Fixed MAX_QUEUE, or auto: room for every declared employee to have one request waiting (§0.3). */
   queueLimit(model: string): number {
-    return this.opts.maxQueue > 0 ? this.opts.maxQueue : Math.max(16, 4 * this.capacity(model).slots)
+    return this.opts.maxQueue > 0 ? this.opts.maxQueue : Math.max(16, 4 * this.capacity(model).slots, this.opts.headcount?.() ?? 0)
   }
 
   /** Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full (429). */
