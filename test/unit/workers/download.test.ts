@@ -69,7 +69,7 @@ beforeAll(async () => {
   })
   onCleanup(() => server.stop(true))
   base = `http://127.0.0.1:${server.port}`
-})
+}, 60_000)
 
 const dl = (cacheDir: string, limitBytes = 64 * 2 ** 20, sha256 = sha) =>
   downloadModel({ url: `${base}/v1/models/files/m.gguf`, token: TOKEN, fileName: "m.gguf", size: content.length, sha256, cacheDir, limitBytes })

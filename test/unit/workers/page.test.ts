@@ -31,7 +31,7 @@ beforeAll(async () => {
   const s = await createSession(db.sql, a.id, clock)
   cookie = `${SESSION_COOKIE}=${s.token}`
   csrf = s.csrf
-})
+}, 60_000)
 
 const form = (path: string, fields: Record<string, string>, lang = "en") =>
   handle(app, new Request(`http://localhost${path}`, {
@@ -72,6 +72,18 @@ describe("Workers page", () => {
     const api = await handle(app, new Request("http://localhost/v1/admin/workers/provision", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ os: "linux", hardware: "cpu" }) }))
     expect(api.status).toBe(401)
     expect((await api.json()).error).toBe("admin_auth_required")
+  })
+
+  test("20 concurrent redemptions of one code through the HTTP route: one 200, nineteen 401", async () => {
+    const page = await (await form("/workers/provision", { _csrf: csrf, os: "linux", hardware: "cpu" })).text()
+    const code = /id="provision-code">(cwp_[\w-]+)</.exec(page)![1]
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        handle(app, new Request("http://localhost/v1/provisioning/redeem", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, name: `pc-${i}` }) })).then((r) => r.status),
+      ),
+    )
+    expect(statuses.filter((s) => s === 200).length).toBe(1)
+    expect(statuses.filter((s) => s === 401).length).toBe(19)
   })
 
   test("Windows and macOS get their own service definitions", async () => {

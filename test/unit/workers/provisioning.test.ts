@@ -15,7 +15,7 @@ const clock = new ManualClock()
 afterAll(cleanupAll)
 beforeAll(async () => {
   db = await testDatabase()
-})
+}, 60_000)
 
 async function race(sql: Sql, code: string, n = 20) {
   const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => redeemProvisionCode(sql, clock, code, `host-${i}`)))
