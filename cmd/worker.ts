@@ -58,6 +58,7 @@ export default defineCommand({
       heartbeatMs: config.heartbeatMs,
       shutdownGraceMs: config.shutdownGraceMs,
       hardwareClass: plan?.hardwareClass,
+      name: config.workerName,
       failover: {
         mode: config.failoverMode,
         failingMs: config.failoverFailingMs,

@@ -54,6 +54,7 @@ export interface Config {
   workerThrottledPct?: number
   workerBusyPct?: number
   workerConfigFile?: string
+  workerName?: string
   poolKey?: string
   auto: boolean
   hardwareClass: "auto" | "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"

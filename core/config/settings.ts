@@ -233,6 +233,10 @@ export const SETTINGS: Setting[] = [
     default: undefined, docDefault: "unset", doc: "JSON config written by the installer (pool, token, data_dir); flags and env override it.",
   },
   {
+    key: "workerName", env: "CELLULE_WORKER_NAME", flag: "worker-name", kind: "string", roles: ["worker"], default: undefined,
+    docDefault: "the enrolled name, else the host name", doc: "Name the worker shows in the dashboard.",
+  },
+  {
     key: "poolKey", env: "CELLULE_POOL_KEY", flag: "pool-key", kind: "string", roles: ["worker"], default: undefined,
     docDefault: "from config.json (enrolment)",
     doc: "The pool's Ed25519 release key (base64); self-updates not signed by it are refused. Unset: updates are trusted on the pool connection alone.",

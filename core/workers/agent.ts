@@ -40,6 +40,8 @@ export interface AgentOptions {
   heartbeatMs: number
   shutdownGraceMs: number
   hardwareClass?: HardwareClass
+  /** Display name (the enrolled one); default: the host name kept in worker.json. */
+  name?: string
   /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
   failover?: { mode: "auto" | "manual"; failingMs: number; downMs: number; retryMs: number; stickyMs: number; failsafeMs: number }
   /** Host activity watch; absent: always available. */
@@ -242,7 +244,7 @@ export class WorkerAgent {
         type: "hello",
         v: PROTOCOL_VERSION,
         worker_id: this.identity.worker_id,
-        name: this.identity.name,
+        name: this.opts.name ?? this.identity.name,
         version: VERSION,
         hardware: detectHardware({ gpu: this.opts.gpu }),
         models: this.offers(),

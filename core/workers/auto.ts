@@ -23,6 +23,7 @@ const FILE_KEYS: Record<string, string> = {
   failover_mode: "CELLULE_FAILOVER_MODE",
   model_cache_mb: "CELLULE_MODEL_CACHE_MB",
   pool_key: "CELLULE_POOL_KEY",
+  name: "CELLULE_WORKER_NAME",
 }
 
 export function readWorkerConfigFile(path: string): Record<string, string> {

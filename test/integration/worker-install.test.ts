@@ -135,7 +135,7 @@ describe("Linux one-liner against a live pool", () => {
     expect(log()).toContain("hardware class cpu-mid")
     expect(log()).toContain("tiny.gguf: verified")
     const joined = pool.scheduler.snapshot().workers
-    expect(joined.map((w) => w.name)).toEqual([expect.any(String)])
+    expect(joined.map((w) => w.name)).toEqual(["desk-42"])
     expect(existsSync(join(root, "var/lib/cellule/models/tiny.gguf"))).toBe(true)
 
     const chat = await fetch(`${base}/v1/chat/completions`, {
