@@ -81,6 +81,8 @@ export interface Config {
   proxyReadTimeoutMs: number
   proxyConnectTimeoutMs: number
   proxyMaxBodyBytes: number
+  proxyTlsCert?: string
+  proxyTlsKey?: string
 }
 
 type Flags = Record<string, unknown>

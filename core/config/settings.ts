@@ -342,4 +342,13 @@ export const SETTINGS: Setting[] = [
     default: 64 * 1024 * 1024, min: 1024,
     doc: "Largest request body the proxy buffers (bytes; larger ones get 413). Buffering lets a request that failed before any response byte be retried on the next pool, POST included.",
   },
+  {
+    key: "proxyTlsCert", env: "CELLULE_PROXY_TLS_CERT", flag: "tls-cert", kind: "path", roles: ["proxy"],
+    default: undefined, docDefault: "unset (plain HTTP)",
+    doc: "PEM certificate (chain) for serving HTTPS on the proxy port; needs CELLULE_PROXY_TLS_KEY. Prefer terminating TLS at the edge (admin guide §3.2).",
+  },
+  {
+    key: "proxyTlsKey", env: "CELLULE_PROXY_TLS_KEY", flag: "tls-key", kind: "path", roles: ["proxy"],
+    default: undefined, docDefault: "unset", doc: "PEM private key of CELLULE_PROXY_TLS_CERT.",
+  },
 ]

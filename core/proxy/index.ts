@@ -2,7 +2,7 @@
 // admin paths sticky per client IP, retries before the first response byte, WebSocket pass-through.
 // It never opens the database and never looks inside a request or a response body.
 import type { Server, ServerWebSocket } from "bun"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { systemClock, type Clock } from "../clock.ts"
 import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
@@ -24,6 +24,7 @@ export type ProxyConfig = Pick<
   Config,
   | "proxyHost" | "proxyPort" | "proxyUpstreams" | "proxyUpstreamsFile" | "proxyMaxFails" | "proxyFailTimeoutMs"
   | "proxyHealthIntervalMs" | "proxyReadTimeoutMs" | "proxyConnectTimeoutMs" | "proxyMaxBodyBytes" | "trustedProxies" | "shutdownGraceMs"
+  | "proxyTlsCert" | "proxyTlsKey"
 >
 
 /** Paths that must stay on one pool per client: the admin API and the dashboard (sessions, CSRF, live events). */
@@ -85,6 +86,9 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   const sockets = new Set<ServerWebSocket<WsTunnel>>()
   const deps = { upstreams, metrics, readTimeoutMs: config.proxyReadTimeoutMs, maxBodyBytes: config.proxyMaxBodyBytes, connectTimeoutMs: config.proxyConnectTimeoutMs }
   let stopping = false
+  if (!!config.proxyTlsCert !== !!config.proxyTlsKey) throw new ConfigError("CELLULE_PROXY_TLS_CERT and CELLULE_PROXY_TLS_KEY go together", "set both for HTTPS, or neither")
+  for (const f of [config.proxyTlsCert, config.proxyTlsKey]) if (f && !existsSync(f)) throw new ConfigError(`TLS file not found: ${f}`)
+  const tls = config.proxyTlsCert ? { cert: Bun.file(config.proxyTlsCert), key: Bun.file(config.proxyTlsKey!) } : undefined
 
   const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
     const peer = srv.requestIP(req)?.address ?? "unknown"
@@ -95,6 +99,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   const server = Bun.serve<WsTunnel>({
     hostname: config.proxyHost,
     port: config.proxyPort,
+    tls,
     // Idle keep-alive connections; a request in progress lifts the limit for itself (see below).
     idleTimeout: 75,
     // The body cap is ours (forward.ts), so the client gets a JSON 413 rather than a bare one.
@@ -118,7 +123,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     websocket: tunnelHandler(metrics, sockets),
   })
   health.start()
-  const url = `http://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
+  const url = `${tls ? "https" : "http"}://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
   log.info(`proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams.all().map((u) => u.url).join(", ")}`)
 
   return {

@@ -1,6 +1,9 @@
 // The proxy against real in-process listeners: retries, streaming, cut streams, limits, WebSocket.
 import { afterEach, describe, expect, test } from "bun:test"
 import type { Server } from "bun"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { loadConfig } from "../../../core/config/index.ts"
 import { startProxy, type Proxy } from "../../../core/proxy/index.ts"
 
@@ -213,6 +216,17 @@ describe("cellule proxy", () => {
     const probe = await fetch(`${p.url}/ws`, { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "Bearer bad" } })
     expect(probe.status).toBe(401)
     expect((await probe.json()).error).toBe("worker_token_invalid")
+  })
+
+  test.skipIf(!Bun.which("openssl"))("with a certificate the proxy serves HTTPS and tells the pools X-Forwarded-Proto: https", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cellule-proxy-tls-"))
+    stops.push(() => rmSync(dir, { recursive: true, force: true }))
+    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stderr: "pipe" })
+    expect(gen.exitCode).toBe(0)
+    const p = await proxyFor([echo("e").url], { CELLULE_PROXY_TLS_CERT: join(dir, "cert.pem"), CELLULE_PROXY_TLS_KEY: join(dir, "key.pem") })
+    expect(p.url).toStartWith("https://")
+    const res = await fetch(`${p.url}/v1/models`, { tls: { rejectUnauthorized: false } })
+    expect((await res.json()).proto).toBe("https")
   })
 
   test("stop waits for a request in flight", async () => {
