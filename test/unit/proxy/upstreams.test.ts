@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test"
 import { ManualClock } from "../../../core/clock.ts"
-import { isSticky } from "../../../core/proxy/index.ts"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ConfigError } from "../../../core/errors.ts"
+import { isSticky, upstreamList } from "../../../core/proxy/index.ts"
 import { Upstreams } from "../../../core/proxy/upstreams.ts"
 import { stripHopByHop, upstreamRequestHeaders } from "../../../core/proxy/_headers.ts"
 import { clientIp, forwardedOrigin } from "../../../core/http/client-ip.ts"
@@ -138,5 +142,25 @@ describe("clientIp", () => {
     const r = req(undefined, { "x-forwarded-proto": "https", "x-forwarded-host": "llm.example", host: "pool-a:8080" })
     expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: [] })).toEqual({ proto: "http", host: "pool-a:8080" })
     expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: ["10.0.0.2"] })).toEqual({ proto: "https", host: "llm.example" })
+  })
+})
+
+describe("upstream list", () => {
+  test("flags/env and the upstreams file are merged, normalised and de-duplicated", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cellule-up-"))
+    const file = join(dir, "pools.txt")
+    writeFileSync(file, "# the cabinet\nhttp://10.0.0.12:18082/\n\n10.0.0.13:18083  # bare host:port\nhttp://10.0.0.11:18081\n")
+    expect(upstreamList({ proxyUpstreams: ["http://10.0.0.11:18081"], proxyUpstreamsFile: file })).toEqual(["http://10.0.0.11:18081", "http://10.0.0.12:18082", "http://10.0.0.13:18083"])
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test.each([
+    ["no pool at all", [], /at least one pool/],
+    ["a path", ["http://10.0.0.11:18081/v1"], /must not have a path/],
+    ["another scheme", ["ftp://10.0.0.11"], /http\(s\) URL/],
+    ["garbage", ["http://"], /not a pool URL/],
+  ])("%s is refused at start", (_name, list, msg) => {
+    expect(() => upstreamList({ proxyUpstreams: list })).toThrow(msg)
+    expect(() => upstreamList({ proxyUpstreams: list })).toThrow(ConfigError)
   })
 })
