@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chatLoad, chatOnce, startCelluleProxy } from "../../bench/entry.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { cleanupAll, startPool, startWorker, type PoolProc, type Proc } from "../support/proc.ts"
+import { celluleCmd, cleanupAll, spawnProc, startPool, startWorker, type PoolProc, type Proc } from "../support/proc.ts"
 
 const TOKEN = "proxy-test-token-0123456789"
 
@@ -116,4 +116,14 @@ describe("cellule proxy in front of three pools", () => {
     }
     console.log(`sticky clients moved off the killed pool: ${moved} of ${homeOf.size}`)
   }, 120_000)
+
+  test("repeated --upstream flags all count, and no pool at all stops start-up with exit 2", async () => {
+    const p = spawnProc([...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", pools[0].url, "--upstream", pools[2].url])
+    const m = await p.waitFor(/pools: (.*)/)
+    expect(m[1].trim().split(", ")).toEqual([pools[0].url, pools[2].url])
+    await p.kill()
+    const none = spawnProc([...celluleCmd(), "proxy", "--port", "0"], { env: { CELLULE_PROXY_UPSTREAMS: undefined } })
+    expect(await none.exited).toBe(2)
+    expect(none.stderr()).toContain("the proxy needs at least one pool")
+  })
 })
