@@ -392,15 +392,26 @@ export class Scheduler {
     return best
   }
 
+  private running(model: string): { interactive: number; batch: number } {
+    const out = { interactive: 0, batch: 0 }
+    for (const w of this.workers.values()) for (const j of w.jobs) if (j.model === model) out[j.priority]++
+    return out
+  }
+
   private pump(model: string) {
     const q = this.queue(model)
     while (q.length) {
       const w = this.pickWorker(model)
       if (!w) return
-      // Batch work leaves `interactiveReserve` slots idle, so a colleague's question starts at once.
+      // Batch work leaves `interactiveReserve` slots idle, so a colleague's question starts at once,
+      // and backs off to one running job while people's requests are being answered: on a small
+      // machine every batch sequence takes CPU from the interactive ones.
       if (q.peek()!.priority === "batch") {
         const cap = this.capacity(model)
-        if (cap.slots - cap.busy <= (this.opts.interactiveReserve ?? 0) && cap.slots > (this.opts.interactiveReserve ?? 0)) return
+        const reserve = this.opts.interactiveReserve ?? 0
+        if (cap.slots - cap.busy <= reserve && cap.slots > reserve) return
+        const running = this.running(model)
+        if (reserve > 0 && running.interactive > 0 && running.batch >= 1) return
       }
       const job = q.shift()!
       const slot = w.models.get(model)!

@@ -393,6 +393,7 @@ export class WorkerAgent {
     }
     const engine = this.engines.get(job.model)
     if (!engine) throw Object.assign(new Error(`model ${job.model} is not loaded here`), { code: "model_not_found" })
+    const out = new TokenCoalescer((text, ids) => this.send({ type: "token", job_id: job.job_id, text, ids }))
     const r = await engine.generate(
       {
         messages: job.kind === "chat" ? (p.messages as { role: "system" | "user" | "assistant"; content: string }[]) : undefined,
@@ -405,8 +406,9 @@ export class WorkerAgent {
         resumeTokens: p.resume_tokens,
         signal,
       },
-      (text, ids) => this.send({ type: "token", job_id: job.job_id, text, ids }),
+      (text, ids) => out.push(text, ids),
     )
+    out.flush()
     this.send({ type: "done", job_id: job.job_id, finish_reason: r.finishReason, usage: { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens } })
   }
 
@@ -432,5 +434,38 @@ export class WorkerAgent {
     for (const e of this.engines.values()) await e.dispose()
     await this.embedder?.engine.dispose()
     this.setState("stopped")
+  }
+}
+
+/**
+ * Token frames to the pool: the first piece goes out at once (time to first token is untouched);
+ * pieces that follow within 5 ms ride together. A small model makes thousands of tokens a second,
+ * and one frame each would cost the pool more than the generation costs the worker.
+ */
+export class TokenCoalescer {
+  private text = ""
+  private ids: number[] = []
+  private last = 0
+  private timer?: ReturnType<typeof setTimeout>
+
+  constructor(private readonly emit: (text: string, ids: number[]) => void, private readonly windowMs = 5) {}
+
+  push(text: string, ids: number[]) {
+    this.text += text
+    this.ids.push(...ids)
+    const wait = this.last + this.windowMs - performance.now()
+    if (wait <= 0) this.flush()
+    else this.timer ??= setTimeout(() => this.flush(), wait)
+  }
+
+  flush() {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (!this.text && !this.ids.length) return
+    this.last = performance.now()
+    const [text, ids] = [this.text, this.ids]
+    this.text = ""
+    this.ids = []
+    this.emit(text, ids)
   }
 }

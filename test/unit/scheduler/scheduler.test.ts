@@ -91,3 +91,13 @@ describe("Scheduler", () => {
     expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(expect.objectContaining({ code: "no_worker_available", status: 503 }))
   })
 })
+
+test("while an interactive request runs, batch work backs off to one running job", () => {
+  const s = make({ interactiveReserve: 1 })
+  const a = fakeWorker(s, "worker-aaaa", 4)
+  s.submit("m", "chat", {}, sink().s, { client: "alice", priority: "interactive" })
+  for (let i = 0; i < 5; i++) s.submit("m", "chat", {}, sink().s, { client: "script", priority: "batch" })
+  // 1 interactive + 1 batch running; the other batch jobs wait although slots are free.
+  expect(a.jobs().length).toBe(2)
+  expect(s.snapshot().queue_depth).toBe(4)
+})
