@@ -35,6 +35,33 @@ async function bufferBody(req: Request, max: number): Promise<Uint8Array<ArrayBu
   return Bun.concatArrayBuffers(chunks, Infinity, true)
 }
 
+/**
+ * nginx's proxy_read_timeout: aborts the attempt when the pool stays silent for `ms` — before its
+ * headers or between two chunks — and when the client goes away. `touch()` on every byte received.
+ */
+class SilenceTimer {
+  private readonly ac = new AbortController()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly onClientGone = () => this.ac.abort(new Error("client went away"))
+  readonly signal = this.ac.signal
+
+  constructor(private readonly client: AbortSignal, private readonly ms: number) {
+    if (client.aborted) this.ac.abort(new Error("client went away"))
+    else client.addEventListener("abort", this.onClientGone, { once: true })
+    this.touch()
+  }
+
+  touch(): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => this.ac.abort(Object.assign(new Error(`no byte from the pool for ${this.ms} ms`), { code: "read_timeout" })), this.ms)
+  }
+
+  done(): void {
+    clearTimeout(this.timer)
+    this.client.removeEventListener("abort", this.onClientGone)
+  }
+}
+
 function errText(e: unknown): string {
   const err = e as { code?: string; message?: string }
   return err?.code ? `${err.code}` : String(err?.message ?? e)
@@ -64,6 +91,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
     const u = plan[i]
     const last = i === plan.length - 1
     u.inFlight++
+    const silence = new SilenceTimer(req.signal, deps.readTimeoutMs)
     let res: Response
     try {
       res = await fetch(u.url + target, {
@@ -72,11 +100,13 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
         body: body && body.byteLength ? body : undefined,
         redirect: "manual",
         decompress: false,
-        // Idle deadline, reset on every byte: nginx's proxy_read_timeout.
-        timeout: deps.readTimeoutMs,
-        signal: req.signal,
+        // Our own SilenceTimer is the read timeout; Bun's idle default (5 min) must not cut first.
+        timeout: false,
+        signal: silence.signal,
       })
+      silence.touch()
     } catch (e) {
+      silence.done()
       u.inFlight--
       if (req.signal.aborted) {
         metrics.inFlight--
@@ -95,6 +125,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       break
     }
     if (RETRY_STATUSES.has(res.status) && !last) {
+      silence.done()
       u.inFlight--
       if (FAIL_STATUSES.has(res.status)) {
         upstreams.fail(u, `HTTP ${res.status}`)
@@ -113,6 +144,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       try {
         whole = await res.arrayBuffer()
       } catch (e) {
+        silence.done()
         u.inFlight--
         if (req.signal.aborted) {
           metrics.inFlight--
@@ -129,6 +161,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
         }
         break
       }
+      silence.done()
       u.inFlight--
       u.succeed()
       metrics.inFlight--
@@ -139,7 +172,7 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       return new Response(whole, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) })
     }
     u.succeed()
-    return relay(res, u, { line, started, tries: i + 1, deps, clientGone: () => req.signal.aborted })
+    return relay(res, u, { line, started, tries: i + 1, deps, clientGone: () => req.signal.aborted, silence })
   }
   metrics.inFlight--
   metrics.observe((performance.now() - started) / 1000)
@@ -156,13 +189,14 @@ function bufferable(res: Response): boolean {
 }
 
 /** Stream the pool's answer to the client as it comes (SSE included), and account for it at the end. */
-function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps; clientGone: () => boolean }): Response {
+function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps; clientGone: () => boolean; silence: SilenceTimer }): Response {
   const { metrics, upstreams } = o.deps
   let bytes = 0
   let done = false
   const finish = (outcome: "ok" | "broken" | "client", why?: string) => {
     if (done) return
     done = true
+    o.silence.done()
     u.inFlight--
     metrics.inFlight--
     const ms = performance.now() - o.started
@@ -193,6 +227,7 @@ function relay(res: Response, u: Upstream, o: { line: string; started: number; t
             return
           }
           bytes += value.byteLength
+          o.silence.touch()
           c.enqueue(value)
         } catch (e) {
           // The client hanging up aborts our read of the pool too: that is not the pool's fault.

@@ -229,6 +229,37 @@ describe("cellule proxy", () => {
     expect((await res.json()).proto).toBe("https")
   })
 
+  test("the read timeout bounds a pool's silence, not the length of a stream that keeps talking", async () => {
+    const silent = upstream("silent", async () => {
+      await Bun.sleep(2500)
+      return new Response("late")
+    })
+    const talking = upstream("talking", () => {
+      const enc = new TextEncoder()
+      return new Response(
+        new ReadableStream({
+          async start(c) {
+            for (let i = 0; i < 5; i++) {
+              c.enqueue(enc.encode(": keep-alive\n\n"))
+              await Bun.sleep(500)
+            }
+            c.enqueue(enc.encode("data: [DONE]\n\n"))
+            c.close()
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      )
+    })
+    const env = { CELLULE_PROXY_READ_TIMEOUT_MS: "1000" }
+    const quiet = await proxyFor([silent.url], env)
+    const t0 = performance.now()
+    const res = await fetch(`${quiet.url}/v1/chat/completions`, { method: "POST", body: "{}" })
+    expect(res.status).toBe(502)
+    expect(performance.now() - t0).toBeLessThan(2400)
+    const chatty = await proxyFor([talking.url], env)
+    expect(await (await fetch(`${chatty.url}/v1/chat/completions`, { method: "POST", body: "{}" })).text()).toEndWith("data: [DONE]\n\n")
+  })
+
   test("stop waits for a request in flight", async () => {
     const slow = upstream("slow", async () => {
       await Bun.sleep(300)
