@@ -37,6 +37,8 @@ interface Cluster {
   promote(): Promise<void>
   publish(i: number, kind: string, payload: unknown): Promise<void>
   hw(i: number, origin: string): Promise<number>
+  /** Envelopes received that the pool already had (refused as replay), summed over pools. */
+  duplicates(): Promise<number>
   setting(i: number, key: string): Promise<unknown>
   close(): Promise<void>
 }
@@ -60,6 +62,7 @@ async function procCluster(n: number): Promise<Cluster> {
       if (kind === "setting") await admin(pools[i], "PUT", `/v1/admin/settings/${p.key}`, { value: p.value })
     },
     hw: async (i, origin) => ((await admin(pools[i], "GET", "/v1/federation/status")).high_water[origin] ?? 0) as number,
+    duplicates: async () => (await Promise.all(pools.map(async (p) => (await admin(p, "GET", "/v1/federation/status")).stats.envelopes_refused.replay ?? 0))).reduce((a, b) => a + b, 0),
     setting: (i, key) => settingOn(pools[i], key),
     close: cleanupAll,
   }
@@ -106,6 +109,7 @@ async function inprocCluster(n: number): Promise<Cluster> {
       await nodes[i].fed.publish(kind, payload)
     },
     hw: async (i, origin) => (await highWater(nodes[i].db.sql))[origin] ?? 0,
+    duplicates: async () => nodes.reduce((a, x) => a + (x.fed.stats.envelopes_refused.replay ?? 0), 0),
     async setting(i, key) {
       const [row] = await nodes[i].db.sql`select value::text as v from cluster_settings where key = ${key}`
       return row ? JSON.parse(row.v) : undefined
@@ -152,6 +156,7 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     await Promise.all(Array.from({ length: n - 1 }, (_, k) => until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5)))
     single.push(performance.now() - t)
   }
+  const dup = await c.duplicates()
   await c.close()
   return {
     pools: n,
@@ -164,6 +169,7 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     backlog_converged_s: (Math.max(...times) / 1000).toFixed(2),
     applied_per_s_min: Math.min(...rates).toFixed(0),
     applied_per_s_avg: (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(0),
+    duplicate_deliveries: dup,
   }
 }
 

@@ -154,6 +154,14 @@ export class Federation {
     return { envelopes, hw: await this.advertisement() }
   }
 
+  /** A trusted peer asks what we have (per-origin high-water marks), before relaying to us. */
+  async highWaterFor(fromPeer: string): Promise<{ hw: Record<string, number> }> {
+    this.requireGossip()
+    const p = await peers.getPeer(this.sql, fromPeer)
+    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel) throw new Forbidden(`peer ${fromPeer} is not trusted at level ${this.config.minTrustLevel}`, "peer_untrusted")
+    return { hw: await this.advertisement() }
+  }
+
   private count(res: IngestResult) {
     this.stats.envelopes_applied += res.applied + res.superseded + res.observed
     for (const r of res.refused) this.stats.envelopes_refused[r.reason] = (this.stats.envelopes_refused[r.reason] ?? 0) + 1
@@ -198,9 +206,18 @@ export class Federation {
       try {
         if (!this.peerHw.has(p.atom_id)) await this.exchange(p)
         for (let round = 0; round < 20; round++) {
-          const theirs = this.peerHw.get(p.atom_id) ?? {}
-          const batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+          let theirs = this.peerHw.get(p.atom_id) ?? {}
+          let batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
           if (!batch.length) return
+          // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
+          // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
+          if (batch.some((e) => e.origin !== this.identity.atomId)) {
+            const fresh = await signedFetch<{ hw: Record<string, number> }>(this.identity, p.url, "/v1/federation/p2p/hw", { now: this.clock.now() })
+            this.peerHw.set(p.atom_id, fresh.hw ?? {})
+            theirs = this.peerHw.get(p.atom_id) ?? {}
+            batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+            if (!batch.length) return
+          }
           const res = await signedFetch<{ hw: Record<string, number> }>(this.identity, p.url, "/v1/federation/p2p/gossip", { body: { envelopes: batch }, now: this.clock.now() })
           this.stats.pushes++
           const next = res.hw ?? {}

@@ -68,6 +68,11 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
       const have = v.body?.have && typeof v.body.have === "object" ? v.body.have : {}
       return fed.pullFor(v.caller.atomId, have)
     })
+    .get(`${P2P}hw`, async ({ request }) => {
+      const v = verified.get(request)!
+      if (v.caller.pubkey) throw new CelluleError("peer_unknown", "bond first", 401)
+      return fed.highWaterFor(v.caller.atomId)
+    })
     .get(`${P2P}links`, async ({ request }) => {
       const v = verified.get(request)!
       if (v.caller.pubkey) throw new CelluleError("peer_unknown", "bond first", 401)
