@@ -12,10 +12,17 @@ const root: ConsolaInstance = createConsola({
 
 export type LogLevelName = "silent" | "error" | "warn" | "info" | "debug" | "trace"
 
+// withTag copies the level at creation; loggers made when a module loads must follow later changes.
+const tagged: ConsolaInstance[] = []
+
 export function setLogLevel(level: LogLevelName) {
-  root.level = LogLevels[level === "error" ? "error" : level] ?? LogLevels.info
+  const n = LogLevels[level] ?? LogLevels.info
+  root.level = n
+  for (const l of tagged) l.level = n
 }
 
 export function logger(domain: string): ConsolaInstance {
-  return root.withTag(`cellule.${domain}`)
+  const l = root.withTag(`cellule.${domain}`)
+  tagged.push(l)
+  return l
 }

@@ -1,5 +1,6 @@
 // core/http/guards — who is calling. adminGuard resolves the administrator from the session
 // cookie (with CSRF on mutations) or, from trusted networks only, the X-Cellule-User header.
+import { clientIp } from "./client-ip.ts"
 import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
 import { adminByEmail, sessionFor, type Admin } from "../auth/admins.ts"
@@ -67,7 +68,7 @@ function timingSafeEqualStr(a: string, b: string): boolean {
  */
 export const adminGuard = (ctx: PoolContext) =>
   new Elysia({ name: "cellule.adminGuard" }).resolve({ as: "scoped" }, async ({ request, server, body }) => {
-    const admin = await resolveAdmin(ctx, request, server?.requestIP(request)?.address, body as Record<string, unknown> | undefined)
+    const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), body as Record<string, unknown> | undefined)
     if (!admin) throw new Unauthorized("administrator login required", "admin_auth_required")
     return { admin }
   })

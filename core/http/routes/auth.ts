@@ -49,7 +49,7 @@ export const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![
 export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.clock)) =>
   new Elysia()
     .get("/login", async ({ request, server, query }) => {
-      if (await resolveAdmin(ctx, request, server?.requestIP(request)?.address).catch(() => null)) return redirect(safeNext(query.next))
+      if (await resolveAdmin(ctx, request, clientIp(request, server, ctx.config)).catch(() => null)) return redirect(safeNext(query.next))
       return html(loginPage({ lang: langOf(request), next: safeNext(query.next) }))
     })
     .post("/login", async ({ request, server, body }) => {
@@ -76,7 +76,7 @@ export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.
     })
     .post("/logout", async ({ request, server, body }) => {
       // resolveAdmin checks the CSRF token (form field _csrf or x-csrf-token): a cross-site page cannot log you out.
-      const admin = await resolveAdmin(ctx, request, server?.requestIP(request)?.address, body as Record<string, unknown>)
+      const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), body as Record<string, unknown>)
       const token = cookieValue(request, SESSION_COOKIE)
       if (admin && token) await deleteSession(ctx.db.sql, token)
       return redirect("/login", { "set-cookie": sessionCookie(ctx, request, server, "", 0) })

@@ -1,6 +1,7 @@
 // The dashboard: GET / (Overview), GET /overview/live (the HTMX-refreshed fragment), GET /license and
 // its forms under /admin/license/*, the "coming with issue …" pages, and dashboardPage() — the one
 // way for any domain to render a page inside the shell (admin, language, brand, licence banner).
+import { clientIp } from "../client-ip.ts"
 import { Elysia } from "elysia"
 import type { Server } from "bun"
 import { licenseStoreFor, type LicenseView } from "../../license/store.ts"
@@ -34,7 +35,7 @@ export interface PageRequest {
 
 /** The signed-in admin and language of a dashboard request, or null (then answer loginRedirect). */
 export async function pageRequest(ctx: PoolContext, request: Request, server: Srv, form?: Record<string, unknown>): Promise<PageRequest | null> {
-  const admin = await resolveAdmin(ctx, request, server?.requestIP(request)?.address, form)
+  const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), form)
   return admin ? { lang: langOf(request), admin } : null
 }
 

@@ -1,5 +1,6 @@
 // The OpenAI-compatible API: /v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings.
 // Validates, hands the job to the scheduler, shapes OpenAI responses (JSON or SSE). No SQL here.
+import { clientIp } from "../client-ip.ts"
 import { Elysia, t, type Static } from "elysia"
 import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
@@ -320,14 +321,14 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     }))
     .post("/v1/chat/completions", async ({ body, request, server }) => {
       server?.timeout(request, 0)
-      return chat(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false)
+      return chat(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false)
     }, { body: ChatBody })
     .post("/v1/completions", async ({ body, request, server }) => {
       server?.timeout(request, 0)
-      return completion(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false)
+      return completion(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false)
     }, { body: CompletionBody })
     .post("/v1/embeddings", async ({ body, request, server }) =>
-      embeddings(body, request, await admit(keys, anonymous, request, server?.requestIP(request)?.address, body.model), false),
+      embeddings(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false),
     { body: EmbeddingBody })
     .post(`${FORWARD_PATH}chat/completions`, async ({ body, request, server }) => {
       server?.timeout(request, 0)
