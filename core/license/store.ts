@@ -9,27 +9,18 @@ import { LicenseRejected } from "./errors.ts"
 import { type GateStatus, type LicenseState, licenseState } from "./gate.ts"
 import { licensePubkey, isPlaceholder, type PubkeySource } from "./pubkey.ts"
 import { type RevocationList, shippedRevocationList } from "./revocation.ts"
-import { statusAt } from "./status.ts"
+import { statusAt, type StatusReport } from "./status.ts"
 import { verify, type VerifyResult } from "./verify.ts"
 
 const log = logger("license")
 
 /** What the admin API and the dashboard show. Never carries the token. */
-export interface LicenseView {
+export interface LicenseView extends Omit<StatusReport, "status"> {
   readonly status: GateStatus
   /** cluster_license.enforce: false bypasses every gate (guide §7.6). */
   readonly enforce: boolean
   /** The DB `revoked` flag (the shipped list shows up as status `revoked` too). */
   readonly revoked: boolean
-  readonly client_id: string | null
-  readonly tier: string | null
-  readonly features: readonly string[]
-  readonly limits: Readonly<Record<string, number>>
-  readonly issued_at: string | null
-  readonly expires_at: string | null
-  readonly grace_ends_at: string | null
-  readonly days_remaining: number | null
-  readonly grace_days_remaining: number | null
   readonly installed_at: string | null
   readonly installed_by: string | null
   /** Why the stored token does not verify (status `invalid`) or why it is revoked. */

@@ -92,6 +92,21 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
     const last = i === plan.length - 1
     u.inFlight++
     const silence = new SilenceTimer(req.signal, deps.readTimeoutMs)
+    /** Account for a failed attempt; a Response (499) when the client itself went away. */
+    const attemptFailed = (e: unknown, why: string): Response | undefined => {
+      silence.done()
+      u.inFlight--
+      if (req.signal.aborted) {
+        metrics.inFlight--
+        access.info(`${line} 499 client went away upstream=${u.url}`)
+        return new Response(null, { status: 499 })
+      }
+      lastError = `${u.url}: ${errText(e)}`
+      upstreams.fail(u, why)
+      metrics.failure(u.url)
+      metrics.request(u.url, "error")
+      return undefined
+    }
     let res: Response
     try {
       res = await fetch(u.url + target, {
@@ -106,17 +121,8 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       })
       silence.touch()
     } catch (e) {
-      silence.done()
-      u.inFlight--
-      if (req.signal.aborted) {
-        metrics.inFlight--
-        access.info(`${line} 499 client went away upstream=${u.url}`)
-        return new Response(null, { status: 499 })
-      }
-      lastError = `${u.url}: ${errText(e)}`
-      upstreams.fail(u, errText(e))
-      metrics.failure(u.url)
-      metrics.request(u.url, "error")
+      const gone = attemptFailed(e, errText(e))
+      if (gone) return gone
       if (!last) {
         metrics.retry(u.url)
         log.debug(`${line} attempt on ${u.url} failed before any response byte (${errText(e)}); retrying`)
@@ -144,17 +150,8 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       try {
         whole = await res.arrayBuffer()
       } catch (e) {
-        silence.done()
-        u.inFlight--
-        if (req.signal.aborted) {
-          metrics.inFlight--
-          access.info(`${line} 499 client went away upstream=${u.url}`)
-          return new Response(null, { status: 499 })
-        }
-        lastError = `${u.url}: ${errText(e)}`
-        upstreams.fail(u, `answer cut: ${errText(e)}`)
-        metrics.failure(u.url)
-        metrics.request(u.url, "error")
+        const gone = attemptFailed(e, `answer cut: ${errText(e)}`)
+        if (gone) return gone
         if (!last) {
           metrics.retry(u.url)
           continue
