@@ -1,7 +1,7 @@
 // bench/overhead — what the pool costs: decode tokens/s and time-to-first-token through
 // pool + worker (streamed, official openai client) versus node-llama-cpp driven directly.
 // Sides alternate (never concurrently); two direct processes serve as the noise control.
-//   bun bench/overhead.ts [--rounds 3] [--requests 10] [--max-tokens 32] [--threads 2] [--quant q8_0]
+//   bun bench/overhead.ts [--rounds 3] [--requests 10] [--max-tokens 32] [--threads 2] [--quant q8_0] [--model FILE.gguf]
 import { existsSync, mkdirSync, renameSync } from "node:fs"
 import { join } from "node:path"
 import OpenAI from "openai"
@@ -20,7 +20,7 @@ const quant = arg("quant", "q8_0") as "q8_0" | "q4_0"
 
 const dir = join(ROOT, "test-artifacts", "bench")
 mkdirSync(dir, { recursive: true })
-const model = join(dir, `synthetic-1b-${quant}.gguf`)
+const model = arg("model", join(dir, `synthetic-1b-${quant}.gguf`))
 if (!existsSync(model)) {
   console.error(`generating ${model} (TinyLlama-1.1B shapes, ${quant}) …`)
   await writeSyntheticLlama(`${model}.tmp`, { preset: "1b", quant, seed: 1 })
@@ -94,7 +94,7 @@ const pool95 = pct(all(sides.pool).map((x) => x.ttftMs), 95)
 const directMed = median([...tA, ...tB])
 
 console.log(`
-bench/overhead — synthetic 1.1B ${quant}, ${threads} threads, ${rounds} rounds × ${requests} requests × ${maxTokens} tokens, CPU
+bench/overhead — ${model.endsWith(`synthetic-1b-${quant}.gguf`) ? `synthetic 1.1B ${quant}` : model}, ${threads} threads, ${rounds} rounds × ${requests} requests × ${maxTokens} tokens, CPU
 | side | decode tok/s (median of round medians) | spread across rounds | TTFT p50 ms | TTFT p95 ms |
 | --- | --- | --- | --- | --- |
 | direct A (node-llama-cpp) | ${fmt(median(tA), 2)} | ${spread(tA)} | ${fmt(median(all(sides.directA).map((x) => x.ttftMs)))} | ${fmt(pct(all(sides.directA).map((x) => x.ttftMs), 95))} |
