@@ -201,6 +201,29 @@ export class LlamaEngine {
     let pendingIds: number[] = []
     let generated = 0
     let hitLimit = false
+    const emit = (text: string, ids: number[]) => {
+      if (!onToken || callbackError !== undefined) return
+      try {
+        onToken(text, ids)
+      } catch (err) {
+        callbackError = err
+        stopForCallback.abort(err)
+      }
+    }
+    // Resume path: LlamaCompletion's own text drops the leading space of the first token (it has no
+    // trail), so the text is rebuilt from the whole token history and sent as it grows; a trailing
+    // replacement character (half a UTF-8 sequence) waits for the next token.
+    const resumed: number[] = []
+    let resumedText = ""
+    let resumedSent = 0
+    let trail: number[] = []
+    const resumeText = (final: boolean) => {
+      const full = this.model.detokenize([...resume, ...resumed] as never, false, trail as never)
+      const base = this.model.detokenize(resume as never, false, trail as never)
+      let out = full.startsWith(base) ? full.slice(base.length) : full.slice(Math.min(base.length, full.length))
+      if (!final) out = out.replace(/\uFFFD+$/, "")
+      return out
+    }
     const options = {
       signal: AbortSignal.any([signal, stopForCallback.signal]),
       stopOnAbortSignal: true,
@@ -214,6 +237,16 @@ export class LlamaEngine {
       onToken: (tokens: number[]) => {
         pendingIds.push(...tokens)
         generated += tokens.length
+        if (resume.length) {
+          resumed.push(...tokens)
+          resumedText = resumeText(false)
+          if (resumedText.length > resumedSent) {
+            const ids = pendingIds
+            pendingIds = []
+            emit(resumedText.slice(resumedSent), ids)
+            resumedSent = resumedText.length
+          }
+        }
         // LlamaCompletion (the resume path) may sample one token past maxTokens: stop it ourselves.
         if (resume.length && generated >= maxTokens && !hitLimit) {
           hitLimit = true
@@ -221,15 +254,10 @@ export class LlamaEngine {
         }
       },
       onTextChunk: (text: string) => {
-        if (!onToken || callbackError !== undefined) return
+        if (resume.length) return
         const ids = pendingIds
         pendingIds = []
-        try {
-          onToken(text, ids)
-        } catch (err) {
-          callbackError = err
-          stopForCallback.abort(err)
-        }
+        emit(text, ids)
       },
     }
     // raw prompts go through LlamaChat too (with a pass-through template): LlamaCompletion can
@@ -246,9 +274,12 @@ export class LlamaEngine {
         // LlamaCompletion prepends BOS itself when the model wants one; the rendered prompt has it already.
         const bos = this.model.tokens.bos
         if (bos != null && this.model.tokens.shouldPrependBosToken && prompt[0] === bos) prompt.shift()
+        trail = prompt
         const tokens = [...prompt, ...resume] as Parameters<typeof completion.generateCompletionWithMeta>[0]
         const res = await completion.generateCompletionWithMeta(tokens, options as Parameters<typeof completion.generateCompletionWithMeta>[1])
-        text = res.response
+        const rest = resumeText(true).slice(resumedSent)
+        if (rest) emit(rest, pendingIds)
+        text = resumeText(true)
         stopReason = res.metadata.stopReason
       } else {
         chat = new this.nlc.LlamaChat({ contextSequence: seq, chatWrapper: input.wrapper, autoDisposeSequence: false })
