@@ -8,8 +8,8 @@ mkdir -p test-artifacts
 $bun run build >test-artifacts/build.log 2>&1 || { cat test-artifacts/build.log; echo "0 passed, 1 failed"; exit 1; }
 $bun test --timeout 180000 "$@" 2>&1 | tee test-artifacts/test.log
 rc=${PIPESTATUS[0]}
-pass=$(grep -Eo '^ *[0-9]+ pass$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
-fail=$(grep -Eo '^ *[0-9]+ fail$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
+pass=$(grep -aEo '^ *[0-9]+ pass$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
+fail=$(grep -aEo '^ *[0-9]+ fail$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
 if [[ $rc != 0 && $fail == 0 ]]; then fail=1; fi
 echo "$pass passed, $fail failed"
 exit $rc
