@@ -3,6 +3,7 @@
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
+import { NEWER_WINS } from "./_lww.ts"
 
 export interface ApiKeyPayload {
   id: string
@@ -56,7 +57,7 @@ export const apiKeyReplica: ReplicatedKind<ApiKeyPayload> = {
        on conflict (id) do update set name = excluded.name, project = excluded.project, models = excluded.models, rpm = excluded.rpm,
          tpm = excluded.tpm, monthly_token_budget = excluded.monthly_token_budget, priority = excluded.priority,
          revoked_at = case when $11 then coalesce(t.revoked_at, now()) end, hlc = excluded.hlc, origin = excluded.origin
-       where (excluded.hlc collate "C" > t.hlc collate "C" or (excluded.hlc = t.hlc and excluded.origin collate "C" > t.origin collate "C"))
+       ${NEWER_WINS}
        returning id`,
       [p.id, p.name, p.project, p.prefix, p.key_hash, p.models, p.rpm, p.tpm, p.monthly_token_budget, p.priority, p.revoked, s.hlc, s.origin],
     )

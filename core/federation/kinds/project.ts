@@ -3,6 +3,7 @@
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
+import { NEWER_WINS } from "./_lww.ts"
 
 export interface ProjectPayload {
   id: string
@@ -23,7 +24,7 @@ export const projectCreation: ReplicatedKind<ProjectPayload> = {
     const rows = await sql.unsafe(
       `insert into projects as t (id, name, description, hlc, origin) values ($1, $2, $3, $4, $5)
        on conflict (id) do update set name = excluded.name, description = excluded.description, hlc = excluded.hlc, origin = excluded.origin
-       where (excluded.hlc collate "C" > t.hlc collate "C" or (excluded.hlc = t.hlc and excluded.origin collate "C" > t.origin collate "C"))
+       ${NEWER_WINS}
        returning id`,
       [p.id, p.name, p.description, s.hlc, s.origin],
     )

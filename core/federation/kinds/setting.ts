@@ -2,6 +2,7 @@
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
+import { NEWER_WINS } from "./_lww.ts"
 
 export interface SettingPayload {
   key: string
@@ -34,7 +35,7 @@ export const clusterSetting: ReplicatedKind<SettingPayload> = {
     const rows = await sql.unsafe(
       `insert into cluster_settings as t (key, value, hlc, origin) values ($1, $2::text::jsonb, $3, $4)
        on conflict (key) do update set value = excluded.value, hlc = excluded.hlc, origin = excluded.origin, updated_at = now()
-       where (excluded.hlc collate "C" > t.hlc collate "C" or (excluded.hlc = t.hlc and excluded.origin collate "C" > t.origin collate "C"))
+       ${NEWER_WINS}
        returning key`,
       [p.key, JSON.stringify(p.value), s.hlc, s.origin],
     )

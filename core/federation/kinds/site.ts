@@ -2,6 +2,7 @@
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
+import { NEWER_WINS } from "./_lww.ts"
 
 export interface SitePayload {
   site_id: string
@@ -24,7 +25,7 @@ export const siteDeclaration: ReplicatedKind<SitePayload> = {
     const rows = await sql.unsafe(
       `insert into sites as t (site_id, name, headcount, hlc, origin) values ($1, $2, $3, $4, $5)
        on conflict (site_id) do update set name = excluded.name, headcount = excluded.headcount, hlc = excluded.hlc, origin = excluded.origin, updated_at = now()
-       where (excluded.hlc collate "C" > t.hlc collate "C" or (excluded.hlc = t.hlc and excluded.origin collate "C" > t.origin collate "C"))
+       ${NEWER_WINS}
        returning site_id`,
       [p.site_id, p.name, p.headcount, s.hlc, s.origin],
     )
