@@ -23,6 +23,7 @@ export interface Config {
   trustedNetworks: string[]
   maxQueue: number
   interactiveReserve: number
+  interactiveWindowMs: number
   anonymousAccess: boolean
   queueTimeoutMs: number
   heartbeatMs: number

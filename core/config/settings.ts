@@ -103,6 +103,11 @@ export const SETTINGS: Setting[] = [
     doc: "Slots per model that batch requests (X-Cellule-Priority: batch) never take, so interactive requests start at once. 0: batch may use every slot.",
   },
   {
+    key: "interactiveWindowMs", env: "CELLULE_INTERACTIVE_WINDOW_MS", flag: "interactive-window-ms", kind: "int", roles: ["pool"],
+    default: 10_000, min: 0,
+    doc: "After an interactive request, batch requests run one at a time per model for this long, so people keep the machines' CPU.",
+  },
+  {
     key: "queueTimeoutMs", env: "CELLULE_QUEUE_TIMEOUT_MS", flag: "queue-timeout-ms", kind: "int", roles: ["pool"],
     default: 120_000, min: 100, doc: "How long a request may wait in the queue for a slot before 503.",
   },

@@ -54,6 +54,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       maxQueue: config.maxQueue,
       queueTimeoutMs: config.queueTimeoutMs,
       interactiveReserve: config.interactiveReserve,
+      interactiveWindowMs: config.interactiveWindowMs,
       headcount: () => declaredHeadcount,
       heartbeatMs: config.heartbeatMs,
       onModelSeen: (id, kind) => rememberModel(db.sql, id, kind),

@@ -99,6 +99,8 @@ export interface SchedulerOptions {
   maxQueue: number
   queueTimeoutMs: number
   heartbeatMs: number
+  /** After an interactive request, batch stays at one running job this long (people are at work). */
+  interactiveWindowMs?: number
   /** Declared headcount across sites (federated), which sizes the automatic queue bound. */
   headcount?: () => number
   /** Slots per model kept free for interactive requests: batch jobs never take the last ones. */
@@ -112,6 +114,7 @@ export class Scheduler {
   private readonly queues = new Map<string, FairQueue<Job>>()
   private readonly jobs = new Map<string, Job>()
   readonly knownModels = new Map<string, ModelOffer["kind"]>()
+  private readonly lastInteractive = new Map<string, number>()
   private reaper?: ReturnType<typeof setInterval>
 
   constructor(private readonly opts: SchedulerOptions) {}
@@ -339,6 +342,7 @@ export class Scheduler {
       if (job.state === "queued") this.fail(job, new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`))
     }, this.opts.queueTimeoutMs)
     this.jobs.set(job.id, job)
+    if (job.priority === "interactive") this.lastInteractive.set(model, this.opts.clock.now())
     q.push(job)
     this.pump(model)
     return job
@@ -404,14 +408,15 @@ export class Scheduler {
       const w = this.pickWorker(model)
       if (!w) return
       // Batch work leaves `interactiveReserve` slots idle, so a colleague's question starts at once,
-      // and backs off to one running job while people's requests are being answered: on a small
-      // machine every batch sequence takes CPU from the interactive ones.
+      // and backs off to one running job while people are using the model (a request running, or
+      // one within `interactiveWindowMs`): on a small machine every batch sequence takes CPU from them.
       if (q.peek()!.priority === "batch") {
         const cap = this.capacity(model)
         const reserve = this.opts.interactiveReserve ?? 0
         if (cap.slots - cap.busy <= reserve && cap.slots > reserve) return
         const running = this.running(model)
-        if (reserve > 0 && running.interactive > 0 && running.batch >= 1) return
+        const peopleActive = running.interactive > 0 || this.opts.clock.now() - (this.lastInteractive.get(model) ?? -Infinity) < (this.opts.interactiveWindowMs ?? 0)
+        if (reserve > 0 && peopleActive && running.batch >= 1) return
       }
       const job = q.shift()!
       const slot = w.models.get(model)!

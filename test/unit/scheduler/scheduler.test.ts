@@ -101,3 +101,17 @@ test("while an interactive request runs, batch work backs off to one running job
   expect(a.jobs().length).toBe(2)
   expect(s.snapshot().queue_depth).toBe(4)
 })
+
+test("for a while after an interactive request, batch runs one job at a time; then it uses the free slots", () => {
+  const clock = new ManualClock()
+  const s = make({ clock, interactiveReserve: 1, interactiveWindowMs: 10_000 })
+  const a = fakeWorker(s, "worker-aaaa", 4)
+  const alice = s.submit("m", "chat", {}, sink().s, { client: "alice", priority: "interactive" })
+  s.onWorkerMessage(a.w, { type: "done", job_id: a.jobs()[0].job_id, finish_reason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } })
+  expect(alice.state).toBe("finished")
+  for (let i = 0; i < 5; i++) s.submit("m", "chat", {}, sink().s, { client: "script", priority: "batch" })
+  expect(a.jobs().length).toBe(2) // alice's, then one batch job
+  clock.advance(10_001)
+  s.onWorkerMessage(a.w, { type: "done", job_id: a.jobs()[1].job_id, finish_reason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } })
+  expect(a.jobs().length).toBe(5) // window over: batch takes every slot but the reserved one
+})
