@@ -3,6 +3,7 @@
 // endpoint versus direct-to-pool, and failed requests when a pool is SIGKILLed under a chat load.
 // Sides alternate every round and each round starts fresh entries (nginx keeps max_fails state).
 //   bun bench/entry.ts [--rounds 3] [--light 2000] [--chat 200] [--concurrency 16] [--max-tokens 8]
+import { arg } from "./_args.ts"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { tinyLlamaPath } from "../test/support/fixtures.ts"
@@ -193,10 +194,6 @@ async function waitModelLive(url: string, timeoutMs = 90_000) {
 // ---- the bench ----
 
 async function main() {
-  const arg = (name: string, def: string) => {
-    const i = process.argv.indexOf(`--${name}`)
-    return i > 0 ? process.argv[i + 1] : def
-  }
   const rounds = Number(arg("rounds", "3"))
   const light = Number(arg("light", "2000"))
   const chat = Number(arg("chat", "200"))

@@ -2,16 +2,13 @@
 // pool + worker (streamed, official openai client) versus node-llama-cpp driven directly.
 // Sides alternate (never concurrently); two direct processes serve as the noise control.
 //   bun bench/overhead.ts [--rounds 3] [--requests 10] [--max-tokens 32] [--threads 2] [--quant q8_0] [--model FILE.gguf]
+import { arg } from "./_args.ts"
 import { existsSync, mkdirSync, renameSync } from "node:fs"
 import { join } from "node:path"
 import OpenAI from "openai"
 import { writeSyntheticLlama } from "../test/fixtures/gguf.ts"
 import { BUN, ROOT, cleanupAll, startPool, startWorker } from "../test/support/proc.ts"
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? process.argv[i + 1] : def
-}
 const rounds = Number(arg("rounds", "3"))
 const requests = Number(arg("requests", "10"))
 const maxTokens = Number(arg("max-tokens", "32"))

@@ -1,6 +1,7 @@
 // core/http/guards — who is calling. adminGuard resolves the administrator from the session
 // cookie (with CSRF on mutations) or, from trusted networks only, the X-Cellule-User header.
 import { clientIp } from "./client-ip.ts"
+import { hashToken, tokenMatches } from "../crypto/token.ts"
 import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
 import { adminByEmail, sessionFor, type Admin } from "../auth/admins.ts"
@@ -35,7 +36,7 @@ export async function resolveAdmin(ctx: PoolContext, request: Request, ip: strin
     if (s) {
       if (!READS.has(request.method)) {
         const presented = request.headers.get(CSRF_HEADER) ?? (typeof form?._csrf === "string" ? form._csrf : undefined)
-        if (!presented || !timingSafeEqualStr(presented, s.csrf)) throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
+        if (!presented || !tokenMatches(presented, hashToken(s.csrf))) throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
       }
       return { ...s.admin, via: "session", csrf: s.csrf }
     }
@@ -53,12 +54,6 @@ function trusted(ctx: PoolContext) {
   let l = lists.get(ctx.config)
   if (!l) lists.set(ctx.config, (l = cidrList(ctx.config.trustedNetworks)))
   return l
-}
-
-function timingSafeEqualStr(a: string, b: string): boolean {
-  const { timingSafeEqual, createHash } = require("node:crypto") as typeof import("node:crypto")
-  const h = (s: string) => createHash("sha256").update(s).digest()
-  return timingSafeEqual(h(a), h(b))
 }
 
 /**
