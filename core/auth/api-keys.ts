@@ -82,6 +82,7 @@ export class ApiKeys {
   }
 
   async revoke(id: string) {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const [r] = await this.sql`select *, encode(key_hash, 'hex') as key_hex from api_keys where id = ${id} and revoked_at is null`
     if (!r) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const k = toKey(r)

@@ -24,7 +24,8 @@ export interface Config {
   maxQueue: number
   interactiveReserve: number
   interactiveWindowMs: number
-  anonymousAccess: boolean
+  /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */
+  anonymousAccess?: boolean
   queueTimeoutMs: number
   heartbeatMs: number
   fedMode: "active" | "observe" | "off"
@@ -76,6 +77,8 @@ export interface Config {
   proxyPort: number
   proxyUpstreams: string[]
   proxyUpstreamsFile?: string
+  proxyDiscover: boolean
+  proxyDiscoverIntervalMs: number
   proxyMaxFails: number
   proxyFailTimeoutMs: number
   proxyHealthIntervalMs: number

@@ -94,8 +94,8 @@ export const SETTINGS: Setting[] = [
   },
   {
     key: "anonymousAccess", env: "CELLULE_ANONYMOUS_ACCESS", flag: "anonymous-access", kind: "bool", roles: ["pool"],
-    default: true,
-    doc: "Serve the OpenAI API without an API key (LAN access). false: every request needs a key (sk-cel-…) from /v1/admin/keys.",
+    default: undefined, docDefault: "unset: the dashboard's switch (Worker balancing page), off until an admin turns it on",
+    doc: "Serve the OpenAI API without an API key (anonymous LAN access). Set, it overrides the cluster-wide switch of the dashboard: true lets anyone on the network call the API, false requires a key (sk-cel-…) from /v1/admin/keys on every pool.",
   },
   {
     key: "interactiveReserve", env: "CELLULE_INTERACTIVE_RESERVE", flag: "interactive-reserve", kind: "int", roles: ["pool"],
@@ -321,6 +321,14 @@ export const SETTINGS: Setting[] = [
     key: "proxyUpstreamsFile", env: "CELLULE_PROXY_UPSTREAMS_FILE", flag: "upstreams-file", kind: "path", roles: ["proxy"],
     default: undefined, docDefault: "unset",
     doc: "A file with one pool URL per line (# comments); added to the upstream list, re-read on SIGHUP.",
+  },
+  {
+    key: "proxyDiscover", env: "CELLULE_PROXY_DISCOVER", flag: "discover", kind: "bool", roles: ["proxy"], default: false,
+    doc: "Also send requests to the pools the upstreams are federated with (their bonded peers at MIN_TRUST_LEVEL, from GET /v1/federation/entry-pools), kept up to date; the listed upstreams always stay.",
+  },
+  {
+    key: "proxyDiscoverIntervalMs", env: "CELLULE_PROXY_DISCOVER_MS", flag: "discover-interval-ms", kind: "int", roles: ["proxy"],
+    default: 30_000, min: 1_000, doc: "How often discovery asks a pool for the federation's pools (CELLULE_PROXY_DISCOVER).",
   },
   {
     key: "proxyMaxFails", env: "CELLULE_PROXY_MAX_FAILS", flag: "max-fails", kind: "int", roles: ["proxy"], default: 3, min: 1,

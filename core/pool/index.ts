@@ -16,6 +16,7 @@ import { Forwarder } from "../scheduler/forward.ts"
 import { balancingPage } from "../http/routes/balancing-page.ts"
 import { verifyTrustedPeer } from "../federation/transport.ts"
 import { ApiKeys } from "../auth/api-keys.ts"
+import { AnonymousAccess } from "../auth/anonymous-access.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
@@ -92,14 +93,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       },
     }
     const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
+    const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) => federation.publish(kind, payload))
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     const app = buildApp(ctx, [openaiRoutes({
       scheduler,
       keys: apiKeys,
+      anonymous,
       forwarder,
       verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-    }), keyRoutes(apiKeys), balancingPage(scheduler, apiKeys, forwarder), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
+    }), keyRoutes(apiKeys, anonymous), balancingPage(scheduler, apiKeys, anonymous, forwarder), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

@@ -66,9 +66,13 @@ if (setupOut.exitCode !== 0 || !loginPath) {
 }
 if (!setupDone) writeFileSync(join(demo, "setup-done"), new Date().toISOString())
 
+// The demo answers key-less calls, so the curl below works as printed; that is why it listens on
+// loopback only (HOST=0.0.0.0 opens it to the network). A real pool starts with anonymous access off.
 const url = await spawnUntil(["pool", "--port", port, "--data-dir", poolDir], /cellule pool ready (\S+)/, {
   POOL_NAME: process.env.POOL_NAME ?? "demo-pool",
   CELLULE_WORKER_TOKEN: token,
+  HOST: process.env.HOST ?? "127.0.0.1",
+  CELLULE_ANONYMOUS_ACCESS: process.env.CELLULE_ANONYMOUS_ACCESS ?? "true",
 })
 await spawnUntil(
   ["worker", "--pool", url, "--data-dir", join(dataDir, "worker"), "--model", `demo=${model}`, "--embedder", embedder, "--threads", "2", "--slots", "2"],
@@ -85,5 +89,7 @@ Cellule is running: ${url}   (OpenAI-compatible API at ${url}/v1)
     -d '{"model":"demo","messages":[{"role":"user","content":"Hello"}],"max_tokens":32}'
 
 The demo model has random weights: its answers are noise, but they are computed by llama.cpp
-on the local worker. Press Ctrl-C to stop.`)
+on the local worker. This demo accepts calls without an API key (CELLULE_ANONYMOUS_ACCESS=true,
+loopback only); a real pool requires keys until an admin allows anonymous access on the Worker
+balancing page, where keys are created. Press Ctrl-C to stop.`)
 await Promise.all(children.map((c) => c.exited))

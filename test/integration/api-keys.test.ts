@@ -101,4 +101,14 @@ describe("API keys", () => {
     }
     expect(status).toBe(401)
   })
+
+  test("CELLULE_ANONYMOUS_ACCESS set on the pool decides: the dashboard switch refuses to change it (409)", async () => {
+    expect(await (await fetch(`${pool.url}/v1/admin/anonymous-access`, { headers: admin })).json()).toEqual({ enabled: false, forced: true })
+    const r = await fetch(`${pool.url}/v1/admin/anonymous-access`, { method: "PUT", headers: admin, body: JSON.stringify({ enabled: true }) })
+    expect(r.status).toBe(409)
+    expect(await code(r)).toBe("anonymous_access_forced")
+    expect(await code(await chat(undefined))).toBe("api_key_required")
+    const bad = await fetch(`${pool.url}/v1/admin/anonymous-access`, { method: "PUT", headers: admin, body: JSON.stringify({ enabled: "yes" }) })
+    expect(bad.status).toBe(400)
+  })
 })

@@ -121,6 +121,13 @@ export function testSetupAnswers(overrides: Record<string, unknown> = {}): strin
 }
 
 /**
+ * Environment every test pool gets unless a test overrides it: anonymous LAN access on, so tests
+ * that are not about API keys call the API without one. The product's default is off; tests of keys
+ * and of that default pass CELLULE_ANONYMOUS_ACCESS themselves (undefined: unset, the real default).
+ */
+export const TEST_POOL_ENV: Record<string, string> = { CELLULE_ANONYMOUS_ACCESS: "true" }
+
+/**
  * Start `cellule pool` on a free port and wait until it is ready. By default the first-boot wizard is
  * completed headlessly (CELLULE_SETUP_ANSWERS, admin TEST_ADMIN) so the API is open; `setup: false`
  * gives a pristine pool whose routes answer 503 cluster_setup_pending until the wizard is done.
@@ -129,7 +136,7 @@ export async function startPool(opts: { dataDir?: string; env?: Record<string, s
   const dataDir = opts.dataDir ?? tempDir()
   const setupEnv = opts.setup === false ? {} : { CELLULE_SETUP_ANSWERS: testSetupAnswers() }
   const p = spawnProc([...celluleCmd(opts.compiled), "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...(opts.args ?? [])], {
-    env: { POOL_NAME: "test-pool", ...setupEnv, ...opts.env },
+    env: { POOL_NAME: "test-pool", ...TEST_POOL_ENV, ...setupEnv, ...opts.env },
     cwd: opts.cwd,
   })
   const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)

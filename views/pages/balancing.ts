@@ -1,8 +1,10 @@
 // views/pages/balancing — Worker balancing (§0.3): declared headcount per site against the machines
-// actually contributing, and who consumes the service (usage per API key, 30 days, as an SVG chart).
+// actually contributing, who consumes the service (usage per API key, 30 days, as an SVG chart), and
+// who may: API keys (created here, the secret shown once; revoked here) and the anonymous-access switch.
 // Pure: plain data in, HTML out. The chart is server-drawn SVG: no script, no CDN.
 import { html, raw, type SafeHtml } from "../html.ts"
 import { addMessages, t, type Lang } from "../i18n.ts"
+import { csrfField } from "../layout.ts"
 
 addMessages({
   en: {
@@ -30,6 +32,26 @@ addMessages({
     "balancing.active": "active",
     "balancing.anonymous": "anonymous",
     "balancing.peak": "busiest day {max} tokens",
+    "balancing.anon_title": "Access without an API key",
+    "balancing.anon_on": "On: anyone who can reach a pool may call the API without a key (usage is counted as \"anonymous\"). Applies to every bonded pool.",
+    "balancing.anon_off": "Off: every API call needs a key (Authorization: Bearer sk-cel-…). Applies to every bonded pool.",
+    "balancing.anon_forced": "Set by CELLULE_ANONYMOUS_ACCESS on this pool: change it there.",
+    "balancing.anon_enable": "Allow calls without a key",
+    "balancing.anon_disable": "Require a key",
+    "balancing.anon_enable_confirm": "Anyone on the network will be able to use the models without a key. Continue?",
+    "balancing.new_key": "New API key",
+    "balancing.key_project": "Project or team (optional)",
+    "balancing.key_models": "Allowed models, comma-separated (empty: all)",
+    "balancing.key_rpm": "Requests per minute (empty: no limit)",
+    "balancing.key_tpm": "Tokens per minute (empty: no limit)",
+    "balancing.key_budget": "Monthly token budget (empty: none)",
+    "balancing.key_priority": "Priority",
+    "balancing.create_key": "Create the key",
+    "balancing.key_created": "Key \"{name}\" created. Copy it now: it will never be shown again.",
+    "balancing.revoke": "Revoke",
+    "balancing.revoke_confirm": "Tools using this key will get 401 within seconds, on every pool. Revoke?",
+    "balancing.revoked_flash": "Key revoked on every pool.",
+    "balancing.limits_cluster": "Limits and budgets count the key's use on every bonded pool.",
   },
   fr: {
     "balancing.title": "Répartition des workers",
@@ -56,6 +78,26 @@ addMessages({
     "balancing.active": "active",
     "balancing.anonymous": "anonyme",
     "balancing.peak": "jour le plus chargé {max} jetons",
+    "balancing.anon_title": "Accès sans clé d'API",
+    "balancing.anon_on": "Activé : toute personne qui joint un pool peut appeler l'API sans clé (consommation comptée comme « anonyme »). S'applique à tous les pools liés.",
+    "balancing.anon_off": "Désactivé : chaque appel à l'API exige une clé (Authorization: Bearer sk-cel-…). S'applique à tous les pools liés.",
+    "balancing.anon_forced": "Fixé par CELLULE_ANONYMOUS_ACCESS sur ce pool : c'est là qu'il se change.",
+    "balancing.anon_enable": "Autoriser les appels sans clé",
+    "balancing.anon_disable": "Exiger une clé",
+    "balancing.anon_enable_confirm": "Toute personne du réseau pourra utiliser les modèles sans clé. Continuer ?",
+    "balancing.new_key": "Nouvelle clé d'API",
+    "balancing.key_project": "Projet ou équipe (facultatif)",
+    "balancing.key_models": "Modèles autorisés, séparés par des virgules (vide : tous)",
+    "balancing.key_rpm": "Requêtes par minute (vide : sans limite)",
+    "balancing.key_tpm": "Jetons par minute (vide : sans limite)",
+    "balancing.key_budget": "Budget mensuel en jetons (vide : aucun)",
+    "balancing.key_priority": "Priorité",
+    "balancing.create_key": "Créer la clé",
+    "balancing.key_created": "Clé « {name} » créée. Copiez-la maintenant : elle ne sera plus jamais affichée.",
+    "balancing.revoke": "Révoquer",
+    "balancing.revoke_confirm": "Les outils qui utilisent cette clé recevront une erreur 401 d'ici quelques secondes, sur tous les pools. Révoquer ?",
+    "balancing.revoked_flash": "Clé révoquée sur tous les pools.",
+    "balancing.limits_cluster": "Les limites et budgets comptent l'usage de la clé sur tous les pools liés.",
   },
 })
 
@@ -63,7 +105,10 @@ export interface BalancingData {
   sites: { name: string; headcount: number }[]
   pools: { name: string; self: boolean; workers: number | null; slots: number; busy: number }[]
   usage: { day: string; key: string; tokens: number }[]
-  keys: { name: string; prefix: string; rpm: number | null; tpm: number | null; monthly_token_budget: number | null; models: string[] | null; revoked: boolean }[]
+  keys: { id: string; name: string; project: string | null; prefix: string; rpm: number | null; tpm: number | null; monthly_token_budget: number | null; models: string[] | null; priority: string; revoked: boolean }[]
+  anonymous: { enabled: boolean; forced: boolean }
+  /** The outcome of the form just posted; `secret` is a key just created (its only showing). */
+  flash?: { ok: boolean; text: string; secret?: string }
 }
 
 const PALETTE = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#4d7c0f", "#be185d"]
@@ -101,7 +146,7 @@ function escapeAttr(s: string) {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-export function balancingBody(lang: Lang, d: BalancingData): SafeHtml {
+export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): SafeHtml {
   const people = d.sites.reduce((n, s) => n + s.headcount, 0)
   const workers = d.pools.reduce((n, p) => n + (p.workers ?? 0), 0)
   const pct = people ? Math.round((100 * workers) / people) : 0
@@ -127,9 +172,37 @@ export function balancingBody(lang: Lang, d: BalancingData): SafeHtml {
     <h2>${t(lang, "balancing.usage")}</h2>
     ${usageChart(lang, d.usage)}
   </section>
-  <section>
+  <section id="keys">
     <h2>${t(lang, "balancing.keys")}</h2>
-    <table><thead><tr><th>${t(lang, "balancing.key_name")}</th><th>${t(lang, "balancing.key_prefix")}</th><th>${t(lang, "balancing.key_limits")}</th><th>${t(lang, "balancing.key_state")}</th></tr></thead>
-    <tbody>${d.keys.map((k) => html`<tr><td>${k.name}</td><td><code>${k.prefix}…</code></td><td>${limits(k)}</td><td>${k.revoked ? t(lang, "balancing.revoked") : t(lang, "balancing.active")}</td></tr>`)}</tbody></table>
+    ${d.flash
+      ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="keys-flash">${d.flash.text}${d.flash.secret ? html`<br><code id="key-secret">${d.flash.secret}</code>` : ""}</p>`
+      : ""}
+    <p class="muted">${t(lang, "balancing.limits_cluster")}</p>
+    <table id="keys-table"><thead><tr><th>${t(lang, "balancing.key_name")}</th><th>${t(lang, "balancing.key_prefix")}</th><th>${t(lang, "balancing.key_limits")}</th><th>${t(lang, "balancing.key_state")}</th><th></th></tr></thead>
+    <tbody>${d.keys.map((k) => html`<tr data-key="${k.id}"><td>${k.name}${k.project ? html`<br><small class="muted">${k.project}</small>` : ""}</td><td><code>${k.prefix}…</code></td><td>${limits(k)}</td>
+      <td>${k.revoked ? t(lang, "balancing.revoked") : t(lang, "balancing.active")}</td>
+      <td>${k.revoked ? "" : html`<form class="inline" method="post" action="/balancing/keys/revoke" data-confirm="${t(lang, "balancing.revoke_confirm")}">${csrfField(csrf)}
+        <input type="hidden" name="id" value="${k.id}"><button type="submit" class="secondary">${t(lang, "balancing.revoke")}</button></form>`}</td></tr>`)}</tbody></table>
+    <h3>${t(lang, "balancing.new_key")}</h3>
+    <form method="post" action="/balancing/keys" id="new-key">${csrfField(csrf)}
+      <label for="key-name">${t(lang, "balancing.key_name")}</label><input id="key-name" name="name" type="text" required maxlength="100">
+      <label for="key-project">${t(lang, "balancing.key_project")}</label><input id="key-project" name="project" type="text" maxlength="100">
+      <label for="key-models">${t(lang, "balancing.key_models")}</label><input id="key-models" name="models" type="text">
+      <label for="key-rpm">${t(lang, "balancing.key_rpm")}</label><input id="key-rpm" name="rpm" type="number" min="1" step="1">
+      <label for="key-tpm">${t(lang, "balancing.key_tpm")}</label><input id="key-tpm" name="tpm" type="number" min="1" step="1">
+      <label for="key-budget">${t(lang, "balancing.key_budget")}</label><input id="key-budget" name="monthly_token_budget" type="number" min="1" step="1">
+      <label for="key-priority">${t(lang, "balancing.key_priority")}</label>
+      <select id="key-priority" name="priority"><option value="interactive">interactive</option><option value="batch">batch</option></select>
+      <div class="actions"><button type="submit" id="create-key">${t(lang, "balancing.create_key")}</button></div>
+    </form>
+  </section>
+  <section id="anonymous">
+    <h2>${t(lang, "balancing.anon_title")}</h2>
+    <p id="anon-state" data-enabled="${String(d.anonymous.enabled)}">${t(lang, d.anonymous.enabled ? "balancing.anon_on" : "balancing.anon_off")}</p>
+    ${d.anonymous.forced
+      ? html`<p class="muted">${t(lang, "balancing.anon_forced")}</p>`
+      : html`<form method="post" action="/balancing/anonymous" ${d.anonymous.enabled ? "" : raw(`data-confirm="${escapeAttr(t(lang, "balancing.anon_enable_confirm"))}"`)}>${csrfField(csrf)}
+        <input type="hidden" name="enabled" value="${String(!d.anonymous.enabled)}">
+        <div class="actions"><button type="submit" id="anon-toggle" class="${d.anonymous.enabled ? "" : "secondary"}">${t(lang, d.anonymous.enabled ? "balancing.anon_disable" : "balancing.anon_enable")}</button></div></form>`}
   </section>`
 }

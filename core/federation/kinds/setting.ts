@@ -13,6 +13,8 @@ export interface SettingPayload {
 export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "string"> = {
   moe_local_config: "object",
   "federation.auto_promote": "boolean",
+  // Anonymous LAN access to the OpenAI API (core/auth/anonymous-access.ts): one answer on every pool.
+  "openai.anonymous_access": "boolean",
 }
 
 export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {

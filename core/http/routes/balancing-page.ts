@@ -1,15 +1,45 @@
 // GET /balancing — the Worker balancing dashboard page (declared headcount vs contributing
-// machines, usage per API key). Gathers plain data from core and hands it to the view.
+// machines, usage per API key, the keys themselves and the anonymous-access switch), and its forms.
+// Gathers plain data from core and hands it to the view.
 import { Elysia } from "elysia"
-import type { ApiKeys } from "../../auth/api-keys.ts"
+import type { ApiKeys, NewKey } from "../../auth/api-keys.ts"
+import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
 import type { Forwarder } from "../../scheduler/forward.ts"
+import { CelluleError } from "../../errors.ts"
 import { balancingBody, type BalancingData } from "../../../views/pages/balancing.ts"
 import { t } from "../../../views/i18n.ts"
-import { dashboardPage } from "./dashboard.ts"
+import { dashboardPage, formAction, type PageRequest } from "./dashboard.ts"
 import type { PoolContext } from "../context.ts"
 
-export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, forwarder?: Forwarder) => (ctx: PoolContext) => {
+type Srv = Parameters<typeof dashboardPage>[2]
+
+/** The new-key form as the API's body: empty fields are "no limit", numbers must be whole and positive. */
+export function newKeyFromForm(form: Record<string, unknown>): NewKey {
+  const text = (k: string) => String(form[k] ?? "").trim()
+  const positive = (k: string) => {
+    const v = text(k)
+    if (!v) return undefined
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new CelluleError("validation_failed", `${k} must be a whole number of at least 1, or empty for no limit`, 400)
+    return Number(v)
+  }
+  const name = text("name")
+  if (!name || name.length > 100) throw new CelluleError("validation_failed", "the key needs a name of 1 to 100 characters", 400)
+  const models = text("models").split(",").map((m) => m.trim()).filter(Boolean)
+  const priority = text("priority") || "interactive"
+  if (priority !== "interactive" && priority !== "batch") throw new CelluleError("validation_failed", "priority must be interactive or batch", 400)
+  return {
+    name,
+    project: text("project").slice(0, 100) || undefined,
+    models: models.length ? models : undefined,
+    rpm: positive("rpm"),
+    tpm: positive("tpm"),
+    monthly_token_budget: positive("monthly_token_budget"),
+    priority,
+  }
+}
+
+export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, anonymous: AnonymousAccess, forwarder?: Forwarder) => (ctx: PoolContext) => {
   async function data(): Promise<BalancingData> {
     const sites = await ctx.db.sql<{ name: string; headcount: number }[]>`select name, headcount from sites order by name`.catch(() => [])
     const llm = scheduler.liveModels().filter((m) => m.kind === "llm")
@@ -24,13 +54,38 @@ export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, forwarder?: F
       tokens: Number(r.prompt_tokens) + Number(r.completion_tokens),
     }))
     const list = (await keys.list()).map((k) => ({ ...k, revoked: k.revoked_at !== null }))
-    return { sites: [...sites], pools, usage, keys: list }
+    return { sites: [...sites], pools, usage, keys: list, anonymous: await anonymous.state() }
   }
-  return new Elysia().get("/balancing", async ({ request, server }) =>
+  const page = (request: Request, server: Srv, flash?: BalancingData["flash"], who?: PageRequest, status = 200) =>
     dashboardPage(ctx, request, server, {
+      who,
+      status,
       active: "balancing",
       title: (lang) => t(lang, "balancing.title"),
-      body: async ({ lang }) => balancingBody(lang, await data()),
-    }),
-  )
+      body: async ({ lang, admin }) => balancingBody(lang, { ...(await data()), flash }, admin.csrf),
+    })
+  /** A form on the page; `run` returns the flash shown on success. */
+  const action = (request: Request, server: Srv, body: unknown, run: (form: Record<string, unknown>, who: PageRequest) => Promise<BalancingData["flash"]>) =>
+    formAction(ctx, request, server, body, { run, page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status) })
+
+  return new Elysia()
+    .get("/balancing", ({ request, server }) => page(request, server))
+    .post("/balancing/keys", ({ request, server, body }) =>
+      action(request, server, body, async (form, who) => {
+        const { key, record } = await keys.create(newKeyFromForm(form))
+        return { ok: true, text: t(who.lang, "balancing.key_created", { name: record.name }), secret: key }
+      }),
+    )
+    .post("/balancing/keys/revoke", ({ request, server, body }) =>
+      action(request, server, body, async (form, who) => {
+        await keys.revoke(String(form.id ?? ""))
+        return { ok: true, text: t(who.lang, "balancing.revoked_flash") }
+      }),
+    )
+    .post("/balancing/anonymous", ({ request, server, body }) =>
+      action(request, server, body, async (form, who) => {
+        const s = await anonymous.set(String(form.enabled) === "true")
+        return { ok: true, text: t(who.lang, s.enabled ? "balancing.anon_on" : "balancing.anon_off") }
+      }),
+    )
 }

@@ -39,6 +39,40 @@ export async function pageRequest(ctx: PoolContext, request: Request, server: Sr
   return admin ? { lang: langOf(request), admin } : null
 }
 
+export interface Flash {
+  ok: boolean
+  text: string
+}
+
+/**
+ * A dashboard form post: the admin is checked with the form's CSRF token, `run` does the work and
+ * `page` renders the page again with the outcome. A CelluleError below 500 (or one `shown` accepts)
+ * becomes a red flash on the page, with its status, instead of a JSON error.
+ */
+export async function formAction<R>(
+  ctx: PoolContext,
+  request: Request,
+  server: Srv,
+  body: unknown,
+  o: {
+    run: (form: Record<string, unknown>, who: PageRequest) => Promise<R>
+    page: (who: PageRequest, outcome: { result: R; flash?: undefined } | { result?: undefined; flash: Flash }, status: number) => Promise<Response>
+    shown?: (e: CelluleError) => boolean
+  },
+): Promise<Response> {
+  const form = (body ?? {}) as Record<string, unknown>
+  const who = await pageRequest(ctx, request, server, form)
+  if (!who) return loginRedirect(request)
+  let result: R
+  try {
+    result = await o.run(form, who)
+  } catch (e) {
+    if (!(e instanceof CelluleError) || (e.status >= 500 && !o.shown?.(e))) throw e
+    return o.page(who, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, e.status)
+  }
+  return o.page(who, { result }, 200)
+}
+
 async function bannerOf(ctx: PoolContext): Promise<LicenseBanner | undefined> {
   try {
     const v = await licenseStoreFor(ctx).view()
@@ -110,7 +144,7 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
     }
   }
 
-  async function licensePage(request: Request, server: Srv, flash?: { ok: boolean; text: string }, status = 200, who?: PageRequest) {
+  async function licensePage(request: Request, server: Srv, flash?: Flash, status = 200, who?: PageRequest) {
     return dashboardPage(ctx, request, server, {
       who,
       active: "license",
@@ -121,19 +155,12 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
     })
   }
 
-  /** Runs a licence form action; CelluleErrors become a red flash on the page instead of a JSON error. */
-  async function licenseAction(request: Request, server: Srv, body: unknown, action: (admin: AdminIdentity, form: Record<string, unknown>) => Promise<string>) {
-    const form = (body ?? {}) as Record<string, unknown>
-    const who = await pageRequest(ctx, request, server, form)
-    if (!who) return loginRedirect(request)
-    try {
-      const text = await action(who.admin, form)
-      return licensePage(request, server, { ok: true, text }, 200, who)
-    } catch (e) {
-      if (!(e instanceof CelluleError) || e.status >= 500) throw e
-      return licensePage(request, server, { ok: false, text: `${e.code}: ${e.message}` }, e.status, who)
-    }
-  }
+  /** Runs a licence form action; its text is the green flash. */
+  const licenseAction = (request: Request, server: Srv, body: unknown, action: (admin: AdminIdentity, form: Record<string, unknown>) => Promise<string>) =>
+    formAction(ctx, request, server, body, {
+      run: (form, who) => action(who.admin, form),
+      page: (who, o, status) => licensePage(request, server, o.flash ?? { ok: true, text: o.result }, status, who),
+    })
 
   return new Elysia()
     .get("/", ({ request, server }) =>

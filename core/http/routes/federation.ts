@@ -11,7 +11,7 @@ import { withSecurityHeaders } from "../headers.ts"
 import { CelluleError, NotFound } from "../../errors.ts"
 import { peers, settingType, type Federation } from "../../federation/index.ts"
 import { verifyRequest, type SignedCaller } from "../../federation/transport.ts"
-import { dashboardPage, loginRedirect, pageRequest, type PageRequest } from "./dashboard.ts"
+import { dashboardPage, formAction, pageRequest, type PageRequest } from "./dashboard.ts"
 import { federationBody, ft, type FederationPageData } from "../../../views/federation.ts"
 import { topologyBody, topologyLive, topologyTitle } from "../../../views/topology.ts"
 import { html } from "../../../views/html.ts"
@@ -82,6 +82,8 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
   const open = new Elysia()
     .get("/v1/federation/identity", () => ({ atom_id: fed.identity.atomId, pubkey: fed.identity.pubkey, pool_name: ctx.config.poolName, url: fed.url, mode: fed.mode }))
     .get("/v1/federation/ping", () => ({ atom_id: fed.identity.atomId, t: ctx.clock.now() }))
+    // For `cellule proxy --discover`: this pool and its trusted peers, URLs and names only (docs/proxy.md).
+    .get("/v1/federation/entry-pools", async () => ({ atom_id: fed.identity.atomId, pools: await fed.entryPools() }))
 
   const admin = new Elysia()
     .use(adminGuard(ctx))
@@ -150,18 +152,13 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
   })
   const fedPage = (request: Request, server: Srv, extra: Partial<FederationPageData> = {}, who?: PageRequest, status = 200) =>
     dashboardPage(ctx, request, server, { who, status, active: "federation", title: (l) => ft(l, "title"), body: async ({ lang, admin }) => federationBody(lang, await pageData(extra), admin.csrf) })
-  /** A form action: CSRF-checked admin, CelluleErrors shown as a red flash on the page. */
-  const action = async (request: Request, server: Srv, body: unknown, run: (form: Record<string, unknown>) => Promise<Partial<FederationPageData>>) => {
-    const form = (body ?? {}) as Record<string, unknown>
-    const who = await pageRequest(ctx, request, server, form)
-    if (!who) return loginRedirect(request)
-    try {
-      return await fedPage(request, server, await run(form), who)
-    } catch (e) {
-      if (!(e instanceof CelluleError) || (e.status >= 500 && e.code !== "peer_unreachable" && e.code !== "federation_off")) throw e
-      return fedPage(request, server, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, who, e.status)
-    }
-  }
+  /** A form action; `run`'s data (token, flash) is shown on the page. An unreachable peer is a red flash too. */
+  const action = (request: Request, server: Srv, body: unknown, run: (form: Record<string, unknown>) => Promise<Partial<FederationPageData>>) =>
+    formAction(ctx, request, server, body, {
+      run: (form) => run(form),
+      page: (who, o, status) => fedPage(request, server, o.flash ? { flash: o.flash } : o.result, who, status),
+      shown: (e) => e.code === "peer_unreachable" || e.code === "federation_off",
+    })
   const pages = new Elysia()
     .get("/federation", ({ request, server }) => fedPage(request, server))
     .post("/federation/token", ({ request, server, body }) => action(request, server, body, async () => ({ token: await peers.createAttachmentToken(ctx.db.sql, ctx.clock) })))

@@ -1,10 +1,11 @@
 // /v1/admin/keys and /v1/admin/usage — virtual API keys (shown once) and what they consumed.
 import { Elysia, t } from "elysia"
 import type { ApiKeys } from "../../auth/api-keys.ts"
+import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
 import { adminGuard } from "../guards.ts"
 import type { PoolContext } from "../context.ts"
 
-export const keyRoutes = (keys: ApiKeys) => (ctx: PoolContext) =>
+export const keyRoutes = (keys: ApiKeys, anonymous: AnonymousAccess) => (ctx: PoolContext) =>
   new Elysia()
     .use(adminGuard(ctx))
     .post(
@@ -33,6 +34,9 @@ export const keyRoutes = (keys: ApiKeys) => (ctx: PoolContext) =>
       set.status = 204
       return ""
     }, { params: t.Object({ id: t.String({ format: "uuid" }) }) })
+    // The cluster-wide switch for calls without a key (off by default).
+    .get("/v1/admin/anonymous-access", () => anonymous.state())
+    .put("/v1/admin/anonymous-access", ({ body }) => anonymous.set(body.enabled), { body: t.Object({ enabled: t.Boolean() }) })
     .get("/v1/admin/usage", async ({ query }) => ({ data: await keys.usage(query.days ?? 30, query.key_id) }), {
       query: t.Object({ days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })), key_id: t.Optional(t.String({ format: "uuid" })) }),
     })

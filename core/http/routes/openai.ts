@@ -5,6 +5,7 @@ import { Elysia, t, type Static } from "elysia"
 import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
 import { InvalidApiKey, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
+import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
 import { CelluleError, Unauthorized } from "../../errors.ts"
 import { CAPACITY_PATH, FORWARD_PATH, capacityOf, type Forwarder, type ForwardKind } from "../../scheduler/forward.ts"
 import { readLimited } from "../body.ts"
@@ -94,11 +95,11 @@ type Who = { client: string; priority: Priority; key?: ApiKey | null; started: n
  * Who may call: a valid API key (checked against its limits), or anyone when anonymous LAN access
  * is on — then an unknown key (tools that insist on sending one) is treated as anonymous too.
  */
-async function admit(keys: ApiKeys, anonymous: boolean, request: Request, ip: string | undefined, model: string): Promise<Who> {
+async function admit(keys: ApiKeys, anonymous: AnonymousAccess, request: Request, ip: string | undefined, model: string): Promise<Who> {
   const auth = request.headers.get("authorization") ?? ""
   const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
   const key = presented ? await keys.find(presented) : null
-  if (!key && !anonymous) {
+  if (!key && !(await anonymous.allowed())) {
     if (presented) throw new InvalidApiKey()
     throw new Unauthorized("an API key is required (Authorization: Bearer sk-cel-…)", "api_key_required")
   }
@@ -189,6 +190,7 @@ const FORWARDABLE = new Set(["no_worker_available", "queue_full", "model_not_fou
 export interface OpenAiDeps {
   scheduler: Scheduler
   keys: ApiKeys
+  anonymous: AnonymousAccess
   /** Inter-pool forward (federation active); absent: answer from this pool only. */
   forwarder?: Forwarder
   /** Verify a signed pool-to-pool request; returns the caller's atom id if it is trusted enough. */
@@ -196,8 +198,7 @@ export interface OpenAiDeps {
 }
 
 export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
-  const { scheduler, keys, forwarder } = deps
-  const anonymous = ctx.config.anonymousAccess
+  const { scheduler, keys, forwarder, anonymous } = deps
   const meter = (who: Who, model: string) => (r: JobResult) =>
     void keys
       .record({ keyId: who.key?.id ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })

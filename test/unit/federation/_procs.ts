@@ -1,6 +1,6 @@
 // Real federated pool processes for integration tests and the gossip bench: fixed free ports (so a
 // restarted pool keeps its URL), fast loop intervals, admin calls through the trusted-network header.
-import { celluleCmd, spawnProc, tempDir, testSetupAnswers, TEST_ADMIN, type Proc } from "../../support/proc.ts"
+import { celluleCmd, spawnProc, tempDir, testSetupAnswers, TEST_ADMIN, TEST_POOL_ENV, type Proc } from "../../support/proc.ts"
 
 export interface FedPool extends Proc {
   name: string
@@ -37,6 +37,7 @@ export async function startFedPool(opts: {
     CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
     CELLULE_TRUSTED_NETWORKS: "127.0.0.0/8,10.0.0.0/8",
     CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+    ...TEST_POOL_ENV,
     ...FAST,
     ...opts.env,
   }
