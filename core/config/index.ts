@@ -26,6 +26,7 @@ export interface Config {
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */
   anonymousAccess?: boolean
+  keyUsageSyncMs: number
   queueTimeoutMs: number
   heartbeatMs: number
   fedMode: "active" | "observe" | "off"

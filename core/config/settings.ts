@@ -98,6 +98,10 @@ export const SETTINGS: Setting[] = [
     doc: "Serve the OpenAI API without an API key (anonymous LAN access). Set, it overrides the cluster-wide switch of the dashboard: true lets anyone on the network call the API, false requires a key (sk-cel-…) from /v1/admin/keys on every pool.",
   },
   {
+    key: "keyUsageSyncMs", env: "CELLULE_KEY_USAGE_SYNC_MS", flag: "key-usage-sync-ms", kind: "int", roles: ["pool"], default: 2000, min: 50,
+    doc: "How often a pool asks each trusted peer what every API key used (last minute, this month), so rate limits and budgets hold across the cluster; also how far behind they may lag.",
+  },
+  {
     key: "interactiveReserve", env: "CELLULE_INTERACTIVE_RESERVE", flag: "interactive-reserve", kind: "int", roles: ["pool"],
     default: 1, min: 0,
     doc: "Slots per model that batch requests (X-Cellule-Priority: batch) never take, so interactive requests start at once. 0: batch may use every slot.",

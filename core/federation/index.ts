@@ -18,7 +18,7 @@ import { classify, networkType, RttWindow, type Link } from "./topology.ts"
 export { KINDS, type ReplicatedKind, type Stamp } from "./kinds/index.ts"
 export { settingType, CLUSTER_WIDE } from "./kinds/setting.ts"
 export type { Envelope } from "./envelope.ts"
-export type { Peer } from "./peers.ts"
+export type { EntryPool, Peer } from "./peers.ts"
 
 const log = logger("federation")
 
@@ -349,6 +349,16 @@ export class Federation {
   async links() {
     const rows = await peers.listPeers(this.sql)
     return rows.filter((p) => !p.revoked_at).map((p) => ({ atom_id: p.atom_id, pool_name: p.pool_name, url: p.url, latency_ms: p.latency_ms, link: p.link, last_seen: p.last_seen, trust_level: p.trust_level }))
+  }
+
+  /**
+   * The pools a `cellule proxy` may discover through this one: itself (its advertised URL), then its
+   * trusted peers. With federation off there are no bonds to follow, so only itself.
+   */
+  async entryPools(): Promise<peers.EntryPool[]> {
+    const self = { url: this.url, pool_name: this.config.poolName, atom_id: this.identity.atomId }
+    if (this.config.fedMode === "off") return [self]
+    return peers.entryPools(this.sql, self, this.config.minTrustLevel)
   }
 
   /** Network type and latency matrix: our row, plus each reachable peer's own row. */

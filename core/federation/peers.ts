@@ -87,3 +87,17 @@ export function normaliseUrl(entry: string): string {
   const u = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `http://${entry}`)
   return `${u.protocol}//${u.host}`
 }
+
+/** A pool a `cellule proxy` may send requests to: only what a client needs, nothing secret. */
+export interface EntryPool {
+  url: string
+  pool_name: string | null
+  atom_id: string
+}
+
+/** `self` first, then the bonded, non-revoked peers trusted at `minTrust` or more. */
+export async function entryPools(sql: Sql, self: EntryPool, minTrust: number): Promise<EntryPool[]> {
+  const rows = await sql<EntryPool[]>`select url, pool_name, atom_id from federation_peers
+                                      where trust_level >= ${minTrust} and revoked_at is null order by pool_name, atom_id`
+  return [self, ...rows.map((r) => ({ url: r.url, pool_name: r.pool_name, atom_id: r.atom_id }))]
+}

@@ -12,17 +12,19 @@ import { flushAccessLog, log, syncLogLevel } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
 import { ProxyMetrics } from "./metrics.ts"
-import { Upstreams } from "./upstreams.ts"
+import { normalisePoolUrl, Upstreams } from "./upstreams.ts"
+import { Discovery } from "./discovery.ts"
 import { closeTunnels, tunnelHandler, upgradeThrough, type WsTunnel } from "./websocket.ts"
 import type { ClientView } from "./_headers.ts"
 
 export { Upstreams, Upstream } from "./upstreams.ts"
 export { ProxyMetrics } from "./metrics.ts"
+export { Discovery, mergeUpstreams } from "./discovery.ts"
 
 
 export type ProxyConfig = Pick<
   Config,
-  | "proxyHost" | "proxyPort" | "proxyUpstreams" | "proxyUpstreamsFile" | "proxyMaxFails" | "proxyFailTimeoutMs"
+  | "proxyHost" | "proxyPort" | "proxyUpstreams" | "proxyUpstreamsFile" | "proxyDiscover" | "proxyDiscoverIntervalMs" | "proxyMaxFails" | "proxyFailTimeoutMs"
   | "proxyHealthIntervalMs" | "proxyReadTimeoutMs" | "proxyConnectTimeoutMs" | "proxyMaxBodyBytes" | "trustedProxies" | "shutdownGraceMs"
   | "proxyTlsCert" | "proxyTlsKey"
 >
@@ -32,21 +34,9 @@ export function isSticky(pathname: string): boolean {
   return pathname === "/" || /^\/(v1\/admin(\/|$)|admin|setup|login|logout)/.test(pathname)
 }
 
-function normalise(raw: string, where: string): string {
-  let u: URL
-  try {
-    u = new URL(raw.includes("://") ? raw : `http://${raw}`)
-  } catch {
-    throw new ConfigError(`${where}: "${raw}" is not a pool URL like http://10.0.0.11:18081`)
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${where}: "${raw}" must be an http(s) URL`)
-  if (u.pathname !== "/" || u.search) throw new ConfigError(`${where}: "${raw}" must not have a path`)
-  return u.origin
-}
-
 /** The pool list: CELLULE_PROXY_UPSTREAMS, then the upstreams file (one URL per line, # comments). */
 export function upstreamList(config: Pick<ProxyConfig, "proxyUpstreams" | "proxyUpstreamsFile">): string[] {
-  const urls = config.proxyUpstreams.map((u) => normalise(u, "CELLULE_PROXY_UPSTREAMS"))
+  const urls = config.proxyUpstreams.map((u) => normalisePoolUrl(u, "CELLULE_PROXY_UPSTREAMS"))
   if (config.proxyUpstreamsFile) {
     let text: string
     try {
@@ -56,7 +46,7 @@ export function upstreamList(config: Pick<ProxyConfig, "proxyUpstreams" | "proxy
     }
     for (const l of text.split("\n")) {
       const s = l.replace(/#.*/, "").trim()
-      if (s) urls.push(normalise(s, config.proxyUpstreamsFile))
+      if (s) urls.push(normalisePoolUrl(s, config.proxyUpstreamsFile))
     }
   }
   const unique = [...new Set(urls)]
@@ -70,6 +60,8 @@ export interface Proxy {
   upstreams: Upstreams
   metrics: ProxyMetrics
   health: HealthChecker
+  /** Pools found through the upstreams' federation; set with CELLULE_PROXY_DISCOVER. */
+  discovery?: Discovery
   /** Re-read the upstream list (SIGHUP). */
   reload(): void
   stop(): Promise<void>
@@ -79,9 +71,13 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   const clock = opts.clock ?? systemClock
   // Module-level loggers are created before the command sets the level: take it up now.
   syncLogLevel()
-  const upstreams = new Upstreams(upstreamList(config), clock, { maxFails: config.proxyMaxFails, failTimeoutMs: config.proxyFailTimeoutMs })
+  const staticUrls = upstreamList(config)
+  const upstreams = new Upstreams(staticUrls, clock, { maxFails: config.proxyMaxFails, failTimeoutMs: config.proxyFailTimeoutMs })
   const metrics = new ProxyMetrics()
   const health = new HealthChecker(upstreams, clock, { intervalMs: config.proxyHealthIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
+  const discovery = config.proxyDiscover
+    ? new Discovery(upstreams, staticUrls, clock, { intervalMs: config.proxyDiscoverIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
+    : undefined
   const trusted = cidrList(config.trustedProxies, "CELLULE_TRUSTED_PROXIES")
   const sockets = new Set<ServerWebSocket<WsTunnel>>()
   const deps = { upstreams, metrics, readTimeoutMs: config.proxyReadTimeoutMs, maxBodyBytes: config.proxyMaxBodyBytes, connectTimeoutMs: config.proxyConnectTimeoutMs }
@@ -123,6 +119,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     websocket: tunnelHandler(metrics, sockets),
   })
   health.start()
+  discovery?.start()
   const url = `${tls ? "https" : "http"}://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
   log.info(`proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams.all().map((u) => u.url).join(", ")}`)
 
@@ -132,10 +129,13 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     upstreams,
     metrics,
     health,
+    discovery,
     reload() {
       try {
         const list = upstreamList(config)
-        upstreams.replace(list)
+        // With discovery, the pools it found stay (until its next answer says otherwise).
+        if (discovery) discovery.setStatic(list)
+        else upstreams.replace(list)
         log.info(`upstreams reloaded: ${list.join(", ")}`)
       } catch (e) {
         log.error(`upstream reload refused, keeping the current list: ${(e as Error).message}`)
@@ -146,7 +146,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       stopping = true
       log.info("proxy stopping: no new requests, waiting for those in flight")
       void server.stop(false)
-      await health.stop()
+      await Promise.all([health.stop(), discovery?.stop()])
       const deadline = Date.now() + config.shutdownGraceMs
       while (metrics.inFlight > 0 && Date.now() < deadline) await Bun.sleep(50)
       if (metrics.inFlight > 0) log.warn(`cutting ${metrics.inFlight} request(s) still running after ${config.shutdownGraceMs} ms`)

@@ -1,7 +1,21 @@
 // core/proxy/upstreams — the pools behind the proxy and which one takes the next request:
 // least_conn for the API, a client-IP hash for the admin paths, nginx's max_fails/fail_timeout ejection.
 import type { Clock } from "../clock.ts"
+import { ConfigError } from "../errors.ts"
 import { log } from "./_log.ts"
+
+/** A pool URL reduced to its origin (`10.0.0.11:18081` → `http://10.0.0.11:18081`); `where` names the source in errors. */
+export function normalisePoolUrl(raw: string, where: string): string {
+  let u: URL
+  try {
+    u = new URL(raw.includes("://") ? raw : `http://${raw}`)
+  } catch {
+    throw new ConfigError(`${where}: "${raw}" is not a pool URL like http://10.0.0.11:18081`)
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${where}: "${raw}" must be an http(s) URL`)
+  if (u.pathname !== "/" || u.search) throw new ConfigError(`${where}: "${raw}" must not have a path`)
+  return u.origin
+}
 
 
 export type UpstreamState = "up" | "down"
@@ -88,7 +102,7 @@ export class Upstreams {
     return this.list
   }
 
-  /** Replace the set (SIGHUP); pools kept keep their state and in-flight counts. */
+  /** Replace the set (SIGHUP, discovery); pools kept keep their state and in-flight counts. */
   replace(urls: string[]): void {
     const old = new Map(this.list.map((u) => [u.url, u]))
     this.list = urls.map((u) => old.get(u) ?? new Upstream(u))
