@@ -1,6 +1,7 @@
 // core/auth/api-keys — virtual API keys for the OpenAI endpoint: shown once, stored as SHA-256,
 // with an optional model allow-list, requests/tokens per minute, a monthly token budget and a
-// default priority; and the usage each request consumed. Rate windows are per pool, in memory.
+// default priority; and the usage each request consumed. Limits are cluster-wide: each pool keeps its
+// own minute windows in memory and adds what its trusted peers report of theirs (key-usage-sync.ts).
 import { randomUUID } from "node:crypto"
 import type { Sql } from "../db/client.ts"
 import type { Clock } from "../clock.ts"
@@ -35,6 +36,30 @@ export interface NewKey {
 
 const MINUTE = 60_000
 
+/**
+ * What one pool tells its peers of a key's use: the last minute in one-second buckets, as ages in ms
+ * (so clocks need not agree), and the tokens this pool itself metered this month.
+ */
+export interface KeyUsageReport {
+  month: number
+  keys: Record<string, { req: [ageMs: number, n: number][]; tok: [ageMs: number, n: number][]; month_tokens: number }>
+}
+
+/** A peer's report as received: ages turned into this pool's timestamps. */
+interface PeerUsage {
+  month: number
+  keys: Map<string, { req: [at: number, n: number][]; tok: [at: number, n: number][]; monthTokens: number }>
+}
+
+/** Entries of the last minute, summed into one-second buckets, as [age, n]. */
+function buckets(entries: Iterable<[number, number]>, now: number): [number, number][] {
+  const by = new Map<number, number>()
+  for (const [at, n] of entries) if (now - at < MINUTE) by.set(Math.floor(at / 1000), (by.get(Math.floor(at / 1000)) ?? 0) + n)
+  return [...by].map(([sec, n]) => [Math.max(0, now - sec * 1000), n])
+}
+
+const nonNegInt = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0
+
 function monthStart(ms: number): number {
   const d = new Date(ms)
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
@@ -45,6 +70,8 @@ export class ApiKeys {
   private requests = new Map<string, number[]>()
   private tokens = new Map<string, { at: number; n: number }[]>()
   private monthly = new Map<string, { month: number; used: number }>()
+  /** The latest report of each trusted peer (by atom id). */
+  private peers = new Map<string, PeerUsage>()
 
   /**
    * `publish` replicates a change cluster-wide (federation kind "api_key": applied here at once,
@@ -111,26 +138,67 @@ export class ApiKeys {
     return row ? toKey(row) : null
   }
 
-  /** Refuse the request if the key may not use this model or is over a limit. */
+  /** Refuse the request if the key may not use this model or is over a limit, counting every pool's use. */
   async admit(key: ApiKey, model: string) {
     if (key.models && !key.models.includes(model)) throw new Forbidden(`this API key may not use model "${model}"`, "model_not_allowed")
     const now = this.clock.now()
+    const retryAfter = (entries: [number, number][]) => Math.max(1, Math.ceil((Math.min(...entries.map(([at]) => at)) + MINUTE - now) / 1000))
     if (key.rpm) {
       const times = (this.requests.get(key.id) ?? []).filter((t) => now - t < MINUTE)
-      if (times.length >= key.rpm) throw new TooManyRequests("rate_limited", `this API key is limited to ${key.rpm} requests per minute`, Math.ceil((times[0] + MINUTE - now) / 1000))
+      const all = [...times.map((t): [number, number] => [t, 1]), ...this.peerEntries(key.id, "req", now)]
+      if (all.reduce((n, [, c]) => n + c, 0) >= key.rpm) throw new TooManyRequests("rate_limited", `this API key is limited to ${key.rpm} requests per minute`, retryAfter(all))
       times.push(now)
       this.requests.set(key.id, times)
     }
     if (key.tpm) {
-      const used = (this.tokens.get(key.id) ?? []).filter((u) => now - u.at < MINUTE)
-      const sum = used.reduce((n, u) => n + u.n, 0)
-      if (sum >= key.tpm) throw new TooManyRequests("token_rate_limited", `this API key is limited to ${key.tpm} tokens per minute`, Math.ceil((used[0].at + MINUTE - now) / 1000))
+      const all = [...(this.tokens.get(key.id) ?? []).filter((u) => now - u.at < MINUTE).map((u): [number, number] => [u.at, u.n]), ...this.peerEntries(key.id, "tok", now)]
+      if (all.reduce((n, [, c]) => n + c, 0) >= key.tpm) throw new TooManyRequests("token_rate_limited", `this API key is limited to ${key.tpm} tokens per minute`, retryAfter(all))
     }
     if (key.monthly_token_budget) {
-      const used = await this.monthToDate(key.id)
+      const month = monthStart(now)
+      let used = await this.monthToDate(key.id)
+      for (const p of this.peers.values()) if (p.month === month) used += p.keys.get(key.id)?.monthTokens ?? 0
       if (used >= key.monthly_token_budget)
         throw new CelluleError("budget_exhausted", `this API key has used its monthly budget of ${key.monthly_token_budget} tokens`, 429)
     }
+  }
+
+  private peerEntries(keyId: string, which: "req" | "tok", now: number): [number, number][] {
+    const out: [number, number][] = []
+    for (const p of this.peers.values()) for (const e of p.keys.get(keyId)?.[which] ?? []) if (now - e[0] < MINUTE) out.push(e)
+    return out
+  }
+
+  /** This pool's own use of each key, for its peers: only what this pool admitted and metered. */
+  async report(): Promise<KeyUsageReport> {
+    const now = this.clock.now()
+    const month = monthStart(now)
+    // Month totals are kept for budgeted keys, loaded once per key and month.
+    const budgeted = await this.sql<{ id: string }[]>`select id from api_keys where monthly_token_budget is not null and revoked_at is null`
+    for (const { id } of budgeted) await this.monthToDate(id)
+    const ids = new Set([...this.requests.keys(), ...this.tokens.keys(), ...budgeted.map((b) => b.id)])
+    const keys: KeyUsageReport["keys"] = {}
+    for (const id of ids) {
+      const req = buckets((this.requests.get(id) ?? []).map((t): [number, number] => [t, 1]), now)
+      const tok = buckets((this.tokens.get(id) ?? []).map((u): [number, number] => [u.at, u.n]), now)
+      const m = this.monthly.get(id)
+      const monthTokens = m && m.month === month ? m.used : 0
+      if (req.length || tok.length || monthTokens) keys[id] = { req, tok, month_tokens: monthTokens }
+    }
+    return { month, keys }
+  }
+
+  /** Take in a trusted peer's report (replaces its previous one). Malformed entries are dropped. */
+  peerReport(atomId: string, r: KeyUsageReport) {
+    const now = this.clock.now()
+    const pairs = (xs: unknown): [number, number][] =>
+      Array.isArray(xs) ? xs.filter((e): e is [number, number] => Array.isArray(e) && nonNegInt(e[0]) && nonNegInt(e[1])).map(([age, n]) => [now - age, n]) : []
+    const keys: PeerUsage["keys"] = new Map()
+    for (const [id, k] of Object.entries(r?.keys ?? {}).slice(0, 100_000)) {
+      if (!k || typeof k !== "object") continue
+      keys.set(id, { req: pairs(k.req), tok: pairs(k.tok), monthTokens: nonNegInt(k.month_tokens) ? k.month_tokens : 0 })
+    }
+    this.peers.set(atomId, { month: Number(r?.month) || 0, keys })
   }
 
   private async monthToDate(keyId: string): Promise<number> {

@@ -17,6 +17,7 @@ import { balancingPage } from "../http/routes/balancing-page.ts"
 import { verifyTrustedPeer } from "../federation/transport.ts"
 import { ApiKeys } from "../auth/api-keys.ts"
 import { AnonymousAccess } from "../auth/anonymous-access.ts"
+import { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
@@ -96,6 +97,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) => federation.publish(kind, payload))
     const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
+    const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     const app = buildApp(ctx, [openaiRoutes({
       scheduler,
       keys: apiKeys,
@@ -109,6 +111,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     log.info(`pool ${config.poolName} listening on ${url}`)
     federation.url = advertisedUrl(config.poolUrl, http.port)
     federation.start()
+    keyUsage.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -121,7 +124,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
-          await federation.stop()
+          await Promise.all([federation.stop(), keyUsage.stop()])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

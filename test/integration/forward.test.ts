@@ -48,6 +48,10 @@ test("the forward endpoint refuses unsigned requests", async () => {
   })
   expect(r.status).toBe(401)
   expect(((await r.json()) as { error: string }).error).toBe("request_unsigned")
+  // Nor does a pool tell an unsigned caller how its API keys are used.
+  const usage = await fetch(`${b.url}/v1/federation/key-usage`)
+  expect(usage.status).toBe(401)
+  expect(((await usage.json()) as { error: string }).error).toBe("request_unsigned")
 })
 
 test("a model no pool serves still answers 404 model_not_found", async () => {
@@ -105,4 +109,55 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   expect(page).toContain("accounting-team")
   // The forwarded request was metered on B against the key A admitted.
   expect(page).toMatch(/<title>\d{4}-\d\d-\d\d · accounting-team · \d+<\/title>/)
+})
+
+/** Keep asking until `f` returns `want` or time runs out; returns the last status. */
+async function until(f: () => Promise<number>, want: number, ms = 5000): Promise<number> {
+  let s = await f()
+  for (const t0 = Date.now(); Date.now() - t0 < ms && s !== want; await Bun.sleep(100)) s = await f()
+  return s
+}
+
+test("a key's requests-per-minute limit counts its use on every pool, not per pool", async () => {
+  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
+  const { id, key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "cluster-rpm", rpm: 4 }) })).json()) as { id: string; key: string }
+  const ask = (pool: FedPool) =>
+    fetch(`${pool.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 2 }),
+    })
+  // B knows the key once its envelope arrives; until then B treats it as an unknown key (anonymous).
+  await until(async () => ((await (await fetch(`${b.url}/v1/admin/keys`, { headers: hdr })).text()).includes(id) ? 1 : 0), 1)
+  expect((await ask(a)).status).toBe(200)
+  expect((await ask(a)).status).toBe(200)
+  expect((await ask(b)).status).toBe(200)
+  expect((await ask(b)).status).toBe(200)
+  // Four in the minute across the two pools: each pool on its own has seen only two, yet both refuse
+  // once their peer's count has arrived (CELLULE_KEY_USAGE_SYNC_MS).
+  const onB = await until(async () => (await ask(b)).status, 429)
+  expect(onB).toBe(429)
+  const refused = await ask(a)
+  expect(refused.status).toBe(429)
+  expect(((await refused.json()) as { error: string }).error).toBe("rate_limited")
+  expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0)
+})
+
+test("a monthly budget spent on one pool is spent on the other", async () => {
+  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
+  const { id, key } = (await (await fetch(`${b.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "cluster-budget", monthly_token_budget: 20 }) })).json()) as { id: string; key: string }
+  const ask = (pool: FedPool) =>
+    fetch(`${pool.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "spend it" }], max_tokens: 16 }),
+    })
+  await until(async () => ((await (await fetch(`${a.url}/v1/admin/keys`, { headers: hdr })).text()).includes(id) ? 1 : 0), 1)
+  // Spent on B (which serves and meters it); A never served this key, yet refuses it once B's total arrives.
+  expect((await ask(b)).status).toBe(200)
+  const usage = (await (await fetch(`${b.url}/v1/admin/usage?key_id=${id}`, { headers: hdr })).json()) as { data: { prompt_tokens: number; completion_tokens: number }[] }
+  expect(usage.data[0].prompt_tokens + usage.data[0].completion_tokens).toBeGreaterThanOrEqual(20)
+  const onA = await until(async () => (await ask(a)).status, 429)
+  expect(onA).toBe(429)
+  expect(((await (await ask(a)).json()) as { error: string }).error).toBe("budget_exhausted")
 })

@@ -17,7 +17,7 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-export const FAST = { CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "500", CELLULE_FED_PROBE_MS: "300" }
+export const FAST = { CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "500", CELLULE_FED_PROBE_MS: "300", CELLULE_KEY_USAGE_SYNC_MS: "200" }
 
 /** Start one federated pool. `prefix` runs it through another command (e.g. ip netns exec ns). */
 export async function startFedPool(opts: {
