@@ -39,6 +39,29 @@ export interface LightResult {
   rps: number
 }
 
+/**
+ * The entry against direct-to-pool, interleaved in chunks (direct, entry, direct, entry, …) so that a
+ * noisy second on this shared machine lands on both sides instead of on one of them.
+ */
+export async function pairedLightLoad(directUrl: string, entryUrl: string, total: number, concurrency: number, chunk = 250) {
+  const direct: LightResult = { latencies: [], failed: 0, rps: 0 }
+  const entry: LightResult = { latencies: [], failed: 0, rps: 0 }
+  const rps: { direct: number[]; entry: number[] } = { direct: [], entry: [] }
+  for (let done = 0, i = 0; done < total; done += chunk, i++) {
+    const n = Math.min(chunk, total - done)
+    for (const side of i % 2 ? (["entry", "direct"] as const) : (["direct", "entry"] as const)) {
+      const r = await lightLoad(side === "direct" ? directUrl : entryUrl, n, concurrency)
+      const into = side === "direct" ? direct : entry
+      into.latencies.push(...r.latencies)
+      into.failed += r.failed
+      rps[side].push(r.rps)
+    }
+  }
+  direct.rps = median(rps.direct)
+  entry.rps = median(rps.entry)
+  return { direct, entry }
+}
+
 /** GET /v1/models `total` times: what the entry itself costs, generation aside. */
 export async function lightLoad(url: string, total: number, concurrency: number): Promise<LightResult> {
   const latencies: number[] = []
@@ -212,33 +235,36 @@ async function main() {
   const urls = pools.map((p) => p.url)
   console.error(`pools up: ${urls.join(" ")}`)
 
-  type Side = "direct" | "cellule" | "nginx"
-  const lat: Record<Side, { p50: number[]; p99: number[]; rps: number[] }> = {
-    direct: { p50: [], p99: [], rps: [] },
-    cellule: { p50: [], p99: [], rps: [] },
-    nginx: { p50: [], p99: [], rps: [] },
+  const entries = ["cellule", "nginx"] as const
+  type Entry = (typeof entries)[number]
+  const label: Record<Entry, string> = { cellule: "cellule proxy", nginx: "nginx (reference conf)" }
+  const lat: Record<Entry | "direct", { p50: number[]; p99: number[]; rps: number[]; added50: number[]; added99: number[] }> = {
+    direct: { p50: [], p99: [], rps: [], added50: [], added99: [] },
+    cellule: { p50: [], p99: [], rps: [], added50: [], added99: [] },
+    nginx: { p50: [], p99: [], rps: [], added50: [], added99: [] },
   }
-  const kills: Record<"cellule" | "nginx", { failed: number[]; cut: number[]; ok: number[]; rps: number[] }> = {
-    cellule: { failed: [], cut: [], ok: [], rps: [] },
-    nginx: { failed: [], cut: [], ok: [], rps: [] },
-  }
+  const kills = Object.fromEntries(entries.map((e) => [e, { failed: [] as number[], cut: [] as number[], ok: [] as number[], rps: [] as number[] }])) as Record<Entry, { failed: number[]; cut: number[]; ok: number[]; rps: number[] }>
   const victimIndex = 1
 
   for (let r = 0; r < rounds; r++) {
-    const order: ("cellule" | "nginx")[] = r % 2 === 0 ? ["cellule", "nginx"] : ["nginx", "cellule"]
-    // Warm-up then the direct baseline, in every round (pools are the same for all sides).
-    await lightLoad(urls[0], 200, concurrency)
-    const d = await lightLoad(urls[0], light, concurrency)
-    lat.direct.p50.push(percentile(d.latencies, 50))
-    lat.direct.p99.push(percentile(d.latencies, 99))
-    lat.direct.rps.push(d.rps)
+    // Rotate the order every round, so no side always runs first (or right after a pool restart).
+    const order = entries.map((_, i) => entries[(i + r) % entries.length])
     for (const side of order) {
-      const entry = side === "cellule" ? await startCelluleProxy(urls, {}, join(tempDir("cellule-proxy-log-"), "proxy.log")) : await startNginx(urls)
+      const entry =
+        side === "nginx"
+          ? await startNginx(urls)
+          : await startCelluleProxy(urls, {}, join(tempDir("cellule-proxy-log-"), "proxy.log"))
       await lightLoad(entry.url, 200, concurrency)
-      const l = await lightLoad(entry.url, light, concurrency)
-      lat[side].p50.push(percentile(l.latencies, 50))
-      lat[side].p99.push(percentile(l.latencies, 99))
-      lat[side].rps.push(l.rps)
+      await lightLoad(urls[0], 200, concurrency)
+      // Added latency: the entry against direct-to-pool, measured interleaved.
+      const { direct: d, entry: l } = await pairedLightLoad(urls[0], entry.url, light, concurrency)
+      for (const [k, res] of [["direct", d], [side, l]] as const) {
+        lat[k].p50.push(percentile(res.latencies, 50))
+        lat[k].p99.push(percentile(res.latencies, 99))
+        lat[k].rps.push(res.rps)
+      }
+      lat[side].added50.push(percentile(l.latencies, 50) - percentile(d.latencies, 50))
+      lat[side].added99.push(percentile(l.latencies, 99) - percentile(d.latencies, 99))
       // Chat load with one pool SIGKILLed after a quarter of the requests.
       let killed = false
       const res = await chatLoad(entry.url, {
@@ -267,12 +293,12 @@ async function main() {
   }
 
   const fmt = (xs: number[], digits = 2) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
-  const added = (side: "cellule" | "nginx", k: "p50" | "p99") => lat[side][k].map((v, i) => v - lat.direct[k][i])
+  const added = (side: Entry, k: "p50" | "p99") => (k === "p50" ? lat[side].added50 : lat[side].added99)
   const rows = [
     ["side", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "req/s (light)", `failed / ${chat} during kill`, "cut streams", "chat req/s"],
     ["direct to one pool", fmt(lat.direct.p50), fmt(lat.direct.p99), "—", "—", fmt(lat.direct.rps, 0), "—", "—", "—"],
-    ...(["cellule", "nginx"] as const).map((s) => [
-      s === "cellule" ? "cellule proxy" : "nginx (reference conf)",
+    ...entries.map((s) => [
+      label[s],
       fmt(lat[s].p50),
       fmt(lat[s].p99),
       fmt(added(s, "p50")),
@@ -286,6 +312,13 @@ async function main() {
   console.log(`\nbench/entry: ${rounds} rounds, light ${light} × GET /v1/models, chat ${chat} (half streamed, max_tokens ${maxTokens}), concurrency ${concurrency}; median (min–max)\n`)
   console.log(`| ${rows[0].join(" | ")} |\n| ${rows[0].map(() => "---").join(" | ")} |`)
   for (const row of rows.slice(1)) console.log(`| ${row.join(" | ")} |`)
+  // The goal (issue: within 1.5× of nginx) as per-round ratios, so machine noise between rounds cancels.
+  console.log("\nadded latency / nginx's, per round: median (min–max)")
+  for (const s of ["cellule"] as const)
+    for (const k of ["p50", "p99"] as const) {
+      const ratios = added(s, k).map((v, i) => v / added("nginx", k)[i])
+      console.log(`  ${label[s]} ${k}: ${fmt(ratios)}`)
+    }
   await cleanupAll()
 }
 

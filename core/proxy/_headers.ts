@@ -21,24 +21,31 @@ export interface ClientView {
   host: string
 }
 
-/** The headers sent to a pool for one client request. */
+/** Set by a client only through a trusted proxy: we write our own. */
+const FORWARDING = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded"])
+/** fetch sets Host for the pool and Content-Length from the buffered body. */
+const RECOMPUTED = new Set(["host", "content-length"])
+const DROPPED = new Set([...HOP_BY_HOP, ...RECOMPUTED])
+
+/** The headers sent to a pool for one client request (one pass over the client's headers). */
 export function upstreamRequestHeaders(incoming: Headers, client: ClientView): Headers {
-  const h = stripHopByHop(new Headers(incoming))
-  // fetch sets Host for the pool and Content-Length from the buffered body.
-  h.delete("host")
-  h.delete("content-length")
-  const prior = client.peerTrusted ? incoming.get("x-forwarded-for") : null
-  if (!client.peerTrusted) {
+  const named = incoming.get("connection")
+  const alsoDropped = named ? new Set(named.split(",").map((s) => s.trim().toLowerCase())) : undefined
+  const h = new Headers()
+  incoming.forEach((value, name) => {
+    if (DROPPED.has(name) || alsoDropped?.has(name)) return
     // A client cannot pose as a proxy: its own X-Forwarded-* and Forwarded go no further.
-    for (const n of ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded"]) h.delete(n)
-  }
+    if (FORWARDING.has(name) && (!client.peerTrusted || name === "x-forwarded-for")) return
+    h.append(name, value)
+  })
+  const prior = client.peerTrusted ? incoming.get("x-forwarded-for") : null
   h.set("x-forwarded-for", prior ? `${prior}, ${client.peer}` : client.peer)
   h.set("x-forwarded-proto", client.proto)
   h.set("x-forwarded-host", client.host)
   return h
 }
 
-/** The headers sent back to the client for a pool's response. */
+/** The headers sent back to the client for a pool's response (copied only when some must go). */
 export function clientResponseHeaders(upstream: Headers): Headers {
-  return stripHopByHop(new Headers(upstream))
+  return HOP_BY_HOP.some((n) => upstream.has(n)) ? stripHopByHop(new Headers(upstream)) : upstream
 }

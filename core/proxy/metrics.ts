@@ -1,5 +1,6 @@
 // core/proxy/metrics — the proxy's counters, rendered in the Prometheus text format on GET /metrics.
-// Labels are bounded: upstream URLs come from the configuration, statuses are HTTP codes or "error".
+// Labels are bounded: upstream URLs come from the configuration or discovery (the federation's pools),
+// statuses are HTTP codes or "error".
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
 
