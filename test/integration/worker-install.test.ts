@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { BUN, ROOT, TEST_ADMIN, cleanupAll, onCleanup, tempDir, testSetupAnswers } from "../support/proc.ts"
+import { BUN, ROOT, TEST_ADMIN, cleanupAll, onCleanup, tempDir, testSetupAnswers, TEST_POOL_ENV } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { loadConfig } from "../../core/config/index.ts"
 import { startPool, type RunningPool } from "../../core/pool/index.ts"
@@ -76,6 +76,7 @@ beforeAll(async () => {
     CELLULE_HEARTBEAT_MS: "1000",
     CELLULE_SHUTDOWN_GRACE_MS: "500",
     CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+    ...TEST_POOL_ENV,
   })
   pool = await startPool(config)
   onCleanup(() => pool.stop())
