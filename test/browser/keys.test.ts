@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { cleanupAll, startPool, startWorker, TEST_ADMIN, type PoolProc } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { launchBrowser, shot } from "../support/browser.ts"
+import { launchBrowser, pageAcceptingDialogs, shot } from "../support/browser.ts"
 
 let pool: PoolProc
 beforeAll(async () => {
@@ -41,12 +41,7 @@ test("out of the box the API needs a key; the dashboard creates, shows once and 
   expect(await errorOf(refused)).toBe("api_key_required")
 
   const browser = await launchBrowser()
-  const page = await browser.newPage({ locale: "en-GB" })
-  const dialogs: string[] = []
-  page.on("dialog", (d) => {
-    dialogs.push(d.message())
-    void d.accept()
-  })
+  const { page, dialogs } = await pageAcceptingDialogs(browser)
   await page.goto(`${pool.url}/login?next=/balancing`)
   await page.fill("#email", TEST_ADMIN.email)
   await page.fill("#password", TEST_ADMIN.password)

@@ -5,7 +5,7 @@
 import { afterAll, expect, test } from "bun:test"
 import { cleanupAll, startPool, startWorker } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { launchBrowser, shot } from "../support/browser.ts"
+import { launchBrowser, pageAcceptingDialogs, shot } from "../support/browser.ts"
 import { generateKeyPair, issueLicense, toHex } from "../../core/license/index.ts"
 
 afterAll(cleanupAll)
@@ -20,12 +20,7 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   const renewed = await issueLicense({ clientId: "cabinet-dupont", tier: "cabinet", durationDays: 365 }, keys.privateKey)
   const pool = await startPool({ setup: false, env: { CELLULE_LICENSE_PUBKEY: toHex(keys.publicKey), CELLULE_WORKER_TOKEN: "browser-test-token" } })
   const browser = await launchBrowser()
-  const page = await browser.newPage({ locale: "en-GB" })
-  const dialogs: string[] = []
-  page.on("dialog", (d) => {
-    dialogs.push(d.message())
-    void d.accept()
-  })
+  const { page, dialogs } = await pageAcceptingDialogs(browser)
 
   // Any page sends a browser to the wizard.
   await page.goto(`${pool.url}/`)

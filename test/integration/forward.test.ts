@@ -118,17 +118,26 @@ async function until(f: () => Promise<number>, want: number, ms = 5000): Promise
   return s
 }
 
-test("a key's requests-per-minute limit counts its use on every pool, not per pool", async () => {
-  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
-  const { id, key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "cluster-rpm", rpm: 4 }) })).json()) as { id: string; key: string }
+const adminHdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
+
+/**
+ * A key made on `on` with `limits`, once `peer` has it too, and a chat call with it on any pool.
+ * (Before its envelope arrives a pool treats the key as unknown, i.e. anonymous in these tests.)
+ */
+async function replicatedKey(on: FedPool, peer: FedPool, body: Record<string, unknown>, maxTokens: number) {
+  const { id, key } = (await (await fetch(`${on.url}/v1/admin/keys`, { method: "POST", headers: adminHdr, body: JSON.stringify(body) })).json()) as { id: string; key: string }
+  await until(async () => ((await (await fetch(`${peer.url}/v1/admin/keys`, { headers: adminHdr })).text()).includes(id) ? 1 : 0), 1)
   const ask = (pool: FedPool) =>
     fetch(`${pool.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 2 }),
+      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: maxTokens }),
     })
-  // B knows the key once its envelope arrives; until then B treats it as an unknown key (anonymous).
-  await until(async () => ((await (await fetch(`${b.url}/v1/admin/keys`, { headers: hdr })).text()).includes(id) ? 1 : 0), 1)
+  return { id, ask }
+}
+
+test("a key's requests-per-minute limit counts its use on every pool, not per pool", async () => {
+  const { ask } = await replicatedKey(a, b, { name: "cluster-rpm", rpm: 4 }, 2)
   expect((await ask(a)).status).toBe(200)
   expect((await ask(a)).status).toBe(200)
   expect((await ask(b)).status).toBe(200)
@@ -144,18 +153,10 @@ test("a key's requests-per-minute limit counts its use on every pool, not per po
 })
 
 test("a monthly budget spent on one pool is spent on the other", async () => {
-  const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
-  const { id, key } = (await (await fetch(`${b.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "cluster-budget", monthly_token_budget: 20 }) })).json()) as { id: string; key: string }
-  const ask = (pool: FedPool) =>
-    fetch(`${pool.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "spend it" }], max_tokens: 16 }),
-    })
-  await until(async () => ((await (await fetch(`${a.url}/v1/admin/keys`, { headers: hdr })).text()).includes(id) ? 1 : 0), 1)
+  const { id, ask } = await replicatedKey(b, a, { name: "cluster-budget", monthly_token_budget: 20 }, 16)
   // Spent on B (which serves and meters it); A never served this key, yet refuses it once B's total arrives.
   expect((await ask(b)).status).toBe(200)
-  const usage = (await (await fetch(`${b.url}/v1/admin/usage?key_id=${id}`, { headers: hdr })).json()) as { data: { prompt_tokens: number; completion_tokens: number }[] }
+  const usage = (await (await fetch(`${b.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as { data: { prompt_tokens: number; completion_tokens: number }[] }
   expect(usage.data[0].prompt_tokens + usage.data[0].completion_tokens).toBeGreaterThanOrEqual(20)
   const onA = await until(async () => (await ask(a)).status, 429)
   expect(onA).toBe(429)

@@ -17,6 +17,17 @@ export async function launchBrowser(): Promise<Browser> {
   return browser
 }
 
+/** A page whose confirm() dialogs are accepted; `dialogs` collects their messages. */
+export async function pageAcceptingDialogs(browser: Browser, locale = "en-GB"): Promise<{ page: Page; dialogs: string[] }> {
+  const page = await browser.newPage({ locale })
+  const dialogs: string[] = []
+  page.on("dialog", (d) => {
+    dialogs.push(d.message())
+    void d.accept()
+  })
+  return { page, dialogs }
+}
+
 /** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png. */
 export async function shot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true })
