@@ -1,6 +1,6 @@
 // core/proxy/_log — the proxy's loggers (tag cellule.proxy): `log` for events, `access` for the
 // access log, one line per request, written in batches so logging never costs a request its latency.
-import type { ConsolaReporter } from "consola"
+import { LogLevels } from "consola"
 import { logger } from "../log.ts"
 
 export const log = logger("proxy")
@@ -20,14 +20,25 @@ export function flushAccessLog(): void {
   process.stderr.write(text)
 }
 
-const batched: ConsolaReporter = {
-  log(o) {
-    pending.push(`${o.date.toISOString()} [${o.tag}] ${o.args.join(" ")}\n`)
+/**
+ * The access log: consola's level and tag, but not consola's per-call work (a log object, a Date and
+ * its formatting pipeline for every request): the line is formatted here and queued.
+ */
+function accessAt(level: number) {
+  return (...args: unknown[]) => {
+    if (access.level < level) return
+    pending.push(`${new Date().toISOString()} [cellule.proxy] ${args.join(" ")}\n`)
     timer ??= setTimeout(flushAccessLog, 50)
-  },
+  }
 }
 
-export const access = log.create({ reporters: [batched], throttle: 0 })
+export const access = {
+  level: log.level,
+  info: accessAt(LogLevels.info),
+  warn: accessAt(LogLevels.warn),
+  error: accessAt(LogLevels.error),
+  debug: accessAt(LogLevels.debug),
+}
 
 /** Take up the level the command set after these loggers were created. */
 export function syncLogLevel(): void {
