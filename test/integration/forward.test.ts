@@ -94,9 +94,11 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   for (const t0 = Date.now(); Date.now() - t0 < 5000 && ok !== 200; await Bun.sleep(100))
     ok = (await fetch(`${a.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 4 }) })).status
   expect(ok).toBe(200)
-  // The site was declared on A: wait for its envelope on B.
+  // The site was declared on A: wait for its envelope on B, and for B to record the usage (written
+  // just after the answer, so it may land a moment later).
   let page = ""
-  for (const t0 = Date.now(); Date.now() - t0 < 5000 && !page.includes("<td>Paris</td><td>40</td>"); await Bun.sleep(100))
+  const usageOnB = /<title>\d{4}-\d\d-\d\d · accounting-team · \d+<\/title>/
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && !(page.includes("<td>Paris</td><td>40</td>") && usageOnB.test(page)); await Bun.sleep(100))
     page = await (await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local", "accept-language": "fr" } })).text()
   expect(page).toContain("<h1>Répartition des workers</h1>")
   // The test setup declares HQ (12); Paris (40) came from A by gossip.
@@ -108,7 +110,7 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   expect(page).toContain("<svg")
   expect(page).toContain("accounting-team")
   // The forwarded request was metered on B against the key A admitted.
-  expect(page).toMatch(/<title>\d{4}-\d\d-\d\d · accounting-team · \d+<\/title>/)
+  expect(page).toMatch(usageOnB)
 })
 
 /** Keep asking until `f` returns `want` or time runs out; returns the last status. */
@@ -143,9 +145,10 @@ test("a key's requests-per-minute limit counts its use on every pool, not per po
   expect((await ask(b)).status).toBe(200)
   expect((await ask(b)).status).toBe(200)
   // Four in the minute across the two pools: each pool on its own has seen only two, yet both refuse
-  // once their peer's count has arrived (CELLULE_KEY_USAGE_SYNC_MS).
-  const onB = await until(async () => (await ask(b)).status, 429)
-  expect(onB).toBe(429)
+  // once their peer's count has arrived (CELLULE_KEY_USAGE_SYNC_MS, 200 ms here). Waited for, not
+  // polled: every 200 a pool answered would count on that pool, which would then reach 4 on its own.
+  await Bun.sleep(1500)
+  expect((await ask(b)).status).toBe(429)
   const refused = await ask(a)
   expect(refused.status).toBe(429)
   expect(((await refused.json()) as { error: string }).error).toBe("rate_limited")
