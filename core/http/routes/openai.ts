@@ -90,7 +90,8 @@ export function requester(request: Request, ip: string | undefined, key?: ApiKey
   const p = request.headers.get("x-cellule-priority")?.toLowerCase()
   return { client, priority: p === "batch" || p === "interactive" ? p : (key?.priority ?? "interactive") }
 }
-type Who = { client: string; priority: Priority; key?: ApiKey | null; started: number }
+/** `keyId`: the key the usage is metered against (for a forwarded request, possibly one not replicated here yet). */
+type Who = { client: string; priority: Priority; key?: ApiKey | null; keyId?: string | null; started: number }
 
 /**
  * Who may call: a valid API key (checked against its limits), or anyone when anonymous LAN access
@@ -105,7 +106,7 @@ async function admit(keys: ApiKeys, anonymous: AnonymousAccess, request: Request
     throw new Unauthorized("an API key is required (Authorization: Bearer sk-cel-…)", "api_key_required")
   }
   if (key) await keys.admit(key, model)
-  return { ...requester(request, ip, key), key, started: performance.now() }
+  return { ...requester(request, ip, key), key, keyId: key?.id ?? null, started: performance.now() }
 }
 
 function collect(scheduler: Scheduler, request: Request, who: Who, model: string, kind: JobKind, params: JobParams, meter: (r: JobResult) => void) {
@@ -202,7 +203,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   const { scheduler, keys, forwarder, anonymous } = deps
   const meter = (who: Who, model: string) => (r: JobResult) =>
     void keys
-      .record({ keyId: who.key?.id ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })
+      .record({ keyId: who.keyId ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })
       .catch((e) => log.warn(`usage not recorded: ${(e as Error).message}`))
 
   /** Run locally; if this pool cannot, and the request did not come from a peer, try one peer. */
@@ -288,8 +289,11 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   const peerWho = async (request: Request, body: object): Promise<Who> => {
     const keyId = (body as { cellule_key_id?: unknown }).cellule_key_id
     const p = request.headers.get("x-cellule-priority")?.toLowerCase()
-    const key = typeof keyId === "string" ? await keys.byId(keyId) : null
-    return { client: key ? `key:${key.id}` : `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"), key, started: performance.now() }
+    const id = typeof keyId === "string" && /^[0-9a-f-]{36}$/.test(keyId) ? keyId : null
+    const key = id ? await keys.byId(id) : null
+    // The peer admitted the key; a key created there a moment ago may not have reached this pool yet,
+    // and its use is still metered against it (the usage row names the id; the name follows with it).
+    return { client: id ? `key:${id}` : `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"), key, keyId: id, started: performance.now() }
   }
   const requirePeer = ({ request }: { request: Request }) => {
     if (!peerOf.has(request)) throw new CelluleError("request_unsigned", "forwarded requests must be signed by a trusted peer", 401)
