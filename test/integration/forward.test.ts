@@ -165,3 +165,29 @@ test("a monthly budget spent on one pool is spent on the other", async () => {
   expect(onA).toBe(429)
   expect(((await (await ask(a)).json()) as { error: string }).error).toBe("budget_exhausted")
 })
+
+test("a forwarded request is metered against its key even on a pool the key has not reached yet", async () => {
+  // C receives no gossip, so keys made on A never reach it; A forwards "tiny-c" to C, the only pool serving it.
+  const c = await startFedPool({ name: "pool-c", env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_FED_GOSSIP_ENABLED: "false" } })
+  await bondAll([a, c])
+  await startWorker({ poolUrl: c.url, token: TOKEN, models: [`tiny-c=${await tinyLlamaPath()}`], slots: 1 })
+  const { id, key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: adminHdr, body: JSON.stringify({ name: "made-on-a" }) })).json()) as { id: string; key: string }
+  const status = await until(
+    async () =>
+      (await fetch(`${a.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "tiny-c", messages: [{ role: "user", content: "x" }], max_tokens: 3 }),
+      })).status,
+    200,
+    15_000,
+  )
+  expect(status).toBe(200)
+  expect(await (await fetch(`${c.url}/v1/admin/keys`, { headers: adminHdr })).text()).not.toContain(id)
+  let rows: { requests: number; completion_tokens: number }[] = []
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && !rows.length; await Bun.sleep(100))
+    rows = ((await (await fetch(`${c.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as { data: typeof rows }).data
+  expect(rows).toHaveLength(1)
+  expect(rows[0].requests).toBe(1)
+  expect(rows[0].completion_tokens).toBe(3)
+})
