@@ -188,6 +188,12 @@ export class ApiKeys {
     return { month, keys }
   }
 
+  /** Drop the reports of pools no longer trusted (revoked, unbonded, demoted): their use stops counting. */
+  keepPeers(atomIds: Iterable<string>) {
+    const keep = new Set(atomIds)
+    for (const id of this.peers.keys()) if (!keep.has(id)) this.peers.delete(id)
+  }
+
   /** Take in a trusted peer's report (replaces its previous one). Malformed entries are dropped. */
   peerReport(atomId: string, r: KeyUsageReport) {
     const now = this.clock.now()

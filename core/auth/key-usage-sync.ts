@@ -32,6 +32,7 @@ export class KeyUsageSync {
   private async tick() {
     const peers = await this.fed.sql<{ atom_id: string; url: string; pool_name: string | null }[]>`
       select atom_id, url, pool_name from federation_peers where trust_level >= ${this.minTrust} and revoked_at is null`
+    this.keys.keepPeers(peers.map((p) => p.atom_id))
     await Promise.all(
       peers.map(async (p) => {
         try {
