@@ -12,6 +12,41 @@ const log = logger("auth.key-usage")
 
 /** Served to trusted peers only (signature and trust checked before the handler runs). */
 export const KEY_USAGE_PATH = "/v1/federation/key-usage"
+/** A pool's own daily usage per key (the last DAILY_DAYS days), for the cluster-wide chart; trusted peers only. */
+export const DAILY_USAGE_PATH = "/v1/federation/key-usage-daily"
+export const DAILY_DAYS = 31
+
+export interface DailyUsage {
+  day: string
+  key_id: string | null
+  name: string | null
+  requests: number
+  prompt_tokens: number
+  completion_tokens: number
+  avg_latency_ms: number
+}
+
+/** One row per day and key across pools: counts add up, latency is averaged over requests. */
+export function mergeDaily(lists: DailyUsage[][]): DailyUsage[] {
+  const by = new Map<string, DailyUsage>()
+  for (const list of lists)
+    for (const r of list) {
+      const day = new Date(r.day).toISOString().slice(0, 10)
+      const k = `${day}|${r.key_id ?? ""}`
+      const seen = by.get(k)
+      if (!seen) {
+        by.set(k, { ...r, day, requests: Number(r.requests), prompt_tokens: Number(r.prompt_tokens), completion_tokens: Number(r.completion_tokens), avg_latency_ms: Number(r.avg_latency_ms) })
+        continue
+      }
+      const n = seen.requests + Number(r.requests)
+      seen.avg_latency_ms = n ? Math.round((seen.avg_latency_ms * seen.requests + Number(r.avg_latency_ms) * Number(r.requests)) / n) : 0
+      seen.requests = n
+      seen.prompt_tokens += Number(r.prompt_tokens)
+      seen.completion_tokens += Number(r.completion_tokens)
+      seen.name ??= r.name
+    }
+  return [...by.values()].sort((a, b) => a.day.localeCompare(b.day) || (a.name ?? "").localeCompare(b.name ?? ""))
+}
 
 export class KeyUsageSync {
   readonly loop: Loop
@@ -29,9 +64,38 @@ export class KeyUsageSync {
     return this.loop.stop()
   }
 
-  private async tick() {
-    const peers = await this.fed.sql<{ atom_id: string; url: string; pool_name: string | null }[]>`
+  /**
+   * Daily usage per key over the whole cluster: this pool's rows and each trusted peer's (asked now,
+   * 2 s each). `unreachable` names the pools whose use is missing from the figures.
+   */
+  async clusterDaily(days: number, keyId?: string): Promise<{ rows: DailyUsage[]; unreachable: string[] }> {
+    const since = new Date(this.fed.clock.now() - days * 86_400_000).toISOString().slice(0, 10)
+    const mine = (await this.keys.usage(days, keyId)) as unknown as DailyUsage[]
+    const unreachable: string[] = []
+    const theirs = this.fed.config.fedMode === "off" ? [] : await Promise.all(
+      (await this.trustedPeers()).map(async (p) => {
+        try {
+          return (await signedFetch<{ rows: DailyUsage[] }>(this.fed.identity, p.url, DAILY_USAGE_PATH, { now: this.fed.clock.now(), timeoutMs: 2000 })).rows
+        } catch {
+          unreachable.push(p.pool_name ?? p.atom_id)
+          return []
+        }
+      }),
+    )
+    const rows = mergeDaily([mine, ...theirs.map((l) => l.filter((r) => new Date(r.day).toISOString().slice(0, 10) >= since && (!keyId || r.key_id === keyId)))])
+    // A key a peer knows and this pool does not yet: its name comes from here when this pool knows it.
+    const names = new Map((await this.keys.list()).map((k) => [k.id, k.name]))
+    for (const r of rows) if (r.key_id && !r.name) r.name = names.get(r.key_id) ?? null
+    return { rows, unreachable }
+  }
+
+  private trustedPeers() {
+    return this.fed.sql<{ atom_id: string; url: string; pool_name: string | null }[]>`
       select atom_id, url, pool_name from federation_peers where trust_level >= ${this.minTrust} and revoked_at is null`
+  }
+
+  private async tick() {
+    const peers = await this.trustedPeers()
     this.keys.keepPeers(peers.map((p) => p.atom_id))
     await Promise.all(
       peers.map(async (p) => {

@@ -104,7 +104,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       anonymous,
       forwarder,
       verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-    }), keyRoutes(apiKeys, anonymous), balancingPage(scheduler, apiKeys, anonymous, forwarder), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
+    }), keyRoutes(apiKeys, anonymous, keyUsage), balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

@@ -7,6 +7,7 @@ import { tinyLlamaPath } from "../support/fixtures.ts"
 import { bondAll, startFedPool, type FedPool } from "../unit/federation/_procs.ts"
 
 const TOKEN = "forward-token-0123456789"
+const adminHdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
 let a: FedPool
 let b: FedPool
 
@@ -111,6 +112,16 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   expect(page).toContain("accounting-team")
   // The forwarded request was metered on B against the key A admitted.
   expect(page).toMatch(usageOnB)
+  // A's page and its cluster-scope usage API show it too: usage is charted across the cluster.
+  const pageOnA = await (await fetch(`${a.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local" } })).text()
+  expect(pageOnA).toMatch(usageOnB)
+  expect(pageOnA).toContain("Usage by API key across the cluster")
+  expect(pageOnA).not.toContain('id="usage-missing"')
+  const local = (await (await fetch(`${a.url}/v1/admin/usage`, { headers: adminHdr })).json()) as { data: { name: string | null }[] }
+  expect(local.data.some((r) => r.name === "accounting-team")).toBe(false)
+  const cluster = (await (await fetch(`${a.url}/v1/admin/usage?scope=cluster`, { headers: adminHdr })).json()) as { data: { name: string | null; requests: number }[]; unreachable_pools: string[] }
+  expect(cluster.data.find((r) => r.name === "accounting-team")?.requests).toBe(1)
+  expect(cluster.unreachable_pools).toEqual([])
 })
 
 /** Keep asking until `f` returns `want` or time runs out; returns the last status. */
@@ -119,8 +130,6 @@ async function until(f: () => Promise<number>, want: number, ms = 5000): Promise
   for (const t0 = Date.now(); Date.now() - t0 < ms && s !== want; await Bun.sleep(100)) s = await f()
   return s
 }
-
-const adminHdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
 
 /**
  * A key made on `on` with `limits`, once `peer` has it too, and a chat call with it on any pool.

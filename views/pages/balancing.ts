@@ -21,7 +21,8 @@ addMessages({
     "balancing.no_sites": "No site declared yet (Federation page, or the setup wizard).",
     "balancing.this_pool": "{name} (this pool)",
     "balancing.unreachable": "unreachable",
-    "balancing.usage": "Usage by API key, last 30 days (tokens)",
+    "balancing.usage": "Usage by API key across the cluster, last 30 days (tokens)",
+    "balancing.usage_missing": "Not counted (pool did not answer): {pools}",
     "balancing.no_usage": "No request recorded in the last 30 days.",
     "balancing.keys": "API keys",
     "balancing.key_name": "Name",
@@ -67,7 +68,8 @@ addMessages({
     "balancing.no_sites": "Aucun site déclaré (page Fédération, ou l'assistant d'installation).",
     "balancing.this_pool": "{name} (ce pool)",
     "balancing.unreachable": "injoignable",
-    "balancing.usage": "Consommation par clé d'API, 30 derniers jours (jetons)",
+    "balancing.usage": "Consommation par clé d'API sur tout le cluster, 30 derniers jours (jetons)",
+    "balancing.usage_missing": "Non comptés (pool sans réponse) : {pools}",
     "balancing.no_usage": "Aucune requête enregistrée ces 30 derniers jours.",
     "balancing.keys": "Clés d'API",
     "balancing.key_name": "Nom",
@@ -105,6 +107,8 @@ export interface BalancingData {
   sites: { name: string; headcount: number }[]
   pools: { name: string; self: boolean; workers: number | null; slots: number; busy: number }[]
   usage: { day: string; key: string; tokens: number }[]
+  /** Pools whose usage is missing from the chart (did not answer). */
+  usageUnreachable?: string[]
   keys: { id: string; name: string; project: string | null; prefix: string; rpm: number | null; tpm: number | null; monthly_token_budget: number | null; models: string[] | null; priority: string; revoked: boolean }[]
   anonymous: { enabled: boolean; forced: boolean }
   /** The outcome of the form just posted; `secret` is a key just created (its only showing). */
@@ -171,6 +175,7 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
   <section>
     <h2>${t(lang, "balancing.usage")}</h2>
     ${usageChart(lang, d.usage)}
+    ${d.usageUnreachable?.length ? html`<p class="muted" id="usage-missing">${t(lang, "balancing.usage_missing", { pools: d.usageUnreachable.join(", ") })}</p>` : ""}
   </section>
   <section id="keys">
     <h2>${t(lang, "balancing.keys")}</h2>

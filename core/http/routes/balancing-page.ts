@@ -4,6 +4,7 @@
 import { Elysia } from "elysia"
 import type { ApiKeys, NewKey } from "../../auth/api-keys.ts"
 import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
+import type { KeyUsageSync } from "../../auth/key-usage-sync.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
 import type { Forwarder } from "../../scheduler/forward.ts"
 import { CelluleError } from "../../errors.ts"
@@ -39,7 +40,7 @@ export function newKeyFromForm(form: Record<string, unknown>): NewKey {
   }
 }
 
-export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, anonymous: AnonymousAccess, forwarder?: Forwarder) => (ctx: PoolContext) => {
+export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, anonymous: AnonymousAccess, usageSync: KeyUsageSync, forwarder?: Forwarder) => (ctx: PoolContext) => {
   async function data(): Promise<BalancingData> {
     const sites = await ctx.db.sql<{ name: string; headcount: number }[]>`select name, headcount from sites order by name`.catch(() => [])
     const llm = scheduler.liveModels().filter((m) => m.kind === "llm")
@@ -48,13 +49,11 @@ export const balancingPage = (scheduler: Scheduler, keys: ApiKeys, anonymous: An
       { name: ctx.config.poolName, self: true, workers: scheduler.workers.size, slots: here.reduce((n, c) => n + c.slots, 0), busy: here.reduce((n, c) => n + c.busy, 0) },
       ...(forwarder ? (await forwarder.peersLoad()).map((p) => ({ ...p, self: false })) : []),
     ]
-    const usage = (await keys.usage(30)).map((r) => ({
-      day: new Date(r.day).toISOString().slice(0, 10),
-      key: (r.name as string | null) ?? "anonymous",
-      tokens: Number(r.prompt_tokens) + Number(r.completion_tokens),
-    }))
+    // Usage of the whole cluster: this pool's rows and every trusted peer's.
+    const cluster = await usageSync.clusterDaily(30)
+    const usage = cluster.rows.map((r) => ({ day: r.day, key: r.name ?? (r.key_id ? r.key_id.slice(0, 8) : "anonymous"), tokens: r.prompt_tokens + r.completion_tokens }))
     const list = (await keys.list()).map((k) => ({ ...k, revoked: k.revoked_at !== null }))
-    return { sites: [...sites], pools, usage, keys: list, anonymous: await anonymous.state() }
+    return { sites: [...sites], pools, usage, usageUnreachable: cluster.unreachable, keys: list, anonymous: await anonymous.state() }
   }
   const page = (request: Request, server: Srv, flash?: BalancingData["flash"], who?: PageRequest, status = 200) =>
     dashboardPage(ctx, request, server, {

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
 import { InvalidApiKey, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
 import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
-import { KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
+import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
 import { CelluleError, Unauthorized } from "../../errors.ts"
 import { CAPACITY_PATH, FORWARD_PATH, capacityOf, type Forwarder, type ForwardKind } from "../../scheduler/forward.ts"
 import { readLimited } from "../body.ts"
@@ -302,7 +302,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   return new Elysia()
     .onRequest(async ({ request }) => {
       const path = new URL(request.url).pathname
-      if (!deps.verifyPeer || !((request.method === "POST" && path.startsWith(FORWARD_PATH)) || path === CAPACITY_PATH || path === KEY_USAGE_PATH)) return
+      if (!deps.verifyPeer || !((request.method === "POST" && path.startsWith(FORWARD_PATH)) || path === CAPACITY_PATH || path === KEY_USAGE_PATH || path === DAILY_USAGE_PATH)) return
       try {
         const bytes = request.method === "GET" ? new Uint8Array() : await readLimited(request.clone(), ctx.config.maxJsonBodyBytes)
         peerOf.set(request, await deps.verifyPeer(request, bytes))
@@ -319,6 +319,10 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     .get(KEY_USAGE_PATH, ({ request }) => {
       requirePeer({ request })
       return keys.report()
+    })
+    .get(DAILY_USAGE_PATH, async ({ request }) => {
+      requirePeer({ request })
+      return { rows: await keys.usage(DAILY_DAYS) }
     })
     .get("/v1/models", () => ({
       object: "list",

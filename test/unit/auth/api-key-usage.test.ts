@@ -4,6 +4,7 @@
 import { afterAll, expect, test } from "bun:test"
 import { ManualClock } from "../../../core/clock.ts"
 import { ApiKeys } from "../../../core/auth/api-keys.ts"
+import { mergeDaily } from "../../../core/auth/key-usage-sync.ts"
 import { cleanupAll } from "../../support/proc.ts"
 import { testDatabase } from "../../support/db.ts"
 
@@ -73,4 +74,18 @@ test("a budget counts every pool's month; an untrusted peer's report stops count
   keys.peerReport("atom_b", { month: Date.UTC(2026, 10, 1), keys: { [k.id]: { req: [], tok: [], month_tokens: 30 } } })
   keys.keepPeers(["atom_other"])
   expect(await refusal(keys.admit(k, "m"))).toBe("admitted")
+})
+
+test("daily usage from several pools merges per day and key: counts add up, latency is weighted by requests", () => {
+  const row = (day: string, key_id: string | null, name: string | null, requests: number, latency: number) =>
+    ({ day, key_id, name, requests, prompt_tokens: requests * 10, completion_tokens: requests, avg_latency_ms: latency })
+  const merged = mergeDaily([
+    [row("2026-11-24T00:00:00.000Z", "k1", "team", 1, 100), row("2026-11-25T00:00:00.000Z", null, null, 2, 50)],
+    [row("2026-11-24T00:00:00.000Z", "k1", null, 3, 200), row("2026-11-24T00:00:00.000Z", "k2", "other", 1, 10)],
+  ])
+  expect(merged).toEqual([
+    { day: "2026-11-24", key_id: "k2", name: "other", requests: 1, prompt_tokens: 10, completion_tokens: 1, avg_latency_ms: 10 },
+    { day: "2026-11-24", key_id: "k1", name: "team", requests: 4, prompt_tokens: 40, completion_tokens: 4, avg_latency_ms: 175 },
+    { day: "2026-11-25", key_id: null, name: null, requests: 2, prompt_tokens: 20, completion_tokens: 2, avg_latency_ms: 50 },
+  ])
 })
