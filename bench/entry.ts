@@ -7,7 +7,7 @@ import { arg } from "./_args.ts"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { tinyLlamaPath } from "../test/support/fixtures.ts"
-import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, testSetupAnswers, type Proc } from "../test/support/proc.ts"
+import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, testSetupAnswers, TEST_POOL_ENV, type Proc } from "../test/support/proc.ts"
 
 // ---- load generators (also used by test/integration/proxy.test.ts) ----
 
@@ -223,7 +223,7 @@ async function main() {
   const concurrency = Number(arg("concurrency", "16"))
   const maxTokens = Number(arg("max-tokens", "8"))
   const token = "bench-token-0123456789abcdef"
-  const env = { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: "1", LOG_LEVEL: "warn" }
+  const env = { ...TEST_POOL_ENV, CELLULE_WORKER_TOKEN: token, LOG_LEVEL: "warn" }
   const model = await tinyLlamaPath()
   mkdirSync(join(ROOT, "test-artifacts"), { recursive: true })
 

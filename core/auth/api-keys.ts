@@ -8,7 +8,9 @@ import type { Clock } from "../clock.ts"
 import { CelluleError, Forbidden, NotFound, TooManyRequests, Unauthorized } from "../errors.ts"
 import { hashToken, newToken } from "../crypto/token.ts"
 import type { Priority } from "../scheduler/fair-queue.ts"
-import { apiKeyReplica, type ApiKeyPayload } from "../federation/kinds/api-key.ts"
+import { apiKeyReplica, isKeyId, type ApiKeyPayload } from "../federation/kinds/api-key.ts"
+
+export { isKeyId }
 
 export interface ApiKey {
   id: string
@@ -109,7 +111,7 @@ export class ApiKeys {
   }
 
   async revoke(id: string) {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
+    if (!isKeyId(id)) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const [r] = await this.sql`select *, encode(key_hash, 'hex') as key_hex from api_keys where id = ${id} and revoked_at is null`
     if (!r) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const k = toKey(r)
@@ -133,7 +135,7 @@ export class ApiKeys {
 
   /** An active key by id (a peer forwarding a request names the key it admitted). */
   async byId(id: string): Promise<ApiKey | null> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) return null
+    if (!isKeyId(id)) return null
     const [row] = await this.sql`select * from api_keys where id = ${id} and revoked_at is null`
     return row ? toKey(row) : null
   }

@@ -4,6 +4,7 @@
 // across the cluster, give or take one interval of requests in flight between two pools.
 import type { Federation } from "../federation/index.ts"
 import { Loop } from "../federation/loop.ts"
+import { trustedPeers } from "../federation/peers.ts"
 import { signedFetch } from "../federation/transport.ts"
 import { logger } from "../log.ts"
 import type { ApiKeys, KeyUsageReport } from "./api-keys.ts"
@@ -90,8 +91,7 @@ export class KeyUsageSync {
   }
 
   private trustedPeers() {
-    return this.fed.sql<{ atom_id: string; url: string; pool_name: string | null }[]>`
-      select atom_id, url, pool_name from federation_peers where trust_level >= ${this.minTrust} and revoked_at is null`
+    return trustedPeers(this.fed.sql, this.minTrust)
   }
 
   private async tick() {

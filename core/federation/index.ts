@@ -123,8 +123,7 @@ export class Federation {
   async advertisement(): Promise<Record<string, number>> {
     const hw = await highWater(this.sql)
     const out: Record<string, number> = { [this.identity.atomId]: hw[this.identity.atomId] ?? 0 }
-    const trusted = await this.sql<{ atom_id: string }[]>`select atom_id from federation_peers where trust_level >= ${this.config.minTrustLevel} and revoked_at is null`
-    for (const p of trusted) out[p.atom_id] = hw[p.atom_id] ?? 0
+    for (const p of await this.trustedPeers()) out[p.atom_id] = hw[p.atom_id] ?? 0
     return out
   }
 
@@ -167,8 +166,8 @@ export class Federation {
     for (const r of res.refused) this.stats.envelopes_refused[r.reason] = (this.stats.envelopes_refused[r.reason] ?? 0) + 1
   }
 
-  private async trustedPeers() {
-    return this.sql<peers.Peer[]>`select * from federation_peers where trust_level >= ${this.config.minTrustLevel} and revoked_at is null`
+  private trustedPeers() {
+    return peers.trustedPeers(this.sql, this.config.minTrustLevel)
   }
 
   private async exchange(p: peers.Peer) {

@@ -25,6 +25,11 @@ export async function listPeers(sql: Sql): Promise<Peer[]> {
   return sql<Peer[]>`select * from federation_peers order by pool_name, atom_id`
 }
 
+/** Bonded, non-revoked peers trusted at `minTrust` or more: the ones whose changes, requests and counts are taken. */
+export async function trustedPeers(sql: Sql, minTrust: number): Promise<Peer[]> {
+  return sql<Peer[]>`select * from federation_peers where trust_level >= ${minTrust} and revoked_at is null order by pool_name, atom_id`
+}
+
 export async function getPeer(sql: Sql, atomId: string): Promise<Peer | undefined> {
   const [p] = await sql<Peer[]>`select * from federation_peers where atom_id = ${atomId}`
   return p
@@ -97,7 +102,6 @@ export interface EntryPool {
 
 /** `self` first, then the bonded, non-revoked peers trusted at `minTrust` or more. */
 export async function entryPools(sql: Sql, self: EntryPool, minTrust: number): Promise<EntryPool[]> {
-  const rows = await sql<EntryPool[]>`select url, pool_name, atom_id from federation_peers
-                                      where trust_level >= ${minTrust} and revoked_at is null order by pool_name, atom_id`
+  const rows = await trustedPeers(sql, minTrust)
   return [self, ...rows.map((r) => ({ url: r.url, pool_name: r.pool_name, atom_id: r.atom_id }))]
 }

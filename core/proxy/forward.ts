@@ -37,6 +37,8 @@ async function bufferBody(req: Request, max: number): Promise<Uint8Array<ArrayBu
 
 /** Attempts waiting on a pool, checked by one sweeper instead of a timer each (re-armed per chunk). */
 const watched = new Set<SilenceTimer>()
+/** How often the sweeper looks: a silent pool is cut at most this late (read timeouts are seconds). */
+const SWEEP_MS = 250
 let sweeper: ReturnType<typeof setInterval> | undefined
 
 function sweep() {
@@ -51,7 +53,7 @@ function sweep() {
 /**
  * nginx's proxy_read_timeout: aborts the attempt when the pool stays silent for `ms` — before its
  * headers or between two chunks — and when the client goes away. `touch()` on every byte received.
- * Checked at a quarter of `ms` (at most every second), so it fires within 1.25 × `ms`.
+ * Fires between `ms` and `ms` + SWEEP_MS of silence, whatever the timeouts of other proxies in the process.
  */
 class SilenceTimer {
   private readonly ac = new AbortController()
@@ -63,7 +65,7 @@ class SilenceTimer {
     if (client?.aborted) this.ac.abort(new Error("client went away"))
     else client?.addEventListener("abort", this.onClientGone, { once: true })
     watched.add(this)
-    sweeper ??= setInterval(sweep, Math.max(10, Math.min(1000, ms / 4)))
+    sweeper ??= setInterval(sweep, SWEEP_MS)
   }
 
   touch(): void {

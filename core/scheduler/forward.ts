@@ -3,6 +3,7 @@
 // that can, chosen by free capacity then link latency. One hop only: a forwarded request is never
 // forwarded again. Requests are signed with this pool's federation key; the peer verifies first.
 import type { Federation, Peer } from "../federation/index.ts"
+import { trustedPeers } from "../federation/peers.ts"
 import { signedFetch, signedHeaders } from "../federation/transport.ts"
 import { logger } from "../log.ts"
 import type { Scheduler } from "./scheduler.ts"
@@ -45,8 +46,8 @@ export class Forwarder {
 
   constructor(private readonly fed: Federation, private readonly minTrust: number, private readonly cacheMs = 2000) {}
 
-  private async peers(): Promise<Peer[]> {
-    return this.fed.sql<Peer[]>`select * from federation_peers where trust_level >= ${this.minTrust} and revoked_at is null`
+  private peers(): Promise<Peer[]> {
+    return trustedPeers(this.fed.sql, this.minTrust)
   }
 
   private async capacity(p: Peer): Promise<ModelCapacity[]> {

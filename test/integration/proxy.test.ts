@@ -43,7 +43,7 @@ let proxy: Proc & { url: string }
 
 beforeAll(async () => {
   const model = await tinyLlamaPath()
-  pools = await Promise.all([0, 1, 2].map((i) => startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_ANONYMOUS_ACCESS: "1", POOL_NAME: `pool-${i}`, LOG_LEVEL: "warn" } })))
+  pools = await Promise.all([0, 1, 2].map((i) => startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, POOL_NAME: `pool-${i}`, LOG_LEVEL: "warn" } })))
   proxy = await startCelluleProxy(
     pools.map((p) => p.url),
     // The test process stands in for a front proxy so it can speak for several client IPs.

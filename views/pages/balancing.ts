@@ -2,7 +2,7 @@
 // actually contributing, who consumes the service (usage per API key, 30 days, as an SVG chart), and
 // who may: API keys (created here, the secret shown once; revoked here) and the anonymous-access switch.
 // Pure: plain data in, HTML out. The chart is server-drawn SVG: no script, no CDN.
-import { html, raw, type SafeHtml } from "../html.ts"
+import { escapeHtml, html, raw, type SafeHtml } from "../html.ts"
 import { addMessages, t, type Lang } from "../i18n.ts"
 import { csrfField } from "../layout.ts"
 
@@ -136,7 +136,7 @@ export function usageChart(lang: Lang, usage: BalancingData["usage"]): SafeHtml 
       const h = (v / max) * (H - 10)
       y -= h
       const x = i * (W / days.length) + 2
-      bars.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw}" height="${h.toFixed(1)}" fill="${PALETTE[keys.indexOf(k) % PALETTE.length]}"><title>${escapeAttr(`${d} · ${k} · ${v}`)}</title></rect>`)
+      bars.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw}" height="${h.toFixed(1)}" fill="${PALETTE[keys.indexOf(k) % PALETTE.length]}"><title>${escapeHtml(`${d} · ${k} · ${v}`)}</title></rect>`)
     }
   })
   const legend = keys.map((k, i) => html`<span class="legend"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${k}</span>`)
@@ -144,10 +144,6 @@ export function usageChart(lang: Lang, usage: BalancingData["usage"]): SafeHtml 
     ${raw(`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="usage" preserveAspectRatio="none" width="100%" height="${H}">${bars.join("")}</svg>`)}
     <figcaption>${legend} · ${t(lang, "balancing.peak", { max })} · ${days[0]} → ${days[days.length - 1]}</figcaption>
   </figure>`
-}
-
-function escapeAttr(s: string) {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
 export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): SafeHtml {
@@ -206,7 +202,7 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
     <p id="anon-state" data-enabled="${String(d.anonymous.enabled)}">${t(lang, d.anonymous.enabled ? "balancing.anon_on" : "balancing.anon_off")}</p>
     ${d.anonymous.forced
       ? html`<p class="muted">${t(lang, "balancing.anon_forced")}</p>`
-      : html`<form method="post" action="/balancing/anonymous" ${d.anonymous.enabled ? "" : raw(`data-confirm="${escapeAttr(t(lang, "balancing.anon_enable_confirm"))}"`)}>${csrfField(csrf)}
+      : html`<form method="post" action="/balancing/anonymous" ${d.anonymous.enabled ? "" : html`data-confirm="${t(lang, "balancing.anon_enable_confirm")}"`}>${csrfField(csrf)}
         <input type="hidden" name="enabled" value="${String(!d.anonymous.enabled)}">
         <div class="actions"><button type="submit" id="anon-toggle" class="${d.anonymous.enabled ? "" : "secondary"}">${t(lang, d.anonymous.enabled ? "balancing.anon_disable" : "balancing.anon_enable")}</button></div></form>`}
   </section>`

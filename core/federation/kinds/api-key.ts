@@ -19,6 +19,9 @@ export interface ApiKeyPayload {
   revoked: boolean
 }
 
+/** Whether `id` can name a key (a UUID): anything else is unknown without asking the database. */
+export const isKeyId = (id: unknown): id is string => typeof id === "string" && /^[0-9a-f-]{36}$/.test(id)
+
 const posIntOrNull = (v: unknown, what: string) => {
   if (v === null || v === undefined) return null
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new CelluleError("payload_invalid", `${what} must be a positive whole number or null`, 400)
@@ -29,7 +32,7 @@ export const apiKeyReplica: ReplicatedKind<ApiKeyPayload> = {
   kind: "api_key",
   parse(payload) {
     const p = payload as Partial<ApiKeyPayload> | null
-    if (!p || typeof p.id !== "string" || !/^[0-9a-f-]{36}$/.test(p.id)) throw new CelluleError("payload_invalid", "api key id must be a UUID", 400)
+    if (!p || !isKeyId(p.id)) throw new CelluleError("payload_invalid", "api key id must be a UUID", 400)
     if (typeof p.key_hash !== "string" || !/^[0-9a-f]{64}$/.test(p.key_hash)) throw new CelluleError("payload_invalid", "key_hash must be a SHA-256 hex digest", 400)
     if (typeof p.name !== "string" || !p.name || p.name.length > 100) throw new CelluleError("payload_invalid", "name must be 1-100 characters", 400)
     if (typeof p.prefix !== "string" || p.prefix.length > 16) throw new CelluleError("payload_invalid", "prefix must be short", 400)

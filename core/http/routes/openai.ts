@@ -4,7 +4,7 @@ import { clientIp } from "../client-ip.ts"
 import { Elysia, t, type Static } from "elysia"
 import { createHash, randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
-import { InvalidApiKey, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
+import { InvalidApiKey, isKeyId, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
 import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
 import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
 import { CelluleError, Unauthorized } from "../../errors.ts"
@@ -289,7 +289,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   const peerWho = async (request: Request, body: object): Promise<Who> => {
     const keyId = (body as { cellule_key_id?: unknown }).cellule_key_id
     const p = request.headers.get("x-cellule-priority")?.toLowerCase()
-    const id = typeof keyId === "string" && /^[0-9a-f-]{36}$/.test(keyId) ? keyId : null
+    const id = isKeyId(keyId) ? keyId : null
     const key = id ? await keys.byId(id) : null
     // The peer admitted the key; a key created there a moment ago may not have reached this pool yet,
     // and its use is still metered against it (the usage row names the id; the name follows with it).
