@@ -7,7 +7,17 @@ import { arg } from "./_args.ts"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { tinyLlamaPath } from "../test/support/fixtures.ts"
-import { celluleCmd, cleanupAll, ROOT, spawnProc, startWorker, tempDir, testSetupAnswers, TEST_POOL_ENV, type Proc } from "../test/support/proc.ts"
+import {
+  celluleCmd,
+  cleanupAll,
+  ROOT,
+  spawnProc,
+  startWorker,
+  tempDir,
+  testSetupAnswers,
+  TEST_POOL_ENV,
+  type Proc,
+} from "../test/support/proc.ts"
 
 // ---- load generators (also used by test/integration/proxy.test.ts) ----
 
@@ -43,7 +53,13 @@ export interface LightResult {
  * The entry against direct-to-pool, interleaved in chunks (direct, entry, direct, entry, …) so that a
  * noisy second on this shared machine lands on both sides instead of on one of them.
  */
-export async function pairedLightLoad(directUrl: string, entryUrl: string, total: number, concurrency: number, chunk = 250) {
+export async function pairedLightLoad(
+  directUrl: string,
+  entryUrl: string,
+  total: number,
+  concurrency: number,
+  chunk = 250,
+) {
   const direct: LightResult = { latencies: [], failed: 0, rps: 0 }
   const entry: LightResult = { latencies: [], failed: 0, rps: 0 }
   const rps: { direct: number[]; entry: number[] } = { direct: [], entry: [] }
@@ -102,7 +118,13 @@ export async function chatOnce(url: string, i: number, maxTokens: number): Promi
     res = await fetch(`${url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: `request ${i}: say something` }], max_tokens: maxTokens, stream, seed: i }),
+      body: JSON.stringify({
+        model: "tiny",
+        messages: [{ role: "user", content: `request ${i}: say something` }],
+        max_tokens: maxTokens,
+        stream,
+        seed: i,
+      }),
     })
   } catch (e) {
     return { outcome: "failed", why: `#${i} ${stream ? "stream" : "plain"}: ${(e as Error).message}` }
@@ -112,21 +134,34 @@ export async function chatOnce(url: string, i: number, maxTokens: number): Promi
     if (res.status === 200 && text.includes('"choices"')) return { outcome: "ok" }
     return { outcome: "failed", why: `#${i} plain: ${res.status} ${text.slice(0, 160)}` }
   }
-  if (res.status !== 200) return { outcome: "failed", why: `#${i} stream: ${res.status} ${(await res.text().catch(() => "")).slice(0, 160)}` }
+  if (res.status !== 200)
+    return { outcome: "failed", why: `#${i} stream: ${res.status} ${(await res.text().catch(() => "")).slice(0, 160)}` }
   let body = ""
   try {
     const dec = new TextDecoder()
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) body += dec.decode(chunk, { stream: true })
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+      body += dec.decode(chunk, { stream: true })
   } catch (e) {
-    return { outcome: body.length ? "cut" : "failed", why: `#${i} stream cut after ${body.length} bytes: ${(e as Error).message}` }
+    return {
+      outcome: body.length ? "cut" : "failed",
+      why: `#${i} stream cut after ${body.length} bytes: ${(e as Error).message}`,
+    }
   }
-  if (!body.includes("data: [DONE]")) return { outcome: body.length ? "cut" : "failed", why: `#${i} stream ended without [DONE]` }
-  if (body.includes('"error"')) return { outcome: "failed", why: `#${i} stream error event: ${body.slice(body.indexOf('"error"'), body.indexOf('"error"') + 160)}` }
+  if (!body.includes("data: [DONE]"))
+    return { outcome: body.length ? "cut" : "failed", why: `#${i} stream ended without [DONE]` }
+  if (body.includes('"error"'))
+    return {
+      outcome: "failed",
+      why: `#${i} stream error event: ${body.slice(body.indexOf('"error"'), body.indexOf('"error"') + 160)}`,
+    }
   return { outcome: "ok" }
 }
 
 /** `total` chat requests, half streamed; `onProgress(done)` after each, to time a fault. */
-export async function chatLoad(url: string, o: { total: number; concurrency: number; maxTokens: number; onProgress?: (done: number) => void }): Promise<ChatResult> {
+export async function chatLoad(
+  url: string,
+  o: { total: number; concurrency: number; maxTokens: number; onProgress?: (done: number) => void },
+): Promise<ChatResult> {
   const r: ChatResult = { ok: 0, failed: 0, cut: 0, failures: [], latencies: [], wallMs: 0 }
   const t0 = performance.now()
   let done = 0
@@ -168,10 +203,16 @@ export async function startPoolOn(port: number, dataDir: string, env: Record<str
   return Object.assign(p, { url: `http://127.0.0.1:${port}`, port, dataDir })
 }
 
-export async function startCelluleProxy(upstreams: string[], env: Record<string, string> = {}, logFile?: string): Promise<Proc & { url: string }> {
+export async function startCelluleProxy(
+  upstreams: string[],
+  env: Record<string, string> = {},
+  logFile?: string,
+): Promise<Proc & { url: string }> {
   const cmd = [...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", upstreams.join(",")]
   // The bench sends the access log to a file, as nginx does, so the load generator does not read it.
-  const p = logFile ? spawnProc(["bash", "-c", 'exec "$@" 2>>"$LOG_FILE"', "bash", ...cmd], { env: { LOG_FILE: logFile, ...env } }) : spawnProc(cmd, { env })
+  const p = logFile
+    ? spawnProc(["bash", "-c", 'exec "$@" 2>>"$LOG_FILE"', "bash", ...cmd], { env: { LOG_FILE: logFile, ...env } })
+    : spawnProc(cmd, { env })
   const m = await p.waitFor(/cellule proxy ready (http:\/\/\S+)/, 60_000)
   return Object.assign(p, { url: m[1] })
 }
@@ -179,7 +220,9 @@ export async function startCelluleProxy(upstreams: string[], env: Record<string,
 /** nginx with the shipped reference configuration, its pools and port swapped in. */
 export async function startNginx(upstreams: string[]): Promise<Proc & { url: string }> {
   if (!existsSync("/usr/sbin/nginx")) {
-    throw new Error("bench/entry needs Debian's nginx for the baseline: apt-get install nginx-light (or run `bash install/dev/setup.sh --test`)")
+    throw new Error(
+      "bench/entry needs Debian's nginx for the baseline: apt-get install nginx-light (or run `bash install/dev/setup.sh --test`)",
+    )
   }
   const dir = tempDir("cellule-nginx-")
   const port = freePort()
@@ -189,12 +232,31 @@ export async function startNginx(upstreams: string[]): Promise<Proc & { url: str
     .replace("listen 18080;", `listen 127.0.0.1:${port};`)
     .replace("/var/log/nginx/access.log", join(dir, "access.log"))
     // Temp files in our own directory, so the bench runs as any user.
-    .replace("http {", `http {\n    client_body_temp_path ${dir}/body;\n    proxy_temp_path ${dir}/proxy;\n    fastcgi_temp_path ${dir}/fastcgi;\n    uwsgi_temp_path ${dir}/uwsgi;\n    scgi_temp_path ${dir}/scgi;`)
+    .replace(
+      "http {",
+      `http {\n    client_body_temp_path ${dir}/body;\n    proxy_temp_path ${dir}/proxy;\n    fastcgi_temp_path ${dir}/fastcgi;\n    uwsgi_temp_path ${dir}/uwsgi;\n    scgi_temp_path ${dir}/scgi;`,
+    )
   writeFileSync(join(dir, "nginx.conf"), conf)
-  const p = spawnProc(["/usr/sbin/nginx", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log"), "-g", `pid ${dir}/nginx.pid; daemon off;`])
+  const p = spawnProc([
+    "/usr/sbin/nginx",
+    "-p",
+    dir,
+    "-c",
+    join(dir, "nginx.conf"),
+    "-e",
+    join(dir, "error.log"),
+    "-g",
+    `pid ${dir}/nginx.pid; daemon off;`,
+  ])
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/v1/models`).then(() => true, () => false)) return Object.assign(p, { url })
+    if (
+      await fetch(`${url}/v1/models`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return Object.assign(p, { url })
     await Bun.sleep(50)
   }
   throw new Error(`nginx did not start: ${readFileSync(join(dir, "error.log"), "utf8")}`)
@@ -204,7 +266,10 @@ async function waitModelLive(url: string, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs
   let last = ""
   while (Date.now() < deadline) {
-    last = await fetch(`${url}/v1/models`).then((r) => r.text(), (e) => String(e))
+    last = await fetch(`${url}/v1/models`).then(
+      (r) => r.text(),
+      (e) => String(e),
+    )
     try {
       const j = JSON.parse(last) as { data?: { id: string; cellule?: { workers?: number } }[] }
       if (j.data?.some((m) => m.id === "tiny" && (m.cellule?.workers ?? 1) > 0)) return
@@ -230,7 +295,8 @@ async function main() {
   const ports = [freePort(), freePort(), freePort()]
   const dirs = ports.map(() => tempDir("cellule-bench-pool-"))
   const pools = await Promise.all(ports.map((p, i) => startPoolOn(p, dirs[i], env)))
-  for (const p of pools) await startWorker({ poolUrl: p.url, token, models: [`tiny=${model}`], slots: 2, env: { LOG_LEVEL: "warn" } })
+  for (const p of pools)
+    await startWorker({ poolUrl: p.url, token, models: [`tiny=${model}`], slots: 2, env: { LOG_LEVEL: "warn" } })
   for (const p of pools) await waitModelLive(p.url)
   const urls = pools.map((p) => p.url)
   console.error(`pools up: ${urls.join(" ")}`)
@@ -238,12 +304,17 @@ async function main() {
   const entries = ["cellule", "nginx"] as const
   type Entry = (typeof entries)[number]
   const label: Record<Entry, string> = { cellule: "cellule proxy", nginx: "nginx (reference conf)" }
-  const lat: Record<Entry | "direct", { p50: number[]; p99: number[]; rps: number[]; added50: number[]; added99: number[] }> = {
+  const lat: Record<
+    Entry | "direct",
+    { p50: number[]; p99: number[]; rps: number[]; added50: number[]; added99: number[] }
+  > = {
     direct: { p50: [], p99: [], rps: [], added50: [], added99: [] },
     cellule: { p50: [], p99: [], rps: [], added50: [], added99: [] },
     nginx: { p50: [], p99: [], rps: [], added50: [], added99: [] },
   }
-  const kills = Object.fromEntries(entries.map((e) => [e, { failed: [] as number[], cut: [] as number[], ok: [] as number[], rps: [] as number[] }])) as Record<Entry, { failed: number[]; cut: number[]; ok: number[]; rps: number[] }>
+  const kills = Object.fromEntries(
+    entries.map((e) => [e, { failed: [] as number[], cut: [] as number[], ok: [] as number[], rps: [] as number[] }]),
+  ) as Record<Entry, { failed: number[]; cut: number[]; ok: number[]; rps: number[] }>
   const victimIndex = 1
 
   for (let r = 0; r < rounds; r++) {
@@ -258,7 +329,10 @@ async function main() {
       await lightLoad(urls[0], 200, concurrency)
       // Added latency: the entry against direct-to-pool, measured interleaved.
       const { direct: d, entry: l } = await pairedLightLoad(urls[0], entry.url, light, concurrency)
-      for (const [k, res] of [["direct", d], [side, l]] as const) {
+      for (const [k, res] of [
+        ["direct", d],
+        [side, l],
+      ] as const) {
         lat[k].p50.push(percentile(res.latencies, 50))
         lat[k].p99.push(percentile(res.latencies, 99))
         lat[k].rps.push(res.rps)
@@ -282,7 +356,9 @@ async function main() {
       kills[side].cut.push(res.cut)
       kills[side].ok.push(res.ok)
       kills[side].rps.push((chat / res.wallMs) * 1000)
-      console.error(`round ${r + 1} ${side}: light p50 ${percentile(l.latencies, 50).toFixed(2)} ms p99 ${percentile(l.latencies, 99).toFixed(2)} ms ${l.rps.toFixed(0)} req/s; kill: ok ${res.ok} failed ${res.failed} cut ${res.cut}`)
+      console.error(
+        `round ${r + 1} ${side}: light p50 ${percentile(l.latencies, 50).toFixed(2)} ms p99 ${percentile(l.latencies, 99).toFixed(2)} ms ${l.rps.toFixed(0)} req/s; kill: ok ${res.ok} failed ${res.failed} cut ${res.cut}`,
+      )
       for (const f of res.failures.slice(0, 5)) console.error(`  ${f}`)
       await entry.kill("SIGTERM")
       // Bring the victim back on the same port; its worker rejoins by itself.
@@ -292,10 +368,21 @@ async function main() {
     }
   }
 
-  const fmt = (xs: number[], digits = 2) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
+  const fmt = (xs: number[], digits = 2) =>
+    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`
   const added = (side: Entry, k: "p50" | "p99") => (k === "p50" ? lat[side].added50 : lat[side].added99)
   const rows = [
-    ["side", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "req/s (light)", `failed / ${chat} during kill`, "cut streams", "chat req/s"],
+    [
+      "side",
+      "p50 ms",
+      "p99 ms",
+      "added p50 ms",
+      "added p99 ms",
+      "req/s (light)",
+      `failed / ${chat} during kill`,
+      "cut streams",
+      "chat req/s",
+    ],
     ["direct to one pool", fmt(lat.direct.p50), fmt(lat.direct.p99), "—", "—", fmt(lat.direct.rps, 0), "—", "—", "—"],
     ...entries.map((s) => [
       label[s],
@@ -309,7 +396,9 @@ async function main() {
       fmt(kills[s].rps, 1),
     ]),
   ]
-  console.log(`\nbench/entry: ${rounds} rounds, light ${light} × GET /v1/models, chat ${chat} (half streamed, max_tokens ${maxTokens}), concurrency ${concurrency}; median (min–max)\n`)
+  console.log(
+    `\nbench/entry: ${rounds} rounds, light ${light} × GET /v1/models, chat ${chat} (half streamed, max_tokens ${maxTokens}), concurrency ${concurrency}; median (min–max)\n`,
+  )
   console.log(`| ${rows[0].join(" | ")} |\n| ${rows[0].map(() => "---").join(" | ")} |`)
   for (const row of rows.slice(1)) console.log(`| ${row.join(" | ")} |`)
   // The goal (issue: within 1.5× of nginx) as per-round ratios, so machine noise between rounds cancels.

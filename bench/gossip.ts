@@ -19,15 +19,32 @@ import { setLogLevel } from "../core/log.ts"
 import { Federation, advertisedUrl, peers } from "../core/federation/index.ts"
 import { highWater } from "../core/federation/gossip.ts"
 import { federationRoutes } from "../core/http/routes/federation.ts"
-import { admin, bondAll, promoteAll, settingOn, startFedPool, until, type FedPool } from "../test/unit/federation/_procs.ts"
+import {
+  admin,
+  bondAll,
+  promoteAll,
+  settingOn,
+  startFedPool,
+  until,
+  type FedPool,
+} from "../test/unit/federation/_procs.ts"
 import type { Server } from "bun"
 
-const { values } = parseArgs({ options: { pools: { type: "string", default: "3:procs,10:inproc" }, burst: { type: "string", default: "300" }, probes: { type: "string", default: "10" } } })
-const sizes = values.pools!.split(",").map((x) => ({ n: Number(x.split(":")[0]), mode: (x.split(":")[1] ?? "procs") as "procs" | "inproc" }))
+const { values } = parseArgs({
+  options: {
+    pools: { type: "string", default: "3:procs,10:inproc" },
+    burst: { type: "string", default: "300" },
+    probes: { type: "string", default: "10" },
+  },
+})
+const sizes = values
+  .pools!.split(",")
+  .map((x) => ({ n: Number(x.split(":")[0]), mode: (x.split(":")[1] ?? "procs") as "procs" | "inproc" }))
 const burst = Number(values.burst)
 const probes = Number(values.probes)
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]
 
 /** The operations the bench needs, whether the pools are processes or in-process instances. */
 interface Cluster {
@@ -46,7 +63,14 @@ interface Cluster {
 async function procCluster(n: number): Promise<Cluster> {
   const t0 = performance.now()
   // Anti-entropy is slowed down so the numbers measure push + relay, not the periodic pull.
-  const pools: FedPool[] = await Promise.all(Array.from({ length: n }, (_, i) => startFedPool({ name: `bench-${i}`, env: { LOG_LEVEL: "warn", CELLULE_FED_ANTI_ENTROPY_MS: "5000", CELLULE_FED_PROBE_MS: "2000" } })))
+  const pools: FedPool[] = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      startFedPool({
+        name: `bench-${i}`,
+        env: { LOG_LEVEL: "warn", CELLULE_FED_ANTI_ENTROPY_MS: "5000", CELLULE_FED_PROBE_MS: "2000" },
+      }),
+    ),
+  )
   const boot_s = (performance.now() - t0) / 1000
   let ids: { atom_id: string }[] = []
   const c: Cluster = {
@@ -61,8 +85,14 @@ async function procCluster(n: number): Promise<Cluster> {
       const p = payload as any
       if (kind === "setting") await admin(pools[i], "PUT", `/v1/admin/settings/${p.key}`, { value: p.value })
     },
-    hw: async (i, origin) => ((await admin(pools[i], "GET", "/v1/federation/status")).high_water[origin] ?? 0) as number,
-    duplicates: async () => (await Promise.all(pools.map(async (p) => (await admin(p, "GET", "/v1/federation/status")).stats.envelopes_refused.replay ?? 0))).reduce((a, b) => a + b, 0),
+    hw: async (i, origin) =>
+      ((await admin(pools[i], "GET", "/v1/federation/status")).high_water[origin] ?? 0) as number,
+    duplicates: async () =>
+      (
+        await Promise.all(
+          pools.map(async (p) => (await admin(p, "GET", "/v1/federation/status")).stats.envelopes_refused.replay ?? 0),
+        )
+      ).reduce((a, b) => a + b, 0),
     setting: (i, key) => settingOn(pools[i], key),
     close: cleanupAll,
   }
@@ -76,10 +106,19 @@ async function inprocCluster(n: number): Promise<Cluster> {
   // Sequential: N embedded databases starting at once only thrash two cores.
   for (let i = 0; i < n; i++) {
     const dataDir = tempDir(`cellule-bench-gossip-${i}-`)
-    const config = loadConfig("pool", {}, {
-      CELLULE_DATA_DIR: dataDir, POOL_NAME: `inproc-${i}`, CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
-      CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "5000", CELLULE_FED_PROBE_MS: "2000", CELLULE_FED_KEY_DIR: join(dataDir, "fed"),
-    })
+    const config = loadConfig(
+      "pool",
+      {},
+      {
+        CELLULE_DATA_DIR: dataDir,
+        POOL_NAME: `inproc-${i}`,
+        CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
+        CELLULE_FED_GOSSIP_MS: "200",
+        CELLULE_FED_ANTI_ENTROPY_MS: "5000",
+        CELLULE_FED_PROBE_MS: "2000",
+        CELLULE_FED_KEY_DIR: join(dataDir, "fed"),
+      },
+    )
     const db = await openDatabase({ dataDir })
     const fed = await Federation.open(db.sql, config, systemClock, "http://127.0.0.1:0")
     const ctx = { config, db, clock: systemClock, startedAt: Date.now() }
@@ -101,9 +140,11 @@ async function inprocCluster(n: number): Promise<Cluster> {
         }
     },
     async promote() {
-      await Promise.all(nodes.map(async (x, i) => {
-        for (let j = 0; j < n; j++) if (i !== j) await peers.promotePeer(x.db.sql, nodes[j].fed.identity.atomId, 3)
-      }))
+      await Promise.all(
+        nodes.map(async (x, i) => {
+          for (let j = 0; j < n; j++) if (i !== j) await peers.promotePeer(x.db.sql, nodes[j].fed.identity.atomId, 3)
+        }),
+      )
     },
     async publish(i, kind, payload) {
       await nodes[i].fed.publish(kind, payload)
@@ -132,20 +173,24 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
 
   let next = 0
   const publishStart = performance.now()
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < burst) {
-      const i = next++
-      await c.publish(0, "setting", { key: `flags.bench_${i % 50}`, value: i % 2 === 0 })
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < burst) {
+        const i = next++
+        await c.publish(0, "setting", { key: `flags.bench_${i % 50}`, value: i % 2 === 0 })
+      }
+    }),
+  )
   const publishMs = performance.now() - publishStart
   const target = await c.hw(0, origin)
   const start = performance.now()
   await c.promote()
-  const times = await Promise.all(Array.from({ length: n - 1 }, async (_, k) => {
-    await until("backlog applied", async () => (await c.hw(k + 1, origin)) >= target, 600_000, 20)
-    return performance.now() - start
-  }))
+  const times = await Promise.all(
+    Array.from({ length: n - 1 }, async (_, k) => {
+      await until("backlog applied", async () => (await c.hw(k + 1, origin)) >= target, 600_000, 20)
+      return performance.now() - start
+    }),
+  )
   const rates = times.map((ms) => burst / (ms / 1000))
 
   const single: number[] = []
@@ -153,7 +198,11 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     const value = { probe: i, at: Date.now() }
     const t = performance.now()
     await c.publish(0, "setting", { key: "moe_local_config", value })
-    await Promise.all(Array.from({ length: n - 1 }, (_, k) => until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5)))
+    await Promise.all(
+      Array.from({ length: n - 1 }, (_, k) =>
+        until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5),
+      ),
+    )
     single.push(performance.now() - t)
   }
   const dup = await c.duplicates()
@@ -176,7 +225,9 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
 const rows = []
 for (const n of sizes) rows.push(await run(n))
 const cols = Object.keys(rows[0]) as (keyof (typeof rows)[0])[]
-console.log(`\ngossip bench — loopback, full mesh at trust 3, one embedded database per pool (${navigator.hardwareConcurrency} CPUs, load ${(await import("node:os")).loadavg()[0].toFixed(1)})`)
+console.log(
+  `\ngossip bench — loopback, full mesh at trust 3, one embedded database per pool (${navigator.hardwareConcurrency} CPUs, load ${(await import("node:os")).loadavg()[0].toFixed(1)})`,
+)
 console.log(`| ${cols.join(" | ")} |`)
 console.log(`|${cols.map(() => "---").join("|")}|`)
 for (const r of rows) console.log(`| ${cols.map((c) => r[c]).join(" | ")} |`)

@@ -27,7 +27,10 @@ if (!existsSync(model)) {
 type Sample = { ttftMs: number; tokens: number; decodeTps: number }
 
 async function direct(): Promise<Sample[]> {
-  const p = Bun.spawn([BUN, join(ROOT, "bench/_direct.ts"), model, String(requests), String(maxTokens), threads], { stdout: "pipe", stderr: "ignore" })
+  const p = Bun.spawn([BUN, join(ROOT, "bench/_direct.ts"), model, String(requests), String(maxTokens), threads], {
+    stdout: "pipe",
+    stderr: "ignore",
+  })
   const text = await new Response(p.stdout).text()
   if ((await p.exited) !== 0) throw new Error("direct run failed")
   return JSON.parse(text.trim().split("\n").at(-1)!)
@@ -35,18 +38,36 @@ async function direct(): Promise<Sample[]> {
 
 const token = "bench-token-0123456789abcdef"
 const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token, LOG_LEVEL: "warn" } })
-await startWorker({ poolUrl: pool.url, token, models: [`bench=${model}`], slots: 1, threads: Number(threads), env: { LOG_LEVEL: "warn" } })
+await startWorker({
+  poolUrl: pool.url,
+  token,
+  models: [`bench=${model}`],
+  slots: 1,
+  threads: Number(threads),
+  env: { LOG_LEVEL: "warn" },
+})
 const client = new OpenAI({ baseURL: `${pool.url}/v1`, apiKey: "x", maxRetries: 0 })
 
 async function viaPool(): Promise<Sample[]> {
-  await client.chat.completions.create({ model: "bench", messages: [{ role: "user", content: "warm up" }], max_tokens: 4 })
+  await client.chat.completions.create({
+    model: "bench",
+    messages: [{ role: "user", content: "warm up" }],
+    max_tokens: 4,
+  })
   const out: Sample[] = []
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now()
     let first = 0
     let last = 0
     let tokens = 0
-    const stream = await client.chat.completions.create({ model: "bench", messages: [{ role: "user", content: `request ${i % 5}` }], max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } })
+    const stream = await client.chat.completions.create({
+      model: "bench",
+      messages: [{ role: "user", content: `request ${i % 5}` }],
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     for await (const c of stream) {
       if (c.usage) tokens = c.usage.completion_tokens
       if (c.choices[0]?.delta.content) {
@@ -63,7 +84,8 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
 const sides: Record<"directA" | "pool" | "directB", Sample[][]> = { directA: [], pool: [], directB: [] }
 for (let r = 0; r < rounds; r++) {
@@ -85,17 +107,33 @@ const tA = roundTps(sides.directA)
 const tB = roundTps(sides.directB)
 const tP = roundTps(sides.pool)
 const direct50 = median([...all(sides.directA), ...all(sides.directB)].map((x) => x.ttftMs))
-const direct95 = pct([...all(sides.directA), ...all(sides.directB)].map((x) => x.ttftMs), 95)
+const direct95 = pct(
+  [...all(sides.directA), ...all(sides.directB)].map((x) => x.ttftMs),
+  95,
+)
 const pool50 = median(all(sides.pool).map((x) => x.ttftMs))
-const pool95 = pct(all(sides.pool).map((x) => x.ttftMs), 95)
+const pool95 = pct(
+  all(sides.pool).map((x) => x.ttftMs),
+  95,
+)
 const directMed = median([...tA, ...tB])
 
 console.log(`
 bench/overhead — ${model.endsWith(`synthetic-1b-${quant}.gguf`) ? `synthetic 1.1B ${quant}` : model}, ${threads} threads, ${rounds} rounds × ${requests} requests × ${maxTokens} tokens, CPU
 | side | decode tok/s (median of round medians) | spread across rounds | TTFT p50 ms | TTFT p95 ms |
 | --- | --- | --- | --- | --- |
-| direct A (node-llama-cpp) | ${fmt(median(tA), 2)} | ${spread(tA)} | ${fmt(median(all(sides.directA).map((x) => x.ttftMs)))} | ${fmt(pct(all(sides.directA).map((x) => x.ttftMs), 95))} |
-| direct B (control) | ${fmt(median(tB), 2)} | ${spread(tB)} | ${fmt(median(all(sides.directB).map((x) => x.ttftMs)))} | ${fmt(pct(all(sides.directB).map((x) => x.ttftMs), 95))} |
+| direct A (node-llama-cpp) | ${fmt(median(tA), 2)} | ${spread(tA)} | ${fmt(median(all(sides.directA).map((x) => x.ttftMs)))} | ${fmt(
+  pct(
+    all(sides.directA).map((x) => x.ttftMs),
+    95,
+  ),
+)} |
+| direct B (control) | ${fmt(median(tB), 2)} | ${spread(tB)} | ${fmt(median(all(sides.directB).map((x) => x.ttftMs)))} | ${fmt(
+  pct(
+    all(sides.directB).map((x) => x.ttftMs),
+    95,
+  ),
+)} |
 | pool + worker (openai client, SSE) | ${fmt(median(tP), 2)} | ${spread(tP)} | ${fmt(pool50)} | ${fmt(pool95)} |
 
 control B / A: ${fmt((100 * median(tB)) / median(tA))} %   pool / direct: ${fmt((100 * median(tP)) / directMed)} % (target ≥ 97 %)

@@ -9,7 +9,10 @@ import { BadRequest } from "../core/errors.ts"
 import { readSecretLines } from "./_prompt.ts"
 
 export default defineCommand({
-  meta: { name: "admin-reset-password", description: "Set a dashboard administrator's password from the pool host (prompts twice, no echo)" },
+  meta: {
+    name: "admin-reset-password",
+    description: "Set a dashboard administrator's password from the pool host (prompts twice, no echo)",
+  },
   args: { ...cittyArgs("cli"), email: { type: "string", required: true, description: "The administrator's e-mail" } },
   async run({ args }) {
     const config = loadConfig("cli", args)

@@ -4,7 +4,14 @@ import { writeFile } from "node:fs/promises"
 import { defineCommand } from "citty"
 import { logger } from "../core/log.ts"
 import {
-  generateKeyPair, issueLicense, LicenseRejected, licensePubkey, readPrivateKey, toHex, verify, writeKeyPair,
+  generateKeyPair,
+  issueLicense,
+  LicenseRejected,
+  licensePubkey,
+  readPrivateKey,
+  toHex,
+  verify,
+  writeKeyPair,
 } from "../core/license/index.ts"
 import { BadRequest } from "../core/errors.ts"
 
@@ -13,7 +20,9 @@ const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
 
 const keygen = defineCommand({
   meta: { name: "keygen", description: "Generate the licence signing keypair (the ceremony; run offline)" },
-  args: { out: { type: "string", required: true, description: "Directory for the key files (must not hold keys already)" } },
+  args: {
+    out: { type: "string", required: true, description: "Directory for the key files (must not hold keys already)" },
+  },
   async run({ args }) {
     const pair = await generateKeyPair()
     const { privateKeyPath } = await writeKeyPair(args.out, pair)
@@ -38,14 +47,23 @@ const issue = defineCommand({
   async run({ args, rawArgs }) {
     const privateKey = await readPrivateKey(args.privkey)
     try {
-      const { token, license } = await issueLicense({
-        clientId: args["client-id"],
-        tier: args.tier,
-        durationDays: integer(args["duration-days"], "--duration-days"),
-        features: args.features === undefined ? undefined : args.features.split(",").map((f) => f.trim()).filter(Boolean),
-        limits: parseLimits(repeated(rawArgs, "--limit")),
-        graceDays: integer(args["grace-days"], "--grace-days"),
-      }, privateKey)
+      const { token, license } = await issueLicense(
+        {
+          clientId: args["client-id"],
+          tier: args.tier,
+          durationDays: integer(args["duration-days"], "--duration-days"),
+          features:
+            args.features === undefined
+              ? undefined
+              : args.features
+                  .split(",")
+                  .map((f) => f.trim())
+                  .filter(Boolean),
+          limits: parseLimits(repeated(rawArgs, "--limit")),
+          graceDays: integer(args["grace-days"], "--grace-days"),
+        },
+        privateKey,
+      )
       await writeFile(args.output, `${token}\n`)
       print({ ok: true, output: args.output, payload: license })
     } finally {
@@ -79,15 +97,21 @@ export default defineCommand({
 
 // citty keeps only the last value of a repeated flag, so collect every `--limit x` / `--limit=x`.
 function repeated(rawArgs: string[], flag: string): string[] {
-  return rawArgs.flatMap((arg, i) => (arg === flag ? [rawArgs[i + 1] ?? ""] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : []))
+  return rawArgs.flatMap((arg, i) =>
+    arg === flag ? [rawArgs[i + 1] ?? ""] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : [],
+  )
 }
 
 function parseLimits(values: string[]): Record<string, number | null> | undefined {
   if (values.length === 0) return undefined
   const limits: Record<string, number | null> = {}
-  for (const item of values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean)) {
+  for (const item of values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean)) {
     const [name, value, extra] = item.split("=")
-    if (!name || value === undefined || extra !== undefined) throw new BadRequest(`--limit ${item}: expected name=N`, "limit_invalid")
+    if (!name || value === undefined || extra !== undefined)
+      throw new BadRequest(`--limit ${item}: expected name=N`, "limit_invalid")
     limits[name] = value === "none" ? null : integer(value, `--limit ${name}`)!
   }
   return limits
@@ -95,6 +119,7 @@ function parseLimits(values: string[]): Record<string, number | null> | undefine
 
 function integer(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined
-  if (!/^\d+$/.test(value)) throw new BadRequest(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`, "argument_invalid")
+  if (!/^\d+$/.test(value))
+    throw new BadRequest(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`, "argument_invalid")
   return Number(value)
 }

@@ -14,7 +14,11 @@ const subCommands = {
 }
 
 const main = defineCommand({
-  meta: { name: "cellule", version: VERSION, description: "Private, federated LLM service built from a company's idle machines" },
+  meta: {
+    name: "cellule",
+    version: VERSION,
+    description: "Private, federated LLM service built from a company's idle machines",
+  },
   subCommands,
 })
 

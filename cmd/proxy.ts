@@ -10,7 +10,9 @@ export default defineCommand({
   args: cittyArgs("proxy"),
   async run({ args, rawArgs }) {
     // citty keeps only the last of a repeated string flag; `--upstream a --upstream b` means both.
-    const upstreams = rawArgs.flatMap((a, i) => (a === "--upstream" ? [rawArgs[i + 1]] : a.startsWith("--upstream=") ? [a.slice(11)] : [])).filter(Boolean)
+    const upstreams = rawArgs
+      .flatMap((a, i) => (a === "--upstream" ? [rawArgs[i + 1]] : a.startsWith("--upstream=") ? [a.slice(11)] : []))
+      .filter(Boolean)
     const config = loadConfig("proxy", { ...args, upstream: upstreams.length ? upstreams : args.upstream })
     setLogLevel(config.logLevel)
     const proxy = await startProxy(config)

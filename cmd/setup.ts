@@ -11,7 +11,10 @@ import { createLoginLink, LOGIN_LINK_PATH } from "../core/auth/login-links.ts"
 import { BadRequest } from "../core/errors.ts"
 
 export default defineCommand({
-  meta: { name: "setup", description: "Complete the first-boot wizard without a browser (answers file: docs/setup.md)" },
+  meta: {
+    name: "setup",
+    description: "Complete the first-boot wizard without a browser (answers file: docs/setup.md)",
+  },
   args: {
     ...cittyArgs("cli"),
     answers: { type: "string", description: "Answers file (JSON), one object per wizard step" },
@@ -19,7 +22,10 @@ export default defineCommand({
     sector: { type: "string", description: "LAW, HEALTHCARE, ACCOUNTING, ARCHITECTURE, DESIGN, CONSULTING or OTHER" },
     site: { type: "string", description: "Site as NAME or NAME:HEADCOUNT (repeatable)" },
     "admin-email": { type: "string", description: "Administrator e-mail" },
-    retention: { type: "string", description: "Audit retention in months (6, 12, 24, 120) or unlimited; default: the sector's" },
+    retention: {
+      type: "string",
+      description: "Audit retention in months (6, 12, 24, 120) or unlimited; default: the sector's",
+    },
     "login-link": { type: "boolean", description: "Print a one-time dashboard login link (valid 24 h)" },
   },
   async run({ args, rawArgs }) {
@@ -27,24 +33,50 @@ export default defineCommand({
     setLogLevel(config.logLevel === "info" ? "warn" : config.logLevel)
     if (args["login-link"] && !args.answers && !args.company) return printLinkForExisting(config, args["admin-email"])
     const file: Partial<AnswersFile> = args.answers ? readAnswersFile(args.answers) : {}
-    if (args.company || args.sector) file.identity = { ...(file.identity ?? { company: "", sector: "" }), ...(args.company ? { company: args.company } : {}), ...(args.sector ? { sector: args.sector } : {}) }
-    const sites = rawArgs.flatMap((a, i) => (a === "--site" ? [rawArgs[i + 1]] : a.startsWith("--site=") ? [a.slice(7)] : [])).filter(Boolean)
-    if (sites.length) file.topology = { sites: sites.map((s) => ({ name: s.replace(/:\d+$/, ""), headcount: Number(s.match(/:(\d+)$/)?.[1] ?? 0) })) }
+    if (args.company || args.sector)
+      file.identity = {
+        ...(file.identity ?? { company: "", sector: "" }),
+        ...(args.company ? { company: args.company } : {}),
+        ...(args.sector ? { sector: args.sector } : {}),
+      }
+    const sites = rawArgs
+      .flatMap((a, i) => (a === "--site" ? [rawArgs[i + 1]] : a.startsWith("--site=") ? [a.slice(7)] : []))
+      .filter(Boolean)
+    if (sites.length)
+      file.topology = {
+        sites: sites.map((s) => ({ name: s.replace(/:\d+$/, ""), headcount: Number(s.match(/:(\d+)$/)?.[1] ?? 0) })),
+      }
     if (args["admin-email"]) file.admin = { ...(file.admin ?? {}), email: args["admin-email"] }
-    if (args.retention) file.security = { retention_months: args.retention === "unlimited" ? "unlimited" : Number(args.retention) }
-    if (!file.identity || !file.topology || !file.admin) throw new BadRequest("give --answers FILE, or --company, --sector, --site and --admin-email", "answers_invalid")
+    if (args.retention)
+      file.security = { retention_months: args.retention === "unlimited" ? "unlimited" : Number(args.retention) }
+    if (!file.identity || !file.topology || !file.admin)
+      throw new BadRequest("give --answers FILE, or --company, --sector, --site and --admin-email", "answers_invalid")
 
     const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
     try {
       const license = new LicenseStore(db.sql)
-      const r = await applyAnswers(db.sql, systemClock, file as AnswersFile, { installLicense: (t) => license.install(t, "cellule setup") })
+      const r = await applyAnswers(db.sql, systemClock, file as AnswersFile, {
+        installLicense: (t) => license.install(t, "cellule setup"),
+      })
       const p = r.policy
-      console.log(`OK: setup completed for ${file.identity.company} (${p.sector}), ${r.sites} site(s), administrator ${r.adminEmail}`)
-      console.log(`policy: audit retention ${p.retention_months === "unlimited" ? "unlimited" : `${p.retention_months} months`} (${p.source.retention_months}), audit grade ${p.audit_grade} (${p.source.audit_grade}), template "${p.template}" (${p.source.template})`)
+      console.log(
+        `OK: setup completed for ${file.identity.company} (${p.sector}), ${r.sites} site(s), administrator ${r.adminEmail}`,
+      )
+      console.log(
+        `policy: audit retention ${p.retention_months === "unlimited" ? "unlimited" : `${p.retention_months} months`} (${p.source.retention_months}), audit grade ${p.audit_grade} (${p.source.audit_grade}), template "${p.template}" (${p.source.template})`,
+      )
       const applied = Object.entries(p.applied)
-      console.log(applied.length ? `sector defaults applied: ${applied.map(([k, v]) => `${k}=${v}`).join(", ")}` : "sector defaults applied: none (every field was chosen)")
-      if (r.generatedPassword) console.log("the administrator has a random password nobody knows: sign in with a one-time login link, or set one with `cellule admin-reset-password`")
-      if (args["login-link"]) console.log(`login link: ${LOGIN_LINK_PATH}${await createLoginLink(db.sql, r.adminId, systemClock)}`)
+      console.log(
+        applied.length
+          ? `sector defaults applied: ${applied.map(([k, v]) => `${k}=${v}`).join(", ")}`
+          : "sector defaults applied: none (every field was chosen)",
+      )
+      if (r.generatedPassword)
+        console.log(
+          "the administrator has a random password nobody knows: sign in with a one-time login link, or set one with `cellule admin-reset-password`",
+        )
+      if (args["login-link"])
+        console.log(`login link: ${LOGIN_LINK_PATH}${await createLoginLink(db.sql, r.adminId, systemClock)}`)
     } finally {
       await db.close()
     }
@@ -55,7 +87,8 @@ export default defineCommand({
 async function printLinkForExisting(config: ReturnType<typeof loadConfig>, email?: string) {
   const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
   try {
-    if (!(await isSetupComplete(db.sql))) throw new BadRequest("setup is not completed yet: give --answers FILE", "setup_pending")
+    if (!(await isSetupComplete(db.sql)))
+      throw new BadRequest("setup is not completed yet: give --answers FILE", "setup_pending")
     const [admin] = email
       ? await db.sql`select id, email from admin_users where email = ${email.trim().toLowerCase()}`
       : await db.sql`select id, email from admin_users order by id limit 1`

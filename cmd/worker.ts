@@ -5,7 +5,13 @@ import { CelluleError, ConfigError } from "../core/errors.ts"
 import { setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
 import { untilSignal } from "./_signals.ts"
-import { checkUpgradeHealth, commitUpgrade, noteUpgradeInstalled, prepareAuto, readWorkerConfigFile } from "../core/workers/auto.ts"
+import {
+  checkUpgradeHealth,
+  commitUpgrade,
+  noteUpgradeInstalled,
+  prepareAuto,
+  readWorkerConfigFile,
+} from "../core/workers/auto.ts"
 import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
 import { applyUpgrade } from "../core/workers/upgrade.ts"
 import { runningCompiled } from "../core/workers/binaries.ts"
@@ -35,13 +41,23 @@ export default defineCommand({
     const flags = { ...args, model: repeated(rawArgs, "model") }
     const first = loadConfig("worker", flags)
     // The installer's config.json sits under flags and environment: flag > env > file > default.
-    const config = first.workerConfigFile ? loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile)) : first
+    const config = first.workerConfigFile
+      ? loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile))
+      : first
     setLogLevel(config.logLevel)
     const upgrade = checkUpgradeHealth(config.dataDir)
-    if (upgrade.rolledBack) throw new CelluleError("upgrade_rolled_back", `v${upgrade.to} never joined its pool; the previous binary (v${upgrade.from}) is back`, 500, "the service manager restarts it")
-    if (!config.poolConnectUrl) throw new ConfigError("--pool (CELLULE_POOL) is required", "cellule worker --pool http://pool:8080 --token …")
+    if (upgrade.rolledBack)
+      throw new CelluleError(
+        "upgrade_rolled_back",
+        `v${upgrade.to} never joined its pool; the previous binary (v${upgrade.from}) is back`,
+        500,
+        "the service manager restarts it",
+      )
+    if (!config.poolConnectUrl)
+      throw new ConfigError("--pool (CELLULE_POOL) is required", "cellule worker --pool http://pool:8080 --token …")
     if (!config.token) throw new ConfigError("--token (CELLULE_TOKEN) is required")
-    if (!config.auto && !config.models.length && !config.embedderPath) throw new ConfigError("nothing to serve: give --model FILE.gguf and/or --embedder DIR, or --auto")
+    if (!config.auto && !config.models.length && !config.embedderPath)
+      throw new ConfigError("nothing to serve: give --model FILE.gguf and/or --embedder DIR, or --auto")
     const signal = untilSignal()
     const plan = config.auto ? await prepareAuto(config) : undefined
     const exePath = process.execPath
@@ -67,12 +83,14 @@ export default defineCommand({
         stickyMs: config.failoverStickyMs,
         failsafeMs: config.failoverFailsafeMs,
       },
-      activity: !watchActivity(config) ? undefined : {
-        probe: config.activityFile ? fileProbe(config.activityFile) : procStatProbe(),
-        throttledPct: config.activityThrottledPct,
-        busyPct: config.activityBusyPct,
-        intervalMs: config.activityIntervalMs,
-      },
+      activity: !watchActivity(config)
+        ? undefined
+        : {
+            probe: config.activityFile ? fileProbe(config.activityFile) : procStatProbe(),
+            throttledPct: config.activityThrottledPct,
+            busyPct: config.activityBusyPct,
+            intervalMs: config.activityIntervalMs,
+          },
       // Only a compiled binary can replace itself; from sources there is nothing to swap.
       onSelfUpdate: runningCompiled()
         ? async (offer, poolUrl) => {
@@ -89,6 +107,11 @@ export default defineCommand({
     const why = await Promise.race([signal, agent.restart.then((r) => `restart: ${r}`)])
     await agent.stop()
     // A non-zero exit makes systemd (Restart=on-failure), launchd (KeepAlive) and the Scheduled Task restart us on the new binary.
-    if (why.startsWith("restart: ")) throw new CelluleError("restarting_for_upgrade", `${why.slice(9)}; exiting so the service manager starts the new binary`, 500)
+    if (why.startsWith("restart: "))
+      throw new CelluleError(
+        "restarting_for_upgrade",
+        `${why.slice(9)}; exiting so the service manager starts the new binary`,
+        500,
+      )
   },
 })

@@ -66,7 +66,11 @@ export class ServiceUnavailable extends CelluleError {
 }
 
 export class TooManyRequests extends CelluleError {
-  constructor(code: string, message: string, readonly retryAfterS: number) {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterS: number,
+  ) {
     super(code, message, 429)
   }
   override extra() {

@@ -66,7 +66,8 @@ const en = {
   "license.enforce_off": "Enforcement is OFF: nothing is blocked, whatever the licence status.",
   "license.enforce_disable": "Turn enforcement off",
   "license.enforce_enable": "Turn enforcement on",
-  "license.enforce_confirm_off": "Turn licence enforcement OFF? Changes will no longer be blocked when the licence expires. This is logged.",
+  "license.enforce_confirm_off":
+    "Turn licence enforcement OFF? Changes will no longer be blocked when the licence expires. This is logged.",
   "license.enforce_confirm_on": "Turn licence enforcement ON?",
   "license.preview": "Preview (decoded in your browser, not yet verified)",
   "license.preview_invalid": "This does not look like a licence token.",
@@ -85,7 +86,8 @@ const en = {
   "banner.revoked": "Your licence has been revoked: changes are blocked.",
   "banner.action": "Open the License page",
   "setup.title": "Cellule — first start",
-  "setup.intro": "Welcome. A few questions and your private AI service is ready. Your answers are kept if you reload the page (except the password).",
+  "setup.intro":
+    "Welcome. A few questions and your private AI service is ready. Your answers are kept if you reload the page (except the password).",
   "setup.step": "Step {n} of {total}",
   "setup.next": "Next",
   "setup.back": "Back",
@@ -99,7 +101,8 @@ const en = {
   "setup.step.security": "Security",
   "setup.step.admin": "Administrator account",
   "setup.step.recap": "Recap",
-  "setup.license.help": "Paste your licence token or choose its .jwt file. You can also continue in evaluation mode and add it later.",
+  "setup.license.help":
+    "Paste your licence token or choose its .jwt file. You can also continue in evaluation mode and add it later.",
   "setup.license.evaluation": "Continue in evaluation mode",
   "setup.license.use": "Use this licence",
   "setup.identity.company": "Company name",
@@ -228,11 +231,13 @@ const fr: Record<MessageKey, string> = {
   "license.remove": "Retirer la licence",
   "license.remove_confirm": "Retirer la licence et revenir en mode évaluation ?",
   "license.enforce": "Application de la licence",
-  "license.enforce_on": "Application ACTIVÉE : une licence expirée ou révoquée bloque les modifications (la lecture fonctionne toujours).",
+  "license.enforce_on":
+    "Application ACTIVÉE : une licence expirée ou révoquée bloque les modifications (la lecture fonctionne toujours).",
   "license.enforce_off": "Application DÉSACTIVÉE : rien n’est bloqué, quel que soit le statut de la licence.",
   "license.enforce_disable": "Désactiver l’application",
   "license.enforce_enable": "Activer l’application",
-  "license.enforce_confirm_off": "Désactiver l’application de la licence ? Les modifications ne seront plus bloquées à l’expiration. Cette action est journalisée.",
+  "license.enforce_confirm_off":
+    "Désactiver l’application de la licence ? Les modifications ne seront plus bloquées à l’expiration. Cette action est journalisée.",
   "license.enforce_confirm_on": "Activer l’application de la licence ?",
   "license.preview": "Aperçu (décodé dans votre navigateur, pas encore vérifié)",
   "license.preview_invalid": "Ceci ne ressemble pas à un jeton de licence.",
@@ -251,7 +256,8 @@ const fr: Record<MessageKey, string> = {
   "banner.revoked": "Votre licence a été révoquée : les modifications sont bloquées.",
   "banner.action": "Ouvrir la page Licence",
   "setup.title": "Cellule — premier démarrage",
-  "setup.intro": "Bienvenue. Quelques questions et votre service d’IA privé est prêt. Vos réponses sont conservées si vous rechargez la page (sauf le mot de passe).",
+  "setup.intro":
+    "Bienvenue. Quelques questions et votre service d’IA privé est prêt. Vos réponses sont conservées si vous rechargez la page (sauf le mot de passe).",
   "setup.step": "Étape {n} sur {total}",
   "setup.next": "Suivant",
   "setup.back": "Retour",
@@ -265,7 +271,8 @@ const fr: Record<MessageKey, string> = {
   "setup.step.security": "Sécurité",
   "setup.step.admin": "Compte administrateur",
   "setup.step.recap": "Récapitulatif",
-  "setup.license.help": "Collez votre jeton de licence ou choisissez son fichier .jwt. Vous pouvez aussi continuer en mode évaluation et l’ajouter plus tard.",
+  "setup.license.help":
+    "Collez votre jeton de licence ou choisissez son fichier .jwt. Vous pouvez aussi continuer en mode évaluation et l’ajouter plus tard.",
   "setup.license.evaluation": "Continuer en mode évaluation",
   "setup.license.use": "Utiliser cette licence",
   "setup.identity.company": "Nom de l’entreprise",
@@ -279,7 +286,8 @@ const fr: Record<MessageKey, string> = {
   "setup.sector.DESIGN": "Graphisme",
   "setup.sector.CONSULTING": "Conseil",
   "setup.sector.OTHER": "Autre",
-  "setup.topology.help": "Indiquez vos sites (au moins un). Conseil : deux pools sur le même réseau local apportent la redondance.",
+  "setup.topology.help":
+    "Indiquez vos sites (au moins un). Conseil : deux pools sur le même réseau local apportent la redondance.",
   "setup.topology.site": "Nom du site",
   "setup.topology.headcount": "Salariés",
   "setup.topology.add": "Ajouter un site",
@@ -298,7 +306,8 @@ const fr: Record<MessageKey, string> = {
   "setup.admin.email": "E-mail de l’administrateur",
   "setup.admin.password": "Mot de passe (12 caractères minimum)",
   "setup.admin.password_confirm": "Confirmez le mot de passe",
-  "setup.recap.help": "Vérifiez vos réponses. Les valeurs de votre secteur ne complètent que ce que vous avez laissé vide.",
+  "setup.recap.help":
+    "Vérifiez vos réponses. Les valeurs de votre secteur ne complètent que ce que vous avez laissé vide.",
   "setup.recap.defaults": "Valeurs du secteur qui seront appliquées",
   "setup.recap.retention": "Conservation de l’audit",
   "setup.recap.grade": "Niveau d’audit",

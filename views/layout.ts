@@ -22,14 +22,24 @@ export interface NavItem {
 /** Every page of the guide's §0, in menu order. */
 export const NAV: readonly NavItem[] = [
   { id: "overview", href: "/", label: "nav.overview" },
-  { id: "federation", href: "/federation", label: "nav.federation", issue: "Federation: Ed25519 bonding and signed gossip" },
+  {
+    id: "federation",
+    href: "/federation",
+    label: "nav.federation",
+    issue: "Federation: Ed25519 bonding and signed gossip",
+  },
   { id: "workers", href: "/workers", label: "nav.workers", issue: "Worker lifecycle and provisioning" },
   { id: "balancing", href: "/balancing", label: "nav.balancing", issue: "Worker balancing and declared headcount" },
   { id: "topology", href: "/topology", label: "nav.topology", issue: "Topology: inter-site latency" },
   { id: "models", href: "/models", label: "nav.models", issue: "Model catalogue and downloads" },
   { id: "settings", href: "/settings", label: "nav.settings", issue: "Advanced settings and gossip propagation" },
   { id: "license", href: "/license", label: "nav.license" },
-  { id: "documentation", href: "/documentation", label: "nav.documentation", issue: "Documentation and branded PDF export" },
+  {
+    id: "documentation",
+    href: "/documentation",
+    label: "nav.documentation",
+    issue: "Documentation and branded PDF export",
+  },
   { id: "audit", href: "/audit", label: "nav.audit", issue: "Audit log" },
 ]
 
@@ -77,17 +87,37 @@ export function licenseBanner(lang: Lang, l?: LicenseBanner): SafeHtml {
 }
 
 /** A bare page (login, setup): same head, assets and header, no navigation. */
-export function renderBare(input: { lang: Lang; title: string; body: SafeHtml; brand?: Brand; path?: string; scripts?: string[]; csrf?: string }): string {
-  return document(input.lang, input.title, input.scripts ?? [], input.csrf, html`
+export function renderBare(input: {
+  lang: Lang
+  title: string
+  body: SafeHtml
+  brand?: Brand
+  path?: string
+  scripts?: string[]
+  csrf?: string
+}): string {
+  return document(
+    input.lang,
+    input.title,
+    input.scripts ?? [],
+    input.csrf,
+    html`
   <header class="top">${brandBlock(input.lang, input.brand)}${langSwitch(input.lang, input.path ?? "/")}</header>
-  <main class="bare">${input.body}</main>`)
+  <main class="bare">${input.body}</main>`,
+  )
 }
 
 export function renderPage(p: PageInput): string {
   const nav = NAV.map(
-    (n) => html`<li><a href="${n.href}" class="${n.id === p.active ? "active" : ""}" ${n.id === p.active ? raw('aria-current="page"') : ""}>${t(p.lang, n.label)}</a></li>`,
+    (n) =>
+      html`<li><a href="${n.href}" class="${n.id === p.active ? "active" : ""}" ${n.id === p.active ? raw('aria-current="page"') : ""}>${t(p.lang, n.label)}</a></li>`,
   )
-  return document(p.lang, p.title, p.scripts ?? [], p.admin.csrf, html`
+  return document(
+    p.lang,
+    p.title,
+    p.scripts ?? [],
+    p.admin.csrf,
+    html`
   <header class="top">
     ${brandBlock(p.lang, p.brand)}
     <div class="who">
@@ -100,7 +130,8 @@ export function renderPage(p: PageInput): string {
   <div class="shell">
     <nav class="side" aria-label="main"><ul>${nav}</ul></nav>
     <main id="main"><h1>${p.title}</h1>${p.body}</main>
-  </div>`)
+  </div>`,
+  )
 }
 
 /** The "coming with issue …" body for pages whose issue has not landed yet. */
@@ -114,8 +145,10 @@ function brandBlock(lang: Lang, brand?: Brand) {
 
 function langSwitch(lang: Lang, path: string) {
   const next = encodeURIComponent(path)
-  return html`<span class="lang" aria-label="${t(lang, "layout.language")}">${(["fr", "en"] as const).map(
-    (l) => (l === lang ? html`<strong>${l.toUpperCase()}</strong>` : html`<a href="/lang/${l}?next=${next}" hreflang="${l}">${l.toUpperCase()}</a>`),
+  return html`<span class="lang" aria-label="${t(lang, "layout.language")}">${(["fr", "en"] as const).map((l) =>
+    l === lang
+      ? html`<strong>${l.toUpperCase()}</strong>`
+      : html`<a href="/lang/${l}?next=${next}" hreflang="${l}">${l.toUpperCase()}</a>`,
   )}</span>`
 }
 

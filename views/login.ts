@@ -3,8 +3,16 @@ import { html } from "./html.ts"
 import { t, type Lang } from "./i18n.ts"
 import { renderBare } from "./layout.ts"
 
-export function loginPage(p: { lang: Lang; next: string; email?: string; error?: "failed" | "rate_limited" | "link_invalid"; retryAfterS?: number }): string {
-  const error = p.error ? html`<p class="flash bad" id="login-error" role="alert">${t(p.lang, `login.${p.error}`, { s: p.retryAfterS ?? 0 })}</p>` : ""
+export function loginPage(p: {
+  lang: Lang
+  next: string
+  email?: string
+  error?: "failed" | "rate_limited" | "link_invalid"
+  retryAfterS?: number
+}): string {
+  const error = p.error
+    ? html`<p class="flash bad" id="login-error" role="alert">${t(p.lang, `login.${p.error}`, { s: p.retryAfterS ?? 0 })}</p>`
+    : ""
   return renderBare({
     lang: p.lang,
     title: t(p.lang, "login.title"),

@@ -52,7 +52,8 @@ addMessages({
     "workers.label": "Libellé (facultatif)",
     "workers.generate": "Générer le code et les snippets",
     "workers.code": "Code de provisioning à usage unique",
-    "workers.code_note": "Valable jusqu'au {expires} ou jusqu'à sa première utilisation. Il n'est affiché qu'une fois : copiez les snippets maintenant.",
+    "workers.code_note":
+      "Valable jusqu'au {expires} ou jusqu'à sa première utilisation. Il n'est affiché qu'une fois : copiez les snippets maintenant.",
     "workers.one_liner": "Une ligne à coller sur le poste (en administrateur)",
     "workers.config": "config.json",
     "workers.install": "Installation",
@@ -68,7 +69,8 @@ addMessages({
     "workers.state.revoked": "révoqué",
     "workers.state.active": "actif",
     "workers.revoke": "Révoquer",
-    "workers.revoke_confirm": "Révoquer le jeton de ce worker ? Il est déconnecté immédiatement et ne peut plus revenir.",
+    "workers.revoke_confirm":
+      "Révoquer le jeton de ce worker ? Il est déconnecté immédiatement et ne peut plus revenir.",
     "workers.revoked": "Jeton de {name} révoqué ; {n} connexion(s) fermée(s).",
     "workers.live": "Connectés maintenant",
     "workers.activity": "Activité",
@@ -81,19 +83,35 @@ addMessages({
 })
 
 export interface WorkersPageData {
-  tokens: { id: number; name: string; os: string; hardware: string; created_at: Date | string; last_seen_at: Date | string | null; revoked_at: Date | string | null }[]
+  tokens: {
+    id: number
+    name: string
+    os: string
+    hardware: string
+    created_at: Date | string
+    last_seen_at: Date | string | null
+    revoked_at: Date | string | null
+  }[]
   live: { name: string; version?: string; activity: string; models: { id: string }[] }[]
   events: { at: Date | string; worker: string; event: string }[]
   issued?: {
     code: string
     expires_at: string
-    snippets: { one_liner: string; config_json: string; install: { name: string; content: string }; start: { name: string; content: string }; service: { name: string; path: string; content: string }; uninstall: string }
+    snippets: {
+      one_liner: string
+      config_json: string
+      install: { name: string; content: string }
+      start: { name: string; content: string }
+      service: { name: string; path: string; content: string }
+      uninstall: string
+    }
   }
   flash?: { ok: boolean; text: string }
 }
 
 const when = (d: Date | string | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) : "—")
-const block = (title: string, content: string, id: string) => html`<h3>${title}</h3><pre class="snippet" id="${id}"><code>${content}</code></pre>`
+const block = (title: string, content: string, id: string) =>
+  html`<h3>${title}</h3><pre class="snippet" id="${id}"><code>${content}</code></pre>`
 
 export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): SafeHtml {
   const s = d.issued?.snippets
@@ -107,8 +125,9 @@ export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): Safe
     <label for="label">${t(lang, "workers.label")}</label><input id="label" name="label" maxlength="128">
     <div class="actions"><button type="submit" id="provision-submit">${t(lang, "workers.generate")}</button></div>
   </form>
-  ${d.issued && s
-    ? html`<section id="provisioned">
+  ${
+    d.issued && s
+      ? html`<section id="provisioned">
     <h3>${t(lang, "workers.code")}</h3><p><code id="provision-code">${d.issued.code}</code></p>
     <p class="muted">${t(lang, "workers.code_note", { expires: when(d.issued.expires_at) })}</p>
     ${block(t(lang, "workers.one_liner"), s.one_liner, "snippet-one-liner")}
@@ -118,16 +137,21 @@ export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): Safe
     ${block(t(lang, "workers.service", { path: s.service.path }), s.service.content, "snippet-service")}
     ${block(t(lang, "workers.uninstall"), s.uninstall, "snippet-uninstall")}
   </section>`
-    : ""}
+      : ""
+  }
   <h2>${t(lang, "workers.enrolled")}</h2>
-  ${d.tokens.length
-    ? html`<table id="worker-tokens"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.os")}</th><th>${t(lang, "workers.hardware")}</th><th>${t(lang, "workers.created")}</th><th>${t(lang, "workers.last_seen")}</th><th>${t(lang, "workers.state")}</th><th></th></tr></thead><tbody>
+  ${
+    d.tokens.length
+      ? html`<table id="worker-tokens"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.os")}</th><th>${t(lang, "workers.hardware")}</th><th>${t(lang, "workers.created")}</th><th>${t(lang, "workers.last_seen")}</th><th>${t(lang, "workers.state")}</th><th></th></tr></thead><tbody>
     ${d.tokens.map(
-      (w) => html`<tr data-token-id="${w.id}"><td>${w.name}</td><td>${w.os}</td><td>${w.hardware}</td><td>${when(w.created_at)}</td><td>${when(w.last_seen_at)}</td>
+      (
+        w,
+      ) => html`<tr data-token-id="${w.id}"><td>${w.name}</td><td>${w.os}</td><td>${w.hardware}</td><td>${when(w.created_at)}</td><td>${when(w.last_seen_at)}</td>
       <td>${t(lang, w.revoked_at ? "workers.state.revoked" : "workers.state.active")}</td>
       <td>${w.revoked_at ? "" : html`<form method="post" action="/workers/tokens/${w.id}/revoke" data-confirm="${t(lang, "workers.revoke_confirm")}" class="inline">${csrfField(csrf)}<button type="submit" class="danger">${t(lang, "workers.revoke")}</button></form>`}</td></tr>`,
     )}</tbody></table>`
-    : html`<p class="muted">${t(lang, "workers.none")}</p>`}
+      : html`<p class="muted">${t(lang, "workers.none")}</p>`
+  }
   <h2>${t(lang, "workers.live")}</h2>
   <table id="live-workers"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.version")}</th><th>${t(lang, "workers.activity")}</th><th>${t(lang, "workers.models")}</th></tr></thead><tbody>
   ${d.live.map((w) => html`<tr><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td></tr>`)}</tbody></table>

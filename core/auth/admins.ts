@@ -22,12 +22,14 @@ export interface Session {
 
 export function normaliseEmail(email: string): string {
   const e = email.trim().toLowerCase()
-  if (!/^[^\s@]+@[^\s@]+$/.test(e) || e.length > 254) throw new BadRequest(`"${email}" is not an e-mail address`, "email_invalid")
+  if (!/^[^\s@]+@[^\s@]+$/.test(e) || e.length > 254)
+    throw new BadRequest(`"${email}" is not an e-mail address`, "email_invalid")
   return e
 }
 
 export function checkPassword(password: string) {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new BadRequest(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`, "password_too_short")
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new BadRequest(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`, "password_too_short")
 }
 
 export async function createAdmin(sql: Sql, email: string, password: string): Promise<Admin> {
@@ -38,7 +40,8 @@ export async function createAdmin(sql: Sql, email: string, password: string): Pr
     const [row] = await sql`insert into admin_users (email, password_hash) values (${e}, ${hash}) returning id, email`
     return { id: Number(row.id), email: row.email }
   } catch (err) {
-    if ((err as { code?: string }).code === "23505") throw new Conflict(`an administrator ${e} already exists`, "admin_exists")
+    if ((err as { code?: string }).code === "23505")
+      throw new Conflict(`an administrator ${e} already exists`, "admin_exists")
     throw err
   }
 }
@@ -60,7 +63,11 @@ export async function authenticate(sql: Sql, email: string, password: string): P
 let dummy: Promise<string> | undefined
 const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString("hex")))
 
-export async function createSession(sql: Sql, adminId: number, clock: Clock): Promise<{ token: string; csrf: string; expiresAt: number }> {
+export async function createSession(
+  sql: Sql,
+  adminId: number,
+  clock: Clock,
+): Promise<{ token: string; csrf: string; expiresAt: number }> {
   const token = randomBytes(32).toString("base64url")
   const csrf = randomBytes(24).toString("base64url")
   const expiresAt = clock.now() + SESSION_TTL_MS
@@ -75,7 +82,11 @@ export async function sessionFor(sql: Sql, token: string, clock: Clock): Promise
   const [row] = await sql`select s.csrf_token, s.expires_at, a.id, a.email from admin_sessions s
                           join admin_users a on a.id = s.admin_id where s.token_hash = ${hashToken(token)}`
   if (!row || new Date(row.expires_at).getTime() <= clock.now()) return null
-  return { admin: { id: Number(row.id), email: row.email }, csrf: row.csrf_token, expiresAt: new Date(row.expires_at).getTime() }
+  return {
+    admin: { id: Number(row.id), email: row.email },
+    csrf: row.csrf_token,
+    expiresAt: new Date(row.expires_at).getTime(),
+  }
 }
 
 export async function deleteSession(sql: Sql, token: string) {

@@ -36,7 +36,9 @@ export class AnonymousAccess {
     if (this.forced !== undefined) return this.forced
     const now = this.clock.now()
     if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.value
-    const [row] = await this.sql<{ value: unknown }[]>`select value from cluster_settings where key = ${ANONYMOUS_SETTING}`
+    const [row] = await this.sql<
+      { value: unknown }[]
+    >`select value from cluster_settings where key = ${ANONYMOUS_SETTING}`
     this.cached = { at: now, value: row?.value === true }
     return this.cached.value
   }
@@ -47,7 +49,10 @@ export class AnonymousAccess {
 
   async set(enabled: boolean): Promise<AnonymousState> {
     if (this.forced !== undefined)
-      throw new Conflict(`CELLULE_ANONYMOUS_ACCESS=${this.forced} is set on this pool and decides; remove it from the pool's environment to use the switch`, "anonymous_access_forced")
+      throw new Conflict(
+        `CELLULE_ANONYMOUS_ACCESS=${this.forced} is set on this pool and decides; remove it from the pool's environment to use the switch`,
+        "anonymous_access_forced",
+      )
     await this.publish("setting", { key: ANONYMOUS_SETTING, value: enabled })
     this.cached = undefined
     return this.state()

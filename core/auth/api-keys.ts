@@ -56,7 +56,8 @@ interface PeerUsage {
 /** Entries of the last minute, summed into one-second buckets, as [age, n]. */
 function buckets(entries: Iterable<[number, number]>, now: number): [number, number][] {
   const by = new Map<number, number>()
-  for (const [at, n] of entries) if (now - at < MINUTE) by.set(Math.floor(at / 1000), (by.get(Math.floor(at / 1000)) ?? 0) + n)
+  for (const [at, n] of entries)
+    if (now - at < MINUTE) by.set(Math.floor(at / 1000), (by.get(Math.floor(at / 1000)) ?? 0) + n)
   return [...by].map(([sec, n]) => [Math.max(0, now - sec * 1000), n])
 }
 
@@ -112,7 +113,8 @@ export class ApiKeys {
 
   async revoke(id: string) {
     if (!isKeyId(id)) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
-    const [r] = await this.sql`select *, encode(key_hash, 'hex') as key_hex from api_keys where id = ${id} and revoked_at is null`
+    const [r] = await this
+      .sql`select *, encode(key_hash, 'hex') as key_hex from api_keys where id = ${id} and revoked_at is null`
     if (!r) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const k = toKey(r)
     await this.publish("api_key", { ...k, key_hash: r.key_hex, revoked: true } satisfies ApiKeyPayload)
@@ -126,7 +128,8 @@ export class ApiKeys {
     // Hits are kept 5 s (revocation applies within seconds); misses 1 s, so a key created on a peer
     // works a second after its envelope lands, and tools that send a dummy key cost no query each time.
     if (hit && this.clock.now() - hit.at < (hit.key ? 5000 : 1000)) return hit.key
-    const [row] = await this.sql`select * from api_keys where key_hash = ${Buffer.from(h, "hex")} and revoked_at is null`
+    const [row] = await this
+      .sql`select * from api_keys where key_hash = ${Buffer.from(h, "hex")} and revoked_at is null`
     const key = row ? toKey(row) : null
     if (this.cache.size > 10_000) this.cache.clear()
     this.cache.set(h, { key, at: this.clock.now() })
@@ -142,32 +145,52 @@ export class ApiKeys {
 
   /** Refuse the request if the key may not use this model or is over a limit, counting every pool's use. */
   async admit(key: ApiKey, model: string) {
-    if (key.models && !key.models.includes(model)) throw new Forbidden(`this API key may not use model "${model}"`, "model_not_allowed")
+    if (key.models && !key.models.includes(model))
+      throw new Forbidden(`this API key may not use model "${model}"`, "model_not_allowed")
     const now = this.clock.now()
-    const retryAfter = (entries: [number, number][]) => Math.max(1, Math.ceil((Math.min(...entries.map(([at]) => at)) + MINUTE - now) / 1000))
+    const retryAfter = (entries: [number, number][]) =>
+      Math.max(1, Math.ceil((Math.min(...entries.map(([at]) => at)) + MINUTE - now) / 1000))
     if (key.rpm) {
       const times = (this.requests.get(key.id) ?? []).filter((t) => now - t < MINUTE)
       const all = [...times.map((t): [number, number] => [t, 1]), ...this.peerEntries(key.id, "req", now)]
-      if (all.reduce((n, [, c]) => n + c, 0) >= key.rpm) throw new TooManyRequests("rate_limited", `this API key is limited to ${key.rpm} requests per minute`, retryAfter(all))
+      if (all.reduce((n, [, c]) => n + c, 0) >= key.rpm)
+        throw new TooManyRequests(
+          "rate_limited",
+          `this API key is limited to ${key.rpm} requests per minute`,
+          retryAfter(all),
+        )
       times.push(now)
       this.requests.set(key.id, times)
     }
     if (key.tpm) {
-      const all = [...(this.tokens.get(key.id) ?? []).filter((u) => now - u.at < MINUTE).map((u): [number, number] => [u.at, u.n]), ...this.peerEntries(key.id, "tok", now)]
-      if (all.reduce((n, [, c]) => n + c, 0) >= key.tpm) throw new TooManyRequests("token_rate_limited", `this API key is limited to ${key.tpm} tokens per minute`, retryAfter(all))
+      const all = [
+        ...(this.tokens.get(key.id) ?? []).filter((u) => now - u.at < MINUTE).map((u): [number, number] => [u.at, u.n]),
+        ...this.peerEntries(key.id, "tok", now),
+      ]
+      if (all.reduce((n, [, c]) => n + c, 0) >= key.tpm)
+        throw new TooManyRequests(
+          "token_rate_limited",
+          `this API key is limited to ${key.tpm} tokens per minute`,
+          retryAfter(all),
+        )
     }
     if (key.monthly_token_budget) {
       const month = monthStart(now)
       let used = await this.monthToDate(key.id)
       for (const p of this.peers.values()) if (p.month === month) used += p.keys.get(key.id)?.monthTokens ?? 0
       if (used >= key.monthly_token_budget)
-        throw new CelluleError("budget_exhausted", `this API key has used its monthly budget of ${key.monthly_token_budget} tokens`, 429)
+        throw new CelluleError(
+          "budget_exhausted",
+          `this API key has used its monthly budget of ${key.monthly_token_budget} tokens`,
+          429,
+        )
     }
   }
 
   private peerEntries(keyId: string, which: "req" | "tok", now: number): [number, number][] {
     const out: [number, number][] = []
-    for (const p of this.peers.values()) for (const e of p.keys.get(keyId)?.[which] ?? []) if (now - e[0] < MINUTE) out.push(e)
+    for (const p of this.peers.values())
+      for (const e of p.keys.get(keyId)?.[which] ?? []) if (now - e[0] < MINUTE) out.push(e)
     return out
   }
 
@@ -176,13 +199,21 @@ export class ApiKeys {
     const now = this.clock.now()
     const month = monthStart(now)
     // Month totals are kept for budgeted keys, loaded once per key and month.
-    const budgeted = await this.sql<{ id: string }[]>`select id from api_keys where monthly_token_budget is not null and revoked_at is null`
+    const budgeted = await this.sql<
+      { id: string }[]
+    >`select id from api_keys where monthly_token_budget is not null and revoked_at is null`
     for (const { id } of budgeted) await this.monthToDate(id)
     const ids = new Set([...this.requests.keys(), ...this.tokens.keys(), ...budgeted.map((b) => b.id)])
     const keys: KeyUsageReport["keys"] = {}
     for (const id of ids) {
-      const req = buckets((this.requests.get(id) ?? []).map((t): [number, number] => [t, 1]), now)
-      const tok = buckets((this.tokens.get(id) ?? []).map((u): [number, number] => [u.at, u.n]), now)
+      const req = buckets(
+        (this.requests.get(id) ?? []).map((t): [number, number] => [t, 1]),
+        now,
+      )
+      const tok = buckets(
+        (this.tokens.get(id) ?? []).map((u): [number, number] => [u.at, u.n]),
+        now,
+      )
       const m = this.monthly.get(id)
       const monthTokens = m && m.month === month ? m.used : 0
       if (req.length || tok.length || monthTokens) keys[id] = { req, tok, month_tokens: monthTokens }
@@ -200,11 +231,19 @@ export class ApiKeys {
   peerReport(atomId: string, r: KeyUsageReport) {
     const now = this.clock.now()
     const pairs = (xs: unknown): [number, number][] =>
-      Array.isArray(xs) ? xs.filter((e): e is [number, number] => Array.isArray(e) && nonNegInt(e[0]) && nonNegInt(e[1])).map(([age, n]) => [now - age, n]) : []
+      Array.isArray(xs)
+        ? xs
+            .filter((e): e is [number, number] => Array.isArray(e) && nonNegInt(e[0]) && nonNegInt(e[1]))
+            .map(([age, n]) => [now - age, n])
+        : []
     const keys: PeerUsage["keys"] = new Map()
     for (const [id, k] of Object.entries(r?.keys ?? {}).slice(0, 100_000)) {
       if (!k || typeof k !== "object") continue
-      keys.set(id, { req: pairs(k.req), tok: pairs(k.tok), monthTokens: nonNegInt(k.month_tokens) ? k.month_tokens : 0 })
+      keys.set(id, {
+        req: pairs(k.req),
+        tok: pairs(k.tok),
+        monthTokens: nonNegInt(k.month_tokens) ? k.month_tokens : 0,
+      })
     }
     this.peers.set(atomId, { month: Number(r?.month) || 0, keys })
   }
@@ -220,16 +259,28 @@ export class ApiKeys {
   }
 
   /** Record what a finished request consumed (fire-and-forget from the request's point of view). */
-  async record(u: { keyId: string | null; model: string; promptTokens: number; completionTokens: number; latencyMs: number; workerId?: string; poolName: string }) {
+  async record(u: {
+    keyId: string | null
+    model: string
+    promptTokens: number
+    completionTokens: number
+    latencyMs: number
+    workerId?: string
+    poolName: string
+  }) {
     const total = u.promptTokens + u.completionTokens
     if (u.keyId) {
       const list = this.tokens.get(u.keyId) ?? []
       list.push({ at: this.clock.now(), n: total })
-      this.tokens.set(u.keyId, list.filter((x) => this.clock.now() - x.at < MINUTE))
+      this.tokens.set(
+        u.keyId,
+        list.filter((x) => this.clock.now() - x.at < MINUTE),
+      )
       const m = this.monthly.get(u.keyId)
       if (m && m.month === monthStart(this.clock.now())) m.used += total
     }
-    await this.sql`insert into api_usage (key_id, model, prompt_tokens, completion_tokens, latency_ms, worker_id, pool_name)
+    await this
+      .sql`insert into api_usage (key_id, model, prompt_tokens, completion_tokens, latency_ms, worker_id, pool_name)
       values (${u.keyId}, ${u.model}, ${u.promptTokens}, ${u.completionTokens}, ${Math.round(u.latencyMs)}, ${u.workerId ?? null}, ${u.poolName})`
   }
 

@@ -36,11 +36,20 @@ export function mergeDaily(lists: DailyUsage[][]): DailyUsage[] {
       const k = `${day}|${r.key_id ?? ""}`
       const seen = by.get(k)
       if (!seen) {
-        by.set(k, { ...r, day, requests: Number(r.requests), prompt_tokens: Number(r.prompt_tokens), completion_tokens: Number(r.completion_tokens), avg_latency_ms: Number(r.avg_latency_ms) })
+        by.set(k, {
+          ...r,
+          day,
+          requests: Number(r.requests),
+          prompt_tokens: Number(r.prompt_tokens),
+          completion_tokens: Number(r.completion_tokens),
+          avg_latency_ms: Number(r.avg_latency_ms),
+        })
         continue
       }
       const n = seen.requests + Number(r.requests)
-      seen.avg_latency_ms = n ? Math.round((seen.avg_latency_ms * seen.requests + Number(r.avg_latency_ms) * Number(r.requests)) / n) : 0
+      seen.avg_latency_ms = n
+        ? Math.round((seen.avg_latency_ms * seen.requests + Number(r.avg_latency_ms) * Number(r.requests)) / n)
+        : 0
       seen.requests = n
       seen.prompt_tokens += Number(r.prompt_tokens)
       seen.completion_tokens += Number(r.completion_tokens)
@@ -53,7 +62,12 @@ export class KeyUsageSync {
   readonly loop: Loop
   private unreachable = new Set<string>()
 
-  constructor(private readonly fed: Federation, private readonly keys: ApiKeys, private readonly minTrust: number, intervalMs: number) {
+  constructor(
+    private readonly fed: Federation,
+    private readonly keys: ApiKeys,
+    private readonly minTrust: number,
+    intervalMs: number,
+  ) {
     this.loop = new Loop("key usage sync", intervalMs, () => this.tick(), log)
   }
 
@@ -73,17 +87,30 @@ export class KeyUsageSync {
     const since = new Date(this.fed.clock.now() - days * 86_400_000).toISOString().slice(0, 10)
     const mine = (await this.keys.usage(days, keyId)) as unknown as DailyUsage[]
     const unreachable: string[] = []
-    const theirs = this.fed.config.fedMode === "off" ? [] : await Promise.all(
-      (await this.trustedPeers()).map(async (p) => {
-        try {
-          return (await signedFetch<{ rows: DailyUsage[] }>(this.fed.identity, p.url, DAILY_USAGE_PATH, { now: this.fed.clock.now(), timeoutMs: 2000 })).rows
-        } catch {
-          unreachable.push(p.pool_name ?? p.atom_id)
-          return []
-        }
-      }),
-    )
-    const rows = mergeDaily([mine, ...theirs.map((l) => l.filter((r) => new Date(r.day).toISOString().slice(0, 10) >= since && (!keyId || r.key_id === keyId)))])
+    const theirs =
+      this.fed.config.fedMode === "off"
+        ? []
+        : await Promise.all(
+            (await this.trustedPeers()).map(async (p) => {
+              try {
+                return (
+                  await signedFetch<{ rows: DailyUsage[] }>(this.fed.identity, p.url, DAILY_USAGE_PATH, {
+                    now: this.fed.clock.now(),
+                    timeoutMs: 2000,
+                  })
+                ).rows
+              } catch {
+                unreachable.push(p.pool_name ?? p.atom_id)
+                return []
+              }
+            }),
+          )
+    const rows = mergeDaily([
+      mine,
+      ...theirs.map((l) =>
+        l.filter((r) => new Date(r.day).toISOString().slice(0, 10) >= since && (!keyId || r.key_id === keyId)),
+      ),
+    ])
     // A key a peer knows and this pool does not yet: its name comes from here when this pool knows it.
     const names = new Map((await this.keys.list()).map((k) => [k.id, k.name]))
     for (const r of rows) if (r.key_id && !r.name) r.name = names.get(r.key_id) ?? null
@@ -100,12 +127,16 @@ export class KeyUsageSync {
     await Promise.all(
       peers.map(async (p) => {
         try {
-          const r = await signedFetch<KeyUsageReport>(this.fed.identity, p.url, KEY_USAGE_PATH, { now: this.fed.clock.now(), timeoutMs: 2000 })
+          const r = await signedFetch<KeyUsageReport>(this.fed.identity, p.url, KEY_USAGE_PATH, {
+            now: this.fed.clock.now(),
+            timeoutMs: 2000,
+          })
           this.keys.peerReport(p.atom_id, r)
           if (this.unreachable.delete(p.atom_id)) log.info(`key usage of ${p.pool_name ?? p.atom_id} counted again`)
         } catch (e) {
           // Its last report stays: minute windows age out by themselves, month totals still count.
-          if (!this.unreachable.has(p.atom_id)) log.warn(`key usage of ${p.pool_name ?? p.atom_id} unknown, using its last report: ${(e as Error).message}`)
+          if (!this.unreachable.has(p.atom_id))
+            log.warn(`key usage of ${p.pool_name ?? p.atom_id} unknown, using its last report: ${(e as Error).message}`)
           this.unreachable.add(p.atom_id)
         }
       }),

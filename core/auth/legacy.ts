@@ -14,7 +14,8 @@ export async function rehashLegacyPasswords(sql: Sql): Promise<number> {
     if (isArgon2Hash(r.password_hash)) continue
     const hash = await hashPassword(r.password_hash)
     // Compare-and-set: a concurrent boot that re-hashed first wins; we never hash a hash.
-    const done = await sql`update admin_users set password_hash = ${hash} where id = ${r.id} and password_hash = ${r.password_hash} returning id`
+    const done =
+      await sql`update admin_users set password_hash = ${hash} where id = ${r.id} and password_hash = ${r.password_hash} returning id`
     n += done.length
   }
   if (n) log.info(`re-hashed ${n} legacy clear-text admin password(s) with Argon2id`)

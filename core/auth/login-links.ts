@@ -8,7 +8,12 @@ import { hashToken } from "../crypto/token.ts"
 export const LOGIN_LINK_TTL_MS = 24 * 3600_000
 export const LOGIN_LINK_PATH = "/auth/once/"
 
-export async function createLoginLink(sql: Sql, adminId: number, clock: Clock, ttlMs = LOGIN_LINK_TTL_MS): Promise<string> {
+export async function createLoginLink(
+  sql: Sql,
+  adminId: number,
+  clock: Clock,
+  ttlMs = LOGIN_LINK_TTL_MS,
+): Promise<string> {
   const token = randomBytes(32).toString("base64url")
   await sql`insert into admin_login_links (token_hash, admin_id, expires_at) values (${hashToken(token)}, ${adminId}, ${new Date(clock.now() + ttlMs)})`
   return token

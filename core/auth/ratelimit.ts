@@ -13,13 +13,19 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perIp: 20, perAccount: 5, win
 export class LoginRateLimiter {
   private failures = new Map<string, { count: number; start: number }>()
 
-  constructor(private readonly clock: Clock, readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS) {}
+  constructor(
+    private readonly clock: Clock,
+    readonly limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+  ) {}
 
   /** Seconds to wait when `ip` or `account` is over its limit, else 0. */
   retryAfter(ip: string, account: string): number {
     const now = this.clock.now()
     let wait = 0
-    for (const [key, max] of [[`ip:${ip}`, this.limits.perIp], [`acct:${account.toLowerCase()}`, this.limits.perAccount]] as const) {
+    for (const [key, max] of [
+      [`ip:${ip}`, this.limits.perIp],
+      [`acct:${account.toLowerCase()}`, this.limits.perAccount],
+    ] as const) {
       const f = this.failures.get(key)
       if (!f) continue
       if (now - f.start >= this.limits.windowMs) this.failures.delete(key)

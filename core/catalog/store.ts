@@ -28,7 +28,11 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 export function checkFileName(name: string) {
-  if (!FILE_NAME.test(name) || name.startsWith(".")) throw new BadRequest(`${name} is not a model file name (letters, digits, . _ - and .gguf)`, "model_file_name_invalid")
+  if (!FILE_NAME.test(name) || name.startsWith("."))
+    throw new BadRequest(
+      `${name} is not a model file name (letters, digits, . _ - and .gguf)`,
+      "model_file_name_invalid",
+    )
 }
 
 /** One model of the store with its recorded hash; hashes it (once) when new or changed. */
@@ -43,20 +47,25 @@ export async function storedModel(sql: Sql, storeDir: string, fileName: string):
   }
   if (!st.isFile()) throw new NotFound(`no model file ${fileName} in the pool's store`, "model_file_not_found")
   const mtime = Math.floor(st.mtimeMs)
-  const [row] = await sql`select sha256 from model_files where file_name = ${fileName} and size_bytes = ${st.size} and mtime_ms = ${mtime}`
+  const [row] =
+    await sql`select sha256 from model_files where file_name = ${fileName} and size_bytes = ${st.size} and mtime_ms = ${mtime}`
   if (row) return { file_name: fileName, path, size: st.size, sha256: row.sha256 }
   const t0 = performance.now()
   const sha256 = await sha256File(path)
   await sql`insert into model_files (file_name, size_bytes, mtime_ms, sha256) values (${fileName}, ${st.size}, ${mtime}, ${sha256})
             on conflict (file_name) do update set size_bytes = excluded.size_bytes, mtime_ms = excluded.mtime_ms,
               sha256 = excluded.sha256, recorded_at = now()`
-  log.info(`recorded ${fileName} (${st.size} bytes, sha256 ${sha256.slice(0, 12)}…) in ${Math.round(performance.now() - t0)} ms`)
+  log.info(
+    `recorded ${fileName} (${st.size} bytes, sha256 ${sha256.slice(0, 12)}…) in ${Math.round(performance.now() - t0)} ms`,
+  )
   return { file_name: fileName, path, size: st.size, sha256 }
 }
 
 export function storeFileNames(storeDir: string): string[] {
   try {
-    return readdirSync(storeDir).filter((n) => FILE_NAME.test(n) && !n.startsWith(".")).sort()
+    return readdirSync(storeDir)
+      .filter((n) => FILE_NAME.test(n) && !n.startsWith("."))
+      .sort()
   } catch {
     return []
   }
@@ -69,7 +78,8 @@ export async function listStore(sql: Sql, storeDir: string): Promise<StoredModel
 }
 
 export async function assignClassModel(sql: Sql, storeDir: string, hwClass: HardwareClass, fileName: string) {
-  if (!HARDWARE_CLASSES.includes(hwClass)) throw new BadRequest(`unknown hardware class ${hwClass}`, "hardware_class_invalid")
+  if (!HARDWARE_CLASSES.includes(hwClass))
+    throw new BadRequest(`unknown hardware class ${hwClass}`, "hardware_class_invalid")
   await storedModel(sql, storeDir, fileName)
   await sql`insert into hardware_class_models (hardware_class, file_name) values (${hwClass}, ${fileName})
             on conflict (hardware_class) do update set file_name = excluded.file_name, updated_at = now()`
@@ -87,6 +97,7 @@ export async function classAssignments(sql: Sql): Promise<Record<string, string>
 export async function modelForClass(sql: Sql, storeDir: string, hwClass: HardwareClass): Promise<StoredModel> {
   const assigned = await classAssignments(sql)
   const name = assigned[hwClass] ?? assigned["cpu-mid"] ?? storeFileNames(storeDir)[0]
-  if (!name) throw new NotFound(`no model is assigned to ${hwClass} and the pool's model store is empty`, "no_model_assigned")
+  if (!name)
+    throw new NotFound(`no model is assigned to ${hwClass} and the pool's model store is empty`, "no_model_assigned")
   return storedModel(sql, storeDir, name)
 }

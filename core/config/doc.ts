@@ -3,7 +3,8 @@ import { SETTINGS } from "./settings.ts"
 
 export function settingsTable(): string {
   const rows = SETTINGS.map((s) => {
-    const def = s.docDefault ?? (Array.isArray(s.default) ? (s.default.length ? s.default.join(",") : "none") : String(s.default))
+    const def =
+      s.docDefault ?? (Array.isArray(s.default) ? (s.default.length ? s.default.join(",") : "none") : String(s.default))
     const values = s.values ? ` One of: ${s.values.join(", ")}.` : ""
     return `| \`${s.env}\` | \`--${s.flag}\` | ${s.roles.join(", ")} | ${def} | ${s.doc}${values} |`
   })

@@ -120,7 +120,8 @@ function parseValue(s: Setting, raw: unknown, source: string): unknown {
       throw new ConfigError(`${where} must be true or false, got "${str}"`)
     }
     case "enum":
-      if (!s.values!.includes(str)) throw new ConfigError(`${where} must be one of ${s.values!.join(", ")}, got "${str}"`)
+      if (!s.values!.includes(str))
+        throw new ConfigError(`${where} must be one of ${s.values!.join(", ")}, got "${str}"`)
       return str
     case "path":
       if (!str) throw new ConfigError(`${where} must not be empty`)
@@ -159,12 +160,15 @@ export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env
     if (present(flagValue)) out[s.key] = parseValue(s, flagValue, "flag")
     else if (present(env[s.env])) out[s.key] = parseValue(s, env[s.env], "env")
     else if (present(file[s.env])) out[s.key] = parseValue(s, file[s.env], "env")
-    else out[s.key] = typeof s.default === "function" ? (s.default as (p: Record<string, unknown>) => unknown)(out) : s.default
+    else
+      out[s.key] =
+        typeof s.default === "function" ? (s.default as (p: Record<string, unknown>) => unknown)(out) : s.default
   }
   const secrets = SETTINGS.filter((s) => s.secret).map((s) => s.key)
   Object.defineProperty(out, "toJSON", {
     enumerable: false,
-    value: () => Object.fromEntries(Object.entries(out).map(([k, v]) => [k, secrets.includes(k) && v ? "[redacted]" : v])),
+    value: () =>
+      Object.fromEntries(Object.entries(out).map(([k, v]) => [k, secrets.includes(k) && v ? "[redacted]" : v])),
   })
   Object.defineProperty(out, "toString", { enumerable: false, value: () => JSON.stringify(out) })
   return Object.freeze(out) as unknown as Config

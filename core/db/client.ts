@@ -66,7 +66,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     try {
       await sql`select 1`
     } catch (e) {
-      throw new ServiceUnavailable("db_unreachable", `cannot reach the database at ${redact(url)}: ${(e as Error).message}`, "check DATABASE_URL and that PostgreSQL is running", { cause: e })
+      throw new ServiceUnavailable(
+        "db_unreachable",
+        `cannot reach the database at ${redact(url)}: ${(e as Error).message}`,
+        "check DATABASE_URL and that PostgreSQL is running",
+        { cause: e },
+      )
     }
     try {
       await sql`create extension if not exists vector`

@@ -77,7 +77,9 @@ export class EmbeddedDatabase {
       const conn = this.server.getServerConn()
       this.url = `postgres://postgres:postgres@${conn}/postgres`
       // Offline admin tools (admin-reset-password, setup) reach the running pool's database here.
-      writeFileSync(join(this.dataDir, EMBEDDED_URL_FILE), JSON.stringify({ url: this.url, pid: process.pid }), { mode: 0o600 })
+      writeFileSync(join(this.dataDir, EMBEDDED_URL_FILE), JSON.stringify({ url: this.url, pid: process.pid }), {
+        mode: 0o600,
+      })
       log.info(`embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, ${conn})`)
       return this.url
     } catch (e) {

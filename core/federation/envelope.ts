@@ -26,7 +26,9 @@ export function canonical(value: unknown): string {
       return JSON.stringify(value)
     case "object": {
       if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`
-      const keys = Object.keys(value as object).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort()
+      const keys = Object.keys(value as object)
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .sort()
       return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`
     }
   }
@@ -36,7 +38,9 @@ export function canonical(value: unknown): string {
 const DOMAIN = "cellule.fed.envelope.v1\n"
 
 export function signingBytes(e: Omit<Envelope, "sig">): Uint8Array {
-  return Buffer.from(DOMAIN + canonical({ v: 1, origin: e.origin, seq: e.seq, hlc: e.hlc, kind: e.kind, payload: e.payload }))
+  return Buffer.from(
+    DOMAIN + canonical({ v: 1, origin: e.origin, seq: e.seq, hlc: e.hlc, kind: e.kind, payload: e.payload }),
+  )
 }
 
 export function signEnvelope(id: Identity, e: { seq: number; hlc: string; kind: string; payload: unknown }): Envelope {

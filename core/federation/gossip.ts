@@ -16,9 +16,19 @@ const log = logger("federation")
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 
 export type RefusalReason =
-  | "envelope_malformed" | "envelope_unsigned" | "envelope_version" | "origin_unknown" | "origin_revoked"
-  | "signature_invalid" | "origin_untrusted" | "kind_unknown" | "payload_invalid" | "clock_skew"
-  | "replay" | "equivocation" | "sequence_gap"
+  | "envelope_malformed"
+  | "envelope_unsigned"
+  | "envelope_version"
+  | "origin_unknown"
+  | "origin_revoked"
+  | "signature_invalid"
+  | "origin_untrusted"
+  | "kind_unknown"
+  | "payload_invalid"
+  | "clock_skew"
+  | "replay"
+  | "equivocation"
+  | "sequence_gap"
 
 export interface IngestResult {
   applied: number
@@ -52,13 +62,21 @@ async function insertLog(tx: Tx | Sql, e: Envelope, status: string, from: string
 }
 
 /** Apply a local change: stamp, sign, apply, log — in one transaction. */
-export async function publish(sql: Sql, self: Identity, hlc: HybridClock, kind: string, payload: unknown): Promise<Envelope> {
+export async function publish(
+  sql: Sql,
+  self: Identity,
+  hlc: HybridClock,
+  kind: string,
+  payload: unknown,
+): Promise<Envelope> {
   const k = KINDS.get(kind)
   if (!k) throw new CelluleError("kind_unknown", `no replicated kind "${kind}"`, 400)
   const p = k.parse(payload)
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${SEQ_LOCK})`
-    const [{ hw }] = await tx<{ hw: string }[]>`select coalesce(max(seq), 0)::text as hw from federation_log where origin = ${self.atomId}`
+    const [{ hw }] = await tx<
+      { hw: string }[]
+    >`select coalesce(max(seq), 0)::text as hw from federation_log where origin = ${self.atomId}`
     const env = signEnvelope(self, { seq: Number(hw) + 1, hlc: hlc.tick(), kind, payload: p })
     const won = await k.apply(tx, p, { hlc: env.hlc, origin: env.origin })
     await insertLog(tx, env, won ? "applied" : "superseded", null)
@@ -67,17 +85,39 @@ export async function publish(sql: Sql, self: Identity, hlc: HybridClock, kind: 
 }
 
 export async function highWater(sql: Sql | Tx): Promise<Record<string, number>> {
-  const rows = await sql<{ origin: string; hw: string }[]>`select origin, max(seq)::text as hw from federation_log group by origin`
+  const rows = await sql<
+    { origin: string; hw: string }[]
+  >`select origin, max(seq)::text as hw from federation_log group by origin`
   return Object.fromEntries(rows.map((r) => [r.origin, Number(r.hw)]))
 }
 
 // payload is read as text and parsed here: drivers differ on whether jsonb arrives parsed.
-function rowToEnvelope(r: { origin: string; seq: string; hlc: string; kind: string; payload: string; sig: string }): Envelope {
-  return { v: 1, origin: r.origin, seq: Number(r.seq), hlc: r.hlc, kind: r.kind, payload: JSON.parse(r.payload), sig: r.sig }
+function rowToEnvelope(r: {
+  origin: string
+  seq: string
+  hlc: string
+  kind: string
+  payload: string
+  sig: string
+}): Envelope {
+  return {
+    v: 1,
+    origin: r.origin,
+    seq: Number(r.seq),
+    hlc: r.hlc,
+    kind: r.kind,
+    payload: JSON.parse(r.payload),
+    sig: r.sig,
+  }
 }
 
 /** Envelopes this pool holds beyond `have` (per-origin high-water marks), oldest first per origin. */
-export async function missingFor(sql: Sql, have: Record<string, number>, limit = 1000, exceptOrigin?: string): Promise<Envelope[]> {
+export async function missingFor(
+  sql: Sql,
+  have: Record<string, number>,
+  limit = 1000,
+  exceptOrigin?: string,
+): Promise<Envelope[]> {
   const mine = await highWater(sql)
   const out: Envelope[] = []
   for (const [origin, hw] of Object.entries(mine)) {
@@ -101,7 +141,12 @@ const SEQ_LOCK = 0x63656c6c // "cell"
  */
 export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): Promise<IngestResult> {
   const res: IngestResult = { applied: 0, superseded: 0, observed: 0, refused: [] }
-  const peers = new Map((await sql<PeerRow[]>`select atom_id, pubkey, trust_level, revoked_at from federation_peers`).map((p) => [p.atom_id, p]))
+  const peers = new Map(
+    (await sql<PeerRow[]>`select atom_id, pubkey, trust_level, revoked_at from federation_peers`).map((p) => [
+      p.atom_id,
+      p,
+    ]),
+  )
   const fromTrusted = opts.fromPeer ? (peers.get(opts.fromPeer)?.trust_level ?? 0) >= opts.minTrust : true
   const refusals: { i: number; e: Envelope; reason: RefusalReason; detail?: string }[] = []
   const candidates: { i: number; e: Envelope; kind: ReplicatedKind; payload: unknown }[] = []
@@ -116,7 +161,8 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     if (!peer) return refuse("origin_unknown")
     if (peer.revoked_at) return refuse("origin_revoked")
     if (!verifySig(peer.pubkey, signingBytes(e), e.sig)) return refuse("signature_invalid")
-    if (peer.trust_level < opts.minTrust) return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
+    if (peer.trust_level < opts.minTrust)
+      return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
     const kind = KINDS.get(e.kind)
     if (!kind) return refuse("kind_unknown", e.kind)
     let payload: unknown
@@ -134,7 +180,9 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     const origins = [...new Set(candidates.map((c) => c.e.origin))]
     await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${SEQ_LOCK})`
-      const rows = await tx<{ origin: string; hw: string }[]>`select origin, max(seq)::text as hw from federation_log where origin = any(${origins}) group by origin`
+      const rows = await tx<
+        { origin: string; hw: string }[]
+      >`select origin, max(seq)::text as hw from federation_log where origin = any(${origins}) group by origin`
       const hw = new Map(rows.map((r) => [r.origin, Number(r.hw)]))
       for (const c of candidates) {
         const at = hw.get(c.e.origin) ?? 0
@@ -165,7 +213,12 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     const stored = await sql<{ origin: string; seq: string; sig: string }[]>`
       select origin, seq::text, sig from federation_log where origin = any(${[...new Set(dupes.map((d) => d.e.origin))]}) and seq = any(${[...new Set(dupes.map((d) => d.e.seq))]})`
     const sigOf = new Map(stored.map((r) => [`${r.origin}#${r.seq}`, r.sig]))
-    for (const d of dupes) refusals.push({ i: d.i, e: d.e, reason: sigOf.get(`${d.e.origin}#${d.e.seq}`) === d.e.sig ? "replay" : "equivocation" })
+    for (const d of dupes)
+      refusals.push({
+        i: d.i,
+        e: d.e,
+        reason: sigOf.get(`${d.e.origin}#${d.e.seq}`) === d.e.sig ? "replay" : "equivocation",
+      })
   }
 
   refusals.sort((a, b) => a.i - b.i)
@@ -178,7 +231,9 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
       log.debug(`skipped ${reason} ${origin}#${seq} from ${opts.fromPeer}`)
       continue
     }
-    log.warn(`refused envelope ${origin ?? "?"}#${seq ?? "?"} from ${opts.fromPeer ?? "local"}: ${reason}${detail ? ` (${detail})` : ""}`)
+    log.warn(
+      `refused envelope ${origin ?? "?"}#${seq ?? "?"} from ${opts.fromPeer ?? "local"}: ${reason}${detail ? ` (${detail})` : ""}`,
+    )
     await sql`insert into federation_rejects (from_peer, origin, seq, kind, reason, detail)
               values (${opts.fromPeer}, ${origin ?? null}, ${seq ?? null}, ${typeof e?.kind === "string" ? e.kind.slice(0, 80) : null}, ${reason}, ${detail ?? null})`
   }

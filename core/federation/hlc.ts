@@ -24,7 +24,8 @@ export class HybridClock {
   /** Timestamp for a local event. */
   tick(): string {
     const now = this.clock.now()
-    this.last = now > this.last.wall ? { wall: now, counter: 0 } : { wall: this.last.wall, counter: this.last.counter + 1 }
+    this.last =
+      now > this.last.wall ? { wall: now, counter: 0 } : { wall: this.last.wall, counter: this.last.counter + 1 }
     return encodeHlc(this.last)
   }
 
@@ -37,7 +38,10 @@ export class HybridClock {
 }
 
 /** Last-writer-wins order: by HLC, then atom_id. True when `a` beats `b`. */
-export function newer(a: { hlc: string; origin: string }, b: { hlc: string; origin: string } | undefined | null): boolean {
+export function newer(
+  a: { hlc: string; origin: string },
+  b: { hlc: string; origin: string } | undefined | null,
+): boolean {
   if (!b) return true
   if (a.hlc !== b.hlc) return a.hlc > b.hlc
   return a.origin > b.origin

@@ -1,6 +1,14 @@
 // core/federation/identity — this pool's Ed25519 keypair and the atom_id derived from it.
 // Never generates a new key when the database says one existed: that would silently break every bond.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto"
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { Sql } from "../db/client.ts"
@@ -77,7 +85,10 @@ export async function loadIdentity(sql: Sql, keyDir: string, opts: { rekey?: boo
   const privPath = join(keyDir, PRIVATE_KEY_FILE)
   let [row] = await sql<{ atom_id: string; pubkey: string }[]>`select atom_id, pubkey from federation_self where id = 1`
   if (opts.rekey) {
-    if (row) log.warn(`CELLULE_FED_REKEY: abandoning atom ${row.atom_id}; every peer must revoke it and bond the new atom (docs/federation.md)`)
+    if (row)
+      log.warn(
+        `CELLULE_FED_REKEY: abandoning atom ${row.atom_id}; every peer must revoke it and bond the new atom (docs/federation.md)`,
+      )
     if (existsSync(privPath)) renameSync(privPath, `${privPath}.replaced-${Date.now()}`)
     await sql`delete from federation_self`
     row = undefined as unknown as typeof row
@@ -100,7 +111,7 @@ export async function loadIdentity(sql: Sql, keyDir: string, opts: { rekey?: boo
       "federation_key_mismatch",
       `${privPath} belongs to atom ${id.atomId} but this pool's database says it is atom ${row.atom_id}`,
       500,
-      "point CELLULE_FED_KEY_DIR at this pool's own key dir; to start over as a new atom deliberately, boot once with CELLULE_FED_REKEY=true (docs/federation.md, \"Re-key\")",
+      'point CELLULE_FED_KEY_DIR at this pool\'s own key dir; to start over as a new atom deliberately, boot once with CELLULE_FED_REKEY=true (docs/federation.md, "Re-key")',
     )
   }
   if (!row) await sql`insert into federation_self (id, atom_id, pubkey) values (1, ${id.atomId}, ${id.pubkey})`

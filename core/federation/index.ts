@@ -26,7 +26,20 @@ export const PULL_LIMIT = 1000
 export const PUSH_LIMIT = 500
 export const AUTO_PROMOTE_AFTER_MS = 24 * 3600_000
 
-type FedConfig = Pick<Config, "fedMode" | "fedGossipEnabled" | "fedKeyDir" | "fedRekey" | "minTrustLevel" | "bondPeers" | "fedAllowLoopbackUrl" | "fedGossipMs" | "fedAntiEntropyMs" | "fedProbeMs" | "poolName">
+type FedConfig = Pick<
+  Config,
+  | "fedMode"
+  | "fedGossipEnabled"
+  | "fedKeyDir"
+  | "fedRekey"
+  | "minTrustLevel"
+  | "bondPeers"
+  | "fedAllowLoopbackUrl"
+  | "fedGossipMs"
+  | "fedAntiEntropyMs"
+  | "fedProbeMs"
+  | "poolName"
+>
 
 export interface FederationStats {
   envelopes_applied: number
@@ -89,9 +102,13 @@ export class Federation {
     if (this.config.fedMode === "off" || this.config.fedAllowLoopbackUrl) return
     const reason = unroutableReason(this.url)
     if (!reason) return
-    const [{ n }] = await this.sql<{ n: number }[]>`select count(*)::int as n from federation_peers where revoked_at is null`
+    const [{ n }] = await this.sql<
+      { n: number }[]
+    >`select count(*)::int as n from federation_peers where revoked_at is null`
     if (n > 0 || this.config.bondPeers.length) assertRoutable(this.url, false)
-    log.warn(`POOL_URL ${this.url} is not reachable from other hosts (${reason}); bonding will be refused until it is (admin guide §4.5 P1)`)
+    log.warn(
+      `POOL_URL ${this.url} is not reachable from other hosts (${reason}); bonding will be refused until it is (admin guide §4.5 P1)`,
+    )
   }
 
   start() {
@@ -107,7 +124,12 @@ export class Federation {
   }
 
   loopStates() {
-    return Object.fromEntries([this.relay, this.antiEntropy, this.probe, this.bond].map((l) => [l.name, { state: l.state, ticks: l.ticks, last_error: l.lastError }]))
+    return Object.fromEntries(
+      [this.relay, this.antiEntropy, this.probe, this.bond].map((l) => [
+        l.name,
+        { state: l.state, ticks: l.ticks, last_error: l.lastError },
+      ]),
+    )
   }
 
   // ---- replication -------------------------------------------------------------------------
@@ -128,24 +150,44 @@ export class Federation {
   }
 
   private requireGossip() {
-    if (this.config.fedMode === "off") throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
-    if (!this.config.fedGossipEnabled) throw new ServiceUnavailable("gossip_disabled", "gossip is disabled on this pool (CELLULE_FED_GOSSIP_ENABLED=false)")
+    if (this.config.fedMode === "off")
+      throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
+    if (!this.config.fedGossipEnabled)
+      throw new ServiceUnavailable(
+        "gossip_disabled",
+        "gossip is disabled on this pool (CELLULE_FED_GOSSIP_ENABLED=false)",
+      )
   }
 
   /** Envelopes pushed by a bonded peer. */
   async receive(fromPeer: string, envelopes: unknown[]): Promise<IngestResult & { hw: Record<string, number> }> {
     this.requireGossip()
-    const res = await ingest(this.sql, { self: this.identity, hlc: this.hlc, clock: this.clock, mode: this.config.fedMode === "observe" ? "observe" : "active", minTrust: this.config.minTrustLevel, fromPeer }, envelopes)
+    const res = await ingest(
+      this.sql,
+      {
+        self: this.identity,
+        hlc: this.hlc,
+        clock: this.clock,
+        mode: this.config.fedMode === "observe" ? "observe" : "active",
+        minTrust: this.config.minTrustLevel,
+        fromPeer,
+      },
+      envelopes,
+    )
     this.count(res)
     if (res.applied + res.superseded > 0) this.relay.kick()
     return { ...res, hw: await this.advertisement() }
   }
 
   /** Anti-entropy request from a trusted peer: what it lacks of the origins it knows. */
-  async pullFor(fromPeer: string, have: Record<string, number>): Promise<{ envelopes: Envelope[]; hw: Record<string, number> }> {
+  async pullFor(
+    fromPeer: string,
+    have: Record<string, number>,
+  ): Promise<{ envelopes: Envelope[]; hw: Record<string, number> }> {
     this.requireGossip()
     const p = await peers.getPeer(this.sql, fromPeer)
-    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel) throw new Forbidden(`peer ${fromPeer} is not trusted at level ${this.config.minTrustLevel}`, "peer_untrusted")
+    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel)
+      throw new Forbidden(`peer ${fromPeer} is not trusted at level ${this.config.minTrustLevel}`, "peer_untrusted")
     const known: Record<string, number> = {}
     for (const [o, s] of Object.entries(have ?? {})) if (typeof s === "number" && o !== fromPeer) known[o] = s
     this.peerHw.set(fromPeer, have)
@@ -157,13 +199,15 @@ export class Federation {
   async highWaterFor(fromPeer: string): Promise<{ hw: Record<string, number> }> {
     this.requireGossip()
     const p = await peers.getPeer(this.sql, fromPeer)
-    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel) throw new Forbidden(`peer ${fromPeer} is not trusted at level ${this.config.minTrustLevel}`, "peer_untrusted")
+    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel)
+      throw new Forbidden(`peer ${fromPeer} is not trusted at level ${this.config.minTrustLevel}`, "peer_untrusted")
     return { hw: await this.advertisement() }
   }
 
   private count(res: IngestResult) {
     this.stats.envelopes_applied += res.applied + res.superseded + res.observed
-    for (const r of res.refused) this.stats.envelopes_refused[r.reason] = (this.stats.envelopes_refused[r.reason] ?? 0) + 1
+    for (const r of res.refused)
+      this.stats.envelopes_refused[r.reason] = (this.stats.envelopes_refused[r.reason] ?? 0) + 1
   }
 
   private trustedPeers() {
@@ -172,14 +216,30 @@ export class Federation {
 
   private async exchange(p: peers.Peer) {
     for (let round = 0; round < 20; round++) {
-      const res = await signedFetch<{ envelopes: unknown[]; hw: Record<string, number> }>(this.identity, p.url, "/v1/federation/p2p/pull", {
-        body: { have: await this.advertisement() },
-        now: this.clock.now(),
-      })
+      const res = await signedFetch<{ envelopes: unknown[]; hw: Record<string, number> }>(
+        this.identity,
+        p.url,
+        "/v1/federation/p2p/pull",
+        {
+          body: { have: await this.advertisement() },
+          now: this.clock.now(),
+        },
+      )
       this.stats.pulls++
       this.peerHw.set(p.atom_id, res.hw ?? {})
       if (!Array.isArray(res.envelopes) || !res.envelopes.length) return
-      const r = await ingest(this.sql, { self: this.identity, hlc: this.hlc, clock: this.clock, mode: this.config.fedMode === "observe" ? "observe" : "active", minTrust: this.config.minTrustLevel, fromPeer: p.atom_id }, res.envelopes)
+      const r = await ingest(
+        this.sql,
+        {
+          self: this.identity,
+          hlc: this.hlc,
+          clock: this.clock,
+          mode: this.config.fedMode === "observe" ? "observe" : "active",
+          minTrust: this.config.minTrustLevel,
+          fromPeer: p.atom_id,
+        },
+        res.envelopes,
+      )
       this.count(r)
       if (r.applied + r.superseded > 0) this.relay.kick()
       if (res.envelopes.length < PULL_LIMIT || r.applied + r.superseded + r.observed === 0) return
@@ -201,35 +261,47 @@ export class Federation {
 
   private async relayTick() {
     const errors: string[] = []
-    await Promise.all((await this.trustedPeers()).map(async (p) => {
-      try {
-        if (!this.peerHw.has(p.atom_id)) await this.exchange(p)
-        for (let round = 0; round < 20; round++) {
-          let theirs = this.peerHw.get(p.atom_id) ?? {}
-          let batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
-          if (!batch.length) return
-          // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
-          // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
-          if (batch.some((e) => e.origin !== this.identity.atomId)) {
-            const fresh = await signedFetch<{ hw: Record<string, number> }>(this.identity, p.url, "/v1/federation/p2p/hw", { now: this.clock.now() })
-            this.peerHw.set(p.atom_id, fresh.hw ?? {})
-            theirs = this.peerHw.get(p.atom_id) ?? {}
-            batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+    await Promise.all(
+      (await this.trustedPeers()).map(async (p) => {
+        try {
+          if (!this.peerHw.has(p.atom_id)) await this.exchange(p)
+          for (let round = 0; round < 20; round++) {
+            let theirs = this.peerHw.get(p.atom_id) ?? {}
+            let batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
             if (!batch.length) return
+            // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
+            // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
+            if (batch.some((e) => e.origin !== this.identity.atomId)) {
+              const fresh = await signedFetch<{ hw: Record<string, number> }>(
+                this.identity,
+                p.url,
+                "/v1/federation/p2p/hw",
+                { now: this.clock.now() },
+              )
+              this.peerHw.set(p.atom_id, fresh.hw ?? {})
+              theirs = this.peerHw.get(p.atom_id) ?? {}
+              batch = (await missingFor(this.sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+              if (!batch.length) return
+            }
+            const res = await signedFetch<{ hw: Record<string, number> }>(
+              this.identity,
+              p.url,
+              "/v1/federation/p2p/gossip",
+              { body: { envelopes: batch }, now: this.clock.now() },
+            )
+            this.stats.pushes++
+            const next = res.hw ?? {}
+            // Guard against a peer that keeps refusing: stop when its marks did not move.
+            const moved = batch.some((e) => (next[e.origin] ?? 0) >= e.seq)
+            this.peerHw.set(p.atom_id, next)
+            if (!moved) return
           }
-          const res = await signedFetch<{ hw: Record<string, number> }>(this.identity, p.url, "/v1/federation/p2p/gossip", { body: { envelopes: batch }, now: this.clock.now() })
-          this.stats.pushes++
-          const next = res.hw ?? {}
-          // Guard against a peer that keeps refusing: stop when its marks did not move.
-          const moved = batch.some((e) => (next[e.origin] ?? 0) >= e.seq)
-          this.peerHw.set(p.atom_id, next)
-          if (!moved) return
+        } catch (e) {
+          this.peerHw.delete(p.atom_id)
+          errors.push(`${p.pool_name ?? p.atom_id}: ${(e as Error).message}`)
         }
-      } catch (e) {
-        this.peerHw.delete(p.atom_id)
-        errors.push(`${p.pool_name ?? p.atom_id}: ${(e as Error).message}`)
-      }
-    }))
+      }),
+    )
     if (errors.length) throw new Error(errors.join("; "))
   }
 
@@ -237,54 +309,100 @@ export class Federation {
 
   /** Bond with the pool at `url` (admin action). With reciprocate, the peer records us in the same call. */
   async register(url: string, opts: { token?: string; reciprocate?: boolean } = {}): Promise<peers.Peer> {
-    if (this.config.fedMode === "off") throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
+    if (this.config.fedMode === "off")
+      throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
     assertRoutable(this.url, this.config.fedAllowLoopbackUrl)
     const base = peers.normaliseUrl(url)
     let info: { atom_id: string; pubkey: string; pool_name: string | null }
     if (opts.reciprocate !== false) {
       const ts = this.clock.now()
-      const res = await signedFetch<{ atom_id: string; pubkey: string; pool_name: string; sig: string; ts: number }>(this.identity, base, "/v1/federation/p2p/hello", {
-        body: { url: this.url, pool_name: this.config.poolName, token: opts.token, nonce_ts: ts },
-        now: ts,
-        withPubkey: true,
-      })
-      if (typeof res.pubkey !== "string" || atomIdOf(res.pubkey) !== res.atom_id || !verifySig(res.pubkey, helloProof(this.identity.atomId, res.atom_id, ts), res.sig))
-        throw new CelluleError("peer_proof_invalid", `the pool at ${base} did not prove it holds the key of ${res.atom_id}`, 502)
+      const res = await signedFetch<{ atom_id: string; pubkey: string; pool_name: string; sig: string; ts: number }>(
+        this.identity,
+        base,
+        "/v1/federation/p2p/hello",
+        {
+          body: { url: this.url, pool_name: this.config.poolName, token: opts.token, nonce_ts: ts },
+          now: ts,
+          withPubkey: true,
+        },
+      )
+      if (
+        typeof res.pubkey !== "string" ||
+        atomIdOf(res.pubkey) !== res.atom_id ||
+        !verifySig(res.pubkey, helloProof(this.identity.atomId, res.atom_id, ts), res.sig)
+      )
+        throw new CelluleError(
+          "peer_proof_invalid",
+          `the pool at ${base} did not prove it holds the key of ${res.atom_id}`,
+          502,
+        )
       info = res
     } else {
-      const res = await fetch(`${base}/v1/federation/identity`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.json() as Promise<any>).catch((e) => {
-        throw new CelluleError("peer_unreachable", `cannot reach peer at ${base}: ${(e as Error).message}`, 502)
-      })
-      if (typeof res?.pubkey !== "string" || atomIdOf(res.pubkey) !== res.atom_id) throw new CelluleError("peer_bad_response", `bad identity from ${base}`, 502)
+      const res = await fetch(`${base}/v1/federation/identity`, { signal: AbortSignal.timeout(10_000) })
+        .then((r) => r.json() as Promise<any>)
+        .catch((e) => {
+          throw new CelluleError("peer_unreachable", `cannot reach peer at ${base}: ${(e as Error).message}`, 502)
+        })
+      if (typeof res?.pubkey !== "string" || atomIdOf(res.pubkey) !== res.atom_id)
+        throw new CelluleError("peer_bad_response", `bad identity from ${base}`, 502)
       info = res
     }
-    if (info.atom_id === this.identity.atomId) throw new CelluleError("bond_self", "a pool cannot bond with itself", 400)
-    const peer = await peers.upsertPeer(this.sql, { atom_id: info.atom_id, pubkey: info.pubkey, url: base, pool_name: info.pool_name ?? null })
+    if (info.atom_id === this.identity.atomId)
+      throw new CelluleError("bond_self", "a pool cannot bond with itself", 400)
+    const peer = await peers.upsertPeer(this.sql, {
+      atom_id: info.atom_id,
+      pubkey: info.pubkey,
+      url: base,
+      pool_name: info.pool_name ?? null,
+    })
     log.info(`bonded with ${info.pool_name ?? "?"} (${info.atom_id}) at ${base}, trust ${peer.trust_level}`)
     this.probe.kick()
     return peer
   }
 
   /** The peer side of register: a caller that proved its key asks to be recorded. */
-  async acceptHello(caller: { atomId: string; pubkey: string }, body: { url?: unknown; pool_name?: unknown; token?: unknown; nonce_ts?: unknown }) {
-    if (this.config.fedMode === "off") throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
-    if (typeof body.url !== "string" || typeof body.nonce_ts !== "number") throw new CelluleError("validation_failed", "hello needs url and nonce_ts", 400)
-    if (caller.atomId === this.identity.atomId) throw new CelluleError("bond_self", "a pool cannot bond with itself", 400)
+  async acceptHello(
+    caller: { atomId: string; pubkey: string },
+    body: { url?: unknown; pool_name?: unknown; token?: unknown; nonce_ts?: unknown },
+  ) {
+    if (this.config.fedMode === "off")
+      throw new ServiceUnavailable("federation_off", "federation is off on this pool (CELLULE_FED=off)")
+    if (typeof body.url !== "string" || typeof body.nonce_ts !== "number")
+      throw new CelluleError("validation_failed", "hello needs url and nonce_ts", 400)
+    if (caller.atomId === this.identity.atomId)
+      throw new CelluleError("bond_self", "a pool cannot bond with itself", 400)
     const url = peers.normaliseUrl(body.url)
     assertRoutable(url, this.config.fedAllowLoopbackUrl)
     const poolName = typeof body.pool_name === "string" ? body.pool_name.slice(0, 200) : null
     const existing = await peers.getPeer(this.sql, caller.atomId)
     const listed = this.config.bondPeers.some((e) => peers.hostPort(e) === peers.hostPort(url))
     if (!existing && !listed) {
-      if (typeof body.token !== "string" || !(await peers.consumeAttachmentToken(this.sql, body.token, caller.atomId, this.clock)))
-        throw new Forbidden("bonding needs a valid attachment token from this pool's dashboard (single use, 24 h)", "attachment_token_required")
+      if (
+        typeof body.token !== "string" ||
+        !(await peers.consumeAttachmentToken(this.sql, body.token, caller.atomId, this.clock))
+      )
+        throw new Forbidden(
+          "bonding needs a valid attachment token from this pool's dashboard (single use, 24 h)",
+          "attachment_token_required",
+        )
     }
     // A working path is never replaced by a claim (we may reach the peer through a tunnel or relay);
     // a path that does not work is (the peer fixed its POOL_URL, §4.5 P1).
-    await peers.upsertPeer(this.sql, { atom_id: caller.atomId, pubkey: caller.pubkey, url: existing?.stable_since ? existing.url : url, pool_name: poolName })
+    await peers.upsertPeer(this.sql, {
+      atom_id: caller.atomId,
+      pubkey: caller.pubkey,
+      url: existing?.stable_since ? existing.url : url,
+      pool_name: poolName,
+    })
     log.info(`bond accepted from ${poolName ?? "?"} (${caller.atomId}) at ${url}`)
     this.probe.kick()
-    return { atom_id: this.identity.atomId, pubkey: this.identity.pubkey, pool_name: this.config.poolName, url: this.url, sig: this.identity.sign(helloProof(caller.atomId, this.identity.atomId, body.nonce_ts)) }
+    return {
+      atom_id: this.identity.atomId,
+      pubkey: this.identity.pubkey,
+      pool_name: this.config.poolName,
+      url: this.url,
+      sig: this.identity.sign(helloProof(caller.atomId, this.identity.atomId, body.nonce_ts)),
+    }
   }
 
   private async bondTick() {
@@ -313,41 +431,65 @@ export class Federation {
 
   private async probeTick() {
     const autoPromote = await this.autoPromoteEnabled()
-    await Promise.all((await peers.listPeers(this.sql)).filter((p) => !p.revoked_at).map(async (p) => {
-      const now = this.clock.now()
-      try {
-        const t0 = performance.now()
-        const res = await fetch(`${p.url}/v1/federation/ping`, { signal: AbortSignal.timeout(5000) })
-        const body = (await res.json()) as { atom_id?: string }
-        const ms = performance.now() - t0
-        if (body.atom_id !== p.atom_id) throw new Error(`answered as ${body.atom_id}`)
-        let w = this.rtt.get(p.atom_id)
-        if (!w) this.rtt.set(p.atom_id, (w = new RttWindow()))
-        const rtt = Math.round(w.add(ms) * 100) / 100
-        const link: Link = classify(rtt)
-        if (p.link !== link) log.info(`link to ${p.pool_name ?? p.atom_id}: ${link} (${rtt} ms)`)
-        const stableSince = p.stable_since ?? new Date(now)
-        await this.sql`update federation_peers set latency_ms = ${rtt}, link = ${link}, last_seen = ${new Date(now)}, stable_since = ${stableSince} where atom_id = ${p.atom_id}`
-        if (autoPromote && p.trust_level < this.config.minTrustLevel && now - stableSince.getTime() >= AUTO_PROMOTE_AFTER_MS && now - p.first_seen.getTime() >= AUTO_PROMOTE_AFTER_MS) {
-          await peers.promotePeer(this.sql, p.atom_id, this.config.minTrustLevel)
-          log.info(`auto-promoted ${p.pool_name ?? p.atom_id} to trust ${this.config.minTrustLevel} after 24 h of stability`)
-        }
-      } catch (e) {
-        if (p.stable_since) log.warn(`peer ${p.pool_name ?? p.atom_id} unreachable: ${(e as Error).message}`)
-        await this.sql`update federation_peers set stable_since = null where atom_id = ${p.atom_id}`
-      }
-    }))
+    await Promise.all(
+      (await peers.listPeers(this.sql))
+        .filter((p) => !p.revoked_at)
+        .map(async (p) => {
+          const now = this.clock.now()
+          try {
+            const t0 = performance.now()
+            const res = await fetch(`${p.url}/v1/federation/ping`, { signal: AbortSignal.timeout(5000) })
+            const body = (await res.json()) as { atom_id?: string }
+            const ms = performance.now() - t0
+            if (body.atom_id !== p.atom_id) throw new Error(`answered as ${body.atom_id}`)
+            let w = this.rtt.get(p.atom_id)
+            if (!w) this.rtt.set(p.atom_id, (w = new RttWindow()))
+            const rtt = Math.round(w.add(ms) * 100) / 100
+            const link: Link = classify(rtt)
+            if (p.link !== link) log.info(`link to ${p.pool_name ?? p.atom_id}: ${link} (${rtt} ms)`)
+            const stableSince = p.stable_since ?? new Date(now)
+            await this
+              .sql`update federation_peers set latency_ms = ${rtt}, link = ${link}, last_seen = ${new Date(now)}, stable_since = ${stableSince} where atom_id = ${p.atom_id}`
+            if (
+              autoPromote &&
+              p.trust_level < this.config.minTrustLevel &&
+              now - stableSince.getTime() >= AUTO_PROMOTE_AFTER_MS &&
+              now - p.first_seen.getTime() >= AUTO_PROMOTE_AFTER_MS
+            ) {
+              await peers.promotePeer(this.sql, p.atom_id, this.config.minTrustLevel)
+              log.info(
+                `auto-promoted ${p.pool_name ?? p.atom_id} to trust ${this.config.minTrustLevel} after 24 h of stability`,
+              )
+            }
+          } catch (e) {
+            if (p.stable_since) log.warn(`peer ${p.pool_name ?? p.atom_id} unreachable: ${(e as Error).message}`)
+            await this.sql`update federation_peers set stable_since = null where atom_id = ${p.atom_id}`
+          }
+        }),
+    )
   }
 
   private async autoPromoteEnabled(): Promise<boolean> {
-    const [row] = await this.sql<{ value: unknown }[]>`select value from cluster_settings where key = 'federation.auto_promote'`
+    const [row] = await this.sql<
+      { value: unknown }[]
+    >`select value from cluster_settings where key = 'federation.auto_promote'`
     return row?.value === true
   }
 
   /** This pool's measured links (one row of the latency matrix). */
   async links() {
     const rows = await peers.listPeers(this.sql)
-    return rows.filter((p) => !p.revoked_at).map((p) => ({ atom_id: p.atom_id, pool_name: p.pool_name, url: p.url, latency_ms: p.latency_ms, link: p.link, last_seen: p.last_seen, trust_level: p.trust_level }))
+    return rows
+      .filter((p) => !p.revoked_at)
+      .map((p) => ({
+        atom_id: p.atom_id,
+        pool_name: p.pool_name,
+        url: p.url,
+        latency_ms: p.latency_ms,
+        link: p.link,
+        last_seen: p.last_seen,
+        trust_level: p.trust_level,
+      }))
   }
 
   /**
@@ -363,18 +505,33 @@ export class Federation {
   /** Network type and latency matrix: our row, plus each reachable peer's own row. */
   async topology() {
     const mine = await this.links()
-    const matrix: Record<string, Record<string, number | null>> = { [this.identity.atomId]: Object.fromEntries(mine.map((l) => [l.atom_id, l.latency_ms])) }
-    await Promise.all(mine.map(async (p) => {
-      try {
-        const res = await signedFetch<{ links: { atom_id: string; latency_ms: number | null }[] }>(this.identity, p.url, "/v1/federation/p2p/links", { now: this.clock.now(), timeoutMs: 2000 })
-        matrix[p.atom_id] = Object.fromEntries(res.links.map((l) => [l.atom_id, l.latency_ms]))
-      } catch {
-        matrix[p.atom_id] = {}
-      }
-    }))
+    const matrix: Record<string, Record<string, number | null>> = {
+      [this.identity.atomId]: Object.fromEntries(mine.map((l) => [l.atom_id, l.latency_ms])),
+    }
+    await Promise.all(
+      mine.map(async (p) => {
+        try {
+          const res = await signedFetch<{ links: { atom_id: string; latency_ms: number | null }[] }>(
+            this.identity,
+            p.url,
+            "/v1/federation/p2p/links",
+            { now: this.clock.now(), timeoutMs: 2000 },
+          )
+          matrix[p.atom_id] = Object.fromEntries(res.links.map((l) => [l.atom_id, l.latency_ms]))
+        } catch {
+          matrix[p.atom_id] = {}
+        }
+      }),
+    )
     const names: Record<string, string | null> = { [this.identity.atomId]: this.config.poolName }
     for (const p of mine) names[p.atom_id] = p.pool_name
-    return { self: { atom_id: this.identity.atomId, pool_name: this.config.poolName, url: this.url }, network_type: networkType(mine.map((l) => l.link)), links: mine, names, matrix }
+    return {
+      self: { atom_id: this.identity.atomId, pool_name: this.config.poolName, url: this.url },
+      network_type: networkType(mine.map((l) => l.link)),
+      links: mine,
+      names,
+      matrix,
+    }
   }
 }
 

@@ -67,7 +67,8 @@ export class Loop {
       } catch (e) {
         this.failures++
         this.lastError = (e as Error).message
-        if (this.failures === 1 || this.failures % 10 === 0) this.log.warn(`${this.name} loop tick failed (${this.failures}x): ${this.lastError}`)
+        if (this.failures === 1 || this.failures % 10 === 0)
+          this.log.warn(`${this.name} loop tick failed (${this.failures}x): ${this.lastError}`)
       } finally {
         this.inFlight = undefined
       }
@@ -76,7 +77,9 @@ export class Loop {
         this.kicked = false
         return this.schedule(0)
       }
-      const backoff = this.failures ? Math.min(this.maxBackoffMs, this.intervalMs * 2 ** Math.min(this.failures, 10)) : this.intervalMs
+      const backoff = this.failures
+        ? Math.min(this.maxBackoffMs, this.intervalMs * 2 ** Math.min(this.failures, 10))
+        : this.intervalMs
       this.schedule(backoff * (0.8 + Math.random() * 0.4))
     })()
   }

@@ -27,7 +27,9 @@ export async function listPeers(sql: Sql): Promise<Peer[]> {
 
 /** Bonded, non-revoked peers trusted at `minTrust` or more: the ones whose changes, requests and counts are taken. */
 export async function trustedPeers(sql: Sql, minTrust: number): Promise<Peer[]> {
-  return sql<Peer[]>`select * from federation_peers where trust_level >= ${minTrust} and revoked_at is null order by pool_name, atom_id`
+  return sql<
+    Peer[]
+  >`select * from federation_peers where trust_level >= ${minTrust} and revoked_at is null order by pool_name, atom_id`
 }
 
 export async function getPeer(sql: Sql, atomId: string): Promise<Peer | undefined> {
@@ -36,28 +38,42 @@ export async function getPeer(sql: Sql, atomId: string): Promise<Peer | undefine
 }
 
 /** Insert a new bond at trust 1, or refresh url/name of an existing one with the same key. */
-export async function upsertPeer(sql: Sql, p: { atom_id: string; pubkey: string; url: string; pool_name: string | null }): Promise<Peer> {
+export async function upsertPeer(
+  sql: Sql,
+  p: { atom_id: string; pubkey: string; url: string; pool_name: string | null },
+): Promise<Peer> {
   return sql.begin(async (tx) => {
     const [old] = await tx<Peer[]>`select * from federation_peers where atom_id = ${p.atom_id} for update`
-    if (old && old.pubkey !== p.pubkey) throw new Conflict(`peer ${p.atom_id} is bonded with a different key`, "peer_key_changed")
-    if (old?.revoked_at) throw new CelluleError("peer_revoked", `peer ${p.atom_id} was revoked; unbond it before bonding again`, 403)
+    if (old && old.pubkey !== p.pubkey)
+      throw new Conflict(`peer ${p.atom_id} is bonded with a different key`, "peer_key_changed")
+    if (old?.revoked_at)
+      throw new CelluleError("peer_revoked", `peer ${p.atom_id} was revoked; unbond it before bonding again`, 403)
     const [row] = old
-      ? await tx<Peer[]>`update federation_peers set url = ${p.url}, pool_name = ${p.pool_name} where atom_id = ${p.atom_id} returning *`
-      : await tx<Peer[]>`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level) values (${p.atom_id}, ${p.pubkey}, ${p.url}, ${p.pool_name}, 1) returning *`
+      ? await tx<
+          Peer[]
+        >`update federation_peers set url = ${p.url}, pool_name = ${p.pool_name} where atom_id = ${p.atom_id} returning *`
+      : await tx<
+          Peer[]
+        >`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level) values (${p.atom_id}, ${p.pubkey}, ${p.url}, ${p.pool_name}, 1) returning *`
     return row
   }) as Promise<Peer>
 }
 
 export async function promotePeer(sql: Sql, atomId: string, level: number): Promise<Peer> {
-  if (!Number.isInteger(level) || level < 1 || level > 3) throw new CelluleError("trust_level_invalid", "target_level must be 1, 2 or 3", 400)
-  const [row] = await sql<Peer[]>`update federation_peers set trust_level = ${level} where atom_id = ${atomId} and revoked_at is null returning *`
+  if (!Number.isInteger(level) || level < 1 || level > 3)
+    throw new CelluleError("trust_level_invalid", "target_level must be 1, 2 or 3", 400)
+  const [row] = await sql<
+    Peer[]
+  >`update federation_peers set trust_level = ${level} where atom_id = ${atomId} and revoked_at is null returning *`
   if (!row) throw new NotFound(`no active bond with ${atomId}`, "peer_not_found")
   return row
 }
 
 /** Revoke: keep the row (history, refusals) but trust nothing from it. */
 export async function revokePeer(sql: Sql, atomId: string, clock: Clock): Promise<Peer> {
-  const [row] = await sql<Peer[]>`update federation_peers set trust_level = 0, revoked_at = ${new Date(clock.now())} where atom_id = ${atomId} returning *`
+  const [row] = await sql<
+    Peer[]
+  >`update federation_peers set trust_level = 0, revoked_at = ${new Date(clock.now())} where atom_id = ${atomId} returning *`
   if (!row) throw new NotFound(`no bond with ${atomId}`, "peer_not_found")
   return row
 }

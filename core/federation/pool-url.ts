@@ -14,7 +14,8 @@ export function unroutableReason(url: string): string | null {
   if (isIP(host) === 4 && (host.startsWith("127.") || host === "0.0.0.0")) return "it is a loopback address"
   if (isIP(host) === 6 && (host === "::1" || host === "::")) return "it is a loopback address"
   if (!isIP(host)) {
-    if (!host.includes(".")) return `"${host}" is a single-label name, which looks Docker-internal (resolves only on its own host)`
+    if (!host.includes("."))
+      return `"${host}" is a single-label name, which looks Docker-internal (resolves only on its own host)`
     if (host.endsWith(".docker.internal") || host.endsWith(".internal")) return `"${host}" is a Docker-internal name`
   }
   return null

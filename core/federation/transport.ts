@@ -19,8 +19,13 @@ function requestBytes(method: string, path: string, ts: string, body: Uint8Array
 
 export class PeerUnreachable extends CelluleError {
   constructor(url: string, cause: unknown) {
-    super("peer_unreachable", `cannot reach peer at ${url}: ${(cause as Error)?.message ?? cause}`, 502,
-      "check the peer's POOL_URL is routable from this pool (admin guide §4.5 P1) and its firewall", { cause })
+    super(
+      "peer_unreachable",
+      `cannot reach peer at ${url}: ${(cause as Error)?.message ?? cause}`,
+      502,
+      "check the peer's POOL_URL is routable from this pool (admin guide §4.5 P1) and its firewall",
+      { cause },
+    )
   }
 }
 
@@ -43,7 +48,12 @@ export async function signedFetch<T = any>(
   if (opts.body !== undefined) headers["content-type"] = "application/json"
   let res: Response
   try {
-    res = await fetch(baseUrl.replace(/\/+$/, "") + path, { method, headers, body: opts.body === undefined ? undefined : body, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) })
+    res = await fetch(baseUrl.replace(/\/+$/, "") + path, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    })
   } catch (e) {
     throw new PeerUnreachable(baseUrl, e)
   }
@@ -54,7 +64,12 @@ export async function signedFetch<T = any>(
   } catch {
     throw new CelluleError("peer_bad_response", `peer ${baseUrl} answered ${res.status} with non-JSON`, 502)
   }
-  if (!res.ok) throw new CelluleError(json?.error ?? "peer_error", `peer ${baseUrl}: ${json?.message ?? res.status}`, res.status >= 500 ? 502 : res.status)
+  if (!res.ok)
+    throw new CelluleError(
+      json?.error ?? "peer_error",
+      `peer ${baseUrl}: ${json?.message ?? res.status}`,
+      res.status >= 500 ? 502 : res.status,
+    )
   return json as T
 }
 
@@ -77,9 +92,14 @@ export async function verifyRequest(
   const atom = req.headers.get(H_ATOM)
   const ts = req.headers.get(H_TS)
   const sig = req.headers.get(H_SIG)
-  if (!atom || !ts || !sig) throw new CelluleError("request_unsigned", "pool-to-pool requests must be signed (x-cellule-fed-* headers)", 401)
+  if (!atom || !ts || !sig)
+    throw new CelluleError("request_unsigned", "pool-to-pool requests must be signed (x-cellule-fed-* headers)", 401)
   if (!/^\d{1,16}$/.test(ts) || Math.abs(now - Number(ts)) > REQUEST_WINDOW_MS)
-    throw new CelluleError("request_expired", "signed request timestamp is outside the 5-minute window (check both clocks)", 401)
+    throw new CelluleError(
+      "request_expired",
+      "signed request timestamp is outside the 5-minute window (check both clocks)",
+      401,
+    )
   const presented = req.headers.get(H_PUBKEY) ?? undefined
   let pubkey = await pubkeyOf(atom)
   if (!pubkey && presented && atomIdOf(presented) === atom) pubkey = presented
@@ -91,21 +111,36 @@ export async function verifyRequest(
 }
 
 /** Signature headers for a request whose response the caller reads itself (e.g. a forwarded SSE stream). */
-export function signedHeaders(self: Identity, method: string, path: string, body: Uint8Array, now: number): Record<string, string> {
+export function signedHeaders(
+  self: Identity,
+  method: string,
+  path: string,
+  body: Uint8Array,
+  now: number,
+): Record<string, string> {
   const ts = String(now)
   return { [H_ATOM]: self.atomId, [H_TS]: ts, [H_SIG]: self.sign(requestBytes(method, path, ts, body)) }
 }
 
 /** A signed request from a bonded, unrevoked peer at `minTrust` or above; returns its atom id. */
-export async function verifyTrustedPeer(sql: Sql, req: Request, bodyBytes: Uint8Array, now: number, minTrust: number): Promise<string> {
+export async function verifyTrustedPeer(
+  sql: Sql,
+  req: Request,
+  bodyBytes: Uint8Array,
+  now: number,
+  minTrust: number,
+): Promise<string> {
   const peer = async (atom: string) => {
-    const [p] = await sql<{ pubkey: string; trust_level: number; revoked_at: Date | null }[]>`select pubkey, trust_level, revoked_at from federation_peers where atom_id = ${atom}`
+    const [p] = await sql<
+      { pubkey: string; trust_level: number; revoked_at: Date | null }[]
+    >`select pubkey, trust_level, revoked_at from federation_peers where atom_id = ${atom}`
     return p && !p.revoked_at ? p : undefined
   }
   // Only keys we already hold count here: a self-presented key (the bonding handshake) is not enough.
   const caller = await verifyRequest(req, bodyBytes, now, async (atom) => (await peer(atom))?.pubkey)
   const p = await peer(caller.atomId)
   if (!p) throw new CelluleError("peer_unknown", "caller is not bonded with this pool", 401)
-  if (p.trust_level < minTrust) throw new CelluleError("peer_untrusted", `peer is at trust ${p.trust_level}; forwarding needs ${minTrust}`, 403)
+  if (p.trust_level < minTrust)
+    throw new CelluleError("peer_untrusted", `peer is at trust ${p.trust_level}; forwarding needs ${minTrust}`, 403)
   return caller.atomId
 }

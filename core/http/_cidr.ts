@@ -9,7 +9,8 @@ export function cidrList(cidrs: string[], setting = "CELLULE_TRUSTED_NETWORKS"):
     const family = isIP(addr)
     if (!family) throw new ConfigError(`${setting}: "${c}" is not an IP address or CIDR`)
     const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits)
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) throw new ConfigError(`${setting}: bad prefix in "${c}"`)
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128))
+      throw new ConfigError(`${setting}: bad prefix in "${c}"`)
     list.addSubnet(addr, prefix, family === 4 ? "ipv4" : "ipv6")
   }
   return list

@@ -18,7 +18,12 @@ export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
       if (request.method === "GET" || request.method === "HEAD") return
       // A bodiless DELETE or POST (`curl -X DELETE …`) has nothing to parse; a body needs its Content-Type.
-      if (!request.headers.get("content-type") && !request.headers.get("transfer-encoding") && Number(request.headers.get("content-length") ?? 0) === 0) return
+      if (
+        !request.headers.get("content-type") &&
+        !request.headers.get("transfer-encoding") &&
+        Number(request.headers.get("content-length") ?? 0) === 0
+      )
+        return
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, ctx.config.maxJsonBodyBytes)

@@ -27,7 +27,8 @@ export async function parseJsonBody(request: Request, limit: number): Promise<un
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
   if (type !== "application/json" && !type.endsWith("+json")) throw new UnsupportedMediaType(type)
   const bytes = await readLimited(request, limit)
-  if (bytes.byteLength === 0) throw new CelluleError("invalid_json", "request body is empty; expected a JSON document", 400)
+  if (bytes.byteLength === 0)
+    throw new CelluleError("invalid_json", "request body is empty; expected a JSON document", 400)
   try {
     return JSON.parse(new TextDecoder().decode(bytes))
   } catch (e) {

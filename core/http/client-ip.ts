@@ -13,7 +13,8 @@ const compiled = new WeakMap<readonly string[], BlockList>()
 function trusted(config: TrustConfig): BlockList | undefined {
   if (!config.trustedProxies.length) return undefined
   let list = compiled.get(config.trustedProxies)
-  if (!list) compiled.set(config.trustedProxies, (list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")))
+  if (!list)
+    compiled.set(config.trustedProxies, (list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")))
   return list
 }
 
@@ -34,7 +35,11 @@ function bare(ip: string): string {
  * The client's IP: the TCP peer, unless the peer is a trusted proxy, in which case X-Forwarded-For is
  * walked from the right, skipping trusted proxies, and the first untrusted hop is the client.
  */
-export function clientIp(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined, config: TrustConfig): string | undefined {
+export function clientIp(
+  request: Request,
+  server: Pick<Server<unknown>, "requestIP"> | null | undefined,
+  config: TrustConfig,
+): string | undefined {
   const peer = peerOf(request, server)
   const list = trusted(config)
   if (!list || !ipIn(list, peer)) return peer
@@ -44,7 +49,11 @@ export function clientIp(request: Request, server: Pick<Server<unknown>, "reques
 }
 
 /** The scheme and host the client used: X-Forwarded-Proto/-Host from a trusted proxy, else the request's own. */
-export function forwardedOrigin(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined, config: TrustConfig): { proto: "http" | "https"; host: string } {
+export function forwardedOrigin(
+  request: Request,
+  server: Pick<Server<unknown>, "requestIP"> | null | undefined,
+  config: TrustConfig,
+): { proto: "http" | "https"; host: string } {
   const list = trusted(config)
   const ownProto = request.url.startsWith("https:") ? "https" : "http"
   const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const

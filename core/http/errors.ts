@@ -19,7 +19,8 @@ export class UnsupportedMediaType extends CelluleError {
 
 export function jsonError(err: CelluleError, headers: Record<string, string> = {}): Response {
   const h: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...headers }
-  if (err.status === 429 && "retryAfterS" in err) h["retry-after"] = String((err as { retryAfterS: number }).retryAfterS)
+  if (err.status === 429 && "retryAfterS" in err)
+    h["retry-after"] = String((err as { retryAfterS: number }).retryAfterS)
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: h })
 }
 
@@ -38,7 +39,11 @@ export function toCelluleError(code: string | number, error: unknown, requestId:
       const e = error as { all?: { path?: string; summary?: string; message?: string }[]; message?: string }
       const first = e.all?.[0]
       const where = first?.path ? `${first.path.replace(/^\//, "").replace(/\//g, ".")}: ` : ""
-      return new CelluleError("validation_failed", `${where}${first?.summary ?? first?.message ?? "invalid request"}`, 400)
+      return new CelluleError(
+        "validation_failed",
+        `${where}${first?.summary ?? first?.message ?? "invalid request"}`,
+        400,
+      )
     }
     case "INVALID_COOKIE_SIGNATURE":
       return new CelluleError("invalid_cookie", "invalid cookie signature", 400)

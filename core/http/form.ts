@@ -9,7 +9,8 @@ export const MAX_FORM_BYTES = 1024 * 1024
  * Browser-facing paths that take HTML forms: the wizard, login/logout and the dashboard's pages
  * (views/layout NAV). Everything else (the /v1 API) stays JSON-only and answers 415 to a form.
  */
-const FORM_PATHS = /^\/(setup|login|logout|auth|lang|license|admin|federation|workers|balancing|topology|models|settings|documentation|audit|overview)(\/|$)/
+const FORM_PATHS =
+  /^\/(setup|login|logout|auth|lang|license|admin|federation|workers|balancing|topology|models|settings|documentation|audit|overview)(\/|$)/
 
 export function acceptsForm(request: Request): boolean {
   const t = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
@@ -19,7 +20,9 @@ export function acceptsForm(request: Request): boolean {
 
 export async function parseFormBody(request: Request, limit = MAX_FORM_BYTES): Promise<Record<string, unknown>> {
   const bytes = await readLimited(request, limit)
-  const form = await new Response(bytes as BodyInit, { headers: { "content-type": request.headers.get("content-type") ?? "" } }).formData()
+  const form = await new Response(bytes as BodyInit, {
+    headers: { "content-type": request.headers.get("content-type") ?? "" },
+  }).formData()
   const out: Record<string, unknown> = {}
   for (const [k, v] of form.entries()) {
     if (k in out) out[k] = ([] as unknown[]).concat(out[k], v)

@@ -29,14 +29,20 @@ export function cookieValue(request: Request, name: string): string | undefined 
 const READS = new Set(["GET", "HEAD", "OPTIONS"])
 
 /** The admin behind this request, or null. Throws 403 csrf_invalid on a cookie mutation without the token. */
-export async function resolveAdmin(ctx: PoolContext, request: Request, ip: string | undefined, form?: Record<string, unknown>): Promise<AdminIdentity | null> {
+export async function resolveAdmin(
+  ctx: PoolContext,
+  request: Request,
+  ip: string | undefined,
+  form?: Record<string, unknown>,
+): Promise<AdminIdentity | null> {
   const token = cookieValue(request, SESSION_COOKIE)
   if (token) {
     const s = await sessionFor(ctx.db.sql, token, ctx.clock)
     if (s) {
       if (!READS.has(request.method)) {
         const presented = request.headers.get(CSRF_HEADER) ?? (typeof form?._csrf === "string" ? form._csrf : undefined)
-        if (!presented || !tokenMatches(presented, hashToken(s.csrf))) throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
+        if (!presented || !tokenMatches(presented, hashToken(s.csrf)))
+          throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
       }
       return { ...s.admin, via: "session", csrf: s.csrf }
     }
@@ -63,7 +69,12 @@ function trusted(ctx: PoolContext) {
  */
 export const adminGuard = (ctx: PoolContext) =>
   new Elysia({ name: "cellule.adminGuard" }).resolve({ as: "scoped" }, async ({ request, server, body }) => {
-    const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), body as Record<string, unknown> | undefined)
+    const admin = await resolveAdmin(
+      ctx,
+      request,
+      clientIp(request, server, ctx.config),
+      body as Record<string, unknown> | undefined,
+    )
     if (!admin) throw new Unauthorized("administrator login required", "admin_auth_required")
     return { admin }
   })

@@ -21,13 +21,29 @@ export interface GateExemption {
  * list). Reads (GET, HEAD, OPTIONS) are never gated at all.
  */
 export const LICENSE_GATE_EXEMPT: readonly GateExemption[] = [
-  { path: /^\/v1\/(federation\/forward\/)?(chat\/completions|completions|embeddings)$/, why: "inference (also when a bonded peer forwards it) is a use of the service, not a change to it" },
-  { path: /^(\/v1)?\/admin\/license(\/.*)?$/, why: "the licence routes themselves: an expired or revoked customer must be able to renew" },
+  {
+    path: /^\/v1\/(federation\/forward\/)?(chat\/completions|completions|embeddings)$/,
+    why: "inference (also when a bonded peer forwards it) is a use of the service, not a change to it",
+  },
+  {
+    path: /^(\/v1)?\/admin\/license(\/.*)?$/,
+    why: "the licence routes themselves: an expired or revoked customer must be able to renew",
+  },
   { path: /^\/setup(\/.*)?$/, why: "the first-boot wizard, including its licence screen" },
   { path: /(^|\/)(login|logout)$/, why: "signing in and out of the dashboard" },
-  { path: /^\/v1\/federation\/p2p\//, why: "the signed protocol between bonded pools: refusing it would split replicated data" },
-  { path: /\/revoke$/, why: "revoking access (worker tokens, peers): a lapsed licence must never stop an admin locking out a leak" },
-  { path: /^\/v1\/admin\/keys\/[^/]+$|^\/v1\/federation\/peers\/[^/]+$/, methods: ["DELETE"], why: "deleting an API key or a peer is revoking access too" },
+  {
+    path: /^\/v1\/federation\/p2p\//,
+    why: "the signed protocol between bonded pools: refusing it would split replicated data",
+  },
+  {
+    path: /\/revoke$/,
+    why: "revoking access (worker tokens, peers): a lapsed licence must never stop an admin locking out a leak",
+  },
+  {
+    path: /^\/v1\/admin\/keys\/[^/]+$|^\/v1\/federation\/peers\/[^/]+$/,
+    methods: ["DELETE"],
+    why: "deleting an API key or a peer is revoking access too",
+  },
 ]
 
 export function isExemptFromLicenseGate(routePath: string, method = "POST"): boolean {
@@ -44,22 +60,29 @@ export function isExemptFromLicenseGate(routePath: string, method = "POST"): boo
 export const licenseGate = (ctx: PoolContext) => {
   const store = licenseStoreFor(ctx)
   log.info("install_license_gate: installed - mutations gated (reads, inference and the licence routes always OK)")
-  return new Elysia({ name: "cellule.licenseGate" }).onBeforeHandle({ as: "global" }, async ({ request, route, path }) => {
-    if (gate.isReadMethod(request.method)) return
-    const where = route || path
-    if (isExemptFromLicenseGate(where, request.method)) return
-    const state = await store.state()
-    try {
-      gate.checkMutation(request.method, state)
-    } catch (e) {
-      log.error(`CRITICAL license ${state.status}: refused ${request.method} ${where} (402); renew the licence or set enforce=false`)
-      throw e
-    }
-    if (state.status === "grace" && state.enforce && state.license) {
-      const graceEnd = new Date((state.license.exp + state.license.grace_days * 86_400) * 1000).toISOString()
-      log.error(`license grace: ${request.method} ${where} allowed, but the licence of ${state.license.client_id} expired; mutations will be refused from ${graceEnd}`)
-    }
-  })
+  return new Elysia({ name: "cellule.licenseGate" }).onBeforeHandle(
+    { as: "global" },
+    async ({ request, route, path }) => {
+      if (gate.isReadMethod(request.method)) return
+      const where = route || path
+      if (isExemptFromLicenseGate(where, request.method)) return
+      const state = await store.state()
+      try {
+        gate.checkMutation(request.method, state)
+      } catch (e) {
+        log.error(
+          `CRITICAL license ${state.status}: refused ${request.method} ${where} (402); renew the licence or set enforce=false`,
+        )
+        throw e
+      }
+      if (state.status === "grace" && state.enforce && state.license) {
+        const graceEnd = new Date((state.license.exp + state.license.grace_days * 86_400) * 1000).toISOString()
+        log.error(
+          `license grace: ${request.method} ${where} allowed, but the licence of ${state.license.client_id} expired; mutations will be refused from ${graceEnd}`,
+        )
+      }
+    },
+  )
 }
 
 /**

@@ -58,7 +58,8 @@ export function startServer(opts: {
       void server.stop(false)
       const deadline = Date.now() + graceMs
       while (server.pendingRequests > 0 && Date.now() < deadline) await Bun.sleep(50)
-      if (server.pendingRequests > 0) log.warn(`cutting ${server.pendingRequests} request(s) still running after ${graceMs} ms`)
+      if (server.pendingRequests > 0)
+        log.warn(`cutting ${server.pendingRequests} request(s) still running after ${graceMs} ms`)
       await server.stop(true)
     },
   }

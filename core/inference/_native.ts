@@ -56,8 +56,11 @@ export async function loadLlama(opts: LoadLlamaOptions): Promise<Llama> {
     return nlc.getLlama({ gpu: opts.gpu, maxThreads: opts.threads, build: "never", logger: opts.logger, logLevel })
   }
   if (process.platform !== "linux" || process.arch !== "x64")
-    throw new CelluleError("native_unsupported",
-      `this binary embeds llama.cpp for linux-x64 only, not ${process.platform}-${process.arch}`, 500)
+    throw new CelluleError(
+      "native_unsupported",
+      `this binary embeds llama.cpp for linux-x64 only, not ${process.platform}-${process.arch}`,
+      500,
+    )
   const dir = await unpackNative(opts.nativeCacheDir)
   const addonPath = join(dir, "llama-addon.node")
   const addon = { exports: {} as unknown }
@@ -93,8 +96,12 @@ function answerReleaseFileRead(): () => void {
   const body = Buffer.from(JSON.stringify(releaseInfo))
   const wrapper = function (this: unknown, path: unknown, ...rest: unknown[]) {
     const callback = rest[rest.length - 1]
-    if (typeof path === "string" && path.startsWith("/$bunfs/") && path.endsWith("/llama/binariesGithubRelease.json")
-      && typeof callback === "function") {
+    if (
+      typeof path === "string" &&
+      path.startsWith("/$bunfs/") &&
+      path.endsWith("/llama/binariesGithubRelease.json") &&
+      typeof callback === "function"
+    ) {
       queueMicrotask(() => callback(null, body))
       return
     }
@@ -110,6 +117,7 @@ type Embedded = [name: string, load: () => Promise<{ default: string }>]
 
 // Literal paths so `bun build --compile` embeds each file; never evaluated in dev. The versioned
 // names (libllama.v0.5.0.so) break the build loudly when node-llama-cpp updates its llama.cpp.
+// biome-ignore format: a data table, one embedded file per line
 const LINUX_X64_CPU: Embedded[] = [
   ["_nlcBuildMetadata.json", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/_nlcBuildMetadata.json", { with: { type: "file" } })],
   // @ts-expect-error native asset, no type declaration
@@ -174,8 +182,13 @@ export async function unpackNative(cacheDir: string): Promise<string> {
       if (!(await Bun.file(join(dir, ".complete")).exists())) throw err
     })
   } catch (err) {
-    throw new CelluleError("native_unpack_failed", `could not unpack llama.cpp to ${dir}: ${err}`, 500,
-      "the cache folder must be writable and not mounted noexec", { cause: err })
+    throw new CelluleError(
+      "native_unpack_failed",
+      `could not unpack llama.cpp to ${dir}: ${err}`,
+      500,
+      "the cache folder must be writable and not mounted noexec",
+      { cause: err },
+    )
   } finally {
     await rm(staging, { recursive: true, force: true })
   }

@@ -74,16 +74,24 @@ export function prepareOnnxRuntime(nativeCacheDir: string): Promise<string | nul
     prepared = undefined
     throw cause instanceof CelluleError
       ? cause
-      : new CelluleError("embedder_native_unavailable", `cannot load onnxruntime: ${String(cause)}`, 503,
-          `check that ${nativeCacheDir} is writable and not mounted noexec`, { cause })
+      : new CelluleError(
+          "embedder_native_unavailable",
+          `cannot load onnxruntime: ${String(cause)}`,
+          503,
+          `check that ${nativeCacheDir} is writable and not mounted noexec`,
+          { cause },
+        )
   })
   return prepared
 }
 
 async function install(nativeCacheDir: string): Promise<string> {
   if (process.platform !== "linux" || process.arch !== "x64") {
-    throw new CelluleError("embedder_unsupported_platform",
-      `embeddings are built for linux-x64 only, not ${process.platform}-${process.arch}`, 501)
+    throw new CelluleError(
+      "embedder_unsupported_platform",
+      `embeddings are built for linux-x64 only, not ${process.platform}-${process.arch}`,
+      501,
+    )
   }
   // Literal specifiers so the bundler embeds exactly these two files (TypeScript has no types for them).
   const [addon, library] = await Promise.all([
@@ -109,7 +117,11 @@ async function install(nativeCacheDir: string): Promise<string> {
     setup(build) {
       build.module("onnxruntime-node", () => ({ exports: onnxruntimeNode, loader: "object" }))
       build.module("sharp", () => ({
-        exports: { default: () => { throw new Error("image processing is not built into cellule") } },
+        exports: {
+          default: () => {
+            throw new Error("image processing is not built into cellule")
+          },
+        },
         loader: "object",
       }))
     },
@@ -170,9 +182,31 @@ interface NativeBinding {
 }
 
 // Index = ONNX TensorProto.DataType, as in onnxruntime-node's backend.
-const DATA_TYPES = [undefined, "float32", "uint8", "int8", "uint16", "int16", "int32", "int64", "string", "bool",
-  "float16", "float64", "uint32", "uint64", undefined, undefined, undefined, undefined, undefined, undefined,
-  undefined, "uint4", "int4"] as const
+const DATA_TYPES = [
+  undefined,
+  "float32",
+  "uint8",
+  "int8",
+  "uint16",
+  "int16",
+  "int32",
+  "int64",
+  "string",
+  "bool",
+  "float16",
+  "float64",
+  "uint32",
+  "uint64",
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  undefined,
+  "uint4",
+  "int4",
+] as const
 const LOG_LEVELS = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const
 
 function moduleOver(binding: NativeBinding): Record<string, unknown> {
@@ -196,27 +230,37 @@ function moduleOver(binding: NativeBinding): Record<string, unknown> {
 
   // The native calls are synchronous; like onnxruntime-node, defer them one tick so callers get a promise.
   const deferred = <T>(fn: () => T) =>
-    new Promise<T>((resolve, reject) => setImmediate(() => {
-      try { resolve(fn()) } catch (e) { reject(e) }
-    }))
+    new Promise<T>((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(fn())
+        } catch (e) {
+          reject(e)
+        }
+      }),
+    )
 
   const backend: ort.Backend = {
     init: async () => {},
-    createInferenceSessionHandler: (pathOrBuffer, options) => deferred(() => {
-      initOrt()
-      const session = new binding.InferenceSession()
-      if (typeof pathOrBuffer === "string") session.loadModel(pathOrBuffer, options ?? {})
-      else session.loadModel(pathOrBuffer.buffer, pathOrBuffer.byteOffset, pathOrBuffer.byteLength, options ?? {})
-      const [inputNames, inputMetadata] = describe(session.inputMetadata)
-      const [outputNames, outputMetadata] = describe(session.outputMetadata)
-      return {
-        inputNames, outputNames, inputMetadata, outputMetadata,
-        dispose: async () => session.dispose(),
-        startProfiling: () => {},
-        endProfiling: () => session.endProfiling(),
-        run: (feeds, fetches, opts) => deferred(() => session.run(feeds, fetches, opts)),
-      } satisfies ort.InferenceSessionHandler
-    }),
+    createInferenceSessionHandler: (pathOrBuffer, options) =>
+      deferred(() => {
+        initOrt()
+        const session = new binding.InferenceSession()
+        if (typeof pathOrBuffer === "string") session.loadModel(pathOrBuffer, options ?? {})
+        else session.loadModel(pathOrBuffer.buffer, pathOrBuffer.byteOffset, pathOrBuffer.byteLength, options ?? {})
+        const [inputNames, inputMetadata] = describe(session.inputMetadata)
+        const [outputNames, outputMetadata] = describe(session.outputMetadata)
+        return {
+          inputNames,
+          outputNames,
+          inputMetadata,
+          outputMetadata,
+          dispose: async () => session.dispose(),
+          startProfiling: () => {},
+          endProfiling: () => session.endProfiling(),
+          run: (feeds, fetches, opts) => deferred(() => session.run(feeds, fetches, opts)),
+        } satisfies ort.InferenceSessionHandler
+      }),
   }
   for (const { name } of binding.listSupportedBackends()) ort.registerBackend(name, backend, 100)
   Object.defineProperty(ort.env.versions, "node", { value: ONNXRUNTIME_VERSION, enumerable: true })

@@ -64,15 +64,19 @@ export class Embedder {
     const modelDir = resolve(opts.modelDir)
     const threads = opts.threads ?? 1
     const batchSize = opts.batchSize ?? 32
-    if (!Number.isInteger(threads) || threads < 1) throw new BadRequest(`threads must be a positive integer, got ${threads}`, "embedder_options_invalid")
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadRequest(`batchSize must be a positive integer, got ${batchSize}`, "embedder_options_invalid")
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new BadRequest(`threads must be a positive integer, got ${threads}`, "embedder_options_invalid")
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new BadRequest(`batchSize must be a positive integer, got ${batchSize}`, "embedder_options_invalid")
     for (const file of REQUIRED_FILES) {
       if (!(await stat(join(modelDir, file)).catch(() => null))?.isFile()) {
         throw new NotFound(`embedding model incomplete: ${join(modelDir, file)} is missing`, "embedder_model_missing")
       }
     }
 
-    const native = await prepareOnnxRuntime(opts.nativeCacheDir ?? join(tmpdir(), `cellule-${process.getuid?.() ?? 0}`, "native"))
+    const native = await prepareOnnxRuntime(
+      opts.nativeCacheDir ?? join(tmpdir(), `cellule-${process.getuid?.() ?? 0}`, "native"),
+    )
     // transformers.js settings are process-wide; this module is their only owner.
     const { env, pipeline } = await importTransformers()
     env.allowLocalModels = true
@@ -98,8 +102,13 @@ export class Embedder {
       dimensions = (await pipe(["dimension probe"], { pooling: "mean", normalize: true })).dims[1]
     } catch (cause) {
       await pipe?.dispose().catch(() => {})
-      throw new CelluleError("embedder_load_failed", `cannot load embedding model from ${modelDir}: ${String(cause)}`,
-        500, "the folder must hold a sentence-transformers ONNX export (onnx/model.onnx)", { cause })
+      throw new CelluleError(
+        "embedder_load_failed",
+        `cannot load embedding model from ${modelDir}: ${String(cause)}`,
+        500,
+        "the folder must hold a sentence-transformers ONNX export (onnx/model.onnx)",
+        { cause },
+      )
     }
     const loadMs = performance.now() - started
     log.info(`embedder ready: ${modelDir} (${dimensions} dims, ${threads} thread(s), ${Math.round(loadMs)} ms)`)
@@ -167,8 +176,14 @@ async function importTransformers(): Promise<Transformers> {
   try {
     return await import("@huggingface/transformers")
   } catch (cause) {
-    throw new CelluleError("embedder_native_unavailable", `cannot load transformers.js: ${String(cause)}`, 503,
-      isCompiled() ? "build the binary with --splitting --external sharp (see core/inference/_onnx_native.ts)" : undefined,
-      { cause })
+    throw new CelluleError(
+      "embedder_native_unavailable",
+      `cannot load transformers.js: ${String(cause)}`,
+      503,
+      isCompiled()
+        ? "build the binary with --splitting --external sharp (see core/inference/_onnx_native.ts)"
+        : undefined,
+      { cause },
+    )
   }
 }

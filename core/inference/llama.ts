@@ -4,7 +4,12 @@
 import { basename, join } from "node:path"
 import { tmpdir } from "node:os"
 import type {
-  ChatHistoryItem, ChatWrapper, ChatWrapperGenerateContextStateOptions, Llama, LlamaContext, LlamaContextSequence,
+  ChatHistoryItem,
+  ChatWrapper,
+  ChatWrapperGenerateContextStateOptions,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
   LlamaModel,
 } from "node-llama-cpp"
 import { BadRequest, CelluleError, ConfigError } from "../errors.ts"
@@ -95,7 +100,8 @@ export class LlamaEngine {
   /** Loads the model and creates its one context; throws `model_load_failed` with the cause. */
   static async load(opts: LoadOptions): Promise<LlamaEngine> {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new ConfigError("threads must be a positive integer")
-    if (!Number.isInteger(opts.sequences) || opts.sequences < 1) throw new ConfigError("sequences must be a positive integer")
+    if (!Number.isInteger(opts.sequences) || opts.sequences < 1)
+      throw new ConfigError("sequences must be a positive integer")
     const nlc = await nodeLlamaCpp()
     let llama: Llama | undefined
     let model: LlamaModel | undefined
@@ -119,15 +125,22 @@ export class LlamaEngine {
         failedCreationRemedy: false,
       })
       const engine = new LlamaEngine(nlc, llama, model, context, opts)
-      log.info(`loaded ${engine.info().model}: context ${context.contextSize} x ${opts.sequences} sequences, ` +
-        `${opts.threads} threads, gpu ${llama.gpu}`)
+      log.info(
+        `loaded ${engine.info().model}: context ${context.contextSize} x ${opts.sequences} sequences, ` +
+          `${opts.threads} threads, gpu ${llama.gpu}`,
+      )
       return engine
     } catch (err) {
       await model?.dispose().catch(() => {})
       await llama?.dispose().catch(() => {})
       if (err instanceof CelluleError) throw err
-      throw new CelluleError("model_load_failed", `could not load ${opts.modelPath}: ${(err as Error)?.message ?? err}`,
-        500, "check that the file is a complete GGUF model and that there is enough memory", { cause: err })
+      throw new CelluleError(
+        "model_load_failed",
+        `could not load ${opts.modelPath}: ${(err as Error)?.message ?? err}`,
+        500,
+        "check that the file is a complete GGUF model and that there is enough memory",
+        { cause: err },
+      )
     }
   }
 
@@ -183,13 +196,17 @@ export class LlamaEngine {
     if (resume.length) input.promptTokens += resume.length
     const contextSize = this.context.contextSize
     if (input.promptTokens >= contextSize)
-      throw new CelluleError("context_length_exceeded",
-        `the prompt has ${input.promptTokens} tokens; this model's context holds ${contextSize}`, 400)
+      throw new CelluleError(
+        "context_length_exceeded",
+        `the prompt has ${input.promptTokens} tokens; this model's context holds ${contextSize}`,
+        400,
+      )
     const maxTokens = Math.min(req.maxTokens ?? Infinity, contextSize - input.promptTokens)
     const signal = req.signal ? AbortSignal.any([req.signal, this.closing.signal]) : this.closing.signal
 
     const seq = await this.acquire(signal)
-    if (!seq) return { text: "", finishReason: "abort", usage: { promptTokens: input.promptTokens, completionTokens: 0 } }
+    if (!seq)
+      return { text: "", finishReason: "abort", usage: { promptTokens: input.promptTokens, completionTokens: 0 } }
 
     // every sampled token needed exactly one logits row of this sequence; stop-string tokens included
     const meterBefore = seq.tokenMeter.getState()
@@ -276,7 +293,10 @@ export class LlamaEngine {
         if (bos != null && this.model.tokens.shouldPrependBosToken && prompt[0] === bos) prompt.shift()
         trail = prompt
         const tokens = [...prompt, ...resume] as Parameters<typeof completion.generateCompletionWithMeta>[0]
-        const res = await completion.generateCompletionWithMeta(tokens, options as Parameters<typeof completion.generateCompletionWithMeta>[1])
+        const res = await completion.generateCompletionWithMeta(
+          tokens,
+          options as Parameters<typeof completion.generateCompletionWithMeta>[1],
+        )
         const rest = resumeText(true).slice(resumedSent)
         if (rest) emit(rest, pendingIds)
         text = resumeText(true)
@@ -290,7 +310,11 @@ export class LlamaEngine {
       if (callbackError !== undefined) throw callbackError
       const finishReason: FinishReason = hitLimit
         ? "length"
-        : stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "length" : "stop"
+        : stopReason === "abort"
+          ? "abort"
+          : stopReason === "maxTokens"
+            ? "length"
+            : "stop"
       const completionTokens = this.nlc.TokenMeter.diff(seq.tokenMeter, meterBefore).usedOutputTokens
       return { text, finishReason, usage: { promptTokens: input.promptTokens, completionTokens } }
     } finally {
@@ -301,7 +325,12 @@ export class LlamaEngine {
   }
 
   /** Validates the request and counts its prompt tokens exactly as LlamaChat will evaluate them. */
-  private prepare(req: GenerateRequest): { wrapper: ChatWrapper; history: ChatHistoryItem[]; promptTokens: number; contextText: ReturnType<ChatWrapper["generateContextState"]>["contextText"] } {
+  private prepare(req: GenerateRequest): {
+    wrapper: ChatWrapper
+    history: ChatHistoryItem[]
+    promptTokens: number
+    contextText: ReturnType<ChatWrapper["generateContextState"]>["contextText"]
+  } {
     if ((req.messages === undefined) === (req.prompt === undefined))
       throw new BadRequest("exactly one of messages or prompt is required", "invalid_request")
     if (req.maxTokens !== undefined && (!Number.isInteger(req.maxTokens) || req.maxTokens < 1))
@@ -316,10 +345,14 @@ export class LlamaEngine {
       wrapper = this.chatWrapper
       history = req.messages!.map((m): ChatHistoryItem => {
         switch (m.role) {
-          case "system": return { type: "system", text: m.content }
-          case "user": return { type: "user", text: m.content }
-          case "assistant": return { type: "model", response: [m.content] }
-          default: throw new BadRequest(`unknown message role ${JSON.stringify((m as ChatMessage).role)}`, "invalid_request")
+          case "system":
+            return { type: "system", text: m.content }
+          case "user":
+            return { type: "user", text: m.content }
+          case "assistant":
+            return { type: "model", response: [m.content] }
+          default:
+            throw new BadRequest(`unknown message role ${JSON.stringify((m as ChatMessage).role)}`, "invalid_request")
         }
       })
     }
@@ -343,8 +376,14 @@ export class LlamaEngine {
         resolve(null)
       }
       const waiter: Waiter = {
-        resolve: (s) => { signal.removeEventListener("abort", onAbort); resolve(s) },
-        reject: (e) => { signal.removeEventListener("abort", onAbort); reject(e) },
+        resolve: (s) => {
+          signal.removeEventListener("abort", onAbort)
+          resolve(s)
+        },
+        reject: (e) => {
+          signal.removeEventListener("abort", onAbort)
+          reject(e)
+        },
       }
       signal.addEventListener("abort", onAbort, { once: true })
       this.waiters.push(waiter)
@@ -368,7 +407,8 @@ function rawPromptWrapper(nlc: NodeLlamaCpp, model: LlamaModel): ChatWrapper {
     override readonly wrapperName = "cellule-raw-prompt"
     override generateContextState({ chatHistory }: ChatWrapperGenerateContextStateOptions) {
       const texts = chatHistory.flatMap((item) =>
-        item.type === "model" ? item.response.filter((r): r is string => typeof r === "string") : [String(item.text)])
+        item.type === "model" ? item.response.filter((r): r is string => typeof r === "string") : [String(item.text)],
+      )
       return {
         contextText: nlc.LlamaText([bos ? new nlc.SpecialToken("BOS") : "", ...texts]),
         stopGenerationTriggers: [nlc.LlamaText(new nlc.SpecialToken("EOS"))],
@@ -386,9 +426,13 @@ function llamaCppLog(level: string, message: string) {
   if (!text) return
   switch (level) {
     case "fatal":
-    case "error": return log.error(text)
-    case "warn": return log.warn(text)
-    case "info": return log.debug(text)
-    default: return log.trace(text)
+    case "error":
+      return log.error(text)
+    case "warn":
+      return log.warn(text)
+    case "info":
+      return log.debug(text)
+    default:
+      return log.trace(text)
   }
 }

@@ -24,7 +24,9 @@ export function decodeJsonSegment(segment: string): Record<string, unknown> | nu
   if (!bytes) return null
   try {
     const value: unknown = JSON.parse(utf8.decode(bytes))
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
   } catch {
     return null
   }

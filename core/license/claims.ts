@@ -31,7 +31,9 @@ export function parseClaims(payload: unknown): ClaimsResult {
   if (typeof tier !== "string" || !NAME_PATTERN.test(tier)) return fail(`tier must match ${NAME_PATTERN}`)
 
   if (!Array.isArray(features)) return fail("features must be an array of names")
-  for (const f of features) if (typeof f !== "string" || !NAME_PATTERN.test(f)) return fail(`feature ${JSON.stringify(f)} must match ${NAME_PATTERN}`)
+  for (const f of features)
+    if (typeof f !== "string" || !NAME_PATTERN.test(f))
+      return fail(`feature ${JSON.stringify(f)} must match ${NAME_PATTERN}`)
 
   if (!isPlainObject(limits)) return fail("limits must be an object of name: integer")
   const cleanLimits: Record<string, number> = {}

@@ -13,14 +13,20 @@ export class LicenseRejected extends CelluleError {
 }
 
 const REJECTION_HINTS: Record<VerifyErrorCode, string> = {
-  jwt_invalid: "the token is corrupt, was not signed by CELLULE.ai, or this build's public key is the all-zero placeholder",
+  jwt_invalid:
+    "the token is corrupt, was not signed by CELLULE.ai, or this build's public key is the all-zero placeholder",
   license_malformed: "the token is signed but its payload does not follow docs/licensing.md; ask for a new one",
   client_revoked: "this client is on the revocation list shipped with this release",
 }
 
 /** A key file could not be written or read (`key_exists`, `key_unreadable`, `key_invalid`). */
 export class LicenseKeyError extends CelluleError {
-  constructor(code: "key_exists" | "key_unreadable" | "key_invalid", message: string, hint?: string, options?: ErrorOptions) {
+  constructor(
+    code: "key_exists" | "key_unreadable" | "key_invalid",
+    message: string,
+    hint?: string,
+    options?: ErrorOptions,
+  ) {
     super(code, message, 400, hint, options)
   }
 }
@@ -33,7 +39,9 @@ export class LicenseRequired extends CelluleError {
 }
 
 export class LicenseExpired extends LicenseRequired {
-  constructor(message = "the licence has expired and its grace period is over: mutations are refused, reads still work") {
+  constructor(
+    message = "the licence has expired and its grace period is over: mutations are refused, reads still work",
+  ) {
     super("license_expired", message)
   }
 }
@@ -45,14 +53,20 @@ export class LicenseRevoked extends LicenseRequired {
 }
 
 export class LicenseInvalid extends LicenseRequired {
-  constructor(message = "the installed licence does not verify against this build's public key: mutations are refused") {
+  constructor(
+    message = "the installed licence does not verify against this build's public key: mutations are refused",
+  ) {
     super("license_invalid", message)
   }
 }
 
 /** The code embeds the numbers (`limit_reached:max_pools=5>=5`), as the guide specifies. */
 export class LimitReached extends LicenseRequired {
-  constructor(readonly limit: string, readonly current: number, readonly max: number) {
+  constructor(
+    readonly limit: string,
+    readonly current: number,
+    readonly max: number,
+  ) {
     super(
       `limit_reached:${limit}=${current}>=${max}`,
       `the licence allows ${max} for ${limit} and ${current} are in use`,
@@ -66,8 +80,12 @@ export class LimitReached extends LicenseRequired {
 
 export class FeatureNotLicensed extends CelluleError {
   constructor(readonly feature: string) {
-    super("feature_not_licensed", `the installed licence does not include the feature "${feature}"`, 403,
-      "ask for a licence that includes it")
+    super(
+      "feature_not_licensed",
+      `the installed licence does not include the feature "${feature}"`,
+      403,
+      "ask for a licence that includes it",
+    )
   }
   override extra() {
     return { feature: this.feature }

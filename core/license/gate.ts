@@ -27,7 +27,12 @@ export function licenseState(
 ): LicenseState {
   const enforce = opts.enforce ?? true
   if (!verified) return { status: "none", license: null, enforce }
-  if (verified.ok) return { status: statusAt(verified.license, now, { revoked: opts.revoked }).status, license: verified.license, enforce }
+  if (verified.ok)
+    return {
+      status: statusAt(verified.license, now, { revoked: opts.revoked }).status,
+      license: verified.license,
+      enforce,
+    }
   if (verified.error === "client_revoked") return { status: "revoked", license: verified.license, enforce }
   return { status: "invalid", license: null, enforce }
 }

@@ -26,9 +26,13 @@ export interface IssueRequest {
 export function buildClaims(req: IssueRequest, now: number): License {
   const defaults = tierDefaults(req.tier)
   if (!defaults)
-    throw new BadRequest(`unknown tier ${JSON.stringify(req.tier)}; known tiers: ${Object.keys(TIER_DEFAULTS).join(", ")}`, "tier_unknown")
+    throw new BadRequest(
+      `unknown tier ${JSON.stringify(req.tier)}; known tiers: ${Object.keys(TIER_DEFAULTS).join(", ")}`,
+      "tier_unknown",
+    )
   const durationDays = req.durationDays ?? defaults.durationDays
-  if (!Number.isSafeInteger(durationDays) || durationDays < 1) throw new BadRequest("duration must be a whole number of days, at least 1", "duration_invalid")
+  if (!Number.isSafeInteger(durationDays) || durationDays < 1)
+    throw new BadRequest("duration must be a whole number of days, at least 1", "duration_invalid")
   const limits: Record<string, number> = { ...defaults.limits }
   for (const [name, max] of Object.entries(req.limits ?? {})) {
     if (max === null) delete limits[name]

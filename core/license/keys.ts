@@ -36,13 +36,20 @@ export function fromHex(hex: string, length = 32): Uint8Array | null {
  * Writes DIR/cellule_license_privkey.ed25519 (raw 32 bytes, mode 0600) and DIR/cellule_license_pubkey.hex.
  * Refuses to overwrite either file: replacing a signing key by accident cannot be undone.
  */
-export async function writeKeyPair(dir: string, pair: KeyPair): Promise<{ privateKeyPath: string; publicKeyPath: string }> {
+export async function writeKeyPair(
+  dir: string,
+  pair: KeyPair,
+): Promise<{ privateKeyPath: string; publicKeyPath: string }> {
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE)
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   for (const path of [privateKeyPath, publicKeyPath])
     if (await Bun.file(path).exists())
-      throw new LicenseKeyError("key_exists", `${path} already exists; refusing to overwrite a key`, "choose an empty --out directory")
+      throw new LicenseKeyError(
+        "key_exists",
+        `${path} already exists; refusing to overwrite a key`,
+        "choose an empty --out directory",
+      )
   // "wx" fails if the file appeared meanwhile; chmod again in case the file system ignored the mode.
   await writeFile(privateKeyPath, pair.privateKey, { mode: 0o600, flag: "wx" })
   await chmod(privateKeyPath, 0o600)
@@ -70,6 +77,9 @@ export async function readPrivateKey(path: string): Promise<Uint8Array> {
     const der = Buffer.from(pem[1].replace(/\s+/g, ""), "base64")
     if (der.length === 48 && der.subarray(0, 16).equals(PKCS8_ED25519_PREFIX)) return new Uint8Array(der.subarray(16))
   }
-  throw new LicenseKeyError("key_invalid", `${path} is not an Ed25519 private key`,
-    "expected 32 raw bytes, 64 hex characters or a PKCS#8 PEM Ed25519 key")
+  throw new LicenseKeyError(
+    "key_invalid",
+    `${path} is not an Ed25519 private key`,
+    "expected 32 raw bytes, 64 hex characters or a PKCS#8 PEM Ed25519 key",
+  )
 }

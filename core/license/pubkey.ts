@@ -15,14 +15,25 @@ export type PubkeySource = "build" | "env" | "placeholder"
  * CELLULE_LICENSE_PUBKEY environment variable, else the placeholder. A malformed value also
  * falls back to the placeholder, so a bad build refuses licences but still boots.
  */
-export function resolvePubkey(input: { baked?: string; env?: string; compiled: boolean }): { hex: string; source: PubkeySource; problem?: string } {
-  const candidate = input.baked !== undefined ? { value: input.baked, source: "build" as const }
-    : !input.compiled && input.env ? { value: input.env, source: "env" as const }
-    : undefined
+export function resolvePubkey(input: { baked?: string; env?: string; compiled: boolean }): {
+  hex: string
+  source: PubkeySource
+  problem?: string
+} {
+  const candidate =
+    input.baked !== undefined
+      ? { value: input.baked, source: "build" as const }
+      : !input.compiled && input.env
+        ? { value: input.env, source: "env" as const }
+        : undefined
   if (!candidate) return { hex: PLACEHOLDER_PUBKEY, source: "placeholder" }
   const hex = candidate.value.trim().toLowerCase()
   if (!/^[0-9a-f]{64}$/.test(hex))
-    return { hex: PLACEHOLDER_PUBKEY, source: "placeholder", problem: `CELLULE_LICENSE_PUBKEY (${candidate.source}) is not 64 hex characters` }
+    return {
+      hex: PLACEHOLDER_PUBKEY,
+      source: "placeholder",
+      problem: `CELLULE_LICENSE_PUBKEY (${candidate.source}) is not 64 hex characters`,
+    }
   return { hex, source: hex === PLACEHOLDER_PUBKEY ? "placeholder" : candidate.source }
 }
 

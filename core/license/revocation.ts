@@ -20,7 +20,12 @@ export interface RevocationList {
 /** Parses `{"_schema_version": 1, "_last_updated": "…", "revoked": {client_id: {reason, revoked_at}}}`. */
 export function parseRevocationList(json: unknown): RevocationList {
   const invalid = (why: string) =>
-    new CelluleError("revocation_list_invalid", `revoked_clients.json: ${why}`, 500, "fix the file and rebuild the release")
+    new CelluleError(
+      "revocation_list_invalid",
+      `revoked_clients.json: ${why}`,
+      500,
+      "fix the file and rebuild the release",
+    )
   if (!isObject(json)) throw invalid("not a JSON object")
   if (json._schema_version !== REVOCATION_SCHEMA_VERSION)
     throw invalid(`_schema_version must be ${REVOCATION_SCHEMA_VERSION}, got ${JSON.stringify(json._schema_version)}`)

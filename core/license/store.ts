@@ -61,12 +61,26 @@ interface Cached {
 /** How long a request waits for a due re-read before using the last known row. */
 const STALE_WAIT_MS = 200
 
-const EMPTY_ROW: Row = { token: null, client_id: null, tier: null, expires_at: null, enforce: true, revoked: false, installed_at: null, installed_by: null }
+const EMPTY_ROW: Row = {
+  token: null,
+  client_id: null,
+  tier: null,
+  expires_at: null,
+  enforce: true,
+  revoked: false,
+  installed_at: null,
+  installed_by: null,
+}
 
 /** An upload of a licence already past its grace window: it would lock the cluster, so it is refused. */
 export class LicenseAlreadyExpired extends CelluleError {
   constructor(expiresAt: string, graceEndsAt: string) {
-    super("license_expired", `this licence expired on ${expiresAt} and its grace period ended on ${graceEndsAt}`, 400, "ask CELLULE.ai for a renewed licence")
+    super(
+      "license_expired",
+      `this licence expired on ${expiresAt} and its grace period ended on ${graceEndsAt}`,
+      400,
+      "ask CELLULE.ai for a renewed licence",
+    )
   }
 }
 
@@ -80,9 +94,13 @@ export class LicenseStore {
   private refreshing: Promise<Cached> | undefined
   private lastStatus: GateStatus | undefined
 
-  constructor(private readonly sql: Sql, opts: LicenseStoreOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    opts: LicenseStoreOptions = {},
+  ) {
     this.clock = opts.clock ?? systemClock
-    const key = opts.pubkeyHex === undefined ? licensePubkey() : { hex: opts.pubkeyHex, source: opts.pubkeySource ?? "env" }
+    const key =
+      opts.pubkeyHex === undefined ? licensePubkey() : { hex: opts.pubkeyHex, source: opts.pubkeySource ?? "env" }
     this.pubkeyHex = key.hex
     this.pubkeySource = isPlaceholder(key.hex) ? "placeholder" : key.source
     this.revocationList = opts.revoked ?? shippedRevocationList
@@ -93,8 +111,13 @@ export class LicenseStore {
   async load(): Promise<LicenseView> {
     log.info(`license: revoked clients list loaded (${this.revocationList.clients.size} entries)`)
     if (this.pubkeySource === "placeholder")
-      log.warn("license pubkey not initialized: this build carries the all-zero placeholder and refuses every licence (evaluation mode)")
-    else log.info(`license: public key from ${this.pubkeySource === "build" ? "the build" : "CELLULE_LICENSE_PUBKEY (source mode)"}`)
+      log.warn(
+        "license pubkey not initialized: this build carries the all-zero placeholder and refuses every licence (evaluation mode)",
+      )
+    else
+      log.info(
+        `license: public key from ${this.pubkeySource === "build" ? "the build" : "CELLULE_LICENSE_PUBKEY (source mode)"}`,
+      )
     const c = await this.refresh()
     const view = this.viewOf(c)
     this.lastStatus = view.status
@@ -133,7 +156,9 @@ export class LicenseStore {
           revoked = false, installed_at = excluded.installed_at, installed_by = excluded.installed_by, updated_at = excluded.updated_at`
     })
     const view = this.viewOf(await this.reload())
-    log.info(`license installed${by ? ` by ${by}` : ""}: ${view.status}, client=${view.client_id} tier=${view.tier} expires_in=${view.days_remaining}d`)
+    log.info(
+      `license installed${by ? ` by ${by}` : ""}: ${view.status}, client=${view.client_id} tier=${view.tier} expires_in=${view.days_remaining}d`,
+    )
     this.lastStatus = view.status
     return view
   }
@@ -174,7 +199,9 @@ export class LicenseStore {
         insert into cluster_license (id, enforce, updated_at) values (1, ${enabled}, ${now})
         on conflict (id) do update set enforce = excluded.enforce, updated_at = excluded.updated_at`
     })
-    log.warn(`license.enforce toggled to ${enabled}${by ? ` by ${by}` : ""}${enabled ? "" : " - licence gates bypassed"}`)
+    log.warn(
+      `license.enforce toggled to ${enabled}${by ? ` by ${by}` : ""}${enabled ? "" : " - licence gates bypassed"}`,
+    )
     return this.viewOf(await this.reload())
   }
 
@@ -190,7 +217,8 @@ export class LicenseStore {
     // Due for a re-read. A slow or failing database must not hold requests: past STALE_WAIT_MS, or on
     // an error, keep deciding with what we knew (the re-read goes on and lands in the cache).
     const fresh = this.refresh().catch((e: Error) => {
-      if (this.cached === c) log.warn(`license: could not re-read cluster_license (${e.message}); using the last known state`)
+      if (this.cached === c)
+        log.warn(`license: could not re-read cluster_license (${e.message}); using the last known state`)
       return c
     })
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -216,9 +244,11 @@ export class LicenseStore {
           from cluster_license where id = 1`
         const row = rows[0] ? { ...rows[0] } : EMPTY_ROW
         const prev = this.cached
-        const verified = !row.token ? null
-          : prev && prev.row.token === row.token ? prev.verified
-          : await verify(row.token, this.pubkeyHex, { clock: this.clock, revoked: this.revocationList })
+        const verified = !row.token
+          ? null
+          : prev && prev.row.token === row.token
+            ? prev.verified
+            : await verify(row.token, this.pubkeyHex, { clock: this.clock, revoked: this.revocationList })
         this.cached = { row, verified, readAt: this.clock.now() }
         return this.cached
       } finally {
@@ -233,9 +263,12 @@ export class LicenseStore {
     const state = licenseState(c.verified, now, { enforce: c.row.enforce, revoked: c.row.revoked })
     const license = c.verified && (c.verified.ok || c.verified.error === "client_revoked") ? c.verified.license : null
     const report = statusAt(license, now, { revoked: state.status === "revoked" })
-    const problem = c.verified && !c.verified.ok ? { code: c.verified.error, message: c.verified.message }
-      : c.row.revoked && license ? { code: "license_revoked", message: "revoked in the database (cluster_license.revoked)" }
-      : null
+    const problem =
+      c.verified && !c.verified.ok
+        ? { code: c.verified.error, message: c.verified.message }
+        : c.row.revoked && license
+          ? { code: "license_revoked", message: "revoked in the database (cluster_license.revoked)" }
+          : null
     return {
       status: state.status,
       enforce: c.row.enforce,
@@ -267,7 +300,9 @@ export class LicenseStore {
 
 function bootLine(v: LicenseView) {
   if (v.status === "none") {
-    log.info("license boot: no license installed - dev opt-in mode active (v1 tolerant, no service interruption). Upload via admin dashboard.")
+    log.info(
+      "license boot: no license installed - dev opt-in mode active (v1 tolerant, no service interruption). Upload via admin dashboard.",
+    )
     return
   }
   statusLine(v, "license boot")
@@ -282,15 +317,25 @@ function statusLine(v: LicenseView, prefix: string) {
     case "active":
       return log.info(`${prefix}: active, ${who} expires_in=${v.days_remaining}d`)
     case "warning_j30":
-      return log.warn(`${prefix}: warning_j30, ${who} expires_in=${v.days_remaining}d - renew the licence before ${v.expires_at}`)
+      return log.warn(
+        `${prefix}: warning_j30, ${who} expires_in=${v.days_remaining}d - renew the licence before ${v.expires_at}`,
+      )
     case "grace":
-      return log.error(`${prefix}: grace, ${who} expired ${v.expires_at}, mutations refused after ${v.grace_ends_at}${v.enforce ? "" : " (enforce=false)"}`)
+      return log.error(
+        `${prefix}: grace, ${who} expired ${v.expires_at}, mutations refused after ${v.grace_ends_at}${v.enforce ? "" : " (enforce=false)"}`,
+      )
     case "expired":
-      return log.error(`CRITICAL ${prefix}: expired, ${who} grace ended ${v.grace_ends_at} - mutations refused (402), reads still work${v.enforce ? "" : "; enforce=false: gates bypassed"}`)
+      return log.error(
+        `CRITICAL ${prefix}: expired, ${who} grace ended ${v.grace_ends_at} - mutations refused (402), reads still work${v.enforce ? "" : "; enforce=false: gates bypassed"}`,
+      )
     case "revoked":
-      return log.error(`CRITICAL ${prefix}: revoked, ${who} (${v.problem?.message ?? "revoked"}) - mutations refused (402), reads still work${v.enforce ? "" : "; enforce=false: gates bypassed"}`)
+      return log.error(
+        `CRITICAL ${prefix}: revoked, ${who} (${v.problem?.message ?? "revoked"}) - mutations refused (402), reads still work${v.enforce ? "" : "; enforce=false: gates bypassed"}`,
+      )
     case "invalid":
-      return log.error(`${prefix}: invalid - the stored licence does not verify with this build's key (${v.problem?.code}: ${v.problem?.message}); mutations refused (402) until a valid licence is uploaded${v.enforce ? "" : "; enforce=false: gates bypassed"}`)
+      return log.error(
+        `${prefix}: invalid - the stored licence does not verify with this build's key (${v.problem?.code}: ${v.problem?.message}); mutations refused (402) until a valid licence is uploaded${v.enforce ? "" : "; enforce=false: gates bypassed"}`,
+      )
   }
 }
 

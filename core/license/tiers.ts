@@ -21,8 +21,20 @@ const SMB: readonly Feature[] = ["rag_documents", "balancer", "smart_routing"]
 
 // Keep docs/licensing.md's tier table in step with this one.
 export const TIER_DEFAULTS = {
-  trial: { description: "evaluation on one pool", durationDays: 30, graceDays: 0, features: SMB, limits: { max_pools: 1, max_users: 10 } },
-  cabinet: { description: "SMB firm, single-site 3-pool LAN", durationDays: 365, graceDays: 30, features: SMB, limits: { max_pools: 3, max_users: 50 } },
+  trial: {
+    description: "evaluation on one pool",
+    durationDays: 30,
+    graceDays: 0,
+    features: SMB,
+    limits: { max_pools: 1, max_users: 10 },
+  },
+  cabinet: {
+    description: "SMB firm, single-site 3-pool LAN",
+    durationDays: 365,
+    graceDays: 30,
+    features: SMB,
+    limits: { max_pools: 3, max_users: 50 },
+  },
   corporate: {
     description: "multi-site WAN federation",
     durationDays: 365,

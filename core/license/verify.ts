@@ -33,7 +33,8 @@ export const MAX_TOKEN_LENGTH = 8192
 export async function verify(token: string, pubkeyHex: string, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const invalid = (message: string): VerifyResult => ({ ok: false, error: "jwt_invalid", message })
   const publicKey = fromHex(pubkeyHex.trim())
-  if (!publicKey) throw new LicenseKeyError("key_invalid", "the licence public key must be 64 hex characters (32 bytes)")
+  if (!publicKey)
+    throw new LicenseKeyError("key_invalid", "the licence public key must be 64 hex characters (32 bytes)")
 
   if (typeof token !== "string") return invalid("token is not a string")
   token = token.trim()
@@ -57,7 +58,9 @@ export async function verify(token: string, pubkeyHex: string, opts: VerifyOptio
   if (!payloadBytes) return invalid("payload is not base64url")
 
   if (publicKey.every((b) => b === 0))
-    return invalid("license pubkey not initialized: this build carries the all-zero placeholder and rejects every licence")
+    return invalid(
+      "license pubkey not initialized: this build carries the all-zero placeholder and rejects every licence",
+    )
   // zip215:false is RFC 8032 strict: canonical encodings only and no small-order public keys.
   const signed = new TextEncoder().encode(`${headerSeg}.${payloadSeg}`)
   let genuine = false

@@ -74,7 +74,10 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const license = new LicenseStore(db.sql, { clock })
     await license.load()
     // The wizard gate: closed until setup is completed (here from CELLULE_SETUP_ANSWERS, or in /setup/ui).
-    const setupGate = await bootSetup(db.sql, clock, { answersFile: config.setupAnswers, deps: { installLicense: (t) => license.install(t, "setup answers") } })
+    const setupGate = await bootSetup(db.sql, clock, {
+      answersFile: config.setupAnswers,
+      deps: { installLicense: (t) => license.install(t, "setup answers") },
+    })
     // Federation identity before anything listens: a missing key the database remembers stops start-up.
     const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
     // Sites declared in the wizard join the replicated site list (idempotent; covers headless setups).
@@ -94,17 +97,37 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       },
     }
     const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
-    const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) => federation.publish(kind, payload))
-    const hub = workerHub({ scheduler, poolName: config.poolName, heartbeatMs: config.heartbeatMs, workerToken: config.workerToken, ...lifecycleHubOptions(db, config, clock) })
+    const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
+      federation.publish(kind, payload),
+    )
+    const hub = workerHub({
+      scheduler,
+      poolName: config.poolName,
+      heartbeatMs: config.heartbeatMs,
+      workerToken: config.workerToken,
+      ...lifecycleHubOptions(db, config, clock),
+    })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
-    const app = buildApp(ctx, [openaiRoutes({
-      scheduler,
-      keys: apiKeys,
-      anonymous,
-      forwarder,
-      verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-    }), keyRoutes(apiKeys, anonymous, keyUsage), balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder), workerRoutes(scheduler), licenseRoutes, installRoutes, modelFileRoutes, provisioningRoutes(hub), workersPageRoutes(scheduler, hub), federationRoutes(federation), ...shellRoutes(setupGate, scheduler, { publishSite })])
+    const app = buildApp(ctx, [
+      openaiRoutes({
+        scheduler,
+        keys: apiKeys,
+        anonymous,
+        forwarder,
+        verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
+      }),
+      keyRoutes(apiKeys, anonymous, keyUsage),
+      balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder),
+      workerRoutes(scheduler),
+      licenseRoutes,
+      installRoutes,
+      modelFileRoutes,
+      provisioningRoutes(hub),
+      workersPageRoutes(scheduler, hub),
+      federationRoutes(federation),
+      ...shellRoutes(setupGate, scheduler, { publishSite }),
+    ])
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

@@ -1,11 +1,24 @@
 // core/proxy/_headers — what crosses the proxy: hop-by-hop headers stay on their hop (RFC 9110 §7.6.1),
 // X-Forwarded-* describe the client, and only a trusted previous proxy may have written them before us.
 
-export const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]
+export const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]
 
 /** Remove hop-by-hop headers, including every header the Connection header names. */
 export function stripHopByHop(h: Headers): Headers {
-  const named = (h.get("connection") ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean)
+  const named = (h.get("connection") ?? "")
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)
   for (const n of [...HOP_BY_HOP, ...named]) h.delete(n)
   return h
 }

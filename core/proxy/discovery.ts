@@ -16,7 +16,11 @@ export type { EntryPool }
  * it when its URL is, or when its atom is known to answer at a URL in it (a pool listed by an address
  * other than its POOL_URL). Entries whose URL is not a pool origin are returned as `rejected`.
  */
-export function mergeUpstreams(staticUrls: readonly string[], discovered: readonly EntryPool[], atomOf: ReadonlyMap<string, string> = new Map()): { urls: string[]; rejected: string[] } {
+export function mergeUpstreams(
+  staticUrls: readonly string[],
+  discovered: readonly EntryPool[],
+  atomOf: ReadonlyMap<string, string> = new Map(),
+): { urls: string[]; rejected: string[] } {
   const urls = [...staticUrls]
   const seenUrls = new Set(urls)
   const seenAtoms = new Set(urls.map((u) => atomOf.get(u)).filter((a): a is string => !!a))
@@ -72,7 +76,8 @@ export class Discovery {
   }
 
   start(): void {
-    if (this.loop.state === "idle") log.info(`discovery: asking the pools for their federation's pools every ${this.opts.intervalMs} ms`)
+    if (this.loop.state === "idle")
+      log.info(`discovery: asking the pools for their federation's pools every ${this.opts.intervalMs} ms`)
     this.loop.start({ immediate: true })
   }
 
@@ -117,12 +122,18 @@ export class Discovery {
       this.apply()
       return
     }
-    if (!this.unanswered) log.warn(`discovery: no pool answered ${ENTRY_POOLS_PATH} (${errors.join("; ") || "no upstreams"}); keeping the ${all.length} current upstream(s)`)
+    if (!this.unanswered)
+      log.warn(
+        `discovery: no pool answered ${ENTRY_POOLS_PATH} (${errors.join("; ") || "no upstreams"}); keeping the ${all.length} current upstream(s)`,
+      )
     this.unanswered = true
   }
 
   private async ask(url: string) {
-    const res = await fetch(`${url}${ENTRY_POOLS_PATH}`, { signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: "manual" })
+    const res = await fetch(`${url}${ENTRY_POOLS_PATH}`, {
+      signal: AbortSignal.timeout(this.opts.timeoutMs),
+      redirect: "manual",
+    })
     if (!res.ok) {
       await res.body?.cancel().catch(() => {})
       throw new Error(`HTTP ${res.status}`)
@@ -143,8 +154,12 @@ export class Discovery {
     const removed = [...before].filter((u) => !after.has(u))
     if (!added.length && !removed.length) return
     this.upstreams.replace(urls)
-    const names = new Map([...this.atomOf].map(([u, atom]) => [u, this.last.find((p) => p.atom_id === atom)?.pool_name]))
+    const names = new Map(
+      [...this.atomOf].map(([u, atom]) => [u, this.last.find((p) => p.atom_id === atom)?.pool_name]),
+    )
     const show = (u: string) => (names.get(u) ? `${u} (${names.get(u)})` : u)
-    log.info(`discovery: upstreams ${[...added.map((u) => `+${show(u)}`), ...removed.map((u) => `-${u}`)].join(", ")}; now ${urls.length} pool(s)`)
+    log.info(
+      `discovery: upstreams ${[...added.map((u) => `+${show(u)}`), ...removed.map((u) => `-${u}`)].join(", ")}; now ${urls.length} pool(s)`,
+    )
   }
 }

@@ -5,7 +5,6 @@ import { clientResponseHeaders, upstreamRequestHeaders, type ClientView } from "
 import type { ProxyMetrics } from "./metrics.ts"
 import type { Upstream, Upstreams } from "./upstreams.ts"
 
-
 /** Statuses that mean "this pool did not take the request": safe to try the next pool. */
 const RETRY_STATUSES = new Set([502, 503, 504])
 /** Of those, the ones that also count as a failure of the pool (503 is a busy or gated pool, not a sick one). */
@@ -61,7 +60,10 @@ class SilenceTimer {
   private readonly onClientGone = () => this.ac.abort(new Error("client went away"))
   readonly signal = this.ac.signal
 
-  constructor(private readonly client: AbortSignal | undefined, private readonly ms: number) {
+  constructor(
+    private readonly client: AbortSignal | undefined,
+    private readonly ms: number,
+  ) {
     if (client?.aborted) this.ac.abort(new Error("client went away"))
     else client?.addEventListener("abort", this.onClientGone, { once: true })
     watched.add(this)
@@ -89,7 +91,13 @@ function errText(e: unknown): string {
   return err?.code ? `${err.code}` : String(err?.message ?? e)
 }
 
-export async function forward(req: Request, url: URL, client: ClientView, stickyKey: string | undefined, deps: ForwardDeps): Promise<Response> {
+export async function forward(
+  req: Request,
+  url: URL,
+  client: ClientView,
+  stickyKey: string | undefined,
+  deps: ForwardDeps,
+): Promise<Response> {
   const { upstreams, metrics } = deps
   const target = url.pathname + url.search
   const started = performance.now()
@@ -101,7 +109,11 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
     body = declared > deps.maxBodyBytes ? undefined : await bufferBody(req, deps.maxBodyBytes)
     if (!body) {
       access.info(`${line} 413 request body over ${deps.maxBodyBytes} bytes`)
-      return jsonError(413, "request_too_large", `request body larger than ${deps.maxBodyBytes} bytes (CELLULE_PROXY_MAX_BODY)`)
+      return jsonError(
+        413,
+        "request_too_large",
+        `request body larger than ${deps.maxBodyBytes} bytes (CELLULE_PROXY_MAX_BODY)`,
+      )
     }
   }
   const headers = upstreamRequestHeaders(req.headers, client)
@@ -191,7 +203,11 @@ export async function forward(req: Request, url: URL, client: ClientView, sticky
       metrics.observe(ms / 1000)
       metrics.request(u.url, res.status)
       access.info(`${line} ${res.status} ${whole.byteLength}B ${Math.round(ms)}ms upstream=${u.url} tries=${i + 1}`)
-      return new Response(whole, { status: res.status, statusText: res.statusText, headers: clientResponseHeaders(res.headers) })
+      return new Response(whole, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: clientResponseHeaders(res.headers),
+      })
     }
     u.succeed()
     return relay(res, u, { line, started, tries: i + 1, deps, clientGone: () => req.signal.aborted, silence })
@@ -207,11 +223,27 @@ const BUFFER_MAX = 1024 * 1024
 
 function bufferable(res: Response): boolean {
   const length = res.headers.get("content-length")
-  return !!res.body && length !== null && Number(length) <= BUFFER_MAX && !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")
+  return (
+    !!res.body &&
+    length !== null &&
+    Number(length) <= BUFFER_MAX &&
+    !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")
+  )
 }
 
 /** Stream the pool's answer to the client as it comes (SSE included), and account for it at the end. */
-function relay(res: Response, u: Upstream, o: { line: string; started: number; tries: number; deps: ForwardDeps; clientGone: () => boolean; silence: SilenceTimer }): Response {
+function relay(
+  res: Response,
+  u: Upstream,
+  o: {
+    line: string
+    started: number
+    tries: number
+    deps: ForwardDeps
+    clientGone: () => boolean
+    silence: SilenceTimer
+  },
+): Response {
   const { metrics, upstreams } = o.deps
   let bytes = 0
   let done = false
@@ -227,9 +259,13 @@ function relay(res: Response, u: Upstream, o: { line: string; started: number; t
     if (outcome === "broken") {
       metrics.brokenStream(u.url)
       upstreams.fail(u, `response cut: ${why}`)
-      access.warn(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries} cut after ${bytes} bytes: ${why}`)
+      access.warn(
+        `${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries} cut after ${bytes} bytes: ${why}`,
+      )
     } else {
-      access.info(`${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries}${outcome === "client" ? " client went away" : ""}`)
+      access.info(
+        `${o.line} ${res.status} ${bytes}B ${Math.round(ms)}ms upstream=${u.url} tries=${o.tries}${outcome === "client" ? " client went away" : ""}`,
+      )
     }
   }
   const headers = clientResponseHeaders(res.headers)

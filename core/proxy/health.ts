@@ -4,20 +4,26 @@ import type { Clock } from "../clock.ts"
 import { log } from "./_log.ts"
 import type { Upstreams } from "./upstreams.ts"
 
-
 export class HealthChecker {
   state: "idle" | "running" | "stopped" = "idle"
   private timer?: ReturnType<typeof setTimeout>
   private round?: Promise<void>
 
-  constructor(private readonly upstreams: Upstreams, private readonly clock: Clock, private readonly opts: { intervalMs: number; timeoutMs: number }) {}
+  constructor(
+    private readonly upstreams: Upstreams,
+    private readonly clock: Clock,
+    private readonly opts: { intervalMs: number; timeoutMs: number },
+  ) {}
 
   /** One round over every pool; resolves when all have answered or timed out. */
   async checkAll(): Promise<void> {
     await Promise.all(
       this.upstreams.all().map(async (u) => {
         try {
-          const res = await fetch(`${u.url}/v1/status`, { signal: AbortSignal.timeout(this.opts.timeoutMs), redirect: "manual" })
+          const res = await fetch(`${u.url}/v1/status`, {
+            signal: AbortSignal.timeout(this.opts.timeoutMs),
+            redirect: "manual",
+          })
           await res.body?.cancel().catch(() => {})
           u.checked(res.ok, this.clock.now(), res.ok ? undefined : `HTTP ${res.status}`)
         } catch (e) {

@@ -21,12 +21,24 @@ export { Upstreams, Upstream } from "./upstreams.ts"
 export { ProxyMetrics } from "./metrics.ts"
 export { Discovery, mergeUpstreams } from "./discovery.ts"
 
-
 export type ProxyConfig = Pick<
   Config,
-  | "proxyHost" | "proxyPort" | "proxyUpstreams" | "proxyUpstreamsFile" | "proxyDiscover" | "proxyDiscoverIntervalMs" | "proxyMaxFails" | "proxyFailTimeoutMs"
-  | "proxyHealthIntervalMs" | "proxyReadTimeoutMs" | "proxyConnectTimeoutMs" | "proxyMaxBodyBytes" | "trustedProxies" | "shutdownGraceMs"
-  | "proxyTlsCert" | "proxyTlsKey"
+  | "proxyHost"
+  | "proxyPort"
+  | "proxyUpstreams"
+  | "proxyUpstreamsFile"
+  | "proxyDiscover"
+  | "proxyDiscoverIntervalMs"
+  | "proxyMaxFails"
+  | "proxyFailTimeoutMs"
+  | "proxyHealthIntervalMs"
+  | "proxyReadTimeoutMs"
+  | "proxyConnectTimeoutMs"
+  | "proxyMaxBodyBytes"
+  | "trustedProxies"
+  | "shutdownGraceMs"
+  | "proxyTlsCert"
+  | "proxyTlsKey"
 >
 
 /** Paths that must stay on one pool per client: the admin API and the dashboard (sessions, CSRF, live events). */
@@ -42,7 +54,9 @@ export function upstreamList(config: Pick<ProxyConfig, "proxyUpstreams" | "proxy
     try {
       text = readFileSync(config.proxyUpstreamsFile, "utf8")
     } catch (e) {
-      throw new ConfigError(`CELLULE_PROXY_UPSTREAMS_FILE: cannot read ${config.proxyUpstreamsFile} (${(e as Error).message})`)
+      throw new ConfigError(
+        `CELLULE_PROXY_UPSTREAMS_FILE: cannot read ${config.proxyUpstreamsFile} (${(e as Error).message})`,
+      )
     }
     for (const l of text.split("\n")) {
       const s = l.replace(/#.*/, "").trim()
@@ -50,7 +64,11 @@ export function upstreamList(config: Pick<ProxyConfig, "proxyUpstreams" | "proxy
     }
   }
   const unique = [...new Set(urls)]
-  if (!unique.length) throw new ConfigError("the proxy needs at least one pool: set CELLULE_PROXY_UPSTREAMS or --upstream", "e.g. --upstream http://10.0.0.11:18081 --upstream http://10.0.0.12:18082")
+  if (!unique.length)
+    throw new ConfigError(
+      "the proxy needs at least one pool: set CELLULE_PROXY_UPSTREAMS or --upstream",
+      "e.g. --upstream http://10.0.0.11:18081 --upstream http://10.0.0.12:18082",
+    )
   return unique
 }
 
@@ -72,24 +90,52 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   // Module-level loggers are created before the command sets the level: take it up now.
   syncLogLevel()
   const staticUrls = upstreamList(config)
-  const upstreams = new Upstreams(staticUrls, clock, { maxFails: config.proxyMaxFails, failTimeoutMs: config.proxyFailTimeoutMs })
+  const upstreams = new Upstreams(staticUrls, clock, {
+    maxFails: config.proxyMaxFails,
+    failTimeoutMs: config.proxyFailTimeoutMs,
+  })
   const metrics = new ProxyMetrics()
-  const health = new HealthChecker(upstreams, clock, { intervalMs: config.proxyHealthIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
+  const health = new HealthChecker(upstreams, clock, {
+    intervalMs: config.proxyHealthIntervalMs,
+    timeoutMs: config.proxyConnectTimeoutMs,
+  })
   const discovery = config.proxyDiscover
-    ? new Discovery(upstreams, staticUrls, clock, { intervalMs: config.proxyDiscoverIntervalMs, timeoutMs: config.proxyConnectTimeoutMs })
+    ? new Discovery(upstreams, staticUrls, clock, {
+        intervalMs: config.proxyDiscoverIntervalMs,
+        timeoutMs: config.proxyConnectTimeoutMs,
+      })
     : undefined
   const trusted = cidrList(config.trustedProxies, "CELLULE_TRUSTED_PROXIES")
   const sockets = new Set<ServerWebSocket<WsTunnel>>()
-  const deps = { upstreams, metrics, readTimeoutMs: config.proxyReadTimeoutMs, maxBodyBytes: config.proxyMaxBodyBytes, connectTimeoutMs: config.proxyConnectTimeoutMs }
+  const deps = {
+    upstreams,
+    metrics,
+    readTimeoutMs: config.proxyReadTimeoutMs,
+    maxBodyBytes: config.proxyMaxBodyBytes,
+    connectTimeoutMs: config.proxyConnectTimeoutMs,
+  }
   let stopping = false
-  if (!!config.proxyTlsCert !== !!config.proxyTlsKey) throw new ConfigError("CELLULE_PROXY_TLS_CERT and CELLULE_PROXY_TLS_KEY go together", "set both for HTTPS, or neither")
-  for (const f of [config.proxyTlsCert, config.proxyTlsKey]) if (f && !existsSync(f)) throw new ConfigError(`TLS file not found: ${f}`)
-  const tls = config.proxyTlsCert ? { cert: Bun.file(config.proxyTlsCert), key: Bun.file(config.proxyTlsKey!) } : undefined
+  if (!!config.proxyTlsCert !== !!config.proxyTlsKey)
+    throw new ConfigError(
+      "CELLULE_PROXY_TLS_CERT and CELLULE_PROXY_TLS_KEY go together",
+      "set both for HTTPS, or neither",
+    )
+  for (const f of [config.proxyTlsCert, config.proxyTlsKey])
+    if (f && !existsSync(f)) throw new ConfigError(`TLS file not found: ${f}`)
+  const tls = config.proxyTlsCert
+    ? { cert: Bun.file(config.proxyTlsCert), key: Bun.file(config.proxyTlsKey!) }
+    : undefined
 
   const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
     const peer = srv.requestIP(req)?.address ?? "unknown"
     const origin = forwardedOrigin(req, srv, config)
-    return { peer, ip: clientIp(req, srv, config) ?? peer, peerTrusted: ipIn(trusted, peer), proto: origin.proto, host: origin.host }
+    return {
+      peer,
+      ip: clientIp(req, srv, config) ?? peer,
+      peerTrusted: ipIn(trusted, peer),
+      proto: origin.proto,
+      host: origin.host,
+    }
   }
 
   const server = Bun.serve<WsTunnel>({
@@ -104,16 +150,20 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       const url = new URL(req.url)
       if (url.pathname === "/metrics" && req.method === "GET") {
         const now = clock.now()
-        return new Response(metrics.render(upstreams.all().map((u) => ({ url: u.url, up: u.available(now), inFlight: u.inFlight }))), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-        })
+        return new Response(
+          metrics.render(upstreams.all().map((u) => ({ url: u.url, up: u.available(now), inFlight: u.inFlight }))),
+          {
+            headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          },
+        )
       }
       if (stopping) return jsonError(503, "proxy_stopping", "the proxy is shutting down")
       // Long generations: the pool's silence is bounded by the read timeout, not by the listener.
       srv.timeout(req, 0)
       const client = view(req, srv)
       const sticky = isSticky(url.pathname) ? client.ip : undefined
-      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return upgradeThrough(req, srv, client, sticky, deps) as Promise<Response>
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket")
+        return upgradeThrough(req, srv, client, sticky, deps) as Promise<Response>
       return forward(req, url, client, sticky, deps)
     },
     websocket: tunnelHandler(metrics, sockets),
@@ -121,7 +171,12 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
   health.start()
   discovery?.start()
   const url = `${tls ? "https" : "http"}://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
-  log.info(`proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams.all().map((u) => u.url).join(", ")}`)
+  log.info(
+    `proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams
+      .all()
+      .map((u) => u.url)
+      .join(", ")}`,
+  )
 
   return {
     url,
@@ -149,7 +204,8 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
       await Promise.all([health.stop(), discovery?.stop()])
       const deadline = Date.now() + config.shutdownGraceMs
       while (metrics.inFlight > 0 && Date.now() < deadline) await Bun.sleep(50)
-      if (metrics.inFlight > 0) log.warn(`cutting ${metrics.inFlight} request(s) still running after ${config.shutdownGraceMs} ms`)
+      if (metrics.inFlight > 0)
+        log.warn(`cutting ${metrics.inFlight} request(s) still running after ${config.shutdownGraceMs} ms`)
       closeTunnels(sockets, "proxy shutting down")
       await server.stop(true)
       flushAccessLog()

@@ -43,17 +43,34 @@ export class ProxyMetrics {
 
   render(upstreams: { url: string; up: boolean; inFlight: number }[]): string {
     const out: string[] = []
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
-    family("cellule_proxy_requests_total", "counter", "Requests answered, by upstream pool and HTTP status (\"error\": no answer).")
+    const family = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    family(
+      "cellule_proxy_requests_total",
+      "counter",
+      'Requests answered, by upstream pool and HTTP status ("error": no answer).',
+    )
     for (const [k, v] of this.requests) {
       const [u, s] = k.split("\u0000")
       out.push(`cellule_proxy_requests_total{upstream="${esc(u)}",status="${s}"} ${v}`)
     }
-    family("cellule_proxy_retries_total", "counter", "Attempts that failed before any response byte and were retried on another pool, by the pool that failed.")
+    family(
+      "cellule_proxy_retries_total",
+      "counter",
+      "Attempts that failed before any response byte and were retried on another pool, by the pool that failed.",
+    )
     for (const [u, v] of this.retries) out.push(`cellule_proxy_retries_total{upstream="${esc(u)}"} ${v}`)
-    family("cellule_proxy_upstream_failures_total", "counter", "Failed attempts (connection error, timeout, 502/504), by pool.")
+    family(
+      "cellule_proxy_upstream_failures_total",
+      "counter",
+      "Failed attempts (connection error, timeout, 502/504), by pool.",
+    )
     for (const [u, v] of this.failures) out.push(`cellule_proxy_upstream_failures_total{upstream="${esc(u)}"} ${v}`)
-    family("cellule_proxy_broken_streams_total", "counter", "Responses cut after their first byte because the pool went away, by pool.")
+    family(
+      "cellule_proxy_broken_streams_total",
+      "counter",
+      "Responses cut after their first byte because the pool went away, by pool.",
+    )
     for (const [u, v] of this.brokenStreams) out.push(`cellule_proxy_broken_streams_total{upstream="${esc(u)}"} ${v}`)
     family("cellule_proxy_upstream_up", "gauge", "1 when the pool is in rotation, 0 when taken out.")
     for (const u of upstreams) out.push(`cellule_proxy_upstream_up{upstream="${esc(u.url)}"} ${u.up ? 1 : 0}`)

@@ -12,11 +12,11 @@ export function normalisePoolUrl(raw: string, where: string): string {
   } catch {
     throw new ConfigError(`${where}: "${raw}" is not a pool URL like http://10.0.0.11:18081`)
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${where}: "${raw}" must be an http(s) URL`)
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new ConfigError(`${where}: "${raw}" must be an http(s) URL`)
   if (u.pathname !== "/" || u.search) throw new ConfigError(`${where}: "${raw}" must not have a path`)
   return u.origin
 }
-
 
 export type UpstreamState = "up" | "down"
 
@@ -94,7 +94,11 @@ export class Upstreams {
   private list: Upstream[]
   private rr = 0
 
-  constructor(urls: string[], private readonly clock: Clock, private readonly opts: { maxFails: number; failTimeoutMs: number }) {
+  constructor(
+    urls: string[],
+    private readonly clock: Clock,
+    private readonly opts: { maxFails: number; failTimeoutMs: number },
+  ) {
     this.list = urls.map((u) => new Upstream(u))
   }
 

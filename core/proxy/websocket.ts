@@ -8,7 +8,6 @@ import { stripHopByHop, upstreamRequestHeaders, type ClientView } from "./_heade
 import type { ProxyMetrics } from "./metrics.ts"
 import type { Upstream, Upstreams } from "./upstreams.ts"
 
-
 export interface WsTunnel {
   upstream: WebSocket
   pool: Upstream
@@ -57,11 +56,20 @@ function openUpstream(url: string, headers: Headers, protocols: string[], timeou
 }
 
 /** Upgrade `req` through the first pool that accepts it; a pool's refusal (401, 403) is relayed as is. */
-export async function upgradeThrough(req: Request, server: Server<WsTunnel>, client: ClientView, stickyKey: string | undefined, deps: WsDeps): Promise<Response | undefined> {
+export async function upgradeThrough(
+  req: Request,
+  server: Server<WsTunnel>,
+  client: ClientView,
+  stickyKey: string | undefined,
+  deps: WsDeps,
+): Promise<Response | undefined> {
   const url = new URL(req.url)
   const target = url.pathname + url.search
   const line = `${client.ip} "WS ${url.pathname}"`
-  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
+  const protocols = (req.headers.get("sec-websocket-protocol") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
   const headers = upstreamRequestHeaders(req.headers, client)
   let lastError = "no pool configured"
   // Long-lived sockets (workers) are spread by how many each pool already holds, not by requests.
@@ -76,11 +84,18 @@ export async function upgradeThrough(req: Request, server: Server<WsTunnel>, cli
       if (refused && Number(refused[1]) < 500) {
         // The pool answered and said no (bad token): ask again over plain HTTP to relay its exact answer.
         const probe = await fetch(u.url + target, {
-          headers: { ...Object.fromEntries(headers as unknown as Iterable<[string, string]>), connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": btoa(crypto.randomUUID().slice(0, 16)) },
+          headers: {
+            ...Object.fromEntries(headers as unknown as Iterable<[string, string]>),
+            connection: "Upgrade",
+            upgrade: "websocket",
+            "sec-websocket-version": "13",
+            "sec-websocket-key": btoa(crypto.randomUUID().slice(0, 16)),
+          },
           redirect: "manual",
         }).catch(() => undefined)
         log.info(`${line} ${refused[1]} refused by upstream=${u.url}`)
-        if (probe && probe.status !== 101) return new Response(probe.body, { status: probe.status, headers: stripHopByHop(new Headers(probe.headers)) })
+        if (probe && probe.status !== 101)
+          return new Response(probe.body, { status: probe.status, headers: stripHopByHop(new Headers(probe.headers)) })
         return jsonError(Number(refused[1]), "upstream_refused", `the pool refused the WebSocket (${refused[1]})`)
       }
       lastError = `${u.url}: ${msg}`
@@ -107,7 +122,10 @@ export async function upgradeThrough(req: Request, server: Server<WsTunnel>, cli
   return jsonError(502, "upstream_unavailable", `no pool could take the WebSocket (${lastError})`)
 }
 
-export function tunnelHandler(metrics: ProxyMetrics, sockets: Set<ServerWebSocket<WsTunnel>>): WebSocketHandler<WsTunnel> {
+export function tunnelHandler(
+  metrics: ProxyMetrics,
+  sockets: Set<ServerWebSocket<WsTunnel>>,
+): WebSocketHandler<WsTunnel> {
   return {
     open(ws) {
       const t = ws.data

@@ -44,7 +44,11 @@ export interface PeerLoad {
 export class Forwarder {
   private cache = new Map<string, { at: number; models: ModelCapacity[]; workers?: number }>()
 
-  constructor(private readonly fed: Federation, private readonly minTrust: number, private readonly cacheMs = 2000) {}
+  constructor(
+    private readonly fed: Federation,
+    private readonly minTrust: number,
+    private readonly cacheMs = 2000,
+  ) {}
 
   private peers(): Promise<Peer[]> {
     return trustedPeers(this.fed.sql, this.minTrust)
@@ -55,7 +59,12 @@ export class Forwarder {
     const now = this.fed.clock.now()
     if (hit && now - hit.at < this.cacheMs) return hit.models
     try {
-      const res = await signedFetch<{ models: ModelCapacity[]; workers?: number }>(this.fed.identity, p.url, CAPACITY_PATH, { now, timeoutMs: 2000 })
+      const res = await signedFetch<{ models: ModelCapacity[]; workers?: number }>(
+        this.fed.identity,
+        p.url,
+        CAPACITY_PATH,
+        { now, timeoutMs: 2000 },
+      )
       this.cache.set(p.atom_id, { at: now, models: res.models, workers: res.workers })
       return res.models
     } catch (e) {
@@ -71,7 +80,12 @@ export class Forwarder {
       (await this.peers()).map(async (p) => {
         const models = (await this.capacity(p)).filter((m) => m.kind === "llm")
         const workers = this.cache.get(p.atom_id)?.workers
-        return { name: p.pool_name ?? p.atom_id, workers: workers ?? null, slots: models.reduce((n, m) => n + m.slots, 0), busy: models.reduce((n, m) => n + m.busy, 0) }
+        return {
+          name: p.pool_name ?? p.atom_id,
+          workers: workers ?? null,
+          slots: models.reduce((n, m) => n + m.slots, 0),
+          busy: models.reduce((n, m) => n + m.busy, 0),
+        }
       }),
     )
   }
@@ -102,7 +116,10 @@ export class Forwarder {
       try {
         const res = await fetch(p.url + path, {
           method: "POST",
-          headers: { "content-type": "application/json", ...signedHeaders(this.fed.identity, "POST", path, bytes, this.fed.clock.now()) },
+          headers: {
+            "content-type": "application/json",
+            ...signedHeaders(this.fed.identity, "POST", path, bytes, this.fed.clock.now()),
+          },
           body: bytes,
           signal,
         })

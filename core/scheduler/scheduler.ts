@@ -6,7 +6,15 @@ import { randomUUID } from "node:crypto"
 import { CelluleError, NotFound, ServiceUnavailable, TooManyRequests } from "../errors.ts"
 import { logger } from "../log.ts"
 import type { Clock } from "../clock.ts"
-import type { Activity, Hardware, JobParams, ModelOffer, PoolMessage, Usage, WorkerMessage } from "../workers/protocol.ts"
+import type {
+  Activity,
+  Hardware,
+  JobParams,
+  ModelOffer,
+  PoolMessage,
+  Usage,
+  WorkerMessage,
+} from "../workers/protocol.ts"
 import { FairQueue, type Priority } from "./fair-queue.ts"
 
 const log = logger("scheduler")
@@ -127,7 +135,8 @@ export class Scheduler {
   stop() {
     if (this.reaper) clearInterval(this.reaper)
     this.reaper = undefined
-    for (const q of this.queues.values()) for (const j of [...q]) this.fail(j, new ServiceUnavailable("pool_stopping", "the pool is shutting down"))
+    for (const q of this.queues.values())
+      for (const j of [...q]) this.fail(j, new ServiceUnavailable("pool_stopping", "the pool is shutting down"))
   }
 
   // ---- workers -------------------------------------------------------------------------------
@@ -151,7 +160,9 @@ export class Scheduler {
     }
     this.workers.set(w.id, w)
     for (const o of hello.models) this.rememberModel(o.id, o.kind)
-    log.info(`worker ${w.name} (${w.id}) joined: ${hello.models.map((o) => `${o.id}×${o.slots}`).join(", ") || "no models"}`)
+    log.info(
+      `worker ${w.name} (${w.id}) joined: ${hello.models.map((o) => `${o.id}×${o.slots}`).join(", ") || "no models"}`,
+    )
     for (const o of hello.models) this.pump(o.id)
     return w
   }
@@ -223,7 +234,12 @@ export class Scheduler {
         this.release(job)
         job.state = "finished"
         this.jobs.delete(job.id)
-        job.sink.onDone({ finishReason: msg.finish_reason, usage: this.usageOf(job, msg.usage), embeddings: msg.embeddings, workerId: w.id })
+        job.sink.onDone({
+          finishReason: msg.finish_reason,
+          usage: this.usageOf(job, msg.usage),
+          embeddings: msg.embeddings,
+          workerId: w.id,
+        })
         this.pump(job.model)
         return
       }
@@ -318,11 +334,19 @@ export class Scheduler {
 
   /** Fixed MAX_QUEUE, or auto: room for every declared employee to have one request waiting (§0.3). */
   queueLimit(model: string): number {
-    return this.opts.maxQueue > 0 ? this.opts.maxQueue : Math.max(16, 4 * this.capacity(model).slots, this.opts.headcount?.() ?? 0)
+    return this.opts.maxQueue > 0
+      ? this.opts.maxQueue
+      : Math.max(16, 4 * this.capacity(model).slots, this.opts.headcount?.() ?? 0)
   }
 
   /** Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full (429). */
-  submit(model: string, kind: JobKind, params: JobParams, sink: JobSink, who: { client?: string; priority?: Priority } = {}): Job {
+  submit(
+    model: string,
+    kind: JobKind,
+    params: JobParams,
+    sink: JobSink,
+    who: { client?: string; priority?: Priority } = {},
+  ): Job {
     const wanted: ModelOffer["kind"] = kind === "embedding" ? "embedding" : "llm"
     const known = this.knownModels.get(model)
     if (!known || known !== wanted) {
@@ -330,16 +354,44 @@ export class Scheduler {
     }
     const cap = this.capacity(model)
     if (cap.workers === 0) {
-      throw new ServiceUnavailable("no_worker_available", `no live worker serves "${model}" right now`, "start a worker with this model, or retry later")
+      throw new ServiceUnavailable(
+        "no_worker_available",
+        `no live worker serves "${model}" right now`,
+        "start a worker with this model, or retry later",
+      )
     }
     const q = this.queue(model)
     const free = this.pickWorker(model) !== undefined
     if (!free && q.length >= this.queueLimit(model)) {
-      throw new TooManyRequests("queue_full", `the queue for "${model}" is full (${q.length} waiting)`, Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))))
+      throw new TooManyRequests(
+        "queue_full",
+        `the queue for "${model}" is full (${q.length} waiting)`,
+        Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))),
+      )
     }
-    const job: Job = { id: randomUUID(), client: who.client ?? "anonymous", priority: who.priority ?? "interactive", model, kind, params, original: params, sink, state: "queued", tokensSent: 0, textSoFar: "", tokensSoFar: 0, idsSoFar: [], attempts: 0, enqueuedAt: this.opts.clock.now() }
+    const job: Job = {
+      id: randomUUID(),
+      client: who.client ?? "anonymous",
+      priority: who.priority ?? "interactive",
+      model,
+      kind,
+      params,
+      original: params,
+      sink,
+      state: "queued",
+      tokensSent: 0,
+      textSoFar: "",
+      tokensSoFar: 0,
+      idsSoFar: [],
+      attempts: 0,
+      enqueuedAt: this.opts.clock.now(),
+    }
     job.timer = setTimeout(() => {
-      if (job.state === "queued") this.fail(job, new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`))
+      if (job.state === "queued")
+        this.fail(
+          job,
+          new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`),
+        )
     }, this.opts.queueTimeoutMs)
     this.jobs.set(job.id, job)
     if (job.priority === "interactive") this.lastInteractive.set(model, this.opts.clock.now())
@@ -388,7 +440,11 @@ export class Scheduler {
       if (!s || s.busy >= s.offer.slots || w.activity === "busy") continue
       // available before throttled, then lowest load ratio, then the one used least recently.
       const key = [w.activity === "available" ? 0 : 1, s.busy / s.offer.slots, w.lastAssigned]
-      if (!best || key[0] < bestKey[0] || (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))) {
+      if (
+        !best ||
+        key[0] < bestKey[0] ||
+        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
+      ) {
         best = w
         bestKey = key
       }
@@ -415,7 +471,9 @@ export class Scheduler {
         const reserve = this.opts.interactiveReserve ?? 0
         if (cap.slots - cap.busy <= reserve && cap.slots > reserve) return
         const running = this.running(model)
-        const peopleActive = running.interactive > 0 || this.opts.clock.now() - (this.lastInteractive.get(model) ?? -Infinity) < (this.opts.interactiveWindowMs ?? 0)
+        const peopleActive =
+          running.interactive > 0 ||
+          this.opts.clock.now() - (this.lastInteractive.get(model) ?? -Infinity) < (this.opts.interactiveWindowMs ?? 0)
         if (reserve > 0 && peopleActive && running.batch >= 1) return
       }
       const job = q.shift()!
@@ -450,7 +508,14 @@ export class Scheduler {
         activity: w.activity,
         connected_at: new Date(w.connectedAt).toISOString(),
         last_seen: new Date(w.lastSeen).toISOString(),
-        models: [...w.models.values()].map((s) => ({ id: s.offer.id, kind: s.offer.kind, slots: s.offer.slots, busy: s.busy, peak_busy: s.peak, jobs_done: s.done })),
+        models: [...w.models.values()].map((s) => ({
+          id: s.offer.id,
+          kind: s.offer.kind,
+          slots: s.offer.slots,
+          busy: s.busy,
+          peak_busy: s.peak,
+          jobs_done: s.done,
+        })),
       })),
       queues: Object.fromEntries([...this.queues].filter(([, q]) => q.length).map(([m, q]) => [m, q.length])),
       queue_depth: [...this.queues.values()].reduce((n, q) => n + q.length, 0),

@@ -31,12 +31,18 @@ export function readAnswersFile(path: string): AnswersFile {
   } catch (e) {
     throw new BadRequest(`cannot read the answers file ${path}: ${(e as Error).message}`, "answers_invalid")
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new BadRequest(`${path} must contain a JSON object`, "answers_invalid")
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new BadRequest(`${path} must contain a JSON object`, "answers_invalid")
   return parsed as AnswersFile
 }
 
 /** Runs every step in order (the same checks as the wizard), then completes. Throws StepInvalid with the first bad step. */
-export async function applyAnswers(sql: Sql, clock: Clock, file: AnswersFile, deps: StepDeps = {}): Promise<HeadlessResult> {
+export async function applyAnswers(
+  sql: Sql,
+  clock: Clock,
+  file: AnswersFile,
+  deps: StepDeps = {},
+): Promise<HeadlessResult> {
   const a = file as unknown as Record<string, Record<string, unknown> | undefined>
   let generatedPassword = false
   for (const step of STEPS) {
@@ -46,8 +52,14 @@ export async function applyAnswers(sql: Sql, clock: Clock, file: AnswersFile, de
       const token = typeof input.token_file === "string" ? readFileSync(input.token_file, "utf8").trim() : input.token
       input = token ? { mode: "token", token } : { mode: "evaluation" }
     }
-    if (step === "identity" && typeof input.logo_file === "string") input.logo = { base64: readFileSync(input.logo_file).toString("base64") }
-    if (step === "hardware") input = { cpu_workers: input.cpu_workers ?? true, gpu_servers: input.gpu_servers ?? 0, provisioning_hub_url: input.provisioning_hub_url ?? "" }
+    if (step === "identity" && typeof input.logo_file === "string")
+      input.logo = { base64: readFileSync(input.logo_file).toString("base64") }
+    if (step === "hardware")
+      input = {
+        cpu_workers: input.cpu_workers ?? true,
+        gpu_servers: input.gpu_servers ?? 0,
+        provisioning_hub_url: input.provisioning_hub_url ?? "",
+      }
     if (step === "models") input = { tiers: input.tiers ?? ["fast"] }
     if (step === "admin" && !input.password) {
       input.password = randomBytes(24).toString("base64url")

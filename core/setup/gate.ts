@@ -18,7 +18,11 @@ export function isOpenBeforeSetup(pathname: string): boolean {
 
 export class SetupPending extends ServiceUnavailable {
   constructor() {
-    super("cluster_setup_pending", "the pool is not set up yet: complete the setup wizard first", `open ${SETUP_URL} in a browser, or run \`cellule setup --answers FILE\``)
+    super(
+      "cluster_setup_pending",
+      "the pool is not set up yet: complete the setup wizard first",
+      `open ${SETUP_URL} in a browser, or run \`cellule setup --answers FILE\``,
+    )
   }
   override extra() {
     return { setup_url: SETUP_URL }
@@ -62,7 +66,10 @@ export class SetupGate {
     if (isOpenBeforeSetup(path) || (await this.isComplete())) return null
     if (wantsHtml(request)) return new Response(null, { status: 307, headers: { location: SETUP_URL } })
     const err = new SetupPending()
-    return new Response(JSON.stringify(err.toJSON()), { status: 503, headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" } })
+    return new Response(JSON.stringify(err.toJSON()), {
+      status: 503,
+      headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
+    })
   }
 }
 

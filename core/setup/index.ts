@@ -11,7 +11,16 @@ import { isSetupComplete, type StepDeps } from "./state.ts"
 export { applyAnswers, readAnswersFile, type AnswersFile, type HeadlessResult } from "./apply.ts"
 export { isOpenBeforeSetup, SETUP_URL, SetupGate, SetupPending } from "./gate.ts"
 export { applySectorDefaults, SECTOR_DEFAULTS, SECTORS, type Sector } from "./sectors.ts"
-export { completeSetup, isSetupComplete, readProfile, readSetup, saveStep, SetupCompleted, SetupIncomplete, StepInvalid } from "./state.ts"
+export {
+  completeSetup,
+  isSetupComplete,
+  readProfile,
+  readSetup,
+  saveStep,
+  SetupCompleted,
+  SetupIncomplete,
+  StepInvalid,
+} from "./state.ts"
 export { STEPS, type StepId, type Answers } from "./steps.ts"
 export { publishSetupSites, siteIdOf, type SitePublish } from "./sites.ts"
 
@@ -21,7 +30,11 @@ const log = logger("setup")
  * At pool boot: re-hash legacy clear-text admin passwords, apply CELLULE_SETUP_ANSWERS when setup is
  * still pending, and return the gate (open at once when setup is already completed).
  */
-export async function bootSetup(sql: Sql, clock: Clock, opts: { answersFile?: string; deps?: StepDeps } = {}): Promise<SetupGate> {
+export async function bootSetup(
+  sql: Sql,
+  clock: Clock,
+  opts: { answersFile?: string; deps?: StepDeps } = {},
+): Promise<SetupGate> {
   await rehashLegacyPasswords(sql)
   const gate = new SetupGate(sql, clock)
   if (await isSetupComplete(sql)) {
@@ -33,7 +46,9 @@ export async function bootSetup(sql: Sql, clock: Clock, opts: { answersFile?: st
     log.info(`setup completed from ${opts.answersFile} (admin ${r.adminEmail})`)
     gate.markComplete()
   } else {
-    log.warn("setup pending: every route but /v1/status and /setup/* answers 503 until the wizard at /setup/ui is completed")
+    log.warn(
+      "setup pending: every route but /v1/status and /setup/* answers 503 until the wizard at /setup/ui is completed",
+    )
   }
   return gate
 }

@@ -17,7 +17,8 @@ export class LogoInvalid extends BadRequest {
 }
 
 export function sniffLogo(bytes: Uint8Array): LogoMime | null {
-  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return "image/png"
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47)
+    return "image/png"
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg"
   const head = new TextDecoder().decode(bytes.subarray(0, 2048)).trimStart().toLowerCase()
   if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*<svg[\s>]/.test(head)) return "image/svg+xml"
@@ -36,7 +37,10 @@ export function sanitizeSvg(svg: string): string {
   s = s.replace(/\s(on[a-z]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, "") // event handlers
   // Links and references: only same-document fragments (#id) and inline raster data survive.
   s = s.replace(/\s((?:xlink:)?href|src)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, (m, _attr, v: string) => {
-    const val = v.replace(/^["']|["']$/g, "").trim().toLowerCase()
+    const val = v
+      .replace(/^["']|["']$/g, "")
+      .trim()
+      .toLowerCase()
     return val.startsWith("#") || /^data:image\/(png|jpeg|gif);/.test(val) ? m : ""
   })
   s = s.replace(/url\(\s*(['"]?)(?!#)[^)]*\1\s*\)/gi, "none") // CSS url(...) to anything but #fragments
@@ -46,11 +50,13 @@ export function sanitizeSvg(svg: string): string {
 
 export function validateLogo(bytes: Uint8Array): Logo {
   if (bytes.length === 0) throw new LogoInvalid("the logo file is empty", "logo_invalid")
-  if (bytes.length > MAX_LOGO_BYTES) throw new LogoInvalid(`the logo is larger than ${MAX_LOGO_BYTES / 1024} KB`, "logo_too_large")
+  if (bytes.length > MAX_LOGO_BYTES)
+    throw new LogoInvalid(`the logo is larger than ${MAX_LOGO_BYTES / 1024} KB`, "logo_too_large")
   const mime = sniffLogo(bytes)
   if (!mime) throw new LogoInvalid("the logo must be a PNG, JPEG or SVG image", "logo_type")
   if (mime !== "image/svg+xml") return { mime, bytes }
   const clean = sanitizeSvg(new TextDecoder().decode(bytes))
-  if (!/<svg[\s>]/i.test(clean)) throw new LogoInvalid("the SVG logo has no <svg> element left after sanitising", "logo_invalid")
+  if (!/<svg[\s>]/i.test(clean))
+    throw new LogoInvalid("the SVG logo has no <svg> element left after sanitising", "logo_invalid")
   return { mime, bytes: new TextEncoder().encode(clean) }
 }

@@ -14,7 +14,13 @@ export interface SitePublish {
 
 /** "Siège Paris" → "siege-paris": the replicated kind's id rule (lowercase, digits, - and _; ≤ 63). */
 export function siteIdOf(name: string, fallback: string): string {
-  const id = name.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+|-+$/g, "").slice(0, 63)
+  const id = name
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[-_]+|-+$/g, "")
+    .slice(0, 63)
   return id || fallback
 }
 

@@ -43,8 +43,17 @@ export class SetupIncomplete extends CelluleError {
 }
 
 export class StepInvalid extends CelluleError {
-  constructor(readonly step: StepId, readonly errors: FieldErrors) {
-    super("setup_step_invalid", `the ${step} step has errors: ${Object.entries(errors).map(([f, c]) => `${f} ${c}`).join(", ")}`, 400)
+  constructor(
+    readonly step: StepId,
+    readonly errors: FieldErrors,
+  ) {
+    super(
+      "setup_step_invalid",
+      `the ${step} step has errors: ${Object.entries(errors)
+        .map(([f, c]) => `${f} ${c}`)
+        .join(", ")}`,
+      400,
+    )
   }
   override extra() {
     return { step: this.step, errors: this.errors }
@@ -98,7 +107,12 @@ export async function logoFrom(v: unknown): Promise<Logo | null> {
  * Validates and saves one step. Throws StepInvalid (400, per-field errors), SetupCompleted (409).
  * "recap" completes the wizard (see completeSetup).
  */
-export async function saveStep(sql: Sql, step: StepId, input: Record<string, unknown>, deps: StepDeps = {}): Promise<SetupState> {
+export async function saveStep(
+  sql: Sql,
+  step: StepId,
+  input: Record<string, unknown>,
+  deps: StepDeps = {},
+): Promise<SetupState> {
   const invalid = (errors: FieldErrors) => new StepInvalid(step, errors)
   let patch: Partial<Answers> = {}
   let passwordHash: string | undefined
@@ -175,7 +189,8 @@ export async function saveStep(sql: Sql, step: StepId, input: Record<string, unk
     await tx`insert into cluster_setup_state (id, answers) values (1, ${tx.json(answers as never)})
              on conflict (id) do update set answers = excluded.answers, updated_at = now()`
     if (passwordHash) await tx`update cluster_setup_state set admin_password_hash = ${passwordHash} where id = 1`
-    if (logo) await tx`update cluster_setup_state set logo = ${Buffer.from(logo.bytes)}, logo_mime = ${logo.mime} where id = 1`
+    if (logo)
+      await tx`update cluster_setup_state set logo = ${Buffer.from(logo.bytes)}, logo_mime = ${logo.mime} where id = 1`
   })
   return readSetup(sql)
 }
@@ -210,10 +225,12 @@ export async function completeSetup(sql: Sql, clock: Clock): Promise<Completion>
     const policy = previewPolicy(answers)!
     let adminId: number
     try {
-      const [a] = await tx`insert into admin_users (email, password_hash) values (${admin.email}, ${row.admin_password_hash}) returning id`
+      const [a] =
+        await tx`insert into admin_users (email, password_hash) values (${admin.email}, ${row.admin_password_hash}) returning id`
       adminId = Number(a.id)
     } catch (e) {
-      if ((e as { code?: string }).code === "23505") throw new Conflict(`an administrator ${admin.email} already exists`, "admin_exists")
+      if ((e as { code?: string }).code === "23505")
+        throw new Conflict(`an administrator ${admin.email} already exists`, "admin_exists")
       throw e
     }
     await tx`insert into cluster_profile ${tx({
@@ -234,16 +251,28 @@ export async function completeSetup(sql: Sql, clock: Clock): Promise<Completion>
     for (const s of topology.sites)
       await tx`insert into cluster_sites (name, headcount, position) values (${s.name}, ${s.headcount}, ${position++})
                on conflict (name) do update set headcount = excluded.headcount`
-    const applied = { sector: identity.sector, applied: policy.applied, source: policy.source, at: new Date(clock.now()).toISOString() }
+    const applied = {
+      sector: identity.sector,
+      applied: policy.applied,
+      source: policy.source,
+      at: new Date(clock.now()).toISOString(),
+    }
     await tx`update cluster_setup_state set completed_at = ${new Date(clock.now())}, sector_defaults_applied = ${tx.json(applied as never)},
              admin_password_hash = null, updated_at = now() where id = 1`
     await tx`select pg_notify(${SETUP_CHANNEL}, 'completed')`
     return { adminId, adminEmail: admin.email, policy, sites: topology.sites.length }
   })
   const filled = Object.entries(result.policy.applied)
-  log.info(`setup completed: admin ${result.adminEmail}, ${result.sites} site(s), sector ${result.policy.sector}` +
-    (filled.length ? `; sector defaults applied: ${filled.map(([k, v]) => `${k}=${v}`).join(", ")}` : "; no sector default needed"))
-  if (filled.length) log.warn(`sector defaults recorded in cluster_setup_state.sector_defaults_applied: ${JSON.stringify(result.policy.applied)}`)
+  log.info(
+    `setup completed: admin ${result.adminEmail}, ${result.sites} site(s), sector ${result.policy.sector}` +
+      (filled.length
+        ? `; sector defaults applied: ${filled.map(([k, v]) => `${k}=${v}`).join(", ")}`
+        : "; no sector default needed"),
+  )
+  if (filled.length)
+    log.warn(
+      `sector defaults recorded in cluster_setup_state.sector_defaults_applied: ${JSON.stringify(result.policy.applied)}`,
+    )
   return result
 }
 
@@ -265,7 +294,9 @@ export async function readProfile(sql: Sql): Promise<Profile | null> {
   // The replicated site list (federation "site" kind, edited from Worker balancing) wins once it has
   // rows; until then, what the wizard declared.
   const replicated = await sql`select name, headcount from sites order by name`.catch(() => [])
-  const sites = replicated.length ? replicated : await sql`select name, headcount from cluster_sites order by position, id`
+  const sites = replicated.length
+    ? replicated
+    : await sql`select name, headcount from cluster_sites order by position, id`
   return {
     company: p.company_name,
     sector: p.sector,

@@ -34,7 +34,8 @@ export type StepResult<T> = { ok: true; value: T } | { ok: false; errors: FieldE
 
 type Input = Record<string, unknown>
 
-const str = (v: unknown): string => (Array.isArray(v) ? str(v[0]) : typeof v === "string" ? v.trim() : typeof v === "number" ? String(v) : "")
+const str = (v: unknown): string =>
+  Array.isArray(v) ? str(v[0]) : typeof v === "string" ? v.trim() : typeof v === "number" ? String(v) : ""
 const list = (v: unknown): unknown[] => (v === undefined || v === null || v === "" ? [] : Array.isArray(v) ? v : [v])
 const truthy = (v: unknown) => v === true || ["on", "true", "1", "yes"].includes(str(v).toLowerCase())
 
@@ -92,7 +93,11 @@ export function validateHardware(input: Input): StepResult<NonNullable<Answers["
       errors.provisioning_hub_url = "invalid_url"
     }
   }
-  return done(errors, () => ({ cpu_workers: truthy(input.cpu_workers), gpu_servers: gpu, provisioning_hub_url: hub ? hub.replace(/\/+$/, "") : null }))
+  return done(errors, () => ({
+    cpu_workers: truthy(input.cpu_workers),
+    gpu_servers: gpu,
+    provisioning_hub_url: hub ? hub.replace(/\/+$/, "") : null,
+  }))
 }
 
 export function validateModels(input: Input): StepResult<NonNullable<Answers["models"]>> {
@@ -109,7 +114,8 @@ export function validateSecurity(input: Input): StepResult<NonNullable<Answers["
   if (s === "" || s === "default") return { ok: true, value: { retention_months: null } }
   if (s === "unlimited") return { ok: true, value: { retention_months: "unlimited" } }
   const n = Number(s)
-  if (!(RETENTION_CHOICES as readonly number[]).includes(n)) return { ok: false, errors: { retention_months: "invalid_choice" } }
+  if (!(RETENTION_CHOICES as readonly number[]).includes(n))
+    return { ok: false, errors: { retention_months: "invalid_choice" } }
   return { ok: true, value: { retention_months: n } }
 }
 
@@ -130,7 +136,9 @@ export function validateAdmin(input: Input): StepResult<{ email: string; passwor
   return done(errors, () => ({ email, password }))
 }
 
-export function validateLicenseChoice(input: Input): StepResult<{ mode: "evaluation" } | { mode: "token"; token: string }> {
+export function validateLicenseChoice(
+  input: Input,
+): StepResult<{ mode: "evaluation" } | { mode: "token"; token: string }> {
   const mode = str(input.mode) || (str(input.token) ? "token" : "")
   if (mode === "evaluation") return { ok: true, value: { mode: "evaluation" } }
   const token = str(input.token)

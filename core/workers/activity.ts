@@ -126,7 +126,9 @@ export class ActivityMonitor {
   /** The pool's policy (welcome.activity_policy) replaces the local one; fields it leaves out stay. */
   setPolicy(p: Partial<ActivityPolicy>) {
     this.policy = { ...this.policy, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) }
-    log.info(`activity policy: throttled from ${this.policy.throttledPct}%, busy from ${this.policy.busyPct}%${this.policy.workingHours ? ", throttled during working hours" : ""}`)
+    log.info(
+      `activity policy: throttled from ${this.policy.throttledPct}%, busy from ${this.policy.busyPct}%${this.policy.workingHours ? ", throttled during working hours" : ""}`,
+    )
     this.sample()
   }
 
@@ -135,7 +137,9 @@ export class ActivityMonitor {
     let next = classifyLoad(pct, this.policy.throttledPct, this.policy.busyPct)
     if (next === "available" && this.policy.workingHours?.((this.opts.now ?? Date.now)())) next = "throttled"
     if (next !== this.current) {
-      log.info(`host activity ${this.current} → ${next}${pct === undefined ? "" : ` (load ${Math.round(pct)}% besides the worker, ${cpus().length} threads)`}`)
+      log.info(
+        `host activity ${this.current} → ${next}${pct === undefined ? "" : ` (load ${Math.round(pct)}% besides the worker, ${cpus().length} threads)`}`,
+      )
       this.current = next
       this.opts.onChange?.(next, pct)
     }

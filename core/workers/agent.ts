@@ -7,7 +7,17 @@ import { VERSION } from "../version.ts"
 import { LlamaEngine } from "../inference/llama.ts"
 import { Embedder } from "../inference/embedder.ts"
 import { loadOrCreateIdentity } from "./identity.ts"
-import { PROTOCOL_VERSION, type Activity, type ActivityPolicyMessage, type HardwareClass, type ModelOffer, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
+import {
+  PROTOCOL_VERSION,
+  type Activity,
+  type ActivityPolicyMessage,
+  type HardwareClass,
+  type ModelOffer,
+  type PoolMessage,
+  type UpgradeOffer,
+  type WorkerEvent,
+  type WorkerMessage,
+} from "./protocol.ts"
 import { detectHardware } from "./hardware.ts"
 import { ActivityMonitor, parseWorkingHours, type ActivityProbe } from "./activity.ts"
 import { FailoverPolicy } from "./failover.ts"
@@ -43,7 +53,14 @@ export interface AgentOptions {
   /** Display name (the enrolled one); default: the host name kept in worker.json. */
   name?: string
   /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
-  failover?: { mode: "auto" | "manual"; failingMs: number; downMs: number; retryMs: number; stickyMs: number; failsafeMs: number }
+  failover?: {
+    mode: "auto" | "manual"
+    failingMs: number
+    downMs: number
+    retryMs: number
+    stickyMs: number
+    failsafeMs: number
+  }
   /** Host activity watch; absent: always available. */
   activity?: { probe: ActivityProbe; throttledPct: number; busyPct: number; intervalMs: number }
   /** Called with a self_update offer; resolve to restart (the binary was swapped), reject to stay. */
@@ -86,8 +103,12 @@ export class WorkerAgent {
     this.url = opts.poolUrl
     // The last peers the primary named: a worker restarted while its primary is down can still fail over.
     try {
-      const saved = JSON.parse(readFileSync(join(opts.dataDir, "peers.json"), "utf8")) as { primary: string; peers: string[] }
-      if (saved.primary === opts.poolUrl && Array.isArray(saved.peers)) this.peers = saved.peers.filter((u) => typeof u === "string")
+      const saved = JSON.parse(readFileSync(join(opts.dataDir, "peers.json"), "utf8")) as {
+        primary: string
+        peers: string[]
+      }
+      if (saved.primary === opts.poolUrl && Array.isArray(saved.peers))
+        this.peers = saved.peers.filter((u) => typeof u === "string")
     } catch {
       // none saved yet
     }
@@ -96,7 +117,8 @@ export class WorkerAgent {
       this.failover = new FailoverPolicy({
         clock,
         ...opts.failover,
-        onTransition: (from, to, detail) => this.audit(`failover_${to.toLowerCase()}`, { from, primary: opts.poolUrl, ...detail }),
+        onTransition: (from, to, detail) =>
+          this.audit(`failover_${to.toLowerCase()}`, { from, primary: opts.poolUrl, ...detail }),
       })
     }
     if (opts.activity) {
@@ -104,7 +126,8 @@ export class WorkerAgent {
         ...opts.activity,
         now: () => clock.now(),
         // Tell the pool at once: a busy host must stop getting jobs now, not at the next heartbeat.
-        onChange: (activity) => this.send({ type: "heartbeat", activity, busy: this.busy(), events: this.drainEvents() }),
+        onChange: (activity) =>
+          this.send({ type: "heartbeat", activity, busy: this.busy(), events: this.drainEvents() }),
       })
     }
   }
@@ -148,7 +171,9 @@ export class WorkerAgent {
         nativeCacheDir,
       })
       this.engines.set(m.id, engine)
-      log.info(`model ${m.id} loaded in ${Math.round(performance.now() - t0)} ms (${this.opts.slots} slots, ${this.opts.threads} threads)`)
+      log.info(
+        `model ${m.id} loaded in ${Math.round(performance.now() - t0)} ms (${this.opts.slots} slots, ${this.opts.threads} threads)`,
+      )
     }
     if (this.opts.embedderPath) {
       const engine = await Embedder.load({ modelDir: this.opts.embedderPath, threads: 1, nativeCacheDir })
@@ -158,7 +183,10 @@ export class WorkerAgent {
     this.monitor?.start()
     if (this.failover) {
       const f = this.opts.failover!
-      this.failoverTimer = setInterval(() => this.checkFailover(), Math.max(20, Math.min(1000, f.failingMs / 4, f.downMs / 4)))
+      this.failoverTimer = setInterval(
+        () => this.checkFailover(),
+        Math.max(20, Math.min(1000, f.failingMs / 4, f.downMs / 4)),
+      )
     }
     this.connect()
   }
@@ -188,7 +216,12 @@ export class WorkerAgent {
     if (old) {
       if (this.heartbeat) clearInterval(this.heartbeat)
       try {
-        old.send(JSON.stringify({ type: "bye", reason: url === this.opts.poolUrl ? "returning to primary" : "failing over" } satisfies WorkerMessage))
+        old.send(
+          JSON.stringify({
+            type: "bye",
+            reason: url === this.opts.poolUrl ? "returning to primary" : "failing over",
+          } satisfies WorkerMessage),
+        )
         old.close(1000, "switching pool")
       } catch {
         // already closed
@@ -207,7 +240,9 @@ export class WorkerAgent {
         this.stickyTimer = undefined
         return
       }
-      const ok = await fetch(`${this.opts.poolUrl}/v1/status`, { signal: AbortSignal.timeout(Math.min(5000, this.opts.failover!.stickyMs)) })
+      const ok = await fetch(`${this.opts.poolUrl}/v1/status`, {
+        signal: AbortSignal.timeout(Math.min(5000, this.opts.failover!.stickyMs)),
+      })
         .then((r) => r.ok)
         .catch(() => false)
       if (!ok || this.onPrimary() || this.state === "draining" || this.state === "stopped") return
@@ -222,8 +257,14 @@ export class WorkerAgent {
   }
 
   private offers(): ModelOffer[] {
-    const out: ModelOffer[] = [...this.engines].map(([id, e]) => ({ id, kind: "llm", slots: e.info().sequences, context: e.info().contextSize }))
-    if (this.embedder) out.push({ id: this.embedder.id, kind: "embedding", slots: 1, dims: this.embedder.engine.dimensions })
+    const out: ModelOffer[] = [...this.engines].map(([id, e]) => ({
+      id,
+      kind: "llm",
+      slots: e.info().sequences,
+      context: e.info().contextSize,
+    }))
+    if (this.embedder)
+      out.push({ id: this.embedder.id, kind: "embedding", slots: 1, dims: this.embedder.engine.dimensions })
     return out
   }
 
@@ -271,7 +312,9 @@ export class WorkerAgent {
       }
       const cap = this.opts.failover?.retryMs ?? 30_000
       const delay = Math.min(cap, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2)
-      log.warn(`disconnected from ${poolUrl} (${ev.code}${ev.reason ? ` ${ev.reason}` : ""}); retrying in ${Math.round(delay)} ms`)
+      log.warn(
+        `disconnected from ${poolUrl} (${ev.code}${ev.reason ? ` ${ev.reason}` : ""}); retrying in ${Math.round(delay)} ms`,
+      )
       this.setState("connecting")
       this.reconnectTimer = setTimeout(() => this.connect(), delay)
     }
@@ -300,7 +343,10 @@ export class WorkerAgent {
           if (Array.isArray(msg.peer_pool_urls)) {
             this.peers = msg.peer_pool_urls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
             try {
-              writeFileSync(join(this.opts.dataDir, "peers.json"), JSON.stringify({ primary: this.opts.poolUrl, peers: this.peers }))
+              writeFileSync(
+                join(this.opts.dataDir, "peers.json"),
+                JSON.stringify({ primary: this.opts.poolUrl, peers: this.peers }),
+              )
             } catch (e) {
               log.warn(`could not save the peer list: ${(e as Error).message}`)
             }
@@ -312,7 +358,11 @@ export class WorkerAgent {
           this.startSticky()
         }
         if (this.heartbeat) clearInterval(this.heartbeat)
-        this.heartbeat = setInterval(() => this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: this.drainEvents() }), msg.heartbeat_ms || this.opts.heartbeatMs)
+        this.heartbeat = setInterval(
+          () =>
+            this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: this.drainEvents() }),
+          msg.heartbeat_ms || this.opts.heartbeatMs,
+        )
         // Events recorded while no pool listened (FAILING, DOWN…) reach this pool's audit log now.
         const pending = this.drainEvents()
         if (pending) this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: pending })
@@ -338,7 +388,11 @@ export class WorkerAgent {
 
   private applyPolicy(p: ActivityPolicyMessage) {
     try {
-      this.monitor!.setPolicy({ throttledPct: p.throttled_pct, busyPct: p.busy_pct, workingHours: p.working_hours ? parseWorkingHours(p.working_hours) : undefined })
+      this.monitor!.setPolicy({
+        throttledPct: p.throttled_pct,
+        busyPct: p.busy_pct,
+        workingHours: p.working_hours ? parseWorkingHours(p.working_hours) : undefined,
+      })
     } catch (e) {
       log.warn(`ignoring the pool's activity policy: ${(e as Error).message}`)
     }
@@ -375,7 +429,13 @@ export class WorkerAgent {
       .catch((e) => {
         log.error(`job ${job.job_id} failed: ${(e as Error).message}`)
         const status = (e as { status?: number }).status
-        this.send({ type: "error", job_id: job.job_id, code: (e as { code?: string }).code ?? "inference_failed", message: (e as Error).message, status: status && status < 500 ? status : undefined })
+        this.send({
+          type: "error",
+          job_id: job.job_id,
+          code: (e as { code?: string }).code ?? "inference_failed",
+          message: (e as Error).message,
+          status: status && status < 500 ? status : undefined,
+        })
       })
       .finally(() => this.running.delete(job.job_id))
   }
@@ -383,12 +443,19 @@ export class WorkerAgent {
   private async execute(job: Extract<PoolMessage, { type: "job" }>, signal: AbortSignal) {
     const p = job.params
     if (job.kind === "embedding") {
-      if (!this.embedder || this.embedder.id !== job.model) throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
+      if (!this.embedder || this.embedder.id !== job.model)
+        throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
       const input = p.input ?? []
       const embeddings = await this.embedder.engine.embed(input)
       // The embedder does not report token counts; words are a close, honest stand-in for usage.
       const tokens = input.reduce((n, s) => n + (s.match(/\S+/g)?.length ?? 0), 0)
-      this.send({ type: "done", job_id: job.job_id, finish_reason: "stop", usage: { prompt_tokens: tokens, completion_tokens: 0 }, embeddings })
+      this.send({
+        type: "done",
+        job_id: job.job_id,
+        finish_reason: "stop",
+        usage: { prompt_tokens: tokens, completion_tokens: 0 },
+        embeddings,
+      })
       return
     }
     const engine = this.engines.get(job.model)
@@ -396,7 +463,10 @@ export class WorkerAgent {
     const out = new TokenCoalescer((text, ids) => this.send({ type: "token", job_id: job.job_id, text, ids }))
     const r = await engine.generate(
       {
-        messages: job.kind === "chat" ? (p.messages as { role: "system" | "user" | "assistant"; content: string }[]) : undefined,
+        messages:
+          job.kind === "chat"
+            ? (p.messages as { role: "system" | "user" | "assistant"; content: string }[])
+            : undefined,
         prompt: job.kind === "completion" ? p.prompt : undefined,
         maxTokens: p.max_tokens,
         temperature: p.temperature,
@@ -409,7 +479,12 @@ export class WorkerAgent {
       (text, ids) => out.push(text, ids),
     )
     out.flush()
-    this.send({ type: "done", job_id: job.job_id, finish_reason: r.finishReason, usage: { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens } })
+    this.send({
+      type: "done",
+      job_id: job.job_id,
+      finish_reason: r.finishReason,
+      usage: { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens },
+    })
   }
 
   /** Stop taking jobs, let running ones finish (up to the grace period), leave, free the engines. */
@@ -448,7 +523,10 @@ export class TokenCoalescer {
   private last = 0
   private timer?: ReturnType<typeof setTimeout>
 
-  constructor(private readonly emit: (text: string, ids: number[]) => void, private readonly windowMs = 5) {}
+  constructor(
+    private readonly emit: (text: string, ids: number[]) => void,
+    private readonly windowMs = 5,
+  ) {}
 
   push(text: string, ids: number[]) {
     this.text += text

@@ -31,10 +31,14 @@ export function readWorkerConfigFile(path: string): Record<string, string> {
   try {
     json = JSON.parse(readFileSync(path, "utf8"))
   } catch (e) {
-    throw new ConfigError(`cannot read the worker config ${path}: ${(e as Error).message}`, "re-run the installer with a new provisioning code")
+    throw new ConfigError(
+      `cannot read the worker config ${path}: ${(e as Error).message}`,
+      "re-run the installer with a new provisioning code",
+    )
   }
   const out: Record<string, string> = {}
-  for (const [k, env] of Object.entries(FILE_KEYS)) if (json[k] !== undefined && json[k] !== null) out[env] = String(json[k])
+  for (const [k, env] of Object.entries(FILE_KEYS))
+    if (json[k] !== undefined && json[k] !== null) out[env] = String(json[k])
   return out
 }
 
@@ -50,13 +54,28 @@ export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal
   const hardwareClass = config.hardwareClass === "auto" ? classify(hw) : config.hardwareClass
   const cap = ctxCapFor(modelMemoryMb(hw))
   const contextSize = Math.min(config.contextSize, cap)
-  log.info(`hardware class ${hardwareClass} (${hw.cpu_threads} threads, ${hw.ram_mb} MB RAM${hw.vram_mb ? `, ${hw.vram_mb} MB VRAM ${hw.gpu ?? ""}` : ""}); context ${contextSize} (cap ${cap})`)
+  log.info(
+    `hardware class ${hardwareClass} (${hw.cpu_threads} threads, ${hw.ram_mb} MB RAM${hw.vram_mb ? `, ${hw.vram_mb} MB VRAM ${hw.gpu ?? ""}` : ""}); context ${contextSize} (cap ${cap})`,
+  )
   const pool = config.poolConnectUrl!
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(`${pool}/v1/worker/assignment?class=${hardwareClass}`, { headers: { authorization: `Bearer ${config.token}` }, signal: AbortSignal.timeout(15_000) })
-      const body = (await res.json().catch(() => ({}))) as { model?: { id: string; file_name: string; size: number; sha256: string; url: string }; error?: string; message?: string }
-      if (res.status === 401) throw new CelluleError(body.error ?? "worker_token_invalid", `the pool refused this worker's token: ${body.message ?? res.status}`, 401, "the token was revoked: enrol the machine again")
+      const res = await fetch(`${pool}/v1/worker/assignment?class=${hardwareClass}`, {
+        headers: { authorization: `Bearer ${config.token}` },
+        signal: AbortSignal.timeout(15_000),
+      })
+      const body = (await res.json().catch(() => ({}))) as {
+        model?: { id: string; file_name: string; size: number; sha256: string; url: string }
+        error?: string
+        message?: string
+      }
+      if (res.status === 401)
+        throw new CelluleError(
+          body.error ?? "worker_token_invalid",
+          `the pool refused this worker's token: ${body.message ?? res.status}`,
+          401,
+          "the token was revoked: enrol the machine again",
+        )
       if (!res.ok || !body.model) throw new Error(`${body.error ?? res.status}: ${body.message ?? "no model"}`)
       const m = body.model
       const path = await downloadModel({
@@ -73,7 +92,9 @@ export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal
       if (e instanceof CelluleError && e.status === 401) throw e
       if (signal?.aborted) throw e
       const delay = Math.min(30_000, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2)
-      log.warn(`cannot get this worker's model from ${pool} (${(e as Error).message}); retrying in ${Math.round(delay)} ms`)
+      log.warn(
+        `cannot get this worker's model from ${pool} (${(e as Error).message}); retrying in ${Math.round(delay)} ms`,
+      )
       await Bun.sleep(delay)
     }
   }
@@ -90,7 +111,10 @@ export function noteUpgradeInstalled(dataDir: string, exePath: string, from: str
  * At start-up of a just-upgraded binary: count the start; after `maxStarts` starts that never joined
  * the pool, put the previous binary back and report it (the caller exits; the service restarts the old one).
  */
-export function checkUpgradeHealth(dataDir: string, maxStarts = 2): { rolledBack: boolean; from?: string; to?: string } {
+export function checkUpgradeHealth(
+  dataDir: string,
+  maxStarts = 2,
+): { rolledBack: boolean; from?: string; to?: string } {
   const file = upgradeMarker(dataDir)
   if (!existsSync(file)) return { rolledBack: false }
   const m = JSON.parse(readFileSync(file, "utf8")) as { exe: string; from: string; to: string; starts: number }

@@ -53,6 +53,7 @@ export async function binaryFor(config: Readonly<Config>, name: string): Promise
       // fall through to the pool's own binary
     }
   }
-  if (runningCompiled() && name === targetName(process.platform, process.arch)) return describe(name, process.execPath, VERSION)
+  if (runningCompiled() && name === targetName(process.platform, process.arch))
+    return describe(name, process.execPath, VERSION)
   throw new NotFound(`this pool ships no ${name} (put it in CELLULE_WORKER_BINARIES)`, "binary_not_found")
 }

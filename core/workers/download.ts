@@ -1,7 +1,21 @@
 // core/workers/download — a worker fetches its GGUF from its pool: resumes with HTTP Range after a
 // cut, verifies SHA-256, logs progress, keeps a size-limited cache (least recently used goes first)
 // and only ever renames a fully verified file into place, so a partial file is never loaded.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs"
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs"
 import { join } from "node:path"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
@@ -11,7 +25,11 @@ const log = logger("workers.download")
 
 export class ModelCorrupt extends CelluleError {
   constructor(file: string, got: string, want: string) {
-    super("model_corrupt", `${file} does not match its SHA-256 (got ${got.slice(0, 12)}…, want ${want.slice(0, 12)}…); the partial file was deleted`, 502)
+    super(
+      "model_corrupt",
+      `${file} does not match its SHA-256 (got ${got.slice(0, 12)}…, want ${want.slice(0, 12)}…); the partial file was deleted`,
+      502,
+    )
   }
 }
 
@@ -49,14 +67,21 @@ export function cachedModel(cacheDir: string, fileName: string, sha256: string):
 /** Make room for `need` bytes by deleting least recently used models (never those in `keep`). */
 export function ensureCacheSpace(cacheDir: string, need: number, limitBytes: number, keep: string[] = []) {
   if (need > limitBytes) {
-    throw new CelluleError("model_cache_too_small", `the model needs ${need} bytes but the worker's cache limit is ${limitBytes}`, 507, "raise CELLULE_MODEL_CACHE_MB")
+    throw new CelluleError(
+      "model_cache_too_small",
+      `the model needs ${need} bytes but the worker's cache limit is ${limitBytes}`,
+      507,
+      "raise CELLULE_MODEL_CACHE_MB",
+    )
   }
   mkdirSync(cacheDir, { recursive: true })
   const files = readdirSync(cacheDir)
     .filter((n) => n.endsWith(".gguf") || n.endsWith(".gguf.part"))
     .map((n) => ({ n, st: statSync(join(cacheDir, n)) }))
   let used = files.reduce((s, f) => s + f.st.size, 0)
-  const evictable = files.filter((f) => !keep.some((k) => f.n === k || f.n === `${k}.part`)).sort((a, b) => a.st.mtimeMs - b.st.mtimeMs)
+  const evictable = files
+    .filter((f) => !keep.some((k) => f.n === k || f.n === `${k}.part`))
+    .sort((a, b) => a.st.mtimeMs - b.st.mtimeMs)
   for (const f of evictable) {
     if (used + need <= limitBytes) break
     unlinkSync(join(cacheDir, f.n))
@@ -69,7 +94,12 @@ export function ensureCacheSpace(cacheDir: string, need: number, limitBytes: num
     log.info(`cache: evicted ${f.n} (${f.st.size} bytes) to stay under ${limitBytes} bytes`)
   }
   if (used + need > limitBytes) {
-    throw new CelluleError("model_cache_full", `cannot free ${need} bytes in the model cache (limit ${limitBytes})`, 507, "raise CELLULE_MODEL_CACHE_MB")
+    throw new CelluleError(
+      "model_cache_full",
+      `cannot free ${need} bytes in the model cache (limit ${limitBytes})`,
+      507,
+      "raise CELLULE_MODEL_CACHE_MB",
+    )
   }
 }
 
@@ -98,11 +128,17 @@ export async function downloadModel(d: ModelDownload): Promise<string> {
       if (res.status === 416 && offset === d.size) break
       if (res.status !== 200 && res.status !== 206) {
         const body = await res.text().catch(() => "")
-        throw new CelluleError("model_download_failed", `pool answered ${res.status} for ${d.fileName}: ${body.slice(0, 200)}`, 502)
+        throw new CelluleError(
+          "model_download_failed",
+          `pool answered ${res.status} for ${d.fileName}: ${body.slice(0, 200)}`,
+          502,
+        )
       }
       // 200 means the server ignored our Range: start over rather than append the whole file again.
-      const start = res.status === 206 ? Number(/bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")?.[1] ?? -1) : 0
-      if (start !== 0 && start !== offset) throw new CelluleError("model_download_failed", `pool resumed at byte ${start}, expected ${offset}`, 502)
+      const start =
+        res.status === 206 ? Number(/bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")?.[1] ?? -1) : 0
+      if (start !== 0 && start !== offset)
+        throw new CelluleError("model_download_failed", `pool resumed at byte ${start}, expected ${offset}`, 502)
       if (offset > 0) log.info(`${d.fileName}: resuming at ${offset} of ${d.size} bytes`)
       const fd = openSync(part, start === 0 ? "w" : "a")
       let written = start

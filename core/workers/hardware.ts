@@ -38,7 +38,11 @@ function detectGpu(): { vram_mb: number; gpu: string } | undefined {
   try {
     const smi = Bun.which("nvidia-smi")
     if (smi) {
-      const r = Bun.spawnSync([smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"], { stdout: "pipe", stderr: "ignore", timeout: 5000 })
+      const r = Bun.spawnSync([smi, "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"], {
+        stdout: "pipe",
+        stderr: "ignore",
+        timeout: 5000,
+      })
       const line = r.stdout.toString().trim().split("\n")[0]
       const [name, mb] = line.split(",").map((s) => s.trim())
       if (r.exitCode === 0 && Number(mb) > 0) return { vram_mb: Number(mb), gpu: name }
@@ -46,7 +50,8 @@ function detectGpu(): { vram_mb: number; gpu: string } | undefined {
     if (existsSync("/sys/class/drm")) {
       for (const card of readdirSync("/sys/class/drm")) {
         const f = `/sys/class/drm/${card}/device/mem_info_vram_total`
-        if (/^card\d+$/.test(card) && existsSync(f)) return { vram_mb: Math.round(Number(readFileSync(f, "utf8")) / 2 ** 20), gpu: `amdgpu ${card}` }
+        if (/^card\d+$/.test(card) && existsSync(f))
+          return { vram_mb: Math.round(Number(readFileSync(f, "utf8")) / 2 ** 20), gpu: `amdgpu ${card}` }
       }
     }
   } catch {
@@ -56,7 +61,12 @@ function detectGpu(): { vram_mb: number; gpu: string } | undefined {
 }
 
 export function detectHardware(opts: { gpu: "auto" | "off" } = { gpu: "auto" }): Hardware {
-  const hw: Hardware = { os: platform(), arch: arch(), cpu_threads: cpus().length, ram_mb: Math.round(totalmem() / 2 ** 20) }
+  const hw: Hardware = {
+    os: platform(),
+    arch: arch(),
+    cpu_threads: cpus().length,
+    ram_mb: Math.round(totalmem() / 2 ** 20),
+  }
   if (hw.os === "darwin" && hw.arch === "arm64") {
     // Unified memory: what Metal can use is the machine's RAM.
     return { ...hw, vram_mb: hw.ram_mb, gpu: "apple-silicon" }

@@ -3,7 +3,16 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
-import { PROTOCOL_VERSION, ProtocolError, parseWorkerMessage, type ActivityPolicyMessage, type PoolMessage, type UpgradeOffer, type WorkerEvent, type WorkerMessage } from "./protocol.ts"
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  parseWorkerMessage,
+  type ActivityPolicyMessage,
+  type PoolMessage,
+  type UpgradeOffer,
+  type WorkerEvent,
+  type WorkerMessage,
+} from "./protocol.ts"
 import type { Scheduler, WorkerLink, WorkerState } from "../scheduler/scheduler.ts"
 
 const log = logger("workers")
@@ -43,7 +52,9 @@ export function workerHub(opts: HubOptions) {
 
   async function welcome(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
     // An upgrade check that fails must not keep the worker from joining.
-    const upgrade = await Promise.resolve(opts.upgradeFor?.(msg)).catch((e) => void log.warn(`upgrade check for ${msg.name} failed: ${(e as Error).message}`))
+    const upgrade = await Promise.resolve(opts.upgradeFor?.(msg)).catch(
+      (e) => void log.warn(`upgrade check for ${msg.name} failed: ${(e as Error).message}`),
+    )
     const policy = opts.activityPolicy?.()
     ws.send(
       JSON.stringify({
@@ -58,7 +69,10 @@ export function workerHub(opts: HubOptions) {
       } satisfies PoolMessage),
     )
     if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))
-    opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [{ at: Date.now(), event: "connected", detail: { version: msg.version, hardware_class: msg.hardware_class } }, ...(msg.events ?? [])])
+    opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [
+      { at: Date.now(), event: "connected", detail: { version: msg.version, hardware_class: msg.hardware_class } },
+      ...(msg.events ?? []),
+    ])
   }
 
   const handler: WebSocketHandler<WsData> = {
@@ -96,7 +110,8 @@ export function workerHub(opts: HubOptions) {
         void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
         return
       }
-      if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(ws.data.worker.name, ws.data.tokenId, msg.events)
+      if (msg.type === "heartbeat" && msg.events?.length)
+        opts.onWorkerEvents?.(ws.data.worker.name, ws.data.tokenId, msg.events)
       if (msg.type === "bye") {
         opts.scheduler.removeWorker(ws.data.worker.id, `said bye (${msg.reason})`, ws.data.link)
         return
@@ -106,14 +121,24 @@ export function workerHub(opts: HubOptions) {
     close(ws, code, reason) {
       sockets.delete(ws)
       clearTimeout(ws.data.helloTimer)
-      if (ws.data.worker) opts.scheduler.removeWorker(ws.data.worker.id, `disconnected (${code}${reason ? ` ${reason}` : ""})`, ws.data.link)
+      if (ws.data.worker)
+        opts.scheduler.removeWorker(
+          ws.data.worker.id,
+          `disconnected (${code}${reason ? ` ${reason}` : ""})`,
+          ws.data.link,
+        )
     },
   }
 
   return {
     path: "/ws",
     async upgrade(req: Request, server: Server<WsData>): Promise<WsData | Response> {
-      if (!tokenHash && !opts.resolveWorkerToken) return jsonResponse(401, "worker_join_disabled", "this pool has no worker join token configured (CELLULE_WORKER_TOKEN)")
+      if (!tokenHash && !opts.resolveWorkerToken)
+        return jsonResponse(
+          401,
+          "worker_join_disabled",
+          "this pool has no worker join token configured (CELLULE_WORKER_TOKEN)",
+        )
       const auth = req.headers.get("authorization") ?? ""
       const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
       const remote = server.requestIP(req)?.address ?? "?"

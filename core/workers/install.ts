@@ -15,7 +15,8 @@ export type InstallFile = "worker.sh" | "worker.ps1" | "worker-uninstall.sh" | "
 
 function fill(template: string, poolUrl: string) {
   // A URL goes into shell and PowerShell literals: refuse anything that could break out of them.
-  if (!/^https?:\/\/[A-Za-z0-9.:\[\]_-]+(\/[A-Za-z0-9._~\/-]*)?$/.test(poolUrl)) throw new Error(`pool URL ${poolUrl} is not safe to template`)
+  if (!/^https?:\/\/[A-Za-z0-9.:\[\]_-]+(\/[A-Za-z0-9._~\/-]*)?$/.test(poolUrl))
+    throw new Error(`pool URL ${poolUrl} is not safe to template`)
   return template.replaceAll("__POOL_URL__", poolUrl)
 }
 
@@ -26,7 +27,9 @@ export const scheduledTaskFor = (poolUrl: string) => fill(taskXml, poolUrl).trim
 export function installScript(file: InstallFile, poolUrl: string): string {
   switch (file) {
     case "worker.sh":
-      return fill(installSh, poolUrl).replace("__SYSTEMD_UNIT__", systemdUnitFor(poolUrl)).replace("__LAUNCHD_PLIST__", launchdPlistFor(poolUrl))
+      return fill(installSh, poolUrl)
+        .replace("__SYSTEMD_UNIT__", systemdUnitFor(poolUrl))
+        .replace("__LAUNCHD_PLIST__", launchdPlistFor(poolUrl))
     case "worker-uninstall.sh":
       return fill(uninstallSh, poolUrl)
     case "worker.ps1":
@@ -55,7 +58,11 @@ export function snippetsFor(poolUrl: string, os: WorkerOs, hardware: WorkerHardw
       config_json: config,
       install: { name: "install.ps1", content: oneLiner },
       start: { name: "start.ps1", content: `Start-ScheduledTask -TaskName cellule-worker` },
-      service: { name: "cellule-worker (Scheduled Task)", path: "\\cellule-worker", content: scheduledTaskFor(poolUrl) },
+      service: {
+        name: "cellule-worker (Scheduled Task)",
+        path: "\\cellule-worker",
+        content: scheduledTaskFor(poolUrl),
+      },
       uninstall: `& ([scriptblock]::Create((iwr -UseBasicParsing ${poolUrl}/v1/install/worker-uninstall.ps1).Content))`,
     }
   }
@@ -72,8 +79,16 @@ export function snippetsFor(poolUrl: string, os: WorkerOs, hardware: WorkerHardw
         : "#!/bin/sh\nsudo systemctl enable --now cellule-worker\nsudo systemctl status --no-pager cellule-worker\n",
     },
     service: mac
-      ? { name: "com.cellule.worker.plist", path: "/Library/LaunchDaemons/com.cellule.worker.plist", content: launchdPlistFor(poolUrl) }
-      : { name: "cellule-worker.service", path: "/etc/systemd/system/cellule-worker.service", content: systemdUnitFor(poolUrl) },
+      ? {
+          name: "com.cellule.worker.plist",
+          path: "/Library/LaunchDaemons/com.cellule.worker.plist",
+          content: launchdPlistFor(poolUrl),
+        }
+      : {
+          name: "cellule-worker.service",
+          path: "/etc/systemd/system/cellule-worker.service",
+          content: systemdUnitFor(poolUrl),
+        },
     uninstall: `curl -fsSL ${poolUrl}/v1/install/worker-uninstall.sh | sudo bash`,
   }
 }

@@ -13,7 +13,12 @@ import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers")
 
-export function lifecycleHubOptions(db: Database, config: Readonly<Config>, clock: Clock, releaseKey?: ReleaseKey): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"> {
+export function lifecycleHubOptions(
+  db: Database,
+  config: Readonly<Config>,
+  clock: Clock,
+  releaseKey?: ReleaseKey,
+): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"> {
   if (config.workerWorkingHours) {
     try {
       parseWorkingHours(config.workerWorkingHours)
@@ -23,7 +28,11 @@ export function lifecycleHubOptions(db: Database, config: Readonly<Config>, cloc
   }
   const policy =
     config.workerWorkingHours || config.workerThrottledPct !== undefined || config.workerBusyPct !== undefined
-      ? { working_hours: config.workerWorkingHours, throttled_pct: config.workerThrottledPct, busy_pct: config.workerBusyPct }
+      ? {
+          working_hours: config.workerWorkingHours,
+          throttled_pct: config.workerThrottledPct,
+          busy_pct: config.workerBusyPct,
+        }
       : undefined
   // The enrolled name (from provisioning) is what the dashboard lists; the hello name is the host name.
   const names = new Map<number, string>()
@@ -40,7 +49,14 @@ export function lifecycleHubOptions(db: Database, config: Readonly<Config>, cloc
       void (async () => {
         for (const e of events) {
           if (e.event !== "connected") log.info(`worker ${worker}: ${e.event} ${JSON.stringify(e.detail ?? {})}`)
-          await auditWorker(db.sql, clock, worker, e.event, { ...(e.detail ?? {}), ...(tokenId ? { token_id: tokenId } : {}) }, e.at)
+          await auditWorker(
+            db.sql,
+            clock,
+            worker,
+            e.event,
+            { ...(e.detail ?? {}), ...(tokenId ? { token_id: tokenId } : {}) },
+            e.at,
+          )
         }
       })().catch((err) => log.warn(`could not record worker events: ${(err as Error).message}`))
     },

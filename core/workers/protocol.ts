@@ -74,7 +74,18 @@ export interface ActivityPolicyMessage {
 }
 
 export type WorkerMessage =
-  | { type: "hello"; v: number; worker_id: string; name: string; version: string; hardware: Hardware; models: ModelOffer[]; activity: Activity; hardware_class?: HardwareClass; events?: WorkerEvent[] }
+  | {
+      type: "hello"
+      v: number
+      worker_id: string
+      name: string
+      version: string
+      hardware: Hardware
+      models: ModelOffer[]
+      activity: Activity
+      hardware_class?: HardwareClass
+      events?: WorkerEvent[]
+    }
   | { type: "heartbeat"; activity: Activity; busy: Record<string, number>; events?: WorkerEvent[] }
   | { type: "token"; job_id: string; text: string; ids?: number[] }
   | { type: "done"; job_id: string; finish_reason: "stop" | "length" | "abort"; usage: Usage; embeddings?: number[][] }
@@ -82,7 +93,16 @@ export type WorkerMessage =
   | { type: "bye"; reason: string }
 
 export type PoolMessage =
-  | { type: "welcome"; v: number; pool_name: string; worker_id: string; heartbeat_ms: number; peer_pool_urls: string[]; upgrade?: UpgradeOffer; activity_policy?: ActivityPolicyMessage }
+  | {
+      type: "welcome"
+      v: number
+      pool_name: string
+      worker_id: string
+      heartbeat_ms: number
+      peer_pool_urls: string[]
+      upgrade?: UpgradeOffer
+      activity_policy?: ActivityPolicyMessage
+    }
   | ({ type: "self_update" } & UpgradeOffer)
   | { type: "job"; job_id: string; kind: "chat" | "completion" | "embedding"; model: string; params: JobParams }
   | { type: "cancel"; job_id: string }
@@ -101,7 +121,14 @@ const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFin
 /** Keep well-formed events only, at most 100 per message: they are advisory, never fatal. */
 function parseEvents(raw: unknown[]): WorkerEvent[] {
   return raw
-    .filter((e): e is WorkerEvent => !!e && typeof e === "object" && isNum((e as WorkerEvent).at) && isStr((e as WorkerEvent).event) && (e as WorkerEvent).event.length <= 64)
+    .filter(
+      (e): e is WorkerEvent =>
+        !!e &&
+        typeof e === "object" &&
+        isNum((e as WorkerEvent).at) &&
+        isStr((e as WorkerEvent).event) &&
+        (e as WorkerEvent).event.length <= 64,
+    )
     .slice(0, 100)
     .map((e) => ({ at: e.at, event: e.event, detail: e.detail && typeof e.detail === "object" ? e.detail : {} }))
 }
@@ -145,7 +172,10 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
       return m as unknown as WorkerMessage
     case "done":
       need(isStr(m.job_id), "job_id is required")
-      need(!!m.usage && isNum((m.usage as Usage).prompt_tokens) && isNum((m.usage as Usage).completion_tokens), "usage is required")
+      need(
+        !!m.usage && isNum((m.usage as Usage).prompt_tokens) && isNum((m.usage as Usage).completion_tokens),
+        "usage is required",
+      )
       return m as unknown as WorkerMessage
     case "error":
       need(isStr(m.code) && isStr(m.message), "code and message are required")

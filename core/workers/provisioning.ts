@@ -14,7 +14,12 @@ export const WORKER_TOKEN_PREFIX = "cwt_"
 export class ProvisionCodeInvalid extends CelluleError {
   constructor() {
     // One answer for unknown, used and expired codes: a guesser learns nothing.
-    super("provision_code_invalid", "this provisioning code is unknown, already used or expired", 401, "generate a new one on the Workers page of the dashboard")
+    super(
+      "provision_code_invalid",
+      "this provisioning code is unknown, already used or expired",
+      401,
+      "generate a new one on the Workers page of the dashboard",
+    )
   }
 }
 
@@ -75,7 +80,8 @@ export async function redeemProvisionCode(sql: Sql, clock: Clock, code: string, 
 export async function workerToken(sql: Sql, presented: string): Promise<{ id: number; name: string } | null> {
   if (!presented.startsWith(WORKER_TOKEN_PREFIX)) return null
   // Lookup by hash: the hash of a 256-bit random token reveals nothing through timing.
-  const [row] = await sql`select id, name from worker_tokens where token_hash = ${hashToken(presented)} and revoked_at is null`
+  const [row] =
+    await sql`select id, name from worker_tokens where token_hash = ${hashToken(presented)} and revoked_at is null`
   return row ? { id: Number(row.id), name: row.name } : null
 }
 
@@ -90,7 +96,8 @@ export async function touchWorkerToken(sql: Sql, clock: Clock, id: number) {
 export async function revokeWorkerToken(sql: Sql, clock: Clock, id: number): Promise<void> {
   const now = new Date(clock.now())
   await sql.begin(async (tx) => {
-    const [row] = await tx`update worker_tokens set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning name`
+    const [row] =
+      await tx`update worker_tokens set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning name`
     if (!row) throw new NotFound(`no worker token ${id}`, "worker_token_not_found")
     await tx`insert into worker_audit_log (at, worker, event, detail) values (${now}, ${row.name}, 'revoked', ${tx.json({ token_id: id })})`
   })
@@ -107,11 +114,19 @@ export interface WorkerTokenRow {
 }
 
 export async function listWorkerTokens(sql: Sql): Promise<WorkerTokenRow[]> {
-  const rows = await sql`select id, name, os, hardware, created_at, last_seen_at, revoked_at from worker_tokens order by id`
+  const rows =
+    await sql`select id, name, os, hardware, created_at, last_seen_at, revoked_at from worker_tokens order by id`
   return rows.map((r) => ({ ...r, id: Number(r.id) })) as unknown as WorkerTokenRow[]
 }
 
-export async function auditWorker(sql: Sql, clock: Clock, worker: string, event: string, detail: Record<string, unknown> = {}, at?: number) {
+export async function auditWorker(
+  sql: Sql,
+  clock: Clock,
+  worker: string,
+  event: string,
+  detail: Record<string, unknown> = {},
+  at?: number,
+) {
   await sql`insert into worker_audit_log (at, worker, event, detail)
     values (${new Date(at ?? clock.now())}, ${worker.slice(0, 128)}, ${event.slice(0, 64)}, ${sql.json(detail as never)})`
 }

@@ -46,7 +46,12 @@ export function signRelease(key: ReleaseKey, version: string, sha256: string): s
   return sign(null, message(version, sha256), key.privateKey).toString("base64")
 }
 
-export function verifyRelease(publicKeyB64: string, version: string, sha256: string, signatureB64: string | undefined): boolean {
+export function verifyRelease(
+  publicKeyB64: string,
+  version: string,
+  sha256: string,
+  signatureB64: string | undefined,
+): boolean {
   if (!signatureB64) return false
   try {
     const raw = Buffer.from(publicKeyB64, "base64")

@@ -34,7 +34,12 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** Pool side: the upgrade offer for a hello, or undefined. */
-export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; version?: string; releaseKey?: ReleaseKey }) {
+export function upgradePolicy(opts: {
+  config: Readonly<Config>
+  clock: Clock
+  version?: string
+  releaseKey?: ReleaseKey
+}) {
   const lastPush = new Map<string, number>()
   return async (hello: Extract<WorkerMessage, { type: "hello" }>): Promise<UpgradeOffer | undefined> => {
     const poolVersion = opts.version ?? VERSION
@@ -49,14 +54,21 @@ export function upgradePolicy(opts: { config: Readonly<Config>; clock: Clock; ve
     try {
       bin = await binaryFor(opts.config, targetName(hello.hardware.os, hello.hardware.arch))
     } catch {
-      log.warn(`worker ${hello.name} outdated: v${hello.version} → v${poolVersion}, but this pool ships no ${targetName(hello.hardware.os, hello.hardware.arch)}`)
+      log.warn(
+        `worker ${hello.name} outdated: v${hello.version} → v${poolVersion}, but this pool ships no ${targetName(hello.hardware.os, hello.hardware.arch)}`,
+      )
       return undefined
     }
     if (compareVersions(hello.version, bin.version) >= 0) return undefined
     lastPush.set(hello.worker_id, now)
     log.info(`worker ${hello.name} outdated: v${hello.version} → v${bin.version}; pushing self_update`)
     const signature = opts.releaseKey ? signRelease(opts.releaseKey, bin.version, bin.sha256) : undefined
-    return { version: bin.version, url: `/v1/install/bin/${bin.name}`, sha256: bin.sha256, ...(signature ? { signature } : {}) }
+    return {
+      version: bin.version,
+      url: `/v1/install/bin/${bin.name}`,
+      sha256: bin.sha256,
+      ...(signature ? { signature } : {}),
+    }
   }
 }
 
@@ -72,7 +84,10 @@ export class UpgradeFailed extends CelluleError {
  * Returns true when the new binary is in place (the caller then exits so its service manager
  * restarts it); the service's first health check is the caller's job (see rollbackIfUnhealthy).
  */
-export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string; token: string; exePath: string; poolKey?: string; fetch?: typeof fetch }): Promise<void> {
+export async function applyUpgrade(
+  offer: UpgradeOffer,
+  opts: { poolUrl: string; token: string; exePath: string; poolKey?: string; fetch?: typeof fetch },
+): Promise<void> {
   const doFetch = opts.fetch ?? fetch
   // The signature is checked before anything is downloaded: an unsigned or forged offer costs nothing.
   if (opts.poolKey) {
@@ -80,7 +95,9 @@ export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string;
       throw new UpgradeFailed(`the offer of v${offer.version} is not signed by this worker's pool key; refused`)
     }
   } else {
-    log.warn("self-update: this worker has no pool key (enrolled without provisioning); trusting the pool connection alone")
+    log.warn(
+      "self-update: this worker has no pool key (enrolled without provisioning); trusting the pool connection alone",
+    )
   }
   const url = new URL(offer.url, opts.poolUrl).toString()
   const next = `${opts.exePath}.new`
@@ -99,12 +116,16 @@ export async function applyUpgrade(offer: UpgradeOffer, opts: { poolUrl: string;
   const said = probe.stdout.toString().trim()
   if (probe.exitCode !== 0 || said !== offer.version) {
     rmSync(next, { force: true })
-    throw new UpgradeFailed(`the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`)
+    throw new UpgradeFailed(
+      `the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`,
+    )
   }
   // Two renames: the running binary stays valid on disk under .old until the restart.
   copyFileSync(opts.exePath, old)
   renameSync(next, opts.exePath)
-  log.info(`self-update: v${offer.version} installed (previous binary kept as ${old}); restarting through the service manager`)
+  log.info(
+    `self-update: v${offer.version} installed (previous binary kept as ${old}); restarting through the service manager`,
+  )
 }
 
 /** At start-up: if a just-upgraded binary is failing, put `<exe>.old` back. */

@@ -50,15 +50,25 @@ async function spawnUntil(args: string[], ready: RegExp, env: Record<string, str
 const poolDir = join(dataDir, "pool")
 const answersFile = join(demo, "setup-answers.json")
 if (!existsSync(answersFile))
-  writeFileSync(answersFile, JSON.stringify({
-    identity: { company: "Demo Cabinet", sector: "LAW" },
-    topology: { sites: [{ name: "Siège", headcount: 10 }] },
-    hardware: { cpu_workers: true, gpu_servers: 0 },
-    models: { tiers: ["fast"] },
-    admin: { email: "admin@demo.local" },
-  }, null, 2))
+  writeFileSync(
+    answersFile,
+    JSON.stringify(
+      {
+        identity: { company: "Demo Cabinet", sector: "LAW" },
+        topology: { sites: [{ name: "Siège", headcount: 10 }] },
+        hardware: { cpu_workers: true, gpu_servers: 0 },
+        models: { tiers: ["fast"] },
+        admin: { email: "admin@demo.local" },
+      },
+      null,
+      2,
+    ),
+  )
 const setupDone = existsSync(join(demo, "setup-done"))
-const setupOut = Bun.spawnSync([...cellule, "setup", "--data-dir", poolDir, "--login-link", ...(setupDone ? [] : ["--answers", answersFile])], { stderr: "inherit" })
+const setupOut = Bun.spawnSync(
+  [...cellule, "setup", "--data-dir", poolDir, "--login-link", ...(setupDone ? [] : ["--answers", answersFile])],
+  { stderr: "inherit" },
+)
 const loginPath = setupOut.stdout.toString().match(/login link: (\S+)/)?.[1]
 if (setupOut.exitCode !== 0 || !loginPath) {
   console.error(setupOut.stdout.toString())
@@ -75,7 +85,21 @@ const url = await spawnUntil(["pool", "--port", port, "--data-dir", poolDir], /c
   CELLULE_ANONYMOUS_ACCESS: process.env.CELLULE_ANONYMOUS_ACCESS ?? "true",
 })
 await spawnUntil(
-  ["worker", "--pool", url, "--data-dir", join(dataDir, "worker"), "--model", `demo=${model}`, "--embedder", embedder, "--threads", "2", "--slots", "2"],
+  [
+    "worker",
+    "--pool",
+    url,
+    "--data-dir",
+    join(dataDir, "worker"),
+    "--model",
+    `demo=${model}`,
+    "--embedder",
+    embedder,
+    "--threads",
+    "2",
+    "--slots",
+    "2",
+  ],
   /cellule worker (ready)/,
   { CELLULE_TOKEN: token },
 )

@@ -11,7 +11,9 @@ let pool: PoolProc
 beforeAll(async () => {
   const token = "keys-browser-token-0123456789"
   // CELLULE_ANONYMOUS_ACCESS unset: the product's own default, decided by the dashboard switch.
-  pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: undefined, CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" } })
+  pool = await startPool({
+    env: { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: undefined, CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" },
+  })
   await startWorker({ poolUrl: pool.url, token, models: [`tiny=${await tinyLlamaPath()}`] })
 })
 afterAll(cleanupAll)
@@ -82,7 +84,9 @@ test("out of the box the API needs a key; the dashboard creates, shows once and 
   await page.waitForSelector('#anon-state[data-enabled="true"]')
   expect(dialogs.at(-1)).toContain("without a key")
   expect(await eventually(async () => (await chat()).status, 200)).toBe(200)
-  const state = await (await fetch(`${pool.url}/v1/admin/anonymous-access`, { headers: { "x-cellule-user": TEST_ADMIN.email } })).json()
+  const state = await (
+    await fetch(`${pool.url}/v1/admin/anonymous-access`, { headers: { "x-cellule-user": TEST_ADMIN.email } })
+  ).json()
   expect(state).toEqual({ enabled: true, forced: false })
 
   // Revoke the key: it is refused (401 invalid_api_key would be wrong while anonymous access is on:

@@ -11,14 +11,21 @@ import { generateKeyPair, issueLicense, toHex } from "../../core/license/index.t
 afterAll(cleanupAll)
 
 const DAY = 86_400_000
-const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#2f5bd3"/><script>alert(1)</script></svg>'
+const LOGO =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#2f5bd3"/><script>alert(1)</script></svg>'
 
 test("first boot in a browser: wizard, dashboard, live Overview, licence banner", async () => {
   const keys = await generateKeyPair()
   // 20 days left: the dashboard must show the warning_j30 banner until a renewed licence is uploaded.
   const short = await issueLicense({ clientId: "cabinet-dupont", tier: "cabinet", durationDays: 20 }, keys.privateKey)
-  const renewed = await issueLicense({ clientId: "cabinet-dupont", tier: "cabinet", durationDays: 365 }, keys.privateKey)
-  const pool = await startPool({ setup: false, env: { CELLULE_LICENSE_PUBKEY: toHex(keys.publicKey), CELLULE_WORKER_TOKEN: "browser-test-token" } })
+  const renewed = await issueLicense(
+    { clientId: "cabinet-dupont", tier: "cabinet", durationDays: 365 },
+    keys.privateKey,
+  )
+  const pool = await startPool({
+    setup: false,
+    env: { CELLULE_LICENSE_PUBKEY: toHex(keys.publicKey), CELLULE_WORKER_TOKEN: "browser-test-token" },
+  })
   const browser = await launchBrowser()
   const { page, dialogs } = await pageAcceptingDialogs(browser)
 
@@ -28,12 +35,20 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await page.waitForSelector('h1[data-step="license"]')
 
   // 1. Licence: choose the .jwt file; the preview is decoded in the browser before anything is sent.
-  await page.setInputFiles("#license-file", { name: "cabinet-dupont.jwt", mimeType: "application/jwt", buffer: Buffer.from(short.token) })
+  await page.setInputFiles("#license-file", {
+    name: "cabinet-dupont.jwt",
+    mimeType: "application/jwt",
+    buffer: Buffer.from(short.token),
+  })
   await page.waitForSelector('#license-preview[data-valid="true"]')
   expect(await page.textContent('#license-preview dd[data-field="tier"]')).toBe("cabinet")
   expect(await page.textContent('#license-preview dd[data-field="client"]')).toBe("cabinet-dupont")
-  expect(await page.textContent('#license-preview dd[data-field="expires"]')).toBe(new Date(short.license.exp * 1000).toISOString().slice(0, 10))
-  expect(await page.textContent('#license-preview dd[data-field="features"]')).toContain(short.license.features[0] ?? "—")
+  expect(await page.textContent('#license-preview dd[data-field="expires"]')).toBe(
+    new Date(short.license.exp * 1000).toISOString().slice(0, 10),
+  )
+  expect(await page.textContent('#license-preview dd[data-field="features"]')).toContain(
+    short.license.features[0] ?? "—",
+  )
   await shot(page, "01-license-preview")
   await page.click("#license-use")
   await page.waitForSelector('h1[data-step="identity"]')
@@ -56,7 +71,9 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await page.fill('input[name="site_headcount"] >> nth=1', "12")
   await page.reload()
   await page.waitForSelector('h1[data-step="topology"]')
-  await page.waitForFunction(() => (document.querySelectorAll('input[name="site_name"]')[1] as HTMLInputElement | undefined)?.value === "Lyon")
+  await page.waitForFunction(
+    () => (document.querySelectorAll('input[name="site_name"]')[1] as HTMLInputElement | undefined)?.value === "Lyon",
+  )
   expect(await page.inputValue('input[name="site_name"] >> nth=0')).toBe("Paris")
   expect(await page.inputValue('input[name="site_headcount"] >> nth=1')).toBe("12")
   await shot(page, "03-topology-after-refresh")
@@ -119,7 +136,12 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   // A worker joins: Overview shows it without a reload (same document, marker survives).
   await page.waitForSelector('#live[data-live="sse"]') // pushed over Server-Sent Events, polling switched off
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42))
-  const worker = await startWorker({ poolUrl: pool.url, token: "browser-test-token", models: [`tiny=${await tinyLlamaPath()}`], slots: 2 })
+  const worker = await startWorker({
+    poolUrl: pool.url,
+    token: "browser-test-token",
+    models: [`tiny=${await tinyLlamaPath()}`],
+    slots: 2,
+  })
   await page.waitForSelector("#workers tr[data-worker]", { timeout: 30_000 })
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42)
   expect(await page.textContent("#worker-count")).toBe("1")
@@ -133,7 +155,9 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   expect(await page.getAttribute("#license-status", "data-status")).toBe("warning_j30")
   await page.fill("#token", renewed.token)
   await page.waitForSelector('#license-preview[data-valid="true"]')
-  expect(await page.textContent('#license-preview dd[data-field="expires"]')).toBe(new Date(renewed.license.exp * 1000).toISOString().slice(0, 10))
+  expect(await page.textContent('#license-preview dd[data-field="expires"]')).toBe(
+    new Date(renewed.license.exp * 1000).toISOString().slice(0, 10),
+  )
   await shot(page, "08-license-renew-preview")
   await Promise.all([page.waitForNavigation(), page.click("#license-activate")])
   expect(await page.getAttribute("#license-status", "data-status")).toBe("active")

@@ -15,7 +15,14 @@ let dataDir: string
 beforeAll(async () => {
   dataDir = tempDir()
   const answers = join(tempDir(), "a.json")
-  writeFileSync(answers, JSON.stringify({ identity: { company: "Reset SA", sector: "OTHER" }, topology: { sites: [{ name: "HQ" }] }, admin: { email: EMAIL, password: "first-password-1" } }))
+  writeFileSync(
+    answers,
+    JSON.stringify({
+      identity: { company: "Reset SA", sector: "OTHER" },
+      topology: { sites: [{ name: "HQ" }] },
+      admin: { email: EMAIL, password: "first-password-1" },
+    }),
+  )
   const p = spawnProc([...celluleCmd(), "setup", "--answers", answers, "--data-dir", dataDir])
   expect(await p.exited).toBe(0)
 })
@@ -37,7 +44,10 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string 
 describe("cellule admin-reset-password", () => {
   test("reads the password twice from piped stdin and prints OK", async () => {
     const p = Bun.spawn([...celluleCmd(), "admin-reset-password", `--email=${EMAIL}`, "--data-dir", dataDir], {
-      cwd: ROOT, stdin: new Blob(["piped-password-22\npiped-password-22\n"]), stdout: "pipe", stderr: "pipe",
+      cwd: ROOT,
+      stdin: new Blob(["piped-password-22\npiped-password-22\n"]),
+      stdout: "pipe",
+      stderr: "pipe",
     })
     const out = await new Response(p.stdout).text()
     expect(await p.exited).toBe(0)
@@ -48,16 +58,29 @@ describe("cellule admin-reset-password", () => {
 
   test("two different answers or a short password change nothing", async () => {
     for (const input of ["one-password-123\nother-password-123\n", "short\nshort\n"]) {
-      const p = Bun.spawn([...celluleCmd(), "admin-reset-password", `--email=${EMAIL}`, "--data-dir", dataDir], { cwd: ROOT, stdin: new Blob([input]), stdout: "pipe", stderr: "pipe" })
+      const p = Bun.spawn([...celluleCmd(), "admin-reset-password", `--email=${EMAIL}`, "--data-dir", dataDir], {
+        cwd: ROOT,
+        stdin: new Blob([input]),
+        stdout: "pipe",
+        stderr: "pipe",
+      })
       expect(await p.exited).toBe(1)
     }
     expect(await signsIn("piped-password-22")).toBe(true)
   })
 
   test("under a pseudo-terminal it prompts twice and never echoes the password", async () => {
-    const cmd = [...celluleCmd(), "admin-reset-password", `--email=${EMAIL}`, "--data-dir", dataDir].map((a) => `'${a}'`).join(" ")
+    const cmd = [...celluleCmd(), "admin-reset-password", `--email=${EMAIL}`, "--data-dir", dataDir]
+      .map((a) => `'${a}'`)
+      .join(" ")
     // script(1) gives the command a real pty; what the pty shows comes back on script's stdout.
-    const p = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { cwd: ROOT, stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_LEVEL: "error" } })
+    const p = Bun.spawn(["script", "-qec", cmd, "/dev/null"], {
+      cwd: ROOT,
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, LOG_LEVEL: "error" },
+    })
     const screen = { text: "" }
     void collect(p.stdout, screen)
     const waitFor = async (s: string) => {

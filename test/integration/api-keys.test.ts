@@ -13,7 +13,9 @@ const admin = { "x-cellule-user": "it@example.local", "content-type": "applicati
 beforeAll(async () => {
   const [model, embedder] = await Promise.all([tinyLlamaPath(), tinyEmbedderDir()])
   const token = "keys-token-0123456789abc"
-  pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: "false", CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" } })
+  pool = await startPool({
+    env: { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: "false", CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" },
+  })
   const sql = postgres(runningEmbeddedUrl(pool.dataDir)!, { max: 1 })
   await createAdmin(sql as never, "it@example.local", "a long admin password")
   await sql.end()
@@ -36,7 +38,11 @@ const code = async (r: Response) => ((await r.json()) as { error: string }).erro
 
 describe("API keys", () => {
   test("creating a key needs an administrator", async () => {
-    const r = await fetch(`${pool.url}/v1/admin/keys`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "x" }) })
+    const r = await fetch(`${pool.url}/v1/admin/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "x" }),
+    })
     expect(r.status).toBe(401)
   })
 
@@ -59,7 +65,11 @@ describe("API keys", () => {
 
   test("model allow-list → 403 model_not_allowed", async () => {
     const k = await newKey({ name: "chat only", models: ["tiny"] })
-    const r = await fetch(`${pool.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${k.key}` }, body: JSON.stringify({ model: "tiny-embedder", input: "x" }) })
+    const r = await fetch(`${pool.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${k.key}` },
+      body: JSON.stringify({ model: "tiny-embedder", input: "x" }),
+    })
     expect(r.status).toBe(403)
     expect(await code(r)).toBe("model_not_allowed")
   })
@@ -81,7 +91,9 @@ describe("API keys", () => {
     const r = await chat(k.key)
     expect(r.status).toBe(429)
     expect(await code(r)).toBe("budget_exhausted")
-    const usage = (await (await fetch(`${pool.url}/v1/admin/usage?key_id=${k.id}`, { headers: admin })).json()) as { data: { requests: number; completion_tokens: number; prompt_tokens: number }[] }
+    const usage = (await (await fetch(`${pool.url}/v1/admin/usage?key_id=${k.id}`, { headers: admin })).json()) as {
+      data: { requests: number; completion_tokens: number; prompt_tokens: number }[]
+    }
     expect(usage.data.length).toBe(1)
     expect(usage.data[0].requests).toBe(1)
     expect(usage.data[0].completion_tokens).toBe(8)
@@ -91,7 +103,10 @@ describe("API keys", () => {
   test("a revoked key stops working within 5 s", async () => {
     const k = await newKey({ name: "leaver" })
     expect((await chat(k.key)).status).toBe(200)
-    const del = await fetch(`${pool.url}/v1/admin/keys/${k.id}`, { method: "DELETE", headers: { "x-cellule-user": "it@example.local" } })
+    const del = await fetch(`${pool.url}/v1/admin/keys/${k.id}`, {
+      method: "DELETE",
+      headers: { "x-cellule-user": "it@example.local" },
+    })
     expect(del.status).toBe(204)
     const t0 = Date.now()
     let status = 200
@@ -103,12 +118,23 @@ describe("API keys", () => {
   })
 
   test("CELLULE_ANONYMOUS_ACCESS set on the pool decides: the dashboard switch refuses to change it (409)", async () => {
-    expect(await (await fetch(`${pool.url}/v1/admin/anonymous-access`, { headers: admin })).json()).toEqual({ enabled: false, forced: true })
-    const r = await fetch(`${pool.url}/v1/admin/anonymous-access`, { method: "PUT", headers: admin, body: JSON.stringify({ enabled: true }) })
+    expect(await (await fetch(`${pool.url}/v1/admin/anonymous-access`, { headers: admin })).json()).toEqual({
+      enabled: false,
+      forced: true,
+    })
+    const r = await fetch(`${pool.url}/v1/admin/anonymous-access`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ enabled: true }),
+    })
     expect(r.status).toBe(409)
     expect(await code(r)).toBe("anonymous_access_forced")
     expect(await code(await chat(undefined))).toBe("api_key_required")
-    const bad = await fetch(`${pool.url}/v1/admin/anonymous-access`, { method: "PUT", headers: admin, body: JSON.stringify({ enabled: "yes" }) })
+    const bad = await fetch(`${pool.url}/v1/admin/anonymous-access`, {
+      method: "PUT",
+      headers: admin,
+      body: JSON.stringify({ enabled: "yes" }),
+    })
     expect(bad.status).toBe(400)
   })
 })

@@ -23,7 +23,12 @@ test("compiled pool + compiled worker serve a streamed chat answer and embedding
   const client = new OpenAI({ baseURL: `${pool.url}/v1`, apiKey: "x", maxRetries: 0 })
   let text = ""
   let finish: string | null = null
-  for await (const c of await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 12, stream: true })) {
+  for await (const c of await client.chat.completions.create({
+    model: "tiny",
+    messages: [{ role: "user", content: "hi" }],
+    max_tokens: 12,
+    stream: true,
+  })) {
     text += c.choices[0]?.delta.content ?? ""
     finish = c.choices[0]?.finish_reason ?? finish
   }

@@ -20,11 +20,23 @@ beforeAll(async () => {
   await admin.req("/setup/step/recap", { form: { go: "next" } })
 })
 
-const page = (c: Client, path: string, headers: Record<string, string> = {}) => c.req(path, { headers: { accept: "text/html", ...headers } })
+const page = (c: Client, path: string, headers: Record<string, string> = {}) =>
+  c.req(path, { headers: { accept: "text/html", ...headers } })
 
 describe("dashboard shell", () => {
   test("every page of §0 is in the menu and answers 200 with the security headers", async () => {
-    expect(NAV.map((n) => n.id)).toEqual(["overview", "federation", "workers", "balancing", "topology", "models", "settings", "license", "documentation", "audit"])
+    expect(NAV.map((n) => n.id)).toEqual([
+      "overview",
+      "federation",
+      "workers",
+      "balancing",
+      "topology",
+      "models",
+      "settings",
+      "license",
+      "documentation",
+      "audit",
+    ])
     for (const n of NAV) {
       const r = await page(admin, n.href)
       expect(r.status, n.href).toBe(200)
@@ -60,7 +72,10 @@ describe("dashboard shell", () => {
     expect(live.status).toBe(200)
     expect(await live.text()).toContain('id="worker-count">0<')
     const data = (await (await admin.req("/overview.json")).json()) as { sites: unknown[]; queueDepth: number }
-    expect(data.sites).toEqual([{ name: "Paris", headcount: 40 }, { name: "Lyon", headcount: 12 }])
+    expect(data.sites).toEqual([
+      { name: "Paris", headcount: 40 },
+      { name: "Lyon", headcount: 12 },
+    ])
     expect(data.queueDepth).toBe(0)
     const stream = await admin.req("/overview/stream")
     expect(stream.headers.get("content-type")).toContain("text/event-stream")
@@ -79,10 +94,14 @@ describe("dashboard shell", () => {
     const before = await (await page(admin, "/license")).text()
     expect(before).toContain('id="license-banner" data-status="none"')
     const csrf = await admin.csrf()
-    const forged = await admin.req("/admin/license/upload", { form: { _csrf: csrf, token: "eyJhbGciOiJub25lIn0.eyJ0aWVyIjoieCJ9." } })
+    const forged = await admin.req("/admin/license/upload", {
+      form: { _csrf: csrf, token: "eyJhbGciOiJub25lIn0.eyJ0aWVyIjoieCJ9." },
+    })
     expect(forged.status).toBe(400)
     expect(await forged.text()).toContain("jwt_invalid")
-    const { token } = await issueLicense({ clientId: "dupont", tier: "cabinet", durationDays: 365 }, keys.privateKey, { clock: s.clock })
+    const { token } = await issueLicense({ clientId: "dupont", tier: "cabinet", durationDays: 365 }, keys.privateKey, {
+      clock: s.clock,
+    })
     const ok = await admin.req("/admin/license/upload", { form: { _csrf: csrf, token } })
     expect(ok.status).toBe(200)
     const html = await ok.text()

@@ -11,13 +11,22 @@ test("worker SIGKILLed mid-stream: the stream completes, continuous, same text a
   const model = await tinyLlamaPath()
   const token = "failover-token-0123456789"
   const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token } })
-  const workers: WorkerProc[] = await Promise.all([0, 1].map(() => startWorker({ poolUrl: pool.url, token, models: [`tiny=${model}`], slots: 1 })))
+  const workers: WorkerProc[] = await Promise.all(
+    [0, 1].map(() => startWorker({ poolUrl: pool.url, token, models: [`tiny=${model}`], slots: 1 })),
+  )
   const client = new OpenAI({ baseURL: `${pool.url}/v1`, apiKey: "x", maxRetries: 0 })
-  const req = { model: "tiny", messages: [{ role: "user" as const, content: "tell me a long story" }], max_tokens: 900, temperature: 0, seed: 3 }
+  const req = {
+    model: "tiny",
+    messages: [{ role: "user" as const, content: "tell me a long story" }],
+    max_tokens: 900,
+    temperature: 0,
+    seed: 3,
+  }
 
   const reference = (await client.chat.completions.create(req)).choices[0].message.content!
 
-  const snapshot = async () => (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: { id: string; models: { busy: number }[] }[] }
+  const snapshot = async () =>
+    (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: { id: string; models: { busy: number }[] }[] }
   let text = ""
   let chunks = 0
   let killedAt = -1
@@ -31,7 +40,9 @@ test("worker SIGKILLed mid-stream: the stream completes, continuous, same text a
     if (++chunks === 3 && killedAt < 0) {
       // Kill whichever worker is serving this stream, right now.
       const busy = (await snapshot()).workers.find((w) => w.models[0].busy > 0)!
-      const ids = await Promise.all(workers.map(async (w) => JSON.parse(await Bun.file(`${w.dataDir}/worker.json`).text()).worker_id as string))
+      const ids = await Promise.all(
+        workers.map(async (w) => JSON.parse(await Bun.file(`${w.dataDir}/worker.json`).text()).worker_id as string),
+      )
       expect(ids).toContain(busy.id)
       workers[ids.indexOf(busy.id)].proc.kill("SIGKILL")
       killedAt = text.length

@@ -35,13 +35,17 @@ test("200 batch requests from one client leave another client's interactive p95 
   await interactive(3) // warm-up
   const unloaded = await interactive(20)
   let flooding = true
-  const flood = Promise.all(Array.from({ length: 200 }, (_, i) => ask("batch-script-key", "batch", i))).finally(() => (flooding = false))
+  const flood = Promise.all(Array.from({ length: 200 }, (_, i) => ask("batch-script-key", "batch", i))).finally(
+    () => (flooding = false),
+  )
   await Bun.sleep(100)
   const loaded = await interactive(20)
   const stillFlooding = flooding
   await flood
   const ratio = p95(loaded) / p95(unloaded)
-  console.log(`interactive p95 unloaded ${p95(unloaded).toFixed(1)} ms, during flood ${p95(loaded).toFixed(1)} ms, ratio ${ratio.toFixed(2)}`)
+  console.log(
+    `interactive p95 unloaded ${p95(unloaded).toFixed(1)} ms, during flood ${p95(loaded).toFixed(1)} ms, ratio ${ratio.toFixed(2)}`,
+  )
   // The measurement only means something if the flood was still queued while we measured.
   expect(stillFlooding).toBe(true)
   expect(ratio).toBeLessThanOrEqual(2)

@@ -24,17 +24,27 @@ describe("three bonded pools", () => {
       const { peers } = await admin(p, "GET", "/v1/federation/peers")
       expect(peers.map((x: any) => x.trust_level)).toEqual([3, 3])
     }
-    const topo = await until("links measured as LAN", async () => {
-      const t = await admin(pools[0], "GET", "/v1/federation/topology")
-      return t.links.every((l: any) => l.link === "lan") && t
-    }, 15_000)
+    const topo = await until(
+      "links measured as LAN",
+      async () => {
+        const t = await admin(pools[0], "GET", "/v1/federation/topology")
+        return t.links.every((l: any) => l.link === "lan") && t
+      },
+      15_000,
+    )
     expect(topo.value.network_type).toBe("lan")
   })
 
   test("a cluster-wide setting changed on one pool shows on every pool within 2 s", async () => {
     const value = { profile: "balanced", experts: 4, at: Date.now() }
     await admin(pools[0], "PUT", "/v1/admin/settings/moe_local_config", { value })
-    const seen = await Promise.all(pools.slice(1).map((p) => until(`setting on ${p.name}`, async () => sameJson(await settingOn(p, "moe_local_config"), value), 2000)))
+    const seen = await Promise.all(
+      pools
+        .slice(1)
+        .map((p) =>
+          until(`setting on ${p.name}`, async () => sameJson(await settingOn(p, "moe_local_config"), value), 2000),
+        ),
+    )
     console.log(`convergence: ${seen.map((s) => `${s.value ? Math.round(s.ms) : "?"} ms`).join(", ")}`)
     for (const s of seen) expect(s.ms).toBeLessThan(2000)
   })
@@ -43,11 +53,18 @@ describe("three bonded pools", () => {
     await admin(pools[1], "PUT", "/v1/admin/sites/lyon", { name: "Lyon", headcount: 42 })
     const prj = await admin(pools[2], "POST", "/v1/admin/projects", { name: "Audit 2026" })
     for (const p of pools) {
-      await until(`site+project on ${p.name}`, async () => {
-        const { sites } = await admin(p, "GET", "/v1/admin/sites")
-        const { projects } = await admin(p, "GET", "/v1/admin/projects")
-        return sites.some((s: any) => s.site_id === "lyon" && s.headcount === 42) && projects.some((x: any) => x.id === prj.id)
-      }, 2000)
+      await until(
+        `site+project on ${p.name}`,
+        async () => {
+          const { sites } = await admin(p, "GET", "/v1/admin/sites")
+          const { projects } = await admin(p, "GET", "/v1/admin/projects")
+          return (
+            sites.some((s: any) => s.site_id === "lyon" && s.headcount === 42) &&
+            projects.some((x: any) => x.id === prj.id)
+          )
+        },
+        2000,
+      )
     }
   })
 
@@ -56,36 +73,81 @@ describe("three bonded pools", () => {
     const mallory = generateIdentity()
     const { token } = await admin(a, "POST", "/v1/federation/admin/attachment-tokens")
     // A bonded (trust 1) but never promoted pool.
-    const hello = await signedFetch(mallory, a.url, "/v1/federation/p2p/hello", { body: { url: "http://127.0.0.9:1", pool_name: "mallory", token, nonce_ts: Date.now() }, now: Date.now(), withPubkey: true })
+    const hello = await signedFetch(mallory, a.url, "/v1/federation/p2p/hello", {
+      body: { url: "http://127.0.0.9:1", pool_name: "mallory", token, nonce_ts: Date.now() },
+      now: Date.now(),
+      withPubkey: true,
+    })
     expect(hello.atom_id).toBe(ids[0].atom_id)
     // The token was single-use.
     const other = generateIdentity()
-    await expect(signedFetch(other, a.url, "/v1/federation/p2p/hello", { body: { url: "http://127.0.0.9:2", token, nonce_ts: Date.now() }, now: Date.now(), withPubkey: true })).rejects.toMatchObject({ code: "attachment_token_required" })
+    await expect(
+      signedFetch(other, a.url, "/v1/federation/p2p/hello", {
+        body: { url: "http://127.0.0.9:2", token, nonce_ts: Date.now() },
+        now: Date.now(),
+        withPubkey: true,
+      }),
+    ).rejects.toMatchObject({ code: "attachment_token_required" })
 
     const { log } = await admin(a, "GET", "/v1/federation/log?limit=1000")
     const fromB = log.find((e: any) => e.origin === ids[1].atom_id)
-    const real: Envelope = { v: 1, origin: fromB.origin, seq: fromB.seq, hlc: fromB.hlc, kind: fromB.kind, payload: JSON.parse(fromB.payload), sig: fromB.sig }
+    const real: Envelope = {
+      v: 1,
+      origin: fromB.origin,
+      seq: fromB.seq,
+      hlc: fromB.hlc,
+      kind: fromB.kind,
+      payload: JSON.parse(fromB.payload),
+      sig: fromB.sig,
+    }
     const hw = (await admin(a, "GET", "/v1/federation/status")).high_water[ids[1].atom_id]
     const batch = [
       { ...real, seq: hw + 1, sig: undefined }, // unsigned
-      { ...signEnvelope(mallory, { seq: hw + 1, hlc: real.hlc, kind: "setting", payload: { key: "flags.evil", value: true } }), origin: ids[1].atom_id }, // forged as B
+      {
+        ...signEnvelope(mallory, {
+          seq: hw + 1,
+          hlc: real.hlc,
+          kind: "setting",
+          payload: { key: "flags.evil", value: true },
+        }),
+        origin: ids[1].atom_id,
+      }, // forged as B
       real, // replay
       signEnvelope(mallory, { seq: 1, hlc: real.hlc, kind: "setting", payload: { key: "flags.evil", value: true } }), // trust-1 origin
     ]
-    const res = await signedFetch(mallory, a.url, "/v1/federation/p2p/gossip", { body: { envelopes: batch }, now: Date.now() })
-    expect(res.refused.map((r: any) => r.reason)).toEqual(["envelope_unsigned", "signature_invalid", "replay", "origin_untrusted"])
+    const res = await signedFetch(mallory, a.url, "/v1/federation/p2p/gossip", {
+      body: { envelopes: batch },
+      now: Date.now(),
+    })
+    expect(res.refused.map((r: any) => r.reason)).toEqual([
+      "envelope_unsigned",
+      "signature_invalid",
+      "replay",
+      "origin_untrusted",
+    ])
     expect(res.applied).toBe(0)
     const { rejects } = await admin(a, "GET", "/v1/federation/rejects?limit=10")
-    expect(rejects.slice(0, 4).map((r: any) => r.reason).sort()).toEqual(["envelope_unsigned", "origin_untrusted", "replay", "signature_invalid"])
+    expect(
+      rejects
+        .slice(0, 4)
+        .map((r: any) => r.reason)
+        .sort(),
+    ).toEqual(["envelope_unsigned", "origin_untrusted", "replay", "signature_invalid"])
     expect(a.stderr()).toMatch(/refused envelope .* signature_invalid/)
     expect(await settingOn(a, "flags.evil")).toBeUndefined()
 
     // A request without the pool-to-pool signature never reaches the body parser.
-    const raw = await fetch(`${a.url}/v1/federation/p2p/gossip`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ envelopes: [real] }) })
+    const raw = await fetch(`${a.url}/v1/federation/p2p/gossip`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ envelopes: [real] }),
+    })
     expect(raw.status).toBe(401)
     expect(((await raw.json()) as any).error).toBe("request_unsigned")
     // Nor does mallory, at trust 1, get to pull the cluster's state.
-    await expect(signedFetch(mallory, a.url, "/v1/federation/p2p/pull", { body: { have: {} }, now: Date.now() })).rejects.toMatchObject({ code: "peer_untrusted" })
+    await expect(
+      signedFetch(mallory, a.url, "/v1/federation/p2p/pull", { body: { have: {} }, now: Date.now() }),
+    ).rejects.toMatchObject({ code: "peer_untrusted" })
   })
 
   test("dashboard: Federation page lists the bonded sites and issues a one-time token; Topology shows the matrix", async () => {
@@ -94,10 +156,16 @@ describe("three bonded pools", () => {
     expect(page).toContain("pool-b")
     expect(page).toContain("pool-c")
     expect(page).toContain(ids[0].atom_id)
-    const form = await fetch(`${pools[0].url}/federation/token`, { method: "POST", headers: { ...h, "content-type": "application/x-www-form-urlencoded" }, body: "" })
+    const form = await fetch(`${pools[0].url}/federation/token`, {
+      method: "POST",
+      headers: { ...h, "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    })
     expect(form.status).toBe(200)
     expect(await form.text()).toMatch(/id="fed-token"><code>cfa_/)
-    const fr = await (await fetch(`${pools[0].url}/topology`, { headers: { ...h, cookie: "cellule_lang=fr", "accept-language": "fr" } })).text()
+    const fr = await (
+      await fetch(`${pools[0].url}/topology`, { headers: { ...h, cookie: "cellule_lang=fr", "accept-language": "fr" } })
+    ).text()
     expect(fr).toContain('id="latency-matrix"')
     expect(fr).toContain('data-type="lan"')
     const live = await (await fetch(`${pools[0].url}/topology/live`, { headers: h })).text()
@@ -112,10 +180,18 @@ describe("three bonded pools", () => {
     await admin(pools[1], "PUT", "/v1/admin/settings/moe_local_config", { value: { profile: "frugal" } })
     const restarted = await startFedPool({ name: c.name, port: c.port, dataDir: c.dataDir })
     pools[2] = restarted
-    const t = await until("restarted pool caught up", async () => {
-      const { sites } = await admin(restarted, "GET", "/v1/admin/sites")
-      return (await settingOn(restarted, "flags.rag_fanout")) === true && sameJson(await settingOn(restarted, "moe_local_config"), { profile: "frugal" }) && sites.some((s: any) => s.site_id === "paris")
-    }, 15_000)
+    const t = await until(
+      "restarted pool caught up",
+      async () => {
+        const { sites } = await admin(restarted, "GET", "/v1/admin/sites")
+        return (
+          (await settingOn(restarted, "flags.rag_fanout")) === true &&
+          sameJson(await settingOn(restarted, "moe_local_config"), { profile: "frugal" }) &&
+          sites.some((s: any) => s.site_id === "paris")
+        )
+      },
+      15_000,
+    )
     console.log(`restarted pool caught up ${Math.round(t.ms)} ms after it was ready`)
     // It was its own pull that brought the changes (received_from set, applied after restart).
     const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
@@ -132,12 +208,19 @@ describe("CELLULE_BOND_PEERS", () => {
       startFedPool({ name: "pool-e", port: pe, env: { CELLULE_BOND_PEERS: list } }),
     ])
     for (const p of [d, e])
-      await until(`${p.name} bonded`, async () => (await admin(p, "GET", "/v1/federation/peers")).peers.length === 1, 30_000, 200)
+      await until(
+        `${p.name} bonded`,
+        async () => (await admin(p, "GET", "/v1/federation/peers")).peers.length === 1,
+        30_000,
+        200,
+      )
     const peerOfD = (await admin(d, "GET", "/v1/federation/peers")).peers[0]
     expect(peerOfD).toMatchObject({ pool_name: "pool-e", trust_level: 1 })
     await d.kill()
     const d2 = await startFedPool({ name: "pool-d", port: pd, dataDir: d.dataDir, env: { CELLULE_BOND_PEERS: list } })
     await d2.waitFor(/every CELLULE_BOND_PEERS entry is bonded/, 30_000)
-    expect((await admin(d2, "GET", "/v1/federation/peers")).peers).toMatchObject([{ atom_id: peerOfD.atom_id, trust_level: 1 }])
+    expect((await admin(d2, "GET", "/v1/federation/peers")).peers).toMatchObject([
+      { atom_id: peerOfD.atom_id, trust_level: 1 },
+    ])
   }, 240_000)
 })

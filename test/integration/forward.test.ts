@@ -13,7 +13,9 @@ let b: FedPool
 
 beforeAll(async () => {
   const model = await tinyLlamaPath()
-  ;[a, b] = await Promise.all(["pool-a", "pool-b"].map((name) => startFedPool({ name, env: { CELLULE_WORKER_TOKEN: TOKEN } })))
+  ;[a, b] = await Promise.all(
+    ["pool-a", "pool-b"].map((name) => startFedPool({ name, env: { CELLULE_WORKER_TOKEN: TOKEN } })),
+  )
   await bondAll([a, b])
   await startWorker({ poolUrl: b.url, token: TOKEN, models: [`tiny=${model}`], slots: 2 })
 }, 180_000)
@@ -23,21 +25,41 @@ test("a pool without a worker for the model forwards to its trusted peer", async
   const res = await fetch(`${a.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0 }),
+    body: JSON.stringify({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      max_tokens: 12,
+      temperature: 0,
+    }),
   })
   expect(res.status).toBe(200)
   expect(res.headers.get("x-cellule-served-by")).toBe("pool-b")
-  const viaA = (await res.json()) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } }
+  const viaA = (await res.json()) as {
+    choices: { message: { content: string } }[]
+    usage: { completion_tokens: number }
+  }
   expect(viaA.usage.completion_tokens).toBe(12)
 
   // The same question asked of B directly gives the same answer: A only relayed it.
   const direct = new OpenAI({ baseURL: `${b.url}/v1`, apiKey: "x", maxRetries: 0 })
-  const onB = await direct.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0 })
+  const onB = await direct.chat.completions.create({
+    model: "tiny",
+    messages: [{ role: "user", content: "hello" }],
+    max_tokens: 12,
+    temperature: 0,
+  })
   expect(viaA.choices[0].message.content).toBe(onB.choices[0].message.content!)
 
   const client = new OpenAI({ baseURL: `${a.url}/v1`, apiKey: "x", maxRetries: 0 })
   let streamed = ""
-  for await (const c of await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 12, temperature: 0, stream: true })) streamed += c.choices[0]?.delta.content ?? ""
+  for await (const c of await client.chat.completions.create({
+    model: "tiny",
+    messages: [{ role: "user", content: "hello" }],
+    max_tokens: 12,
+    temperature: 0,
+    stream: true,
+  }))
+    streamed += c.choices[0]?.delta.content ?? ""
   expect(streamed).toBe(viaA.choices[0].message.content)
 })
 
@@ -67,7 +89,11 @@ test("a model no pool serves still answers 404 model_not_found", async () => {
 
 test("an API key created on one pool works on its peer, and its revocation follows", async () => {
   const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
-  const created = await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "replicated", models: ["only-this-model"] }) })
+  const created = await fetch(`${a.url}/v1/admin/keys`, {
+    method: "POST",
+    headers: hdr,
+    body: JSON.stringify({ name: "replicated", models: ["only-this-model"] }),
+  })
   expect(created.status).toBe(201)
   const { id, key } = (await created.json()) as { id: string; key: string }
   const onB = () =>
@@ -78,29 +104,64 @@ test("an API key created on one pool works on its peer, and its revocation follo
     })
   // B knows the key (its allow-list applies there) once the envelope has arrived.
   let status = 0
-  for (const t0 = Date.now(); Date.now() - t0 < 5000 && status !== 403; await Bun.sleep(100)) status = (await onB()).status
+  for (const t0 = Date.now(); Date.now() - t0 < 5000 && status !== 403; await Bun.sleep(100))
+    status = (await onB()).status
   expect(status).toBe(403)
-  expect((await fetch(`${a.url}/v1/admin/keys/${id}`, { method: "DELETE", headers: { "x-cellule-user": "admin@test.local" } })).status).toBe(204)
+  expect(
+    (
+      await fetch(`${a.url}/v1/admin/keys/${id}`, {
+        method: "DELETE",
+        headers: { "x-cellule-user": "admin@test.local" },
+      })
+    ).status,
+  ).toBe(204)
   // Revoked everywhere: B no longer applies the key (anonymous access is on, so it answers as anonymous).
-  for (const t0 = Date.now(); Date.now() - t0 < 10_000 && status === 403; await Bun.sleep(200)) status = (await onB()).status
+  for (const t0 = Date.now(); Date.now() - t0 < 10_000 && status === 403; await Bun.sleep(200))
+    status = (await onB()).status
   expect(status).toBe(200)
 })
 
 test("the Worker balancing page shows declared headcount, contributing machines per pool and usage per key", async () => {
   const hdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }
-  expect((await fetch(`${a.url}/v1/admin/sites/paris`, { method: "PUT", headers: hdr, body: JSON.stringify({ name: "Paris", headcount: 40 }) })).status).toBeLessThan(300)
-  const { key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: hdr, body: JSON.stringify({ name: "accounting-team" }) })).json()) as { key: string }
+  expect(
+    (
+      await fetch(`${a.url}/v1/admin/sites/paris`, {
+        method: "PUT",
+        headers: hdr,
+        body: JSON.stringify({ name: "Paris", headcount: 40 }),
+      })
+    ).status,
+  ).toBeLessThan(300)
+  const { key } = (await (
+    await fetch(`${a.url}/v1/admin/keys`, {
+      method: "POST",
+      headers: hdr,
+      body: JSON.stringify({ name: "accounting-team" }),
+    })
+  ).json()) as { key: string }
   // Asked of A, which has no worker: B serves it and meters it against the key A admitted.
   let ok = 0
   for (const t0 = Date.now(); Date.now() - t0 < 5000 && ok !== 200; await Bun.sleep(100))
-    ok = (await fetch(`${a.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 4 }) })).status
+    ok = (
+      await fetch(`${a.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "x" }], max_tokens: 4 }),
+      })
+    ).status
   expect(ok).toBe(200)
   // The site was declared on A: wait for its envelope on B, and for B to record the usage (written
   // just after the answer, so it may land a moment later).
   let page = ""
   const usageOnB = /<title>\d{4}-\d\d-\d\d · accounting-team · \d+<\/title>/
-  for (const t0 = Date.now(); Date.now() - t0 < 5000 && !(page.includes("<td>Paris</td><td>40</td>") && usageOnB.test(page)); await Bun.sleep(100))
-    page = await (await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local", "accept-language": "fr" } })).text()
+  for (
+    const t0 = Date.now();
+    Date.now() - t0 < 5000 && !(page.includes("<td>Paris</td><td>40</td>") && usageOnB.test(page));
+    await Bun.sleep(100)
+  )
+    page = await (
+      await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local", "accept-language": "fr" } })
+    ).text()
   expect(page).toContain("<h1>Répartition des workers</h1>")
   // The test setup declares HQ (12); Paris (40) came from A by gossip.
   expect(page).toContain("<td>Paris</td><td>40</td>")
@@ -113,13 +174,20 @@ test("the Worker balancing page shows declared headcount, contributing machines 
   // The forwarded request was metered on B against the key A admitted.
   expect(page).toMatch(usageOnB)
   // A's page and its cluster-scope usage API show it too: usage is charted across the cluster.
-  const pageOnA = await (await fetch(`${a.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local" } })).text()
+  const pageOnA = await (
+    await fetch(`${a.url}/balancing`, { headers: { "x-cellule-user": "admin@test.local" } })
+  ).text()
   expect(pageOnA).toMatch(usageOnB)
   expect(pageOnA).toContain("Usage by API key across the cluster")
   expect(pageOnA).not.toContain('id="usage-missing"')
-  const local = (await (await fetch(`${a.url}/v1/admin/usage`, { headers: adminHdr })).json()) as { data: { name: string | null }[] }
+  const local = (await (await fetch(`${a.url}/v1/admin/usage`, { headers: adminHdr })).json()) as {
+    data: { name: string | null }[]
+  }
   expect(local.data.some((r) => r.name === "accounting-team")).toBe(false)
-  const cluster = (await (await fetch(`${a.url}/v1/admin/usage?scope=cluster`, { headers: adminHdr })).json()) as { data: { name: string | null; requests: number }[]; unreachable_pools: string[] }
+  const cluster = (await (await fetch(`${a.url}/v1/admin/usage?scope=cluster`, { headers: adminHdr })).json()) as {
+    data: { name: string | null; requests: number }[]
+    unreachable_pools: string[]
+  }
   expect(cluster.data.find((r) => r.name === "accounting-team")?.requests).toBe(1)
   expect(cluster.unreachable_pools).toEqual([])
 })
@@ -136,8 +204,13 @@ async function until(f: () => Promise<number>, want: number, ms = 5000): Promise
  * (Before its envelope arrives a pool treats the key as unknown, i.e. anonymous in these tests.)
  */
 async function replicatedKey(on: FedPool, peer: FedPool, body: Record<string, unknown>, maxTokens: number) {
-  const { id, key } = (await (await fetch(`${on.url}/v1/admin/keys`, { method: "POST", headers: adminHdr, body: JSON.stringify(body) })).json()) as { id: string; key: string }
-  await until(async () => ((await (await fetch(`${peer.url}/v1/admin/keys`, { headers: adminHdr })).text()).includes(id) ? 1 : 0), 1)
+  const { id, key } = (await (
+    await fetch(`${on.url}/v1/admin/keys`, { method: "POST", headers: adminHdr, body: JSON.stringify(body) })
+  ).json()) as { id: string; key: string }
+  await until(
+    async () => ((await (await fetch(`${peer.url}/v1/admin/keys`, { headers: adminHdr })).text()).includes(id) ? 1 : 0),
+    1,
+  )
   const ask = (pool: FedPool) =>
     fetch(`${pool.url}/v1/chat/completions`, {
       method: "POST",
@@ -168,7 +241,9 @@ test("a monthly budget spent on one pool is spent on the other", async () => {
   const { id, ask } = await replicatedKey(b, a, { name: "cluster-budget", monthly_token_budget: 20 }, 16)
   // Spent on B (which serves and meters it); A never served this key, yet refuses it once B's total arrives.
   expect((await ask(b)).status).toBe(200)
-  const usage = (await (await fetch(`${b.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as { data: { prompt_tokens: number; completion_tokens: number }[] }
+  const usage = (await (await fetch(`${b.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as {
+    data: { prompt_tokens: number; completion_tokens: number }[]
+  }
   expect(usage.data[0].prompt_tokens + usage.data[0].completion_tokens).toBeGreaterThanOrEqual(20)
   const onA = await until(async () => (await ask(a)).status, 429)
   expect(onA).toBe(429)
@@ -177,17 +252,28 @@ test("a monthly budget spent on one pool is spent on the other", async () => {
 
 test("a forwarded request is metered against its key even on a pool the key has not reached yet", async () => {
   // C receives no gossip, so keys made on A never reach it; A forwards "tiny-c" to C, the only pool serving it.
-  const c = await startFedPool({ name: "pool-c", env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_FED_GOSSIP_ENABLED: "false" } })
+  const c = await startFedPool({
+    name: "pool-c",
+    env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_FED_GOSSIP_ENABLED: "false" },
+  })
   await bondAll([a, c])
   await startWorker({ poolUrl: c.url, token: TOKEN, models: [`tiny-c=${await tinyLlamaPath()}`], slots: 1 })
-  const { id, key } = (await (await fetch(`${a.url}/v1/admin/keys`, { method: "POST", headers: adminHdr, body: JSON.stringify({ name: "made-on-a" }) })).json()) as { id: string; key: string }
+  const { id, key } = (await (
+    await fetch(`${a.url}/v1/admin/keys`, {
+      method: "POST",
+      headers: adminHdr,
+      body: JSON.stringify({ name: "made-on-a" }),
+    })
+  ).json()) as { id: string; key: string }
   const status = await until(
     async () =>
-      (await fetch(`${a.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: JSON.stringify({ model: "tiny-c", messages: [{ role: "user", content: "x" }], max_tokens: 3 }),
-      })).status,
+      (
+        await fetch(`${a.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({ model: "tiny-c", messages: [{ role: "user", content: "x" }], max_tokens: 3 }),
+        })
+      ).status,
     200,
     15_000,
   )
@@ -195,7 +281,11 @@ test("a forwarded request is metered against its key even on a pool the key has 
   expect(await (await fetch(`${c.url}/v1/admin/keys`, { headers: adminHdr })).text()).not.toContain(id)
   let rows: { requests: number; completion_tokens: number }[] = []
   for (const t0 = Date.now(); Date.now() - t0 < 5000 && !rows.length; await Bun.sleep(100))
-    rows = ((await (await fetch(`${c.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as { data: typeof rows }).data
+    rows = (
+      (await (await fetch(`${c.url}/v1/admin/usage?key_id=${id}`, { headers: adminHdr })).json()) as {
+        data: typeof rows
+      }
+    ).data
   expect(rows).toHaveLength(1)
   expect(rows[0].requests).toBe(1)
   expect(rows[0].completion_tokens).toBe(3)

@@ -10,7 +10,14 @@ let w1: WorkerProc
 let w2: WorkerProc
 let client: OpenAI
 
-type Snapshot = { workers: { id: string; name: string; models: { id: string; slots: number; busy: number; peak_busy: number; jobs_done: number }[] }[]; queue_depth: number }
+type Snapshot = {
+  workers: {
+    id: string
+    name: string
+    models: { id: string; slots: number; busy: number; peak_busy: number; jobs_done: number }[]
+  }[]
+  queue_depth: number
+}
 const snapshot = async (url = pool.url) => (await (await fetch(`${url}/v1/workers`)).json()) as Snapshot
 
 beforeAll(async () => {
@@ -31,7 +38,13 @@ describe("OpenAI API through the official client", () => {
   })
 
   test("streamed chat reassembles to the non-streamed answer for the same seed at temperature 0", async () => {
-    const req = { model: "tiny", messages: [{ role: "user" as const, content: "hello" }], max_tokens: 24, temperature: 0, seed: 7 }
+    const req = {
+      model: "tiny",
+      messages: [{ role: "user" as const, content: "hello" }],
+      max_tokens: 24,
+      temperature: 0,
+      seed: 7,
+    }
     const full = await client.chat.completions.create(req)
     expect(full.object).toBe("chat.completion")
     expect(full.id).toMatch(/^chatcmpl-/)
@@ -43,7 +56,11 @@ describe("OpenAI API through the official client", () => {
     const text = full.choices[0].message.content!
     expect(text.length).toBeGreaterThan(0)
 
-    const stream = await client.chat.completions.create({ ...req, stream: true, stream_options: { include_usage: true } })
+    const stream = await client.chat.completions.create({
+      ...req,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     let joined = ""
     let finish: string | null = null
     let usage: OpenAI.CompletionUsage | undefined
@@ -63,10 +80,21 @@ describe("OpenAI API through the official client", () => {
   })
 
   test("a stop string ends the answer with finish_reason stop", async () => {
-    const base = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "stop test" }], max_tokens: 30, temperature: 0 })
+    const base = await client.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "stop test" }],
+      max_tokens: 30,
+      temperature: 0,
+    })
     const text = base.choices[0].message.content!
     const stop = text.slice(6, 8)
-    const r = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "stop test" }], max_tokens: 30, temperature: 0, stop: [stop] })
+    const r = await client.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "stop test" }],
+      max_tokens: 30,
+      temperature: 0,
+      stop: [stop],
+    })
     expect(r.choices[0].finish_reason).toBe("stop")
     expect(r.choices[0].message.content).toBe(text.slice(0, text.indexOf(stop)))
   })
@@ -77,7 +105,14 @@ describe("OpenAI API through the official client", () => {
     expect(r.choices[0].text.length).toBeGreaterThan(0)
     expect(r.usage!.completion_tokens).toBe(10)
     let joined = ""
-    for await (const c of await client.completions.create({ model: "tiny", prompt: "The cat", max_tokens: 10, temperature: 0, stream: true })) joined += c.choices[0]?.text ?? ""
+    for await (const c of await client.completions.create({
+      model: "tiny",
+      prompt: "The cat",
+      max_tokens: 10,
+      temperature: 0,
+      stream: true,
+    }))
+      joined += c.choices[0]?.text ?? ""
     expect(joined).toBe(r.choices[0].text)
   })
 
@@ -91,7 +126,11 @@ describe("OpenAI API through the official client", () => {
     }
     expect(r.data[0].embedding).toEqual(r.data[2].embedding)
     expect(r.data[0].embedding).not.toEqual(r.data[1].embedding)
-    const single = await client.embeddings.create({ model: "tiny-embedder", input: "the cat", encoding_format: "float" })
+    const single = await client.embeddings.create({
+      model: "tiny-embedder",
+      input: "the cat",
+      encoding_format: "float",
+    })
     expect(single.data[0].embedding.length).toBe(384)
     for (let i = 0; i < 384; i++) expect(single.data[0].embedding[i]).toBeCloseTo(r.data[0].embedding[i], 5)
   })
@@ -99,15 +138,32 @@ describe("OpenAI API through the official client", () => {
   test.each([
     ["unknown model", { model: "nope", messages: [{ role: "user", content: "x" }] }, 404, "model_not_found"],
     ["missing messages", { model: "tiny" }, 400, "validation_failed"],
-    ["temperature out of range", { model: "tiny", messages: [{ role: "user", content: "x" }], temperature: 9 }, 400, "validation_failed"],
+    [
+      "temperature out of range",
+      { model: "tiny", messages: [{ role: "user", content: "x" }], temperature: 9 },
+      400,
+      "validation_failed",
+    ],
   ])("%s → %d %s", async (_n, body, status, code) => {
-    const r = await fetch(`${pool.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    const r = await fetch(`${pool.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    })
     expect(r.status).toBe(status)
     expect(((await r.json()) as { error: string }).error).toBe(code)
   })
 
   test("a worker with a wrong token is refused with 401", async () => {
-    const r = await fetch(`${pool.url}/ws`, { headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13", authorization: "Bearer wrong" } })
+    const r = await fetch(`${pool.url}/ws`, {
+      headers: {
+        upgrade: "websocket",
+        connection: "upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+        authorization: "Bearer wrong",
+      },
+    })
     expect(r.status).toBe(401)
     expect(((await r.json()) as { error: string }).error).toBe("worker_token_invalid")
   })
@@ -120,7 +176,13 @@ describe("scheduling", () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, async (_, i) => {
         let text = ""
-        for await (const c of await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: `q${i}` }], max_tokens: 16, stream: true })) text += c.choices[0]?.delta.content ?? ""
+        for await (const c of await client.chat.completions.create({
+          model: "tiny",
+          messages: [{ role: "user", content: `q${i}` }],
+          max_tokens: 16,
+          stream: true,
+        }))
+          text += c.choices[0]?.delta.content ?? ""
         return text
       }),
     )
@@ -137,7 +199,10 @@ describe("scheduling", () => {
 
   test("a client that disconnects mid-stream frees the worker's slot within 1 s", async () => {
     const ac = new AbortController()
-    const stream = await client.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "long" }], max_tokens: 900, stream: true }, { signal: ac.signal })
+    const stream = await client.chat.completions.create(
+      { model: "tiny", messages: [{ role: "user", content: "long" }], max_tokens: 900, stream: true },
+      { signal: ac.signal },
+    )
     let chunks = 0
     try {
       for await (const _ of stream) if (++chunks === 3) break

@@ -8,7 +8,9 @@ afterAll(cleanupAll)
 
 // Through cmd/main.ts once it mounts the subcommand; until then through a runner that reports errors the same way.
 const mainMountsLicense = readFileSync(join(ROOT, "cmd/main.ts"), "utf8").includes("./license.ts")
-const LICENSE_CLI = mainMountsLicense ? [BUN, join(ROOT, "cmd/main.ts"), "license"] : [BUN, join(ROOT, "test/support/run-license-cli.ts")]
+const LICENSE_CLI = mainMountsLicense
+  ? [BUN, join(ROOT, "cmd/main.ts"), "license"]
+  : [BUN, join(ROOT, "test/support/run-license-cli.ts")]
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   const p = spawnProc([...LICENSE_CLI, ...args], { env: { CELLULE_LICENSE_PUBKEY: undefined, ...env } })
@@ -43,13 +45,33 @@ describe("cellule license", () => {
 
   test("issue signs a token with the tier defaults and the overrides", async () => {
     const r = await cli([
-      "issue", "--privkey", privkey, "--client-id", "cluster-example-001", "--tier", "cabinet", "--duration-days", "365",
-      "--features", "rag_documents,balancer", "--limit", "max_pools=5", "--limit", "max_users=none", "--grace-days", "14",
-      "--output", tokenPath,
+      "issue",
+      "--privkey",
+      privkey,
+      "--client-id",
+      "cluster-example-001",
+      "--tier",
+      "cabinet",
+      "--duration-days",
+      "365",
+      "--features",
+      "rag_documents,balancer",
+      "--limit",
+      "max_pools=5",
+      "--limit",
+      "max_users=none",
+      "--grace-days",
+      "14",
+      "--output",
+      tokenPath,
     ])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).payload).toMatchObject({
-      client_id: "cluster-example-001", tier: "cabinet", features: ["rag_documents", "balancer"], limits: { max_pools: 5 }, grace_days: 14,
+      client_id: "cluster-example-001",
+      tier: "cabinet",
+      features: ["rag_documents", "balancer"],
+      limits: { max_pools: 5 },
+      grace_days: 14,
     })
     expect(readFileSync(tokenPath, "utf8").trim().split(".")).toHaveLength(3)
   })
@@ -58,14 +80,22 @@ describe("cellule license", () => {
     const r = await cli(["verify", "--token", tokenPath, "--pubkey", pubkey])
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
-    expect(out).toMatchObject({ ok: true, status: "active", days_remaining: 365, payload: { client_id: "cluster-example-001" } })
+    expect(out).toMatchObject({
+      ok: true,
+      status: "active",
+      days_remaining: 365,
+      payload: { client_id: "cluster-example-001" },
+    })
   })
 
   test("verify of a tampered token exits non-zero and prints jwt_invalid", async () => {
     const [h, p, s] = readFileSync(tokenPath, "utf8").trim().split(".")
     const claims = JSON.parse(Buffer.from(p, "base64url").toString())
     const tampered = join(dir, "tampered.jwt")
-    writeFileSync(tampered, `${h}.${Buffer.from(JSON.stringify({ ...claims, tier: "corporate" })).toString("base64url")}.${s}`)
+    writeFileSync(
+      tampered,
+      `${h}.${Buffer.from(JSON.stringify({ ...claims, tier: "corporate" })).toString("base64url")}.${s}`,
+    )
     const r = await cli(["verify", "--token", tampered, "--pubkey", pubkey])
     expect(r.code).not.toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: "jwt_invalid" })

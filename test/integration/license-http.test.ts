@@ -5,7 +5,18 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { join } from "node:path"
 import { generateKeyPair, issueLicense, type KeyPair, toHex } from "../../core/license/index.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { BUN, cleanupAll, onCleanup, ROOT, spawnProc, startPool, startWorker, tempDir, TEST_ADMIN, testSetupAnswers } from "../support/proc.ts"
+import {
+  BUN,
+  cleanupAll,
+  onCleanup,
+  ROOT,
+  spawnProc,
+  startPool,
+  startWorker,
+  tempDir,
+  TEST_ADMIN,
+  testSetupAnswers,
+} from "../support/proc.ts"
 
 // Created by the headless first-boot setup that startPool runs (CELLULE_SETUP_ANSWERS).
 const ADMIN = TEST_ADMIN.email
@@ -16,7 +27,13 @@ let keyB: KeyPair
 const seen: string[] = []
 const tokens: string[] = []
 
-async function api(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = { "x-cellule-user": ADMIN }) {
+async function api(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { "x-cellule-user": ADMIN },
+) {
   const r = await fetch(`${url}${path}`, {
     method,
     headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -64,24 +81,51 @@ describe("a source-mode pool with a test key", () => {
 
     expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({ status: "none", enforce: true })
     expect((await api(pool.url, "GET", "/v1/admin/license", undefined, {})).status).toBe(401)
-    expect((await api(pool.url, "GET", "/v1/admin/license", undefined, { "x-cellule-user": "nobody@test.local" })).status).toBe(401)
+    expect(
+      (await api(pool.url, "GET", "/v1/admin/license", undefined, { "x-cellule-user": "nobody@test.local" })).status,
+    ).toBe(401)
 
     const up = await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })
-    expect(up).toMatchObject({ status: 200, body: { ok: true, status: "active", client_id: "cluster-example-001", tier: "cabinet", days_remaining: 365, installed_by: ADMIN } })
+    expect(up).toMatchObject({
+      status: 200,
+      body: {
+        ok: true,
+        status: "active",
+        client_id: "cluster-example-001",
+        tier: "cabinet",
+        days_remaining: 365,
+        installed_by: ADMIN,
+      },
+    })
     const got = await api(pool.url, "GET", "/v1/admin/license")
-    expect(got.body).toMatchObject({ status: "active", features: ["rag_documents", "balancer", "smart_routing"], limits: { max_pools: 3, max_users: 50 } })
+    expect(got.body).toMatchObject({
+      status: "active",
+      features: ["rag_documents", "balancer", "smart_routing"],
+      limits: { max_pools: 3, max_users: 50 },
+    })
     expect(got.body.token).toBeUndefined()
 
-    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.error).toBe("jwt_invalid")
+    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.error).toBe(
+      "jwt_invalid",
+    )
 
-    expect((await api(pool.url, "POST", "/v1/admin/license/enforce", { enabled: false })).body).toMatchObject({ ok: true, enforce: false })
+    expect((await api(pool.url, "POST", "/v1/admin/license/enforce", { enabled: false })).body).toMatchObject({
+      ok: true,
+      enforce: false,
+    })
     await pool.waitFor(/\[warn\].*license\.enforce toggled to false by admin@test\.local/)
     expect((await api(pool.url, "POST", "/v1/admin/license/enforce", { enabled: true })).body.enforce).toBe(true)
     await pool.waitFor(/license\.enforce toggled to true/)
 
-    expect((await api(pool.url, "DELETE", "/v1/admin/license")).body).toMatchObject({ ok: true, status: "none", client_id: null })
+    expect((await api(pool.url, "DELETE", "/v1/admin/license")).body).toMatchObject({
+      ok: true,
+      status: "none",
+      client_id: null,
+    })
     expect((await api(pool.url, "GET", "/v1/admin/license")).body.status).toBe("none")
-    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })).body.status).toBe("active")
+    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })).body.status).toBe(
+      "active",
+    )
     expect(await pool.kill("SIGTERM")).toBe(0)
 
     // The next boot verifies the stored token again and says so.
@@ -89,7 +133,10 @@ describe("a source-mode pool with a test key", () => {
     await again.waitFor(/license boot: active, client=cluster-example-001 tier=cabinet expires_in=365d/)
     // Without trusted networks the header names nobody.
     await again.kill("SIGTERM")
-    const closed = await startPool({ dataDir, env: { ...env(toHex(keyA.publicKey)), CELLULE_TRUSTED_NETWORKS: undefined } as Record<string, string | undefined> })
+    const closed = await startPool({
+      dataDir,
+      env: { ...env(toHex(keyA.publicKey)), CELLULE_TRUSTED_NETWORKS: undefined } as Record<string, string | undefined>,
+    })
     expect((await api(closed.url, "GET", "/v1/admin/license")).body.error).toBe("admin_auth_required")
     await closed.kill("SIGTERM")
   }, 180_000)
@@ -103,9 +150,19 @@ describe("a source-mode pool with a test key", () => {
     const model = await tinyLlamaPath()
     const pool = await startPool({ dataDir, env: env(toHex(keyB.publicKey)) })
     await pool.waitFor(/license boot: invalid - the stored licence does not verify/)
-    expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({ status: "invalid", client_id: "cluster-example-001", problem: { code: "jwt_invalid" } })
+    expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({
+      status: "invalid",
+      client_id: "cluster-example-001",
+      problem: { code: "jwt_invalid" },
+    })
     await startWorker({ poolUrl: pool.url, token: WORKER_TOKEN, models: [`tiny=${model}`] })
-    const chat = await api(pool.url, "POST", "/v1/chat/completions", { model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 4 }, {})
+    const chat = await api(
+      pool.url,
+      "POST",
+      "/v1/chat/completions",
+      { model: "tiny", messages: [{ role: "user", content: "hello" }], max_tokens: 4 },
+      {},
+    )
     expect(chat.status).toBe(200)
     expect(chat.body.object).toBe("chat.completion")
     // A gated mutation of the real pool is refused; its read is not.
@@ -113,7 +170,9 @@ describe("a source-mode pool with a test key", () => {
     expect(refused).toMatchObject({ status: 402, body: { error: "license_invalid" } })
     expect((await api(pool.url, "GET", "/v1/admin/keys")).status).toBe(200)
     await pool.waitFor(/CRITICAL license invalid: refused POST \/v1\/admin\/keys \(402\)/)
-    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.status).toBe("active")
+    expect((await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.status).toBe(
+      "active",
+    )
     expect((await api(pool.url, "POST", "/v1/admin/keys", { name: "ci" })).status).toBe(201)
     await pool.kill("SIGTERM")
   }, 240_000)
@@ -122,7 +181,10 @@ describe("a source-mode pool with a test key", () => {
     const pool = await startPool({ dataDir: tempDir("cellule-lic-"), env: env(undefined) })
     await pool.waitFor(/license pubkey not initialized/)
     await pool.waitFor(/license boot: no license installed/)
-    expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({ status: "none", pubkey: { source: "placeholder", placeholder: true } })
+    expect((await api(pool.url, "GET", "/v1/admin/license")).body).toMatchObject({
+      status: "none",
+      pubkey: { source: "placeholder", placeholder: true },
+    })
     for (const key of [keyA, keyB]) {
       const r = await api(pool.url, "POST", "/v1/admin/license/upload", { token: await token(key) })
       expect(r).toMatchObject({ status: 400, body: { error: "jwt_invalid" } })
@@ -138,8 +200,16 @@ describe("a compiled binary built with --define CELLULE_LICENSE_PUBKEY", () => {
     onCleanup(() => void Bun.spawnSync(["rm", "-f", outfile]))
     // The release build's flags, plus the define (package.json stays the one source of the flags).
     const script: string = (await Bun.file(join(ROOT, "package.json")).json()).scripts.build
-    const args = script.replace(/^bun build /, "").replace(/--outfile \S+/, "").replaceAll("'", "").split(/\s+/).filter(Boolean)
-    const build = Bun.spawnSync([BUN, "build", ...args, "--define", `CELLULE_LICENSE_PUBKEY="${toHex(keyA.publicKey)}"`, "--outfile", outfile], { cwd: ROOT })
+    const args = script
+      .replace(/^bun build /, "")
+      .replace(/--outfile \S+/, "")
+      .replaceAll("'", "")
+      .split(/\s+/)
+      .filter(Boolean)
+    const build = Bun.spawnSync(
+      [BUN, "build", ...args, "--define", `CELLULE_LICENSE_PUBKEY="${toHex(keyA.publicKey)}"`, "--outfile", outfile],
+      { cwd: ROOT },
+    )
     expect(build.exitCode).toBe(0)
 
     const dataDir = tempDir("cellule-lic-")
@@ -151,8 +221,12 @@ describe("a compiled binary built with --define CELLULE_LICENSE_PUBKEY", () => {
     const url = (await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000))[1]
     expect(p.stderr()).toContain("license: public key from the build")
     expect((await api(url, "GET", "/v1/admin/license")).body.pubkey).toEqual({ source: "build", placeholder: false })
-    expect((await api(url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.error).toBe("jwt_invalid")
-    expect((await api(url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })).body).toMatchObject({ status: "active" })
+    expect((await api(url, "POST", "/v1/admin/license/upload", { token: await token(keyB) })).body.error).toBe(
+      "jwt_invalid",
+    )
+    expect((await api(url, "POST", "/v1/admin/license/upload", { token: await token(keyA) })).body).toMatchObject({
+      status: "active",
+    })
     expect(await p.kill("SIGTERM")).toBe(0)
   }, 180_000)
 })

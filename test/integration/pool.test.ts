@@ -70,7 +70,9 @@ describe("cellule pool", () => {
 
   test("DATABASE_URL on Debian PostgreSQL 15 without pgvector exits with the pgvector message", async () => {
     const pg = await startDebianPostgres()
-    const p = spawnProc([...celluleCmd(), "pool", "--port", "0", "--data-dir", tempDir()], { env: { DATABASE_URL: pg.url } })
+    const p = spawnProc([...celluleCmd(), "pool", "--port", "0", "--data-dir", tempDir()], {
+      env: { DATABASE_URL: pg.url },
+    })
     expect(await p.exited).not.toBe(0)
     expect(p.stderr()).toContain("pgvector")
     expect(p.stderr()).toContain("pgvector/pgvector:pg16")
@@ -81,7 +83,9 @@ describe("cellule pool", () => {
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 })
     await server.start()
     try {
-      const pool = await startPool({ env: { DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres` } })
+      const pool = await startPool({
+        env: { DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres` },
+      })
       const s = await status(pool.url)
       expect(s.body).toMatchObject({ db: "ok", db_mode: "external" })
       const rows = await db.query<{ name: string }>("select name from schema_migrations")
@@ -94,7 +98,9 @@ describe("cellule pool", () => {
   })
 
   test("an unreachable DATABASE_URL exits with db_unreachable, password redacted", async () => {
-    const p = spawnProc([...celluleCmd(), "pool", "--port", "0", "--data-dir", tempDir()], { env: { DATABASE_URL: "postgres://u:secretpw@127.0.0.1:1/x" } })
+    const p = spawnProc([...celluleCmd(), "pool", "--port", "0", "--data-dir", tempDir()], {
+      env: { DATABASE_URL: "postgres://u:secretpw@127.0.0.1:1/x" },
+    })
     expect(await p.exited).not.toBe(0)
     expect(p.stderr()).toContain("cannot reach the database")
     expect(p.stderr()).not.toContain("secretpw")

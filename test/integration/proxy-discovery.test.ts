@@ -12,7 +12,8 @@ let a: FedPool
 let b: FedPool
 let proxy: Proc & { url: string }
 
-const upLine = (url: string) => new RegExp(`cellule_proxy_upstream_up\\{upstream="${url.replace(/[.:/]/g, "\\$&")}"\\} (\\d)`)
+const upLine = (url: string) =>
+  new RegExp(`cellule_proxy_upstream_up\\{upstream="${url.replace(/[.:/]/g, "\\$&")}"\\} (\\d)`)
 const metrics = async () => (await fetch(`${proxy.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
 
 beforeAll(async () => {
@@ -21,10 +22,31 @@ beforeAll(async () => {
   // A peer bonded with A but never promoted (trust 1): it must not be discovered.
   const mallory = generateIdentity()
   const { token } = await admin(a, "POST", "/v1/federation/admin/attachment-tokens")
-  await signedFetch(mallory, a.url, "/v1/federation/p2p/hello", { body: { url: MALLORY_URL, pool_name: "mallory", token, nonce_ts: Date.now() }, now: Date.now(), withPubkey: true })
-  const p = spawnProc([...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", a.url, "--discover", "--discover-interval-ms", "1000", "--health-interval-ms", "500"], {
-    env: { LOG_LEVEL: "info" },
+  await signedFetch(mallory, a.url, "/v1/federation/p2p/hello", {
+    body: { url: MALLORY_URL, pool_name: "mallory", token, nonce_ts: Date.now() },
+    now: Date.now(),
+    withPubkey: true,
   })
+  const p = spawnProc(
+    [
+      ...celluleCmd(),
+      "proxy",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--upstream",
+      a.url,
+      "--discover",
+      "--discover-interval-ms",
+      "1000",
+      "--health-interval-ms",
+      "500",
+    ],
+    {
+      env: { LOG_LEVEL: "info" },
+    },
+  )
   proxy = Object.assign(p, { url: (await p.waitFor(/cellule proxy ready (http:\/\/\S+)/, 60_000))[1] })
 }, 300_000)
 
@@ -35,18 +57,26 @@ describe("cellule proxy --discover", () => {
     const res = await fetch(`${a.url}/v1/federation/entry-pools`)
     expect(res.status).toBe(200)
     const body = (await res.json()) as { pools: { url: string; pool_name: string }[] }
-    expect(body.pools.map((p) => [p.url, p.pool_name])).toEqual([[a.url, "pool-a"], [b.url, "pool-b"]])
+    expect(body.pools.map((p) => [p.url, p.pool_name])).toEqual([
+      [a.url, "pool-a"],
+      [b.url, "pool-b"],
+    ])
   })
 
   test("the proxy given only pool A discovers pool B and puts it in rotation; the trust-1 peer is left out", async () => {
-    await until("pool B in the proxy's upstreams, up", async () => (await metrics()).match(upLine(b.url))?.[1] === "1", 15_000)
+    await until(
+      "pool B in the proxy's upstreams, up",
+      async () => (await metrics()).match(upLine(b.url))?.[1] === "1",
+      15_000,
+    )
     const m = await metrics()
     expect(m).toMatch(upLine(a.url))
     expect(m).not.toContain("127.0.0.9")
     expect(proxy.stderr()).toContain(`discovery: upstreams +${b.url} (pool-b)`)
     // Both pools serve requests through the proxy.
     const served = new Set<string>()
-    for (let i = 0; i < 8; i++) served.add(((await (await fetch(`${proxy.url}/v1/status`)).json()) as { pool_name: string }).pool_name)
+    for (let i = 0; i < 8; i++)
+      served.add(((await (await fetch(`${proxy.url}/v1/status`)).json()) as { pool_name: string }).pool_name)
     expect([...served].sort()).toEqual(["pool-a", "pool-b"])
   })
 
@@ -58,10 +88,18 @@ describe("cellule proxy --discover", () => {
       expect(((await res.json()) as { pool_name: string }).pool_name).toBe("pool-b")
     }
     // Discovery now asks B, which still lists A (bonded, trust 3): the listed pool A stays, marked down.
-    await until("pool A marked down, pool B still up", async () => {
-      const m = await metrics()
-      return m.match(upLine(a.url))?.[1] === "0" && m.match(upLine(b.url))?.[1] === "1"
-    }, 10_000)
-    await until("discovery answered by B", async () => proxy.stderr().includes(`discovery: answered by ${b.url}`), 10_000)
+    await until(
+      "pool A marked down, pool B still up",
+      async () => {
+        const m = await metrics()
+        return m.match(upLine(a.url))?.[1] === "0" && m.match(upLine(b.url))?.[1] === "1"
+      },
+      10_000,
+    )
+    await until(
+      "discovery answered by B",
+      async () => proxy.stderr().includes(`discovery: answered by ${b.url}`),
+      10_000,
+    )
   })
 })

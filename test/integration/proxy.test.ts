@@ -26,14 +26,27 @@ async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_
 /** Which pool the proxy's access log says served `path` for client `ip`, one entry per request. */
 async function servedBy(proxy: Proc, ip: string, path: string, expected: number): Promise<string[]> {
   let found: string[] = []
-  await until(`${expected} access log lines for ${ip}`, async () => (found = servedLines(proxy, ip, path)).length >= expected, 5_000).catch((e) => {
-    throw new Error(`${e.message}; log:\n${proxy.stderr().split("\n").filter((l) => l.includes(ip)).join("\n")}`)
+  await until(
+    `${expected} access log lines for ${ip}`,
+    async () => (found = servedLines(proxy, ip, path)).length >= expected,
+    5_000,
+  ).catch((e) => {
+    throw new Error(
+      `${e.message}; log:\n${proxy
+        .stderr()
+        .split("\n")
+        .filter((l) => l.includes(ip))
+        .join("\n")}`,
+    )
   })
   return found
 }
 
 function servedLines(proxy: Proc, ip: string, path: string): string[] {
-  const re = new RegExp(`(?:^|\\s)${ip.replace(/\./g, "\\.")} "GET ${path.replace(/\//g, "\\/")}" \\d+ .*upstream=(\\S+)`, "g")
+  const re = new RegExp(
+    `(?:^|\\s)${ip.replace(/\./g, "\\.")} "GET ${path.replace(/\//g, "\\/")}" \\d+ .*upstream=(\\S+)`,
+    "g",
+  )
   return [...proxy.stderr().matchAll(re)].map((m) => m[1])
 }
 
@@ -43,21 +56,34 @@ let proxy: Proc & { url: string }
 
 beforeAll(async () => {
   const model = await tinyLlamaPath()
-  pools = await Promise.all([0, 1, 2].map((i) => startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, POOL_NAME: `pool-${i}`, LOG_LEVEL: "warn" } })))
+  pools = await Promise.all(
+    [0, 1, 2].map((i) =>
+      startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, POOL_NAME: `pool-${i}`, LOG_LEVEL: "warn" } }),
+    ),
+  )
   proxy = await startCelluleProxy(
     pools.map((p) => p.url),
     // The test process stands in for a front proxy so it can speak for several client IPs.
     { LOG_LEVEL: "info", CELLULE_PROXY_HEALTH_INTERVAL_MS: "1000", CELLULE_TRUSTED_PROXIES: "127.0.0.1/32" },
   )
   // Workers know only the proxy: they join a pool through its WebSocket pass-through.
-  for (let i = 0; i < 3; i++) await startWorker({ poolUrl: proxy.url, token: TOKEN, models: [`tiny=${model}`], slots: 2, env: { LOG_LEVEL: "warn" } })
+  for (let i = 0; i < 3; i++)
+    await startWorker({
+      poolUrl: proxy.url,
+      token: TOKEN,
+      models: [`tiny=${model}`],
+      slots: 2,
+      env: { LOG_LEVEL: "warn" },
+    })
 }, 120_000)
 
 afterAll(cleanupAll)
 
 describe("cellule proxy in front of three pools", () => {
   test("workers that join through the proxy spread one per pool and serve requests", async () => {
-    await until("one worker on each pool", async () => (await Promise.all(pools.map((p) => tinyWorkers(p.url)))).every((n) => n === 1))
+    await until("one worker on each pool", async () =>
+      (await Promise.all(pools.map((p) => tinyWorkers(p.url)))).every((n) => n === 1),
+    )
     expect((await chatOnce(proxy.url, 1, 8)).outcome).toBe("ok")
     expect((await chatOnce(proxy.url, 2, 8)).outcome).toBe("ok")
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text()
@@ -68,7 +94,10 @@ describe("cellule proxy in front of three pools", () => {
     const homes = new Set<string>()
     for (let c = 1; c <= 12; c++) {
       const ip = `10.1.0.${c}`
-      for (let i = 0; i < 4; i++) await fetch(`${proxy.url}/v1/admin/license`, { headers: { "x-forwarded-for": ip } }).then((r) => r.arrayBuffer())
+      for (let i = 0; i < 4; i++)
+        await fetch(`${proxy.url}/v1/admin/license`, { headers: { "x-forwarded-for": ip } }).then((r) =>
+          r.arrayBuffer(),
+        )
       const served = await servedBy(proxy, ip, "/v1/admin/license", 4)
       expect(served).toHaveLength(4)
       expect(new Set(served).size).toBe(1)
@@ -93,8 +122,13 @@ describe("cellule proxy in front of three pools", () => {
       },
     })
     const metrics = await (await fetch(`${proxy.url}/metrics`)).text()
-    const retries = [...metrics.matchAll(/cellule_proxy_retries_total\{[^}]*\} (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0)
-    console.log(`proxy kill test: killed pool-1 after ${killedAt} answers; ok ${res.ok}, failed ${res.failed}, streams cut on the killed pool ${res.cut}, retries ${retries}, ${(200 / (res.wallMs / 1000)).toFixed(1)} req/s`)
+    const retries = [...metrics.matchAll(/cellule_proxy_retries_total\{[^}]*\} (\d+)/g)].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    )
+    console.log(
+      `proxy kill test: killed pool-1 after ${killedAt} answers; ok ${res.ok}, failed ${res.failed}, streams cut on the killed pool ${res.cut}, retries ${retries}, ${(200 / (res.wallMs / 1000)).toFixed(1)} req/s`,
+    )
     for (const f of res.failures) console.log(`  ${f}`)
     expect(killedAt).toBeGreaterThan(0)
     expect(res.failed).toBe(0)
@@ -102,11 +136,17 @@ describe("cellule proxy in front of three pools", () => {
     expect(metrics).toContain(`cellule_proxy_upstream_up{upstream="${victim.url}"} 0`)
 
     // The killed pool's worker comes back through the proxy, onto a live pool.
-    await until("the orphaned worker rejoined a live pool", async () => (await tinyWorkers(pools[0].url)) + (await tinyWorkers(pools[2].url)) === 3)
+    await until(
+      "the orphaned worker rejoined a live pool",
+      async () => (await tinyWorkers(pools[0].url)) + (await tinyWorkers(pools[2].url)) === 3,
+    )
     // Clients whose pool died moved to a live one and stay together there; the others did not move.
     let moved = 0
     for (const [ip, home] of homeOf) {
-      for (let i = 0; i < 3; i++) await fetch(`${proxy.url}/v1/admin/workers`, { headers: { "x-forwarded-for": ip } }).then((r) => r.arrayBuffer())
+      for (let i = 0; i < 3; i++)
+        await fetch(`${proxy.url}/v1/admin/workers`, { headers: { "x-forwarded-for": ip } }).then((r) =>
+          r.arrayBuffer(),
+        )
       const served = await servedBy(proxy, ip, "/v1/admin/workers", 3)
       expect(new Set(served).size).toBe(1)
       if (home === victim.url) {
@@ -118,7 +158,18 @@ describe("cellule proxy in front of three pools", () => {
   }, 120_000)
 
   test("repeated --upstream flags all count, and no pool at all stops start-up with exit 2", async () => {
-    const p = spawnProc([...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", pools[0].url, "--upstream", pools[2].url])
+    const p = spawnProc([
+      ...celluleCmd(),
+      "proxy",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--upstream",
+      pools[0].url,
+      "--upstream",
+      pools[2].url,
+    ])
     const m = await p.waitFor(/pools: (.*)/)
     expect(m[1].trim().split(", ")).toEqual([pools[0].url, pools[2].url])
     await p.kill()

@@ -6,7 +6,10 @@ import { tinyLlamaPath } from "../support/fixtures.ts"
 const TOKEN = "sched-token-abcdefghijkl"
 afterEach(cleanupAll)
 
-type Snapshot = { workers: { id: string; models: { id: string; busy: number; jobs_done: number }[] }[]; queue_depth: number }
+type Snapshot = {
+  workers: { id: string; models: { id: string; busy: number; jobs_done: number }[] }[]
+  queue_depth: number
+}
 const snapshot = async (url: string) => (await (await fetch(`${url}/v1/workers`)).json()) as Snapshot
 const chat = (url: string, content: string, max_tokens: number, signal?: AbortSignal) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -51,7 +54,9 @@ describe("scheduler with real workers", () => {
     await until(async () => (await snapshot(pool.url)).queue_depth >= 2)
     a.proc.kill("SIGKILL")
     const results = await Promise.all(jobs)
-    const bodies = await Promise.all(results.map((r) => r.json() as Promise<{ usage?: { completion_tokens: number }; error?: string }>))
+    const bodies = await Promise.all(
+      results.map((r) => r.json() as Promise<{ usage?: { completion_tokens: number }; error?: string }>),
+    )
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200])
     for (const body of bodies) expect(body.usage!.completion_tokens).toBe(300)
     const snap = await snapshot(pool.url)

@@ -32,7 +32,11 @@ async function completeOverHttp(url: string) {
     ["recap", {}],
   ]
   for (const [step, body] of steps) {
-    const r = await fetch(`${url}/setup/step/${step}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+    const r = await fetch(`${url}/setup/step/${step}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    })
     expect(r.status, `${step}: ${await r.clone().text()}`).toBe(200)
   }
 }
@@ -81,7 +85,9 @@ describe("setup across processes", () => {
     expect((await fetch(`${reopened.url}${link}`, { redirect: "manual" })).status).toBe(401)
     // The wizard's sites joined the cluster's replicated site list (Worker balancing reads it).
     const cookie = first.headers.get("set-cookie")!.split(";")[0]
-    const sites = (await (await fetch(`${reopened.url}/v1/admin/sites`, { headers: { cookie } })).json()) as { sites: { site_id: string; name: string; headcount: number }[] }
+    const sites = (await (await fetch(`${reopened.url}/v1/admin/sites`, { headers: { cookie } })).json()) as {
+      sites: { site_id: string; name: string; headcount: number }[]
+    }
     expect(sites.sites).toMatchObject([{ site_id: "bordeaux", name: "Bordeaux", headcount: 8 }])
   })
 
@@ -94,7 +100,10 @@ describe("setup across processes", () => {
       await db.close()
     })
     // Two pools on one database are one cluster: they share its federation key too.
-    const env = { DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`, CELLULE_FED_KEY_DIR: tempDir("cellule-fedkey-") }
+    const env = {
+      DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
+      CELLULE_FED_KEY_DIR: tempDir("cellule-fedkey-"),
+    }
     const a = await startPool({ env, setup: false })
     const b = await startPool({ env, setup: false })
     expect((await fetch(`${b.url}/v1/workers`)).status).toBe(503)

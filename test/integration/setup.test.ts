@@ -92,11 +92,23 @@ describe("wizard screens", () => {
     const cases: [string, Record<string, string | string[]>, string[]][] = [
       ["identity", { company: "", sector: "BAKERY" }, ["err-company", "err-sector"]],
       ["topology", { site_name: [""], site_headcount: [""] }, ["err-sites"]],
-      ["topology", { site_name: ["Paris", "paris"], site_headcount: ["1", "-3"] }, ["err-site_name-1", "err-site_headcount-1"]],
-      ["hardware", { gpu_servers: "two", provisioning_hub_url: "ftp://x" }, ["err-gpu_servers", "err-provisioning_hub_url"]],
+      [
+        "topology",
+        { site_name: ["Paris", "paris"], site_headcount: ["1", "-3"] },
+        ["err-site_name-1", "err-site_headcount-1"],
+      ],
+      [
+        "hardware",
+        { gpu_servers: "two", provisioning_hub_url: "ftp://x" },
+        ["err-gpu_servers", "err-provisioning_hub_url"],
+      ],
       ["models", {}, ["err-tiers"]],
       ["security", { retention_months: "7" }, ["err-retention_months"]],
-      ["admin", { email: "nope", password: "short", password_confirm: "other" }, ["err-email", "err-password", "err-password_confirm"]],
+      [
+        "admin",
+        { email: "nope", password: "short", password_confirm: "other" },
+        ["err-email", "err-password", "err-password_confirm"],
+      ],
     ]
     for (const [step, form, ids] of cases) {
       const r = await c.req(`/setup/step/${step}`, { form, headers: { "hx-request": "true" } })
@@ -123,12 +135,17 @@ describe("wizard screens", () => {
     const token = cookie.split(";")[0].split("=")[1]
     expect(await page.text()).toContain(`name="_csrf" value="${token}"`)
     const evil = s.client() // no cookie: what a cross-site form post carries
-    for (const form of [{ email: "evil@x.example", password: "evil-password-123", _csrf: token }, { email: "evil@x.example", password: "evil-password-123", _csrf: "" }]) {
+    for (const form of [
+      { email: "evil@x.example", password: "evil-password-123", _csrf: token },
+      { email: "evil@x.example", password: "evil-password-123", _csrf: "" },
+    ]) {
       const r = await evil.req("/setup/step/admin", { form, headers: { "hx-request": "true" } })
       expect(r.status).toBe(403)
       expect(((await r.json()) as { error: string }).error).toBe("csrf_invalid")
     }
-    const wrong = await c.req("/setup/step/admin", { form: { email: "it@x.example", password: "good-password-123", _csrf: "x".repeat(32) } })
+    const wrong = await c.req("/setup/step/admin", {
+      form: { email: "it@x.example", password: "good-password-123", _csrf: "x".repeat(32) },
+    })
     expect(wrong.status).toBe(403)
     expect((await s.db.sql`select answers from cluster_setup_state`)[0]?.answers?.admin).toBeUndefined()
   })
@@ -145,7 +162,15 @@ describe("wizard screens", () => {
     expect(await bad.text()).toContain('id="err-logo"')
     form.set("logo", new File([new Uint8Array(600 * 1024).fill(0x89)], "big.png"))
     expect((await c.req("/setup/step/identity", { form })).status).toBe(400)
-    form.set("logo", new File(['<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script><a href="javascript:x"><rect width="5" height="5"/></a></svg>'], "l.svg"))
+    form.set(
+      "logo",
+      new File(
+        [
+          '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script><a href="javascript:x"><rect width="5" height="5"/></a></svg>',
+        ],
+        "l.svg",
+      ),
+    )
     expect((await c.req("/setup/step/identity", { form })).status).toBe(200)
     const logo = await c.req("/setup/logo")
     expect(logo.headers.get("content-type")).toBe("image/svg+xml")
@@ -157,15 +182,42 @@ describe("wizard screens", () => {
 
 describe("sector defaults", () => {
   test.each([
-    ["LAW, retention left empty → 120 months from the sector", "LAW", "", 120, { retention_months: 120, audit_grade: "strict", template: "Client matter:" }],
-    ["LAW, retention 12 chosen → 12 (the admin wins)", "LAW", "12", 12, { audit_grade: "strict", template: "Client matter:" }],
-    ["HEALTHCARE → 240 months, iso27001", "HEALTHCARE", "", 240, { retention_months: 240, audit_grade: "iso27001", template: "Patient:" }],
-    ["CONSULTING → 60 months, strict", "CONSULTING", "", 60, { retention_months: 60, audit_grade: "strict", template: "Engagement:" }],
+    [
+      "LAW, retention left empty → 120 months from the sector",
+      "LAW",
+      "",
+      120,
+      { retention_months: 120, audit_grade: "strict", template: "Client matter:" },
+    ],
+    [
+      "LAW, retention 12 chosen → 12 (the admin wins)",
+      "LAW",
+      "12",
+      12,
+      { audit_grade: "strict", template: "Client matter:" },
+    ],
+    [
+      "HEALTHCARE → 240 months, iso27001",
+      "HEALTHCARE",
+      "",
+      240,
+      { retention_months: 240, audit_grade: "iso27001", template: "Patient:" },
+    ],
+    [
+      "CONSULTING → 60 months, strict",
+      "CONSULTING",
+      "",
+      60,
+      { retention_months: 60, audit_grade: "strict", template: "Engagement:" },
+    ],
     ["OTHER, unlimited chosen → unlimited", "OTHER", "unlimited", null, { audit_grade: "basic", template: "" }],
   ])("%s", async (_name, sector, retention, months, applied) => {
     const s = await fresh()
     const c = s.client()
-    const steps = FORM_STEPS.map(([k, v]) => [k, k === "identity" ? { ...v, sector } : k === "security" ? { retention_months: retention } : v]) as typeof FORM_STEPS
+    const steps = FORM_STEPS.map(([k, v]) => [
+      k,
+      k === "identity" ? { ...v, sector } : k === "security" ? { retention_months: retention } : v,
+    ]) as typeof FORM_STEPS
     const recap = await (async () => {
       for (const [step, form] of steps) await c.req(`/setup/step/${step}`, { form })
       return (await c.req("/setup/ui?step=recap")).text()
@@ -216,7 +268,9 @@ describe("after completion", () => {
     const bad = await u.req("/login", { form: { email: "it@dupont.example", password: "wrong-password-xx" } })
     expect(bad.status).toBe(401)
     expect(await bad.text()).toContain('id="login-error"')
-    const ok = await u.req("/login", { form: { email: "IT@dupont.example", password: "correct-horse-battery", next: "/license" } })
+    const ok = await u.req("/login", {
+      form: { email: "IT@dupont.example", password: "correct-horse-battery", next: "/license" },
+    })
     expect(ok.status).toBe(303)
     expect(ok.headers.get("location")).toBe("/license")
     expect((await u.req("/", { headers: { accept: "text/html" } })).status).toBe(200)
@@ -229,14 +283,20 @@ describe("after completion", () => {
 
   test("an open redirect through ?next= is refused", async () => {
     const u = s.client()
-    const ok = await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery", next: "//evil.example/x" } })
+    const ok = await u.req("/login", {
+      form: { email: "it@dupont.example", password: "correct-horse-battery", next: "//evil.example/x" },
+    })
     expect(ok.headers.get("location")).toBe("/")
   })
 
   test("state-changing forms without the CSRF token are refused (403 csrf_invalid)", async () => {
     const u = s.client()
     await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })
-    for (const [path, form] of [["/logout", {}], ["/admin/license/enforce", { enabled: "false" }], ["/admin/license/enforce", { enabled: "false", _csrf: "forged" }]] as const) {
+    for (const [path, form] of [
+      ["/logout", {}],
+      ["/admin/license/enforce", { enabled: "false" }],
+      ["/admin/license/enforce", { enabled: "false", _csrf: "forged" }],
+    ] as const) {
       const r = await u.req(path, { form })
       expect(r.status).toBe(403)
       expect(((await r.json()) as { error: string }).error).toBe("csrf_invalid")
@@ -251,23 +311,42 @@ describe("after completion", () => {
 
   test("logins are rate limited per account and per IP", async () => {
     const u = s.client()
-    for (let i = 0; i < 5; i++) expect((await u.req("/login", { form: { email: "victim@dupont.example", password: `guess-${i}-xxxxxxx` } })).status).toBe(401)
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await u.req("/login", { form: { email: "victim@dupont.example", password: `guess-${i}-xxxxxxx` } })).status,
+      ).toBe(401)
     const limited = await u.req("/login", { form: { email: "victim@dupont.example", password: "guess-6-xxxxxxx" } })
     expect(limited.status).toBe(429)
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0)
     // other accounts from the same IP still work until the per-IP budget (20) is spent
-    expect((await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status).toBe(303)
-    for (let i = 0; i < 20; i++) await u.req("/login", { form: { email: `x${i}@dupont.example`, password: "nope-nope-nope" } })
-    expect((await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status).toBe(429)
+    expect(
+      (await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status,
+    ).toBe(303)
+    for (let i = 0; i < 20; i++)
+      await u.req("/login", { form: { email: `x${i}@dupont.example`, password: "nope-nope-nope" } })
+    expect(
+      (await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status,
+    ).toBe(429)
     s.clock.advance(15 * 60_000)
-    expect((await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status).toBe(303)
+    expect(
+      (await u.req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })).status,
+    ).toBe(303)
   })
 
   test("the session cookie is Secure behind TLS", async () => {
-    const r = await s.client().req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })
+    const r = await s
+      .client()
+      .req("/login", { form: { email: "it@dupont.example", password: "correct-horse-battery" } })
     expect(r.headers.getSetCookie()[0]).not.toContain("Secure")
     const { handle } = await import("../../core/http/app.ts")
-    const tls = await handle(s.app, new Request("https://localhost/login", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "email=it%40dupont.example&password=correct-horse-battery" }))
+    const tls = await handle(
+      s.app,
+      new Request("https://localhost/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "email=it%40dupont.example&password=correct-horse-battery",
+      }),
+    )
     expect(tls.headers.getSetCookie()[0]).toContain("; Secure")
   })
 })
@@ -275,7 +354,8 @@ describe("after completion", () => {
 describe("legacy passwords", () => {
   test("clear-text admin passwords are re-hashed at boot, idempotently, and still log in", async () => {
     const s = await fresh()
-    await s.db.sql`insert into admin_users (email, password_hash) values ('old@firm.example', 'legacy-password-1'), ('new@firm.example', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')`
+    await s.db
+      .sql`insert into admin_users (email, password_hash) values ('old@firm.example', 'legacy-password-1'), ('new@firm.example', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')`
     await bootSetup(s.db.sql, s.clock)
     const rows = await s.db.sql`select email, password_hash from admin_users order by email`
     expect(rows[1].password_hash).toStartWith("$argon2id$")

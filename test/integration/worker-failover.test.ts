@@ -13,7 +13,9 @@ import { openDatabase } from "../../core/db/client.ts"
 const TOKEN = "failover-token-abcdefghijkl"
 afterEach(cleanupAll)
 
-type Snapshot = { workers: { id: string; name: string; activity: string; models: { id: string; jobs_done: number }[] }[] }
+type Snapshot = {
+  workers: { id: string; name: string; activity: string; models: { id: string; jobs_done: number }[] }[]
+}
 const snapshot = async (url: string) => (await (await fetch(`${url}/v1/workers`)).json()) as Snapshot
 const chat = (url: string, signal?: AbortSignal) =>
   fetch(`${url}/v1/chat/completions`, {
@@ -54,7 +56,12 @@ describe("failover hysteresis (scaled: FAILING 1 s, DOWN 2.5 s, retry 0.3 s, sti
       poolUrl: primary.url,
       token: TOKEN,
       models: [`tiny=${model}`],
-      env: { CELLULE_FAILOVER_FAILING_MS: "1000", CELLULE_FAILOVER_DOWN_MS: "2500", CELLULE_FAILOVER_RETRY_MS: "300", CELLULE_FAILOVER_STICKY_MS: "800" },
+      env: {
+        CELLULE_FAILOVER_FAILING_MS: "1000",
+        CELLULE_FAILOVER_DOWN_MS: "2500",
+        CELLULE_FAILOVER_RETRY_MS: "300",
+        CELLULE_FAILOVER_STICKY_MS: "800",
+      },
     })
     expect((await snapshot(primary.url)).workers.length).toBe(1)
 
@@ -66,7 +73,9 @@ describe("failover hysteresis (scaled: FAILING 1 s, DOWN 2.5 s, retry 0.3 s, sti
     const downMs = Date.now() - killedAt
     await worker.waitFor(/serving_from_peer/, 10_000)
     const onPeerMs = Date.now() - killedAt
-    console.log(`failover: FAILING after ${failingMs} ms, DOWN after ${downMs} ms, serving from the peer after ${onPeerMs} ms`)
+    console.log(
+      `failover: FAILING after ${failingMs} ms, DOWN after ${downMs} ms, serving from the peer after ${onPeerMs} ms`,
+    )
     expect(failingMs).toBeGreaterThanOrEqual(900)
     expect(downMs).toBeGreaterThanOrEqual(2400)
     expect((await snapshot(peer.url)).workers.length).toBe(1)
@@ -76,21 +85,47 @@ describe("failover hysteresis (scaled: FAILING 1 s, DOWN 2.5 s, retry 0.3 s, sti
     const backAt = Date.now()
     primary = await startPool({ dataDir: primaryDir, args: ["--port", String(port)], env: primaryEnv })
     await worker.waitFor(/sticky_return/, 10_000)
-    await until(safe(async () => (await snapshot(primary.url)).workers.length === 1), 10_000, "worker back on the primary")
+    await until(
+      safe(async () => (await snapshot(primary.url)).workers.length === 1),
+      10_000,
+      "worker back on the primary",
+    )
     const returnMs = Date.now() - backAt
     console.log(`sticky return: back on the primary ${returnMs} ms after it came back`)
-    await until(safe(async () => (await snapshot(peer.url)).workers.length === 0), 5_000, "worker gone from the peer")
+    await until(
+      safe(async () => (await snapshot(peer.url)).workers.length === 0),
+      5_000,
+      "worker gone from the peer",
+    )
     expect((await chat(primary.url)).status).toBe(200)
 
     // The worker keeps its own audit file, and each pool recorded what it was told.
-    const local = readFileSync(join(worker.dataDir, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event)
-    expect(local).toEqual(["failover_failing", "failover_down", "failover_to_peer", "serving_from_peer", "sticky_return", "failover_primary_ok"])
+    const local = readFileSync(join(worker.dataDir, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).event)
+    expect(local).toEqual([
+      "failover_failing",
+      "failover_down",
+      "failover_to_peer",
+      "serving_from_peer",
+      "sticky_return",
+      "failover_primary_ok",
+    ])
     await Bun.sleep(1500) // one heartbeat carries the last events to the primary
     await worker.kill()
     await primary.kill()
     await peer.kill()
     const onPeer = await auditOf(peer.dataDir)
-    expect(onPeer).toEqual(expect.arrayContaining(["connected", "failover_failing", "failover_down", "failover_to_peer", "serving_from_peer"]))
+    expect(onPeer).toEqual(
+      expect.arrayContaining([
+        "connected",
+        "failover_failing",
+        "failover_down",
+        "failover_to_peer",
+        "serving_from_peer",
+      ]),
+    )
     const onPrimary = await auditOf(primaryDir)
     expect(onPrimary).toEqual(expect.arrayContaining(["connected", "sticky_return", "failover_primary_ok"]))
   }, 180_000)
@@ -102,16 +137,29 @@ describe("dormant means dormant", () => {
     const probe = join(tempDir(), "load")
     writeFileSync(probe, "5")
     const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN } })
-    await startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], env: { CELLULE_ACTIVITY_FILE: probe, CELLULE_ACTIVITY_INTERVAL_MS: "100" } })
+    await startWorker({
+      poolUrl: pool.url,
+      token: TOKEN,
+      models: [`tiny=${model}`],
+      env: { CELLULE_ACTIVITY_FILE: probe, CELLULE_ACTIVITY_INTERVAL_MS: "100" },
+    })
     expect((await snapshot(pool.url)).workers[0].activity).toBe("available")
     expect((await chat(pool.url)).status).toBe(200)
 
     writeFileSync(probe, "65")
-    await until(safe(async () => (await snapshot(pool.url)).workers[0].activity === "throttled"), 5_000, "throttled")
+    await until(
+      safe(async () => (await snapshot(pool.url)).workers[0].activity === "throttled"),
+      5_000,
+      "throttled",
+    )
     expect((await chat(pool.url)).status).toBe(200) // throttled still serves (it is only ranked last)
 
     writeFileSync(probe, "busy")
-    const ms = await until(safe(async () => (await snapshot(pool.url)).workers[0].activity === "busy"), 5_000, "busy")
+    const ms = await until(
+      safe(async () => (await snapshot(pool.url)).workers[0].activity === "busy"),
+      5_000,
+      "busy",
+    )
     console.log(`activity: busy reported to the pool ${ms} ms after the host got busy`)
     const done = (await snapshot(pool.url)).workers[0].models[0].jobs_done
     let answered = false
@@ -131,11 +179,30 @@ describe("dormant means dormant", () => {
     const probe = join(tempDir(), "load")
     writeFileSync(probe, "30")
     // Every day, all day: the desktop is always within working hours, so at best throttled.
-    const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_WORKER_WORKING_HOURS: "sun-sat 00:00-23:59", CELLULE_WORKER_BUSY_PCT: "25" } })
-    await startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], env: { CELLULE_ACTIVITY_FILE: probe, CELLULE_ACTIVITY_INTERVAL_MS: "100" } })
+    const pool = await startPool({
+      env: {
+        CELLULE_WORKER_TOKEN: TOKEN,
+        CELLULE_WORKER_WORKING_HOURS: "sun-sat 00:00-23:59",
+        CELLULE_WORKER_BUSY_PCT: "25",
+      },
+    })
+    await startWorker({
+      poolUrl: pool.url,
+      token: TOKEN,
+      models: [`tiny=${model}`],
+      env: { CELLULE_ACTIVITY_FILE: probe, CELLULE_ACTIVITY_INTERVAL_MS: "100" },
+    })
     // Load 30 % is below the worker's own busy threshold (80) but above the pool's (25).
-    await until(safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "busy"), 5_000, "busy by the pool's threshold")
+    await until(
+      safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "busy"),
+      5_000,
+      "busy by the pool's threshold",
+    )
     writeFileSync(probe, "0")
-    await until(safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "throttled"), 5_000, "throttled in working hours")
+    await until(
+      safe(async () => (await snapshot(pool.url)).workers[0]?.activity === "throttled"),
+      5_000,
+      "throttled in working hours",
+    )
   }, 120_000)
 })

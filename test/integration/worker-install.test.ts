@@ -13,7 +13,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { BUN, ROOT, TEST_ADMIN, cleanupAll, onCleanup, tempDir, testSetupAnswers, TEST_POOL_ENV } from "../support/proc.ts"
+import {
+  BUN,
+  ROOT,
+  TEST_ADMIN,
+  cleanupAll,
+  onCleanup,
+  tempDir,
+  testSetupAnswers,
+  TEST_POOL_ENV,
+} from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { loadConfig } from "../../core/config/index.ts"
 import { startPool, type RunningPool } from "../../core/pool/index.ts"
@@ -34,7 +43,11 @@ function sh(cmd: string[]) {
 /** Async: the pool runs in this process, so a synchronous spawn would stop it from answering. */
 async function run(cmd: string[], timeoutMs = 60_000) {
   const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: timeoutMs })
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ])
   return { stdout, stderr, exitCode }
 }
 
@@ -66,18 +79,22 @@ beforeAll(async () => {
   chmodSync(shipped, 0o755)
 
   const dataDir = tempDir("cellule-pool-")
-  const config = loadConfig("pool", {}, {
-    HOST: HOST_IP,
-    PORT: "0",
-    POOL_NAME: "install-test",
-    CELLULE_DATA_DIR: dataDir,
-    CELLULE_MODEL_STORE: store,
-    CELLULE_WORKER_BINARIES: shipped.replace(/\/[^/]+$/, ""),
-    CELLULE_HEARTBEAT_MS: "1000",
-    CELLULE_SHUTDOWN_GRACE_MS: "500",
-    CELLULE_SETUP_ANSWERS: testSetupAnswers(),
-    ...TEST_POOL_ENV,
-  })
+  const config = loadConfig(
+    "pool",
+    {},
+    {
+      HOST: HOST_IP,
+      PORT: "0",
+      POOL_NAME: "install-test",
+      CELLULE_DATA_DIR: dataDir,
+      CELLULE_MODEL_STORE: store,
+      CELLULE_WORKER_BINARIES: shipped.replace(/\/[^/]+$/, ""),
+      CELLULE_HEARTBEAT_MS: "1000",
+      CELLULE_SHUTDOWN_GRACE_MS: "500",
+      CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+      ...TEST_POOL_ENV,
+    },
+  )
   pool = await startPool(config)
   onCleanup(() => pool.stop())
   const a = (await adminByEmail(pool.db.sql, TEST_ADMIN.email))!
@@ -94,7 +111,12 @@ beforeAll(async () => {
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${pool.url.replace("127.0.0.1", HOST_IP)}${path}`, {
     ...init,
-    headers: { cookie: admin.cookie, "x-csrf-token": admin.csrf, "content-type": "application/json", ...(init.headers ?? {}) },
+    headers: {
+      cookie: admin.cookie,
+      "x-csrf-token": admin.csrf,
+      "content-type": "application/json",
+      ...(init.headers ?? {}),
+    },
   })
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string) {
@@ -108,7 +130,10 @@ async function until(cond: () => boolean | Promise<boolean>, ms: number, what: s
 
 describe("Linux one-liner against a live pool", () => {
   test("curl … | bash -s -- --code CODE installs, starts, serves; revoke closes it within 2 s; uninstall removes it", async () => {
-    const res = await api("/v1/admin/workers/provision", { method: "POST", body: JSON.stringify({ os: "linux", hardware: "cpu", label: "desk-42" }) })
+    const res = await api("/v1/admin/workers/provision", {
+      method: "POST",
+      body: JSON.stringify({ os: "linux", hardware: "cpu", label: "desk-42" }),
+    })
     expect(res.status).toBe(200)
     const p = (await res.json()) as { code: string; snippets: { one_liner: string } }
     const base = `http://${HOST_IP}:${pool.port}`
@@ -123,15 +148,32 @@ describe("Linux one-liner against a live pool", () => {
     const conf = JSON.parse(readFileSync(join(root, "etc/cellule/worker.json"), "utf8"))
     expect(conf.pool).toBe(base)
     expect(conf.token).toStartWith("cwt_")
-    expect(conf.pool_key).toBe(((await (await fetch(`${base}/v1/install/release-key`)).json()) as { public_key: string }).public_key)
-    expect((Bun.spawnSync(["stat", "-c", "%a", join(root, "etc/cellule/worker.json")]).stdout.toString().trim())).toBe("600")
+    expect(conf.pool_key).toBe(
+      ((await (await fetch(`${base}/v1/install/release-key`)).json()) as { public_key: string }).public_key,
+    )
+    expect(
+      Bun.spawnSync(["stat", "-c", "%a", join(root, "etc/cellule/worker.json")])
+        .stdout.toString()
+        .trim(),
+    ).toBe("600")
 
     // The code was single-use: a second run with it is refused by the pool.
-    const again = await run(["ip", "netns", "exec", NS, "bash", "-c", `curl -fsSL ${base}/v1/install/worker.sh | bash -s -- --code ${p.code} --root ${tempDir()}`])
+    const again = await run([
+      "ip",
+      "netns",
+      "exec",
+      NS,
+      "bash",
+      "-c",
+      `curl -fsSL ${base}/v1/install/worker.sh | bash -s -- --code ${p.code} --root ${tempDir()}`,
+    ])
     expect(again.exitCode).not.toBe(0)
     expect(again.stderr).toContain("provision_code_invalid")
 
-    const log = () => (existsSync(join(root, "var/lib/cellule/worker.log")) ? readFileSync(join(root, "var/lib/cellule/worker.log"), "utf8") : "")
+    const log = () =>
+      existsSync(join(root, "var/lib/cellule/worker.log"))
+        ? readFileSync(join(root, "var/lib/cellule/worker.log"), "utf8")
+        : ""
     await until(() => /cellule worker ready/.test(log()) || /error:/.test(log()), 90_000, `worker start\n${log()}`)
     expect(log()).toContain("hardware class cpu-mid")
     expect(log()).toContain("tiny.gguf: verified")
@@ -146,7 +188,9 @@ describe("Linux one-liner against a live pool", () => {
     })
     expect(chat.status).toBe(200)
 
-    const tokens = (await (await api("/v1/admin/workers/tokens")).json()) as { data: { id: number; name: string; last_seen_at: string | null }[] }
+    const tokens = (await (await api("/v1/admin/workers/tokens")).json()) as {
+      data: { id: number; name: string; last_seen_at: string | null }[]
+    }
     const mine = tokens.data.find((t) => t.name === "desk-42")!
     expect(mine.last_seen_at).not.toBeNull()
     const t0 = Date.now()
@@ -161,9 +205,19 @@ describe("Linux one-liner against a live pool", () => {
     expect(pool.scheduler.snapshot().workers.length).toBe(0)
 
     const audit = (await (await api("/v1/admin/workers/audit")).json()) as { data: { event: string; worker: string }[] }
-    expect(audit.data.filter((e) => e.worker === "desk-42").map((e) => e.event)).toEqual(expect.arrayContaining(["enrolled", "connected", "revoked"]))
+    expect(audit.data.filter((e) => e.worker === "desk-42").map((e) => e.event)).toEqual(
+      expect.arrayContaining(["enrolled", "connected", "revoked"]),
+    )
 
-    const un = await run(["ip", "netns", "exec", NS, "bash", "-c", `curl -fsSL ${base}/v1/install/worker-uninstall.sh | bash -s -- --root ${root}`])
+    const un = await run([
+      "ip",
+      "netns",
+      "exec",
+      NS,
+      "bash",
+      "-c",
+      `curl -fsSL ${base}/v1/install/worker-uninstall.sh | bash -s -- --root ${root}`,
+    ])
     expect(un.exitCode).toBe(0)
     expect(existsSync(join(root, "opt/cellule"))).toBe(false)
     expect(existsSync(join(root, "etc/cellule"))).toBe(false)

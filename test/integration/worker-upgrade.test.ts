@@ -21,8 +21,24 @@ beforeAll(async () => {
   builds = tempDir("cellule-builds-")
   for (const v of [OLD, NEW]) {
     const p = Bun.spawn(
-      [BUN, "build", "--compile", "--minify-syntax", "--bytecode", "--format=esm", "--splitting", "--external", "sharp", "--external", "@node-llama-cpp/*",
-        "--define", `CELLULE_BUILD_VERSION="${v}"`, "cmd/main.ts", "--outfile", join(builds, `cellule-${v}`)],
+      [
+        BUN,
+        "build",
+        "--compile",
+        "--minify-syntax",
+        "--bytecode",
+        "--format=esm",
+        "--splitting",
+        "--external",
+        "sharp",
+        "--external",
+        "@node-llama-cpp/*",
+        "--define",
+        `CELLULE_BUILD_VERSION="${v}"`,
+        "cmd/main.ts",
+        "--outfile",
+        join(builds, `cellule-${v}`),
+      ],
       { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
     )
     if ((await p.exited) !== 0) throw new Error(`build ${v} failed: ${await new Response(p.stderr).text()}`)
@@ -39,16 +55,24 @@ async function supervisedWorker(poolUrl: string, poolKey?: string) {
   chmodSync(exe, 0o755)
   const dataDir = tempDir("cellule-worker-")
   // The pool key is what enrolment writes into config.json; here it is fetched as an enrolled worker would have it.
-  const key = poolKey ?? ((await (await fetch(`${poolUrl}/v1/install/release-key`)).json()) as { public_key: string }).public_key
+  const key =
+    poolKey ?? ((await (await fetch(`${poolUrl}/v1/install/release-key`)).json()) as { public_key: string }).public_key
   const args = `worker --pool ${poolUrl} --token ${TOKEN} --pool-key ${key} --model tiny=${await tinyLlamaPath()} --data-dir ${dataDir} --threads 1 --slots 1 --context-size 512 --heartbeat-ms 500`
-  const loop = spawnProc(["bash", "-c", `while true; do "${exe}" ${args} && break; echo "service: exit $?, restarting"; sleep 0.3; done`])
+  const loop = spawnProc([
+    "bash",
+    "-c",
+    `while true; do "${exe}" ${args} && break; echo "service: exit $?, restarting"; sleep 0.3; done`,
+  ])
   return { exe, dataDir, loop }
 }
 
 async function audit(dataDir: string) {
   const db = await openDatabase({ dataDir })
   try {
-    return (await db.sql`select event, detail from worker_audit_log order by id`) as unknown as { event: string; detail: Record<string, unknown> }[]
+    return (await db.sql`select event, detail from worker_audit_log order by id`) as unknown as {
+      event: string
+      detail: Record<string, unknown>
+    }[]
   } finally {
     await db.close()
   }
@@ -67,7 +91,9 @@ describe("self-update", () => {
     expect(sha(w.exe)).toBe(sha(join(builds, `cellule-${NEW}`)))
     await Bun.sleep(1500)
     expect(existsSync(`${w.exe}.old`)).toBe(false) // committed once the new binary joined
-    expect(w.loop.stdout() + w.loop.stderr()).not.toMatch(/self-update: downloading v0\.0\.2[\s\S]*self-update: downloading v0\.0\.2/)
+    expect(w.loop.stdout() + w.loop.stderr()).not.toMatch(
+      /self-update: downloading v0\.0\.2[\s\S]*self-update: downloading v0\.0\.2/,
+    )
     await w.loop.kill("SIGKILL")
     await newPool.kill()
     const events = (await audit(newPool.dataDir)).map((e) => e.event)
@@ -112,7 +138,13 @@ describe("self-update", () => {
 async function startPoolBinary(bin: string, env: Record<string, string> = {}) {
   const dataDir = tempDir()
   const p = spawnProc([bin, "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir], {
-    env: { POOL_NAME: "upgrade-pool", CELLULE_WORKER_TOKEN: TOKEN, CELLULE_SETUP_ANSWERS: testSetupAnswers(), CELLULE_HEARTBEAT_MS: "500", ...env },
+    env: {
+      POOL_NAME: "upgrade-pool",
+      CELLULE_WORKER_TOKEN: TOKEN,
+      CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+      CELLULE_HEARTBEAT_MS: "500",
+      ...env,
+    },
   })
   const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
   return Object.assign(p, { url: m[1], dataDir })

@@ -11,14 +11,24 @@ export const CHROMIUM = "/usr/bin/chromium"
 export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--headless",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   })
   onCleanup(() => browser.close())
   return browser
 }
 
 /** A page whose confirm() dialogs are accepted; `dialogs` collects their messages. */
-export async function pageAcceptingDialogs(browser: Browser, locale = "en-GB"): Promise<{ page: Page; dialogs: string[] }> {
+export async function pageAcceptingDialogs(
+  browser: Browser,
+  locale = "en-GB",
+): Promise<{ page: Page; dialogs: string[] }> {
   const page = await browser.newPage({ locale })
   const dialogs: string[] = []
   page.on("dialog", (d) => {

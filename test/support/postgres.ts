@@ -18,10 +18,27 @@ export async function startDebianPostgres(): Promise<{ url: string; port: number
   chmodSync(dir, 0o777)
   const data = join(dir, "data")
   // PostgreSQL refuses to run as root: run it as the Debian `postgres` user.
-  const init = Bun.spawnSync(["runuser", "-u", "postgres", "--", `${BIN}/initdb`, "-D", data, "--auth=trust", "-U", "postgres"], { stdout: "pipe", stderr: "pipe" })
+  const init = Bun.spawnSync(
+    ["runuser", "-u", "postgres", "--", `${BIN}/initdb`, "-D", data, "--auth=trust", "-U", "postgres"],
+    { stdout: "pipe", stderr: "pipe" },
+  )
   if (init.exitCode !== 0) throw new Error(`initdb failed: ${init.stderr}`)
   const port = await freePort()
-  const pg = spawnProc(["runuser", "-u", "postgres", "--", `${BIN}/postgres`, "-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1"])
+  const pg = spawnProc([
+    "runuser",
+    "-u",
+    "postgres",
+    "--",
+    `${BIN}/postgres`,
+    "-D",
+    data,
+    "-p",
+    String(port),
+    "-k",
+    dir,
+    "-c",
+    "listen_addresses=127.0.0.1",
+  ])
   onCleanup(() => rmSync(dir, { recursive: true, force: true }))
   await pg.waitFor(/database system is ready to accept connections/, 30_000)
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port }

@@ -42,7 +42,13 @@ export interface Proc {
 export function spawnProc(cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Proc {
   const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: "info", ...opts.env }
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
-  const proc = Bun.spawn(cmd, { env: env as Record<string, string>, cwd: opts.cwd ?? ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" })
+  const proc = Bun.spawn(cmd, {
+    env: env as Record<string, string>,
+    cwd: opts.cwd ?? ROOT,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  })
   let out = ""
   let err = ""
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = []
@@ -73,7 +79,10 @@ export function spawnProc(cmd: string[], opts: { env?: Record<string, string | u
       return new Promise((resolve, reject) => {
         const m = (out + "\n" + err).match(re)
         if (m) return resolve(m)
-        const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}\nstdout:${out}\nstderr:${err}`)), timeoutMs)
+        const t = setTimeout(
+          () => reject(new Error(`timeout waiting for ${re}\nstdout:${out}\nstderr:${err}`)),
+          timeoutMs,
+        )
         waiters.push({ re, resolve: (m) => (clearTimeout(t), resolve(m)) })
         proc.exited.then((code) =>
           setTimeout(() => {
@@ -132,13 +141,35 @@ export const TEST_POOL_ENV: Record<string, string> = { CELLULE_ANONYMOUS_ACCESS:
  * completed headlessly (CELLULE_SETUP_ANSWERS, admin TEST_ADMIN) so the API is open; `setup: false`
  * gives a pristine pool whose routes answer 503 cluster_setup_pending until the wizard is done.
  */
-export async function startPool(opts: { dataDir?: string; env?: Record<string, string | undefined>; args?: string[]; compiled?: boolean; cwd?: string; setup?: boolean } = {}): Promise<PoolProc> {
+export async function startPool(
+  opts: {
+    dataDir?: string
+    env?: Record<string, string | undefined>
+    args?: string[]
+    compiled?: boolean
+    cwd?: string
+    setup?: boolean
+  } = {},
+): Promise<PoolProc> {
   const dataDir = opts.dataDir ?? tempDir()
   const setupEnv = opts.setup === false ? {} : { CELLULE_SETUP_ANSWERS: testSetupAnswers() }
-  const p = spawnProc([...celluleCmd(opts.compiled), "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir, ...(opts.args ?? [])], {
-    env: { POOL_NAME: "test-pool", ...TEST_POOL_ENV, ...setupEnv, ...opts.env },
-    cwd: opts.cwd,
-  })
+  const p = spawnProc(
+    [
+      ...celluleCmd(opts.compiled),
+      "pool",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      ...(opts.args ?? []),
+    ],
+    {
+      env: { POOL_NAME: "test-pool", ...TEST_POOL_ENV, ...setupEnv, ...opts.env },
+      cwd: opts.cwd,
+    },
+  )
   const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
   return Object.assign(p, { url: m[1], dataDir })
 }
@@ -160,7 +191,23 @@ export async function startWorker(opts: {
   env?: Record<string, string | undefined>
 }): Promise<WorkerProc> {
   const dataDir = opts.dataDir ?? tempDir("cellule-worker-")
-  const args = ["worker", "--pool", opts.poolUrl, "--token", opts.token, "--data-dir", dataDir, "--slots", String(opts.slots ?? 2), "--threads", String(opts.threads ?? 1), "--context-size", "1024", "--heartbeat-ms", "1000"]
+  const args = [
+    "worker",
+    "--pool",
+    opts.poolUrl,
+    "--token",
+    opts.token,
+    "--data-dir",
+    dataDir,
+    "--slots",
+    String(opts.slots ?? 2),
+    "--threads",
+    String(opts.threads ?? 1),
+    "--context-size",
+    "1024",
+    "--heartbeat-ms",
+    "1000",
+  ]
   for (const m of opts.models ?? []) args.push("--model", m)
   if (opts.embedder) args.push("--embedder", opts.embedder)
   const p = spawnProc([...celluleCmd(opts.compiled), ...args], { env: opts.env })

@@ -41,7 +41,10 @@ export class Client {
   cookies = new Map<string, string>()
   constructor(private app: ReturnType<typeof buildApp>) {}
 
-  async req(path: string, init: RequestInit & { form?: Record<string, string | string[]> | FormData; json?: unknown } = {}): Promise<Response> {
+  async req(
+    path: string,
+    init: RequestInit & { form?: Record<string, string | string[]> | FormData; json?: unknown } = {},
+  ): Promise<Response> {
     const headers = new Headers(init.headers)
     let body = init.body
     if (init.json !== undefined) {
@@ -51,14 +54,23 @@ export class Client {
       if (path.startsWith("/setup/") && !init.form.has("_csrf")) init.form.set("_csrf", await this.setupCsrf())
       body = init.form
     } else if (init.form) {
-      if (path.startsWith("/setup/") && !("_csrf" in init.form)) init.form = { ...init.form, _csrf: await this.setupCsrf() }
+      if (path.startsWith("/setup/") && !("_csrf" in init.form))
+        init.form = { ...init.form, _csrf: await this.setupCsrf() }
       const p = new URLSearchParams()
       for (const [k, v] of Object.entries(init.form)) for (const x of ([] as string[]).concat(v)) p.append(k, x)
       headers.set("content-type", "application/x-www-form-urlencoded")
       body = p.toString()
     }
     if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "))
-    const res = await handle(this.app, new Request(`http://localhost${path}`, { ...init, headers, body, method: init.method ?? (init.form || init.json !== undefined || body ? "POST" : "GET") }))
+    const res = await handle(
+      this.app,
+      new Request(`http://localhost${path}`, {
+        ...init,
+        headers,
+        body,
+        method: init.method ?? (init.form || init.json !== undefined || body ? "POST" : "GET"),
+      }),
+    )
     for (const c of res.headers.getSetCookie()) {
       const [kv] = c.split(";")
       const i = kv.indexOf("=")
@@ -92,5 +104,8 @@ export const FORM_STEPS: [string, Record<string, string | string[]>][] = [
   ["hardware", { cpu_workers: "on", gpu_servers: "1", provisioning_hub_url: "" }],
   ["models", { tiers: ["fast", "reasoning"] }],
   ["security", { retention_months: "" }],
-  ["admin", { email: "it@dupont.example", password: "correct-horse-battery", password_confirm: "correct-horse-battery" }],
+  [
+    "admin",
+    { email: "it@dupont.example", password: "correct-horse-battery", password_confirm: "correct-horse-battery" },
+  ],
 ]

@@ -33,7 +33,9 @@
       target.innerHTML = ev.data
       if (window.htmx) window.htmx.process(target)
     }
-    window.addEventListener("beforeunload", function () { source.close() })
+    window.addEventListener("beforeunload", function () {
+      source.close()
+    })
   }
 
   function wire() {

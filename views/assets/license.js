@@ -42,12 +42,27 @@
     box.dataset.valid = "true"
     box.appendChild(el("strong", box.dataset.labelTitle))
     var dl = el("dl")
-    var limits = p.limits && typeof p.limits === "object" ? Object.keys(p.limits).map(function (k) { return k + "=" + p.limits[k] }).join(", ") : ""
+    var limits =
+      p.limits && typeof p.limits === "object"
+        ? Object.keys(p.limits)
+            .map(function (k) {
+              return k + "=" + p.limits[k]
+            })
+            .join(", ")
+        : ""
     var rows = [
       ["tier", box.dataset.labelTier, String(p.tier || "—")],
       ["client", box.dataset.labelClient, String(p.client_id || "—")],
-      ["expires", box.dataset.labelExpires, typeof p.exp === "number" ? new Date(p.exp * 1000).toISOString().slice(0, 10) : "—"],
-      ["features", box.dataset.labelFeatures, Array.isArray(p.features) && p.features.length ? p.features.join(", ") : "—"],
+      [
+        "expires",
+        box.dataset.labelExpires,
+        typeof p.exp === "number" ? new Date(p.exp * 1000).toISOString().slice(0, 10) : "—",
+      ],
+      [
+        "features",
+        box.dataset.labelFeatures,
+        Array.isArray(p.features) && p.features.length ? p.features.join(", ") : "—",
+      ],
       ["limits", box.dataset.labelLimits, limits || "—"],
     ]
     rows.forEach(function (r) {
@@ -63,7 +78,9 @@
     var box = root.querySelector("#license-preview")
     if (!area || !box || area.dataset.wired) return
     area.dataset.wired = "1"
-    area.addEventListener("input", function () { render(box, area.value) })
+    area.addEventListener("input", function () {
+      render(box, area.value)
+    })
     var file = root.querySelector("[data-license-file]")
     if (file)
       file.addEventListener("change", function () {
@@ -76,6 +93,10 @@
       })
     if (area.value.trim()) render(box, area.value)
   }
-  document.addEventListener("DOMContentLoaded", function () { wire(document) })
-  document.addEventListener("htmx:afterSwap", function () { wire(document) })
+  document.addEventListener("DOMContentLoaded", function () {
+    wire(document)
+  })
+  document.addEventListener("htmx:afterSwap", function () {
+    wire(document)
+  })
 })()

@@ -15,7 +15,14 @@
     } catch (e) {}
   }
   function persistable(input) {
-    return input.name && input.type !== "password" && input.type !== "file" && input.type !== "hidden" && input.type !== "submit" && !/password|_csrf/.test(input.name)
+    return (
+      input.name &&
+      input.type !== "password" &&
+      input.type !== "file" &&
+      input.type !== "hidden" &&
+      input.type !== "submit" &&
+      !/password|_csrf/.test(input.name)
+    )
   }
   function snapshot(form) {
     var out = {}
@@ -50,8 +57,12 @@
     var rows = form.querySelectorAll("[data-site-row]")
     var last = rows[rows.length - 1]
     var copy = last.cloneNode(true)
-    Array.prototype.forEach.call(copy.querySelectorAll("input"), function (i) { i.value = "" })
-    Array.prototype.forEach.call(copy.querySelectorAll(".error"), function (e) { e.remove() })
+    Array.prototype.forEach.call(copy.querySelectorAll("input"), function (i) {
+      i.value = ""
+    })
+    Array.prototype.forEach.call(copy.querySelectorAll(".error"), function (e) {
+      e.remove()
+    })
     last.parentNode.appendChild(copy)
     return copy
   }
@@ -62,8 +73,12 @@
       while (form.querySelectorAll("[data-site-row]").length < saved.site_name.length) addSiteRow(form)
       var names = form.querySelectorAll("input[name=site_name]")
       var counts = form.querySelectorAll("input[name=site_headcount]")
-      saved.site_name.forEach(function (v, i) { if (names[i] && !names[i].value) names[i].value = v })
-      ;(saved.site_headcount || []).forEach(function (v, i) { if (counts[i] && !counts[i].value) counts[i].value = v })
+      saved.site_name.forEach(function (v, i) {
+        if (names[i] && !names[i].value) names[i].value = v
+      })
+      ;(saved.site_headcount || []).forEach(function (v, i) {
+        if (counts[i] && !counts[i].value) counts[i].value = v
+      })
     }
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!persistable(el) || !(el.name in saved) || el.name === "site_name" || el.name === "site_headcount") return
@@ -71,17 +86,25 @@
       if (el.type === "checkbox") el.checked = Array.isArray(v) && v.indexOf(el.value) >= 0
       else if (el.tagName === "SELECT" || !el.value) el.value = v
     })
-    if (form.querySelector("[data-license-token]")) form.querySelector("[data-license-token]").dispatchEvent(new Event("input"))
+    if (form.querySelector("[data-license-token]"))
+      form.querySelector("[data-license-token]").dispatchEvent(new Event("input"))
   }
   function wire() {
     var form = document.querySelector("form.wizard-form")
     if (!form || form.dataset.wired) return
     form.dataset.wired = "1"
     restore(form)
-    form.addEventListener("input", function () { store(form) })
-    form.addEventListener("change", function () { store(form) })
+    form.addEventListener("input", function () {
+      store(form)
+    })
+    form.addEventListener("change", function () {
+      store(form)
+    })
     var add = form.querySelector("[data-add-site]")
-    if (add) add.addEventListener("click", function () { addSiteRow(form).querySelector("input").focus() })
+    if (add)
+      add.addEventListener("click", function () {
+        addSiteRow(form).querySelector("input").focus()
+      })
   }
   // A JSON error (409 after completion, 403 without the wizard's cookie, 5xx) is shown as a message
   // above the form instead of being swapped in as raw JSON.

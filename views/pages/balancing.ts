@@ -34,8 +34,10 @@ addMessages({
     "balancing.anonymous": "anonymous",
     "balancing.peak": "busiest day {max} tokens",
     "balancing.anon_title": "Access without an API key",
-    "balancing.anon_on": "On: anyone who can reach a pool may call the API without a key (usage is counted as \"anonymous\"). Applies to every bonded pool.",
-    "balancing.anon_off": "Off: every API call needs a key (Authorization: Bearer sk-cel-…). Applies to every bonded pool.",
+    "balancing.anon_on":
+      'On: anyone who can reach a pool may call the API without a key (usage is counted as "anonymous"). Applies to every bonded pool.',
+    "balancing.anon_off":
+      "Off: every API call needs a key (Authorization: Bearer sk-cel-…). Applies to every bonded pool.",
     "balancing.anon_forced": "Set by CELLULE_ANONYMOUS_ACCESS on this pool: change it there.",
     "balancing.anon_enable": "Allow calls without a key",
     "balancing.anon_disable": "Require a key",
@@ -48,7 +50,7 @@ addMessages({
     "balancing.key_budget": "Monthly token budget (empty: none)",
     "balancing.key_priority": "Priority",
     "balancing.create_key": "Create the key",
-    "balancing.key_created": "Key \"{name}\" created. Copy it now: it will never be shown again.",
+    "balancing.key_created": 'Key "{name}" created. Copy it now: it will never be shown again.',
     "balancing.revoke": "Revoke",
     "balancing.revoke_confirm": "Tools using this key will get 401 within seconds, on every pool. Revoke?",
     "balancing.revoked_flash": "Key revoked on every pool.",
@@ -81,8 +83,10 @@ addMessages({
     "balancing.anonymous": "anonyme",
     "balancing.peak": "jour le plus chargé {max} jetons",
     "balancing.anon_title": "Accès sans clé d'API",
-    "balancing.anon_on": "Activé : toute personne qui joint un pool peut appeler l'API sans clé (consommation comptée comme « anonyme »). S'applique à tous les pools liés.",
-    "balancing.anon_off": "Désactivé : chaque appel à l'API exige une clé (Authorization: Bearer sk-cel-…). S'applique à tous les pools liés.",
+    "balancing.anon_on":
+      "Activé : toute personne qui joint un pool peut appeler l'API sans clé (consommation comptée comme « anonyme »). S'applique à tous les pools liés.",
+    "balancing.anon_off":
+      "Désactivé : chaque appel à l'API exige une clé (Authorization: Bearer sk-cel-…). S'applique à tous les pools liés.",
     "balancing.anon_forced": "Fixé par CELLULE_ANONYMOUS_ACCESS sur ce pool : c'est là qu'il se change.",
     "balancing.anon_enable": "Autoriser les appels sans clé",
     "balancing.anon_disable": "Exiger une clé",
@@ -97,7 +101,8 @@ addMessages({
     "balancing.create_key": "Créer la clé",
     "balancing.key_created": "Clé « {name} » créée. Copiez-la maintenant : elle ne sera plus jamais affichée.",
     "balancing.revoke": "Révoquer",
-    "balancing.revoke_confirm": "Les outils qui utilisent cette clé recevront une erreur 401 d'ici quelques secondes, sur tous les pools. Révoquer ?",
+    "balancing.revoke_confirm":
+      "Les outils qui utilisent cette clé recevront une erreur 401 d'ici quelques secondes, sur tous les pools. Révoquer ?",
     "balancing.revoked_flash": "Clé révoquée sur tous les pools.",
     "balancing.limits_cluster": "Les limites et budgets comptent l'usage de la clé sur tous les pools liés.",
   },
@@ -109,7 +114,18 @@ export interface BalancingData {
   usage: { day: string; key: string; tokens: number }[]
   /** Pools whose usage is missing from the chart (did not answer). */
   usageUnreachable?: string[]
-  keys: { id: string; name: string; project: string | null; prefix: string; rpm: number | null; tpm: number | null; monthly_token_budget: number | null; models: string[] | null; priority: string; revoked: boolean }[]
+  keys: {
+    id: string
+    name: string
+    project: string | null
+    prefix: string
+    rpm: number | null
+    tpm: number | null
+    monthly_token_budget: number | null
+    models: string[] | null
+    priority: string
+    revoked: boolean
+  }[]
   anonymous: { enabled: boolean; forced: boolean }
   /** The outcome of the form just posted; `secret` is a key just created (its only showing). */
   flash?: { ok: boolean; text: string; secret?: string }
@@ -136,10 +152,14 @@ export function usageChart(lang: Lang, usage: BalancingData["usage"]): SafeHtml 
       const h = (v / max) * (H - 10)
       y -= h
       const x = i * (W / days.length) + 2
-      bars.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw}" height="${h.toFixed(1)}" fill="${PALETTE[keys.indexOf(k) % PALETTE.length]}"><title>${escapeHtml(`${d} · ${k} · ${v}`)}</title></rect>`)
+      bars.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw}" height="${h.toFixed(1)}" fill="${PALETTE[keys.indexOf(k) % PALETTE.length]}"><title>${escapeHtml(`${d} · ${k} · ${v}`)}</title></rect>`,
+      )
     }
   })
-  const legend = keys.map((k, i) => html`<span class="legend"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${k}</span>`)
+  const legend = keys.map(
+    (k, i) => html`<span class="legend"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${k}</span>`,
+  )
   return html`<figure class="chart">
     ${raw(`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="usage" preserveAspectRatio="none" width="100%" height="${H}">${bars.join("")}</svg>`)}
     <figcaption>${legend} · ${t(lang, "balancing.peak", { max })} · ${days[0]} → ${days[days.length - 1]}</figcaption>
@@ -151,22 +171,33 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
   const workers = d.pools.reduce((n, p) => n + (p.workers ?? 0), 0)
   const pct = people ? Math.round((100 * workers) / people) : 0
   const limits = (k: BalancingData["keys"][number]) =>
-    [k.rpm && `${k.rpm} req/min`, k.tpm && `${k.tpm} tok/min`, k.monthly_token_budget && `${k.monthly_token_budget} tok/month`, k.models && k.models.join(", ")].filter(Boolean).join(" · ") || "—"
+    [
+      k.rpm && `${k.rpm} req/min`,
+      k.tpm && `${k.tpm} tok/min`,
+      k.monthly_token_budget && `${k.monthly_token_budget} tok/month`,
+      k.models && k.models.join(", "),
+    ]
+      .filter(Boolean)
+      .join(" · ") || "—"
   return html`
   <section>
     <h2>${t(lang, "balancing.sites")}</h2>
-    ${d.sites.length
-      ? html`<table><thead><tr><th>${t(lang, "balancing.site")}</th><th>${t(lang, "balancing.headcount")}</th></tr></thead>
+    ${
+      d.sites.length
+        ? html`<table><thead><tr><th>${t(lang, "balancing.site")}</th><th>${t(lang, "balancing.headcount")}</th></tr></thead>
         <tbody>${d.sites.map((s) => html`<tr><td>${s.name}</td><td>${s.headcount}</td></tr>`)}
         <tr class="total"><td>${t(lang, "balancing.total")}</td><td id="headcount-total">${people}</td></tr></tbody></table>`
-      : html`<p class="muted">${t(lang, "balancing.no_sites")}</p>`}
+        : html`<p class="muted">${t(lang, "balancing.no_sites")}</p>`
+    }
   </section>
   <section>
     <h2>${t(lang, "balancing.contributing")}</h2>
     <p id="balancing-ratio">${t(lang, "balancing.ratio", { workers, people, pct })}</p>
     <table><thead><tr><th>${t(lang, "balancing.pool")}</th><th>${t(lang, "balancing.workers")}</th><th>${t(lang, "balancing.slots")}</th></tr></thead>
-    <tbody>${d.pools.map((p) => html`<tr><td>${p.self ? t(lang, "balancing.this_pool", { name: p.name }) : p.name}</td>
-      <td>${p.workers ?? t(lang, "balancing.unreachable")}</td><td>${p.busy} / ${p.slots}</td></tr>`)}</tbody></table>
+    <tbody>${d.pools.map(
+      (p) => html`<tr><td>${p.self ? t(lang, "balancing.this_pool", { name: p.name }) : p.name}</td>
+      <td>${p.workers ?? t(lang, "balancing.unreachable")}</td><td>${p.busy} / ${p.slots}</td></tr>`,
+    )}</tbody></table>
   </section>
   <section>
     <h2>${t(lang, "balancing.usage")}</h2>
@@ -175,15 +206,25 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
   </section>
   <section id="keys">
     <h2>${t(lang, "balancing.keys")}</h2>
-    ${d.flash
-      ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="keys-flash">${d.flash.text}${d.flash.secret ? html`<br><code id="key-secret">${d.flash.secret}</code>` : ""}</p>`
-      : ""}
+    ${
+      d.flash
+        ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="keys-flash">${d.flash.text}${d.flash.secret ? html`<br><code id="key-secret">${d.flash.secret}</code>` : ""}</p>`
+        : ""
+    }
     <p class="muted">${t(lang, "balancing.limits_cluster")}</p>
     <table id="keys-table"><thead><tr><th>${t(lang, "balancing.key_name")}</th><th>${t(lang, "balancing.key_prefix")}</th><th>${t(lang, "balancing.key_limits")}</th><th>${t(lang, "balancing.key_state")}</th><th></th></tr></thead>
-    <tbody>${d.keys.map((k) => html`<tr data-key="${k.id}"><td>${k.name}${k.project ? html`<br><small class="muted">${k.project}</small>` : ""}</td><td><code>${k.prefix}…</code></td><td>${limits(k)}</td>
+    <tbody>${d.keys.map(
+      (
+        k,
+      ) => html`<tr data-key="${k.id}"><td>${k.name}${k.project ? html`<br><small class="muted">${k.project}</small>` : ""}</td><td><code>${k.prefix}…</code></td><td>${limits(k)}</td>
       <td>${k.revoked ? t(lang, "balancing.revoked") : t(lang, "balancing.active")}</td>
-      <td>${k.revoked ? "" : html`<form class="inline" method="post" action="/balancing/keys/revoke" data-confirm="${t(lang, "balancing.revoke_confirm")}">${csrfField(csrf)}
-        <input type="hidden" name="id" value="${k.id}"><button type="submit" class="secondary">${t(lang, "balancing.revoke")}</button></form>`}</td></tr>`)}</tbody></table>
+      <td>${
+        k.revoked
+          ? ""
+          : html`<form class="inline" method="post" action="/balancing/keys/revoke" data-confirm="${t(lang, "balancing.revoke_confirm")}">${csrfField(csrf)}
+        <input type="hidden" name="id" value="${k.id}"><button type="submit" class="secondary">${t(lang, "balancing.revoke")}</button></form>`
+      }</td></tr>`,
+    )}</tbody></table>
     <h3>${t(lang, "balancing.new_key")}</h3>
     <form method="post" action="/balancing/keys" id="new-key">${csrfField(csrf)}
       <label for="key-name">${t(lang, "balancing.key_name")}</label><input id="key-name" name="name" type="text" required maxlength="100">
@@ -200,10 +241,12 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
   <section id="anonymous">
     <h2>${t(lang, "balancing.anon_title")}</h2>
     <p id="anon-state" data-enabled="${String(d.anonymous.enabled)}">${t(lang, d.anonymous.enabled ? "balancing.anon_on" : "balancing.anon_off")}</p>
-    ${d.anonymous.forced
-      ? html`<p class="muted">${t(lang, "balancing.anon_forced")}</p>`
-      : html`<form method="post" action="/balancing/anonymous" ${d.anonymous.enabled ? "" : html`data-confirm="${t(lang, "balancing.anon_enable_confirm")}"`}>${csrfField(csrf)}
+    ${
+      d.anonymous.forced
+        ? html`<p class="muted">${t(lang, "balancing.anon_forced")}</p>`
+        : html`<form method="post" action="/balancing/anonymous" ${d.anonymous.enabled ? "" : html`data-confirm="${t(lang, "balancing.anon_enable_confirm")}"`}>${csrfField(csrf)}
         <input type="hidden" name="enabled" value="${String(!d.anonymous.enabled)}">
-        <div class="actions"><button type="submit" id="anon-toggle" class="${d.anonymous.enabled ? "" : "secondary"}">${t(lang, d.anonymous.enabled ? "balancing.anon_disable" : "balancing.anon_enable")}</button></div></form>`}
+        <div class="actions"><button type="submit" id="anon-toggle" class="${d.anonymous.enabled ? "" : "secondary"}">${t(lang, d.anonymous.enabled ? "balancing.anon_disable" : "balancing.anon_enable")}</button></div></form>`
+    }
   </section>`
 }

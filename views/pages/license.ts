@@ -22,7 +22,12 @@ export function licensePreviewBox(lang: Lang): SafeHtml {
       data-label-features="${t(lang, "license.features")}" data-label-limits="${t(lang, "license.limits")}" data-label-title="${t(lang, "license.preview")}"></div>`
 }
 
-export function licenseBody(lang: Lang, l: LicensePageData | null, csrf: string | undefined, flash?: { ok: boolean; text: string }): SafeHtml {
+export function licenseBody(
+  lang: Lang,
+  l: LicensePageData | null,
+  csrf: string | undefined,
+  flash?: { ok: boolean; text: string },
+): SafeHtml {
   if (!l) return html`<p class="muted">${t(lang, "license.unavailable")}</p>`
   const limits = Object.entries(l.limits)
   return html`${flash ? html`<p class="flash ${flash.ok ? "" : "bad"}" id="license-flash">${flash.text}</p>` : ""}

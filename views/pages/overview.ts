@@ -32,18 +32,24 @@ export function overviewLive(lang: Lang, d: OverviewData): SafeHtml {
       <div class="card"><div class="k">${t(lang, "overview.queue_depth")}</div><div class="v" id="queue-depth">${d.queueDepth}</div></div>
     </div>
     <h2>${t(lang, "overview.workers")}</h2>
-    ${d.workers.length
-      ? html`<table id="workers"><tr><th>${t(lang, "overview.worker")}</th><th>${t(lang, "overview.hardware")}</th><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.slots")}</th></tr>
+    ${
+      d.workers.length
+        ? html`<table id="workers"><tr><th>${t(lang, "overview.worker")}</th><th>${t(lang, "overview.hardware")}</th><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.slots")}</th></tr>
         ${d.workers.map(
-          (w) => html`<tr data-worker="${w.name}"><td>${w.name}<br><small class="muted">${w.activity}</small></td><td>${hw(w.hardware)}</td>
+          (
+            w,
+          ) => html`<tr data-worker="${w.name}"><td>${w.name}<br><small class="muted">${w.activity}</small></td><td>${hw(w.hardware)}</td>
             <td>${w.models.map((m) => m.id).join(", ")}</td><td>${w.models.reduce((n, m) => n + m.busy, 0)} / ${w.models.reduce((n, m) => n + m.slots, 0)}</td></tr>`,
         )}</table>`
-      : html`<p class="muted" id="no-workers">${t(lang, "overview.no_workers")}</p>`}
+        : html`<p class="muted" id="no-workers">${t(lang, "overview.no_workers")}</p>`
+    }
     <h2>${t(lang, "overview.models_served")}</h2>
-    ${d.models.length
-      ? html`<table id="models"><tr><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.kind")}</th><th>${t(lang, "overview.workers")}</th><th>${t(lang, "overview.slots")}</th></tr>
+    ${
+      d.models.length
+        ? html`<table id="models"><tr><th>${t(lang, "overview.models")}</th><th>${t(lang, "overview.kind")}</th><th>${t(lang, "overview.workers")}</th><th>${t(lang, "overview.slots")}</th></tr>
         ${d.models.map((m) => html`<tr><td>${m.id}</td><td>${m.kind}</td><td>${m.workers}</td><td>${m.slots}</td></tr>`)}</table>`
-      : html`<p class="muted">${t(lang, "overview.no_models")}</p>`}`
+        : html`<p class="muted">${t(lang, "overview.no_models")}</p>`
+    }`
 }
 
 export function overviewBody(lang: Lang, d: OverviewData): SafeHtml {

@@ -5,7 +5,16 @@ import { t, type Lang } from "../i18n.ts"
 import { renderBare } from "../layout.ts"
 
 export type WizardStep = "license" | "identity" | "topology" | "hardware" | "models" | "security" | "admin" | "recap"
-export const WIZARD_STEPS: readonly WizardStep[] = ["license", "identity", "topology", "hardware", "models", "security", "admin", "recap"]
+export const WIZARD_STEPS: readonly WizardStep[] = [
+  "license",
+  "identity",
+  "topology",
+  "hardware",
+  "models",
+  "security",
+  "admin",
+  "recap",
+]
 
 export interface WizardView {
   lang: Lang
@@ -29,7 +38,9 @@ export interface WizardView {
 
 const err = (v: WizardView, field: string) => {
   const code = v.errors?.[field]
-  return code ? html`<div class="error" id="err-${field.replace(/\./g, "-")}" data-field="${field}">${t(v.lang, `setup.err.${code}`, v.errorVars ?? {})}</div>` : html``
+  return code
+    ? html`<div class="error" id="err-${field.replace(/\./g, "-")}" data-field="${field}">${t(v.lang, `setup.err.${code}`, v.errorVars ?? {})}</div>`
+    : html``
 }
 const cls = (v: WizardView, field: string) => (v.errors?.[field] ? "field-error" : "")
 const val = (v: WizardView, field: string, saved: unknown) => {
@@ -40,7 +51,8 @@ const val = (v: WizardView, field: string, saved: unknown) => {
 function stepsBar(v: WizardView) {
   const cur = WIZARD_STEPS.indexOf(v.step)
   return html`<ol class="steps">${WIZARD_STEPS.map(
-    (s, i) => html`<li class="${i === cur ? "current" : i < cur ? "done" : ""}"><a href="/setup/ui?step=${s}">${i + 1}. ${t(v.lang, `setup.step.${s}`)}</a></li>`,
+    (s, i) =>
+      html`<li class="${i === cur ? "current" : i < cur ? "done" : ""}"><a href="/setup/ui?step=${s}">${i + 1}. ${t(v.lang, `setup.step.${s}`)}</a></li>`,
   )}</ol>`
 }
 
@@ -59,9 +71,10 @@ function form(v: WizardView, body: SafeHtml, opts: { multipart?: boolean; submit
 }
 
 function licenseStep(v: WizardView) {
-  const current = v.license && v.license.status !== "none"
-    ? html`<p class="flash" id="license-current">${t(v.lang, "license.status")}: <strong>${t(v.lang, `license.status.${v.license.status}`)}</strong> — ${v.license.tier} · ${v.license.client} · ${v.license.expires?.slice(0, 10)}</p>`
-    : ""
+  const current =
+    v.license && v.license.status !== "none"
+      ? html`<p class="flash" id="license-current">${t(v.lang, "license.status")}: <strong>${t(v.lang, `license.status.${v.license.status}`)}</strong> — ${v.license.tier} · ${v.license.client} · ${v.license.expires?.slice(0, 10)}</p>`
+      : ""
   return form(
     v,
     html`<p>${t(v.lang, "setup.license.help")}</p>${current}
@@ -92,7 +105,8 @@ function identityStep(v: WizardView) {
       <input type="text" id="company" name="company" value="${val(v, "company", a.company)}" maxlength="120" autocomplete="organization">${err(v, "company")}</div>
     <div class="${cls(v, "sector")}"><label for="sector">${t(v.lang, "setup.identity.sector")}</label>
       <select id="sector" name="sector"><option value="">—</option>${v.sectors.map(
-        (s) => html`<option value="${s}" ${s === sector ? html`selected` : ""}>${t(v.lang, `setup.sector.${s}`)}</option>`,
+        (s) =>
+          html`<option value="${s}" ${s === sector ? html`selected` : ""}>${t(v.lang, `setup.sector.${s}`)}</option>`,
       )}</select>${err(v, "sector")}</div>
     <div class="${cls(v, "logo")}"><label for="logo">${t(v.lang, "setup.identity.logo")}</label>
       ${v.hasLogo ? html`<p class="muted"><img src="/setup/logo" alt="" class="logo" style="max-height:40px"> ${t(v.lang, "setup.identity.logo_kept")}</p>` : ""}
@@ -103,8 +117,12 @@ function identityStep(v: WizardView) {
 
 function topologyStep(v: WizardView) {
   const sub = v.submitted
-  const names = sub ? ([] as unknown[]).concat(sub.site_name ?? []) : (v.answers.topology?.sites ?? []).map((s: { name: string }) => s.name)
-  const counts = sub ? ([] as unknown[]).concat(sub.site_headcount ?? []) : (v.answers.topology?.sites ?? []).map((s: { headcount: number }) => s.headcount)
+  const names = sub
+    ? ([] as unknown[]).concat(sub.site_name ?? [])
+    : (v.answers.topology?.sites ?? []).map((s: { name: string }) => s.name)
+  const counts = sub
+    ? ([] as unknown[]).concat(sub.site_headcount ?? [])
+    : (v.answers.topology?.sites ?? []).map((s: { headcount: number }) => s.headcount)
   const rows: unknown[] = names.length ? names : [""]
   return form(
     v,
@@ -134,12 +152,15 @@ function hardwareStep(v: WizardView) {
 }
 
 function modelsStep(v: WizardView) {
-  const chosen: unknown[] = v.submitted ? ([] as unknown[]).concat(v.submitted.tiers ?? []) : (v.answers.models?.tiers ?? ["fast"])
+  const chosen: unknown[] = v.submitted
+    ? ([] as unknown[]).concat(v.submitted.tiers ?? [])
+    : (v.answers.models?.tiers ?? ["fast"])
   return form(
     v,
     html`<p>${t(v.lang, "setup.models.help")}</p>
     <div class="${cls(v, "tiers")}">${v.tiers.map(
-      (tier) => html`<div class="check"><input type="checkbox" id="tier-${tier}" name="tiers" value="${tier}" ${chosen.includes(tier) ? html`checked` : ""}><label for="tier-${tier}">${t(v.lang, `setup.models.${tier}`)}</label></div>`,
+      (tier) =>
+        html`<div class="check"><input type="checkbox" id="tier-${tier}" name="tiers" value="${tier}" ${chosen.includes(tier) ? html`checked` : ""}><label for="tier-${tier}">${t(v.lang, `setup.models.${tier}`)}</label></div>`,
     )}${err(v, "tiers")}</div>`,
   )
 }
@@ -147,7 +168,8 @@ function modelsStep(v: WizardView) {
 function securityStep(v: WizardView) {
   const saved = v.answers.security?.retention_months
   const cur = val(v, "retention_months", saved ?? "")
-  const opt = (value: string, label: string) => html`<option value="${value}" ${cur === value ? html`selected` : ""}>${label}</option>`
+  const opt = (value: string, label: string) =>
+    html`<option value="${value}" ${cur === value ? html`selected` : ""}>${label}</option>`
   return form(
     v,
     html`<div class="${cls(v, "retention_months")}"><label for="retention_months">${t(v.lang, "setup.security.retention")}</label>
@@ -175,9 +197,13 @@ function adminStep(v: WizardView) {
 
 function recapStep(v: WizardView) {
   const a = v.answers
-  const row = (k: string, value: unknown) => html`<tr><th>${k}</th><td>${value === undefined || value === null || value === "" ? "—" : String(value)}</td></tr>`
+  const row = (k: string, value: unknown) =>
+    html`<tr><th>${k}</th><td>${value === undefined || value === null || value === "" ? "—" : String(value)}</td></tr>`
   const r = v.recap
-  const src = (f: string) => (r ? html` <span class="muted">(${t(v.lang, r.source[f] === "explicit" ? "setup.recap.explicit" : "setup.recap.from_sector")})</span>` : "")
+  const src = (f: string) =>
+    r
+      ? html` <span class="muted">(${t(v.lang, r.source[f] === "explicit" ? "setup.recap.explicit" : "setup.recap.from_sector")})</span>`
+      : ""
   return form(
     v,
     html`<p>${t(v.lang, "setup.recap.help")}</p>${err(v, "steps")}
@@ -190,12 +216,16 @@ function recapStep(v: WizardView) {
       ${row(t(v.lang, "setup.step.models"), (a.models?.tiers ?? []).join(", "))}
       ${row(t(v.lang, "setup.admin.email"), a.admin?.email)}
     </table>
-    ${r ? html`<h2>${t(v.lang, "setup.recap.defaults")}</h2>
+    ${
+      r
+        ? html`<h2>${t(v.lang, "setup.recap.defaults")}</h2>
     <table id="sector-defaults">
       <tr><th>${t(v.lang, "setup.recap.retention")}</th><td data-field="retention">${r.retention}${src("retention_months")}</td></tr>
       <tr><th>${t(v.lang, "setup.recap.grade")}</th><td data-field="grade">${r.grade}${src("audit_grade")}</td></tr>
       <tr><th>${t(v.lang, "setup.recap.template")}</th><td data-field="template">${r.template || "—"}${src("template")}</td></tr>
-    </table>` : ""}`,
+    </table>`
+        : ""
+    }`,
   )
 }
 

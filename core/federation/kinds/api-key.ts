@@ -24,7 +24,8 @@ export const isKeyId = (id: unknown): id is string => typeof id === "string" && 
 
 const posIntOrNull = (v: unknown, what: string) => {
   if (v === null || v === undefined) return null
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new CelluleError("payload_invalid", `${what} must be a positive whole number or null`, 400)
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+    throw new CelluleError("payload_invalid", `${what} must be a positive whole number or null`, 400)
   return v
 }
 
@@ -33,12 +34,16 @@ export const apiKeyReplica: ReplicatedKind<ApiKeyPayload> = {
   parse(payload) {
     const p = payload as Partial<ApiKeyPayload> | null
     if (!p || !isKeyId(p.id)) throw new CelluleError("payload_invalid", "api key id must be a UUID", 400)
-    if (typeof p.key_hash !== "string" || !/^[0-9a-f]{64}$/.test(p.key_hash)) throw new CelluleError("payload_invalid", "key_hash must be a SHA-256 hex digest", 400)
-    if (typeof p.name !== "string" || !p.name || p.name.length > 100) throw new CelluleError("payload_invalid", "name must be 1-100 characters", 400)
-    if (typeof p.prefix !== "string" || p.prefix.length > 16) throw new CelluleError("payload_invalid", "prefix must be short", 400)
+    if (typeof p.key_hash !== "string" || !/^[0-9a-f]{64}$/.test(p.key_hash))
+      throw new CelluleError("payload_invalid", "key_hash must be a SHA-256 hex digest", 400)
+    if (typeof p.name !== "string" || !p.name || p.name.length > 100)
+      throw new CelluleError("payload_invalid", "name must be 1-100 characters", 400)
+    if (typeof p.prefix !== "string" || p.prefix.length > 16)
+      throw new CelluleError("payload_invalid", "prefix must be short", 400)
     if (p.models != null && (!Array.isArray(p.models) || !p.models.every((m) => typeof m === "string" && m.length > 0)))
       throw new CelluleError("payload_invalid", "models must be a list of model ids or null", 400)
-    if (p.priority !== "interactive" && p.priority !== "batch") throw new CelluleError("payload_invalid", "priority must be interactive or batch", 400)
+    if (p.priority !== "interactive" && p.priority !== "batch")
+      throw new CelluleError("payload_invalid", "priority must be interactive or batch", 400)
     return {
       id: p.id,
       name: p.name,
@@ -62,7 +67,21 @@ export const apiKeyReplica: ReplicatedKind<ApiKeyPayload> = {
          revoked_at = case when $11 then coalesce(t.revoked_at, now()) end, hlc = excluded.hlc, origin = excluded.origin
        ${NEWER_WINS}
        returning id`,
-      [p.id, p.name, p.project, p.prefix, p.key_hash, p.models, p.rpm, p.tpm, p.monthly_token_budget, p.priority, p.revoked, s.hlc, s.origin],
+      [
+        p.id,
+        p.name,
+        p.project,
+        p.prefix,
+        p.key_hash,
+        p.models,
+        p.rpm,
+        p.tpm,
+        p.monthly_token_budget,
+        p.priority,
+        p.revoked,
+        s.hlc,
+        s.origin,
+      ],
     )
     return rows.length > 0
   },

@@ -23,4 +23,3 @@ export interface ReplicatedKind<P = any> {
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
   [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica].map((k) => [k.kind, k as ReplicatedKind]),
 )
-

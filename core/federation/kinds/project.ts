@@ -15,8 +15,10 @@ export const projectCreation: ReplicatedKind<ProjectPayload> = {
   kind: "project",
   parse(payload) {
     const p = payload as Partial<ProjectPayload> | null
-    if (!p || typeof p.id !== "string" || !/^prj_[0-9a-z]{8,40}$/.test(p.id)) throw new CelluleError("payload_invalid", "project id must look like prj_<id>", 400)
-    if (typeof p.name !== "string" || !p.name.trim() || p.name.length > 200) throw new CelluleError("payload_invalid", "project name must be 1-200 characters", 400)
+    if (!p || typeof p.id !== "string" || !/^prj_[0-9a-z]{8,40}$/.test(p.id))
+      throw new CelluleError("payload_invalid", "project id must look like prj_<id>", 400)
+    if (typeof p.name !== "string" || !p.name.trim() || p.name.length > 200)
+      throw new CelluleError("payload_invalid", "project name must be 1-200 characters", 400)
     const description = typeof p.description === "string" ? p.description.slice(0, 2000) : ""
     return { id: p.id, name: p.name.trim(), description }
   },

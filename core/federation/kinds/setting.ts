@@ -26,11 +26,13 @@ export const clusterSetting: ReplicatedKind<SettingPayload> = {
   kind: "setting",
   parse(payload) {
     const p = payload as Partial<SettingPayload> | null
-    if (!p || typeof p !== "object" || typeof p.key !== "string") throw new CelluleError("payload_invalid", "setting payload needs a key", 400)
+    if (!p || typeof p !== "object" || typeof p.key !== "string")
+      throw new CelluleError("payload_invalid", "setting payload needs a key", 400)
     const type = settingType(p.key)
     if (!type) throw new CelluleError("setting_not_cluster_wide", `"${p.key}" is not a cluster-wide setting`, 400)
     const actual = p.value === null ? "null" : Array.isArray(p.value) ? "array" : typeof p.value
-    if (actual !== type) throw new CelluleError("payload_invalid", `setting "${p.key}" takes a JSON ${type}, got ${actual}`, 400)
+    if (actual !== type)
+      throw new CelluleError("payload_invalid", `setting "${p.key}" takes a JSON ${type}, got ${actual}`, 400)
     return { key: p.key, value: p.value }
   },
   async apply(sql: Sql | Tx, p, s: Stamp) {

@@ -16,8 +16,14 @@ export const siteDeclaration: ReplicatedKind<SitePayload> = {
     const p = payload as Partial<SitePayload> | null
     if (!p || typeof p.site_id !== "string" || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(p.site_id))
       throw new CelluleError("payload_invalid", "site_id must be 1-63 lowercase letters, digits, - or _", 400)
-    if (typeof p.name !== "string" || !p.name.trim() || p.name.length > 200) throw new CelluleError("payload_invalid", "site name must be 1-200 characters", 400)
-    if (typeof p.headcount !== "number" || !Number.isInteger(p.headcount) || p.headcount < 0 || p.headcount > 10_000_000)
+    if (typeof p.name !== "string" || !p.name.trim() || p.name.length > 200)
+      throw new CelluleError("payload_invalid", "site name must be 1-200 characters", 400)
+    if (
+      typeof p.headcount !== "number" ||
+      !Number.isInteger(p.headcount) ||
+      p.headcount < 0 ||
+      p.headcount > 10_000_000
+    )
       throw new CelluleError("payload_invalid", "headcount must be a whole number ≥ 0", 400)
     return { site_id: p.site_id, name: p.name.trim(), headcount: p.headcount }
   },

@@ -15,7 +15,8 @@ import { loginPage } from "../../../views/login.ts"
 
 const log = logger("auth")
 
-export const langOf = (request: Request): Lang => pickLang(cookieValue(request, LANG_COOKIE), request.headers.get("accept-language"))
+export const langOf = (request: Request): Lang =>
+  pickLang(cookieValue(request, LANG_COOKIE), request.headers.get("accept-language"))
 
 type Srv = Pick<Server<unknown>, "requestIP"> | null | undefined
 
@@ -39,9 +40,13 @@ export async function startSession(ctx: PoolContext, request: Request, server: S
 }
 
 const html = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers } })
+  new Response(body, {
+    status,
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers },
+  })
 
-const redirect = (location: string, headers: Record<string, string> = {}) => new Response(null, { status: 303, headers: { location, ...headers } })
+const redirect = (location: string, headers: Record<string, string> = {}) =>
+  new Response(null, { status: 303, headers: { location, ...headers } })
 
 /** Only same-site paths: "/x" but never "//evil" or "/\\evil". */
 export const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/")
@@ -49,7 +54,8 @@ export const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![
 export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.clock)) =>
   new Elysia()
     .get("/login", async ({ request, server, query }) => {
-      if (await resolveAdmin(ctx, request, clientIp(request, server, ctx.config)).catch(() => null)) return redirect(safeNext(query.next))
+      if (await resolveAdmin(ctx, request, clientIp(request, server, ctx.config)).catch(() => null))
+        return redirect(safeNext(query.next))
       return html(loginPage({ lang: langOf(request), next: safeNext(query.next) }))
     })
     .post("/login", async ({ request, server, body }) => {
@@ -62,7 +68,9 @@ export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.
       const wait = limiter.retryAfter(ip, email)
       if (wait > 0) {
         log.warn(`login refused (rate limit) for ${email || "?"} from ${ip}`)
-        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS: wait }), 429, { "retry-after": String(wait) })
+        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS: wait }), 429, {
+          "retry-after": String(wait),
+        })
       }
       const admin = await authenticate(ctx.db.sql, email, password)
       if (!admin) {
@@ -76,7 +84,12 @@ export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.
     })
     .post("/logout", async ({ request, server, body }) => {
       // resolveAdmin checks the CSRF token (form field _csrf or x-csrf-token): a cross-site page cannot log you out.
-      const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), body as Record<string, unknown>)
+      const admin = await resolveAdmin(
+        ctx,
+        request,
+        clientIp(request, server, ctx.config),
+        body as Record<string, unknown>,
+      )
       const token = cookieValue(request, SESSION_COOKIE)
       if (admin && token) await deleteSession(ctx.db.sql, token)
       return redirect("/login", { "set-cookie": sessionCookie(ctx, request, server, "", 0) })
@@ -89,5 +102,7 @@ export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.
     })
     .get("/lang/:code", ({ params, query }) => {
       const code = isLang(params.code) ? params.code : "en"
-      return redirect(safeNext(query.next), { "set-cookie": `${LANG_COOKIE}=${code}; Path=/; Max-Age=31536000; SameSite=Lax` })
+      return redirect(safeNext(query.next), {
+        "set-cookie": `${LANG_COOKIE}=${code}; Path=/; Max-Age=31536000; SameSite=Lax`,
+      })
     })

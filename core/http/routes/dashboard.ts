@@ -25,7 +25,10 @@ const htmlResponse = (body: string, status = 200) =>
 
 export const loginRedirect = (request: Request) => {
   const u = new URL(request.url)
-  return new Response(null, { status: 303, headers: { location: `/login?next=${encodeURIComponent(u.pathname + u.search)}` } })
+  return new Response(null, {
+    status: 303,
+    headers: { location: `/login?next=${encodeURIComponent(u.pathname + u.search)}` },
+  })
 }
 
 export interface PageRequest {
@@ -34,7 +37,12 @@ export interface PageRequest {
 }
 
 /** The signed-in admin and language of a dashboard request, or null (then answer loginRedirect). */
-export async function pageRequest(ctx: PoolContext, request: Request, server: Srv, form?: Record<string, unknown>): Promise<PageRequest | null> {
+export async function pageRequest(
+  ctx: PoolContext,
+  request: Request,
+  server: Srv,
+  form?: Record<string, unknown>,
+): Promise<PageRequest | null> {
   const admin = await resolveAdmin(ctx, request, clientIp(request, server, ctx.config), form)
   return admin ? { lang: langOf(request), admin } : null
 }
@@ -56,7 +64,11 @@ export async function formAction<R>(
   body: unknown,
   o: {
     run: (form: Record<string, unknown>, who: PageRequest) => Promise<R>
-    page: (who: PageRequest, outcome: { result: R; flash?: undefined } | { result?: undefined; flash: Flash }, status: number) => Promise<Response>
+    page: (
+      who: PageRequest,
+      outcome: { result: R; flash?: undefined } | { result?: undefined; flash: Flash },
+      status: number,
+    ) => Promise<Response>
     shown?: (e: CelluleError) => boolean
   },
 ): Promise<Response> {
@@ -76,7 +88,11 @@ export async function formAction<R>(
 async function bannerOf(ctx: PoolContext): Promise<LicenseBanner | undefined> {
   try {
     const v = await licenseStoreFor(ctx).view()
-    return { status: v.status === "invalid" ? "expired" : v.status, daysRemaining: v.days_remaining, graceDaysRemaining: v.grace_days_remaining }
+    return {
+      status: v.status === "invalid" ? "expired" : v.status,
+      daysRemaining: v.days_remaining,
+      graceDaysRemaining: v.grace_days_remaining,
+    }
   } catch {
     return undefined
   }
@@ -138,7 +154,13 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
       company: profile?.company ?? "",
       sector: profile?.sector ?? "",
       sites: profile?.sites ?? [],
-      workers: snap.workers.map((w) => ({ id: w.id, name: w.name, hardware: w.hardware, activity: w.activity, models: w.models })),
+      workers: snap.workers.map((w) => ({
+        id: w.id,
+        name: w.name,
+        hardware: w.hardware,
+        activity: w.activity,
+        models: w.models,
+      })),
       models: scheduler.liveModels(),
       queueDepth: snap.queue_depth,
     }
@@ -156,7 +178,12 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
   }
 
   /** Runs a licence form action; its text is the green flash. */
-  const licenseAction = (request: Request, server: Srv, body: unknown, action: (admin: AdminIdentity, form: Record<string, unknown>) => Promise<string>) =>
+  const licenseAction = (
+    request: Request,
+    server: Srv,
+    body: unknown,
+    action: (admin: AdminIdentity, form: Record<string, unknown>) => Promise<string>,
+  ) =>
     formAction(ctx, request, server, body, {
       run: (form, who) => action(who.admin, form),
       page: (who, o, status) => licensePage(request, server, o.flash ?? { ok: true, text: o.result }, status, who),
@@ -164,12 +191,19 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
 
   return new Elysia()
     .get("/", ({ request, server }) =>
-      dashboardPage(ctx, request, server, { active: "overview", title: (l) => t(l, "overview.title"), body: async ({ lang }) => overviewBody(lang, await overviewData()) }),
+      dashboardPage(ctx, request, server, {
+        active: "overview",
+        title: (l) => t(l, "overview.title"),
+        body: async ({ lang }) => overviewBody(lang, await overviewData()),
+      }),
     )
     .get("/overview/live", async ({ request, server }) => {
       const who = await pageRequest(ctx, request, server)
       if (!who) return new Response(null, { status: 401, headers: { "hx-redirect": "/login" } })
-      return htmlResponse(html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`.value)
+      return htmlResponse(
+        html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`
+          .value,
+      )
     })
     .get("/overview/stream", async ({ request, server }) => {
       // Server-Sent Events: the live fragment, pushed when it changes (checked every second).
@@ -181,7 +215,11 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
         (w) => {
           const tick = async () => {
             if (w.closed) return clearInterval(timer)
-            const frag = html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`.value.replace(/\n\s*/g, " ")
+            const frag =
+              html`<p class="muted"><small>${t(who.lang, "overview.live")}</small></p>${overviewLive(who.lang, await overviewData())}`.value.replace(
+                /\n\s*/g,
+                " ",
+              )
             if (frag !== last) w.send((last = frag))
           }
           void tick().catch(() => {})
@@ -197,7 +235,8 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
       )
     })
     .get("/overview.json", async ({ request, server }) => {
-      if (!(await pageRequest(ctx, request, server))) throw new CelluleError("admin_auth_required", "administrator login required", 401)
+      if (!(await pageRequest(ctx, request, server)))
+        throw new CelluleError("admin_auth_required", "administrator login required", 401)
       return overviewData()
     })
     .get("/license", ({ request, server }) => licensePage(request, server))
@@ -224,7 +263,10 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
       // Pages whose issue has not landed: static routes mounted by their own plugin take precedence.
       const item = NAV.find((n) => n.href === `/${params.page}` && n.issue)
       if (!item) throw new CelluleError("not_found", "no such page", 404)
-      return dashboardPage(ctx, request, server, { active: item.id, title: (l) => t(l, item.label), body: ({ lang }) => placeholderBody(lang, item) })
+      return dashboardPage(ctx, request, server, {
+        active: item.id,
+        title: (l) => t(l, item.label),
+        body: ({ lang }) => placeholderBody(lang, item),
+      })
     })
 }
-

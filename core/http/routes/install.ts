@@ -32,13 +32,22 @@ export const installRoutes = (ctx: PoolContext) =>
       const type = file.endsWith(".sh") ? "text/x-shellscript" : "text/plain"
       return new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" } })
     })
-    .get("/v1/install/release-key", () => ({ algorithm: "ed25519", public_key: releaseKeyFor(ctx.config.dataDir).publicKey }))
+    .get("/v1/install/release-key", () => ({
+      algorithm: "ed25519",
+      public_key: releaseKeyFor(ctx.config.dataDir).publicKey,
+    }))
     .get("/v1/install/bin/:name", async ({ params }) => {
       const wantHash = params.name.endsWith(".sha256")
       const b = await binaryFor(ctx.config, wantHash ? params.name.slice(0, -7) : params.name)
-      if (wantHash) return new Response(`${b.sha256}  ${b.name}\n`, { headers: { "content-type": "text/plain; charset=utf-8" } })
+      if (wantHash)
+        return new Response(`${b.sha256}  ${b.name}\n`, { headers: { "content-type": "text/plain; charset=utf-8" } })
       return new Response(Bun.file(b.path), {
-        headers: { "content-type": "application/octet-stream", "content-length": String(b.size), "x-cellule-sha256": b.sha256, "x-cellule-version": b.version },
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(b.size),
+          "x-cellule-sha256": b.sha256,
+          "x-cellule-version": b.version,
+        },
       })
     })
     .post(
@@ -46,7 +55,19 @@ export const installRoutes = (ctx: PoolContext) =>
       async ({ body, request }) => {
         const r = await redeemProvisionCode(ctx.db.sql, ctx.clock, body.code, body.name ?? "worker")
         // pool_key: the worker will only accept self-updates signed by this pool's release key.
-        return { pool: requestOrigin(request, ctx.config.poolUrl), token: r.token, name: r.name, hardware: r.hardware, os: r.os, pool_key: releaseKeyFor(ctx.config.dataDir).publicKey }
+        return {
+          pool: requestOrigin(request, ctx.config.poolUrl),
+          token: r.token,
+          name: r.name,
+          hardware: r.hardware,
+          os: r.os,
+          pool_key: releaseKeyFor(ctx.config.dataDir).publicKey,
+        }
       },
-      { body: t.Object({ code: t.String({ minLength: 1, maxLength: 128 }), name: t.Optional(t.String({ maxLength: 128 })) }) },
+      {
+        body: t.Object({
+          code: t.String({ minLength: 1, maxLength: 128 }),
+          name: t.Optional(t.String({ maxLength: 128 })),
+        }),
+      },
     )

@@ -31,23 +31,33 @@ export const keyRoutes = (keys: ApiKeys, anonymous: AnonymousAccess, usage: KeyU
       },
     )
     .get("/v1/admin/keys", async () => ({ data: await keys.list() }))
-    .delete("/v1/admin/keys/:id", async ({ params, set }) => {
-      await keys.revoke(params.id)
-      set.status = 204
-      return ""
-    }, { params: t.Object({ id: t.String({ format: "uuid" }) }) })
+    .delete(
+      "/v1/admin/keys/:id",
+      async ({ params, set }) => {
+        await keys.revoke(params.id)
+        set.status = 204
+        return ""
+      },
+      { params: t.Object({ id: t.String({ format: "uuid" }) }) },
+    )
     // The cluster-wide switch for calls without a key (off by default).
     .get("/v1/admin/anonymous-access", () => anonymous.state())
-    .put("/v1/admin/anonymous-access", ({ body }) => anonymous.set(body.enabled), { body: t.Object({ enabled: t.Boolean() }) })
-    // scope=cluster adds every trusted peer's rows (as far back as DAILY_DAYS) and names the pools that did not answer.
-    .get("/v1/admin/usage", async ({ query }) => {
-      if (query.scope !== "cluster") return { data: await keys.usage(query.days ?? 30, query.key_id) }
-      const { rows, unreachable } = await usage.clusterDaily(query.days ?? 30, query.key_id)
-      return { data: rows, unreachable_pools: unreachable }
-    }, {
-      query: t.Object({
-        days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })),
-        key_id: t.Optional(t.String({ format: "uuid" })),
-        scope: t.Optional(t.Union([t.Literal("pool"), t.Literal("cluster")])),
-      }),
+    .put("/v1/admin/anonymous-access", ({ body }) => anonymous.set(body.enabled), {
+      body: t.Object({ enabled: t.Boolean() }),
     })
+    // scope=cluster adds every trusted peer's rows (as far back as DAILY_DAYS) and names the pools that did not answer.
+    .get(
+      "/v1/admin/usage",
+      async ({ query }) => {
+        if (query.scope !== "cluster") return { data: await keys.usage(query.days ?? 30, query.key_id) }
+        const { rows, unreachable } = await usage.clusterDaily(query.days ?? 30, query.key_id)
+        return { data: rows, unreachable_pools: unreachable }
+      },
+      {
+        query: t.Object({
+          days: t.Optional(t.Numeric({ minimum: 1, maximum: 366 })),
+          key_id: t.Optional(t.String({ format: "uuid" })),
+          scope: t.Optional(t.Union([t.Literal("pool"), t.Literal("cluster")])),
+        }),
+      },
+    )

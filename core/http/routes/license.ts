@@ -12,11 +12,19 @@ export const licenseRoutes = (ctx: PoolContext) => {
   return new Elysia()
     .use(adminGuard(ctx))
     .get("/v1/admin/license", () => store.view())
-    .post("/v1/admin/license/upload", async ({ body, admin }) => ({ ok: true, ...(await store.install(body.token, admin.email)) }), {
-      body: t.Object({ token: t.String() }),
-    })
+    .post(
+      "/v1/admin/license/upload",
+      async ({ body, admin }) => ({ ok: true, ...(await store.install(body.token, admin.email)) }),
+      {
+        body: t.Object({ token: t.String() }),
+      },
+    )
     .delete("/v1/admin/license", async ({ admin }) => ({ ok: true, ...(await store.remove(admin.email)) }))
-    .post("/v1/admin/license/enforce", async ({ body, admin }) => ({ ok: true, ...(await store.setEnforce(body.enabled, admin.email)) }), {
-      body: t.Object({ enabled: t.Boolean() }),
-    })
+    .post(
+      "/v1/admin/license/enforce",
+      async ({ body, admin }) => ({ ok: true, ...(await store.setEnforce(body.enabled, admin.email)) }),
+      {
+        body: t.Object({ enabled: t.Boolean() }),
+      },
+    )
 }

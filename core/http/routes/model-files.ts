@@ -33,7 +33,10 @@ export function parseRange(header: string | null, size: number): { start: number
     end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1)
   }
   if (start >= size || start > end) {
-    throw Object.assign(new CelluleError("range_not_satisfiable", `range ${header} is outside the file (${size} bytes)`, 416), { size })
+    throw Object.assign(
+      new CelluleError("range_not_satisfiable", `range ${header} is outside the file (${size} bytes)`, 416),
+      { size },
+    )
   }
   return { start, end }
 }
@@ -47,7 +50,13 @@ export const modelFileRoutes = (ctx: PoolContext) =>
         const m = await modelForClass(ctx.db.sql, ctx.config.modelStoreDir, query.class as HardwareClass)
         return {
           hardware_class: query.class,
-          model: { id: m.file_name.replace(/\.gguf$/, ""), file_name: m.file_name, size: m.size, sha256: m.sha256, url: `/v1/models/files/${m.file_name}` },
+          model: {
+            id: m.file_name.replace(/\.gguf$/, ""),
+            file_name: m.file_name,
+            size: m.size,
+            sha256: m.sha256,
+            url: `/v1/models/files/${m.file_name}`,
+          },
         }
       },
       { query: t.Object({ class: t.Union(HARDWARE_CLASSES.map((c) => t.Literal(c))) }) },
@@ -55,7 +64,11 @@ export const modelFileRoutes = (ctx: PoolContext) =>
     .get("/v1/models/files/:name", async ({ params, request }) => {
       await requireWorker(ctx, request)
       const m = await storedModel(ctx.db.sql, ctx.config.modelStoreDir, params.name)
-      const common = { "accept-ranges": "bytes", "content-type": "application/octet-stream", "x-cellule-sha256": m.sha256 }
+      const common = {
+        "accept-ranges": "bytes",
+        "content-type": "application/octet-stream",
+        "x-cellule-sha256": m.sha256,
+      }
       let range
       try {
         range = parseRange(request.headers.get("range"), m.size)
@@ -69,6 +82,10 @@ export const modelFileRoutes = (ctx: PoolContext) =>
       if (!range) return new Response(file, { headers: { ...common, "content-length": String(m.size) } })
       return new Response(file.slice(range.start, range.end + 1), {
         status: 206,
-        headers: { ...common, "content-length": String(range.end - range.start + 1), "content-range": `bytes ${range.start}-${range.end}/${m.size}` },
+        headers: {
+          ...common,
+          "content-length": String(range.end - range.start + 1),
+          "content-range": `bytes ${range.start}-${range.end}/${m.size}`,
+        },
       })
     })

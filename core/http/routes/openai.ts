@@ -23,7 +23,16 @@ import type { PoolContext } from "../context.ts"
 
 const ContentPart = t.Object({ type: t.String(), text: t.Optional(t.String()) }, { additionalProperties: true })
 const Message = t.Object(
-  { role: t.Union([t.Literal("system"), t.Literal("user"), t.Literal("assistant"), t.Literal("developer"), t.Literal("tool")]), content: t.Union([t.String(), t.Array(ContentPart), t.Null()]) },
+  {
+    role: t.Union([
+      t.Literal("system"),
+      t.Literal("user"),
+      t.Literal("assistant"),
+      t.Literal("developer"),
+      t.Literal("tool"),
+    ]),
+    content: t.Union([t.String(), t.Array(ContentPart), t.Null()]),
+  },
   { additionalProperties: true },
 )
 const Stop = t.Optional(t.Union([t.String(), t.Array(t.String(), { maxItems: 4 }), t.Null()]))
@@ -34,16 +43,27 @@ const Sampling = {
   seed: t.Optional(t.Nullable(t.Integer())),
   stop: Stop,
   stream: t.Optional(t.Nullable(t.Boolean())),
-  stream_options: t.Optional(t.Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, { additionalProperties: true }))),
+  stream_options: t.Optional(
+    t.Nullable(t.Object({ include_usage: t.Optional(t.Boolean()) }, { additionalProperties: true })),
+  ),
   n: t.Optional(t.Nullable(t.Literal(1))),
   user: t.Optional(t.String()),
 }
 const ChatBody = t.Object(
-  { model: t.String({ minLength: 1 }), messages: t.Array(Message, { minItems: 1 }), max_completion_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1 }))), ...Sampling },
+  {
+    model: t.String({ minLength: 1 }),
+    messages: t.Array(Message, { minItems: 1 }),
+    max_completion_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1 }))),
+    ...Sampling,
+  },
   { additionalProperties: true },
 )
 const CompletionBody = t.Object(
-  { model: t.String({ minLength: 1 }), prompt: t.Union([t.String(), t.Array(t.String(), { minItems: 1, maxItems: 1 })]), ...Sampling },
+  {
+    model: t.String({ minLength: 1 }),
+    prompt: t.Union([t.String(), t.Array(t.String(), { minItems: 1, maxItems: 1 })]),
+    ...Sampling,
+  },
   { additionalProperties: true },
 )
 const EmbeddingBody = t.Object(
@@ -57,7 +77,13 @@ const EmbeddingBody = t.Object(
   { additionalProperties: true },
 )
 
-type Sampled = { max_tokens?: number | null; temperature?: number | null; top_p?: number | null; seed?: number | null; stop?: string | string[] | null }
+type Sampled = {
+  max_tokens?: number | null
+  temperature?: number | null
+  top_p?: number | null
+  seed?: number | null
+  stop?: string | string[] | null
+}
 
 function sampling(b: Sampled): JobParams {
   const p: JobParams = {}
@@ -76,7 +102,11 @@ function textOf(content: string | { type: string; text?: string }[] | null): str
 }
 
 const newId = (prefix: string) => `${prefix}-${randomBytes(12).toString("base64url")}`
-const usageOf = (r: JobResult) => ({ prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens, total_tokens: r.usage.prompt_tokens + r.usage.completion_tokens })
+const usageOf = (r: JobResult) => ({
+  prompt_tokens: r.usage.prompt_tokens,
+  completion_tokens: r.usage.completion_tokens,
+  total_tokens: r.usage.prompt_tokens + r.usage.completion_tokens,
+})
 // OpenAI has no "abort": a cancelled generation only happens when nobody is listening.
 const finishOf = (r: JobResult) => (r.finishReason === "length" ? "length" : "stop")
 
@@ -97,7 +127,13 @@ type Who = { client: string; priority: Priority; key?: ApiKey | null; keyId?: st
  * Who may call: a valid API key (checked against its limits), or anyone when anonymous LAN access
  * is on — then an unknown key (tools that insist on sending one) is treated as anonymous too.
  */
-async function admit(keys: ApiKeys, anonymous: AnonymousAccess, request: Request, ip: string | undefined, model: string): Promise<Who> {
+async function admit(
+  keys: ApiKeys,
+  anonymous: AnonymousAccess,
+  request: Request,
+  ip: string | undefined,
+  model: string,
+): Promise<Who> {
   const auth = request.headers.get("authorization") ?? ""
   const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
   const key = presented ? await keys.find(presented) : null
@@ -109,69 +145,97 @@ async function admit(keys: ApiKeys, anonymous: AnonymousAccess, request: Request
   return { ...requester(request, ip, key), key, keyId: key?.id ?? null, started: performance.now() }
 }
 
-function collect(scheduler: Scheduler, request: Request, who: Who, model: string, kind: JobKind, params: JobParams, meter: (r: JobResult) => void) {
+function collect(
+  scheduler: Scheduler,
+  request: Request,
+  who: Who,
+  model: string,
+  kind: JobKind,
+  params: JobParams,
+  meter: (r: JobResult) => void,
+) {
   return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
     let think = createThinkStripper()
     let text = ""
     let job: Job | undefined
     const onAbort = () => job && scheduler.cancel(job)
-    job = scheduler.submit(model, kind, params, {
-      onToken: (t) => (text += think.push(t)),
-      onRetry: () => {
-        text = ""
-        think = createThinkStripper()
+    job = scheduler.submit(
+      model,
+      kind,
+      params,
+      {
+        onToken: (t) => (text += think.push(t)),
+        onRetry: () => {
+          text = ""
+          think = createThinkStripper()
+        },
+        onDone: (result) => {
+          request.signal.removeEventListener("abort", onAbort)
+          meter(result)
+          resolve({ text: text + think.flush(), result })
+        },
+        onError: (e) => {
+          request.signal.removeEventListener("abort", onAbort)
+          reject(e)
+        },
       },
-      onDone: (result) => {
-        request.signal.removeEventListener("abort", onAbort)
-        meter(result)
-        resolve({ text: text + think.flush(), result })
-      },
-      onError: (e) => {
-        request.signal.removeEventListener("abort", onAbort)
-        reject(e)
-      },
-    }, who)
+      who,
+    )
     request.signal.addEventListener("abort", onAbort, { once: true })
   })
 }
 
 /** Stream a job as OpenAI SSE chunks built by `chunk(delta, finish)`. */
-function stream(scheduler: Scheduler, who: Who, model: string, kind: JobKind, params: JobParams, meter: (r: JobResult) => void, opts: {
-  includeUsage: boolean
-  first?: () => unknown
-  chunk: (delta: string, finish: string | null) => unknown
-  usage: (u: ReturnType<typeof usageOf>) => unknown
-}): Response {
+function stream(
+  scheduler: Scheduler,
+  who: Who,
+  model: string,
+  kind: JobKind,
+  params: JobParams,
+  meter: (r: JobResult) => void,
+  opts: {
+    includeUsage: boolean
+    first?: () => unknown
+    chunk: (delta: string, finish: string | null) => unknown
+    usage: (u: ReturnType<typeof usageOf>) => unknown
+  },
+): Response {
   const think = createThinkStripper()
   let job: Job | undefined
   // submit() throws synchronously (404/429/503) before any byte is sent, so errors stay plain JSON.
   let writer!: Parameters<Parameters<typeof sseResponse>[0]>[0]
   const pending: (() => void)[] = []
   const withWriter = (fn: () => void) => (writer ? fn() : pending.push(fn))
-  job = scheduler.submit(model, kind, params, {
-    resumable: true,
-    onToken: (tok) =>
-      withWriter(() => {
-        const text = think.push(tok)
-        if (text) writer.send(opts.chunk(text, null))
-      }),
-    onDone: (r) =>
-      withWriter(() => {
-        meter(r)
-        const rest = think.flush()
-        if (rest) writer.send(opts.chunk(rest, null))
-        writer.send(opts.chunk("", finishOf(r)))
-        if (opts.includeUsage) writer.send(opts.usage(usageOf(r)))
-        writer.send("[DONE]")
-        writer.close()
-      }),
-    onError: (e: CelluleError) =>
-      withWriter(() => {
-        writer.send({ error: { message: e.message, type: "server_error", code: e.code } })
-        writer.send("[DONE]")
-        writer.close()
-      }),
-  }, who)
+  job = scheduler.submit(
+    model,
+    kind,
+    params,
+    {
+      resumable: true,
+      onToken: (tok) =>
+        withWriter(() => {
+          const text = think.push(tok)
+          if (text) writer.send(opts.chunk(text, null))
+        }),
+      onDone: (r) =>
+        withWriter(() => {
+          meter(r)
+          const rest = think.flush()
+          if (rest) writer.send(opts.chunk(rest, null))
+          writer.send(opts.chunk("", finishOf(r)))
+          if (opts.includeUsage) writer.send(opts.usage(usageOf(r)))
+          writer.send("[DONE]")
+          writer.close()
+        }),
+      onError: (e: CelluleError) =>
+        withWriter(() => {
+          writer.send({ error: { message: e.message, type: "server_error", code: e.code } })
+          writer.send("[DONE]")
+          writer.close()
+        }),
+    },
+    who,
+  )
   return sseResponse(
     (w) => {
       writer = w
@@ -203,11 +267,26 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   const { scheduler, keys, forwarder, anonymous } = deps
   const meter = (who: Who, model: string) => (r: JobResult) =>
     void keys
-      .record({ keyId: who.keyId ?? null, model, promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, latencyMs: performance.now() - who.started, workerId: r.workerId, poolName: ctx.config.poolName })
+      .record({
+        keyId: who.keyId ?? null,
+        model,
+        promptTokens: r.usage.prompt_tokens,
+        completionTokens: r.usage.completion_tokens,
+        latencyMs: performance.now() - who.started,
+        workerId: r.workerId,
+        poolName: ctx.config.poolName,
+      })
       .catch((e) => log.warn(`usage not recorded: ${(e as Error).message}`))
 
   /** Run locally; if this pool cannot, and the request did not come from a peer, try one peer. */
-  async function orForward(kind: ForwardKind, body: object, request: Request, who: Who, forwarded: boolean, local: () => Promise<unknown>) {
+  async function orForward(
+    kind: ForwardKind,
+    body: object,
+    request: Request,
+    who: Who,
+    forwarded: boolean,
+    local: () => Promise<unknown>,
+  ) {
     try {
       return await local()
     } catch (e) {
@@ -221,28 +300,59 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
 
   function chat(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
     return orForward("chat/completions", body, request, who, forwarded, async () => {
-      const messages: ChatMessage[] = body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
+      const messages: ChatMessage[] = body.messages.map((m) => ({
+        role: m.role === "developer" ? "system" : m.role,
+        content: textOf(m.content),
+      }))
       const params: JobParams = { ...sampling(body), messages }
-      if (body.max_completion_tokens != null && params.max_tokens == null) params.max_tokens = body.max_completion_tokens
+      if (body.max_completion_tokens != null && params.max_tokens == null)
+        params.max_tokens = body.max_completion_tokens
       const id = newId("chatcmpl")
       const created = Math.floor(ctx.clock.now() / 1000)
-      const base = { id, object: "chat.completion.chunk", created, model: body.model, system_fingerprint: ctx.config.poolName }
+      const base = {
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model: body.model,
+        system_fingerprint: ctx.config.poolName,
+      }
       if (body.stream) {
         return stream(scheduler, who, body.model, "chat", params, meter(who, body.model), {
           includeUsage: !!body.stream_options?.include_usage,
-          first: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
-          chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }),
+          first: () => ({
+            ...base,
+            choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+          }),
+          chunk: (delta, finish) => ({
+            ...base,
+            choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
+          }),
           usage: (usage) => ({ ...base, choices: [], usage }),
         })
       }
-      const { text, result } = await collect(scheduler, request, who, body.model, "chat", params, meter(who, body.model))
+      const { text, result } = await collect(
+        scheduler,
+        request,
+        who,
+        body.model,
+        "chat",
+        params,
+        meter(who, body.model),
+      )
       return {
         id,
         object: "chat.completion",
         created,
         model: body.model,
         system_fingerprint: ctx.config.poolName,
-        choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: finishOf(result) }],
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: text, refusal: null },
+            logprobs: null,
+            finish_reason: finishOf(result),
+          },
+        ],
         usage: usageOf(result),
       }
     })
@@ -257,19 +367,42 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
       if (body.stream) {
         return stream(scheduler, who, body.model, "completion", params, meter(who, body.model), {
           includeUsage: !!body.stream_options?.include_usage,
-          chunk: (delta, finish) => ({ ...base, choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }] }),
+          chunk: (delta, finish) => ({
+            ...base,
+            choices: [{ index: 0, text: delta, logprobs: null, finish_reason: finish }],
+          }),
           usage: (usage) => ({ ...base, choices: [], usage }),
         })
       }
-      const { text, result } = await collect(scheduler, request, who, body.model, "completion", params, meter(who, body.model))
-      return { ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }], usage: usageOf(result) }
+      const { text, result } = await collect(
+        scheduler,
+        request,
+        who,
+        body.model,
+        "completion",
+        params,
+        meter(who, body.model),
+      )
+      return {
+        ...base,
+        choices: [{ index: 0, text, logprobs: null, finish_reason: finishOf(result) }],
+        usage: usageOf(result),
+      }
     })
   }
 
   function embeddings(body: EmbeddingReq, request: Request, who: Who, forwarded: boolean) {
     return orForward("embeddings", body, request, who, forwarded, async () => {
       const input = Array.isArray(body.input) ? body.input : [body.input]
-      const { result } = await collect(scheduler, request, who, body.model, "embedding", { input }, meter(who, body.model))
+      const { result } = await collect(
+        scheduler,
+        request,
+        who,
+        body.model,
+        "embedding",
+        { input },
+        meter(who, body.model),
+      )
       const vectors = result.embeddings ?? []
       return {
         object: "list",
@@ -293,65 +426,124 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     const key = id ? await keys.byId(id) : null
     // The peer admitted the key; a key created there a moment ago may not have reached this pool yet,
     // and its use is still metered against it (the usage row names the id; the name follows with it).
-    return { client: id ? `key:${id}` : `peer:${peerOf.get(request)}`, priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"), key, keyId: id, started: performance.now() }
+    return {
+      client: id ? `key:${id}` : `peer:${peerOf.get(request)}`,
+      priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"),
+      key,
+      keyId: id,
+      started: performance.now(),
+    }
   }
   const requirePeer = ({ request }: { request: Request }) => {
-    if (!peerOf.has(request)) throw new CelluleError("request_unsigned", "forwarded requests must be signed by a trusted peer", 401)
+    if (!peerOf.has(request))
+      throw new CelluleError("request_unsigned", "forwarded requests must be signed by a trusted peer", 401)
   }
 
-  return new Elysia()
-    .onRequest(async ({ request }) => {
-      const path = new URL(request.url).pathname
-      if (!deps.verifyPeer || !((request.method === "POST" && path.startsWith(FORWARD_PATH)) || path === CAPACITY_PATH || path === KEY_USAGE_PATH || path === DAILY_USAGE_PATH)) return
-      try {
-        const bytes = request.method === "GET" ? new Uint8Array() : await readLimited(request.clone(), ctx.config.maxJsonBodyBytes)
-        peerOf.set(request, await deps.verifyPeer(request, bytes))
-      } catch (e) {
-        const err = e instanceof CelluleError ? e : new CelluleError("request_invalid", (e as Error).message, 400)
-        return withSecurityHeaders(jsonError(err))
-      }
-    })
-    .get(CAPACITY_PATH, ({ request }) => {
-      requirePeer({ request })
-      return { models: capacityOf(scheduler), workers: scheduler.workers.size }
-    })
-    // What this pool counted per API key, so peers enforce limits cluster-wide (key-usage-sync.ts).
-    .get(KEY_USAGE_PATH, ({ request }) => {
-      requirePeer({ request })
-      return keys.report()
-    })
-    .get(DAILY_USAGE_PATH, async ({ request }) => {
-      requirePeer({ request })
-      return { rows: await keys.usage(DAILY_DAYS) }
-    })
-    .get("/v1/models", () => ({
-      object: "list",
-      data: scheduler.liveModels().map((m) => ({
-        id: m.id,
-        object: "model",
-        created: Math.floor(ctx.startedAt / 1000),
-        owned_by: ctx.config.poolName,
-        cellule: { kind: m.kind, workers: m.workers, slots: m.slots },
-      })),
-    }))
-    .post("/v1/chat/completions", async ({ body, request, server }) => {
-      server?.timeout(request, 0)
-      return chat(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false)
-    }, { body: ChatBody })
-    .post("/v1/completions", async ({ body, request, server }) => {
-      server?.timeout(request, 0)
-      return completion(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false)
-    }, { body: CompletionBody })
-    .post("/v1/embeddings", async ({ body, request, server }) =>
-      embeddings(body, request, await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model), false),
-    { body: EmbeddingBody })
-    .post(`${FORWARD_PATH}chat/completions`, async ({ body, request, server }) => {
-      server?.timeout(request, 0)
-      return chat(body, request, await peerWho(request, body), true)
-    }, { body: ChatBody, beforeHandle: requirePeer })
-    .post(`${FORWARD_PATH}completions`, async ({ body, request, server }) => {
-      server?.timeout(request, 0)
-      return completion(body, request, await peerWho(request, body), true)
-    }, { body: CompletionBody, beforeHandle: requirePeer })
-    .post(`${FORWARD_PATH}embeddings`, async ({ body, request }) => embeddings(body, request, await peerWho(request, body), true), { body: EmbeddingBody, beforeHandle: requirePeer })
+  return (
+    new Elysia()
+      .onRequest(async ({ request }) => {
+        const path = new URL(request.url).pathname
+        if (
+          !deps.verifyPeer ||
+          !(
+            (request.method === "POST" && path.startsWith(FORWARD_PATH)) ||
+            path === CAPACITY_PATH ||
+            path === KEY_USAGE_PATH ||
+            path === DAILY_USAGE_PATH
+          )
+        )
+          return
+        try {
+          const bytes =
+            request.method === "GET"
+              ? new Uint8Array()
+              : await readLimited(request.clone(), ctx.config.maxJsonBodyBytes)
+          peerOf.set(request, await deps.verifyPeer(request, bytes))
+        } catch (e) {
+          const err = e instanceof CelluleError ? e : new CelluleError("request_invalid", (e as Error).message, 400)
+          return withSecurityHeaders(jsonError(err))
+        }
+      })
+      .get(CAPACITY_PATH, ({ request }) => {
+        requirePeer({ request })
+        return { models: capacityOf(scheduler), workers: scheduler.workers.size }
+      })
+      // What this pool counted per API key, so peers enforce limits cluster-wide (key-usage-sync.ts).
+      .get(KEY_USAGE_PATH, ({ request }) => {
+        requirePeer({ request })
+        return keys.report()
+      })
+      .get(DAILY_USAGE_PATH, async ({ request }) => {
+        requirePeer({ request })
+        return { rows: await keys.usage(DAILY_DAYS) }
+      })
+      .get("/v1/models", () => ({
+        object: "list",
+        data: scheduler.liveModels().map((m) => ({
+          id: m.id,
+          object: "model",
+          created: Math.floor(ctx.startedAt / 1000),
+          owned_by: ctx.config.poolName,
+          cellule: { kind: m.kind, workers: m.workers, slots: m.slots },
+        })),
+      }))
+      .post(
+        "/v1/chat/completions",
+        async ({ body, request, server }) => {
+          server?.timeout(request, 0)
+          return chat(
+            body,
+            request,
+            await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model),
+            false,
+          )
+        },
+        { body: ChatBody },
+      )
+      .post(
+        "/v1/completions",
+        async ({ body, request, server }) => {
+          server?.timeout(request, 0)
+          return completion(
+            body,
+            request,
+            await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model),
+            false,
+          )
+        },
+        { body: CompletionBody },
+      )
+      .post(
+        "/v1/embeddings",
+        async ({ body, request, server }) =>
+          embeddings(
+            body,
+            request,
+            await admit(keys, anonymous, request, clientIp(request, server, ctx.config), body.model),
+            false,
+          ),
+        { body: EmbeddingBody },
+      )
+      .post(
+        `${FORWARD_PATH}chat/completions`,
+        async ({ body, request, server }) => {
+          server?.timeout(request, 0)
+          return chat(body, request, await peerWho(request, body), true)
+        },
+        { body: ChatBody, beforeHandle: requirePeer },
+      )
+      .post(
+        `${FORWARD_PATH}completions`,
+        async ({ body, request, server }) => {
+          server?.timeout(request, 0)
+          return completion(body, request, await peerWho(request, body), true)
+        },
+        { body: CompletionBody, beforeHandle: requirePeer },
+      )
+      .post(
+        `${FORWARD_PATH}embeddings`,
+        async ({ body, request }) => embeddings(body, request, await peerWho(request, body), true),
+        { body: EmbeddingBody, beforeHandle: requirePeer },
+      )
+  )
 }

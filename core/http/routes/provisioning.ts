@@ -30,7 +30,12 @@ export const provisioningRoutes = (conns: WorkerConnections) => (ctx: PoolContex
     .post(
       "/v1/admin/workers/provision",
       async ({ body, request }) => {
-        const c = await createProvisionCode(ctx.db.sql, ctx.clock, { os: body.os, hardware: body.hardware, label: body.label, ttlMs: ctx.config.provisionCodeTtlMs })
+        const c = await createProvisionCode(ctx.db.sql, ctx.clock, {
+          os: body.os,
+          hardware: body.hardware,
+          label: body.label,
+          ttlMs: ctx.config.provisionCodeTtlMs,
+        })
         return {
           code: c.code,
           os: c.os,

@@ -3,7 +3,14 @@
 import { Elysia } from "elysia"
 import { CelluleError } from "../../errors.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
-import { createProvisionCode, listWorkerTokens, revokeWorkerToken, workerAudit, type WorkerHardware, type WorkerOs } from "../../workers/provisioning.ts"
+import {
+  createProvisionCode,
+  listWorkerTokens,
+  revokeWorkerToken,
+  workerAudit,
+  type WorkerHardware,
+  type WorkerOs,
+} from "../../workers/provisioning.ts"
 import { snippetsFor } from "../../workers/install.ts"
 import { t } from "../../../views/i18n.ts"
 import { workersBody, type WorkersPageData } from "../../../views/workers.ts"
@@ -21,13 +28,23 @@ export const workersPageRoutes = (scheduler: Scheduler, conns: WorkerConnections
     return { tokens: await listWorkerTokens(ctx.db.sql), live: scheduler.snapshot().workers, events, ...extra }
   }
   // A form POST was already checked (session + CSRF) by its handler; the page itself renders as a read.
-  const page = (request: Request, server: Parameters<typeof dashboardPage>[2], extra: Partial<WorkersPageData> = {}, status = 200) =>
-    dashboardPage(ctx, request.method === "GET" ? request : new Request(request.url, { headers: request.headers }), server, {
-      active: "workers",
-      title: (l) => t(l, "workers.title"),
-      status,
-      body: async ({ lang, admin }) => workersBody(lang, await data(extra), admin.csrf),
-    })
+  const page = (
+    request: Request,
+    server: Parameters<typeof dashboardPage>[2],
+    extra: Partial<WorkersPageData> = {},
+    status = 200,
+  ) =>
+    dashboardPage(
+      ctx,
+      request.method === "GET" ? request : new Request(request.url, { headers: request.headers }),
+      server,
+      {
+        active: "workers",
+        title: (l) => t(l, "workers.title"),
+        status,
+        body: async ({ lang, admin }) => workersBody(lang, await data(extra), admin.csrf),
+      },
+    )
 
   return new Elysia()
     .get("/workers", ({ request, server }) => page(request, server))
@@ -36,10 +53,20 @@ export const workersPageRoutes = (scheduler: Scheduler, conns: WorkerConnections
       if (!(await pageRequest(ctx, request, server, form))) return loginRedirect(request)
       const os = String(form.os) as WorkerOs
       const hardware = String(form.hardware) as WorkerHardware
-      if (!OS.includes(os) || !HW.includes(hardware)) return page(request, server, { flash: { ok: false, text: "validation_failed: os/hardware" } }, 400)
+      if (!OS.includes(os) || !HW.includes(hardware))
+        return page(request, server, { flash: { ok: false, text: "validation_failed: os/hardware" } }, 400)
       const label = typeof form.label === "string" ? form.label.slice(0, 128) : ""
-      const c = await createProvisionCode(ctx.db.sql, ctx.clock, { os, hardware, label, ttlMs: ctx.config.provisionCodeTtlMs })
-      const issued = { code: c.code, expires_at: new Date(c.expiresAt).toISOString(), snippets: snippetsFor(requestOrigin(request, ctx.config.poolUrl), os, hardware, c.code) }
+      const c = await createProvisionCode(ctx.db.sql, ctx.clock, {
+        os,
+        hardware,
+        label,
+        ttlMs: ctx.config.provisionCodeTtlMs,
+      })
+      const issued = {
+        code: c.code,
+        expires_at: new Date(c.expiresAt).toISOString(),
+        snippets: snippetsFor(requestOrigin(request, ctx.config.poolUrl), os, hardware, c.code),
+      }
       return page(request, server, { issued })
     })
     .post("/workers/tokens/:id/revoke", async ({ request, server, body, params }) => {

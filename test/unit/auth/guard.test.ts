@@ -17,25 +17,35 @@ const clock = new ManualClock()
 
 beforeAll(async () => {
   db = await testDatabase()
-  ctx = { config: loadConfig("pool", {}, { CELLULE_TRUSTED_NETWORKS: "10.1.0.0/16" }), db, clock, startedAt: clock.now() }
+  ctx = {
+    config: loadConfig("pool", {}, { CELLULE_TRUSTED_NETWORKS: "10.1.0.0/16" }),
+    db,
+    clock,
+    startedAt: clock.now(),
+  }
   await createAdmin(db.sql, "Admin@Example.local", "correct horse battery")
 })
 afterAll(cleanupAll)
 
-const req = (method: string, headers: Record<string, string> = {}) => new Request("http://localhost/v1/admin/x", { method, headers })
+const req = (method: string, headers: Record<string, string> = {}) =>
+  new Request("http://localhost/v1/admin/x", { method, headers })
 
 describe("admins", () => {
   test("passwords are stored as Argon2id and verified", async () => {
     const [row] = await db.sql`select password_hash from admin_users where email = 'admin@example.local'`
     expect(row.password_hash).toStartWith("$argon2id$")
-    expect(await authenticate(db.sql, "admin@example.local", "correct horse battery")).toMatchObject({ email: "admin@example.local" })
+    expect(await authenticate(db.sql, "admin@example.local", "correct horse battery")).toMatchObject({
+      email: "admin@example.local",
+    })
     expect(await authenticate(db.sql, "admin@example.local", "wrong password!!")).toBeNull()
     expect(await authenticate(db.sql, "nobody@example.local", "correct horse battery")).toBeNull()
   })
 
   test("short passwords and duplicate accounts are refused with codes", async () => {
     await expect(createAdmin(db.sql, "b@example.local", "short")).rejects.toMatchObject({ code: "password_too_short" })
-    await expect(createAdmin(db.sql, "ADMIN@example.local", "another long password")).rejects.toMatchObject({ code: "admin_exists" })
+    await expect(createAdmin(db.sql, "ADMIN@example.local", "another long password")).rejects.toMatchObject({
+      code: "admin_exists",
+    })
   })
 })
 
@@ -43,10 +53,20 @@ describe("resolveAdmin", () => {
   test("a session cookie identifies the admin; mutations need the CSRF token", async () => {
     const s = await createSession(db.sql, 1, clock)
     const cookie = `${SESSION_COOKIE}=${s.token}`
-    expect(await resolveAdmin(ctx, req("GET", { cookie }), "192.0.2.1")).toMatchObject({ email: "admin@example.local", via: "session" })
-    await expect(resolveAdmin(ctx, req("POST", { cookie }), "192.0.2.1")).rejects.toMatchObject({ code: "csrf_invalid", status: 403 })
-    await expect(resolveAdmin(ctx, req("POST", { cookie, "x-csrf-token": "forged" }), "192.0.2.1")).rejects.toMatchObject({ code: "csrf_invalid" })
-    expect(await resolveAdmin(ctx, req("POST", { cookie, "x-csrf-token": s.csrf }), "192.0.2.1")).toMatchObject({ via: "session" })
+    expect(await resolveAdmin(ctx, req("GET", { cookie }), "192.0.2.1")).toMatchObject({
+      email: "admin@example.local",
+      via: "session",
+    })
+    await expect(resolveAdmin(ctx, req("POST", { cookie }), "192.0.2.1")).rejects.toMatchObject({
+      code: "csrf_invalid",
+      status: 403,
+    })
+    await expect(
+      resolveAdmin(ctx, req("POST", { cookie, "x-csrf-token": "forged" }), "192.0.2.1"),
+    ).rejects.toMatchObject({ code: "csrf_invalid" })
+    expect(await resolveAdmin(ctx, req("POST", { cookie, "x-csrf-token": s.csrf }), "192.0.2.1")).toMatchObject({
+      via: "session",
+    })
   })
 
   test("an expired session is nobody", async () => {
@@ -66,7 +86,9 @@ describe("resolveAdmin", () => {
   })
 
   test("adminGuard answers 401 admin_auth_required without credentials", async () => {
-    const app = buildApp(ctx, [(c) => new Elysia().use(adminGuard(c)).get("/v1/admin/x", ({ admin }) => ({ email: admin.email }))])
+    const app = buildApp(ctx, [
+      (c) => new Elysia().use(adminGuard(c)).get("/v1/admin/x", ({ admin }) => ({ email: admin.email })),
+    ])
     const r = await handle(app, req("GET"))
     expect(r.status).toBe(401)
     expect(((await r.json()) as { error: string }).error).toBe("admin_auth_required")

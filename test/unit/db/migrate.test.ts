@@ -23,7 +23,9 @@ afterAll(async () => {
 
 describe("migrate", () => {
   test("sql/index.ts embeds every sql/NNNN_*.sql file, in order", () => {
-    const files = readdirSync(join(import.meta.dir, "../../../sql")).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort()
+    const files = readdirSync(join(import.meta.dir, "../../../sql"))
+      .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+      .sort()
     expect(MIGRATIONS.map((m) => m.name)).toEqual(files)
   })
 

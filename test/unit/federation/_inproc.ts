@@ -23,7 +23,9 @@ export async function makeNodes(n: number, trust = 3): Promise<Node[]> {
   }
   for (const a of nodes)
     for (const b of nodes)
-      if (a !== b) await a.db.sql`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level) values (${b.id.atomId}, ${b.id.pubkey}, ${"http://" + b.name + ".test"}, ${b.name}, ${trust})`
+      if (a !== b)
+        await a.db
+          .sql`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level) values (${b.id.atomId}, ${b.id.pubkey}, ${"http://" + b.name + ".test"}, ${b.name}, ${trust})`
   return nodes
 }
 
@@ -31,8 +33,17 @@ export function pub(n: Node, kind: string, payload: unknown) {
   return publish(n.db.sql, n.id, n.hlc, kind, payload)
 }
 
-export function deliver(to: Node, from: Node | null, envelopes: unknown[], mode: "active" | "observe" = "active"): Promise<IngestResult> {
-  return ingest(to.db.sql, { self: to.id, hlc: to.hlc, clock: to.clock, mode, minTrust: 3, fromPeer: from?.id.atomId ?? null }, envelopes)
+export function deliver(
+  to: Node,
+  from: Node | null,
+  envelopes: unknown[],
+  mode: "active" | "observe" = "active",
+): Promise<IngestResult> {
+  return ingest(
+    to.db.sql,
+    { self: to.id, hlc: to.hlc, clock: to.clock, mode, minTrust: 3, fromPeer: from?.id.atomId ?? null },
+    envelopes,
+  )
 }
 
 /** Everything `from` has that `to` lacks, in order. */

@@ -1,6 +1,14 @@
 // Real federated pool processes for integration tests and the gossip bench: fixed free ports (so a
 // restarted pool keeps its URL), fast loop intervals, admin calls through the trusted-network header.
-import { celluleCmd, spawnProc, tempDir, testSetupAnswers, TEST_ADMIN, TEST_POOL_ENV, type Proc } from "../../support/proc.ts"
+import {
+  celluleCmd,
+  spawnProc,
+  tempDir,
+  testSetupAnswers,
+  TEST_ADMIN,
+  TEST_POOL_ENV,
+  type Proc,
+} from "../../support/proc.ts"
 
 export interface FedPool extends Proc {
   name: string
@@ -17,7 +25,12 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-export const FAST = { CELLULE_FED_GOSSIP_MS: "200", CELLULE_FED_ANTI_ENTROPY_MS: "500", CELLULE_FED_PROBE_MS: "300", CELLULE_KEY_USAGE_SYNC_MS: "200" }
+export const FAST = {
+  CELLULE_FED_GOSSIP_MS: "200",
+  CELLULE_FED_ANTI_ENTROPY_MS: "500",
+  CELLULE_FED_PROBE_MS: "300",
+  CELLULE_KEY_USAGE_SYNC_MS: "200",
+}
 
 /** Start one federated pool. `prefix` runs it through another command (e.g. ip netns exec ns). */
 export async function startFedPool(opts: {
@@ -41,16 +54,28 @@ export async function startFedPool(opts: {
     ...FAST,
     ...opts.env,
   }
-  const p = spawnProc([...(opts.prefix ?? []), ...celluleCmd(), "pool", "--port", String(port), "--host", host, "--data-dir", dataDir], { env })
+  const p = spawnProc(
+    [...(opts.prefix ?? []), ...celluleCmd(), "pool", "--port", String(port), "--host", host, "--data-dir", dataDir],
+    { env },
+  )
   await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 120_000)
   return Object.assign(p, { name: opts.name, url: `http://${host}:${port}`, port, dataDir, env })
 }
 
 /** An admin API call; throws with the body on a non-2xx answer. */
-export async function admin<T = any>(pool: { url: string }, method: string, path: string, body?: unknown, fetcher: typeof fetch = fetch): Promise<T> {
+export async function admin<T = any>(
+  pool: { url: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  fetcher: typeof fetch = fetch,
+): Promise<T> {
   const res = await fetcher(pool.url + path, {
     method,
-    headers: { "x-cellule-user": TEST_ADMIN.email, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      "x-cellule-user": TEST_ADMIN.email,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   })
@@ -60,7 +85,12 @@ export async function admin<T = any>(pool: { url: string }, method: string, path
 }
 
 /** Bond every pair with attachment tokens, then (unless promote is false) promote every bond to trust 3 on both sides. */
-export async function bondAll<P extends { url: string }>(pools: P[], fetcher: typeof fetch = fetch, urlOf = (_from: P, to: P) => to.url, promote = true) {
+export async function bondAll<P extends { url: string }>(
+  pools: P[],
+  fetcher: typeof fetch = fetch,
+  urlOf = (_from: P, to: P) => to.url,
+  promote = true,
+) {
   const ids = await Promise.all(pools.map((p) => admin(p, "GET", "/v1/federation/identity", undefined, fetcher)))
   for (let i = 0; i < pools.length; i++)
     for (let j = i + 1; j < pools.length; j++) {
@@ -72,13 +102,22 @@ export async function bondAll<P extends { url: string }>(pools: P[], fetcher: ty
 }
 
 export async function promoteAll(pools: { url: string }[], ids: { atom_id: string }[], fetcher: typeof fetch = fetch) {
-  await Promise.all(pools.map(async (p, i) => {
-    for (let j = 0; j < pools.length; j++) if (i !== j) await admin(p, "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
-  }))
+  await Promise.all(
+    pools.map(async (p, i) => {
+      for (let j = 0; j < pools.length; j++)
+        if (i !== j)
+          await admin(p, "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
+    }),
+  )
 }
 
 /** Poll until `check` returns a truthy value; returns it with the elapsed milliseconds. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 25): Promise<{ value: T; ms: number }> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  everyMs = 25,
+): Promise<{ value: T; ms: number }> {
   const t0 = performance.now()
   let last: unknown
   for (;;) {
@@ -88,13 +127,19 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     } catch (e) {
       last = e
     }
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`)
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`,
+      )
     await Bun.sleep(everyMs)
   }
 }
 
 export async function settingOn(pool: { url: string }, key: string, fetcher: typeof fetch = fetch): Promise<unknown> {
-  const res = await fetcher(`${pool.url}/v1/admin/settings/${key}`, { headers: { "x-cellule-user": TEST_ADMIN.email }, signal: AbortSignal.timeout(5000) })
+  const res = await fetcher(`${pool.url}/v1/admin/settings/${key}`, {
+    headers: { "x-cellule-user": TEST_ADMIN.email },
+    signal: AbortSignal.timeout(5000),
+  })
   if (res.status === 404) return undefined
   return ((await res.json()) as { value: unknown }).value
 }

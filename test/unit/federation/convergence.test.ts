@@ -27,8 +27,17 @@ function shuffle<T>(r: () => number, xs: T[]): T[] {
 }
 
 describe("last-writer-wins merge (pure model)", () => {
-  interface Env { origin: string; seq: number; hlc: string; key: string; value: number }
-  interface Replica { hw: Map<string, number>; state: Map<string, Env> }
+  interface Env {
+    origin: string
+    seq: number
+    hlc: string
+    key: string
+    value: number
+  }
+  interface Replica {
+    hw: Map<string, number>
+    state: Map<string, Env>
+  }
   // The same rules ingest applies: per-origin contiguous sequence, then newer(hlc, origin) wins.
   const apply = (r: Replica, e: Env) => {
     const hw = r.hw.get(e.origin) ?? 0
@@ -48,7 +57,13 @@ describe("last-writer-wins merge (pure model)", () => {
         const i = Math.floor(r() * 3)
         const o = origins[i]
         if (r() < 0.7) wall += Math.floor(r() * 3) // equal walls happen often: ties resolve by atom_id
-        const e: Env = { origin: o, seq: logs.get(o)!.length + 1, hlc: encodeHlc({ wall, counter: Math.floor(r() * 2) }), key: pick(r, ["k1", "k2", "k3"]), value: step }
+        const e: Env = {
+          origin: o,
+          seq: logs.get(o)!.length + 1,
+          hlc: encodeHlc({ wall, counter: Math.floor(r() * 2) }),
+          key: pick(r, ["k1", "k2", "k3"]),
+          value: step,
+        }
         logs.get(o)!.push(e)
         apply(replicas[i], e)
       } else {
@@ -57,7 +72,8 @@ describe("last-writer-wins merge (pure model)", () => {
         for (const e of all) apply(to, e)
       }
     }
-    for (let round = 0; round < 100; round++) for (const rep of replicas) for (const e of [...logs.values()].flat()) apply(rep, e)
+    for (let round = 0; round < 100; round++)
+      for (const rep of replicas) for (const e of [...logs.values()].flat()) apply(rep, e)
     const snap = (x: Replica) => JSON.stringify([...x.state.entries()].sort())
     expect(snap(replicas[1])).toBe(snap(replicas[0]))
     expect(snap(replicas[2])).toBe(snap(replicas[0]))
@@ -75,14 +91,27 @@ describe("three pools on real databases", () => {
           // Concurrent writers: clocks drift independently and sometimes stand still.
           if (r() < 0.6) n.clock.advance(Math.floor(r() * 3))
           const what = r()
-          if (what < 0.25) await pub(n, "setting", { key: "moe_local_config", value: { profile: pick(r, ["frugal", "balanced"]), by: n.name, step } })
-          else if (what < 0.5) await pub(n, "setting", { key: pick(r, ["flags.rag_fanout", "flags.smart_routing"]), value: r() < 0.5 })
-          else if (what < 0.85) await pub(n, "site", { site_id: pick(r, ["paris", "lyon"]), name: `${n.name}-${step}`, headcount: Math.floor(r() * 500) })
+          if (what < 0.25)
+            await pub(n, "setting", {
+              key: "moe_local_config",
+              value: { profile: pick(r, ["frugal", "balanced"]), by: n.name, step },
+            })
+          else if (what < 0.5)
+            await pub(n, "setting", { key: pick(r, ["flags.rag_fanout", "flags.smart_routing"]), value: r() < 0.5 })
+          else if (what < 0.85)
+            await pub(n, "site", {
+              site_id: pick(r, ["paris", "lyon"]),
+              name: `${n.name}-${step}`,
+              headcount: Math.floor(r() * 500),
+            })
           else await pub(n, "project", { id: `prj_seed${seed}step${step}${n.name}`, name: `p${step}` })
         } else {
           // Partial, shuffled, possibly duplicated delivery from one pool to another.
           const from = pick(r, nodes)
-          const to = pick(r, nodes.filter((x) => x !== from))
+          const to = pick(
+            r,
+            nodes.filter((x) => x !== from),
+          )
           const batch = shuffle(r, await missing(from, to)).slice(0, 1 + Math.floor(r() * 6))
           if (r() < 0.3 && batch.length) batch.push(batch[0])
           await deliver(to, from, batch)

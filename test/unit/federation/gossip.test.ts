@@ -13,16 +13,28 @@ afterAll(cleanupAll)
 
 describe("canonical encoding", () => {
   test("sorts keys at every depth and drops undefined", () => {
-    expect(canonical({ b: 1, a: { d: [1, { z: 1, y: "é" }], c: null }, u: undefined })).toBe('{"a":{"c":null,"d":[1,{"y":"é","z":1}]},"b":1}')
+    expect(canonical({ b: 1, a: { d: [1, { z: 1, y: "é" }], c: null }, u: undefined })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":"é","z":1}]},"b":1}',
+    )
   })
   test("refuses non-finite numbers", () => {
     expect(() => canonical({ x: Infinity })).toThrow()
   })
   test("signature covers every field", () => {
     const id = generateIdentity()
-    const e = signEnvelope(id, { seq: 1, hlc: "0001767225600000.00000", kind: "setting", payload: { key: "flags.x", value: true } })
+    const e = signEnvelope(id, {
+      seq: 1,
+      hlc: "0001767225600000.00000",
+      kind: "setting",
+      payload: { key: "flags.x", value: true },
+    })
     expect(verifySig(id.pubkey, signingBytes(e), e.sig)).toBe(true)
-    for (const tampered of [{ ...e, seq: 2 }, { ...e, payload: { key: "flags.x", value: false } }, { ...e, kind: "site" }, { ...e, hlc: "0001767225600000.00001" }])
+    for (const tampered of [
+      { ...e, seq: 2 },
+      { ...e, payload: { key: "flags.x", value: false } },
+      { ...e, kind: "site" },
+      { ...e, hlc: "0001767225600000.00001" },
+    ])
       expect(verifySig(id.pubkey, signingBytes(tampered), e.sig)).toBe(false)
   })
 })
@@ -40,9 +52,17 @@ describe("ingest", () => {
   const forge = (e: Envelope, over: Partial<Envelope>) => ({ ...e, ...over })
   test.each([
     ["unsigned", async (e: Envelope) => forge(e, { sig: undefined as any }), "envelope_unsigned"],
-    ["bad signature", async (e: Envelope) => forge(e, { payload: { key: "flags.evil", value: true } }), "signature_invalid"],
+    [
+      "bad signature",
+      async (e: Envelope) => forge(e, { payload: { key: "flags.evil", value: true } }),
+      "signature_invalid",
+    ],
     ["signed by an unknown key", async (e: Envelope) => signEnvelope(generateIdentity(), e), "origin_unknown"],
-    ["claims another origin", async (e: Envelope) => ({ ...signEnvelope(generateIdentity(), e), origin: e.origin }), "signature_invalid"],
+    [
+      "claims another origin",
+      async (e: Envelope) => ({ ...signEnvelope(generateIdentity(), e), origin: e.origin }),
+      "signature_invalid",
+    ],
     ["malformed", async () => ({ hello: 1, sig: "x" }), "envelope_malformed"],
   ])("%s is refused and recorded", async (_name, make, reason) => {
     const e = await pub(a, "setting", { key: "flags.rag_fanout", value: true })
@@ -75,7 +95,12 @@ describe("ingest", () => {
   test("two different envelopes with the same sequence number are an equivocation", async () => {
     const e = await pub(b, "setting", { key: "flags.eq", value: true })
     await deliver(a, b, await missing(b, a))
-    const twin = signEnvelope(b.id, { seq: e.seq, hlc: e.hlc, kind: "setting", payload: { key: "flags.eq", value: false } })
+    const twin = signEnvelope(b.id, {
+      seq: e.seq,
+      hlc: e.hlc,
+      kind: "setting",
+      payload: { key: "flags.eq", value: false },
+    })
     expect((await deliver(a, b, [twin])).refused[0].reason).toBe("equivocation")
   })
 
@@ -92,7 +117,9 @@ describe("ingest", () => {
   })
 
   test("a payload a kind refuses is refused before it is signed", async () => {
-    await expect(pub(a, "setting", { key: "not_cluster_wide", value: 1 })).rejects.toMatchObject({ code: "setting_not_cluster_wide" })
+    await expect(pub(a, "setting", { key: "not_cluster_wide", value: 1 })).rejects.toMatchObject({
+      code: "setting_not_cluster_wide",
+    })
     await expect(pub(a, "setting", { key: "flags.x", value: "yes" })).rejects.toMatchObject({ code: "payload_invalid" })
   })
 })

@@ -35,7 +35,11 @@ describe("identity", () => {
     expect(existsSync(join(dir, PRIVATE_KEY_FILE))).toBe(false)
 
     // Nor is another pool's key adopted.
-    writeFileSync(join(dir, PRIVATE_KEY_FILE), generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 })
+    writeFileSync(
+      join(dir, PRIVATE_KEY_FILE),
+      generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }),
+      { mode: 0o600 },
+    )
     expect((await loadIdentity(db.sql, dir).catch((e) => e)).code).toBe("federation_key_mismatch")
 
     // Re-keying is explicit: a new atom, the old key kept aside.
@@ -59,7 +63,11 @@ describe("attachment tokens", () => {
     const clock = new ManualClock()
     const a = await createAttachmentToken(db.sql, clock)
     expect(a.token).toStartWith("cfa_")
-    expect((await db.sql`select count(*)::int as n from federation_attachment_tokens where token_hash::text like ${"%" + a.token + "%"}`)[0].n).toBe(0)
+    expect(
+      (
+        await db.sql`select count(*)::int as n from federation_attachment_tokens where token_hash::text like ${"%" + a.token + "%"}`
+      )[0].n,
+    ).toBe(0)
     expect(await consumeAttachmentToken(db.sql, a.token, "atom_x", clock)).toBe(true)
     expect(await consumeAttachmentToken(db.sql, a.token, "atom_y", clock)).toBe(false)
     const b = await createAttachmentToken(db.sql, clock)
@@ -89,7 +97,14 @@ describe("POOL_URL", () => {
 })
 
 describe("topology", () => {
-  test.each([[0.4, "lan"], [4.99, "lan"], [5, "metro"], [30, "metro"], [30.1, "wan"], [150, "wan"]] as const)("%p ms is %s", (ms, link) => {
+  test.each([
+    [0.4, "lan"],
+    [4.99, "lan"],
+    [5, "metro"],
+    [30, "metro"],
+    [30.1, "wan"],
+    [150, "wan"],
+  ] as const)("%p ms is %s", (ms, link) => {
     expect(classify(ms)).toBe(link)
   })
   test("the cluster's type is its slowest link", () => {
@@ -108,10 +123,15 @@ describe("loop", () => {
   test("start, kick, stop: explicit states and stop awaits the tick in flight", async () => {
     let ticks = 0
     let release!: () => void
-    const l = new Loop("test", 60_000, async () => {
-      ticks++
-      await new Promise<void>((r) => (release = r))
-    }, logger("federation"))
+    const l = new Loop(
+      "test",
+      60_000,
+      async () => {
+        ticks++
+        await new Promise<void>((r) => (release = r))
+      },
+      logger("federation"),
+    )
     expect(l.state).toBe("idle")
     l.start({ immediate: true })
     expect(l.state).toBe("running")

@@ -36,7 +36,11 @@ describe("Embedder", () => {
   })
 
   test("an array gives one unit vector per text, in order, equal to embedding each alone", async () => {
-    const texts = ["the cat is on the table", "le chat est sur la table", "a much longer sentence about federated search servers"]
+    const texts = [
+      "the cat is on the table",
+      "le chat est sur la table",
+      "a much longer sentence about federated search servers",
+    ]
     const batch = await embedder.embed(texts)
     expect(batch).toHaveLength(3)
     for (const [i, text] of texts.entries()) {
@@ -99,13 +103,17 @@ describe("Embedder.load", () => {
     await rm(join(dir, "broken"), { recursive: true, force: true })
     await writeTinyEmbedder(join(dir, "broken"))
     await rm(join(dir, "broken", "onnx"), { recursive: true })
-    await expect(Embedder.load({ modelDir: join(dir, "broken") })).rejects.toMatchObject({ code: "embedder_model_missing" })
+    await expect(Embedder.load({ modelDir: join(dir, "broken") })).rejects.toMatchObject({
+      code: "embedder_model_missing",
+    })
   })
 
   test("a folder whose model.onnx is not ONNX is rejected with embedder_load_failed", async () => {
     await writeTinyEmbedder(join(dir, "garbage"))
     await Bun.write(join(dir, "garbage", "onnx", "model.onnx"), "not a model")
-    await expect(Embedder.load({ modelDir: join(dir, "garbage") })).rejects.toMatchObject({ code: "embedder_load_failed" })
+    await expect(Embedder.load({ modelDir: join(dir, "garbage") })).rejects.toMatchObject({
+      code: "embedder_load_failed",
+    })
   })
 
   test("a disposed embedder refuses work with embedder_disposed", async () => {

@@ -11,10 +11,17 @@ let dir: string
 let modelPath: string
 let engine: LlamaEngine
 
-const chat = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest =>
-  ({ messages: [{ role: "user", content }], temperature: 0, ...extra })
+const chat = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  messages: [{ role: "user", content }],
+  temperature: 0,
+  ...extra,
+})
 
-const codeOf = async (p: Promise<unknown>) => p.then(() => "resolved", (e) => (e as { code?: string }).code)
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => "resolved",
+    (e) => (e as { code?: string }).code,
+  )
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cellule-llama-"))
@@ -32,7 +39,14 @@ afterAll(async () => {
 describe("LlamaEngine", () => {
   test("info describes the model and its sequences", () => {
     expect(engine.info()).toMatchObject({
-      model: "cellule-tiny-llama", file: modelPath, contextSize: CONTEXT, sequences: 2, busy: 0, waiting: 0, threads: 1, gpu: false,
+      model: "cellule-tiny-llama",
+      file: modelPath,
+      contextSize: CONTEXT,
+      sequences: 2,
+      busy: 0,
+      waiting: 0,
+      threads: 1,
+      gpu: false,
     })
   })
 
@@ -150,7 +164,13 @@ describe("LlamaEngine", () => {
 
   test("an error thrown by onToken stops the generation and is rethrown", async () => {
     const boom = Object.assign(new Error("client gone"), { code: "client_gone" })
-    expect(await codeOf(engine.generate(chat("x", { maxTokens: 50 }), () => { throw boom }))).toBe("client_gone")
+    expect(
+      await codeOf(
+        engine.generate(chat("x", { maxTokens: 50 }), () => {
+          throw boom
+        }),
+      ),
+    ).toBe("client_gone")
     expect(engine.info().busy).toBe(0)
   })
 
@@ -164,8 +184,9 @@ describe("LlamaEngine", () => {
   })
 
   test("a missing model file fails with model_load_failed", async () => {
-    expect(await codeOf(LlamaEngine.load({ modelPath: join(dir, "missing.gguf"), threads: 1, sequences: 1, gpu: false })))
-      .toBe("model_load_failed")
+    expect(
+      await codeOf(LlamaEngine.load({ modelPath: join(dir, "missing.gguf"), threads: 1, sequences: 1, gpu: false })),
+    ).toBe("model_load_failed")
   })
 })
 
@@ -188,7 +209,11 @@ describe("LlamaEngine.dispose", () => {
       const r = await e.generate({ messages: [{ role: "user", content: "hi" }], maxTokens: 4 })
       await e.dispose()
       console.log("done", r.usage.completionTokens)`
-    const proc = Bun.spawn([join(ROOT, "node_modules/.bin/bun"), "-e", script], { stdout: "pipe", stderr: "pipe", cwd: dir })
+    const proc = Bun.spawn([join(ROOT, "node_modules/.bin/bun"), "-e", script], {
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: dir,
+    })
     const timer = setTimeout(() => proc.kill(9), 20_000)
     const code = await proc.exited
     clearTimeout(timer)

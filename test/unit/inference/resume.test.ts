@@ -6,21 +6,35 @@ import { tinyLlamaPath } from "../../support/fixtures.ts"
 
 let engine: LlamaEngine
 beforeAll(async () => {
-  engine = await LlamaEngine.load({ modelPath: await tinyLlamaPath(), threads: 1, sequences: 1, contextSize: 1024, gpu: false })
+  engine = await LlamaEngine.load({
+    modelPath: await tinyLlamaPath(),
+    threads: 1,
+    sequences: 1,
+    contextSize: 1024,
+    gpu: false,
+  })
 })
 afterAll(() => engine.dispose())
 
 test("resuming after each of the first 30 pieces reproduces the uninterrupted answer", async () => {
   const messages = [{ role: "user" as const, content: "tell me a long story" }]
   const pieces: { text: string; ids: number[] }[] = []
-  const full = await engine.generate({ messages, maxTokens: 80, temperature: 0 }, (text, ids) => pieces.push({ text, ids }))
+  const full = await engine.generate({ messages, maxTokens: 80, temperature: 0 }, (text, ids) =>
+    pieces.push({ text, ids }),
+  )
   expect(pieces.map((p) => p.text).join("")).toBe(full.text)
   let withSpace = 0
   for (let k = 1; k <= 30; k++) {
     const ids = pieces.slice(0, k).flatMap((p) => p.ids)
-    const before = pieces.slice(0, k).map((p) => p.text).join("")
+    const before = pieces
+      .slice(0, k)
+      .map((p) => p.text)
+      .join("")
     let after = ""
-    const r = await engine.generate({ messages, maxTokens: 80 - ids.length, temperature: 0, resumeTokens: ids }, (text) => (after += text))
+    const r = await engine.generate(
+      { messages, maxTokens: 80 - ids.length, temperature: 0, resumeTokens: ids },
+      (text) => (after += text),
+    )
     expect(before + after).toBe(full.text)
     expect(r.text).toBe(after)
     expect(r.finishReason).toBe("length")

@@ -1,7 +1,15 @@
 import { describe, expect, test } from "bun:test"
 import {
-  checkMutation, FeatureNotLicensed, type GateStatus, type License, LicenseRequired, licenseState, type LicenseState,
-  requireFeature, requireLimit, type VerifyResult,
+  checkMutation,
+  FeatureNotLicensed,
+  type GateStatus,
+  type License,
+  LicenseRequired,
+  licenseState,
+  type LicenseState,
+  requireFeature,
+  requireLimit,
+  type VerifyResult,
 } from "../../../core/license/index.ts"
 
 const license: License = {
@@ -65,7 +73,9 @@ describe("requireFeature", () => {
 
   test("a feature missing from the licence is 403 feature_not_licensed", () => {
     expect(() => requireFeature("multi_site", state("active"))).toThrow(FeatureNotLicensed)
-    expect(() => requireFeature("multi_site", state("grace"))).toThrow(expect.objectContaining({ status: 403, code: "feature_not_licensed" }))
+    expect(() => requireFeature("multi_site", state("grace"))).toThrow(
+      expect.objectContaining({ status: 403, code: "feature_not_licensed" }),
+    )
   })
 
   test("no licence (evaluation mode) passes every feature", () => {
@@ -91,7 +101,9 @@ describe("requireLimit", () => {
   })
 
   test("at the limit is 402 with the exact code", () => {
-    expect(() => requireLimit("max_pools", 5, state("active"))).toThrow(expect.objectContaining({ status: 402, code: "limit_reached:max_pools=5>=5" }))
+    expect(() => requireLimit("max_pools", 5, state("active"))).toThrow(
+      expect.objectContaining({ status: 402, code: "limit_reached:max_pools=5>=5" }),
+    )
     expect(codeOf(() => requireLimit("max_pools", 7, state("warning_j30")))).toBe("limit_reached:max_pools=7>=5")
   })
 
@@ -124,7 +136,12 @@ describe("licenseState", () => {
     ["nothing installed", null, {}, "none"],
     ["a valid token", ok, {}, "grace"],
     ["a valid token revoked in the database", ok, { revoked: true }, "revoked"],
-    ["a client on the shipped list", { ok: false, error: "client_revoked", message: "", license, revocation: { reason: "x", revoked_at: "y" } }, {}, "revoked"],
+    [
+      "a client on the shipped list",
+      { ok: false, error: "client_revoked", message: "", license, revocation: { reason: "x", revoked_at: "y" } },
+      {},
+      "revoked",
+    ],
     ["a token that no longer verifies", { ok: false, error: "jwt_invalid", message: "" }, {}, "invalid"],
     ["a malformed token", { ok: false, error: "license_malformed", message: "" }, {}, "invalid"],
   ] as const)("%s is %s", (_name, verified, opts, status) => {

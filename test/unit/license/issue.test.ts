@@ -5,7 +5,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ManualClock } from "../../../core/clock.ts"
 import {
-  buildClaims, generateKeyPair, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, publicKeyOf, readPrivateKey, TIER_DEFAULTS, toHex, writeKeyPair,
+  buildClaims,
+  generateKeyPair,
+  PRIVATE_KEY_FILE,
+  PUBLIC_KEY_FILE,
+  publicKeyOf,
+  readPrivateKey,
+  TIER_DEFAULTS,
+  toHex,
+  writeKeyPair,
 } from "../../../core/license/index.ts"
 
 const now = Date.UTC(2026, 0, 1)
@@ -27,7 +35,17 @@ describe("buildClaims", () => {
   })
 
   test("features replace the tier's set; limits merge and null removes one", () => {
-    const c = buildClaims({ clientId: "c-1", tier: "corporate", features: ["rag_documents"], limits: { max_pools: 3, max_users: null }, durationDays: 90, graceDays: 0 }, now)
+    const c = buildClaims(
+      {
+        clientId: "c-1",
+        tier: "corporate",
+        features: ["rag_documents"],
+        limits: { max_pools: 3, max_users: null },
+        durationDays: 90,
+        graceDays: 0,
+      },
+      now,
+    )
     expect(c.features).toEqual(["rag_documents"])
     expect(c.limits).toEqual({ max_pools: 3 })
     expect(c.exp - c.iat).toBe(90 * 86400)

@@ -12,7 +12,16 @@ import type { PoolContext } from "../../../core/http/context.ts"
 import { isExemptFromLicenseGate, requireFeature, requireLimit } from "../../../core/http/license-gate.ts"
 import { licenseRoutes } from "../../../core/http/routes/license.ts"
 import { SESSION_COOKIE } from "../../../core/http/guards.ts"
-import { generateKeyPair, issueLicense, type License, LicenseStore, PLACEHOLDER_PUBKEY, parseRevocationList, signLicense, toHex } from "../../../core/license/index.ts"
+import {
+  generateKeyPair,
+  issueLicense,
+  type License,
+  LicenseStore,
+  PLACEHOLDER_PUBKEY,
+  parseRevocationList,
+  signLicense,
+  toHex,
+} from "../../../core/license/index.ts"
 import { testDatabase } from "../../support/db.ts"
 import { cleanupAll } from "../../support/proc.ts"
 
@@ -36,15 +45,27 @@ const testRoutes = (ctx: PoolContext) =>
     .post("/v1/embeddings", () => ({ data: [] }))
     .post("/test/rag", async () => (await requireFeature(ctx, "rag_documents"), { ok: true }))
     .post("/test/multi-site", async () => (await requireFeature(ctx, "multi_site"), { ok: true }))
-    .post("/test/pools/:current", async ({ params }) => (await requireLimit(ctx, "max_pools", Number(params.current)), { ok: true }))
-    .post("/test/users/:current", async ({ params }) => (await requireLimit(ctx, "max_seats", Number(params.current)), { ok: true }))
+    .post(
+      "/test/pools/:current",
+      async ({ params }) => (await requireLimit(ctx, "max_pools", Number(params.current)), { ok: true }),
+    )
+    .post(
+      "/test/users/:current",
+      async ({ params }) => (await requireLimit(ctx, "max_seats", Number(params.current)), { ok: true }),
+    )
 
 function appWith(store: LicenseStore) {
   const ctx: PoolContext = { config: loadConfig("pool", {}, {}), db, clock, startedAt: clock.now(), license: store }
   return buildApp(ctx, [licenseRoutes, testRoutes])
 }
 
-async function call(app: ReturnType<typeof buildApp>, method: string, path: string, body?: unknown, opts: { auth?: boolean } = {}) {
+async function call(
+  app: ReturnType<typeof buildApp>,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { auth?: boolean } = {},
+) {
   const headers: Record<string, string> = {}
   if (opts.auth !== false) {
     // A fresh session each time: the clock jumps by months between calls.
@@ -53,16 +74,31 @@ async function call(app: ReturnType<typeof buildApp>, method: string, path: stri
     headers["x-csrf-token"] = s.csrf
   }
   if (body !== undefined) headers["content-type"] = "application/json"
-  const r = await handle(app, new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }))
+  const r = await handle(
+    app,
+    new Request(`http://localhost${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  )
   const text = await r.text()
   r.headers.forEach((v, k) => seen.push(`${k}: ${v}`))
   seen.push(text)
   return { status: r.status, body: text ? JSON.parse(text) : null }
 }
 
-async function issue(over: { clientId?: string; tier?: string; durationDays?: number; graceDays?: number; features?: string[] } = {}) {
+async function issue(
+  over: { clientId?: string; tier?: string; durationDays?: number; graceDays?: number; features?: string[] } = {},
+) {
   const { token } = await issueLicense(
-    { clientId: over.clientId ?? "cluster-example-001", tier: over.tier ?? "cabinet", durationDays: over.durationDays, graceDays: over.graceDays, features: over.features },
+    {
+      clientId: over.clientId ?? "cluster-example-001",
+      tier: over.tier ?? "cabinet",
+      durationDays: over.durationDays,
+      graceDays: over.graceDays,
+      features: over.features,
+    },
     privateKey,
     { clock },
   )
@@ -98,8 +134,14 @@ describe("evaluation mode (no licence)", () => {
   test("everything passes: mutations, features, limits", async () => {
     await reset()
     const app = appWith(new LicenseStore(db.sql, { clock, pubkeyHex: pubHex }))
-    expect((await call(app, "GET", "/v1/admin/license")).body).toMatchObject({ status: "none", enforce: true, client_id: null, days_remaining: null })
-    for (const path of ["/test/things", "/test/rag", "/test/multi-site", "/test/pools/1000"]) expect((await call(app, "POST", path)).status).toBe(200)
+    expect((await call(app, "GET", "/v1/admin/license")).body).toMatchObject({
+      status: "none",
+      enforce: true,
+      client_id: null,
+      days_remaining: null,
+    })
+    for (const path of ["/test/things", "/test/rag", "/test/multi-site", "/test/pools/1000"])
+      expect((await call(app, "POST", path)).status).toBe(200)
   })
 
   test("the all-zero placeholder key boots in evaluation mode and refuses every upload as jwt_invalid", async () => {
@@ -112,7 +154,9 @@ describe("evaluation mode (no licence)", () => {
       expect(r.status).toBe(400)
       expect(r.body.error).toBe("jwt_invalid")
     }
-    expect((await call(app, "POST", "/v1/admin/license/upload", { token: await issue() })).body.message).toContain("license pubkey not initialized")
+    expect((await call(app, "POST", "/v1/admin/license/upload", { token: await issue() })).body.message).toContain(
+      "license pubkey not initialized",
+    )
     expect((await call(app, "GET", "/v1/admin/license")).body.status).toBe("none")
     expect((await call(app, "POST", "/test/things")).status).toBe(200)
   })
@@ -125,7 +169,14 @@ describe("an installed cabinet licence", () => {
     const token = await issue()
     const up = await call(app, "POST", "/v1/admin/license/upload", { token: `${token}\n` })
     expect(up.status).toBe(200)
-    expect(up.body).toMatchObject({ ok: true, status: "active", client_id: "cluster-example-001", tier: "cabinet", days_remaining: 365, installed_by: "admin@corp.local" })
+    expect(up.body).toMatchObject({
+      ok: true,
+      status: "active",
+      client_id: "cluster-example-001",
+      tier: "cabinet",
+      days_remaining: 365,
+      installed_by: "admin@corp.local",
+    })
     const got = await call(app, "GET", "/v1/admin/license")
     expect(got.body).toMatchObject({
       status: "active",
@@ -200,7 +251,12 @@ describe("the status over time (ManualClock, no sleeps)", () => {
     expect((await call(app, "GET", "/test/things")).status).toBe(200)
     expect((await call(app, "HEAD", "/test/things")).status).toBe(200)
     expect((await call(app, "POST", "/v1/embeddings", { input: "x", model: "m" })).status).toBe(200)
-    for (const [method, path] of [["POST", "/test/things"], ["DELETE", "/test/things"], ["POST", "/test/rag"], ["POST", "/test/pools/0"]] as const) {
+    for (const [method, path] of [
+      ["POST", "/test/things"],
+      ["DELETE", "/test/things"],
+      ["POST", "/test/rag"],
+      ["POST", "/test/pools/0"],
+    ] as const) {
       const r = await call(app, method, path)
       expect(r.status).toBe(402)
       expect(r.body.error).toBe("license_expired")
@@ -222,10 +278,13 @@ describe("the status over time (ManualClock, no sleeps)", () => {
     expect((await call(app, "POST", "/test/things")).status).toBe(402)
     const off = await call(app, "POST", "/v1/admin/license/enforce", { enabled: false })
     expect(off.body).toMatchObject({ ok: true, enforce: false, status: "expired" })
-    for (const path of ["/test/things", "/test/rag", "/test/multi-site", "/test/pools/99"]) expect((await call(app, "POST", path)).status).toBe(200)
+    for (const path of ["/test/things", "/test/rag", "/test/multi-site", "/test/pools/99"])
+      expect((await call(app, "POST", path)).status).toBe(200)
     expect((await call(app, "POST", "/v1/admin/license/enforce", { enabled: true })).body.enforce).toBe(true)
     expect((await call(app, "POST", "/test/things")).status).toBe(402)
-    expect((await call(app, "POST", "/v1/admin/license/enforce", { enabled: "no" })).body.error).toBe("validation_failed")
+    expect((await call(app, "POST", "/v1/admin/license/enforce", { enabled: "no" })).body.error).toBe(
+      "validation_failed",
+    )
   })
 
   test("enforce=false set by hand in SQL (guide §7.6, last resort) is seen within the re-read interval", async () => {
@@ -249,15 +308,25 @@ describe("revoked and invalid", () => {
     await db.sql`update cluster_license set revoked = true where id = 1`
     store.invalidate()
     const app = appWith(store)
-    expect((await call(app, "GET", "/v1/admin/license")).body).toMatchObject({ status: "revoked", revoked: true, client_id: "cluster-example-001" })
+    expect((await call(app, "GET", "/v1/admin/license")).body).toMatchObject({
+      status: "revoked",
+      revoked: true,
+      client_id: "cluster-example-001",
+    })
     expect((await call(app, "POST", "/test/things")).body.error).toBe("license_revoked")
-    expect((await call(app, "POST", "/v1/admin/license/upload", { token: await issue({ clientId: "cluster-example-002" }) })).body.status).toBe("active")
+    expect(
+      (await call(app, "POST", "/v1/admin/license/upload", { token: await issue({ clientId: "cluster-example-002" }) }))
+        .body.status,
+    ).toBe("active")
     expect((await call(app, "POST", "/test/things")).status).toBe(200)
   })
 
   test("a client on the shipped list: upload refused as client_revoked; a stored one boots revoked", async () => {
     await reset()
-    const list = parseRevocationList({ _schema_version: 1, revoked: { "evil-corp-001": { reason: "security_incident", revoked_at: "2026-03-15" } } })
+    const list = parseRevocationList({
+      _schema_version: 1,
+      revoked: { "evil-corp-001": { reason: "security_incident", revoked_at: "2026-03-15" } },
+    })
     const token = await issue({ clientId: "evil-corp-001" })
     const app = appWith(new LicenseStore(db.sql, { clock, pubkeyHex: pubHex, revoked: list }))
     const r = await call(app, "POST", "/v1/admin/license/upload", { token })
@@ -265,7 +334,11 @@ describe("revoked and invalid", () => {
     // Installed by an older release, then a release revokes the client.
     await new LicenseStore(db.sql, { clock, pubkeyHex: pubHex }).install(token)
     const next = new LicenseStore(db.sql, { clock, pubkeyHex: pubHex, revoked: list })
-    expect(await next.load()).toMatchObject({ status: "revoked", client_id: "evil-corp-001", problem: { code: "client_revoked" } })
+    expect(await next.load()).toMatchObject({
+      status: "revoked",
+      client_id: "evil-corp-001",
+      problem: { code: "client_revoked" },
+    })
     expect((await call(appWith(next), "POST", "/test/things")).body.error).toBe("license_revoked")
   })
 
@@ -274,11 +347,17 @@ describe("revoked and invalid", () => {
     await new LicenseStore(db.sql, { clock, pubkeyHex: pubHex }).install(await issue())
     const other = await generateKeyPair()
     const store = new LicenseStore(db.sql, { clock, pubkeyHex: toHex(other.publicKey) })
-    expect(await store.load()).toMatchObject({ status: "invalid", client_id: "cluster-example-001", problem: { code: "jwt_invalid" } })
+    expect(await store.load()).toMatchObject({
+      status: "invalid",
+      client_id: "cluster-example-001",
+      problem: { code: "jwt_invalid" },
+    })
     const app = appWith(store)
     expect((await call(app, "GET", "/test/things")).status).toBe(200)
     expect((await call(app, "POST", "/test/things")).body.error).toBe("license_invalid")
-    const { token } = await issueLicense({ clientId: "cluster-example-001", tier: "cabinet" }, other.privateKey, { clock })
+    const { token } = await issueLicense({ clientId: "cluster-example-001", tier: "cabinet" }, other.privateKey, {
+      clock,
+    })
     tokens.push(token)
     expect((await call(app, "POST", "/v1/admin/license/upload", { token })).body.status).toBe("active")
     expect((await call(app, "POST", "/test/things")).status).toBe(200)
@@ -289,8 +368,20 @@ describe("upload refusals leave the installed licence alone", () => {
   test.each([
     ["a forged signature", async () => (await issue()).slice(0, -4) + "AAAA", "jwt_invalid"],
     ["alg none", async () => `${b64({ alg: "none", typ: "JWT" })}.${(await issue()).split(".")[1]}.`, "jwt_invalid"],
-    ["a signed payload that breaks the schema", async () => signLicense({ ...claimsNow(), tier: "Bad Tier" } as License, privateKey), "license_malformed"],
-    ["a licence already past its grace window", async () => signLicense({ ...claimsNow(), iat: nowS() - 400 * 86400, exp: nowS() - 31 * 86400, grace_days: 30 }, privateKey), "license_expired"],
+    [
+      "a signed payload that breaks the schema",
+      async () => signLicense({ ...claimsNow(), tier: "Bad Tier" } as License, privateKey),
+      "license_malformed",
+    ],
+    [
+      "a licence already past its grace window",
+      async () =>
+        signLicense(
+          { ...claimsNow(), iat: nowS() - 400 * 86400, exp: nowS() - 31 * 86400, grace_days: 30 },
+          privateKey,
+        ),
+      "license_expired",
+    ],
     ["a token that is not a string", async () => 42 as unknown as string, "validation_failed"],
   ])("%s → 400 %s", async (_name, make, code) => {
     await reset()
@@ -313,7 +404,12 @@ describe("DELETE and auth", () => {
     await store.install(await issue())
     await store.setEnforce(false)
     const app = appWith(store)
-    expect((await call(app, "DELETE", "/v1/admin/license")).body).toMatchObject({ ok: true, status: "none", enforce: false, client_id: null })
+    expect((await call(app, "DELETE", "/v1/admin/license")).body).toMatchObject({
+      ok: true,
+      status: "none",
+      enforce: false,
+      client_id: null,
+    })
     const [row] = await db.sql`select token, enforce from cluster_license where id = 1`
     expect(row).toEqual({ token: null, enforce: false })
   })
@@ -372,4 +468,12 @@ describe("the exempt list", () => {
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
 const nowS = () => Math.floor(clock.now() / 1000)
-const claimsNow = (): License => ({ client_id: "c-1", tier: "cabinet", features: [], limits: {}, iat: nowS(), exp: nowS() + 86400 * 100, grace_days: 0 })
+const claimsNow = (): License => ({
+  client_id: "c-1",
+  tier: "cabinet",
+  features: [],
+  limits: {},
+  iat: nowS(),
+  exp: nowS() + 86400 * 100,
+  grace_days: 0,
+})

@@ -22,14 +22,25 @@ afterAll(cleanupAll)
 
 describe("cluster_license", () => {
   test("one row exists from the start, enforce defaults to true, no licence", async () => {
-    expect([...(await db.sql`select id, token, enforce, revoked from cluster_license`)]).toEqual([{ id: 1, token: null, enforce: true, revoked: false }])
+    expect([...(await db.sql`select id, token, enforce, revoked from cluster_license`)]).toEqual([
+      { id: 1, token: null, enforce: true, revoked: false },
+    ])
   })
 
   test.each([
     ["a second row", "23514", () => db.sql`insert into cluster_license (id) values (2)`],
     ["a duplicate of row 1", "23505", () => db.sql`insert into cluster_license (id) values (1)`],
-    ["a token without its client_id copy", "23514", () => db.sql`update cluster_license set token = 'x', installed_at = now() where id = 1`],
-    ["a token over 8192 characters", "23514", () => db.sql`update cluster_license set token = ${"x".repeat(8193)}, client_id = 'c', installed_at = now() where id = 1`],
+    [
+      "a token without its client_id copy",
+      "23514",
+      () => db.sql`update cluster_license set token = 'x', installed_at = now() where id = 1`,
+    ],
+    [
+      "a token over 8192 characters",
+      "23514",
+      () =>
+        db.sql`update cluster_license set token = ${"x".repeat(8193)}, client_id = 'c', installed_at = now() where id = 1`,
+    ],
   ])("refuses %s (SQLSTATE %s)", async (_name, code, run) => {
     await expect(run()).rejects.toMatchObject({ code })
   })
@@ -43,7 +54,11 @@ describe("LicenseStore", () => {
     await there.install(token, "other@corp.local")
     expect((await here.state()).status).toBe("none") // still within the interval: the cached row
     clock.advance(5_000)
-    expect(await here.state()).toMatchObject({ status: "active", enforce: true, license: { client_id: "cluster-example-001" } })
+    expect(await here.state()).toMatchObject({
+      status: "active",
+      enforce: true,
+      license: { client_id: "cluster-example-001" },
+    })
     await there.setEnforce(false)
     clock.advance(5_000)
     expect((await here.state()).enforce).toBe(false)

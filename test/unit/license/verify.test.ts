@@ -3,7 +3,15 @@ import { createHmac, generateKeyPairSync, type KeyObject, sign as nodeSign } fro
 import * as ed from "@noble/ed25519"
 import { ManualClock } from "../../../core/clock.ts"
 import {
-  generateKeyPair, issueLicense, LicenseKeyError, LicenseRejected, parseRevocationList, PLACEHOLDER_PUBKEY, shippedRevocationList, verify, verifyOrThrow,
+  generateKeyPair,
+  issueLicense,
+  LicenseKeyError,
+  LicenseRejected,
+  parseRevocationList,
+  PLACEHOLDER_PUBKEY,
+  shippedRevocationList,
+  verify,
+  verifyOrThrow,
 } from "../../../core/license/index.ts"
 import { resolvePubkey } from "../../../core/license/pubkey.ts"
 
@@ -30,7 +38,11 @@ const claims = (over: Record<string, unknown> = {}) => ({
 })
 const withSignature = (input: string, sig: Uint8Array | Buffer) => `${input}.${Buffer.from(sig).toString("base64url")}`
 /** A compact JWS signed with Node's crypto over `b64(header).b64(payload)`. */
-const edToken = (payload: unknown, privateKey: KeyObject = key.privateKey, header: unknown = { alg: "EdDSA", typ: "JWT" }) => {
+const edToken = (
+  payload: unknown,
+  privateKey: KeyObject = key.privateKey,
+  header: unknown = { alg: "EdDSA", typ: "JWT" },
+) => {
   const input = `${b64(header)}.${b64(payload)}`
   return withSignature(input, nodeSign(null, Buffer.from(input), privateKey))
 }
@@ -141,7 +153,12 @@ describe("payload schema, checked only once the signature holds", () => {
   })
 
   test("extra claims are accepted and dropped; a missing grace_days means none", async () => {
-    const { grace_days: _, ...rest } = claims({ client_id: "cluster-example-001", iss: "someone", jti: "1", extra: { a: 1 } })
+    const { grace_days: _, ...rest } = claims({
+      client_id: "cluster-example-001",
+      iss: "someone",
+      jti: "1",
+      extra: { a: 1 },
+    })
     const result = await verify(edToken(rest), key.hex, { clock })
     if (!result.ok) throw new Error(result.message)
     expect(result.license).toEqual({
@@ -169,7 +186,10 @@ describe("genuine tokens", () => {
     const { token } = await issueLicense({ clientId: "cluster-example-001", tier: "cabinet" }, privateKey, { clock })
     const [h, p, s] = token.split(".")
     const { createPublicKey, verify: nodeVerify } = await import("node:crypto")
-    const pub = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey).toString("base64url") }, format: "jwk" })
+    const pub = createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKey).toString("base64url") },
+      format: "jwk",
+    })
     expect(nodeVerify(null, Buffer.from(`${h}.${p}`), pub, Buffer.from(s, "base64url"))).toBe(true)
     expect(JSON.parse(Buffer.from(h, "base64url").toString())).toEqual({ alg: "EdDSA", typ: "JWT" })
     expect((await verify(token, Buffer.from(publicKey).toString("hex"), { clock })).ok).toBe(true)
@@ -181,7 +201,9 @@ describe("genuine tokens", () => {
     const seed = Buffer.from("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "hex")
     const result = await verify(example, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", { clock })
     expect(result.ok).toBe(true)
-    const { token } = await issueLicense({ clientId: "cluster-example-001", tier: "cabinet" }, new Uint8Array(seed), { clock })
+    const { token } = await issueLicense({ clientId: "cluster-example-001", tier: "cabinet" }, new Uint8Array(seed), {
+      clock,
+    })
     expect(token).toBe(example)
   })
 
@@ -253,12 +275,27 @@ describe("the all-zero placeholder key", () => {
 describe("which key the build trusts", () => {
   const real = "ab".repeat(32)
   test.each([
-    ["the build define wins over the environment", { baked: real, env: "cd".repeat(32), compiled: true }, real, "build"],
+    [
+      "the build define wins over the environment",
+      { baked: real, env: "cd".repeat(32), compiled: true },
+      real,
+      "build",
+    ],
     ["the environment serves tests and dev", { env: real, compiled: false }, real, "env"],
     ["a compiled binary ignores the environment", { env: real, compiled: true }, PLACEHOLDER_PUBKEY, "placeholder"],
     ["nothing set gives the placeholder", { compiled: false }, PLACEHOLDER_PUBKEY, "placeholder"],
-    ["a malformed define falls back to the placeholder", { baked: "xyz", compiled: true }, PLACEHOLDER_PUBKEY, "placeholder"],
-    ["an all-zero define is the placeholder", { baked: PLACEHOLDER_PUBKEY, compiled: true }, PLACEHOLDER_PUBKEY, "placeholder"],
+    [
+      "a malformed define falls back to the placeholder",
+      { baked: "xyz", compiled: true },
+      PLACEHOLDER_PUBKEY,
+      "placeholder",
+    ],
+    [
+      "an all-zero define is the placeholder",
+      { baked: PLACEHOLDER_PUBKEY, compiled: true },
+      PLACEHOLDER_PUBKEY,
+      "placeholder",
+    ],
   ])("%s", (_name, input, hex, source) => {
     expect(resolvePubkey(input)).toMatchObject({ hex, source })
   })

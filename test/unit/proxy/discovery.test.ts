@@ -9,20 +9,56 @@ const pool = (url: string, atom_id: string, pool_name: string | null = null): En
 
 describe("mergeUpstreams", () => {
   test.each([
-    ["static pools come first, discovered ones after", ["http://a:1"], [pool("http://b:2", "B")], [], ["http://a:1", "http://b:2"]],
-    ["a discovered URL equal to a static one is not added twice", ["http://a:1"], [pool("http://a:1", "A"), pool("http://b:2", "B")], [], ["http://a:1", "http://b:2"]],
-    ["discovered URLs are normalised like the static list", ["http://a:1"], [pool("b:2", "B"), pool("http://B:2/", "B2")], [], ["http://a:1", "http://b:2"]],
-    ["a pool listed under another address than its POOL_URL is recognised by its atom", ["http://10.0.0.1:1"], [pool("http://a.lan:1", "A"), pool("http://b:2", "B")], [["http://10.0.0.1:1", "A"]], ["http://10.0.0.1:1", "http://b:2"]],
-    ["two entries of one atom keep the first", [], [pool("http://b:2", "B"), pool("http://b-alias:2", "B")], [], ["http://b:2"]],
+    [
+      "static pools come first, discovered ones after",
+      ["http://a:1"],
+      [pool("http://b:2", "B")],
+      [],
+      ["http://a:1", "http://b:2"],
+    ],
+    [
+      "a discovered URL equal to a static one is not added twice",
+      ["http://a:1"],
+      [pool("http://a:1", "A"), pool("http://b:2", "B")],
+      [],
+      ["http://a:1", "http://b:2"],
+    ],
+    [
+      "discovered URLs are normalised like the static list",
+      ["http://a:1"],
+      [pool("b:2", "B"), pool("http://B:2/", "B2")],
+      [],
+      ["http://a:1", "http://b:2"],
+    ],
+    [
+      "a pool listed under another address than its POOL_URL is recognised by its atom",
+      ["http://10.0.0.1:1"],
+      [pool("http://a.lan:1", "A"), pool("http://b:2", "B")],
+      [["http://10.0.0.1:1", "A"]],
+      ["http://10.0.0.1:1", "http://b:2"],
+    ],
+    [
+      "two entries of one atom keep the first",
+      [],
+      [pool("http://b:2", "B"), pool("http://b-alias:2", "B")],
+      [],
+      ["http://b:2"],
+    ],
     ["nothing discovered leaves the static list", ["http://a:1", "http://c:3"], [], [], ["http://a:1", "http://c:3"]],
-  ] as [string, string[], EntryPool[], [string, string][], string[]][])("%s", (_name, statics, discovered, atoms, expected) => {
-    const { urls, rejected } = mergeUpstreams(statics, discovered, new Map(atoms))
-    expect(urls).toEqual(expected)
-    expect(rejected).toEqual([])
-  })
+  ] as [string, string[], EntryPool[], [string, string][], string[]][])(
+    "%s",
+    (_name, statics, discovered, atoms, expected) => {
+      const { urls, rejected } = mergeUpstreams(statics, discovered, new Map(atoms))
+      expect(urls).toEqual(expected)
+      expect(rejected).toEqual([])
+    },
+  )
 
   test("entries that are not pool origins are rejected, the others kept", () => {
-    const { urls, rejected } = mergeUpstreams(["http://a:1"], [pool("ftp://x:1", "X"), pool("http://y:1/path", "Y"), pool("http://b:2", "B")])
+    const { urls, rejected } = mergeUpstreams(
+      ["http://a:1"],
+      [pool("ftp://x:1", "X"), pool("http://y:1/path", "Y"), pool("http://b:2", "B")],
+    )
     expect(urls).toEqual(["http://a:1", "http://b:2"])
     expect(rejected).toEqual(["ftp://x:1", "http://y:1/path"])
   })
@@ -38,7 +74,10 @@ function fakePool(atom: string, pools: () => EntryPool[]) {
   const s = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (req) => (new URL(req.url).pathname === "/v1/federation/entry-pools" ? Response.json({ atom_id: atom, pools: pools() }) : new Response("no", { status: 404 })),
+    fetch: (req) =>
+      new URL(req.url).pathname === "/v1/federation/entry-pools"
+        ? Response.json({ atom_id: atom, pools: pools() })
+        : new Response("no", { status: 404 }),
   })
   stops.push(() => s.stop(true))
   return { url: `http://127.0.0.1:${s.port}`, server: s }
@@ -96,7 +135,11 @@ describe("Discovery", () => {
   })
 
   test("a pool that answers 404 (federation routes missing) is skipped like one that is down", async () => {
-    const old = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response.json({ error: "not_found" }, { status: 404 }) })
+    const old = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => Response.json({ error: "not_found" }, { status: 404 }),
+    })
     stops.push(() => old.stop(true))
     const oldUrl = `http://127.0.0.1:${old.port}`
     const b = fakePool("B", () => [pool("http://10.9.0.3:3", "C")])

@@ -12,8 +12,17 @@ afterEach(async () => {
   while (stops.length) await stops.pop()!()
 })
 
-function upstream(name: string, fetch: (req: Request, srv: Server<unknown>) => Response | Promise<Response> | undefined, websocket?: Bun.WebSocketHandler<unknown>) {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: fetch as never, websocket: websocket ?? { message() {} } })
+function upstream(
+  name: string,
+  fetch: (req: Request, srv: Server<unknown>) => Response | Promise<Response> | undefined,
+  websocket?: Bun.WebSocketHandler<unknown>,
+) {
+  const s = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: fetch as never,
+    websocket: websocket ?? { message() {} },
+  })
   stops.push(() => s.stop(true))
   return { url: `http://127.0.0.1:${s.port}`, name, server: s }
 }
@@ -27,7 +36,18 @@ async function deadUrl(): Promise<string> {
 }
 
 async function proxyFor(urls: string[], env: Record<string, string> = {}): Promise<Proxy> {
-  const config = loadConfig("proxy", {}, { CELLULE_PROXY_HOST: "127.0.0.1", CELLULE_PROXY_PORT: "0", CELLULE_PROXY_UPSTREAMS: urls.join(","), CELLULE_PROXY_HEALTH_INTERVAL_MS: "60000", CELLULE_SHUTDOWN_GRACE_MS: "1000", ...env })
+  const config = loadConfig(
+    "proxy",
+    {},
+    {
+      CELLULE_PROXY_HOST: "127.0.0.1",
+      CELLULE_PROXY_PORT: "0",
+      CELLULE_PROXY_UPSTREAMS: urls.join(","),
+      CELLULE_PROXY_HEALTH_INTERVAL_MS: "60000",
+      CELLULE_SHUTDOWN_GRACE_MS: "1000",
+      ...env,
+    },
+  )
   const p = await startProxy(config)
   stops.push(() => p.stop())
   return p
@@ -35,7 +55,14 @@ async function proxyFor(urls: string[], env: Record<string, string> = {}): Promi
 
 const echo = (name: string) =>
   upstream(name, async (req) =>
-    Response.json({ pool: name, method: req.method, body: await req.text(), xff: req.headers.get("x-forwarded-for"), proto: req.headers.get("x-forwarded-proto"), connection: req.headers.get("x-hop") }),
+    Response.json({
+      pool: name,
+      method: req.method,
+      body: await req.text(),
+      xff: req.headers.get("x-forwarded-for"),
+      proto: req.headers.get("x-forwarded-proto"),
+      connection: req.headers.get("x-hop"),
+    }),
   )
 
 describe("cellule proxy", () => {
@@ -47,10 +74,20 @@ describe("cellule proxy", () => {
     // The two pools die after the proxy saw them healthy: it only learns it from refused connections.
     for (const d of doomed) await d.server.stop(true)
     for (let i = 0; i < 4; i++) {
-      const res = await fetch(`${p.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ n: i }), headers: { "content-type": "application/json" } })
+      const res = await fetch(`${p.url}/v1/chat/completions`, {
+        method: "POST",
+        body: JSON.stringify({ n: i }),
+        headers: { "content-type": "application/json" },
+      })
       expect(res.status).toBe(200)
       const j = await res.json()
-      expect(j).toMatchObject({ pool: "live", method: "POST", body: JSON.stringify({ n: i }), xff: "127.0.0.1", proto: "http" })
+      expect(j).toMatchObject({
+        pool: "live",
+        method: "POST",
+        body: JSON.stringify({ n: i }),
+        xff: "127.0.0.1",
+        proto: "http",
+      })
     }
     const metrics = await (await fetch(`${p.url}/metrics`)).text()
     expect(metrics).toMatch(/cellule_proxy_retries_total\{upstream="http:\/\/127\.0\.0\.1:\d+"\} [1-9]/)
@@ -118,7 +155,9 @@ describe("cellule proxy", () => {
       port: 0,
       socket: {
         data(sock) {
-          sock.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n6\r\ndata: \r\n")
+          sock.write(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n6\r\ndata: \r\n",
+          )
           setTimeout(() => sock.end(), 100)
         },
       },
@@ -129,7 +168,9 @@ describe("cellule proxy", () => {
     expect(res.status).toBe(200)
     await expect(res.text()).rejects.toThrow()
     await Bun.sleep(100)
-    expect(await (await fetch(`${p.url}/metrics`)).text()).toMatch(/cellule_proxy_broken_streams_total\{upstream="[^"]+"\} 1/)
+    expect(await (await fetch(`${p.url}/metrics`)).text()).toMatch(
+      /cellule_proxy_broken_streams_total\{upstream="[^"]+"\} 1/,
+    )
   })
 
   test("a client that hangs up mid-stream releases the pool's stream and is not the pool's failure", async () => {
@@ -162,9 +203,17 @@ describe("cellule proxy", () => {
   })
 
   test("hop-by-hop headers stop at the proxy in both directions", async () => {
-    const up = upstream("h", (req) => new Response(JSON.stringify({ hop: req.headers.get("x-hop"), ka: req.headers.get("keep-alive") }), { headers: { connection: "x-drop", "x-drop": "1", "x-keep": "1", "content-type": "application/json" } }))
+    const up = upstream(
+      "h",
+      (req) =>
+        new Response(JSON.stringify({ hop: req.headers.get("x-hop"), ka: req.headers.get("keep-alive") }), {
+          headers: { connection: "x-drop", "x-drop": "1", "x-keep": "1", "content-type": "application/json" },
+        }),
+    )
     const p = await proxyFor([up.url])
-    const res = await fetch(`${p.url}/x`, { headers: { connection: "x-hop", "x-hop": "secret", "keep-alive": "timeout=1" } })
+    const res = await fetch(`${p.url}/x`, {
+      headers: { connection: "x-hop", "x-hop": "secret", "keep-alive": "timeout=1" },
+    })
     expect(await res.json()).toEqual({ hop: null, ka: null })
     expect(res.headers.get("x-drop")).toBeNull()
     expect(res.headers.get("x-keep")).toBe("1")
@@ -196,7 +245,8 @@ describe("cellule proxy", () => {
     const ws = upstream(
       "ws",
       (req, srv) => {
-        if (req.headers.get("authorization") !== "Bearer good") return Response.json({ error: "worker_token_invalid" }, { status: 401 })
+        if (req.headers.get("authorization") !== "Bearer good")
+          return Response.json({ error: "worker_token_invalid" }, { status: 401 })
         return srv.upgrade(req, { data: {} }) ? undefined : new Response("no", { status: 400 })
       },
       { message: (s, m) => void s.send(`echo:${m}`) },
@@ -213,21 +263,55 @@ describe("cellule proxy", () => {
     const closed = new Promise<number>((r) => (sock.onclose = (e) => r(e.code)))
     sock.close(1000)
     expect(await closed).toBe(1000)
-    const probe = await fetch(`${p.url}/ws`, { headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "Bearer bad" } })
+    const probe = await fetch(`${p.url}/ws`, {
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        authorization: "Bearer bad",
+      },
+    })
     expect(probe.status).toBe(401)
     expect((await probe.json()).error).toBe("worker_token_invalid")
   })
 
-  test.skipIf(!Bun.which("openssl"))("with a certificate the proxy serves HTTPS and tells the pools X-Forwarded-Proto: https", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cellule-proxy-tls-"))
-    stops.push(() => rmSync(dir, { recursive: true, force: true }))
-    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stderr: "pipe" })
-    expect(gen.exitCode).toBe(0)
-    const p = await proxyFor([echo("e").url], { CELLULE_PROXY_TLS_CERT: join(dir, "cert.pem"), CELLULE_PROXY_TLS_KEY: join(dir, "key.pem") })
-    expect(p.url).toStartWith("https://")
-    const res = await fetch(`${p.url}/v1/models`, { tls: { rejectUnauthorized: false } })
-    expect((await res.json()).proto).toBe("https")
-  })
+  test.skipIf(!Bun.which("openssl"))(
+    "with a certificate the proxy serves HTTPS and tells the pools X-Forwarded-Proto: https",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "cellule-proxy-tls-"))
+      stops.push(() => rmSync(dir, { recursive: true, force: true }))
+      const gen = Bun.spawnSync(
+        [
+          "openssl",
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=localhost",
+          "-keyout",
+          join(dir, "key.pem"),
+          "-out",
+          join(dir, "cert.pem"),
+        ],
+        { stderr: "pipe" },
+      )
+      expect(gen.exitCode).toBe(0)
+      const p = await proxyFor([echo("e").url], {
+        CELLULE_PROXY_TLS_CERT: join(dir, "cert.pem"),
+        CELLULE_PROXY_TLS_KEY: join(dir, "key.pem"),
+      })
+      expect(p.url).toStartWith("https://")
+      const res = await fetch(`${p.url}/v1/models`, { tls: { rejectUnauthorized: false } })
+      expect((await res.json()).proto).toBe("https")
+    },
+  )
 
   test("the read timeout bounds a pool's silence, not the length of a stream that keeps talking", async () => {
     const silent = upstream("silent", async () => {
@@ -257,7 +341,9 @@ describe("cellule proxy", () => {
     expect(res.status).toBe(502)
     expect(performance.now() - t0).toBeLessThan(2400)
     const chatty = await proxyFor([talking.url], env)
-    expect(await (await fetch(`${chatty.url}/v1/chat/completions`, { method: "POST", body: "{}" })).text()).toEndWith("data: [DONE]\n\n")
+    expect(await (await fetch(`${chatty.url}/v1/chat/completions`, { method: "POST", body: "{}" })).text()).toEndWith(
+      "data: [DONE]\n\n",
+    )
   })
 
   test("stop waits for a request in flight", async () => {

@@ -105,18 +105,48 @@ test.each([
 
 describe("headers", () => {
   test("hop-by-hop headers and the ones Connection names are removed", () => {
-    const h = stripHopByHop(new Headers({ connection: "close, x-secret", "x-secret": "1", "keep-alive": "timeout=5", te: "trailers", trailer: "x", "transfer-encoding": "chunked", upgrade: "h2c", "proxy-authorization": "Basic x", "proxy-connection": "keep-alive", "content-type": "text/plain" }))
+    const h = stripHopByHop(
+      new Headers({
+        connection: "close, x-secret",
+        "x-secret": "1",
+        "keep-alive": "timeout=5",
+        te: "trailers",
+        trailer: "x",
+        "transfer-encoding": "chunked",
+        upgrade: "h2c",
+        "proxy-authorization": "Basic x",
+        "proxy-connection": "keep-alive",
+        "content-type": "text/plain",
+      }),
+    )
     expect([...(h as unknown as Map<string, string>).keys()]).toEqual(["content-type"])
   })
 
   test("an untrusted client's X-Forwarded-* are replaced, a trusted proxy's are extended", () => {
-    const incoming = new Headers({ "x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "https", forwarded: "for=6.6.6.6", host: "entry" })
-    const untrusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.9", ip: "10.0.0.9", peerTrusted: false, proto: "http", host: "entry" })
+    const incoming = new Headers({
+      "x-forwarded-for": "6.6.6.6",
+      "x-forwarded-proto": "https",
+      forwarded: "for=6.6.6.6",
+      host: "entry",
+    })
+    const untrusted = upstreamRequestHeaders(incoming, {
+      peer: "10.0.0.9",
+      ip: "10.0.0.9",
+      peerTrusted: false,
+      proto: "http",
+      host: "entry",
+    })
     expect(untrusted.get("x-forwarded-for")).toBe("10.0.0.9")
     expect(untrusted.get("x-forwarded-proto")).toBe("http")
     expect(untrusted.get("forwarded")).toBeNull()
     expect(untrusted.get("host")).toBeNull()
-    const trusted = upstreamRequestHeaders(incoming, { peer: "10.0.0.2", ip: "6.6.6.6", peerTrusted: true, proto: "https", host: "llm.example" })
+    const trusted = upstreamRequestHeaders(incoming, {
+      peer: "10.0.0.2",
+      ip: "6.6.6.6",
+      peerTrusted: true,
+      proto: "https",
+      host: "llm.example",
+    })
     expect(trusted.get("x-forwarded-for")).toBe("6.6.6.6, 10.0.0.2")
     expect(trusted.get("x-forwarded-proto")).toBe("https")
     expect(trusted.get("x-forwarded-host")).toBe("llm.example")
@@ -125,13 +155,20 @@ describe("headers", () => {
 
 describe("clientIp", () => {
   const server = (ip: string) => ({ requestIP: () => ({ address: ip, family: "IPv4", port: 1 }) }) as never
-  const req = (xff?: string, extra: Record<string, string> = {}) => new Request("http://localhost/x", { headers: { ...(xff ? { "x-forwarded-for": xff } : {}), ...extra } })
+  const req = (xff?: string, extra: Record<string, string> = {}) =>
+    new Request("http://localhost/x", { headers: { ...(xff ? { "x-forwarded-for": xff } : {}), ...extra } })
 
   test.each([
     ["no trusted proxies: the peer, whatever the header says", [], "10.0.0.2", "1.2.3.4", "10.0.0.2"],
     ["a peer outside the trusted list cannot name a client", ["10.0.0.0/24"], "192.168.1.5", "1.2.3.4", "192.168.1.5"],
     ["a trusted proxy names the client", ["10.0.0.2/32"], "10.0.0.2", "192.168.1.50", "192.168.1.50"],
-    ["spoofed hops left of the real client are ignored", ["10.0.0.0/24"], "10.0.0.2", "6.6.6.6, 192.168.1.50, 10.0.0.3", "192.168.1.50"],
+    [
+      "spoofed hops left of the real client are ignored",
+      ["10.0.0.0/24"],
+      "10.0.0.2",
+      "6.6.6.6, 192.168.1.50, 10.0.0.3",
+      "192.168.1.50",
+    ],
     ["a trusted proxy without the header: the peer", ["10.0.0.2"], "10.0.0.2", undefined, "10.0.0.2"],
     ["IPv4-mapped peer", ["10.0.0.2"], "::ffff:10.0.0.2", "192.168.1.50", "192.168.1.50"],
   ])("%s", (_name, cidrs, peer, xff, expected) => {
@@ -140,8 +177,14 @@ describe("clientIp", () => {
 
   test("X-Forwarded-Proto/Host only from a trusted proxy", () => {
     const r = req(undefined, { "x-forwarded-proto": "https", "x-forwarded-host": "llm.example", host: "pool-a:8080" })
-    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: [] })).toEqual({ proto: "http", host: "pool-a:8080" })
-    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: ["10.0.0.2"] })).toEqual({ proto: "https", host: "llm.example" })
+    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: [] })).toEqual({
+      proto: "http",
+      host: "pool-a:8080",
+    })
+    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: ["10.0.0.2"] })).toEqual({
+      proto: "https",
+      host: "llm.example",
+    })
   })
 })
 
@@ -149,8 +192,15 @@ describe("upstream list", () => {
   test("flags/env and the upstreams file are merged, normalised and de-duplicated", () => {
     const dir = mkdtempSync(join(tmpdir(), "cellule-up-"))
     const file = join(dir, "pools.txt")
-    writeFileSync(file, "# the cabinet\nhttp://10.0.0.12:18082/\n\n10.0.0.13:18083  # bare host:port\nhttp://10.0.0.11:18081\n")
-    expect(upstreamList({ proxyUpstreams: ["http://10.0.0.11:18081"], proxyUpstreamsFile: file })).toEqual(["http://10.0.0.11:18081", "http://10.0.0.12:18082", "http://10.0.0.13:18083"])
+    writeFileSync(
+      file,
+      "# the cabinet\nhttp://10.0.0.12:18082/\n\n10.0.0.13:18083  # bare host:port\nhttp://10.0.0.11:18081\n",
+    )
+    expect(upstreamList({ proxyUpstreams: ["http://10.0.0.11:18081"], proxyUpstreamsFile: file })).toEqual([
+      "http://10.0.0.11:18081",
+      "http://10.0.0.12:18082",
+      "http://10.0.0.13:18083",
+    ])
     rmSync(dir, { recursive: true, force: true })
   })
 

@@ -9,7 +9,16 @@ function fakeWorker(s: Scheduler, id: string, slots: number) {
   const sent: PoolMessage[] = []
   const link = { send: (m: PoolMessage) => void sent.push(m), close: () => {} } satisfies WorkerLink
   const w = s.addWorker(
-    { type: "hello", v: 1, worker_id: id, name: id, version: "t", hardware: { os: "linux", arch: "x64", cpu_threads: 2, ram_mb: 1024 }, models: [{ id: "m", kind: "llm", slots }], activity: "available" },
+    {
+      type: "hello",
+      v: 1,
+      worker_id: id,
+      name: id,
+      version: "t",
+      hardware: { os: "linux", arch: "x64", cpu_threads: 2, ram_mb: 1024 },
+      models: [{ id: "m", kind: "llm", slots }],
+      activity: "available",
+    },
     link,
   )
   const jobs = () => sent.filter((m): m is Extract<PoolMessage, { type: "job" }> => m.type === "job")
@@ -18,7 +27,11 @@ function fakeWorker(s: Scheduler, id: string, slots: number) {
 
 function sink() {
   const out = { tokens: [] as string[], done: 0, errors: [] as string[] }
-  const s: JobSink = { onToken: (t) => out.tokens.push(t), onDone: () => out.done++, onError: (e) => out.errors.push(e.code) }
+  const s: JobSink = {
+    onToken: (t) => out.tokens.push(t),
+    onDone: () => out.done++,
+    onError: (e) => out.errors.push(e.code),
+  }
   return { s, out }
 }
 
@@ -49,7 +62,9 @@ describe("Scheduler", () => {
     fakeWorker(s, "worker-aaaa", 1)
     s.submit("m", "chat", {}, sink().s)
     s.submit("m", "chat", {}, sink().s)
-    expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(expect.objectContaining({ code: "queue_full", status: 429 }))
+    expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(
+      expect.objectContaining({ code: "queue_full", status: 429 }),
+    )
   })
 
   test("batch work leaves the reserved slot for interactive requests", () => {
@@ -77,7 +92,12 @@ describe("Scheduler", () => {
     expect(resumed.params.resume_tokens).toEqual([1, 2, 3])
     expect(resumed.params.max_tokens).toBe(7)
     s.onWorkerMessage(b.w, { type: "token", job_id: job.job_id, text: " world", ids: [4] })
-    s.onWorkerMessage(b.w, { type: "done", job_id: job.job_id, finish_reason: "length", usage: { prompt_tokens: 8, completion_tokens: 7 } })
+    s.onWorkerMessage(b.w, {
+      type: "done",
+      job_id: job.job_id,
+      finish_reason: "length",
+      usage: { prompt_tokens: 8, completion_tokens: 7 },
+    })
     expect(out.tokens.join("")).toBe("Hello world")
     expect(out.errors).toEqual([])
     expect(out.done).toBe(1)
@@ -88,7 +108,9 @@ describe("Scheduler", () => {
     expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(expect.objectContaining({ code: "model_not_found" }))
     fakeWorker(s, "worker-aaaa", 1)
     s.removeWorker("worker-aaaa", "gone")
-    expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(expect.objectContaining({ code: "no_worker_available", status: 503 }))
+    expect(() => s.submit("m", "chat", {}, sink().s)).toThrow(
+      expect.objectContaining({ code: "no_worker_available", status: 503 }),
+    )
   })
 })
 
@@ -107,11 +129,21 @@ test("for a while after an interactive request, batch runs one job at a time; th
   const s = make({ clock, interactiveReserve: 1, interactiveWindowMs: 10_000 })
   const a = fakeWorker(s, "worker-aaaa", 4)
   const alice = s.submit("m", "chat", {}, sink().s, { client: "alice", priority: "interactive" })
-  s.onWorkerMessage(a.w, { type: "done", job_id: a.jobs()[0].job_id, finish_reason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } })
+  s.onWorkerMessage(a.w, {
+    type: "done",
+    job_id: a.jobs()[0].job_id,
+    finish_reason: "stop",
+    usage: { prompt_tokens: 1, completion_tokens: 1 },
+  })
   expect(alice.state).toBe("finished")
   for (let i = 0; i < 5; i++) s.submit("m", "chat", {}, sink().s, { client: "script", priority: "batch" })
   expect(a.jobs().length).toBe(2) // alice's, then one batch job
   clock.advance(10_001)
-  s.onWorkerMessage(a.w, { type: "done", job_id: a.jobs()[1].job_id, finish_reason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } })
+  s.onWorkerMessage(a.w, {
+    type: "done",
+    job_id: a.jobs()[1].job_id,
+    finish_reason: "stop",
+    usage: { prompt_tokens: 1, completion_tokens: 1 },
+  })
   expect(a.jobs().length).toBe(5) // window over: batch takes every slot but the reserved one
 })

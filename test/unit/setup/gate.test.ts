@@ -30,7 +30,11 @@ describe("setup gate", () => {
     const gate = new SetupGate(db.sql, clock, 500)
     const api = new Request("http://localhost/v1/models")
     expect((await gate.check(api))!.status).toBe(503)
-    expect((await gate.check(new Request("http://localhost/", { headers: { accept: "text/html" } })))!.headers.get("location")).toBe("/setup/ui")
+    expect(
+      (await gate.check(new Request("http://localhost/", { headers: { accept: "text/html" } })))!.headers.get(
+        "location",
+      ),
+    ).toBe("/setup/ui")
     await db.sql`insert into cluster_setup_state (id, completed_at) values (1, now())`
     clock.advance(499)
     expect((await gate.check(api))!.status).toBe(503)

@@ -29,7 +29,12 @@ beforeAll(async () => {
   store = tempDir("cellule-store-")
   writeFileSync(join(store, "m.gguf"), content)
   const clock = new ManualClock()
-  const ctx: PoolContext = { config: loadConfig("pool", {}, { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_MODEL_STORE: store }), db, clock, startedAt: clock.now() }
+  const ctx: PoolContext = {
+    config: loadConfig("pool", {}, { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_MODEL_STORE: store }),
+    db,
+    clock,
+    startedAt: clock.now(),
+  }
   const app = buildApp(ctx, [modelFileRoutes])
   const server = Bun.serve({
     port: 0,
@@ -72,7 +77,15 @@ beforeAll(async () => {
 }, 60_000)
 
 const dl = (cacheDir: string, limitBytes = 64 * 2 ** 20, sha256 = sha) =>
-  downloadModel({ url: `${base}/v1/models/files/m.gguf`, token: TOKEN, fileName: "m.gguf", size: content.length, sha256, cacheDir, limitBytes })
+  downloadModel({
+    url: `${base}/v1/models/files/m.gguf`,
+    token: TOKEN,
+    fileName: "m.gguf",
+    size: content.length,
+    sha256,
+    cacheDir,
+    limitBytes,
+  })
 
 describe("model delivery", () => {
   test("a cut connection resumes with Range from where it stopped and the file verifies", async () => {
@@ -109,7 +122,10 @@ describe("model delivery", () => {
     const cache = tempDir("cellule-cache-")
     mkdirSync(cache, { recursive: true })
     const mb = 2 ** 20
-    for (const [name, age] of [["old.gguf", 300], ["recent.gguf", 100]] as const) {
+    for (const [name, age] of [
+      ["old.gguf", 300],
+      ["recent.gguf", 100],
+    ] as const) {
       writeFileSync(join(cache, name), Buffer.alloc(2 * mb))
       writeFileSync(join(cache, `${name}.sha256`), "x")
       const t = new Date(Date.now() - age * 1000)
@@ -118,14 +134,20 @@ describe("model delivery", () => {
     plan = []
     await dl(cache, 6 * mb)
     expect(readdirSync(cache).sort()).toEqual(["m.gguf", "m.gguf.sha256", "recent.gguf", "recent.gguf.sha256"])
-    expect(() => ensureCacheSpace(cache, 7 * mb, 6 * mb)).toThrow(expect.objectContaining({ code: "model_cache_too_small" }))
+    expect(() => ensureCacheSpace(cache, 7 * mb, 6 * mb)).toThrow(
+      expect.objectContaining({ code: "model_cache_too_small" }),
+    )
   })
 
   test("the route needs a worker token and answers 416 outside the file", async () => {
     expect((await fetch(`${base}/v1/models/files/m.gguf`)).status).toBe(401)
-    const r = await fetch(`${base}/v1/models/files/m.gguf`, { headers: { authorization: `Bearer ${TOKEN}`, range: `bytes=${content.length}-` } })
+    const r = await fetch(`${base}/v1/models/files/m.gguf`, {
+      headers: { authorization: `Bearer ${TOKEN}`, range: `bytes=${content.length}-` },
+    })
     expect(r.status).toBe(416)
-    expect((await fetch(`${base}/v1/models/files/..%2Fetc.gguf`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBeGreaterThanOrEqual(400)
+    expect(
+      (await fetch(`${base}/v1/models/files/..%2Fetc.gguf`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBeGreaterThanOrEqual(400)
   })
 
   test.each([

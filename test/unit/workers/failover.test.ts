@@ -8,7 +8,14 @@ const S = 1000
 function policy(mode: "auto" | "manual") {
   const clock = new ManualClock()
   const transitions: [Tier, Tier][] = []
-  const p = new FailoverPolicy({ clock, mode, failingMs: 90 * S, downMs: 300 * S, failsafeMs: 24 * 3600 * S, onTransition: (a, b) => transitions.push([a, b]) })
+  const p = new FailoverPolicy({
+    clock,
+    mode,
+    failingMs: 90 * S,
+    downMs: 300 * S,
+    failsafeMs: 24 * 3600 * S,
+    onTransition: (a, b) => transitions.push([a, b]),
+  })
   return { clock, p, transitions }
 }
 
@@ -28,7 +35,11 @@ describe("failover hysteresis", () => {
     clock.advance(1)
     expect(p.mayFailOver()).toBe(true)
     p.primaryUp()
-    expect(transitions).toEqual([["PRIMARY_OK", "FAILING"], ["FAILING", "DOWN"], ["DOWN", "PRIMARY_OK"]])
+    expect(transitions).toEqual([
+      ["PRIMARY_OK", "FAILING"],
+      ["FAILING", "DOWN"],
+      ["DOWN", "PRIMARY_OK"],
+    ])
   })
 
   test("a blip shorter than 90 s logs no transition at all", () => {

@@ -51,7 +51,13 @@ describe("activity", () => {
   test("the monitor reports each change once", () => {
     let load = 0
     const seen: string[] = []
-    const m = new ActivityMonitor({ probe: { hostLoadPct: () => load }, throttledPct: 50, busyPct: 80, intervalMs: 1000, onChange: (a) => seen.push(a) })
+    const m = new ActivityMonitor({
+      probe: { hostLoadPct: () => load },
+      throttledPct: 50,
+      busyPct: 80,
+      intervalMs: 1000,
+      onChange: (a) => seen.push(a),
+    })
     m.sample()
     load = 95
     m.sample()
@@ -88,7 +94,14 @@ describe("working hours", () => {
     expect(() => parseWorkingHours("weekdays 9-5")).toThrow()
     let now = at("2026-11-23T09:30:00")
     const seen: string[] = []
-    const m = new ActivityMonitor({ probe: { hostLoadPct: () => 5 }, throttledPct: 50, busyPct: 80, intervalMs: 1000, now: () => now, onChange: (a) => seen.push(a) })
+    const m = new ActivityMonitor({
+      probe: { hostLoadPct: () => 5 },
+      throttledPct: 50,
+      busyPct: 80,
+      intervalMs: 1000,
+      now: () => now,
+      onChange: (a) => seen.push(a),
+    })
     m.sample()
     m.setPolicy({ workingHours: parseWorkingHours("mon-fri 08:00-18:00"), busyPct: 90 })
     now = at("2026-11-23T19:00:00")

@@ -34,11 +34,14 @@ beforeAll(async () => {
 }, 60_000)
 
 const form = (path: string, fields: Record<string, string>, lang = "en") =>
-  handle(app, new Request(`http://localhost${path}`, {
-    method: "POST",
-    headers: { cookie: `${cookie}; cellule_lang=${lang}`, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams(fields).toString(),
-  }))
+  handle(
+    app,
+    new Request(`http://localhost${path}`, {
+      method: "POST",
+      headers: { cookie: `${cookie}; cellule_lang=${lang}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    }),
+  )
 
 describe("Workers page", () => {
   test("add a worker: a single-use code and the snippets for the chosen OS, in French", async () => {
@@ -50,7 +53,15 @@ describe("Workers page", () => {
     expect(page).toContain(`curl -fsSL http://localhost/v1/install/worker.sh | sudo bash -s -- --code ${code}`)
     expect(page).toContain("Restart=on-failure")
     // The code works exactly once.
-    const redeem = () => handle(app, new Request("http://localhost/v1/provisioning/redeem", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, name: "compta-3" }) }))
+    const redeem = () =>
+      handle(
+        app,
+        new Request("http://localhost/v1/provisioning/redeem", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ code, name: "compta-3" }),
+        }),
+      )
     expect((await redeem()).status).toBe(200)
     expect((await redeem()).status).toBe(401)
   })
@@ -69,7 +80,14 @@ describe("Workers page", () => {
     expect((await form("/workers/provision", { os: "linux", hardware: "cpu" })).status).toBe(403)
     const anon = await handle(app, new Request("http://localhost/workers"))
     expect(anon.status).toBe(303)
-    const api = await handle(app, new Request("http://localhost/v1/admin/workers/provision", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ os: "linux", hardware: "cpu" }) }))
+    const api = await handle(
+      app,
+      new Request("http://localhost/v1/admin/workers/provision", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ os: "linux", hardware: "cpu" }),
+      }),
+    )
     expect(api.status).toBe(401)
     expect((await api.json()).error).toBe("admin_auth_required")
   })
@@ -79,7 +97,14 @@ describe("Workers page", () => {
     const code = /id="provision-code">(cwp_[\w-]+)</.exec(page)![1]
     const statuses = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        handle(app, new Request("http://localhost/v1/provisioning/redeem", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code, name: `pc-${i}` }) })).then((r) => r.status),
+        handle(
+          app,
+          new Request("http://localhost/v1/provisioning/redeem", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ code, name: `pc-${i}` }),
+          }),
+        ).then((r) => r.status),
       ),
     )
     expect(statuses.filter((s) => s === 200).length).toBe(1)

@@ -7,7 +7,13 @@ import { startDebianPostgres } from "../../support/postgres.ts"
 import { cleanupAll, onCleanup } from "../../support/proc.ts"
 import { ManualClock } from "../../../core/clock.ts"
 import type { Database, Sql } from "../../../core/db/client.ts"
-import { createProvisionCode, redeemProvisionCode, revokeWorkerToken, workerTokenId, listWorkerTokens } from "../../../core/workers/provisioning.ts"
+import {
+  createProvisionCode,
+  redeemProvisionCode,
+  revokeWorkerToken,
+  workerTokenId,
+  listWorkerTokens,
+} from "../../../core/workers/provisioning.ts"
 import migration from "../../../sql/0007_workers.sql" with { type: "text" }
 
 let db: Database
@@ -18,7 +24,9 @@ beforeAll(async () => {
 }, 60_000)
 
 async function race(sql: Sql, code: string, n = 20) {
-  const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => redeemProvisionCode(sql, clock, code, `host-${i}`)))
+  const results = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) => redeemProvisionCode(sql, clock, code, `host-${i}`)),
+  )
   return {
     won: results.filter((r) => r.status === "fulfilled"),
     lost: results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code),
@@ -55,17 +63,24 @@ describe("provisioning codes", () => {
     clock.advance(ttl - 1000)
     expect((await redeemProvisionCode(db.sql, clock, a.code, "early")).token).toStartWith("cwt_")
     clock.advance(1000)
-    await expect(redeemProvisionCode(db.sql, clock, b.code, "late")).rejects.toMatchObject({ code: "provision_code_invalid", status: 401 })
+    await expect(redeemProvisionCode(db.sql, clock, b.code, "late")).rejects.toMatchObject({
+      code: "provision_code_invalid",
+      status: 401,
+    })
   })
 
   test.each([["garbage"], ["cwp_unknown"], [""]])("an unknown code %p is refused", async (code) => {
-    await expect(redeemProvisionCode(db.sql, clock, code, "x")).rejects.toMatchObject({ code: "provision_code_invalid" })
+    await expect(redeemProvisionCode(db.sql, clock, code, "x")).rejects.toMatchObject({
+      code: "provision_code_invalid",
+    })
   })
 
   test("codes and tokens are stored hashed; a revoked token no longer resolves", async () => {
     const { code } = await createProvisionCode(db.sql, clock, { os: "macos", hardware: "gpu", ttlMs: 60_000 })
     const r = await redeemProvisionCode(db.sql, clock, code, "mac mini")
-    const dump = JSON.stringify(await db.sql`select * from worker_provision_codes`) + JSON.stringify(await db.sql`select * from worker_tokens`)
+    const dump =
+      JSON.stringify(await db.sql`select * from worker_provision_codes`) +
+      JSON.stringify(await db.sql`select * from worker_tokens`)
     expect(dump).not.toContain(code)
     expect(dump).not.toContain(r.token)
     expect(r.name).toBe("mac-mini")

@@ -48,15 +48,30 @@ test("the pool pushes an upgrade once per cooldown, never to an up-to-date worke
   const env = { CELLULE_WORKER_BINARIES: bins, CELLULE_SELF_UPDATE_COOLDOWN_MS: "600000" }
   const policy = upgradePolicy({ config: loadConfig("pool", {}, env), clock, version: "0.2.0" })
   const hello = (version: string, worker_id = "worker-0001"): Extract<WorkerMessage, { type: "hello" }> => ({
-    type: "hello", v: 1, worker_id, name: "w", version, hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 }, models: [], activity: "available",
+    type: "hello",
+    v: 1,
+    worker_id,
+    name: "w",
+    version,
+    hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 },
+    models: [],
+    activity: "available",
   })
-  expect(await policy(hello("0.1.9"))).toMatchObject({ version: "0.2.0", url: "/v1/install/bin/cellule-linux-x64", sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
+  expect(await policy(hello("0.1.9"))).toMatchObject({
+    version: "0.2.0",
+    url: "/v1/install/bin/cellule-linux-x64",
+    sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+  })
   expect(await policy(hello("0.1.9"))).toBeUndefined() // cooling down (10 min per worker)
   expect(await policy(hello("0.1.9", "worker-0002"))).toBeDefined() // another worker is not
   clock.advance(600_000)
   expect(await policy(hello("0.1.9"))).toBeDefined()
   expect(await policy(hello("0.2.0", "worker-0003"))).toBeUndefined()
-  const off = upgradePolicy({ config: loadConfig("pool", {}, { ...env, CELLULE_AUTO_SELF_UPDATE: "false" }), clock, version: "0.2.0" })
+  const off = upgradePolicy({
+    config: loadConfig("pool", {}, { ...env, CELLULE_AUTO_SELF_UPDATE: "false" }),
+    clock,
+    version: "0.2.0",
+  })
   expect(await off(hello("0.1.9", "worker-0004"))).toBeUndefined()
 })
 
@@ -81,7 +96,9 @@ test("self-update offers are signed by the pool's release key; the worker refuse
     expect(verifyRelease(poolKey.publicKey, "0.0.3", sha256, signRelease(poolKey, "0.0.3", sha256))).toBe(true)
     expect(verifyRelease(poolKey.publicKey, "0.0.4", sha256, signRelease(poolKey, "0.0.3", sha256))).toBe(false)
     await expect(applyUpgrade(offer, opts)).rejects.toMatchObject({ code: "upgrade_failed" })
-    await expect(applyUpgrade({ ...offer, signature: signRelease(otherKey, "0.0.3", sha256) }, opts)).rejects.toMatchObject({ code: "upgrade_failed" })
+    await expect(
+      applyUpgrade({ ...offer, signature: signRelease(otherKey, "0.0.3", sha256) }, opts),
+    ).rejects.toMatchObject({ code: "upgrade_failed" })
     expect(downloads).toBe(0)
     await applyUpgrade({ ...offer, signature: signRelease(poolKey, "0.0.3", sha256) }, opts)
     expect(readFileSync(exe, "utf8")).toBe(binary)
