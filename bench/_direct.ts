@@ -17,13 +17,13 @@ for (let i = 0; i < Number(n); i++) {
   const t0 = performance.now()
   let first = 0
   let last = 0
-  let chunks = 0
+  let _chunks = 0
   const r = await engine.generate(
     { messages: [{ role: "user", content: `request ${i % 5}` }], maxTokens: Number(maxTokens), temperature: 0 },
     () => {
       last = performance.now()
       if (!first) first = last
-      chunks++
+      _chunks++
     },
   )
   const tokens = r.usage.completionTokens

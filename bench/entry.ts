@@ -228,7 +228,7 @@ export async function startNginx(upstreams: string[]): Promise<Proc & { url: str
   const port = freePort()
   const servers = upstreams.map((u) => `        server ${new URL(u).host} max_fails=3 fail_timeout=30s;`).join("\n")
   const conf = readFileSync(join(ROOT, "install/nginx/cellule-entry.conf"), "utf8")
-    .replace(/(        server 127\.0\.0\.1:1808\d max_fails=3 fail_timeout=30s;\n)+/g, `${servers}\n`)
+    .replace(/( {8}server 127\.0\.0\.1:1808\d max_fails=3 fail_timeout=30s;\n)+/g, `${servers}\n`)
     .replace("listen 18080;", `listen 127.0.0.1:${port};`)
     .replace("/var/log/nginx/access.log", join(dir, "access.log"))
     // Temp files in our own directory, so the bench runs as any user.

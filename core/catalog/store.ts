@@ -39,7 +39,7 @@ export function checkFileName(name: string) {
 export async function storedModel(sql: Sql, storeDir: string, fileName: string): Promise<StoredModel> {
   checkFileName(fileName)
   const path = join(storeDir, fileName)
-  let st
+  let st: ReturnType<typeof statSync>
   try {
     st = statSync(path)
   } catch {

@@ -151,6 +151,7 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
   const refusals: { i: number; e: Envelope; reason: RefusalReason; detail?: string }[] = []
   const candidates: { i: number; e: Envelope; kind: ReplicatedKind; payload: unknown }[] = []
 
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: refuse() returns void; `return refuse()` ends this envelope's checks
   batch.forEach((raw, i) => {
     const e = raw as Envelope
     const refuse = (reason: RefusalReason, detail?: string) => void refusals.push({ i, e, reason, detail })

@@ -44,7 +44,10 @@ export function verifySig(pubkey: string, data: Uint8Array, sig: unknown): boole
   if (typeof sig !== "string" || !/^[A-Za-z0-9_-]{86}$/.test(sig)) return false
   try {
     let k = keyCache.get(pubkey)
-    if (!k) keyCache.set(pubkey, (k = publicKeyObject(pubkey)))
+    if (!k) {
+      k = publicKeyObject(pubkey)
+      keyCache.set(pubkey, k)
+    }
     return verify(null, data, k, Buffer.from(sig, "base64url"))
   } catch {
     return false

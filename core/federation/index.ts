@@ -443,7 +443,10 @@ export class Federation {
             const ms = performance.now() - t0
             if (body.atom_id !== p.atom_id) throw new Error(`answered as ${body.atom_id}`)
             let w = this.rtt.get(p.atom_id)
-            if (!w) this.rtt.set(p.atom_id, (w = new RttWindow()))
+            if (!w) {
+              w = new RttWindow()
+              this.rtt.set(p.atom_id, w)
+            }
             const rtt = Math.round(w.add(ms) * 100) / 100
             const link: Link = classify(rtt)
             if (p.link !== link) log.info(`link to ${p.pool_name ?? p.atom_id}: ${link} (${rtt} ms)`)

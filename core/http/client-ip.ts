@@ -13,8 +13,8 @@ const compiled = new WeakMap<readonly string[], BlockList>()
 function trusted(config: TrustConfig): BlockList | undefined {
   if (!config.trustedProxies.length) return undefined
   let list = compiled.get(config.trustedProxies)
-  if (!list)
-    compiled.set(config.trustedProxies, (list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")))
+  if (!list) list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")
+  compiled.set(config.trustedProxies, list)
   return list
 }
 

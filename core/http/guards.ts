@@ -58,7 +58,10 @@ export async function resolveAdmin(
 const lists = new WeakMap<object, ReturnType<typeof cidrList>>()
 function trusted(ctx: PoolContext) {
   let l = lists.get(ctx.config)
-  if (!l) lists.set(ctx.config, (l = cidrList(ctx.config.trustedNetworks)))
+  if (!l) {
+    l = cidrList(ctx.config.trustedNetworks)
+    lists.set(ctx.config, l)
+  }
   return l
 }
 

@@ -348,6 +348,9 @@ const stores = new WeakMap<object, LicenseStore>()
 export function licenseStoreFor(ctx: { db: { sql: Sql }; clock: Clock; license?: LicenseStore }): LicenseStore {
   if (ctx.license) return ctx.license
   let s = stores.get(ctx)
-  if (!s) stores.set(ctx, (s = new LicenseStore(ctx.db.sql, { clock: ctx.clock })))
+  if (!s) {
+    s = new LicenseStore(ctx.db.sql, { clock: ctx.clock })
+    stores.set(ctx, s)
+  }
   return s
 }

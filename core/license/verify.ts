@@ -53,7 +53,7 @@ export async function verify(token: string, pubkeyHex: string, opts: VerifyOptio
   if (header.crit !== undefined) return invalid("critical header extensions are not supported")
 
   const signature = b64urlDecode(signatureSeg)
-  if (!signature || signature.length !== 64) return invalid("signature is not 64 base64url-encoded bytes")
+  if (signature?.length !== 64) return invalid("signature is not 64 base64url-encoded bytes")
   const payloadBytes = b64urlDecode(payloadSeg)
   if (!payloadBytes) return invalid("payload is not base64url")
 

@@ -149,7 +149,7 @@ export async function forward(
       res = await fetch(u.url + target, {
         method: req.method,
         headers,
-        body: body && body.byteLength ? body : undefined,
+        body: body?.byteLength ? body : undefined,
         redirect: "manual",
         decompress: false,
         // Our own SilenceTimer is the read timeout; Bun's idle default (5 min) must not cut first.

@@ -81,7 +81,9 @@ export class ProxyMetrics {
     family("cellule_proxy_websockets", "gauge", "WebSocket connections passed through.")
     out.push(`cellule_proxy_websockets ${this.websockets}`)
     family("cellule_proxy_request_duration_seconds", "histogram", "Time from request to the end of the response.")
-    BUCKETS.forEach((b, i) => out.push(`cellule_proxy_request_duration_seconds_bucket{le="${b}"} ${this.buckets[i]}`))
+    BUCKETS.forEach(
+      (b, i) => void out.push(`cellule_proxy_request_duration_seconds_bucket{le="${b}"} ${this.buckets[i]}`),
+    )
     out.push(`cellule_proxy_request_duration_seconds_bucket{le="+Inf"} ${this.count}`)
     out.push(`cellule_proxy_request_duration_seconds_sum ${this.sum}`)
     out.push(`cellule_proxy_request_duration_seconds_count ${this.count}`)

@@ -19,7 +19,8 @@ class Lane<T extends Fair> {
   push(item: T, front = false) {
     let q = this.byClient.get(item.client)
     if (!q) {
-      this.byClient.set(item.client, (q = []))
+      q = []
+      this.byClient.set(item.client, q)
       // A client that comes back joins the end of the rotation (or the head for a re-queued job).
       if (front) this.order.unshift(item.client)
       else this.order.push(item.client)

@@ -414,7 +414,10 @@ export class Scheduler {
 
   private queue(model: string): FairQueue<Job> {
     let q = this.queues.get(model)
-    if (!q) this.queues.set(model, (q = new FairQueue<Job>()))
+    if (!q) {
+      q = new FairQueue<Job>()
+      this.queues.set(model, q)
+    }
     return q
   }
 

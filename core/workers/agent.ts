@@ -327,7 +327,7 @@ export class WorkerAgent {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg))
   }
 
-  private onMessage(ws: WebSocket, raw: string) {
+  private onMessage(_ws: WebSocket, raw: string) {
     let msg: PoolMessage
     try {
       msg = JSON.parse(raw)
@@ -335,7 +335,7 @@ export class WorkerAgent {
       return log.warn("pool sent a non-JSON message")
     }
     switch (msg.type) {
-      case "welcome":
+      case "welcome": {
         this.attempt = 0
         this.setState("running")
         log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
@@ -368,6 +368,7 @@ export class WorkerAgent {
         if (pending) this.send({ type: "heartbeat", activity: this.activity(), busy: this.busy(), events: pending })
         this.connectedOnce?.()
         return
+      }
       case "self_update":
         void this.selfUpdate(msg)
         return

@@ -33,7 +33,10 @@ async function describe(name: string, path: string, version: string): Promise<Sh
   const st = statSync(path)
   const key = `${st.size}:${st.mtimeMs}`
   let h = hashes.get(path)
-  if (h?.key !== key) hashes.set(path, (h = { key, sha256: await sha256File(path) }))
+  if (h?.key !== key) {
+    h = { key, sha256: await sha256File(path) }
+    hashes.set(path, h)
+  }
   return { name, path, size: st.size, sha256: h.sha256, version }
 }
 

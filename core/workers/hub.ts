@@ -90,7 +90,7 @@ export function workerHub(opts: HubOptions) {
       }, 10_000)
     },
     message(ws, raw) {
-      let msg
+      let msg: ReturnType<typeof parseWorkerMessage>
       try {
         msg = parseWorkerMessage(raw as string)
       } catch (e) {

@@ -15,7 +15,7 @@ export type InstallFile = "worker.sh" | "worker.ps1" | "worker-uninstall.sh" | "
 
 function fill(template: string, poolUrl: string) {
   // A URL goes into shell and PowerShell literals: refuse anything that could break out of them.
-  if (!/^https?:\/\/[A-Za-z0-9.:\[\]_-]+(\/[A-Za-z0-9._~\/-]*)?$/.test(poolUrl))
+  if (!/^https?:\/\/[A-Za-z0-9.:[\]_-]+(\/[A-Za-z0-9._~/-]*)?$/.test(poolUrl))
     throw new Error(`pool URL ${poolUrl} is not safe to template`)
   return template.replaceAll("__POOL_URL__", poolUrl)
 }

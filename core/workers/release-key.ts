@@ -20,7 +20,10 @@ const loaded = new Map<string, ReleaseKey>()
 /** The pool's release key under <data dir>/keys, created on first use (memoised per data dir). */
 export function releaseKeyFor(dataDir: string): ReleaseKey {
   let k = loaded.get(dataDir)
-  if (!k) loaded.set(dataDir, (k = loadOrCreateReleaseKey(dataDir)))
+  if (!k) {
+    k = loadOrCreateReleaseKey(dataDir)
+    loaded.set(dataDir, k)
+  }
   return k
 }
 

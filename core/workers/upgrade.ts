@@ -50,7 +50,7 @@ export function upgradePolicy(opts: {
       log.info(`worker ${hello.name} outdated: v${hello.version} → v${poolVersion} (self_update cooling down)`)
       return undefined
     }
-    let bin
+    let bin: Awaited<ReturnType<typeof binaryFor>>
     try {
       bin = await binaryFor(opts.config, targetName(hello.hardware.os, hello.hardware.arch))
     } catch {

@@ -27,7 +27,9 @@ const token = readFileSync(tokenFile, "utf8").trim()
 
 const cellule = [process.execPath, join(root, "cmd/main.ts")]
 const children: ReturnType<typeof Bun.spawn>[] = []
-const stopAll = () => children.forEach((c) => c.kill("SIGTERM"))
+const stopAll = () => {
+  for (const c of children) c.kill("SIGTERM")
+}
 process.on("SIGINT", stopAll)
 process.on("SIGTERM", stopAll)
 

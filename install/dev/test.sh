@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 bun=node_modules/.bin/bun
 mkdir -p test-artifacts
+# Format and lint first: a red lint is a red build.
+node_modules/.bin/biome check . >test-artifacts/lint.log 2>&1 || { cat test-artifacts/lint.log; echo "0 passed, 1 failed"; exit 1; }
 $bun run build >test-artifacts/build.log 2>&1 || { cat test-artifacts/build.log; echo "0 passed, 1 failed"; exit 1; }
 $bun test --timeout 180000 "$@" 2>&1 | tee test-artifacts/test.log
 rc=${PIPESTATUS[0]}

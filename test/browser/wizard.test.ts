@@ -10,7 +10,7 @@ import { generateKeyPair, issueLicense, toHex } from "../../core/license/index.t
 
 afterAll(cleanupAll)
 
-const DAY = 86_400_000
+const _DAY = 86_400_000
 const LOGO =
   '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#2f5bd3"/><script>alert(1)</script></svg>'
 

@@ -102,7 +102,7 @@ beforeAll(async () => {
     ].map((c) => ["ip", "netns", "exec", NS[k], ...c])
   const tried = [...netem("b", IP.c), ...netem("c", IP.b)].map((c) => sh(c, true))
   const failed = tried.find((r) => !r.ok)
-  const urlOf = (from: FedPool, to: FedPool) => to.url
+  const urlOf = (_from: FedPool, to: FedPool) => to.url
   let wanUrl = urlOf
   if (!failed) delayMode = "tc netem 75 ms each way on the B<->C path"
   else {

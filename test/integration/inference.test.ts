@@ -6,8 +6,8 @@ import { tinyEmbedderDir, tinyLlamaPath } from "../support/fixtures.ts"
 
 const TOKEN = "test-join-token-0123456789"
 let pool: PoolProc
-let w1: WorkerProc
-let w2: WorkerProc
+let _w1: WorkerProc
+let _w2: WorkerProc
 let client: OpenAI
 
 type Snapshot = {
@@ -23,7 +23,7 @@ const snapshot = async (url = pool.url) => (await (await fetch(`${url}/v1/worker
 beforeAll(async () => {
   const [model, embedder] = await Promise.all([tinyLlamaPath(), tinyEmbedderDir()])
   pool = await startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, MAX_QUEUE: "32", CELLULE_HEARTBEAT_MS: "1000" } })
-  ;[w1, w2] = await Promise.all([
+  ;[_w1, _w2] = await Promise.all([
     startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], embedder, slots: 2 }),
     startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], slots: 2 }),
   ])

@@ -28,7 +28,10 @@ async function servedBy(proxy: Proc, ip: string, path: string, expected: number)
   let found: string[] = []
   await until(
     `${expected} access log lines for ${ip}`,
-    async () => (found = servedLines(proxy, ip, path)).length >= expected,
+    async () => {
+      found = servedLines(proxy, ip, path)
+      return found.length >= expected
+    },
     5_000,
   ).catch((e) => {
     throw new Error(

@@ -163,7 +163,10 @@ describe("dormant means dormant", () => {
     console.log(`activity: busy reported to the pool ${ms} ms after the host got busy`)
     const done = (await snapshot(pool.url)).workers[0].models[0].jobs_done
     let answered = false
-    const pending = chat(pool.url).then((r) => ((answered = true), r))
+    const pending = chat(pool.url).then((r) => {
+      answered = true
+      return r
+    })
     await Bun.sleep(2000)
     expect(answered).toBe(false)
     expect((await snapshot(pool.url)).workers[0].models[0].jobs_done).toBe(done)

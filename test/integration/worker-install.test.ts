@@ -11,7 +11,7 @@
 // by systemd-analyze); the shipped binary is the compiled dist/cellule when CELLULE_TEST_WORKER_BINARY
 // names it, else a two-line wrapper that runs the sources with bun.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import {
   BUN,

@@ -6,7 +6,7 @@
     "submit",
     function (ev) {
       var form = ev.target
-      if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      if (form?.dataset?.confirm && !window.confirm(form.dataset.confirm)) {
         ev.preventDefault()
         ev.stopPropagation()
       }

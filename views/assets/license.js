@@ -15,9 +15,9 @@
     try {
       var header = JSON.parse(b64urlDecode(parts[0]))
       var payload = JSON.parse(b64urlDecode(parts[1]))
-      if (!header || header.alg !== "EdDSA" || !payload || typeof payload !== "object") return null
+      if (header?.alg !== "EdDSA" || !payload || typeof payload !== "object") return null
       return payload
-    } catch (e) {
+    } catch (_e) {
       return null
     }
   }
@@ -84,7 +84,7 @@
     var file = root.querySelector("[data-license-file]")
     if (file)
       file.addEventListener("change", function () {
-        var f = file.files && file.files[0]
+        var f = file.files?.[0]
         if (!f) return
         f.text().then(function (text) {
           area.value = text.trim()

@@ -5,14 +5,14 @@
   function load() {
     try {
       return JSON.parse(localStorage.getItem(KEY) || "{}") || {}
-    } catch (e) {
+    } catch (_e) {
       return {}
     }
   }
   function save(all) {
     try {
       localStorage.setItem(KEY, JSON.stringify(all))
-    } catch (e) {}
+    } catch (_e) {}
   }
   function persistable(input) {
     return (
@@ -115,7 +115,7 @@
     var message = xhr.statusText
     try {
       message = JSON.parse(xhr.responseText).message || message
-    } catch (e) {}
+    } catch (_e) {}
     var box = document.getElementById("wizard-error")
     if (!box) {
       box = document.createElement("p")

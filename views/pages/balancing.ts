@@ -175,7 +175,7 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
       k.rpm && `${k.rpm} req/min`,
       k.tpm && `${k.tpm} tok/min`,
       k.monthly_token_budget && `${k.monthly_token_budget} tok/month`,
-      k.models && k.models.join(", "),
+      k.models?.join(", "),
     ]
       .filter(Boolean)
       .join(" · ") || "—"

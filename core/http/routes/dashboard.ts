@@ -220,7 +220,10 @@ export const dashboardRoutes = (scheduler: Scheduler) => (ctx: PoolContext) => {
                 /\n\s*/g,
                 " ",
               )
-            if (frag !== last) w.send((last = frag))
+            if (frag !== last) {
+              last = frag
+              w.send(frag)
+            }
           }
           void tick().catch(() => {})
           timer = setInterval(() => void tick().catch(() => {}), 1000)

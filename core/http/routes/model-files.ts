@@ -69,7 +69,7 @@ export const modelFileRoutes = (ctx: PoolContext) =>
         "content-type": "application/octet-stream",
         "x-cellule-sha256": m.sha256,
       }
-      let range
+      let range: ReturnType<typeof parseRange>
       try {
         range = parseRange(request.headers.get("range"), m.size)
       } catch (e) {

@@ -2,7 +2,7 @@
 // Validates, hands the job to the scheduler, shapes OpenAI responses (JSON or SSE). No SQL here.
 import { clientIp } from "../client-ip.ts"
 import { Elysia, t, type Static } from "elysia"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import type { Priority } from "../../scheduler/fair-queue.ts"
 import { InvalidApiKey, isKeyId, type ApiKeys, type ApiKey } from "../../auth/api-keys.ts"
 import type { AnonymousAccess } from "../../auth/anonymous-access.ts"

@@ -6,7 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { CelluleError, Forbidden } from "../../errors.ts"
 import { cookieValue } from "../guards.ts"
 import { licenseStoreFor } from "../../license/store.ts"
-import { SetupGate } from "../../setup/gate.ts"
+import type { SetupGate } from "../../setup/gate.ts"
 import { SECTORS } from "../../setup/sectors.ts"
 import {
   completeSetup,

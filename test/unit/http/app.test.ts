@@ -1,5 +1,5 @@
 // The pool's HTTP edge, in-process: JSON parsing limits and the {error, message} contract.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test"
+import { describe, expect, test } from "bun:test"
 import { Elysia, t } from "elysia"
 import { buildApp, handle } from "../../../core/http/app.ts"
 import type { PoolContext } from "../../../core/http/context.ts"

@@ -83,7 +83,9 @@ async function call(
     }),
   )
   const text = await r.text()
-  r.headers.forEach((v, k) => seen.push(`${k}: ${v}`))
+  r.headers.forEach((v, k) => {
+    seen.push(`${k}: ${v}`)
+  })
   seen.push(text)
   return { status: r.status, body: text ? JSON.parse(text) : null }
 }

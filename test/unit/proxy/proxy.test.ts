@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { loadConfig } from "../../../core/config/index.ts"
-import { startProxy, type Proxy } from "../../../core/proxy/index.ts"
+import { type Proxy as CelluleProxy, startProxy } from "../../../core/proxy/index.ts"
 
 const stops: (() => unknown)[] = []
 afterEach(async () => {
@@ -35,7 +35,7 @@ async function deadUrl(): Promise<string> {
   return url
 }
 
-async function proxyFor(urls: string[], env: Record<string, string> = {}): Promise<Proxy> {
+async function proxyFor(urls: string[], env: Record<string, string> = {}): Promise<CelluleProxy> {
   const config = loadConfig(
     "proxy",
     {},

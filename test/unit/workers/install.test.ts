@@ -1,7 +1,7 @@
 // The installers and service definitions the pool serves: shellcheck-clean scripts, a systemd unit
 // that `systemd-analyze verify` accepts, a well-formed launchd plist and Scheduled Task, URL safety.
 import { afterAll, describe, expect, test } from "bun:test"
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs"
+import { chmodSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cleanupAll, tempDir } from "../../support/proc.ts"
 import {
