@@ -2,12 +2,10 @@
 // validation as /setup/ui, from an answers file and/or flags; prints what it applied.
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
-import { openDatabase } from "../core/db/client.ts"
 import { systemClock } from "../core/clock.ts"
 import { setLogLevel } from "../core/log.ts"
-import { LicenseStore } from "../core/license/store.ts"
-import { applyAnswers, isSetupComplete, readAnswersFile, type AnswersFile } from "../core/setup/index.ts"
-import { createLoginLink, LOGIN_LINK_PATH } from "../core/auth/login-links.ts"
+import { readAnswersFile, type AnswersFile } from "../core/setup/index.ts"
+import { loginLinkForExisting, setupHeadless } from "../core/setup/headless.ts"
 import { BadRequest } from "../core/errors.ts"
 
 export default defineCommand({
@@ -52,50 +50,31 @@ export default defineCommand({
     if (!file.identity || !file.topology || !file.admin)
       throw new BadRequest("give --answers FILE, or --company, --sector, --site and --admin-email", "answers_invalid")
 
-    const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
-    try {
-      const license = new LicenseStore(db.sql)
-      const r = await applyAnswers(db.sql, systemClock, file as AnswersFile, {
-        installLicense: (t) => license.install(t, "cellule setup"),
-      })
-      const p = r.policy
+    const r = await setupHeadless(config, systemClock, file as AnswersFile, { loginLink: !!args["login-link"] })
+    const p = r.policy
+    console.log(
+      `OK: setup completed for ${file.identity.company} (${p.sector}), ${r.sites} site(s), administrator ${r.adminEmail}`,
+    )
+    console.log(
+      `policy: audit retention ${p.retention_months === "unlimited" ? "unlimited" : `${p.retention_months} months`} (${p.source.retention_months}), audit grade ${p.audit_grade} (${p.source.audit_grade}), template "${p.template}" (${p.source.template})`,
+    )
+    const applied = Object.entries(p.applied)
+    console.log(
+      applied.length
+        ? `sector defaults applied: ${applied.map(([k, v]) => `${k}=${v}`).join(", ")}`
+        : "sector defaults applied: none (every field was chosen)",
+    )
+    if (r.generatedPassword)
       console.log(
-        `OK: setup completed for ${file.identity.company} (${p.sector}), ${r.sites} site(s), administrator ${r.adminEmail}`,
+        "the administrator has a random password nobody knows: sign in with a one-time login link, or set one with `cellule admin-reset-password`",
       )
-      console.log(
-        `policy: audit retention ${p.retention_months === "unlimited" ? "unlimited" : `${p.retention_months} months`} (${p.source.retention_months}), audit grade ${p.audit_grade} (${p.source.audit_grade}), template "${p.template}" (${p.source.template})`,
-      )
-      const applied = Object.entries(p.applied)
-      console.log(
-        applied.length
-          ? `sector defaults applied: ${applied.map(([k, v]) => `${k}=${v}`).join(", ")}`
-          : "sector defaults applied: none (every field was chosen)",
-      )
-      if (r.generatedPassword)
-        console.log(
-          "the administrator has a random password nobody knows: sign in with a one-time login link, or set one with `cellule admin-reset-password`",
-        )
-      if (args["login-link"])
-        console.log(`login link: ${LOGIN_LINK_PATH}${await createLoginLink(db.sql, r.adminId, systemClock)}`)
-    } finally {
-      await db.close()
-    }
+    if (r.loginLink) console.log(`login link: ${r.loginLink}`)
   },
 })
 
 /** `cellule setup --login-link` on a completed pool: a fresh one-time link (npm start on a second run). */
 async function printLinkForExisting(config: ReturnType<typeof loadConfig>, email?: string) {
-  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
-  try {
-    if (!(await isSetupComplete(db.sql)))
-      throw new BadRequest("setup is not completed yet: give --answers FILE", "setup_pending")
-    const [admin] = email
-      ? await db.sql`select id, email from admin_users where email = ${email.trim().toLowerCase()}`
-      : await db.sql`select id, email from admin_users order by id limit 1`
-    if (!admin) throw new BadRequest(`no administrator${email ? ` ${email}` : ""}`, "admin_not_found")
-    console.log(`setup already completed; administrator ${admin.email}`)
-    console.log(`login link: ${LOGIN_LINK_PATH}${await createLoginLink(db.sql, Number(admin.id), systemClock)}`)
-  } finally {
-    await db.close()
-  }
+  const r = await loginLinkForExisting(config, systemClock, email)
+  console.log(`setup already completed; administrator ${r.email}`)
+  console.log(`login link: ${r.loginLink}`)
 }

@@ -31,6 +31,8 @@ import { Federation, advertisedUrl } from "../federation/index.ts"
 import { federationRoutes } from "../http/routes/federation.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { shellRoutes } from "../http/routes/shell.ts"
+import { recordPoolName } from "./identity.ts"
+import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 
 const log = logger("pool")
 
@@ -48,8 +50,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
   const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
   let http: HttpServer | undefined
   try {
-    await db.sql`insert into pool_identity (id, pool_name) values (1, ${config.poolName})
-                 on conflict (id) do update set pool_name = excluded.pool_name`
+    await recordPoolName(db.sql, config.poolName)
     let declaredHeadcount = 0
     const scheduler = new Scheduler({
       clock,
@@ -64,8 +65,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     for (const m of await knownModels(db.sql)) scheduler.knownModels.set(m.id, m.kind)
     // Declared headcount (replicated site declarations) sizes the automatic queue bound; refreshed in the background.
     const refreshHeadcount = () =>
-      db.sql<{ n: number }[]>`select coalesce(sum(headcount), 0)::int as n from sites`
-        .then(([r]) => (declaredHeadcount = r.n))
+      declaredHeadcountOf(db.sql)
+        .then((n) => (declaredHeadcount = n))
         .catch(() => {})
     await refreshHeadcount()
     const headcountTimer = setInterval(refreshHeadcount, 30_000)

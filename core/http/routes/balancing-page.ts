@@ -7,6 +7,7 @@ import type { AnonymousAccess } from "../../auth/anonymous-access.ts"
 import type { KeyUsageSync } from "../../auth/key-usage-sync.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
 import type { Forwarder } from "../../scheduler/forward.ts"
+import { siteHeadcounts } from "../../federation/admin-queries.ts"
 import { CelluleError } from "../../errors.ts"
 import { balancingBody, type BalancingData } from "../../../views/pages/balancing.ts"
 import { t } from "../../../views/i18n.ts"
@@ -54,9 +55,7 @@ export const balancingPage =
   (scheduler: Scheduler, keys: ApiKeys, anonymous: AnonymousAccess, usageSync: KeyUsageSync, forwarder?: Forwarder) =>
   (ctx: PoolContext) => {
     async function data(): Promise<BalancingData> {
-      const sites = await ctx.db.sql<
-        { name: string; headcount: number }[]
-      >`select name, headcount from sites order by name`.catch(() => [])
+      const sites = await siteHeadcounts(ctx.db.sql).catch(() => [])
       const llm = scheduler.liveModels().filter((m) => m.kind === "llm")
       const here = llm.map((m) => scheduler.capacity(m.id))
       const pools: BalancingData["pools"] = [

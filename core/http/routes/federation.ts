@@ -10,6 +10,7 @@ import { jsonError } from "../errors.ts"
 import { withSecurityHeaders } from "../headers.ts"
 import { CelluleError, NotFound } from "../../errors.ts"
 import { peers, settingType, type Federation } from "../../federation/index.ts"
+import * as fedq from "../../federation/admin-queries.ts"
 import { verifyRequest, type SignedCaller } from "../../federation/transport.ts"
 import { dashboardPage, formAction, pageRequest, type PageRequest } from "./dashboard.ts"
 import { federationBody, ft, type FederationPageData } from "../../../views/federation.ts"
@@ -17,10 +18,6 @@ import { topologyBody, topologyLive, topologyTitle } from "../../../views/topolo
 import { html } from "../../../views/html.ts"
 
 const P2P = "/v1/federation/p2p/"
-
-// jsonb is read as text and parsed here: drivers differ on whether it arrives parsed.
-const parseValues = (rows: readonly Record<string, unknown>[]) =>
-  rows.map((r) => ({ ...r, value: JSON.parse(String(r.value)) }))
 
 export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
   const verified = new WeakMap<Request, { caller: SignedCaller; body: any }>()
@@ -138,25 +135,18 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
     }))
     .get("/v1/federation/topology", () => fed.topology())
     .get("/v1/federation/rejects", async ({ query }) => ({
-      rejects: await ctx.db
-        .sql`select id, at, from_peer, origin, seq::text as seq, kind, reason, detail from federation_rejects order by id desc limit ${Math.min(Number(query.limit ?? 100) || 100, 1000)}`,
+      rejects: await fedq.listRejects(ctx.db.sql, fedq.listLimit(query.limit)),
     }))
     .get("/v1/federation/log", async ({ query }) => ({
-      log: await ctx.db
-        .sql`select origin, seq::float8 as seq, hlc, kind, payload::text as payload, sig, received_from, status, at from federation_log order by at desc, origin, seq desc limit ${Math.min(Number(query.limit ?? 100) || 100, 1000)}`,
+      log: await fedq.listEnvelopeLog(ctx.db.sql, fedq.listLimit(query.limit)),
     }))
     .get("/v1/admin/settings", async () => ({
-      settings: parseValues(
-        await ctx.db.sql`select key, value::text as value, hlc, origin, updated_at from cluster_settings order by key`,
-      ),
+      settings: await fedq.listClusterSettings(ctx.db.sql),
     }))
     .get("/v1/admin/settings/:key", async ({ params }) => {
       if (!settingType(params.key))
         throw new CelluleError("setting_not_cluster_wide", `"${params.key}" is not a cluster-wide setting`, 404)
-      const [row] = parseValues(
-        await ctx.db
-          .sql`select key, value::text as value, hlc, origin, updated_at from cluster_settings where key = ${params.key}`,
-      )
+      const row = await fedq.getClusterSetting(ctx.db.sql, params.key)
       if (!row) throw new NotFound(`setting "${params.key}" has never been set`, "setting_not_set")
       return row
     })
@@ -171,7 +161,7 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
       }
     })
     .get("/v1/admin/sites", async () => ({
-      sites: await ctx.db.sql`select site_id, name, headcount, hlc, origin, updated_at from sites order by site_id`,
+      sites: await fedq.listSites(ctx.db.sql),
     }))
     .put("/v1/admin/sites/:site_id", async ({ params, body }) => {
       const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
@@ -179,8 +169,7 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
       return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
     })
     .get("/v1/admin/projects", async () => ({
-      projects: await ctx.db
-        .sql`select id, name, description, origin, created_at from projects order by created_at, id`,
+      projects: await fedq.listProjects(ctx.db.sql),
     }))
     .post("/v1/admin/projects", async ({ body, set }) => {
       const b = (body ?? {}) as { name?: unknown; description?: unknown }
