@@ -10,7 +10,6 @@
 // Single change: a PUT on pool 0, then every other pool polled every 5 ms until it shows the value.
 import { parseArgs } from "node:util"
 import { join } from "node:path"
-import { Elysia } from "elysia"
 import { cleanupAll, tempDir } from "../test/support/proc.ts"
 import { openDatabase } from "../core/db/client.ts"
 import { loadConfig } from "../core/config/index.ts"
@@ -18,7 +17,12 @@ import { systemClock } from "../core/clock.ts"
 import { setLogLevel } from "../core/log.ts"
 import { Federation, advertisedUrl, peers } from "../core/federation/index.ts"
 import { highWater } from "../core/federation/gossip.ts"
-import { federationRoutes } from "../core/http/routes/federation.ts"
+import { buildApp } from "../core/http/app.ts"
+import { bondingPeerGuard } from "../core/http/peer-guard.ts"
+import { federationIdentityRoutes } from "../core/http/routes/federation-identity.ts"
+import { federationP2pRoutes } from "../core/http/routes/federation-p2p.ts"
+import { federationAdminRoutes } from "../core/http/routes/federation-admin.ts"
+import { poolServices } from "../core/pool/services.ts"
 import {
   admin,
   bondAll,
@@ -121,8 +125,13 @@ async function inprocCluster(n: number): Promise<Cluster> {
     )
     const db = await openDatabase({ dataDir })
     const fed = await Federation.open(db.sql, config, systemClock, "http://127.0.0.1:0")
-    const ctx = { config, db, clock: systemClock, startedAt: Date.now() }
-    const app = new Elysia().use(federationRoutes(fed)(ctx))
+    const s = poolServices({ config, db, clock: systemClock, federation: fed })
+    const app = buildApp(s, [
+      (x) => bondingPeerGuard(x).plugin,
+      federationIdentityRoutes,
+      federationP2pRoutes,
+      federationAdminRoutes,
+    ])
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => app.handle(req) })
     fed.url = advertisedUrl("http://127.0.0.1:0", server.port!)
     fed.start()

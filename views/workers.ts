@@ -2,85 +2,8 @@
 // code and ready-to-paste snippets), enrolled workers with revoke, live workers, recent lifecycle events.
 // Pure: plain data in, HTML out.
 import { html, type SafeHtml } from "./html.ts"
-import { addMessages, t, type Lang } from "./i18n.ts"
+import { t, type Lang } from "./i18n.ts"
 import { csrfField } from "./layout.ts"
-
-addMessages({
-  en: {
-    "workers.title": "Workers",
-    "workers.add": "Add a worker",
-    "workers.os": "Operating system",
-    "workers.hardware": "Hardware",
-    "workers.hw.cpu": "CPU only",
-    "workers.hw.gpu": "GPU / Apple Silicon",
-    "workers.label": "Label (optional)",
-    "workers.generate": "Generate the code and snippets",
-    "workers.code": "Single-use provisioning code",
-    "workers.code_note": "Valid until {expires} or its first use. It is shown once: copy the snippets now.",
-    "workers.one_liner": "One line to paste on the machine (as administrator)",
-    "workers.config": "config.json",
-    "workers.install": "Install",
-    "workers.start": "Start",
-    "workers.service": "Service definition ({path})",
-    "workers.uninstall": "Uninstall",
-    "workers.enrolled": "Enrolled workers",
-    "workers.none": "No worker enrolled yet.",
-    "workers.name": "Name",
-    "workers.created": "Enrolled",
-    "workers.last_seen": "Last seen",
-    "workers.state": "State",
-    "workers.state.revoked": "revoked",
-    "workers.state.active": "active",
-    "workers.revoke": "Revoke",
-    "workers.revoke_confirm": "Revoke this worker's token? It is disconnected at once and cannot rejoin.",
-    "workers.revoked": "Token of {name} revoked; {n} connection(s) closed.",
-    "workers.live": "Connected now",
-    "workers.activity": "Activity",
-    "workers.version": "Version",
-    "workers.models": "Models",
-    "workers.events": "Recent lifecycle events",
-    "workers.event": "Event",
-    "workers.when": "When",
-  },
-  fr: {
-    "workers.title": "Workers",
-    "workers.add": "Ajouter un worker",
-    "workers.os": "Système d'exploitation",
-    "workers.hardware": "Matériel",
-    "workers.hw.cpu": "CPU seul",
-    "workers.hw.gpu": "GPU / Apple Silicon",
-    "workers.label": "Libellé (facultatif)",
-    "workers.generate": "Générer le code et les snippets",
-    "workers.code": "Code de provisioning à usage unique",
-    "workers.code_note":
-      "Valable jusqu'au {expires} ou jusqu'à sa première utilisation. Il n'est affiché qu'une fois : copiez les snippets maintenant.",
-    "workers.one_liner": "Une ligne à coller sur le poste (en administrateur)",
-    "workers.config": "config.json",
-    "workers.install": "Installation",
-    "workers.start": "Démarrage",
-    "workers.service": "Définition du service ({path})",
-    "workers.uninstall": "Désinstallation",
-    "workers.enrolled": "Workers enrôlés",
-    "workers.none": "Aucun worker enrôlé pour l'instant.",
-    "workers.name": "Nom",
-    "workers.created": "Enrôlé le",
-    "workers.last_seen": "Vu pour la dernière fois",
-    "workers.state": "État",
-    "workers.state.revoked": "révoqué",
-    "workers.state.active": "actif",
-    "workers.revoke": "Révoquer",
-    "workers.revoke_confirm":
-      "Révoquer le jeton de ce worker ? Il est déconnecté immédiatement et ne peut plus revenir.",
-    "workers.revoked": "Jeton de {name} révoqué ; {n} connexion(s) fermée(s).",
-    "workers.live": "Connectés maintenant",
-    "workers.activity": "Activité",
-    "workers.version": "Version",
-    "workers.models": "Modèles",
-    "workers.events": "Événements récents du cycle de vie",
-    "workers.event": "Événement",
-    "workers.when": "Quand",
-  },
-})
 
 export interface WorkersPageData {
   tokens: {

@@ -1,18 +1,111 @@
-// core/http/app — assembles the pool's Elysia app: one place mounts every route plugin, parses
-// JSON with limits, and turns errors into {error, message}. Never talks SQL directly.
+// core/http/app — assembles the pool's Elysia app from ONE ordered mount table: parses JSON with
+// limits, turns errors into {error, message}, and mounts every hook and route plugin in the order
+// below. Every route plugin has one shape, (s: PoolServices) => Elysia, and lives in one file per
+// resource under routes/ (dashboard pages under routes/pages/). Never talks SQL directly.
 import { Elysia } from "elysia"
 import { CelluleError } from "../errors.ts"
+import type { PoolServices } from "../pool/services.ts"
 import { parseJsonBody } from "./body.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
-import type { PoolContext } from "./context.ts"
-import { statusRoutes } from "./routes/status.ts"
 import { licenseGate } from "./license-gate.ts"
+import { bondingPeerGuard, trustedPeerGuard } from "./peer-guard.ts"
+import { setupGateHook } from "./setup-gate.ts"
+import { assetRoutes } from "./routes/assets.ts"
+import { authRoutes } from "./routes/auth.ts"
+import { chatRoutes } from "./routes/chat.ts"
+import { clusterRoutes } from "./routes/cluster.ts"
+import { completionRoutes } from "./routes/completions.ts"
+import { embeddingsRoutes } from "./routes/embeddings.ts"
+import { federationAdminRoutes } from "./routes/federation-admin.ts"
+import { federationIdentityRoutes } from "./routes/federation-identity.ts"
+import { federationP2pRoutes, peerUsageRoutes } from "./routes/federation-p2p.ts"
+import { installRoutes } from "./routes/install.ts"
+import { keyRoutes } from "./routes/keys.ts"
+import { licenseRoutes } from "./routes/license.ts"
+import { modelFileRoutes } from "./routes/model-files.ts"
+import { modelsRoutes } from "./routes/models.ts"
+import { provisioningRoutes } from "./routes/provisioning.ts"
+import { setupRoutes } from "./routes/setup.ts"
+import { statusRoutes } from "./routes/status.ts"
+import { usageRoutes } from "./routes/usage.ts"
+import { workerRoutes } from "./routes/workers.ts"
+import { balancingPage } from "./routes/pages/balancing.ts"
+import { federationPage } from "./routes/pages/federation.ts"
+import { licensePage } from "./routes/pages/license.ts"
+import { overviewPage } from "./routes/pages/overview.ts"
+import { placeholderPage } from "./routes/pages/placeholder.ts"
+import { topologyPage } from "./routes/pages/topology.ts"
+import { workersPage } from "./routes/pages/workers.ts"
 
-export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, any, any>
+export type RoutePlugin = (s: PoolServices) => Elysia<any, any, any, any, any, any, any>
 
-export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
+/** One row of the mount table: a plugin, mounted only when the services it needs are there. */
+export interface Mount {
+  plugin: RoutePlugin
+  when?: (s: PoolServices) => boolean
+}
+
+const withKeys = (s: PoolServices) => !!(s.apiKeys && s.anonymous)
+const withFederation = (s: PoolServices) => !!s.federation
+
+/**
+ * The mount table, in order. Order matters twice:
+ *  - global hooks first: an onRequest/onBeforeHandle hook only covers what is mounted after it. The
+ *    signed-call guards verify signatures before anything else reads the request; the wizard gate
+ *    closes everything but /setup, /assets and /v1/status until setup is completed; the licence gate
+ *    refuses mutations when the licence lapsed. (CSRF is checked by adminGuard and the dashboard shell
+ *    with the session, on every mutating admin route.)
+ *  - the dashboard's "/:page" placeholder last: a parametric route mounted earlier would shadow the
+ *    static pages (/workers, /balancing…) that Elysia matches first only when they exist at match time.
+ */
+export const MOUNT_TABLE: readonly Mount[] = [
+  // Global hooks.
+  { plugin: (s) => trustedPeerGuard(s).plugin, when: withKeys },
+  { plugin: (s) => bondingPeerGuard(s).plugin, when: withFederation },
+  { plugin: setupGateHook, when: (s) => !!s.setupGate },
+  { plugin: licenseGate, when: (s) => s.licenseGate },
+  // Health check and static files.
+  { plugin: statusRoutes },
+  { plugin: assetRoutes },
+  // The OpenAI-compatible API (and its forwarded twins).
+  { plugin: modelsRoutes, when: withKeys },
+  { plugin: chatRoutes, when: withKeys },
+  { plugin: completionRoutes, when: withKeys },
+  { plugin: embeddingsRoutes, when: withKeys },
+  // Administration API.
+  { plugin: keyRoutes, when: withKeys },
+  { plugin: usageRoutes, when: (s) => withKeys(s) && !!s.keyUsage },
+  { plugin: workerRoutes },
+  { plugin: provisioningRoutes },
+  { plugin: installRoutes },
+  { plugin: modelFileRoutes },
+  { plugin: licenseRoutes },
+  // Federation: public identity, signed pool-to-pool calls, admin API, replicated admin resources.
+  { plugin: federationIdentityRoutes, when: withFederation },
+  { plugin: peerUsageRoutes, when: withKeys },
+  { plugin: federationP2pRoutes, when: withFederation },
+  { plugin: federationAdminRoutes, when: withFederation },
+  { plugin: clusterRoutes, when: withFederation },
+  // The browser: wizard, sign-in, dashboard pages.
+  { plugin: setupRoutes },
+  { plugin: authRoutes },
+  { plugin: overviewPage },
+  { plugin: licensePage },
+  { plugin: workersPage },
+  { plugin: balancingPage, when: (s) => withKeys(s) && !!s.keyUsage },
+  { plugin: federationPage, when: withFederation },
+  { plugin: topologyPage, when: withFederation },
+  // Last: "/:page" must not shadow a real page.
+  { plugin: placeholderPage },
+]
+
+/**
+ * The app for `s`: every row of `table` whose services are present, in order. In-process tests pass
+ * a smaller table (or extra plugins appended after the pool's own).
+ */
+export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[] = MOUNT_TABLE) {
   const app = new Elysia()
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
@@ -26,18 +119,21 @@ export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
         return
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
-      return parseJsonBody(request, ctx.config.maxJsonBodyBytes)
+      return parseJsonBody(request, s.config.maxJsonBodyBytes)
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
       const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
       return withSecurityHeaders(jsonError(toCelluleError(code, error, id)))
     })
-  // The licence gate is a global hook: it must be mounted before any route to cover them all.
-  if (ctx.license) app.use(licenseGate(ctx))
-  app.use(statusRoutes(ctx))
-  for (const plugin of plugins) app.use(plugin(ctx))
+  for (const row of table) {
+    const m = typeof row === "function" ? { plugin: row } : row
+    if (!m.when || m.when(s)) app.use(m.plugin(s))
+  }
   return app
 }
+
+/** The mount table's hooks and health check, then `routes`: for in-process tests of a few routes. */
+export const withHooks = (...routes: RoutePlugin[]): (Mount | RoutePlugin)[] => [...MOUNT_TABLE.slice(0, 5), ...routes]
 
 export async function handle(app: ReturnType<typeof buildApp>, req: Request): Promise<Response> {
   try {

@@ -19,8 +19,8 @@ export class UnsupportedMediaType extends CelluleError {
 
 export function jsonError(err: CelluleError, headers: Record<string, string> = {}): Response {
   const h: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...headers }
-  if (err.status === 429 && "retryAfterS" in err)
-    h["retry-after"] = String((err as { retryAfterS: number }).retryAfterS)
+  // 429 (rate limits, queue_full) and 503 cluster_setup_pending say when to come back.
+  if ("retryAfterS" in err) h["retry-after"] = String((err as { retryAfterS: number }).retryAfterS)
   return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers: h })
 }
 

@@ -4,9 +4,9 @@ import { clientIp } from "./client-ip.ts"
 import { hashToken, tokenMatches } from "../crypto/token.ts"
 import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
-import { adminByEmail, sessionFor, type Admin } from "../auth/admins.ts"
+import type { Admin } from "../auth/admins.ts"
 import { cidrList, ipIn } from "./_cidr.ts"
-import type { PoolContext } from "./context.ts"
+import type { PoolServices } from "../pool/services.ts"
 
 export const SESSION_COOKIE = "cellule_session"
 export const CSRF_HEADER = "x-csrf-token"
@@ -30,52 +30,52 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"])
 
 /** The admin behind this request, or null. Throws 403 csrf_invalid on a cookie mutation without the token. */
 export async function resolveAdmin(
-  ctx: PoolContext,
+  s: PoolServices,
   request: Request,
   ip: string | undefined,
   form?: Record<string, unknown>,
 ): Promise<AdminIdentity | null> {
   const token = cookieValue(request, SESSION_COOKIE)
   if (token) {
-    const s = await sessionFor(ctx.db.sql, token, ctx.clock)
-    if (s) {
+    const session = await s.admins.sessionFor(token)
+    if (session) {
       if (!READS.has(request.method)) {
         const presented = request.headers.get(CSRF_HEADER) ?? (typeof form?._csrf === "string" ? form._csrf : undefined)
-        if (!presented || !tokenMatches(presented, hashToken(s.csrf)))
+        if (!presented || !tokenMatches(presented, hashToken(session.csrf)))
           throw new Forbidden("missing or invalid CSRF token", "csrf_invalid")
       }
-      return { ...s.admin, via: "session", csrf: s.csrf }
+      return { ...session.admin, via: "session", csrf: session.csrf }
     }
   }
   const user = request.headers.get("x-cellule-user")
-  if (user && ctx.config.trustedNetworks.length && ipIn(trusted(ctx), ip)) {
-    const admin = await adminByEmail(ctx.db.sql, user)
+  if (user && s.config.trustedNetworks.length && ipIn(trusted(s), ip)) {
+    const admin = await s.admins.byEmail(user)
     if (admin) return { ...admin, via: "header" }
   }
   return null
 }
 
 const lists = new WeakMap<object, ReturnType<typeof cidrList>>()
-function trusted(ctx: PoolContext) {
-  let l = lists.get(ctx.config)
+function trusted(s: PoolServices) {
+  let l = lists.get(s.config)
   if (!l) {
-    l = cidrList(ctx.config.trustedNetworks)
-    lists.set(ctx.config, l)
+    l = cidrList(s.config.trustedNetworks)
+    lists.set(s.config, l)
   }
   return l
 }
 
 /**
  * Mount on an Elysia instance whose routes need an administrator:
- *   new Elysia().use(adminGuard(ctx)).post("/v1/admin/x", ({ admin }) => …)
+ *   new Elysia().use(adminGuard(s)).post("/v1/admin/x", ({ admin }) => …)
  * Unauthenticated → 401 admin_auth_required.
  */
-export const adminGuard = (ctx: PoolContext) =>
+export const adminGuard = (s: PoolServices) =>
   new Elysia({ name: "cellule.adminGuard" }).resolve({ as: "scoped" }, async ({ request, server, body }) => {
     const admin = await resolveAdmin(
-      ctx,
+      s,
       request,
-      clientIp(request, server, ctx.config),
+      clientIp(request, server, s.config),
       body as Record<string, unknown> | undefined,
     )
     if (!admin) throw new Unauthorized("administrator login required", "admin_auth_required")

@@ -2,9 +2,8 @@
 // (402) when the licence has lapsed, plus requireFeature/requireLimit for handlers. Never blocks a read.
 import { Elysia } from "elysia"
 import * as gate from "../license/gate.ts"
-import { licenseStoreFor } from "../license/store.ts"
 import { logger } from "../log.ts"
-import type { PoolContext } from "./context.ts"
+import type { PoolServices } from "../pool/services.ts"
 
 const log = logger("license")
 
@@ -53,12 +52,12 @@ export function isExemptFromLicenseGate(routePath: string, method = "POST"): boo
 }
 
 /**
- * The global hook. buildApp mounts it before any route when the context has a licence store
- * (`ctx.license`), so it covers every route plugin. It runs before the admin guard: a lapsed licence
+ * The global hook. buildApp mounts it before any route when the services ask for it
+ * (`s.licenseGate`), so it covers every route plugin. It runs before the admin guard: a lapsed licence
  * answers 402 even to an unauthenticated mutation, which tells nothing the dashboard banner does not.
  */
-export const licenseGate = (ctx: PoolContext) => {
-  const store = licenseStoreFor(ctx)
+export const licenseGate = (s: PoolServices) => {
+  const store = s.license
   log.info("install_license_gate: installed - mutations gated (reads, inference and the licence routes always OK)")
   return new Elysia({ name: "cellule.licenseGate" }).onBeforeHandle(
     { as: "global" },
@@ -88,17 +87,17 @@ export const licenseGate = (ctx: PoolContext) => {
 /**
  * In a handler: 403 feature_not_licensed when a licence is installed without `feature`, 402 when it
  * has lapsed; passes with no licence (evaluation mode) or with enforce=false.
- *   .post("/v1/projects/:id/documents", async () => { await requireFeature(ctx, "rag_documents"); … })
+ *   .post("/v1/projects/:id/documents", async () => { await requireFeature(s, "rag_documents"); … })
  */
-export async function requireFeature(ctx: PoolContext, feature: string): Promise<void> {
-  gate.requireFeature(feature, await licenseStoreFor(ctx).state())
+export async function requireFeature(s: PoolServices, feature: string): Promise<void> {
+  gate.requireFeature(feature, await s.license.state())
 }
 
 /**
  * In a handler, with `current` counted now by the caller: 402 `limit_reached:<name>=<current>>=<max>`
  * when the licence's limit is reached. An undeclared limit, or no licence, is unlimited.
- *   await requireLimit(ctx, "max_pools", await countPools(tx))
+ *   await requireLimit(s, "max_pools", await countPools(tx))
  */
-export async function requireLimit(ctx: PoolContext, name: string, current: number): Promise<void> {
-  gate.requireLimit(name, current, await licenseStoreFor(ctx).state())
+export async function requireLimit(s: PoolServices, name: string, current: number): Promise<void> {
+  gate.requireLimit(name, current, await s.license.state())
 }

@@ -3,13 +3,15 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { logger } from "../log.ts"
 import { handle, type buildApp } from "./app.ts"
+import { jsonError, toCelluleError } from "./errors.ts"
+import { withSecurityHeaders } from "./headers.ts"
 
 const log = logger("http")
 
 export interface WsRoute<T> {
   path: string
-  /** Return the socket's data to accept the upgrade, or a Response to refuse it. */
-  upgrade(req: Request, server: Server<T>): Promise<T | Response> | T | Response
+  /** Return the socket's data to accept the upgrade; throw a CelluleError to refuse it (mapped to JSON here). */
+  upgrade(req: Request, server: Server<T>): Promise<T> | T
   handler: WebSocketHandler<T>
 }
 
@@ -37,8 +39,12 @@ export function startServer(opts: {
     async fetch(req, srv) {
       if (ws && new URL(req.url).pathname === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         if (stopping) return new Response("shutting down", { status: 503 })
-        const data = await ws.upgrade(req, srv as Server<any>)
-        if (data instanceof Response) return data
+        let data: any
+        try {
+          data = await ws.upgrade(req, srv as Server<any>)
+        } catch (e) {
+          return withSecurityHeaders(jsonError(toCelluleError("UPGRADE", e, "ws")))
+        }
         if (srv.upgrade(req, { data })) return undefined as unknown as Response
         return new Response("websocket upgrade failed", { status: 400 })
       }

@@ -4,34 +4,22 @@ import type { Config } from "../config/index.ts"
 import { openDatabase, type Database } from "../db/client.ts"
 import { buildApp } from "../http/app.ts"
 import { startServer, type HttpServer } from "../http/server.ts"
-import type { PoolContext } from "../http/context.ts"
 import { systemClock, type Clock } from "../clock.ts"
 import { logger } from "../log.ts"
 import { VERSION } from "../version.ts"
 import { Scheduler } from "../scheduler/scheduler.ts"
 import { workerHub } from "../workers/hub.ts"
-import { openaiRoutes } from "../http/routes/openai.ts"
-import { keyRoutes } from "../http/routes/keys.ts"
 import { Forwarder } from "../scheduler/forward.ts"
-import { balancingPage } from "../http/routes/balancing-page.ts"
-import { verifyTrustedPeer } from "../federation/transport.ts"
 import { ApiKeys } from "../auth/api-keys.ts"
 import { AnonymousAccess } from "../auth/anonymous-access.ts"
 import { KeyUsageSync } from "../auth/key-usage-sync.ts"
-import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
-import { licenseRoutes } from "../http/routes/license.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
-import { installRoutes } from "../http/routes/install.ts"
-import { modelFileRoutes } from "../http/routes/model-files.ts"
-import { provisioningRoutes } from "../http/routes/provisioning.ts"
-import { workersPageRoutes } from "../http/routes/workers-page.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
-import { federationRoutes } from "../http/routes/federation.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
-import { shellRoutes } from "../http/routes/shell.ts"
 import { recordPoolName } from "./identity.ts"
+import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 
 const log = logger("pool")
@@ -41,7 +29,7 @@ export interface RunningPool {
   scheduler: Scheduler
   port: number
   db: Database
-  ctx: PoolContext
+  services: PoolServices
   stop(): Promise<void>
 }
 
@@ -86,17 +74,6 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     await publishSetupSites(db.sql, publishSite)
     await federation.checkAdvertisedUrl()
     scheduler.start()
-    const ctx: PoolContext = {
-      license,
-      config,
-      db,
-      clock,
-      startedAt: clock.now(),
-      statusExtra: () => {
-        const snap = scheduler.snapshot()
-        return { workers: snap.workers.length, queue_depth: snap.queue_depth }
-      },
-    }
     const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
       federation.publish(kind, payload),
@@ -110,25 +87,28 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
-    const app = buildApp(ctx, [
-      openaiRoutes({
-        scheduler,
-        keys: apiKeys,
-        anonymous,
-        forwarder,
-        verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
-      }),
-      keyRoutes(apiKeys, anonymous, keyUsage),
-      balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder),
-      workerRoutes(scheduler),
-      licenseRoutes,
-      installRoutes,
-      modelFileRoutes,
-      provisioningRoutes(hub),
-      workersPageRoutes(scheduler, hub),
-      federationRoutes(federation),
-      ...shellRoutes(setupGate, scheduler, { publishSite }),
-    ])
+    // The one services object every route receives (core/pool/services.ts); the mount table is core/http/app.ts.
+    const services = poolServices({
+      config,
+      db,
+      clock,
+      statusExtra: () => {
+        const snap = scheduler.snapshot()
+        return { workers: snap.workers.length, queue_depth: snap.queue_depth }
+      },
+      license,
+      licenseGate: true,
+      scheduler,
+      setupGate,
+      publishSite,
+      apiKeys,
+      anonymous,
+      keyUsage,
+      federation,
+      forwarder,
+      hub,
+    })
+    const app = buildApp(services)
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`
@@ -142,7 +122,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       scheduler,
       port: http.port,
       db,
-      ctx,
+      services,
       stop() {
         stopped ??= (async () => {
           log.info("stopping: no new requests, finishing in-flight ones")

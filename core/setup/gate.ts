@@ -1,6 +1,6 @@
 // core/setup/gate — the wizard gate's decision: until setup is completed, only /v1/status, the API
 // docs, /setup/* and static assets answer; API clients get 503 cluster_setup_pending, browsers a 307
-// to /setup/ui. Completion is read from the database with a short TTL so that another process
+// to /setup/ui (core/http/setup-gate.ts turns the decision into a response). Completion is read from the database with a short TTL so that another process
 // completing the wizard on the same database unblocks this one within `pendingTtlMs`.
 import type { Sql } from "../db/client.ts"
 import type { Clock } from "../clock.ts"
@@ -24,6 +24,8 @@ export class SetupPending extends ServiceUnavailable {
       `open ${SETUP_URL} in a browser, or run \`cellule setup --answers FILE\``,
     )
   }
+  /** Sent as Retry-After: the wizard may be completed by another process at any moment. */
+  readonly retryAfterS = 5
   override extra() {
     return { setup_url: SETUP_URL }
   }
@@ -60,16 +62,15 @@ export class SetupGate {
     this.complete = true
   }
 
-  /** null to let the request through, else the response to send. */
-  async check(request: Request): Promise<Response | null> {
+  /**
+   * "open" lets the request through; "redirect" sends a browser to the wizard; an API client gets
+   * SetupPending thrown (503 cluster_setup_pending, mapped to JSON by the HTTP edge's error mapper).
+   */
+  async decide(request: Request): Promise<"open" | "redirect"> {
     const path = new URL(request.url).pathname
-    if (isOpenBeforeSetup(path) || (await this.isComplete())) return null
-    if (wantsHtml(request)) return new Response(null, { status: 307, headers: { location: SETUP_URL } })
-    const err = new SetupPending()
-    return new Response(JSON.stringify(err.toJSON()), {
-      status: 503,
-      headers: { "content-type": "application/json; charset=utf-8", "retry-after": "5" },
-    })
+    if (isOpenBeforeSetup(path) || (await this.isComplete())) return "open"
+    if (wantsHtml(request)) return "redirect"
+    throw new SetupPending()
   }
 }
 

@@ -3,6 +3,7 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
+import { Unauthorized } from "../errors.ts"
 import {
   PROTOCOL_VERSION,
   ProtocolError,
@@ -40,10 +41,6 @@ export interface HubOptions {
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
   activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
-}
-
-function jsonResponse(status: number, error: string, message: string) {
-  return new Response(JSON.stringify({ error, message }), { status, headers: { "content-type": "application/json" } })
 }
 
 export function workerHub(opts: HubOptions) {
@@ -132,12 +129,12 @@ export function workerHub(opts: HubOptions) {
 
   return {
     path: "/ws",
-    async upgrade(req: Request, server: Server<WsData>): Promise<WsData | Response> {
+    async upgrade(req: Request, server: Server<WsData>): Promise<WsData> {
+      // Refusals are thrown: the HTTP edge (core/http/server.ts) answers them through its error mapper.
       if (!tokenHash && !opts.resolveWorkerToken)
-        return jsonResponse(
-          401,
-          "worker_join_disabled",
+        throw new Unauthorized(
           "this pool has no worker join token configured (CELLULE_WORKER_TOKEN)",
+          "worker_join_disabled",
         )
       const auth = req.headers.get("authorization") ?? ""
       const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
@@ -145,7 +142,7 @@ export function workerHub(opts: HubOptions) {
       if (tokenHash && tokenMatches(presented, tokenHash)) return { remote }
       const tokenId = presented && opts.resolveWorkerToken ? await opts.resolveWorkerToken(presented) : null
       if (tokenId !== null) return { remote, tokenId }
-      return jsonResponse(401, "worker_token_invalid", "invalid worker token")
+      throw new Unauthorized("invalid worker token", "worker_token_invalid")
     },
     handler,
     /** Close the connections that authenticated with a token just revoked. */

@@ -98,7 +98,7 @@ beforeAll(async () => {
   pool = await startPool(config)
   onCleanup(() => pool.stop())
   const a = (await adminByEmail(pool.db.sql, TEST_ADMIN.email))!
-  const s = await createSession(pool.db.sql, a.id, pool.ctx.clock)
+  const s = await createSession(pool.db.sql, a.id, pool.services.clock)
   admin = { cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrf }
   root = tempDir("cellule-root-")
   onCleanup(() => {

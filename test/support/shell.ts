@@ -1,13 +1,18 @@
 // Test support for the wizard and dashboard in-process: a migrated embedded database, the shell's
 // routes (gate, wizard, login, dashboard) plus /v1/workers, and a cookie-keeping client.
-import { buildApp, handle } from "../../core/http/app.ts"
-import type { PoolContext } from "../../core/http/context.ts"
+import { buildApp, handle, withHooks } from "../../core/http/app.ts"
+import { poolServices } from "../../core/pool/services.ts"
 import { loadConfig } from "../../core/config/index.ts"
 import { ManualClock } from "../../core/clock.ts"
 import { Scheduler } from "../../core/scheduler/scheduler.ts"
 import { SetupGate } from "../../core/setup/gate.ts"
-import { shellRoutes } from "../../core/http/routes/shell.ts"
 import { workerRoutes } from "../../core/http/routes/workers.ts"
+import { assetRoutes } from "../../core/http/routes/assets.ts"
+import { setupRoutes } from "../../core/http/routes/setup.ts"
+import { authRoutes } from "../../core/http/routes/auth.ts"
+import { overviewPage } from "../../core/http/routes/pages/overview.ts"
+import { licensePage } from "../../core/http/routes/pages/license.ts"
+import { placeholderPage } from "../../core/http/routes/pages/placeholder.ts"
 import { LicenseStore } from "../../core/license/store.ts"
 import { testDatabase } from "./db.ts"
 import type { Database } from "../../core/db/client.ts"
@@ -29,10 +34,14 @@ export async function shellApp(opts: { pubkeyHex?: string; env?: Record<string, 
   const clock = new ManualClock(Date.UTC(2026, 5, 1))
   const config = loadConfig("pool", {}, { POOL_NAME: "unit-pool", ...opts.env })
   const license = new LicenseStore(db.sql, { clock, pubkeyHex: opts.pubkeyHex ?? "0".repeat(64), refreshMs: 0 })
-  const ctx: PoolContext = { config, db, clock, startedAt: clock.now(), license }
   const scheduler = new Scheduler({ clock, maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
   const gate = new SetupGate(db.sql, clock, 0)
-  const app = buildApp(ctx, [workerRoutes(scheduler), ...shellRoutes(gate, scheduler)])
+  const ctx = poolServices({ config, db, clock, license, scheduler, setupGate: gate })
+  // The wizard, sign-in and dashboard shell of the pool's mount table, with /v1/workers.
+  const app = buildApp(
+    ctx,
+    withHooks(workerRoutes, assetRoutes, setupRoutes, authRoutes, overviewPage, licensePage, placeholderPage),
+  )
   return { app, ctx, db, clock, gate, license, client: () => new Client(app) }
 }
 

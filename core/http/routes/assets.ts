@@ -6,7 +6,7 @@ import css from "../../../views/assets/app.css" with { type: "text" }
 import setupJs from "../../../views/assets/setup.js" with { type: "text" }
 import dashboardJs from "../../../views/assets/dashboard.js" with { type: "text" }
 import licenseJs from "../../../views/assets/license.js" with { type: "text" }
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
 
 const JS = "text/javascript; charset=utf-8"
 const FILES: Record<string, { body: string; type: string }> = {
@@ -19,7 +19,7 @@ const FILES: Record<string, { body: string; type: string }> = {
 
 export const ASSET_PREFIX = "/assets/"
 
-export const assetRoutes = (_ctx: PoolContext) =>
+export const assetRoutes = (_s: PoolServices) =>
   new Elysia().get("/assets/:file", ({ params }) => {
     const f = FILES[params.file]
     if (!f) return new Response("not found", { status: 404 })

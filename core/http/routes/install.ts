@@ -7,38 +7,29 @@
 import { Elysia, t } from "elysia"
 import { NotFound } from "../../errors.ts"
 import { installScript, type InstallFile } from "../../workers/install.ts"
-import { redeemProvisionCode } from "../../workers/provisioning.ts"
 import { binaryFor } from "../../workers/binaries.ts"
 import { releaseKeyFor } from "../../workers/release-key.ts"
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
+import { requestOrigin } from "../client-ip.ts"
 
 const FILES: InstallFile[] = ["worker.sh", "worker.ps1", "worker-uninstall.sh", "worker-uninstall.ps1"]
 
-/** The URL the client reached us with is the one a script should call back (LAN name, VIP, port). */
-export function requestOrigin(request: Request, fallback: string): string {
-  try {
-    return new URL(request.url).origin
-  } catch {
-    return fallback
-  }
-}
-
-export const installRoutes = (ctx: PoolContext) =>
+export const installRoutes = (s: PoolServices) =>
   new Elysia()
     .get("/v1/install/:file", ({ params, request }) => {
       const file = params.file as InstallFile
       if (!FILES.includes(file)) throw new NotFound(`no installer ${params.file}`, "installer_not_found")
-      const body = installScript(file, requestOrigin(request, ctx.config.poolUrl))
+      const body = installScript(file, requestOrigin(request, s.config.poolUrl))
       const type = file.endsWith(".sh") ? "text/x-shellscript" : "text/plain"
       return new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" } })
     })
     .get("/v1/install/release-key", () => ({
       algorithm: "ed25519",
-      public_key: releaseKeyFor(ctx.config.dataDir).publicKey,
+      public_key: releaseKeyFor(s.config.dataDir).publicKey,
     }))
     .get("/v1/install/bin/:name", async ({ params }) => {
       const wantHash = params.name.endsWith(".sha256")
-      const b = await binaryFor(ctx.config, wantHash ? params.name.slice(0, -7) : params.name)
+      const b = await binaryFor(s.config, wantHash ? params.name.slice(0, -7) : params.name)
       if (wantHash)
         return new Response(`${b.sha256}  ${b.name}\n`, { headers: { "content-type": "text/plain; charset=utf-8" } })
       return new Response(Bun.file(b.path), {
@@ -53,15 +44,15 @@ export const installRoutes = (ctx: PoolContext) =>
     .post(
       "/v1/provisioning/redeem",
       async ({ body, request }) => {
-        const r = await redeemProvisionCode(ctx.db.sql, ctx.clock, body.code, body.name ?? "worker")
+        const r = await s.workers.redeemCode(body.code, body.name ?? "worker")
         // pool_key: the worker will only accept self-updates signed by this pool's release key.
         return {
-          pool: requestOrigin(request, ctx.config.poolUrl),
+          pool: requestOrigin(request, s.config.poolUrl),
           token: r.token,
           name: r.name,
           hardware: r.hardware,
           os: r.os,
-          pool_key: releaseKeyFor(ctx.config.dataDir).publicKey,
+          pool_key: releaseKeyFor(s.config.dataDir).publicKey,
         }
       },
       {

@@ -1,16 +1,15 @@
 // /v1/admin/license — install, read, remove the cluster licence and toggle enforcement (guide §7.3).
 // Administrators only. The token goes in; it never comes back out of any response.
 import { Elysia, t } from "elysia"
-import { licenseStoreFor } from "../../license/store.ts"
 import { logger } from "../../log.ts"
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
 import { adminGuard } from "../guards.ts"
 
-export const licenseRoutes = (ctx: PoolContext) => {
-  const store = licenseStoreFor(ctx)
+export const licenseRoutes = (s: PoolServices) => {
+  const store = s.license
   logger("license").info("license.routes: 4 endpoints installed")
   return new Elysia()
-    .use(adminGuard(ctx))
+    .use(adminGuard(s))
     .get("/v1/admin/license", () => store.view())
     .post(
       "/v1/admin/license/upload",

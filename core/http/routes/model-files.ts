@@ -4,17 +4,16 @@
 import { Elysia, t } from "elysia"
 import { CelluleError, Unauthorized } from "../../errors.ts"
 import { tokenMatches, hashToken } from "../../crypto/token.ts"
-import { workerTokenId } from "../../workers/provisioning.ts"
-import { modelForClass, storedModel, HARDWARE_CLASSES } from "../../catalog/store.ts"
+import { HARDWARE_CLASSES } from "../../catalog/store.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
 
 /** A worker's own token, or the shared join token. */
-async function requireWorker(ctx: PoolContext, request: Request) {
+async function requireWorker(s: PoolServices, request: Request) {
   const auth = request.headers.get("authorization") ?? ""
   const presented = auth.startsWith("Bearer ") ? auth.slice(7).trim() : ""
-  if (ctx.config.workerToken && tokenMatches(presented, hashToken(ctx.config.workerToken))) return
-  if (presented && (await workerTokenId(ctx.db.sql, presented)) !== null) return
+  if (s.config.workerToken && tokenMatches(presented, hashToken(s.config.workerToken))) return
+  if (presented && (await s.workers.tokenId(presented)) !== null) return
   throw new Unauthorized("a worker token is required", "worker_token_invalid")
 }
 
@@ -41,13 +40,13 @@ export function parseRange(header: string | null, size: number): { start: number
   return { start, end }
 }
 
-export const modelFileRoutes = (ctx: PoolContext) =>
+export const modelFileRoutes = (s: PoolServices) =>
   new Elysia()
     .get(
       "/v1/worker/assignment",
       async ({ query, request }) => {
-        await requireWorker(ctx, request)
-        const m = await modelForClass(ctx.db.sql, ctx.config.modelStoreDir, query.class as HardwareClass)
+        await requireWorker(s, request)
+        const m = await s.catalog.modelForClass(query.class as HardwareClass)
         return {
           hardware_class: query.class,
           model: {
@@ -62,8 +61,8 @@ export const modelFileRoutes = (ctx: PoolContext) =>
       { query: t.Object({ class: t.Union(HARDWARE_CLASSES.map((c) => t.Literal(c))) }) },
     )
     .get("/v1/models/files/:name", async ({ params, request }) => {
-      await requireWorker(ctx, request)
-      const m = await storedModel(ctx.db.sql, ctx.config.modelStoreDir, params.name)
+      await requireWorker(s, request)
+      const m = await s.catalog.storedModel(params.name)
       const common = {
         "accept-ranges": "bytes",
         "content-type": "application/octet-stream",

@@ -6,17 +6,10 @@
 //   PUT  /v1/admin/models/classes/:class {file_name}         → the model a hardware class serves
 import { Elysia, t } from "elysia"
 import { adminGuard } from "../guards.ts"
-import { createProvisionCode, listWorkerTokens, revokeWorkerToken, workerAudit } from "../../workers/provisioning.ts"
 import { snippetsFor } from "../../workers/install.ts"
-import { assignClassModel, classAssignments, listStore } from "../../catalog/store.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
-import type { PoolContext } from "../context.ts"
-import { requestOrigin } from "./install.ts"
-
-export interface WorkerConnections {
-  /** Close every live connection of a worker token; returns how many were closed. */
-  closeToken(tokenId: number): number
-}
+import type { PoolServices } from "../../pool/services.ts"
+import { requestOrigin } from "../client-ip.ts"
 
 export const ProvisionBody = t.Object({
   os: t.Union([t.Literal("linux"), t.Literal("macos"), t.Literal("windows")]),
@@ -24,46 +17,41 @@ export const ProvisionBody = t.Object({
   label: t.Optional(t.String({ maxLength: 128 })),
 })
 
-export const provisioningRoutes = (conns: WorkerConnections) => (ctx: PoolContext) =>
+export const provisioningRoutes = (s: PoolServices) =>
   new Elysia()
-    .use(adminGuard(ctx))
+    .use(adminGuard(s))
     .post(
       "/v1/admin/workers/provision",
       async ({ body, request }) => {
-        const c = await createProvisionCode(ctx.db.sql, ctx.clock, {
-          os: body.os,
-          hardware: body.hardware,
-          label: body.label,
-          ttlMs: ctx.config.provisionCodeTtlMs,
-        })
+        const c = await s.workers.createCode({ os: body.os, hardware: body.hardware, label: body.label })
         return {
           code: c.code,
           os: c.os,
           hardware: c.hardware,
           expires_at: new Date(c.expiresAt).toISOString(),
-          snippets: snippetsFor(requestOrigin(request, ctx.config.poolUrl), c.os, c.hardware, c.code),
+          snippets: snippetsFor(requestOrigin(request, s.config.poolUrl), c.os, c.hardware, c.code),
         }
       },
       { body: ProvisionBody },
     )
-    .get("/v1/admin/workers/tokens", async () => ({ data: await listWorkerTokens(ctx.db.sql) }))
+    .get("/v1/admin/workers/tokens", async () => ({ data: await s.workers.listTokens() }))
     .post(
       "/v1/admin/workers/tokens/:id/revoke",
       async ({ params }) => {
-        await revokeWorkerToken(ctx.db.sql, ctx.clock, params.id)
-        return { revoked: params.id, connections_closed: conns.closeToken(params.id) }
+        await s.workers.revokeToken(params.id)
+        return { revoked: params.id, connections_closed: s.hub?.closeToken(params.id) ?? 0 }
       },
       { params: t.Object({ id: t.Integer({ minimum: 1 }) }) },
     )
-    .get("/v1/admin/workers/audit", async () => ({ data: await workerAudit(ctx.db.sql) }))
+    .get("/v1/admin/workers/audit", async () => ({ data: await s.workers.audit() }))
     .get("/v1/admin/models/classes", async () => ({
-      assignments: await classAssignments(ctx.db.sql),
-      files: (await listStore(ctx.db.sql, ctx.config.modelStoreDir)).map(({ path: _p, ...m }) => m),
+      assignments: await s.catalog.classAssignments(),
+      files: (await s.catalog.listStore()).map(({ path: _p, ...m }) => m),
     }))
     .put(
       "/v1/admin/models/classes/:class",
       async ({ params, body }) => {
-        await assignClassModel(ctx.db.sql, ctx.config.modelStoreDir, params.class as HardwareClass, body.file_name)
+        await s.catalog.assignClassModel(params.class as HardwareClass, body.file_name)
         return { hardware_class: params.class, file_name: body.file_name }
       },
       { body: t.Object({ file_name: t.String({ minLength: 1, maxLength: 205 }) }) },

@@ -1,38 +1,20 @@
 // The first-boot wizard over HTTP: GET /setup/ui (HTMX pages), POST /setup/step/:step (form or JSON,
 // per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
-// gate, a global hook that keeps every other route closed until setup is completed.
+// gate (core/http/setup-gate.ts) keeps every other route closed until setup is completed.
 import { Elysia } from "elysia"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { CelluleError, Forbidden } from "../../errors.ts"
 import { cookieValue } from "../guards.ts"
-import { licenseStoreFor } from "../../license/store.ts"
-import type { SetupGate } from "../../setup/gate.ts"
 import { SECTORS } from "../../setup/sectors.ts"
-import {
-  completeSetup,
-  isSetupComplete,
-  previewPolicy,
-  readLogo,
-  readSetup,
-  SetupCompleted,
-  SetupIncomplete,
-  saveStep,
-  StepInvalid,
-  type SetupState,
-} from "../../setup/state.ts"
+import { previewPolicy, SetupCompleted, SetupIncomplete, StepInvalid, type SetupState } from "../../setup/state.ts"
 import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
-import type { PoolContext } from "../context.ts"
-import { publishSetupSites, type SitePublish } from "../../setup/sites.ts"
+import type { PoolServices } from "../../pool/services.ts"
 import { logger } from "../../log.ts"
 
 const log = logger("setup")
-import { langOf, startSession } from "./auth.ts"
+import { langOf, startSession } from "../session.ts"
 import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
 import { t, type Lang } from "../../../views/i18n.ts"
-
-/** The gate as an Elysia plugin: its onRequest hook runs before routing, for every route of the app. */
-export const setupGateRoutes = (gate: SetupGate) => (_ctx: PoolContext) =>
-  new Elysia({ name: "cellule.setupGate" }).onRequest(({ request }) => gate.check(request).then((r) => r ?? undefined))
 
 const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) =>
   new Response(body, {
@@ -78,160 +60,152 @@ function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
     throw new Forbidden("missing or invalid wizard CSRF token: reload /setup/ui", "csrf_invalid")
 }
 
-export interface SetupHooks {
-  /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */
-  publishSite?: (site: SitePublish) => Promise<unknown>
-}
+export const setupRoutes = (s: PoolServices) => {
+  const license = s.license
+  const deps = { installLicense: (token: string) => license.install(token, "setup wizard") }
 
-export const setupRoutes =
-  (gate?: SetupGate, hooks: SetupHooks = {}) =>
-  (ctx: PoolContext) => {
-    const license = licenseStoreFor(ctx)
-    const deps = { installLicense: (token: string) => license.install(token, "setup wizard") }
-
-    async function view(
-      lang: Lang,
-      step: StepId,
-      state: SetupState,
-      extra: Partial<WizardView> = {},
-    ): Promise<WizardView> {
-      const policy = step === "recap" ? previewPolicy(state.answers) : null
-      const lv = step === "license" ? await license.view().catch(() => null) : null
-      return {
-        lang,
-        step,
-        answers: state.answers as Record<string, any>,
-        hasLogo: state.hasLogo,
-        sectors: SECTORS,
-        retentionChoices: RETENTION_CHOICES,
-        tiers: MODEL_TIERS,
-        recap: policy
-          ? {
-              retention:
-                policy.retention_months === "unlimited"
-                  ? t(lang, "setup.security.unlimited")
-                  : t(lang, "setup.security.months", { n: policy.retention_months }),
-              grade: policy.audit_grade,
-              template: policy.template,
-              source: policy.source,
-            }
-          : undefined,
-        license: lv ? { tier: lv.tier, client: lv.client_id, expires: lv.expires_at, status: lv.status } : undefined,
-        ...extra,
-      }
-    }
-
-    const firstOpenStep = (state: SetupState): StepId =>
-      missingSteps(state.answers, state.hasAdminPassword)[0] ?? "recap"
-
-    return new Elysia()
-      .get("/setup", () => new Response(null, { status: 307, headers: { location: "/setup/ui" } }))
-      .get("/setup/ui", async ({ request, query }) => {
-        const state = await readSetup(ctx.db.sql)
-        if (state.completedAt) return new Response(null, { status: 303, headers: { location: "/" } })
-        const step = isStep(query.step) ? query.step : firstOpenStep(state)
-        const csrf = setupCsrf(request)
-        return htmlResponse(
-          wizardPage(await view(langOf(request), step, state, { csrf: csrf.token })),
-          200,
-          csrf.cookie ? { "set-cookie": csrf.cookie } : {},
-        )
-      })
-      .get("/setup/state", async () => {
-        const state = await readSetup(ctx.db.sql)
-        // Once completed, the route stays open (it is under /setup) but tells nothing about the cluster.
-        if (state.completedAt) return { completed: true, completed_at: state.completedAt, steps: STEPS, missing: [] }
-        return {
-          completed: !!state.completedAt,
-          completed_at: state.completedAt,
-          steps: STEPS,
-          missing: missingSteps(state.answers, state.hasAdminPassword),
-          answers: state.answers,
-          has_logo: state.hasLogo,
-          sector_defaults_applied: state.sectorDefaultsApplied,
-        }
-      })
-      .get("/setup/logo", async () => {
-        const logo = await readLogo(ctx.db.sql)
-        if (!logo) return new Response("no logo", { status: 404 })
-        return new Response(logo.bytes as BodyInit, {
-          // A sanitised SVG, and still no script may run if someone opens it directly.
-          headers: {
-            "content-type": logo.mime,
-            "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-            "cache-control": "no-cache",
-          },
-        })
-      })
-      .post("/setup/step/:step", async ({ request, server, params, body }) => {
-        const step = params.step
-        if (!isStep(step))
-          throw new CelluleError("not_found", `no wizard step "${step}"; steps: ${STEPS.join(", ")}`, 404)
-        const input = (body ?? {}) as Record<string, unknown>
-        const json = isJson(request)
-        const lang = langOf(request)
-        const page = async (s: StepId, extra: Partial<WizardView> = {}, status = 200) => {
-          const v = await view(lang, s, await readSetup(ctx.db.sql), {
-            csrf: cookieValue(request, SETUP_CSRF_COOKIE),
-            ...extra,
-          })
-          // HTMX swaps the step in place; the URL follows, so a refresh comes back to the same screen.
-          return isHtmx(request)
-            ? htmlResponse(wizardFragment(v).value, status, { "hx-push-url": `/setup/ui?step=${s}` })
-            : htmlResponse(wizardPage(v), status)
-        }
-        try {
-          checkSetupCsrf(request, input)
-          if (step === "recap") {
-            if (await isSetupComplete(ctx.db.sql)) throw new SetupCompleted()
-            const done = await completeSetup(ctx.db.sql, ctx.clock)
-            gate?.markComplete()
-            if (hooks.publishSite)
-              await publishSetupSites(ctx.db.sql, hooks.publishSite).catch((e) =>
-                log.error(`could not publish the wizard's sites: ${(e as Error).message}`),
-              )
-            if (json)
-              return {
-                completed: true,
-                admin: done.adminEmail,
-                sector_defaults_applied: done.policy.applied,
-                policy: {
-                  retention_months: done.policy.retention_months,
-                  audit_grade: done.policy.audit_grade,
-                  template: done.policy.template,
-                },
-              }
-            // The person who just chose the password is the admin: sign them in and show the dashboard.
-            const cookie = await startSession(ctx, request, server, done.adminId)
-            return new Response(null, {
-              status: isHtmx(request) ? 200 : 303,
-              headers: { "set-cookie": cookie, location: "/", "hx-redirect": "/" },
-            })
+  async function view(
+    lang: Lang,
+    step: StepId,
+    state: SetupState,
+    extra: Partial<WizardView> = {},
+  ): Promise<WizardView> {
+    const policy = step === "recap" ? previewPolicy(state.answers) : null
+    const lv = step === "license" ? await license.view().catch(() => null) : null
+    return {
+      lang,
+      step,
+      answers: state.answers as Record<string, any>,
+      hasLogo: state.hasLogo,
+      sectors: SECTORS,
+      retentionChoices: RETENTION_CHOICES,
+      tiers: MODEL_TIERS,
+      recap: policy
+        ? {
+            retention:
+              policy.retention_months === "unlimited"
+                ? t(lang, "setup.security.unlimited")
+                : t(lang, "setup.security.months", { n: policy.retention_months }),
+            grade: policy.audit_grade,
+            template: policy.template,
+            source: policy.source,
           }
-          const state = await saveStep(ctx.db.sql, step, input, deps)
-          const next = STEPS[STEPS.indexOf(step) + 1]
+        : undefined,
+      license: lv ? { tier: lv.tier, client: lv.client_id, expires: lv.expires_at, status: lv.status } : undefined,
+      ...extra,
+    }
+  }
+
+  const firstOpenStep = (state: SetupState): StepId => missingSteps(state.answers, state.hasAdminPassword)[0] ?? "recap"
+
+  return new Elysia()
+    .get("/setup", () => new Response(null, { status: 307, headers: { location: "/setup/ui" } }))
+    .get("/setup/ui", async ({ request, query }) => {
+      const state = await s.setup.read()
+      if (state.completedAt) return new Response(null, { status: 303, headers: { location: "/" } })
+      const step = isStep(query.step) ? query.step : firstOpenStep(state)
+      const csrf = setupCsrf(request)
+      return htmlResponse(
+        wizardPage(await view(langOf(request), step, state, { csrf: csrf.token })),
+        200,
+        csrf.cookie ? { "set-cookie": csrf.cookie } : {},
+      )
+    })
+    .get("/setup/state", async () => {
+      const state = await s.setup.read()
+      // Once completed, the route stays open (it is under /setup) but tells nothing about the cluster.
+      if (state.completedAt) return { completed: true, completed_at: state.completedAt, steps: STEPS, missing: [] }
+      return {
+        completed: !!state.completedAt,
+        completed_at: state.completedAt,
+        steps: STEPS,
+        missing: missingSteps(state.answers, state.hasAdminPassword),
+        answers: state.answers,
+        has_logo: state.hasLogo,
+        sector_defaults_applied: state.sectorDefaultsApplied,
+      }
+    })
+    .get("/setup/logo", async () => {
+      const logo = await s.setup.readLogo()
+      if (!logo) return new Response("no logo", { status: 404 })
+      return new Response(logo.bytes as BodyInit, {
+        // A sanitised SVG, and still no script may run if someone opens it directly.
+        headers: {
+          "content-type": logo.mime,
+          "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+          "cache-control": "no-cache",
+        },
+      })
+    })
+    .post("/setup/step/:step", async ({ request, server, params, body }) => {
+      const step = params.step
+      if (!isStep(step))
+        throw new CelluleError("not_found", `no wizard step "${step}"; steps: ${STEPS.join(", ")}`, 404)
+      const input = (body ?? {}) as Record<string, unknown>
+      const json = isJson(request)
+      const lang = langOf(request)
+      const page = async (at: StepId, extra: Partial<WizardView> = {}, status = 200) => {
+        const v = await view(lang, at, await s.setup.read(), {
+          csrf: cookieValue(request, SETUP_CSRF_COOKIE),
+          ...extra,
+        })
+        // HTMX swaps the step in place; the URL follows, so a refresh comes back to the same screen.
+        return isHtmx(request)
+          ? htmlResponse(wizardFragment(v).value, status, { "hx-push-url": `/setup/ui?step=${at}` })
+          : htmlResponse(wizardPage(v), status)
+      }
+      try {
+        checkSetupCsrf(request, input)
+        if (step === "recap") {
+          if (await s.setup.isComplete()) throw new SetupCompleted()
+          const done = await s.setup.complete()
+          s.setupGate?.markComplete()
+          if (s.publishSite)
+            await s.setup
+              .publishSites(s.publishSite)
+              .catch((e) => log.error(`could not publish the wizard's sites: ${(e as Error).message}`))
           if (json)
             return {
-              ok: true,
-              step,
-              next,
-              missing: missingSteps(state.answers, state.hasAdminPassword),
-              answers: state.answers,
+              completed: true,
+              admin: done.adminEmail,
+              sector_defaults_applied: done.policy.applied,
+              policy: {
+                retention_months: done.policy.retention_months,
+                audit_grade: done.policy.audit_grade,
+                template: done.policy.template,
+              },
             }
-          return page(next)
-        } catch (e) {
-          if (e instanceof SetupCompleted || e instanceof Forbidden) throw e
-          if (json) throw e
-          if (e instanceof StepInvalid) return page(step, { submitted: echoable(input), errors: e.errors }, 400)
-          if (e instanceof SetupIncomplete)
-            return page(
-              "recap",
-              { errors: { steps: "setup_incomplete" }, errorVars: { missing: e.missing.join(", ") } },
-              400,
-            )
-          if (e instanceof CelluleError && e.code === "admin_exists")
-            return page("admin", { errors: { email: "admin_exists" } }, 409)
-          throw e
+          // The person who just chose the password is the admin: sign them in and show the dashboard.
+          const cookie = await startSession(s, request, server, done.adminId)
+          return new Response(null, {
+            status: isHtmx(request) ? 200 : 303,
+            headers: { "set-cookie": cookie, location: "/", "hx-redirect": "/" },
+          })
         }
-      })
-  }
+        const state = await s.setup.saveStep(step, input, deps)
+        const next = STEPS[STEPS.indexOf(step) + 1]
+        if (json)
+          return {
+            ok: true,
+            step,
+            next,
+            missing: missingSteps(state.answers, state.hasAdminPassword),
+            answers: state.answers,
+          }
+        return page(next)
+      } catch (e) {
+        if (e instanceof SetupCompleted || e instanceof Forbidden) throw e
+        if (json) throw e
+        if (e instanceof StepInvalid) return page(step, { submitted: echoable(input), errors: e.errors }, 400)
+        if (e instanceof SetupIncomplete)
+          return page(
+            "recap",
+            { errors: { steps: "setup_incomplete" }, errorVars: { missing: e.missing.join(", ") } },
+            400,
+          )
+        if (e instanceof CelluleError && e.code === "admin_exists")
+          return page("admin", { errors: { email: "admin_exists" } }, 409)
+        throw e
+      }
+    })
+}

@@ -1,19 +1,19 @@
 // GET /v1/status — the health check (Docker HEALTHCHECK, proxies). Never behind any gate.
 import { Elysia } from "elysia"
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
 import { VERSION } from "../../version.ts"
 
-export const statusRoutes = (ctx: PoolContext) =>
+export const statusRoutes = (s: PoolServices) =>
   new Elysia().get("/v1/status", async ({ set }) => {
-    const dbOk = await ctx.db.ping()
+    const dbOk = await s.health.ping()
     set.status = dbOk ? 200 : 503
     return {
       status: dbOk ? "ok" : "degraded",
       version: VERSION,
-      pool_name: ctx.config.poolName,
+      pool_name: s.config.poolName,
       db: dbOk ? "ok" : "unreachable",
-      db_mode: ctx.db.mode,
-      uptime_s: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
-      ...(ctx.statusExtra?.() ?? {}),
+      db_mode: s.health.mode,
+      uptime_s: Math.round((s.clock.now() - s.startedAt) / 1000),
+      ...(s.health.extra?.() ?? {}),
     }
   })

@@ -1,7 +1,5 @@
 // GET /v1/workers — live workers, their hardware, models and slot use (no secrets).
 import { Elysia } from "elysia"
-import type { Scheduler } from "../../scheduler/scheduler.ts"
-import type { PoolContext } from "../context.ts"
+import type { PoolServices } from "../../pool/services.ts"
 
-export const workerRoutes = (scheduler: Scheduler) => (_ctx: PoolContext) =>
-  new Elysia().get("/v1/workers", () => scheduler.snapshot())
+export const workerRoutes = (s: PoolServices) => new Elysia().get("/v1/workers", () => s.scheduler.snapshot())

@@ -5,24 +5,19 @@ import { testDatabase } from "../../support/db.ts"
 import { cleanupAll } from "../../support/proc.ts"
 import { createAdmin, createSession, authenticate } from "../../../core/auth/admins.ts"
 import { resolveAdmin, adminGuard, SESSION_COOKIE } from "../../../core/http/guards.ts"
-import { buildApp, handle } from "../../../core/http/app.ts"
+import { buildApp, handle, withHooks } from "../../../core/http/app.ts"
 import { loadConfig } from "../../../core/config/index.ts"
 import { ManualClock } from "../../../core/clock.ts"
-import type { PoolContext } from "../../../core/http/context.ts"
+import { poolServices, type PoolServices } from "../../../core/pool/services.ts"
 import type { Database } from "../../../core/db/client.ts"
 
 let db: Database
-let ctx: PoolContext
+let ctx: PoolServices
 const clock = new ManualClock()
 
 beforeAll(async () => {
   db = await testDatabase()
-  ctx = {
-    config: loadConfig("pool", {}, { CELLULE_TRUSTED_NETWORKS: "10.1.0.0/16" }),
-    db,
-    clock,
-    startedAt: clock.now(),
-  }
+  ctx = poolServices({ config: loadConfig("pool", {}, { CELLULE_TRUSTED_NETWORKS: "10.1.0.0/16" }), db, clock })
   await createAdmin(db.sql, "Admin@Example.local", "correct horse battery")
 })
 afterAll(cleanupAll)
@@ -86,9 +81,10 @@ describe("resolveAdmin", () => {
   })
 
   test("adminGuard answers 401 admin_auth_required without credentials", async () => {
-    const app = buildApp(ctx, [
-      (c) => new Elysia().use(adminGuard(c)).get("/v1/admin/x", ({ admin }) => ({ email: admin.email })),
-    ])
+    const app = buildApp(
+      ctx,
+      withHooks((c) => new Elysia().use(adminGuard(c)).get("/v1/admin/x", ({ admin }) => ({ email: admin.email }))),
+    )
     const r = await handle(app, req("GET"))
     expect(r.status).toBe(401)
     expect(((await r.json()) as { error: string }).error).toBe("admin_auth_required")

@@ -1,17 +1,16 @@
 // The pool's HTTP edge, in-process: JSON parsing limits and the {error, message} contract.
 import { describe, expect, test } from "bun:test"
 import { Elysia, t } from "elysia"
-import { buildApp, handle } from "../../../core/http/app.ts"
-import type { PoolContext } from "../../../core/http/context.ts"
+import { buildApp, handle, withHooks } from "../../../core/http/app.ts"
+import { poolServices } from "../../../core/pool/services.ts"
 import { loadConfig } from "../../../core/config/index.ts"
 import { ManualClock } from "../../../core/clock.ts"
 
-const ctx: PoolContext = {
+const ctx = poolServices({
   config: loadConfig("pool", {}, { CELLULE_MAX_JSON_BODY: String(1024 * 1024) }),
   db: { sql: null as never, mode: "embedded", url: "", ping: async () => true, close: async () => {} },
   clock: new ManualClock(),
-  startedAt: new ManualClock().now(),
-}
+})
 
 const echo = () =>
   new Elysia()
@@ -20,7 +19,7 @@ const echo = () =>
       throw new Error("secret internals at /src/x.ts:12")
     })
 
-const app = buildApp(ctx, [echo])
+const app = buildApp(ctx, withHooks(echo))
 const post = (body: BodyInit, type = "application/json") =>
   handle(app, new Request("http://localhost/test/echo", { method: "POST", headers: { "content-type": type }, body }))
 

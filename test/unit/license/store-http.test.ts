@@ -7,8 +7,8 @@ import { ManualClock } from "../../../core/clock.ts"
 import { loadConfig } from "../../../core/config/index.ts"
 import { createAdmin, createSession } from "../../../core/auth/admins.ts"
 import type { Database } from "../../../core/db/client.ts"
-import { buildApp, handle } from "../../../core/http/app.ts"
-import type { PoolContext } from "../../../core/http/context.ts"
+import { buildApp, handle, withHooks } from "../../../core/http/app.ts"
+import { poolServices, type PoolServices } from "../../../core/pool/services.ts"
 import { isExemptFromLicenseGate, requireFeature, requireLimit } from "../../../core/http/license-gate.ts"
 import { licenseRoutes } from "../../../core/http/routes/license.ts"
 import { SESSION_COOKIE } from "../../../core/http/guards.ts"
@@ -36,7 +36,7 @@ let adminId: number
 const seen: string[] = []
 const tokens: string[] = []
 
-const testRoutes = (ctx: PoolContext) =>
+const testRoutes = (ctx: PoolServices) =>
   new Elysia()
     .get("/test/things", () => ({ things: [] }))
     .post("/test/things", () => ({ created: true }))
@@ -55,8 +55,8 @@ const testRoutes = (ctx: PoolContext) =>
     )
 
 function appWith(store: LicenseStore) {
-  const ctx: PoolContext = { config: loadConfig("pool", {}, {}), db, clock, startedAt: clock.now(), license: store }
-  return buildApp(ctx, [licenseRoutes, testRoutes])
+  const ctx = poolServices({ config: loadConfig("pool", {}, {}), db, clock, license: store })
+  return buildApp(ctx, withHooks(licenseRoutes, testRoutes))
 }
 
 async function call(

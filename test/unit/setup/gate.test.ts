@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test"
 import { ManualClock } from "../../../core/clock.ts"
 import { isOpenBeforeSetup, SetupGate } from "../../../core/setup/gate.ts"
+import { setupGateResponse } from "../../../core/http/setup-gate.ts"
 import { testDatabase } from "../../support/db.ts"
 import { cleanupAll } from "../../support/proc.ts"
 import { LoginRateLimiter } from "../../../core/auth/ratelimit.ts"
@@ -29,17 +30,18 @@ describe("setup gate", () => {
     const clock = new ManualClock()
     const gate = new SetupGate(db.sql, clock, 500)
     const api = new Request("http://localhost/v1/models")
-    expect((await gate.check(api))!.status).toBe(503)
+    expect((await setupGateResponse(gate, api))!.status).toBe(503)
     expect(
-      (await gate.check(new Request("http://localhost/", { headers: { accept: "text/html" } })))!.headers.get(
-        "location",
-      ),
+      (await setupGateResponse(
+        gate,
+        new Request("http://localhost/", { headers: { accept: "text/html" } }),
+      ))!.headers.get("location"),
     ).toBe("/setup/ui")
     await db.sql`insert into cluster_setup_state (id, completed_at) values (1, now())`
     clock.advance(499)
-    expect((await gate.check(api))!.status).toBe(503)
+    expect((await setupGateResponse(gate, api))!.status).toBe(503)
     clock.advance(1)
-    expect(await gate.check(api)).toBeNull()
+    expect(await setupGateResponse(gate, api)).toBeNull()
   })
 })
 

@@ -7,12 +7,12 @@ import { join } from "node:path"
 import { randomBytes, createHash } from "node:crypto"
 import { testDatabase } from "../../support/db.ts"
 import { cleanupAll, onCleanup, tempDir } from "../../support/proc.ts"
-import { buildApp, handle } from "../../../core/http/app.ts"
+import { buildApp, handle, withHooks } from "../../../core/http/app.ts"
 import { loadConfig } from "../../../core/config/index.ts"
 import { ManualClock } from "../../../core/clock.ts"
 import { modelFileRoutes, parseRange } from "../../../core/http/routes/model-files.ts"
 import { downloadModel, ensureCacheSpace } from "../../../core/workers/download.ts"
-import type { PoolContext } from "../../../core/http/context.ts"
+import { poolServices } from "../../../core/pool/services.ts"
 
 const TOKEN = "shared-join-token-for-tests"
 let base: string
@@ -29,13 +29,12 @@ beforeAll(async () => {
   store = tempDir("cellule-store-")
   writeFileSync(join(store, "m.gguf"), content)
   const clock = new ManualClock()
-  const ctx: PoolContext = {
+  const ctx = poolServices({
     config: loadConfig("pool", {}, { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_MODEL_STORE: store }),
     db,
     clock,
-    startedAt: clock.now(),
-  }
-  const app = buildApp(ctx, [modelFileRoutes])
+  })
+  const app = buildApp(ctx, withHooks(modelFileRoutes))
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

@@ -5,14 +5,14 @@ import { testDatabase } from "../../support/db.ts"
 import { cleanupAll } from "../../support/proc.ts"
 import { createAdmin, createSession } from "../../../core/auth/admins.ts"
 import { SESSION_COOKIE } from "../../../core/http/guards.ts"
-import { buildApp, handle } from "../../../core/http/app.ts"
+import { buildApp, handle, withHooks } from "../../../core/http/app.ts"
 import { loadConfig } from "../../../core/config/index.ts"
 import { ManualClock } from "../../../core/clock.ts"
 import { Scheduler } from "../../../core/scheduler/scheduler.ts"
-import { workersPageRoutes } from "../../../core/http/routes/workers-page.ts"
+import { workersPage } from "../../../core/http/routes/pages/workers.ts"
 import { provisioningRoutes } from "../../../core/http/routes/provisioning.ts"
 import { installRoutes } from "../../../core/http/routes/install.ts"
-import type { PoolContext } from "../../../core/http/context.ts"
+import { poolServices } from "../../../core/pool/services.ts"
 
 const clock = new ManualClock()
 const closed: number[] = []
@@ -24,9 +24,9 @@ let csrf: string
 afterAll(cleanupAll)
 beforeAll(async () => {
   const db = await testDatabase()
-  const ctx: PoolContext = { config: loadConfig("pool", {}, {}), db, clock, startedAt: clock.now() }
   const scheduler = new Scheduler({ clock, maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
-  app = buildApp(ctx, [workersPageRoutes(scheduler, conns), provisioningRoutes(conns), installRoutes])
+  const ctx = poolServices({ config: loadConfig("pool", {}, {}), db, clock, scheduler, hub: conns })
+  app = buildApp(ctx, withHooks(workersPage, provisioningRoutes, installRoutes))
   const a = await createAdmin(db.sql, "it@corp.example", "a long enough password")
   const s = await createSession(db.sql, a.id, clock)
   cookie = `${SESSION_COOKIE}=${s.token}`

@@ -1,0 +1,100 @@
+// POST /v1/chat/completions (OpenAI chat, JSON or SSE) and its forwarded twin
+// POST /v1/federation/forward/chat/completions (a trusted peer's signed call, checked by peer-guard.ts).
+// Validates, admits (core/gateway), runs or forwards the job, shapes the OpenAI answer.
+import { Elysia } from "elysia"
+import type { PoolServices } from "../../pool/services.ts"
+import { admit, forwardedRequester, type Who } from "../../gateway/admission.ts"
+import { runOrForward } from "../../gateway/forward-policy.ts"
+import { meter } from "../../gateway/metering.ts"
+import { collect } from "../../gateway/jobs.ts"
+import { FORWARD_PATH } from "../../scheduler/forward.ts"
+import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
+import { clientIp } from "../client-ip.ts"
+import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
+import { trustedPeerGuard } from "../peer-guard.ts"
+
+export const chatRoutes = (s: PoolServices) => {
+  const keys = s.apiKeys!
+  const anonymous = s.anonymous!
+  const peers = trustedPeerGuard(s)
+
+  function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+    return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
+      const messages: ChatMessage[] = body.messages.map((m) => ({
+        role: m.role === "developer" ? "system" : m.role,
+        content: textOf(m.content),
+      }))
+      const params: JobParams = { ...sampling(body), messages }
+      if (body.max_completion_tokens != null && params.max_tokens == null)
+        params.max_tokens = body.max_completion_tokens
+      const id = newId("chatcmpl")
+      const created = Math.floor(s.clock.now() / 1000)
+      const base = {
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model: body.model,
+        system_fingerprint: s.config.poolName,
+      }
+      if (body.stream) {
+        return stream(s.scheduler, who, body.model, "chat", params, meter(keys, s.config.poolName, who, body.model), {
+          includeUsage: !!body.stream_options?.include_usage,
+          first: () => ({
+            ...base,
+            choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+          }),
+          chunk: (delta, finish) => ({
+            ...base,
+            choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
+          }),
+          usage: (usage) => ({ ...base, choices: [], usage }),
+        })
+      }
+      const { text, result } = await collect(
+        s.scheduler,
+        request.signal,
+        who,
+        body.model,
+        "chat",
+        params,
+        meter(keys, s.config.poolName, who, body.model),
+      )
+      return {
+        id,
+        object: "chat.completion",
+        created,
+        model: body.model,
+        system_fingerprint: s.config.poolName,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: text, refusal: null },
+            logprobs: null,
+            finish_reason: finishOf(result),
+          },
+        ],
+        usage: usageOf(result),
+      }
+    })
+  }
+
+  return new Elysia()
+    .post(
+      "/v1/chat/completions",
+      async ({ body, request, server }) => {
+        server?.timeout(request, 0)
+        const who = await admit(keys, anonymous, request, clientIp(request, server, s.config), body.model)
+        return answer(body, request, who, false)
+      },
+      { body: ChatBody },
+    )
+    .post(
+      `${FORWARD_PATH}chat/completions`,
+      async ({ body, request, server }) => {
+        server?.timeout(request, 0)
+        const who = await forwardedRequester(keys, request, peers.verified(request).caller, body)
+        return answer(body, request, who, true)
+      },
+      { body: ChatBody, beforeHandle: ({ request }) => void peers.verified(request) },
+    )
+}

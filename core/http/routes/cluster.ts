@@ -1,0 +1,47 @@
+// The replicated admin resources: GET/PUT /v1/admin/settings[/:key] (cluster-wide settings),
+// GET/PUT /v1/admin/sites[/:site_id], GET/POST /v1/admin/projects. Writes become signed envelopes
+// (core/federation publishes them); reads come from the replicated tables.
+import { randomBytes } from "node:crypto"
+import { Elysia } from "elysia"
+import { CelluleError, NotFound } from "../../errors.ts"
+import type { PoolServices } from "../../pool/services.ts"
+import { settingType } from "../../federation/index.ts"
+import { adminGuard } from "../guards.ts"
+
+export const clusterRoutes = (s: PoolServices) => {
+  const fed = s.federation!
+  return new Elysia()
+    .use(adminGuard(s))
+    .get("/v1/admin/settings", async () => ({ settings: await s.peers.settings() }))
+    .get("/v1/admin/settings/:key", async ({ params }) => {
+      if (!settingType(params.key))
+        throw new CelluleError("setting_not_cluster_wide", `"${params.key}" is not a cluster-wide setting`, 404)
+      const row = await s.peers.setting(params.key)
+      if (!row) throw new NotFound(`setting "${params.key}" has never been set`, "setting_not_set")
+      return row
+    })
+    .put("/v1/admin/settings/:key", async ({ params, body }) => {
+      const env = await fed.publish("setting", { key: params.key, value: (body as { value?: unknown })?.value })
+      return {
+        key: params.key,
+        value: (env.payload as { value: unknown }).value,
+        hlc: env.hlc,
+        origin: env.origin,
+        seq: env.seq,
+      }
+    })
+    .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
+    .put("/v1/admin/sites/:site_id", async ({ params, body }) => {
+      const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
+      const env = await fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount })
+      return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
+    })
+    .get("/v1/admin/projects", async () => ({ projects: await s.peers.projects() }))
+    .post("/v1/admin/projects", async ({ body, set }) => {
+      const b = (body ?? {}) as { name?: unknown; description?: unknown }
+      const id = `prj_${s.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
+      const env = await fed.publish("project", { id, name: b.name, description: b.description ?? "" })
+      set.status = 201
+      return { ...(env.payload as object), origin: env.origin }
+    })
+}

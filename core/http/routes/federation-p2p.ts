@@ -1,0 +1,71 @@
+// Signed pool-to-pool calls (every one checked by core/http/peer-guard.ts before routing):
+//   POST /v1/federation/p2p/hello | gossip | pull, GET …/hw | …/links — bonding and replication;
+//   GET /v1/federation/forward-capacity — what this pool can serve, for a peer choosing where to forward;
+//   GET /v1/federation/key-usage | key-usage-daily — this pool's counts per API key, which peers merge
+//   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
+import { Elysia } from "elysia"
+import { CelluleError } from "../../errors.ts"
+import type { PoolServices } from "../../pool/services.ts"
+import { CAPACITY_PATH, capacityOf } from "../../scheduler/forward.ts"
+import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
+import { bondingPeerGuard, P2P_PATH as P2P, trustedPeerGuard } from "../peer-guard.ts"
+
+/** Calls from trusted peers: forward capacity and key usage (mounted with the API keys). */
+export const peerUsageRoutes = (s: PoolServices) => {
+  const keys = s.apiKeys!
+  const peers = trustedPeerGuard(s)
+  return (
+    new Elysia()
+      .get(CAPACITY_PATH, ({ request }) => {
+        peers.verified(request)
+        return { models: capacityOf(s.scheduler), workers: s.scheduler.workers.size }
+      })
+      // What this pool counted per API key, so peers enforce limits cluster-wide (key-usage-sync.ts).
+      .get(KEY_USAGE_PATH, ({ request }) => {
+        peers.verified(request)
+        return keys.report()
+      })
+      .get(DAILY_USAGE_PATH, async ({ request }) => {
+        peers.verified(request)
+        return { rows: await keys.usage(DAILY_DAYS) }
+      })
+  )
+}
+
+/** The replication protocol between bonded pools. */
+export const federationP2pRoutes = (s: PoolServices) => {
+  const fed = s.federation!
+  const calls = bondingPeerGuard(s)
+  /** A call from a bonded peer: it signed with the key we hold, not one it presented. */
+  const bonded = (request: Request, what: string) => {
+    const v = calls.verified(request)
+    if (v.caller.pubkey) throw new CelluleError("peer_unknown", what, 401)
+    return v
+  }
+  return new Elysia()
+    .post(`${P2P}hello`, async ({ request }) => {
+      const v = calls.verified(request)
+      if (!v.caller.pubkey) {
+        // Already bonded: the caller signed with its known key; refresh its URL/name.
+        const p = await s.peers.get(v.caller.atomId)
+        return fed.acceptHello({ atomId: v.caller.atomId, pubkey: p!.pubkey }, v.body)
+      }
+      return fed.acceptHello({ atomId: v.caller.atomId, pubkey: v.caller.pubkey }, v.body)
+    })
+    .post(`${P2P}gossip`, async ({ request }) => {
+      const v = bonded(request, "bond first (hello), then gossip")
+      if (!Array.isArray(v.body?.envelopes))
+        throw new CelluleError("validation_failed", "envelopes must be an array", 400)
+      return fed.receive(v.caller.atomId, v.body.envelopes)
+    })
+    .post(`${P2P}pull`, async ({ request }) => {
+      const v = bonded(request, "bond first (hello), then pull")
+      const have = v.body?.have && typeof v.body.have === "object" ? v.body.have : {}
+      return fed.pullFor(v.caller.atomId, have)
+    })
+    .get(`${P2P}hw`, async ({ request }) => fed.highWaterFor(bonded(request, "bond first").caller.atomId))
+    .get(`${P2P}links`, async ({ request }) => {
+      bonded(request, "bond first")
+      return { links: (await fed.links()).map((l) => ({ atom_id: l.atom_id, latency_ms: l.latency_ms, link: l.link })) }
+    })
+}

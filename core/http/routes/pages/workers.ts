@@ -1,0 +1,68 @@
+// GET /workers — the Workers page, and its forms: POST /workers/provision (a code and its snippets,
+// shown once), POST /workers/tokens/:id/revoke. Same core calls as the JSON API in routes/provisioning.ts.
+import { Elysia } from "elysia"
+import { CelluleError } from "../../../errors.ts"
+import type { PoolServices } from "../../../pool/services.ts"
+import type { WorkerHardware, WorkerOs } from "../../../workers/provisioning.ts"
+import { snippetsFor } from "../../../workers/install.ts"
+import { requestOrigin } from "../../client-ip.ts"
+import { dashboardPage, loginRedirect, pageRequest, type Srv } from "../../dashboard-shell.ts"
+import { t } from "../../../../views/i18n.ts"
+import { workersBody, type WorkersPageData } from "../../../../views/workers.ts"
+
+const OS: WorkerOs[] = ["linux", "macos", "windows"]
+const HW: WorkerHardware[] = ["cpu", "gpu"]
+
+export const workersPage = (s: PoolServices) => {
+  async function data(extra: Partial<WorkersPageData> = {}): Promise<WorkersPageData> {
+    const events = (await s.workers.audit(30)) as unknown as WorkersPageData["events"]
+    return { tokens: await s.workers.listTokens(), live: s.scheduler.snapshot().workers, events, ...extra }
+  }
+  // A form POST was already checked (session + CSRF) by its handler; the page itself renders as a read.
+  const page = (request: Request, server: Srv, extra: Partial<WorkersPageData> = {}, status = 200) =>
+    dashboardPage(
+      s,
+      request.method === "GET" ? request : new Request(request.url, { headers: request.headers }),
+      server,
+      {
+        active: "workers",
+        title: (l) => t(l, "workers.title"),
+        status,
+        body: async ({ lang, admin }) => workersBody(lang, await data(extra), admin.csrf),
+      },
+    )
+
+  return new Elysia()
+    .get("/workers", ({ request, server }) => page(request, server))
+    .post("/workers/provision", async ({ request, server, body }) => {
+      const form = (body ?? {}) as Record<string, unknown>
+      if (!(await pageRequest(s, request, server, form))) return loginRedirect(request)
+      const os = String(form.os) as WorkerOs
+      const hardware = String(form.hardware) as WorkerHardware
+      if (!OS.includes(os) || !HW.includes(hardware))
+        return page(request, server, { flash: { ok: false, text: "validation_failed: os/hardware" } }, 400)
+      const label = typeof form.label === "string" ? form.label.slice(0, 128) : ""
+      const c = await s.workers.createCode({ os, hardware, label })
+      const issued = {
+        code: c.code,
+        expires_at: new Date(c.expiresAt).toISOString(),
+        snippets: snippetsFor(requestOrigin(request, s.config.poolUrl), os, hardware, c.code),
+      }
+      return page(request, server, { issued })
+    })
+    .post("/workers/tokens/:id/revoke", async ({ request, server, body, params }) => {
+      const form = (body ?? {}) as Record<string, unknown>
+      const who = await pageRequest(s, request, server, form)
+      if (!who) return loginRedirect(request)
+      const id = Number(params.id)
+      try {
+        await s.workers.revokeToken(id)
+      } catch (e) {
+        if (!(e instanceof CelluleError) || e.status >= 500) throw e
+        return page(request, server, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, e.status)
+      }
+      const n = s.hub?.closeToken(id) ?? 0
+      const name = (await s.workers.listTokens()).find((w) => w.id === id)?.name ?? String(id)
+      return page(request, server, { flash: { ok: true, text: t(who.lang, "workers.revoked", { name, n }) } })
+    })
+}

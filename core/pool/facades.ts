@@ -1,0 +1,96 @@
+// core/pool/facades — the domain calls the HTTP edge makes, each bound once to the database (and
+// clock, config) by the composition root. A route calls `s.setup.read()`; it never holds `sql`.
+import type { Config } from "../config/index.ts"
+import type { Sql } from "../db/client.ts"
+import type { Clock } from "../clock.ts"
+import { adminByEmail, authenticate, createSession, deleteSession, sessionFor } from "../auth/admins.ts"
+import { consumeLoginLink } from "../auth/login-links.ts"
+import {
+  completeSetup,
+  isSetupComplete,
+  readLogo,
+  readProfile,
+  readSetup,
+  saveStep,
+  type StepDeps,
+} from "../setup/state.ts"
+import { publishSetupSites, type SitePublish } from "../setup/sites.ts"
+import type { StepId } from "../setup/steps.ts"
+import {
+  createProvisionCode,
+  listWorkerTokens,
+  redeemProvisionCode,
+  revokeWorkerToken,
+  workerAudit,
+  workerTokenId,
+  type WorkerHardware,
+  type WorkerOs,
+} from "../workers/provisioning.ts"
+import { assignClassModel, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
+import type { HardwareClass } from "../workers/protocol.ts"
+import * as peers from "../federation/peers.ts"
+import { verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
+import * as fedq from "../federation/admin-queries.ts"
+
+export const adminsFacade = (sql: Sql, clock: Clock) => ({
+  authenticate: (email: string, password: string) => authenticate(sql, email, password),
+  createSession: (adminId: number) => createSession(sql, adminId, clock),
+  deleteSession: (token: string) => deleteSession(sql, token),
+  sessionFor: (token: string) => sessionFor(sql, token, clock),
+  byEmail: (email: string) => adminByEmail(sql, email),
+  consumeLoginLink: (token: string) => consumeLoginLink(sql, token, clock),
+})
+
+export const setupFacade = (sql: Sql, clock: Clock) => ({
+  read: () => readSetup(sql),
+  readProfile: () => readProfile(sql),
+  readLogo: () => readLogo(sql),
+  isComplete: () => isSetupComplete(sql),
+  complete: () => completeSetup(sql, clock),
+  saveStep: (step: StepId, input: Record<string, unknown>, deps: StepDeps) => saveStep(sql, step, input, deps),
+  publishSites: (publish: (site: SitePublish) => Promise<unknown>) => publishSetupSites(sql, publish),
+})
+
+export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) => ({
+  createCode: (o: { os: WorkerOs; hardware: WorkerHardware; label?: string }) =>
+    createProvisionCode(sql, clock, { ...o, ttlMs: config.provisionCodeTtlMs }),
+  redeemCode: (code: string, name: string) => redeemProvisionCode(sql, clock, code, name),
+  listTokens: () => listWorkerTokens(sql),
+  revokeToken: (id: number) => revokeWorkerToken(sql, clock, id),
+  audit: (limit?: number) => workerAudit(sql, limit),
+  /** The live per-worker token id for a presented token, or null. */
+  tokenId: (presented: string) => workerTokenId(sql, presented),
+})
+
+export const catalogFacade = (sql: Sql, config: Readonly<Config>) => ({
+  modelForClass: (c: HardwareClass) => modelForClass(sql, config.modelStoreDir, c),
+  storedModel: (fileName: string) => storedModel(sql, config.modelStoreDir, fileName),
+  classAssignments: () => classAssignments(sql),
+  listStore: () => listStore(sql, config.modelStoreDir),
+  assignClassModel: (c: HardwareClass, fileName: string) => assignClassModel(sql, config.modelStoreDir, c, fileName),
+})
+
+export const peersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) => ({
+  list: () => peers.listPeers(sql),
+  get: (atomId: string) => peers.getPeer(sql, atomId),
+  promote: (atomId: string, level: number) => peers.promotePeer(sql, atomId, level),
+  revoke: (atomId: string) => peers.revokePeer(sql, atomId, clock),
+  unbond: (atomId: string) => peers.unbondPeer(sql, atomId),
+  createAttachmentToken: () => peers.createAttachmentToken(sql, clock),
+  /** A signed call from a bonded peer (its known key) or a bonding one (the key it presents). */
+  verifyCaller: (request: Request, bytes: Uint8Array) =>
+    verifyRequest(request, bytes, clock.now(), async (atom) => {
+      const p = await peers.getPeer(sql, atom)
+      return p && !p.revoked_at ? p.pubkey : undefined
+    }),
+  /** A signed call from a bonded peer at MIN_TRUST_LEVEL or above; its atom id. */
+  verifyTrusted: (request: Request, bytes: Uint8Array) =>
+    verifyTrustedPeer(sql, request, bytes, clock.now(), config.minTrustLevel),
+  rejects: (limit: number) => fedq.listRejects(sql, limit),
+  envelopeLog: (limit: number) => fedq.listEnvelopeLog(sql, limit),
+  settings: () => fedq.listClusterSettings(sql),
+  setting: (key: string) => fedq.getClusterSetting(sql, key),
+  sites: () => fedq.listSites(sql),
+  siteHeadcounts: () => fedq.siteHeadcounts(sql),
+  projects: () => fedq.listProjects(sql),
+})

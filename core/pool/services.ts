@@ -1,0 +1,88 @@
+// core/pool/services — the one object the HTTP edge receives (PoolServices). The composition root
+// (core/pool/index.ts) builds it once; tests build it with poolServices() from a database. Routes get
+// services and small domain facades whose functions already hold the database: no route, page or
+// command ever sees a `db` or `sql` handle.
+import type { Config } from "../config/index.ts"
+import type { Database } from "../db/client.ts"
+import type { Clock } from "../clock.ts"
+import { LicenseStore } from "../license/store.ts"
+import { Scheduler } from "../scheduler/scheduler.ts"
+import type { SetupGate } from "../setup/gate.ts"
+import type { SitePublish } from "../setup/sites.ts"
+import type { ApiKeys } from "../auth/api-keys.ts"
+import type { AnonymousAccess } from "../auth/anonymous-access.ts"
+import type { KeyUsageSync } from "../auth/key-usage-sync.ts"
+import type { Federation } from "../federation/index.ts"
+import type { Forwarder } from "../scheduler/forward.ts"
+import type { WorkerConnections } from "../workers/connections.ts"
+import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
+
+export interface PoolServices {
+  config: Readonly<Config>
+  clock: Clock
+  startedAt: number
+  /** The installed licence: the licence routes, the wizard's licence step and the dashboard banner read it. */
+  license: LicenseStore
+  /** Whether the global licence gate refuses mutations (the pool: always; in-process tests: when given a store). */
+  licenseGate: boolean
+  /** /v1/status: database reachability and mode, plus fields other domains contribute (workers, queue). */
+  health: { ping(): Promise<boolean>; mode: string; extra?: () => Record<string, unknown> }
+  admins: ReturnType<typeof adminsFacade>
+  setup: ReturnType<typeof setupFacade>
+  workers: ReturnType<typeof workersFacade>
+  catalog: ReturnType<typeof catalogFacade>
+  peers: ReturnType<typeof peersFacade>
+  scheduler: Scheduler
+  /** The wizard gate (a global hook); absent in apps that do not serve the wizard. */
+  setupGate?: SetupGate
+  /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */
+  publishSite?: (site: SitePublish) => Promise<unknown>
+  apiKeys?: ApiKeys
+  anonymous?: AnonymousAccess
+  keyUsage?: KeyUsageSync
+  federation?: Federation
+  /** Inter-pool forward (federation active); absent: answer from this pool only. */
+  forwarder?: Forwarder
+  /** The worker hub's live connections (revoking a token closes them). */
+  hub?: WorkerConnections
+}
+
+type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>
+
+/**
+ * Services from a database and a configuration; every other service is optional (an app without
+ * API keys simply does not mount the OpenAI routes). Without a scheduler, an idle one is made.
+ */
+export function poolServices(
+  base: {
+    config: Readonly<Config>
+    db: Database
+    clock: Clock
+    statusExtra?: () => Record<string, unknown>
+  } & Optional,
+): PoolServices {
+  const { db, clock, config, statusExtra, ...rest } = base
+  const sql = db.sql
+  return {
+    ...rest,
+    config,
+    clock,
+    startedAt: rest.startedAt ?? clock.now(),
+    license: rest.license ?? new LicenseStore(sql, { clock }),
+    licenseGate: rest.licenseGate ?? rest.license !== undefined,
+    health: { ping: () => db.ping(), mode: db.mode, extra: statusExtra },
+    admins: adminsFacade(sql, clock),
+    setup: setupFacade(sql, clock),
+    workers: workersFacade(sql, clock, config),
+    catalog: catalogFacade(sql, config),
+    peers: peersFacade(sql, clock, config),
+    scheduler:
+      rest.scheduler ??
+      new Scheduler({
+        clock,
+        maxQueue: config.maxQueue,
+        queueTimeoutMs: config.queueTimeoutMs,
+        heartbeatMs: config.heartbeatMs,
+      }),
+  }
+}
