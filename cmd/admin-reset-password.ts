@@ -2,9 +2,8 @@
 // (or reads two lines from piped stdin), stores the Argon2id hash, ends the admin's sessions. No network.
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
-import { openDatabase } from "../core/db/client.ts"
 import { setLogLevel } from "../core/log.ts"
-import { resetAdminPassword } from "../core/auth/reset.ts"
+import { resetAdminPasswordIn } from "../core/auth/reset.ts"
 import { BadRequest } from "../core/errors.ts"
 import { readSecretLines } from "./_prompt.ts"
 
@@ -20,12 +19,7 @@ export default defineCommand({
     const email = args.email.trim().toLowerCase()
     const [password, confirm] = await readSecretLines([`New password for ${email}: `, "Confirm password: "])
     if (password !== confirm) throw new BadRequest("the two passwords differ; nothing was changed", "password_mismatch")
-    const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
-    try {
-      await resetAdminPassword(db.sql, email, password)
-    } finally {
-      await db.close()
-    }
+    await resetAdminPasswordIn(config, email, password)
     console.log(`OK: password reset for ${email}`)
   },
 })

@@ -1,5 +1,7 @@
 // core/auth/reset — `cellule admin-reset-password`: new Argon2id hash, every session of that admin ended.
+import type { Config } from "../config/index.ts"
 import type { Sql } from "../db/client.ts"
+import { withDatabase } from "../db/with-database.ts"
 import { NotFound } from "../errors.ts"
 import { hashPassword } from "../crypto/password.ts"
 import { checkPassword } from "./admins.ts"
@@ -14,3 +16,7 @@ export async function resetAdminPassword(sql: Sql, email: string, password: stri
     await tx`delete from admin_sessions where admin_id = ${rows[0].id}`
   })
 }
+
+/** The same, for the command: opens the configured database, resets, closes. */
+export const resetAdminPasswordIn = (config: Readonly<Config>, email: string, password: string) =>
+  withDatabase(config, (sql) => resetAdminPassword(sql, email, password))

@@ -2,22 +2,13 @@
 // mint a one-time login link), or mint a link for a pool already set up. Each call opens and closes
 // the database itself, so the command file never holds a database handle.
 import type { Config } from "../config/index.ts"
-import { openDatabase, type Sql } from "../db/client.ts"
+import { withDatabase } from "../db/with-database.ts"
 import type { Clock } from "../clock.ts"
 import { LicenseStore } from "../license/store.ts"
 import { createLoginLink, LOGIN_LINK_PATH } from "../auth/login-links.ts"
 import { BadRequest } from "../errors.ts"
 import { applyAnswers, type AnswersFile, type HeadlessResult } from "./apply.ts"
 import { isSetupComplete } from "./state.ts"
-
-async function withDatabase<T>(config: Readonly<Config>, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
-  try {
-    return await fn(db.sql)
-  } finally {
-    await db.close()
-  }
-}
 
 /** Applies the answers (as /setup/ui would); `loginLink` also returns a one-time dashboard link path. */
 export function setupHeadless(

@@ -26,6 +26,17 @@ describe("architecture", () => {
     expect(offenders).toEqual([])
   })
 
+  test("no database handle in core/http/ or cmd/: they call domain functions and facades", () => {
+    const offenders = ["core/http", "cmd"]
+      .flatMap(filesUnder)
+      .filter((f) =>
+        /\bopenDatabase\b|\bdb\.sql\b|from\s+["'][./]*core\/db\/client\.ts["']|from\s+["']\.\.\/db\/client\.ts["']/.test(
+          read(f),
+        ),
+      )
+    expect(offenders).toEqual([])
+  })
+
   test("no route file imports another route file", () => {
     const routes = filesUnder("core/http/routes")
     const offenders: string[] = []
