@@ -2,6 +2,7 @@
 // GET /auth/once/:token (one-time login link), GET /lang/:code (persisted language choice).
 // Session cookie: HttpOnly, SameSite=Strict, Secure when the client reached us over TLS.
 import { Elysia } from "elysia"
+import { htmlResponse as html } from "../dashboard-shell.ts"
 import { LoginRateLimiter } from "../../auth/ratelimit.ts"
 import { logger } from "../../log.ts"
 import { clientIp } from "../client-ip.ts"
@@ -12,12 +13,6 @@ import { isLang, LANG_COOKIE } from "../../../views/i18n.ts"
 import { loginPage } from "../../../views/login.ts"
 
 const log = logger("auth")
-
-const html = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body, {
-    status,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers },
-  })
 
 const redirect = (location: string, headers: Record<string, string> = {}) =>
   new Response(null, { status: 303, headers: { location, ...headers } })

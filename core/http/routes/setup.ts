@@ -2,6 +2,7 @@
 // per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
 // gate (core/http/setup-gate.ts) keeps every other route closed until setup is completed.
 import { Elysia } from "elysia"
+import { htmlResponse } from "../dashboard-shell.ts"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { CelluleError, Forbidden } from "../../errors.ts"
 import { cookieValue } from "../guards.ts"
@@ -15,12 +16,6 @@ const log = logger("setup")
 import { langOf, startSession } from "../session.ts"
 import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
 import { t, type Lang } from "../../../views/i18n.ts"
-
-const htmlResponse = (body: string, status = 200, headers: Record<string, string> = {}) =>
-  new Response(body, {
-    status,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers },
-  })
 
 const isJson = (request: Request) => (request.headers.get("content-type") ?? "").includes("json")
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true"
