@@ -5,7 +5,7 @@ import { Elysia } from "elysia"
 import type { Server } from "bun"
 import { authenticate, createSession, deleteSession } from "../../auth/admins.ts"
 import { consumeLoginLink } from "../../auth/login-links.ts"
-import { LoginRateLimiter } from "../../auth/ratelimit.ts"
+import { LoginThrottle } from "../../auth/login-throttle.ts"
 import { logger } from "../../log.ts"
 import { clientIp, forwardedOrigin } from "../client-ip.ts"
 import { cookieValue, resolveAdmin, SESSION_COOKIE } from "../guards.ts"
@@ -51,7 +51,7 @@ const redirect = (location: string, headers: Record<string, string> = {}) =>
 /** Only same-site paths: "/x" but never "//evil" or "/\\evil". */
 export const safeNext = (next: unknown) => (typeof next === "string" && /^\/(?![/\\])/.test(next) ? next : "/")
 
-export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.clock)) =>
+export const authRoutes = (ctx: PoolContext, throttle = new LoginThrottle(ctx.clock)) =>
   new Elysia()
     .get("/login", async ({ request, server, query }) => {
       if (await resolveAdmin(ctx, request, clientIp(request, server, ctx.config)).catch(() => null))
@@ -65,20 +65,20 @@ export const authRoutes = (ctx: PoolContext, limiter = new LoginRateLimiter(ctx.
       const next = safeNext(form.next)
       const lang = langOf(request)
       const ip = clientIp(request, server, trust(ctx)) ?? "unknown"
-      const wait = limiter.retryAfter(ip, email)
-      if (wait > 0) {
-        log.warn(`login refused (rate limit) for ${email || "?"} from ${ip}`)
-        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS: wait }), 429, {
-          "retry-after": String(wait),
+      // Counted before the password is hashed: concurrent guesses cannot all slip under the limit.
+      const { value: admin, retryAfterS } = await throttle.attempt(ip, email, () =>
+        authenticate(ctx.db.sql, email, password),
+      )
+      if (retryAfterS > 0) {
+        log.warn(`login refused (rate limit or busy) for ${email || "?"} from ${ip}`)
+        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS }), 429, {
+          "retry-after": String(retryAfterS),
         })
       }
-      const admin = await authenticate(ctx.db.sql, email, password)
       if (!admin) {
-        limiter.fail(ip, email)
         log.warn(`login failed for ${email || "?"} from ${ip}`)
         return html(loginPage({ lang, next, email, error: "failed" }), 401)
       }
-      limiter.succeed(email)
       log.info(`admin ${admin.email} logged in from ${ip}`)
       return redirect(next, { "set-cookie": await startSession(ctx, request, server, admin.id) })
     })
