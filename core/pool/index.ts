@@ -22,6 +22,7 @@ import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
 import { licenseRoutes } from "../http/routes/license.ts"
+import { adminRoutes } from "../http/routes/admins.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
 import { installRoutes } from "../http/routes/install.ts"
 import { modelFileRoutes } from "../http/routes/model-files.ts"
@@ -121,6 +122,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder),
       workerRoutes(scheduler),
       licenseRoutes,
+      adminRoutes,
       installRoutes,
       modelFileRoutes,
       provisioningRoutes(hub),
