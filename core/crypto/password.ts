@@ -25,6 +25,9 @@ const WORKER_ENTRY = import.meta.path.startsWith("/$bunfs/")
   ? "/$bunfs/root/core/crypto/_argon2-worker.ts"
   : new URL("./_argon2-worker.ts", import.meta.url).href
 
+/** Bun's Worker has ref/unref (Node's semantics); the DOM typing of Worker does not declare them. */
+const handle = (w: Worker) => w as unknown as { ref(): void; unref(): void }
+
 type Job = Argon2Request extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never
 
 /** A fixed set of worker threads, each doing one Argon2 computation at a time. */
@@ -37,6 +40,8 @@ class Argon2Threads {
 
   async run(job: Job): Promise<string | boolean> {
     const worker = await this.acquire()
+    // Referenced while it computes (a CLI awaiting the hash must not exit under it), unreferenced when idle.
+    handle(worker).ref()
     try {
       return await new Promise<string | boolean>((resolve, reject) => {
         this.current.set(worker, { resolve, reject })
@@ -44,6 +49,7 @@ class Argon2Threads {
       })
     } finally {
       this.current.delete(worker)
+      handle(worker).unref()
       this.release(worker)
     }
   }
@@ -74,7 +80,7 @@ class Argon2Threads {
     this.started++
     const w = new Worker(WORKER_ENTRY)
     // Idle threads must not keep a CLI command (admin-reset-password, setup) from exiting.
-    ;(w as unknown as { unref(): void }).unref()
+    handle(w).unref()
     w.onmessage = (ev: MessageEvent<Argon2Reply>) => {
       const r = ev.data
       const p = this.current.get(w)
