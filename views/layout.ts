@@ -2,7 +2,7 @@
 // language switch, logout), navigation for every page of the guide's §0, licence banner, body.
 //
 // Adding a dashboard page (other domains):
-//   import { dashboardPage } from "../core/http/routes/dashboard.ts"        // resolves admin, lang, brand, banner
+//   import { dashboardPage } from "../core/http/dashboard-shell.ts"        // resolves admin, lang, brand, banner
 //   new Elysia().get("/federation", ({ request }) => dashboardPage(ctx, request, { active: "federation", title: "…", body: html`…` }))
 // or, with everything already in hand, call renderPage() below directly (pure: data in, HTML out).
 // Static routes like "/federation" take precedence over the shell's "coming with issue …" placeholder.

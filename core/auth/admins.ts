@@ -5,6 +5,7 @@ import { BadRequest, Conflict } from "../errors.ts"
 import { hashPassword, verifyPassword } from "../crypto/password.ts"
 import { hashToken } from "../crypto/token.ts"
 import type { Clock } from "../clock.ts"
+import { type LicenseState, requireLimit } from "../license/gate.ts"
 
 export const MIN_PASSWORD_LENGTH = 12
 export const SESSION_TTL_MS = 12 * 3600_000
@@ -44,6 +45,36 @@ export async function createAdmin(sql: Sql, email: string, password: string): Pr
       throw new Conflict(`an administrator ${e} already exists`, "admin_exists")
     throw err
   }
+}
+
+/**
+ * An administrator added from the dashboard or the API: 402 limit_reached:max_users when the licence's
+ * `max_users` is reached. The count and the insert share one transaction behind a table lock, so two
+ * concurrent adds cannot both take the last seat. `license` is read by the caller before (the store
+ * queries the same single-connection database the transaction holds).
+ */
+export async function addAdmin(sql: Sql, email: string, password: string, license: LicenseState): Promise<Admin> {
+  const e = normaliseEmail(email)
+  checkPassword(password)
+  const hash = await hashPassword(password) // outside the lock: ~30 ms of Argon2
+  try {
+    return await sql.begin(async (tx) => {
+      await tx`lock table admin_users in share row exclusive mode`
+      const [{ n }] = await tx`select count(*)::int as n from admin_users`
+      requireLimit("max_users", n, license)
+      const [row] = await tx`insert into admin_users (email, password_hash) values (${e}, ${hash}) returning id, email`
+      return { id: Number(row.id), email: row.email }
+    })
+  } catch (err) {
+    if ((err as { code?: string }).code === "23505")
+      throw new Conflict(`an administrator ${e} already exists`, "admin_exists")
+    throw err
+  }
+}
+
+export async function listAdmins(sql: Sql): Promise<Admin[]> {
+  const rows = await sql`select id, email from admin_users order by id`
+  return rows.map((r) => ({ id: Number(r.id), email: r.email }))
 }
 
 /** The admin whose password matches, or null (same work done either way). */

@@ -14,7 +14,7 @@ export type Tx = postgres.TransactionSql<{}>
 export interface Database {
   sql: Sql
   mode: "embedded" | "external"
-  /** The wire URL (embedded: the loopback socket server). */
+  /** The wire URL (embedded: libpq's form naming the Unix socket directory, for psql). */
   url: string
   ping(): Promise<boolean>
   close(): Promise<void>
@@ -46,18 +46,19 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   let embedded: EmbeddedDatabase | undefined
   let url = opts.databaseUrl
+  let socket: { host: string; port: number; user: string; database: string } | undefined
   if (!url) {
     embedded = new EmbeddedDatabase(opts.dataDir)
-    url = await embedded.start()
+    const conn = await embedded.start()
+    url = conn.url
+    socket = { host: conn.host, port: conn.port, user: conn.user, database: conn.database }
   }
-  // PGlite is one backend: a single connection keeps transactions from interleaving.
-  const sql = postgres(url, {
-    max: embedded ? 1 : 10,
-    onnotice: () => {},
-    connect_timeout: 10,
-    idle_timeout: embedded ? 0 : 60,
-    connection: { application_name: "cellule" },
-  })
+  const common = { onnotice: () => {}, connect_timeout: 10, connection: { application_name: "cellule" } }
+  // PGlite is one backend: a single connection keeps transactions from interleaving. porsager does not read
+  // libpq's ?host=<dir>, so the embedded socket is given as options.
+  const sql = socket
+    ? postgres({ ...socket, ...common, max: 1, idle_timeout: 0 })
+    : postgres(url, { ...common, max: 10, idle_timeout: 60 })
   const close = async () => {
     await sql.end({ timeout: 5 })
     await embedded?.stop()

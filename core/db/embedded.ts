@@ -1,25 +1,54 @@
 // core/db/embedded — the default database: PGlite with pgvector, persisted under the data dir and
-// served on a loopback port by pglite-socket, so the same postgres client code runs in both modes.
+// served by pglite-socket on a Unix socket, so the same postgres client code runs in both modes.
+// Never a TCP port: pglite-socket accepts any user and password, so only the file system may say who
+// connects. The socket lives in a 0700 directory and pgdata/ is 0700 with 0600 files: only this OS
+// user (and root) can reach the database.
 import { PGlite, type Extension } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { mkdirSync, existsSync, renameSync, writeFileSync, rmSync, readFileSync } from "node:fs"
-import { join, basename } from "node:path"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { basename, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { PGLITE_ASSETS } from "./_assets.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
+import { ownerOnly, privateDir } from "./_private.ts"
 import { logger } from "../log.ts"
 
 const log = logger("db")
 
 export const EMBEDDED_URL_FILE = "embedded-db.json"
+/** libpq's socket name, so `psql -h <socket dir>` reaches the embedded database too. */
+const SOCKET_PORT = 5432
+/** sun_path holds 108 bytes on Linux (104 on macOS); a longer data dir puts the socket under the temp dir. */
+const MAX_SOCKET_PATH = 100
 
-/** The wire URL of the embedded database a running pool serves from `dataDir`, if any. */
-export function runningEmbeddedUrl(dataDir: string): string | undefined {
+/** How a client reaches the embedded database: porsager options (a `host` with a slash is a socket directory). */
+export interface EmbeddedConnection {
+  host: string
+  port: number
+  user: string
+  database: string
+  /** The libpq form, for psql and logs: postgresql://postgres@/postgres?host=<dir>. */
+  url: string
+}
+
+function connectionFor(socketDir: string): EmbeddedConnection {
+  return {
+    host: socketDir,
+    port: SOCKET_PORT,
+    user: "postgres",
+    database: "postgres",
+    url: `postgresql://postgres@/postgres?host=${encodeURIComponent(socketDir)}`,
+  }
+}
+
+/** The embedded database a running pool serves from `dataDir`, if any. */
+export function runningEmbedded(dataDir: string): EmbeddedConnection | undefined {
   try {
-    const { url, pid } = JSON.parse(readFileSync(join(dataDir, EMBEDDED_URL_FILE), "utf8"))
+    const { socketDir, pid } = JSON.parse(readFileSync(join(dataDir, EMBEDDED_URL_FILE), "utf8"))
     process.kill(pid, 0)
-    return url
+    return connectionFor(socketDir)
   } catch {
     return undefined
   }
@@ -39,20 +68,35 @@ async function onDisk(path: string, cacheDir: string): Promise<string> {
   return target
 }
 
+/** `<dataDir>/db-socket`, or a fresh 0700 temp dir when that path is too long for a socket address. */
+function socketDirFor(dataDir: string): { dir: string; temporary: boolean } {
+  const dir = join(dataDir, "db-socket")
+  if (join(dir, `.s.PGSQL.${SOCKET_PORT}`).length <= MAX_SOCKET_PATH) {
+    privateDir(dir)
+    return { dir, temporary: false }
+  }
+  return { dir: mkdtempSync(join(tmpdir(), "cellule-db-")), temporary: true } // mkdtemp creates it 0700
+}
+
 export class EmbeddedDatabase {
   private db?: PGlite
   private server?: PGLiteSocketServer
   private lock?: DirLock
-  url = ""
+  private socket?: { dir: string; temporary: boolean }
+  private previousUmask?: number
+  connection?: EmbeddedConnection
 
   constructor(private readonly dataDir: string) {}
 
-  async start(): Promise<string> {
+  async start(): Promise<EmbeddedConnection> {
     // Lock first: two PGlite instances on one directory would corrupt it.
     this.lock = lockDataDir(this.dataDir)
     try {
+      // PGlite (Emscripten's NODEFS) creates its files with the process umask, some of them 0666:
+      // owner-only for as long as this database runs, then every existing file fixed below.
+      this.previousUmask = process.umask(0o077)
       const pgdata = join(this.dataDir, "pgdata")
-      mkdirSync(pgdata, { recursive: true })
+      privateDir(pgdata)
       const t0 = performance.now()
       const cache = join(this.dataDir, "cache", "pglite")
       const vectorPath = await onDisk(PGLITE_ASSETS.vectorBundle, cache)
@@ -72,16 +116,22 @@ export class EmbeddedDatabase {
         initdbWasmModule,
         fsBundle,
       })
-      this.server = new PGLiteSocketServer({ db: this.db, host: "127.0.0.1", port: 0, maxConnections: 8 })
+      // Files written before this version, or chmod-ed by PGlite itself, become owner-only.
+      ownerOnly(pgdata)
+      this.socket = socketDirFor(this.dataDir)
+      const socketPath = join(this.socket.dir, `.s.PGSQL.${SOCKET_PORT}`)
+      rmSync(socketPath, { force: true }) // a killed pool leaves its socket; we hold the lock, so it is stale
+      this.server = new PGLiteSocketServer({ db: this.db, path: socketPath, maxConnections: 8 })
       await this.server.start()
-      const conn = this.server.getServerConn()
-      this.url = `postgres://postgres:postgres@${conn}/postgres`
+      this.connection = connectionFor(this.socket.dir)
       // Offline admin tools (admin-reset-password, setup) reach the running pool's database here.
-      writeFileSync(join(this.dataDir, EMBEDDED_URL_FILE), JSON.stringify({ url: this.url, pid: process.pid }), {
-        mode: 0o600,
-      })
-      log.info(`embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, ${conn})`)
-      return this.url
+      writeFileSync(
+        join(this.dataDir, EMBEDDED_URL_FILE),
+        JSON.stringify({ socketDir: this.socket.dir, pid: process.pid }),
+        { mode: 0o600 },
+      )
+      log.info(`embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, socket ${socketPath})`)
+      return this.connection
     } catch (e) {
       await this.stop()
       throw e
@@ -89,13 +139,15 @@ export class EmbeddedDatabase {
   }
 
   async stop() {
-    const { server, db, lock } = this
-    this.server = this.db = this.lock = undefined
+    const { server, db, lock, socket, previousUmask } = this
+    this.server = this.db = this.lock = this.socket = this.previousUmask = this.connection = undefined
     try {
       if (lock) rmSync(join(this.dataDir, EMBEDDED_URL_FILE), { force: true })
       await server?.stop()
       await db?.close()
+      if (socket?.temporary) rmSync(socket.dir, { recursive: true, force: true })
     } finally {
+      if (previousUmask !== undefined) process.umask(previousUmask)
       lock?.release()
     }
   }

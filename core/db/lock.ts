@@ -30,7 +30,8 @@ export interface DirLock {
 
 /** Take the lock on `dir` for this process, or throw DataDirLocked. */
 export function lockDataDir(dir: string, name = "cellule.lock"): DirLock {
-  mkdirSync(dir, { recursive: true })
+  // A new data dir is owner-only: it holds the database, the federation key and the licence.
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
   const path = join(dir, name)
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

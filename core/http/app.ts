@@ -24,6 +24,7 @@ import { federationP2pRoutes, peerUsageRoutes } from "./routes/federation-p2p.ts
 import { installRoutes } from "./routes/install.ts"
 import { keyRoutes } from "./routes/keys.ts"
 import { licenseRoutes } from "./routes/license.ts"
+import { adminRoutes } from "./routes/admins.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
 import { modelsRoutes } from "./routes/models.ts"
 import { provisioningRoutes } from "./routes/provisioning.ts"
@@ -82,6 +83,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: installRoutes },
   { plugin: modelFileRoutes },
   { plugin: licenseRoutes },
+  { plugin: adminRoutes },
   // Federation: public identity, signed pool-to-pool calls, admin API, replicated admin resources.
   { plugin: federationIdentityRoutes, when: withFederation },
   { plugin: peerUsageRoutes, when: withKeys },

@@ -3,7 +3,16 @@
 import type { Config } from "../config/index.ts"
 import type { Sql } from "../db/client.ts"
 import type { Clock } from "../clock.ts"
-import { adminByEmail, authenticate, createSession, deleteSession, sessionFor } from "../auth/admins.ts"
+import {
+  addAdmin,
+  adminByEmail,
+  authenticate,
+  createSession,
+  deleteSession,
+  listAdmins,
+  sessionFor,
+} from "../auth/admins.ts"
+import type { LicenseState } from "../license/gate.ts"
 import { consumeLoginLink } from "../auth/login-links.ts"
 import {
   completeSetup,
@@ -39,6 +48,8 @@ export const adminsFacade = (sql: Sql, clock: Clock) => ({
   sessionFor: (token: string) => sessionFor(sql, token, clock),
   byEmail: (email: string) => adminByEmail(sql, email),
   consumeLoginLink: (token: string) => consumeLoginLink(sql, token, clock),
+  list: () => listAdmins(sql),
+  add: (email: string, password: string, license: LicenseState) => addAdmin(sql, email, password, license),
 })
 
 export const setupFacade = (sql: Sql, clock: Clock) => ({

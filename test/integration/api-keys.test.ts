@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import postgres from "postgres"
 import { cleanupAll, startPool, startWorker, type PoolProc } from "../support/proc.ts"
 import { tinyEmbedderDir, tinyLlamaPath } from "../support/fixtures.ts"
-import { runningEmbeddedUrl } from "../../core/db/embedded.ts"
+import { runningEmbedded } from "../../core/db/embedded.ts"
 import { createAdmin } from "../../core/auth/admins.ts"
 
 let pool: PoolProc
@@ -16,7 +16,7 @@ beforeAll(async () => {
   pool = await startPool({
     env: { CELLULE_WORKER_TOKEN: token, CELLULE_ANONYMOUS_ACCESS: "false", CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" },
   })
-  const sql = postgres(runningEmbeddedUrl(pool.dataDir)!, { max: 1 })
+  const sql = postgres({ ...runningEmbedded(pool.dataDir)!, max: 1 })
   await createAdmin(sql as never, "it@example.local", "a long admin password")
   await sql.end()
   await startWorker({ poolUrl: pool.url, token, models: [`tiny=${model}`], embedder })

@@ -6,7 +6,7 @@ import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { cleanupAll, spawnProc, celluleCmd, startPool, tempDir, DIST } from "../support/proc.ts"
 import { startDebianPostgres } from "../support/postgres.ts"
-import { runningEmbeddedUrl } from "../../core/db/embedded.ts"
+import { runningEmbedded } from "../../core/db/embedded.ts"
 import { openDatabase } from "../../core/db/client.ts"
 
 afterEach(cleanupAll)
@@ -29,14 +29,14 @@ describe("cellule pool", () => {
   test("a restarted pool keeps the rows written through the wire protocol", async () => {
     const dataDir = tempDir()
     const first = await startPool({ dataDir })
-    const sql = postgres(runningEmbeddedUrl(dataDir)!, { max: 1 })
+    const sql = postgres({ ...runningEmbedded(dataDir)!, max: 1 })
     await sql`insert into pool_settings (key, value) values ('survives', ${sql.json({ n: 42 })})`
     await sql.end()
     expect(await first.kill("SIGTERM")).toBe(0)
-    expect(runningEmbeddedUrl(dataDir)).toBeUndefined()
+    expect(runningEmbedded(dataDir)).toBeUndefined()
 
     await startPool({ dataDir })
-    const sql2 = postgres(runningEmbeddedUrl(dataDir)!, { max: 1 })
+    const sql2 = postgres({ ...runningEmbedded(dataDir)!, max: 1 })
     const [row] = await sql2`select value from pool_settings where key = 'survives'`
     await sql2.end()
     expect(row.value).toEqual({ n: 42 })

@@ -3,7 +3,7 @@
 // Session cookie: HttpOnly, SameSite=Strict, Secure when the client reached us over TLS.
 import { Elysia } from "elysia"
 import { htmlResponse as html } from "../dashboard-shell.ts"
-import { LoginRateLimiter } from "../../auth/ratelimit.ts"
+import { LoginThrottle } from "../../auth/login-throttle.ts"
 import { logger } from "../../log.ts"
 import { clientIp } from "../client-ip.ts"
 import { cookieValue, resolveAdmin, SESSION_COOKIE } from "../guards.ts"
@@ -17,7 +17,7 @@ const log = logger("auth")
 const redirect = (location: string, headers: Record<string, string> = {}) =>
   new Response(null, { status: 303, headers: { location, ...headers } })
 
-export const authRoutes = (s: PoolServices, limiter = new LoginRateLimiter(s.clock)) =>
+export const authRoutes = (s: PoolServices, throttle = new LoginThrottle(s.clock)) =>
   new Elysia()
     .get("/login", async ({ request, server, query }) => {
       if (await resolveAdmin(s, request, clientIp(request, server, s.config)).catch(() => null))
@@ -31,20 +31,20 @@ export const authRoutes = (s: PoolServices, limiter = new LoginRateLimiter(s.clo
       const next = safeNext(form.next)
       const lang = langOf(request)
       const ip = clientIp(request, server, trustOf(s)) ?? "unknown"
-      const wait = limiter.retryAfter(ip, email)
-      if (wait > 0) {
-        log.warn(`login refused (rate limit) for ${email || "?"} from ${ip}`)
-        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS: wait }), 429, {
-          "retry-after": String(wait),
+      // Counted before the password is hashed: concurrent guesses cannot all slip under the limit.
+      const { value: admin, retryAfterS } = await throttle.attempt(ip, email, () =>
+        s.admins.authenticate(email, password),
+      )
+      if (retryAfterS > 0) {
+        log.warn(`login refused (rate limit or busy) for ${email || "?"} from ${ip}`)
+        return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS }), 429, {
+          "retry-after": String(retryAfterS),
         })
       }
-      const admin = await s.admins.authenticate(email, password)
       if (!admin) {
-        limiter.fail(ip, email)
         log.warn(`login failed for ${email || "?"} from ${ip}`)
         return html(loginPage({ lang, next, email, error: "failed" }), 401)
       }
-      limiter.succeed(email)
       log.info(`admin ${admin.email} logged in from ${ip}`)
       return redirect(next, { "set-cookie": await startSession(s, request, server, admin.id) })
     })

@@ -13,7 +13,7 @@ let sql: postgres.Sql<{}>
 
 beforeAll(async () => {
   emb = new EmbeddedDatabase(tempDir())
-  sql = postgres(await emb.start(), { max: 1, onnotice: () => {} })
+  sql = postgres({ ...(await emb.start()), max: 1, onnotice: () => {} })
 })
 afterAll(async () => {
   await sql.end()

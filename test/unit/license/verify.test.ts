@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test"
 import { createHmac, generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto"
 import * as ed from "@noble/ed25519"
+import { compactVerify, importJWK } from "jose"
 import { ManualClock } from "../../../core/clock.ts"
 import {
   generateKeyPair,
@@ -265,6 +266,23 @@ describe("the all-zero placeholder key", () => {
     // The same trick against another small-order key (the identity point) fails on the signature check.
     const identity = `01${"00".repeat(31)}`
     expect((await verify(withSignature(input, sig), identity, opts)).error).toBe("jwt_invalid")
+  })
+
+  test("jose alone accepts that identity-key forgery: the strict RFC 8032 check is what refuses it", async () => {
+    const input = `${b64({ alg: "EdDSA", typ: "JWT" })}.${b64(claims({ client_id: "ok-001" }))}`
+    const sig = new Uint8Array(64)
+    sig[0] = 1 // R = the identity point, S = 0: [S]B = R + [k]A holds for A = identity, whatever the message
+    const identity = new Uint8Array(32)
+    identity[0] = 1
+    const key = await importJWK({ kty: "OKP", crv: "Ed25519", x: Buffer.from(identity).toString("base64url") }, "EdDSA")
+    const viaJose = await compactVerify(withSignature(input, sig), key, { algorithms: ["EdDSA"] }).then(
+      () => "accepted",
+      () => "refused",
+    )
+    expect(viaJose).toBe("accepted")
+    expect((await verify(withSignature(input, sig), Buffer.from(identity).toString("hex"), opts)).error).toBe(
+      "jwt_invalid",
+    )
   })
 
   test("a public key that is not 64 hex characters is a key error, not a verdict on the token", async () => {

@@ -5,7 +5,6 @@ import { isOpenBeforeSetup, SetupGate } from "../../../core/setup/gate.ts"
 import { setupGateResponse } from "../../../core/http/setup-gate.ts"
 import { testDatabase } from "../../support/db.ts"
 import { cleanupAll } from "../../support/proc.ts"
-import { LoginRateLimiter } from "../../../core/auth/ratelimit.ts"
 
 afterAll(cleanupAll)
 
@@ -42,20 +41,5 @@ describe("setup gate", () => {
     expect((await setupGateResponse(gate, api))!.status).toBe(503)
     clock.advance(1)
     expect(await setupGateResponse(gate, api)).toBeNull()
-  })
-})
-
-describe("login rate limiter", () => {
-  test("per account after 5 failures, per IP after 20, both for the window", () => {
-    const clock = new ManualClock()
-    const rl = new LoginRateLimiter(clock)
-    for (let i = 0; i < 5; i++) rl.fail("1.2.3.4", "a@x")
-    expect(rl.retryAfter("1.2.3.4", "a@x")).toBe(900)
-    expect(rl.retryAfter("5.6.7.8", "A@X")).toBe(900) // the account is locked from anywhere
-    expect(rl.retryAfter("1.2.3.4", "b@x")).toBe(0)
-    for (let i = 0; i < 15; i++) rl.fail("1.2.3.4", `u${i}@x`)
-    expect(rl.retryAfter("1.2.3.4", "b@x")).toBeGreaterThan(0)
-    clock.advance(15 * 60_000)
-    expect(rl.retryAfter("1.2.3.4", "a@x")).toBe(0)
   })
 })
