@@ -75,6 +75,10 @@ export default defineCommand({
       shutdownGraceMs: config.shutdownGraceMs,
       hardwareClass: plan?.hardwareClass,
       name: config.workerName,
+      // Flags and environment still win over the file: only a re-enrolment (new worker.json) changes it.
+      reloadToken: first.workerConfigFile
+        ? () => loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile!)).token
+        : undefined,
       failover: {
         mode: config.failoverMode,
         failingMs: config.failoverFailingMs,

@@ -38,12 +38,22 @@ export interface AgentOptions extends EngineOptions {
   failover?: FailoverSettings
   /** Host activity watch; absent: always available. */
   activity?: { probe: ActivityProbe; throttledPct: number; busyPct: number; intervalMs: number }
+  /**
+   * The token as the configuration says now (worker.json re-read). After a revocation the agent stops
+   * retrying and polls this; a different token means the machine was re-enrolled: connect again.
+   */
+  reloadToken?: () => string | undefined
   /** Called with a self_update offer; resolve to restart (the binary was swapped), reject to stay. */
   onSelfUpdate?: SelfUpdateHandler
   clock?: Clock
 }
 
-type State = "idle" | "loading" | "connecting" | "running" | "draining" | "stopped"
+type State = "idle" | "loading" | "connecting" | "running" | "revoked" | "draining" | "stopped"
+
+/** The pool's close code for a revoked worker token (docs/protocol.md); never retried with the same token. */
+const CLOSE_TOKEN_REVOKED = 4003
+/** While revoked, how often the configuration is re-read for a new token. */
+const TOKEN_POLL_MS = 2000
 
 export class WorkerAgent {
   state: State = "idle"
@@ -51,6 +61,8 @@ export class WorkerAgent {
   private ws?: WebSocket
   private heartbeat?: ReturnType<typeof setInterval>
   private reconnectTimer?: ReturnType<typeof setTimeout>
+  private tokenTimer?: ReturnType<typeof setInterval>
+  private token: string
   private attempt = 0
   private readonly identity
   private connectedOnce?: () => void
@@ -69,6 +81,7 @@ export class WorkerAgent {
     this.identity = loadOrCreateIdentity(opts.dataDir)
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.url = opts.poolUrl
+    this.token = opts.token
     const clock = opts.clock ?? systemClock
     this.trail = new AgentAuditTrail(opts.dataDir, clock)
     this.jobs = new AgentJobs(this.engines, (msg) => this.send(msg))
@@ -84,7 +97,8 @@ export class WorkerAgent {
           primary: opts.poolUrl,
           current: () => this.url,
           joined: () => this.state === "running",
-          leaving: () => this.state === "draining" || this.state === "stopped",
+          // Revoked: no pool will take this token; failing over would only knock on another door.
+          leaving: () => this.state === "revoked" || this.state === "draining" || this.state === "stopped",
           runningJobs: () => this.jobs.size,
           switchTo: (url) => this.switchTo(url),
           audit: (event, detail) => this.audit(event, detail),
@@ -153,12 +167,12 @@ export class WorkerAgent {
   }
 
   private connect() {
-    if (this.state === "draining" || this.state === "stopped") return
+    if (this.state === "revoked" || this.state === "draining" || this.state === "stopped") return
     this.setState("connecting")
     const poolUrl = this.url
     const url = poolUrl.replace(/^http/, "ws") + "/ws"
     // Bun's WebSocket client accepts headers: the token never appears in a URL or a log line.
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` } } as unknown as string[])
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.token}` } } as unknown as string[])
     this.ws = ws
     ws.onopen = () => {
       const hello: WorkerMessage = {
@@ -184,6 +198,7 @@ export class WorkerAgent {
       // The pool re-queues what we were doing; finishing it here would only waste the machine.
       this.jobs.abortAll()
       if (this.state === "draining" || this.state === "stopped") return
+      if (ev.code === CLOSE_TOKEN_REVOKED) return this.revoked(poolUrl, ev.reason)
       if (this.onPrimary()) this.failover?.primaryLost()
       else {
         // A peer we failed over to went away too: back to retrying the primary (the tier clock keeps running).
@@ -201,6 +216,33 @@ export class WorkerAgent {
     ws.onerror = () => {
       // onclose follows and schedules the retry.
     }
+  }
+
+  /** The pool revoked our token: say so once, stop knocking, wait for a new token in the configuration. */
+  private revoked(poolUrl: string, reason: string) {
+    this.setState("revoked")
+    this.url = this.opts.poolUrl
+    log.error(
+      `the pool ${poolUrl} revoked this worker's token (${reason || "worker token revoked"}); not reconnecting until the token in the configuration changes (enrol this machine again) or the worker is restarted with a new one`,
+    )
+    this.audit("token_revoked", { pool: poolUrl })
+    if (!this.opts.reloadToken || this.tokenTimer) return
+    this.tokenTimer = setInterval(() => {
+      let next: string | undefined
+      try {
+        next = this.opts.reloadToken?.()
+      } catch (e) {
+        log.debug(`configuration not readable yet: ${(e as Error).message}`)
+      }
+      if (!next || next === this.token || this.state !== "revoked") return
+      clearInterval(this.tokenTimer)
+      this.tokenTimer = undefined
+      log.info("the worker's token changed in its configuration; connecting again")
+      this.token = next
+      this.attempt = 0
+      this.setState("connecting")
+      this.connect()
+    }, TOKEN_POLL_MS)
   }
 
   private send(msg: WorkerMessage) {
@@ -276,6 +318,7 @@ export class WorkerAgent {
     if (this.state === "stopped") return
     this.setState("draining")
     clearTimeout(this.reconnectTimer)
+    clearInterval(this.tokenTimer)
     this.failover?.stop()
     this.monitor?.stop()
     await this.jobs.drain(Date.now() + this.opts.shutdownGraceMs)

@@ -2,11 +2,18 @@
 //   POST /v1/admin/workers/provision {os, hardware, label?} → single-use code + ready-to-paste snippets
 //   GET  /v1/admin/workers/tokens                            → enrolled workers (no secrets)
 //   POST /v1/admin/workers/tokens/:id/revoke                 → revoke; its connections close at once
+//   POST /v1/admin/workers/:worker_id/revoke                 → the same, by the worker id it joined with
 //   GET  /v1/admin/workers/audit                             → the worker audit log
 //   PUT  /v1/admin/models/classes/:class {file_name}         → the model a hardware class serves
 import { Elysia, t } from "elysia"
 import { adminGuard } from "../guards.ts"
-import { createProvisionCode, listWorkerTokens, revokeWorkerToken, workerAudit } from "../../workers/provisioning.ts"
+import {
+  createProvisionCode,
+  listWorkerTokens,
+  revokeWorkerById,
+  revokeWorkerToken,
+  workerAudit,
+} from "../../workers/provisioning.ts"
 import { snippetsFor } from "../../workers/install.ts"
 import { assignClassModel, classAssignments, listStore } from "../../catalog/store.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
@@ -54,6 +61,15 @@ export const provisioningRoutes = (conns: WorkerConnections) => (ctx: PoolContex
         return { revoked: params.id, connections_closed: conns.closeToken(params.id) }
       },
       { params: t.Object({ id: t.Integer({ minimum: 1 }) }) },
+    )
+    .post(
+      "/v1/admin/workers/:worker_id/revoke",
+      async ({ params }) => {
+        const ids = await revokeWorkerById(ctx.db.sql, ctx.clock, params.worker_id)
+        const closed = ids.reduce((n, id) => n + conns.closeToken(id), 0)
+        return { worker_id: params.worker_id, revoked: ids, connections_closed: closed }
+      },
+      { params: t.Object({ worker_id: t.String({ pattern: "^[A-Za-z0-9_-]{8,64}$" }) }) },
     )
     .get("/v1/admin/workers/audit", async () => ({ data: await workerAudit(ctx.db.sql) }))
     .get("/v1/admin/models/classes", async () => ({
