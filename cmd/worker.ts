@@ -13,6 +13,7 @@ import {
   readWorkerConfigFile,
 } from "../core/workers/auto.ts"
 import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
+import { inputIdleProbe } from "../core/workers/input-idle.ts"
 import { applyUpgrade } from "../core/workers/upgrade.ts"
 import { runningCompiled } from "../core/workers/binaries.ts"
 import { VERSION } from "../core/version.ts"
@@ -94,6 +95,8 @@ export default defineCommand({
             throttledPct: config.activityThrottledPct,
             busyPct: config.activityBusyPct,
             intervalMs: config.activityIntervalMs,
+            inputIdleMs: inputIdleProbe(process.platform, config.activityInputFile),
+            inputActiveMs: config.activityInputActiveMs,
           },
       // Only a compiled binary can replace itself; from sources there is nothing to swap.
       onSelfUpdate: runningCompiled()

@@ -73,6 +73,8 @@ export interface Config {
   activityBusyPct: number
   activityIntervalMs: number
   activityFile?: string
+  activityInputActiveMs: number
+  activityInputFile?: string
   trustedProxies: string[]
   proxyHost: string
   proxyPort: number

@@ -675,6 +675,26 @@ export const SETTINGS: Setting[] = [
     docDefault: "unset (measure /proc/stat)",
     doc: "Read the host load (0-100) from this file instead of measuring it (site agents, tests).",
   },
+  {
+    key: "activityInputActiveMs",
+    env: "CELLULE_ACTIVITY_INPUT_IDLE_MS",
+    flag: "activity-input-idle-ms",
+    kind: "int",
+    roles: ["worker"],
+    default: 120_000,
+    min: 0,
+    doc: "With activity watch on: keyboard or mouse used less than this long ago (macOS, Windows) makes the desktop at best throttled. 0: ignore input.",
+  },
+  {
+    key: "activityInputFile",
+    env: "CELLULE_ACTIVITY_INPUT_FILE",
+    flag: "activity-input-file",
+    kind: "path",
+    roles: ["worker"],
+    default: undefined,
+    docDefault: "unset (ask the OS: ioreg on macOS, GetLastInputInfo on Windows)",
+    doc: "Read the ms since the last input from this file, written by a helper in the user's session (a Windows service in session 0 cannot see the desktop's input).",
+  },
   // cellule proxy — the unified entry (admin guide §3); defaults are the reference nginx entry's.
   {
     key: "proxyHost",

@@ -37,7 +37,14 @@ export interface AgentOptions extends EngineOptions {
   /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
   failover?: FailoverSettings
   /** Host activity watch; absent: always available. */
-  activity?: { probe: ActivityProbe; throttledPct: number; busyPct: number; intervalMs: number }
+  activity?: {
+    probe: ActivityProbe
+    throttledPct: number
+    busyPct: number
+    intervalMs: number
+    inputIdleMs?: () => number | undefined
+    inputActiveMs?: number
+  }
   /**
    * The token as the configuration says now (worker.json re-read). After a revocation the agent stops
    * retrying and polls this; a different token means the machine was re-enrolled: connect again.
