@@ -59,6 +59,8 @@ export interface Config {
   workerConfigFile?: string
   workerName?: string
   poolKey?: string
+  allowUnsignedUpdates: boolean
+  upgradeHealthTimeoutMs: number
   auto: boolean
   hardwareClass: "auto" | "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"
   modelCacheMb: number

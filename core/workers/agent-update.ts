@@ -1,5 +1,6 @@
 // core/workers/agent-update — the worker's side of a self_update offer: one at a time, audited from
-// start to outcome. Installing is the caller's (cmd/worker: applyUpgrade); this only sequences it.
+// start to staging. Staging and trying the new binary are the caller's (cmd/worker: stageUpgrade, then
+// upgrade-trial.ts once the agent stopped); this only sequences it.
 import { VERSION } from "../version.ts"
 import type { UpgradeOffer } from "./protocol.ts"
 
@@ -8,7 +9,7 @@ export type SelfUpdateHandler = (offer: UpgradeOffer, poolUrl: string) => Promis
 export class AgentSelfUpdate {
   private upgrading = false
   private restartWanted?: (reason: string) => void
-  /** Resolves when the process should restart (a new binary was installed). */
+  /** Resolves when the process should stop and try the new binary (it was staged). */
   readonly restart: Promise<string>
 
   constructor(
@@ -26,8 +27,8 @@ export class AgentSelfUpdate {
     this.audit("self_update_started", { to: offer.version, from: VERSION })
     try {
       await this.install(offer, poolUrl)
-      this.audit("self_update_installed", { to: offer.version, from: VERSION })
-      this.restartWanted?.(`upgraded to ${offer.version}`)
+      this.audit("self_update_staged", { to: offer.version, from: VERSION })
+      this.restartWanted?.(`v${offer.version} staged`)
     } catch (e) {
       this.audit("self_update_failed", { to: offer.version, from: VERSION, error: (e as Error).message })
       this.flush()
