@@ -5,15 +5,11 @@ import { CelluleError, ConfigError } from "../core/errors.ts"
 import { setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
 import { untilSignal } from "./_signals.ts"
-import {
-  checkUpgradeHealth,
-  commitUpgrade,
-  noteUpgradeInstalled,
-  prepareAuto,
-  readWorkerConfigFile,
-} from "../core/workers/auto.ts"
+import { checkUpgradeHealth, commitUpgrade, prepareAuto, readWorkerConfigFile } from "../core/workers/auto.ts"
 import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
-import { applyUpgrade } from "../core/workers/upgrade.ts"
+import { inputIdleProbe } from "../core/workers/input-idle.ts"
+import { stageUpgrade } from "../core/workers/upgrade.ts"
+import { finishSelfUpdate } from "../core/workers/upgrade-trial.ts"
 import { runningCompiled } from "../core/workers/binaries.ts"
 import { VERSION } from "../core/version.ts"
 
@@ -61,6 +57,8 @@ export default defineCommand({
     const signal = untilSignal()
     const plan = config.auto ? await prepareAuto(config) : undefined
     const exePath = process.execPath
+    const allowUnsigned = config.allowUnsignedUpdates
+    let staged: string | undefined
     const agent = new WorkerAgent({
       poolUrl: config.poolConnectUrl,
       token: config.token,
@@ -75,6 +73,10 @@ export default defineCommand({
       shutdownGraceMs: config.shutdownGraceMs,
       hardwareClass: plan?.hardwareClass,
       name: config.workerName,
+      // Flags and environment still win over the file: only a re-enrolment (new worker.json) changes it.
+      reloadToken: first.workerConfigFile
+        ? () => loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile!)).token
+        : undefined,
       failover: {
         mode: config.failoverMode,
         failingMs: config.failoverFailingMs,
@@ -90,12 +92,15 @@ export default defineCommand({
             throttledPct: config.activityThrottledPct,
             busyPct: config.activityBusyPct,
             intervalMs: config.activityIntervalMs,
+            inputIdleMs: inputIdleProbe(process.platform, config.activityInputFile),
+            inputActiveMs: config.activityInputActiveMs,
           },
       // Only a compiled binary can replace itself; from sources there is nothing to swap.
       onSelfUpdate: runningCompiled()
         ? async (offer, poolUrl) => {
-            await applyUpgrade(offer, { poolUrl, token: config.token!, exePath, poolKey: config.poolKey })
-            noteUpgradeInstalled(config.dataDir, exePath, VERSION, offer.version)
+            const token = config.token!
+            await stageUpgrade(offer, { poolUrl, token, exePath, poolKey: config.poolKey, allowUnsigned })
+            staged = offer.version
           }
         : undefined,
     })
@@ -106,12 +111,16 @@ export default defineCommand({
     })
     const why = await Promise.race([signal, agent.restart.then((r) => `restart: ${r}`)])
     await agent.stop()
-    // A non-zero exit makes systemd (Restart=on-failure), launchd (KeepAlive) and the Scheduled Task restart us on the new binary.
-    if (why.startsWith("restart: "))
-      throw new CelluleError(
-        "restarting_for_upgrade",
-        `${why.slice(9)}; exiting so the service manager starts the new binary`,
-        500,
-      )
+    // The old binary tries the staged one; a non-zero exit makes systemd (Restart=on-failure), launchd
+    // (KeepAlive) and the Scheduled Task start whichever binary is then in place.
+    if (why.startsWith("restart: ") && staged)
+      await finishSelfUpdate({
+        exePath,
+        dataDir: config.dataDir,
+        version: staged,
+        args: ["worker", ...rawArgs],
+        timeoutMs: config.upgradeHealthTimeoutMs,
+        graceMs: config.shutdownGraceMs,
+      })
   },
 })

@@ -59,6 +59,8 @@ export interface Config {
   workerConfigFile?: string
   workerName?: string
   poolKey?: string
+  allowUnsignedUpdates: boolean
+  upgradeHealthTimeoutMs: number
   auto: boolean
   hardwareClass: "auto" | "cpu-mid" | "gpu-small" | "gpu-large" | "apple-m"
   modelCacheMb: number
@@ -73,6 +75,8 @@ export interface Config {
   activityBusyPct: number
   activityIntervalMs: number
   activityFile?: string
+  activityInputActiveMs: number
+  activityInputFile?: string
   trustedProxies: string[]
   proxyHost: string
   proxyPort: number

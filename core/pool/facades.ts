@@ -29,6 +29,7 @@ import {
   createProvisionCode,
   listWorkerTokens,
   redeemProvisionCode,
+  revokeWorkerById,
   revokeWorkerToken,
   workerAudit,
   workerTokenId,
@@ -68,6 +69,7 @@ export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) 
   redeemCode: (code: string, name: string) => redeemProvisionCode(sql, clock, code, name),
   listTokens: () => listWorkerTokens(sql),
   revokeToken: (id: number) => revokeWorkerToken(sql, clock, id),
+  revokeWorkerById: (workerId: string) => revokeWorkerById(sql, clock, workerId),
   audit: (limit?: number) => workerAudit(sql, limit),
   /** The live per-worker token id for a presented token, or null. */
   tokenId: (presented: string) => workerTokenId(sql, presented),

@@ -92,6 +92,8 @@ export function parseWorkingHours(spec: string): (ms: number) => boolean {
 export interface ActivityPolicy {
   throttledPct: number
   busyPct: number
+  /** Keyboard or mouse used less than this long ago: someone is at the desk, at best `throttled` (0: ignore). */
+  inputActiveMs?: number
   /** During these hours the worker is at best `throttled`: other workers are preferred. */
   workingHours?: (ms: number) => boolean
 }
@@ -116,11 +118,19 @@ export class ActivityMonitor {
       busyPct: number
       intervalMs: number
       workingHours?: (ms: number) => boolean
+      /** ms since the last keyboard/mouse input (input-idle.ts), undefined when unknown. */
+      inputIdleMs?: () => number | undefined
+      inputActiveMs?: number
       now?: () => number
       onChange?: (a: Activity, loadPct: number | undefined) => void
     },
   ) {
-    this.policy = { throttledPct: opts.throttledPct, busyPct: opts.busyPct, workingHours: opts.workingHours }
+    this.policy = {
+      throttledPct: opts.throttledPct,
+      busyPct: opts.busyPct,
+      workingHours: opts.workingHours,
+      inputActiveMs: opts.inputActiveMs,
+    }
   }
 
   /** The pool's policy (welcome.activity_policy) replaces the local one; fields it leaves out stay. */
@@ -136,6 +146,9 @@ export class ActivityMonitor {
     const pct = this.opts.probe.hostLoadPct()
     let next = classifyLoad(pct, this.policy.throttledPct, this.policy.busyPct)
     if (next === "available" && this.policy.workingHours?.((this.opts.now ?? Date.now)())) next = "throttled"
+    // Unknown input idleness (a server, a failed command) leaves the CPU measure alone: never "idle" by default.
+    const idle = next === "available" && this.policy.inputActiveMs ? this.opts.inputIdleMs?.() : undefined
+    if (idle !== undefined && idle < this.policy.inputActiveMs!) next = "throttled"
     if (next !== this.current) {
       log.info(
         `host activity ${this.current} → ${next}${pct === undefined ? "" : ` (load ${Math.round(pct)}% besides the worker, ${cpus().length} threads)`}`,

@@ -25,6 +25,8 @@ export interface WsData {
   helloTimer?: ReturnType<typeof setTimeout>
   /** The per-worker token this socket authenticated with (undefined: the shared join token). */
   tokenId?: number
+  /** Presented a revoked token: accepted only to be told so (close 4003), never served. */
+  revoked?: boolean
 }
 
 export interface HubOptions {
@@ -36,11 +38,19 @@ export interface HubOptions {
   peerPoolUrls?: () => string[]
   /** Per-worker tokens from provisioning: the live token id, or null when unknown or revoked. */
   resolveWorkerToken?: (presented: string) => Promise<number | null>
+  /** A presented token this pool revoked: the worker is told why (close 4003) instead of a bare 401. */
+  isRevokedWorkerToken?: (presented: string) => Promise<boolean>
   /** Worker-reported events (failover transitions…) and connections, for the audit log. */
   onWorkerEvents?: (worker: string, tokenId: number | undefined, events: WorkerEvent[]) => void
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
   activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
+}
+
+/** Close code 4003 + an error frame: the worker stops retrying until its token changes (docs/protocol.md). */
+function revokedClose(ws: ServerWebSocket<WsData>, reason = "worker token revoked") {
+  ws.send(JSON.stringify({ type: "error", code: "worker_token_revoked", message: reason } satisfies PoolMessage))
+  ws.close(4003, reason)
 }
 
 export function workerHub(opts: HubOptions) {
@@ -67,7 +77,11 @@ export function workerHub(opts: HubOptions) {
     )
     if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))
     opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [
-      { at: Date.now(), event: "connected", detail: { version: msg.version, hardware_class: msg.hardware_class } },
+      {
+        at: Date.now(),
+        event: "connected",
+        detail: { version: msg.version, hardware_class: msg.hardware_class, worker_id: msg.worker_id },
+      },
       ...(msg.events ?? []),
     ])
   }
@@ -77,6 +91,8 @@ export function workerHub(opts: HubOptions) {
     maxPayloadLength: 64 * 1024 * 1024,
     idleTimeout: 0,
     open(ws) {
+      // A browser-less WebSocket client sees a refused upgrade only as 1006: say "revoked" in a close frame.
+      if (ws.data.revoked) return revokedClose(ws)
       sockets.add(ws)
       ws.data.link = {
         send: (msg: PoolMessage) => void ws.send(JSON.stringify(msg)),
@@ -87,6 +103,7 @@ export function workerHub(opts: HubOptions) {
       }, 10_000)
     },
     message(ws, raw) {
+      if (ws.data.revoked) return
       let msg: ReturnType<typeof parseWorkerMessage>
       try {
         msg = parseWorkerMessage(raw as string)
@@ -142,6 +159,7 @@ export function workerHub(opts: HubOptions) {
       if (tokenHash && tokenMatches(presented, tokenHash)) return { remote }
       const tokenId = presented && opts.resolveWorkerToken ? await opts.resolveWorkerToken(presented) : null
       if (tokenId !== null) return { remote, tokenId }
+      if (presented && (await opts.isRevokedWorkerToken?.(presented))) return { remote, revoked: true }
       throw new Unauthorized("invalid worker token", "worker_token_invalid")
     },
     handler,
@@ -150,8 +168,7 @@ export function workerHub(opts: HubOptions) {
       let n = 0
       for (const ws of sockets) {
         if (ws.data.tokenId !== tokenId) continue
-        ws.send(JSON.stringify({ type: "error", code: "worker_token_revoked", message: reason } satisfies PoolMessage))
-        ws.close(4003, reason)
+        revokedClose(ws, reason)
         n++
       }
       if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)

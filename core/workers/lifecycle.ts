@@ -7,7 +7,7 @@ import { logger } from "../log.ts"
 import type { HubOptions } from "./hub.ts"
 import { ConfigError } from "../errors.ts"
 import { parseWorkingHours } from "./activity.ts"
-import { auditWorker, touchWorkerToken, workerToken } from "./provisioning.ts"
+import { auditWorker, bindWorkerId, touchWorkerToken, workerToken, workerTokenRevoked } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
 import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
@@ -18,7 +18,10 @@ export function lifecycleHubOptions(
   config: Readonly<Config>,
   clock: Clock,
   releaseKey?: ReleaseKey,
-): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"> {
+): Pick<
+  HubOptions,
+  "resolveWorkerToken" | "isRevokedWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"
+> {
   if (config.workerWorkingHours) {
     try {
       parseWorkingHours(config.workerWorkingHours)
@@ -44,10 +47,14 @@ export function lifecycleHubOptions(
       void touchWorkerToken(db.sql, clock, t.id).catch(() => {})
       return t.id
     },
+    isRevokedWorkerToken: (presented) => workerTokenRevoked(db.sql, presented),
     onWorkerEvents: (host, tokenId, events) => {
       const worker = (tokenId !== undefined && names.get(tokenId)) || host
       void (async () => {
         for (const e of events) {
+          const workerId = e.detail?.worker_id
+          if (e.event === "connected" && tokenId !== undefined && typeof workerId === "string")
+            await bindWorkerId(db.sql, tokenId, workerId)
           if (e.event !== "connected") log.info(`worker ${worker}: ${e.event} ${JSON.stringify(e.detail ?? {})}`)
           await auditWorker(
             db.sql,

@@ -85,6 +85,21 @@ export async function workerToken(sql: Sql, presented: string): Promise<{ id: nu
   return row ? { id: Number(row.id), name: row.name } : null
 }
 
+/** True when a presented worker token is one this pool issued and has since revoked. */
+export async function workerTokenRevoked(sql: Sql, presented: string): Promise<boolean> {
+  if (!presented.startsWith(WORKER_TOKEN_PREFIX)) return false
+  const [row] =
+    await sql`select 1 from worker_tokens where token_hash = ${hashToken(presented)} and revoked_at is not null`
+  return !!row
+}
+
+/** Remember which worker id (hello) uses a token: what revocation by worker id looks up. */
+export async function bindWorkerId(sql: Sql, tokenId: number, workerId: string) {
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(workerId)) return
+  await sql`update worker_tokens set worker_id = ${workerId}
+    where id = ${tokenId} and worker_id is distinct from ${workerId}`
+}
+
 export async function workerTokenId(sql: Sql, presented: string): Promise<number | null> {
   return (await workerToken(sql, presented))?.id ?? null
 }
@@ -103,8 +118,27 @@ export async function revokeWorkerToken(sql: Sql, clock: Clock, id: number): Pro
   })
 }
 
+/** Revoke every live token a worker id was seen with; returns their ids (404 when it has none). */
+export async function revokeWorkerById(sql: Sql, clock: Clock, workerId: string): Promise<number[]> {
+  const now = new Date(clock.now())
+  return sql.begin(async (tx) => {
+    const rows = await tx`update worker_tokens set revoked_at = ${now}
+      where worker_id = ${workerId} and revoked_at is null returning id, name`
+    if (!rows.length) {
+      const [known] = await tx`select 1 from worker_tokens where worker_id = ${workerId}`
+      if (!known) throw new NotFound(`no worker ${workerId} has joined with a provisioned token`, "worker_not_found")
+    }
+    for (const r of rows)
+      await tx`insert into worker_audit_log (at, worker, event, detail)
+        values (${now}, ${r.name}, 'revoked', ${tx.json({ token_id: Number(r.id), worker_id: workerId })})`
+    return rows.map((r) => Number(r.id))
+  }) as Promise<number[]>
+}
+
 export interface WorkerTokenRow {
   id: number
+  /** The worker id last seen with this token (null until it joined). */
+  worker_id: string | null
   name: string
   os: string
   hardware: string
@@ -115,7 +149,7 @@ export interface WorkerTokenRow {
 
 export async function listWorkerTokens(sql: Sql): Promise<WorkerTokenRow[]> {
   const rows =
-    await sql`select id, name, os, hardware, created_at, last_seen_at, revoked_at from worker_tokens order by id`
+    await sql`select id, worker_id, name, os, hardware, created_at, last_seen_at, revoked_at from worker_tokens order by id`
   return rows.map((r) => ({ ...r, id: Number(r.id) })) as unknown as WorkerTokenRow[]
 }
 

@@ -78,30 +78,44 @@ export class UpgradeFailed extends CelluleError {
   }
 }
 
+export class UnsignedUpdateRefused extends CelluleError {
+  constructor(version: string) {
+    super(
+      "update_unsigned",
+      `the offer of v${version} cannot be verified: this worker has no pool release key; refused`,
+      403,
+      "enrol the machine again (its worker.json gets pool_key), set CELLULE_POOL_KEY, or for development only CELLULE_ALLOW_UNSIGNED_UPDATES=1",
+    )
+  }
+}
+
+export interface StageOptions {
+  poolUrl: string
+  token: string
+  exePath: string
+  /** The pool's release key (enrolment's pool_key); without it offers are refused unless allowUnsigned. */
+  poolKey?: string
+  /** Development only (CELLULE_ALLOW_UNSIGNED_UPDATES): trust the pool connection alone. */
+  allowUnsigned?: boolean
+  fetch?: typeof fetch
+}
+
 /**
- * Worker side: install the offered binary over `exePath`. The old binary is kept as `<exe>.old`;
- * the new one must answer `--version` with the offered version, else the old one is put back.
- * Returns true when the new binary is in place (the caller then exits so its service manager
- * restarts it); the service's first health check is the caller's job (see rollbackIfUnhealthy).
+ * Worker side, step 1: download the offered binary next to `exePath` as `<exe>.new`, after checking
+ * its signature, then its SHA-256, and that it answers `--version` with the offered version. Nothing
+ * is swapped here: the old binary decides whether the new one is healthy (upgrade-trial.ts).
  */
-export async function applyUpgrade(
-  offer: UpgradeOffer,
-  opts: { poolUrl: string; token: string; exePath: string; poolKey?: string; fetch?: typeof fetch },
-): Promise<void> {
+export async function stageUpgrade(offer: UpgradeOffer, opts: StageOptions): Promise<string> {
   const doFetch = opts.fetch ?? fetch
   // The signature is checked before anything is downloaded: an unsigned or forged offer costs nothing.
   if (opts.poolKey) {
     if (!verifyRelease(opts.poolKey, offer.version, offer.sha256, offer.signature)) {
       throw new UpgradeFailed(`the offer of v${offer.version} is not signed by this worker's pool key; refused`)
     }
-  } else {
-    log.warn(
-      "self-update: this worker has no pool key (enrolled without provisioning); trusting the pool connection alone",
-    )
-  }
+  } else if (!opts.allowUnsigned) throw new UnsignedUpdateRefused(offer.version)
+  else log.warn("self-update: no pool key and CELLULE_ALLOW_UNSIGNED_UPDATES set: trusting the pool connection alone")
   const url = new URL(offer.url, opts.poolUrl).toString()
   const next = `${opts.exePath}.new`
-  const old = `${opts.exePath}.old`
   log.info(`self-update: downloading v${offer.version} from ${url}`)
   const res = await doFetch(url, { headers: { authorization: `Bearer ${opts.token}` } })
   if (!res.ok) throw new UpgradeFailed(`pool answered ${res.status} for the new binary`)
@@ -120,11 +134,17 @@ export async function applyUpgrade(
       `the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`,
     )
   }
-  // Two renames: the running binary stays valid on disk under .old until the restart.
-  copyFileSync(opts.exePath, old)
-  renameSync(next, opts.exePath)
+  return next
+}
+
+/** Step 3, once the staged binary proved healthy: swap it in, keeping the running one as `<exe>.old`. */
+export function swapStaged(exePath: string, version: string) {
+  const old = `${exePath}.old`
+  // Copy then rename: the running binary stays valid on disk under .old until the restart.
+  copyFileSync(exePath, old)
+  renameSync(`${exePath}.new`, exePath)
   log.info(
-    `self-update: v${offer.version} installed (previous binary kept as ${old}); restarting through the service manager`,
+    `self-update: v${version} installed (previous binary kept as ${old}); restarting through the service manager`,
   )
 }
 

@@ -43,21 +43,30 @@ beforeAll(async () => {
     )
     if ((await p.exited) !== 0) throw new Error(`build ${v} failed: ${await new Response(p.stderr).text()}`)
   }
-}, 300_000)
+  const b = Bun.spawn(
+    [BUN, "build", "--compile", "test/fixtures/broken-build.ts", "--outfile", join(builds, "cellule-broken")],
+    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+  )
+  if ((await b.exited) !== 0) throw new Error(`broken build failed: ${await new Response(b.stderr).text()}`)
+}, 400_000)
 
 const sha = (f: string) => createHash("sha256").update(readFileSync(f)).digest("hex")
 
 /** The old build installed in its own folder and run under a restart-on-failure loop (systemd stand-in). */
-async function supervisedWorker(poolUrl: string, poolKey?: string) {
+async function supervisedWorker(poolUrl: string, poolKey?: string | null) {
   const install = tempDir("cellule-opt-")
   const exe = join(install, "cellule")
   copyFileSync(join(builds, `cellule-${OLD}`), exe)
   chmodSync(exe, 0o755)
   const dataDir = tempDir("cellule-worker-")
   // The pool key is what enrolment writes into config.json; here it is fetched as an enrolled worker would have it.
+  // null: a worker enrolled without the key (an old config.json, a hand-made one).
   const key =
-    poolKey ?? ((await (await fetch(`${poolUrl}/v1/install/release-key`)).json()) as { public_key: string }).public_key
-  const args = `worker --pool ${poolUrl} --token ${TOKEN} --pool-key ${key} --model tiny=${await tinyLlamaPath()} --data-dir ${dataDir} --threads 1 --slots 1 --context-size 512 --heartbeat-ms 500`
+    poolKey === null
+      ? undefined
+      : (poolKey ??
+        ((await (await fetch(`${poolUrl}/v1/install/release-key`)).json()) as { public_key: string }).public_key)
+  const args = `worker --pool ${poolUrl} --token ${TOKEN}${key ? ` --pool-key ${key}` : ""} --model tiny=${await tinyLlamaPath()} --data-dir ${dataDir} --threads 1 --slots 1 --context-size 512 --heartbeat-ms 500`
   const loop = spawnProc([
     "bash",
     "-c",
@@ -97,7 +106,7 @@ describe("self-update", () => {
     await w.loop.kill("SIGKILL")
     await newPool.kill()
     const events = (await audit(newPool.dataDir)).map((e) => e.event)
-    expect(events).toEqual(expect.arrayContaining(["self_update_started", "self_update_installed"]))
+    expect(events).toEqual(expect.arrayContaining(["self_update_started", "self_update_staged"]))
   }, 240_000)
 
   test("an offer not signed by the worker's pool key is refused before any download", async () => {
@@ -133,6 +142,50 @@ describe("self-update", () => {
     const failed = (await audit(pool.dataDir)).find((e) => e.event === "self_update_failed")
     expect(String(failed?.detail.error)).toContain("does not start")
   }, 120_000)
+})
+
+describe("signed updates only, rollback decided by the old binary", () => {
+  test("a worker without the pool's release key refuses the offer: nothing downloaded, binary unchanged", async () => {
+    const pool = await startPoolBinary(join(builds, `cellule-${NEW}`))
+    const w = await supervisedWorker(pool.url, null)
+    const before = sha(w.exe)
+    await w.loop.waitFor(/self_update_failed/, 60_000)
+    const out = w.loop.stdout() + w.loop.stderr()
+    expect(out).toContain("this worker has no pool release key; refused")
+    expect(out).not.toContain("self-update: downloading")
+    expect(sha(w.exe)).toBe(before)
+    await w.loop.kill("SIGKILL")
+    await pool.kill()
+  }, 120_000)
+
+  test("a real build that passes --version but crashes at start never replaces the running one", async () => {
+    const bins = tempDir("cellule-bins-")
+    const broken = join(bins, "cellule-linux-x64")
+    copyFileSync(join(builds, "cellule-broken"), broken)
+    chmodSync(broken, 0o755)
+    writeFileSync(`${broken}.version`, "0.0.3")
+    const pool = await startPoolBinary(join(builds, `cellule-${NEW}`), { CELLULE_WORKER_BINARIES: bins })
+    const w = await supervisedWorker(pool.url)
+    const before = sha(w.exe)
+    await w.loop.waitFor(/exited \(\S+\) before joining its pool/, 90_000)
+    // The service manager restarts the old binary, which joins again as 0.0.1 and is not pushed again.
+    await w.loop.waitFor(/service: exit 1, restarting/, 30_000)
+    const t0 = Date.now()
+    while ((w.loop.stdout().match(/cellule worker ready .* \(v0\.0\.1\)/g) ?? []).length < 2) {
+      if (Date.now() - t0 > 90_000) throw new Error("the old binary did not rejoin")
+      await Bun.sleep(100)
+    }
+    expect(sha(w.exe)).toBe(before)
+    expect(existsSync(`${w.exe}.new`)).toBe(false)
+    expect(existsSync(`${w.exe}.old`)).toBe(false)
+    const out = w.loop.stdout() + w.loop.stderr()
+    expect(out.match(/self-update: downloading/g)?.length).toBe(1)
+    await Bun.sleep(1500) // the rejoined worker's hello carries the verdict to the pool's audit log
+    await w.loop.kill("SIGKILL")
+    await pool.kill()
+    const rolled = (await audit(pool.dataDir)).find((e) => e.event === "self_update_rolled_back")
+    expect(String(rolled?.detail.error)).toContain("before joining its pool")
+  }, 240_000)
 })
 
 async function startPoolBinary(bin: string, env: Record<string, string> = {}) {

@@ -2,7 +2,8 @@
 //   GET /v1/install/worker.sh | worker.ps1 | worker-uninstall.sh | worker-uninstall.ps1
 //   GET /v1/install/bin/cellule-<os>-<arch>[.exe][.sha256]
 //   GET /v1/install/release-key → the Ed25519 key that signs self-update offers
-//   POST /v1/provisioning/redeem {code, name} → the worker's config.json (pool URL, its own token, pool_key)
+//   POST /v1/provisioning/redeem {code, name} → the worker's config.json (pool URL, its own token and
+//     token id, pool_key); docs/workers.md "Enrolment from a script"
 // Public on purpose: a machine being enrolled has nothing yet but its single-use code.
 import { Elysia, t } from "elysia"
 import { NotFound } from "../../errors.ts"
@@ -49,6 +50,8 @@ export const installRoutes = (s: PoolServices) =>
         return {
           pool: requestOrigin(request, s.config.poolUrl),
           token: r.token,
+          // What an administrator revokes it by (POST /v1/admin/workers/tokens/:id/revoke).
+          token_id: r.tokenId,
           name: r.name,
           hardware: r.hardware,
           os: r.os,

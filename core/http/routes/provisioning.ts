@@ -2,6 +2,7 @@
 //   POST /v1/admin/workers/provision {os, hardware, label?} → single-use code + ready-to-paste snippets
 //   GET  /v1/admin/workers/tokens                            → enrolled workers (no secrets)
 //   POST /v1/admin/workers/tokens/:id/revoke                 → revoke; its connections close at once
+//   POST /v1/admin/workers/:worker_id/revoke                 → the same, by the worker id it joined with
 //   GET  /v1/admin/workers/audit                             → the worker audit log
 //   PUT  /v1/admin/models/classes/:class {file_name}         → the model a hardware class serves
 import { Elysia, t } from "elysia"
@@ -42,6 +43,15 @@ export const provisioningRoutes = (s: PoolServices) =>
         return { revoked: params.id, connections_closed: s.hub?.closeToken(params.id) ?? 0 }
       },
       { params: t.Object({ id: t.Integer({ minimum: 1 }) }) },
+    )
+    .post(
+      "/v1/admin/workers/:worker_id/revoke",
+      async ({ params }) => {
+        const ids = await s.workers.revokeWorkerById(params.worker_id)
+        const closed = ids.reduce((n, id) => n + (s.hub?.closeToken(id) ?? 0), 0)
+        return { worker_id: params.worker_id, revoked: ids, connections_closed: closed }
+      },
+      { params: t.Object({ worker_id: t.String({ pattern: "^[A-Za-z0-9_-]{8,64}$" }) }) },
     )
     .get("/v1/admin/workers/audit", async () => ({ data: await s.workers.audit() }))
     .get("/v1/admin/models/classes", async () => ({

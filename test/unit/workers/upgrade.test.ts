@@ -77,7 +77,11 @@ test("the pool pushes an upgrade once per cooldown, never to an up-to-date worke
 
 test("self-update offers are signed by the pool's release key; the worker refuses a forged or unsigned one and swaps a good one", async () => {
   const { loadOrCreateReleaseKey, signRelease, verifyRelease } = await import("../../../core/workers/release-key.ts")
-  const { applyUpgrade } = await import("../../../core/workers/upgrade.ts")
+  const { stageUpgrade, swapStaged } = await import("../../../core/workers/upgrade.ts")
+  const applyUpgrade = async (o: Parameters<typeof stageUpgrade>[0], opts: Parameters<typeof stageUpgrade>[1]) => {
+    await stageUpgrade(o, opts)
+    swapStaged(opts.exePath, o.version)
+  }
   const { createHash } = await import("node:crypto")
   const { chmodSync } = await import("node:fs")
   const poolKey = loadOrCreateReleaseKey(tempDir())
@@ -103,6 +107,37 @@ test("self-update offers are signed by the pool's release key; the worker refuse
     await applyUpgrade({ ...offer, signature: signRelease(poolKey, "0.0.3", sha256) }, opts)
     expect(readFileSync(exe, "utf8")).toBe(binary)
     expect(readFileSync(`${exe}.old`, "utf8")).toContain("0.0.2")
+  } finally {
+    server.stop(true)
+  }
+})
+
+test("a worker without the pool's release key refuses every offer before downloading; only the development flag allows it", async () => {
+  const { loadOrCreateReleaseKey, signRelease } = await import("../../../core/workers/release-key.ts")
+  const { stageUpgrade } = await import("../../../core/workers/upgrade.ts")
+  const { createHash } = await import("node:crypto")
+  const { chmodSync, existsSync } = await import("node:fs")
+  const binary = "#!/bin/sh\necho 0.0.3\n"
+  const sha256 = createHash("sha256").update(binary).digest("hex")
+  let downloads = 0
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (downloads++, new Response(binary)) })
+  try {
+    const exe = join(tempDir(), "cellule")
+    writeFileSync(exe, "#!/bin/sh\necho 0.0.2\n")
+    chmodSync(exe, 0o755)
+    const opts = { poolUrl: `http://127.0.0.1:${server.port}`, token: "t", exePath: exe }
+    const offer = { version: "0.0.3", url: "/v1/install/bin/cellule-linux-x64", sha256 }
+    // Signed or not, a worker with no key to check it against cannot trust it.
+    const signed = { ...offer, signature: signRelease(loadOrCreateReleaseKey(tempDir()), "0.0.3", sha256) }
+    for (const o of [offer, signed])
+      await expect(stageUpgrade(o, opts)).rejects.toMatchObject({ code: "update_unsigned", status: 403 })
+    await expect(stageUpgrade(offer, { ...opts, allowUnsigned: false })).rejects.toMatchObject({
+      code: "update_unsigned",
+    })
+    expect(downloads).toBe(0)
+    expect(existsSync(`${exe}.new`)).toBe(false)
+    expect(await stageUpgrade(offer, { ...opts, allowUnsigned: true })).toBe(`${exe}.new`)
+    expect(downloads).toBe(1)
   } finally {
     server.stop(true)
   }

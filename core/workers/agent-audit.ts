@@ -1,0 +1,72 @@
+// core/workers/agent-audit — the worker's lifecycle events (failover transitions, upgrades): one log
+// line each, a local audit.jsonl, and a queue the pool's audit log receives on next contact.
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { Clock } from "../clock.ts"
+import { logger } from "../log.ts"
+import type { WorkerEvent } from "./protocol.ts"
+
+const log = logger("workers.agent")
+
+/** Events not yet delivered are capped: a worker cut off for days must not grow without bound. */
+const MAX_PENDING = 500
+
+const pendingFile = (dataDir: string) => join(dataDir, "pending-events.json")
+
+/**
+ * Record an event when no agent runs (between two agents of one process, or before an exit): the
+ * next agent on this data dir delivers it to its pool at hello. Also appended to the local audit log.
+ */
+export function recordForNextAgent(dataDir: string, clock: Clock, event: string, detail: Record<string, unknown>) {
+  const e: WorkerEvent = { at: clock.now(), event, detail }
+  log.info(`${event} ${JSON.stringify(detail)}`)
+  try {
+    mkdirSync(dataDir, { recursive: true })
+    appendFileSync(join(dataDir, "audit.jsonl"), JSON.stringify(e) + "\n")
+    let queued: WorkerEvent[] = []
+    try {
+      queued = JSON.parse(readFileSync(pendingFile(dataDir), "utf8"))
+    } catch {
+      // none queued yet
+    }
+    writeFileSync(pendingFile(dataDir), JSON.stringify([...queued, e].slice(-MAX_PENDING)))
+  } catch (err) {
+    log.warn(`could not keep the event for the pool: ${(err as Error).message}`)
+  }
+}
+
+export class AgentAuditTrail {
+  private pending: WorkerEvent[] = []
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly clock: Clock,
+  ) {
+    try {
+      const queued = JSON.parse(readFileSync(pendingFile(dataDir), "utf8"))
+      if (Array.isArray(queued)) this.pending.push(...queued.slice(-MAX_PENDING))
+      rmSync(pendingFile(dataDir), { force: true })
+    } catch {
+      // nothing left by a previous process
+    }
+  }
+
+  record(event: string, detail: Record<string, unknown> = {}) {
+    const e: WorkerEvent = { at: this.clock.now(), event, detail }
+    log.info(`${event} ${JSON.stringify(detail)}`)
+    this.pending.push(e)
+    if (this.pending.length > MAX_PENDING) this.pending.shift()
+    try {
+      mkdirSync(this.dataDir, { recursive: true })
+      appendFileSync(join(this.dataDir, "audit.jsonl"), JSON.stringify(e) + "\n")
+    } catch (err) {
+      log.warn(`could not write the local audit log: ${(err as Error).message}`)
+    }
+  }
+
+  /** The events the pool has not heard yet (undefined when none), emptying the queue. */
+  drain(): WorkerEvent[] | undefined {
+    if (!this.pending.length) return undefined
+    return this.pending.splice(0)
+  }
+}
