@@ -4,8 +4,11 @@ import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
 import {
+  CLOSE,
+  LIMITS,
   PROTOCOL_VERSION,
   ProtocolError,
+  ProtocolLimit,
   parseWorkerMessage,
   type ActivityPolicyMessage,
   type PoolMessage,
@@ -76,8 +79,8 @@ export function workerHub(opts: HubOptions) {
   }
 
   const handler: WebSocketHandler<WsData> = {
-    // Workers send small JSON frames; a large frame is a broken or hostile peer.
-    maxPayloadLength: 64 * 1024 * 1024,
+    // Workers send small JSON frames; a larger one is a broken or hostile peer (Bun closes with 1009).
+    maxPayloadLength: LIMITS.frameBytes,
     idleTimeout: 0,
     open(ws) {
       sockets.add(ws)
@@ -86,23 +89,28 @@ export function workerHub(opts: HubOptions) {
         close: (code, reason) => ws.close(code, reason),
       }
       ws.data.helloTimer = setTimeout(() => {
-        if (!ws.data.worker) ws.close(4001, "no hello within 10 s")
+        if (!ws.data.worker) ws.close(CLOSE.noHello, "no hello within 10 s")
       }, 10_000)
     },
     message(ws, raw) {
       let msg: ReturnType<typeof parseWorkerMessage>
       try {
+        // Before a hello nothing is known of the sender: refuse a large first frame without parsing it.
+        const bytes = typeof raw === "string" ? Buffer.byteLength(raw) : raw.length
+        if (!ws.data.worker && bytes > LIMITS.helloBytes)
+          throw new ProtocolLimit(`first frame of ${bytes} bytes is over ${LIMITS.helloBytes}`)
         msg = parseWorkerMessage(raw as string)
       } catch (e) {
-        const message = e instanceof ProtocolError ? e.message : "bad message"
+        const limit = e instanceof ProtocolLimit
+        const message = limit || e instanceof ProtocolError ? (e as Error).message : "bad message"
         log.warn(`closing ${ws.data.worker?.name ?? ws.data.remote}: ${message}`)
-        ws.send(JSON.stringify({ type: "error", code: "protocol_error", message }))
-        ws.close(4002, "protocol error")
+        ws.send(JSON.stringify({ type: "error", code: limit ? "protocol_limit" : "protocol_error", message }))
+        ws.close(limit ? CLOSE.limit : CLOSE.protocolError, limit ? "protocol limit" : "protocol error")
         return
       }
       if (!ws.data.worker) {
         if (msg.type !== "hello") {
-          ws.close(4002, "first message must be hello")
+          ws.close(CLOSE.protocolError, "first message must be hello")
           return
         }
         clearTimeout(ws.data.helloTimer)
@@ -154,7 +162,7 @@ export function workerHub(opts: HubOptions) {
       for (const ws of sockets) {
         if (ws.data.tokenId !== tokenId) continue
         ws.send(JSON.stringify({ type: "error", code: "worker_token_revoked", message: reason } satisfies PoolMessage))
-        ws.close(4003, reason)
+        ws.close(CLOSE.tokenRevoked, reason)
         n++
       }
       if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)
