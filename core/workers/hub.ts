@@ -27,6 +27,8 @@ export interface WsData {
   helloTimer?: ReturnType<typeof setTimeout>
   /** The per-worker token this socket authenticated with (undefined: the shared join token). */
   tokenId?: number
+  /** Frames received while the hello's worker id is being checked, handled once it is. */
+  pending?: WorkerMessage[]
 }
 
 export interface HubOptions {
@@ -43,6 +45,8 @@ export interface HubOptions {
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
   activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
+  /** Whether this worker id belongs to this token (binding it on first use); absent: every id is free. */
+  claimWorkerId?: (workerId: string, tokenId: number | undefined) => Promise<boolean>
 }
 
 function jsonResponse(status: number, error: string, message: string) {
@@ -78,6 +82,50 @@ export function workerHub(opts: HubOptions) {
     ])
   }
 
+  /** A hello: the worker id must belong to this socket's token before the scheduler hears of it. */
+  async function admit(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
+    const owned = opts.claimWorkerId ? await opts.claimWorkerId(msg.worker_id, ws.data.tokenId) : true
+    if (ws.readyState !== 1) return
+    if (!owned) {
+      const who = ws.data.tokenId === undefined ? "the shared join token" : `worker token ${ws.data.tokenId}`
+      log.warn(
+        `refused ${who} from ${ws.data.remote}: worker id ${msg.worker_id} belongs to another token (worker_id_taken)`,
+      )
+      opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [
+        { at: Date.now(), event: "worker_id_taken", detail: { worker_id: msg.worker_id, remote: ws.data.remote } },
+      ])
+      ws.send(
+        JSON.stringify({
+          type: "error",
+          code: "worker_id_taken",
+          message: "this worker id belongs to another worker token",
+        } satisfies PoolMessage),
+      )
+      ws.close(CLOSE.workerIdTaken, "worker id belongs to another token")
+      return
+    }
+    ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
+    void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
+    const queued = ws.data.pending ?? []
+    ws.data.pending = undefined
+    for (const m of queued) handle(ws, m)
+  }
+
+  /** A frame from a welcomed worker. */
+  function handle(ws: ServerWebSocket<WsData>, msg: WorkerMessage) {
+    const worker = ws.data.worker!
+    if (msg.type === "hello") {
+      ws.close(CLOSE.protocolError, "hello sent twice")
+      return
+    }
+    if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(worker.name, ws.data.tokenId, msg.events)
+    if (msg.type === "bye") {
+      opts.scheduler.removeWorker(worker.id, `said bye (${msg.reason})`, ws.data.link)
+      return
+    }
+    opts.scheduler.onWorkerMessage(worker, msg)
+  }
+
   const handler: WebSocketHandler<WsData> = {
     // Workers send small JSON frames; a larger one is a broken or hostile peer (Bun closes with 1009).
     maxPayloadLength: LIMITS.frameBytes,
@@ -108,23 +156,26 @@ export function workerHub(opts: HubOptions) {
         ws.close(limit ? CLOSE.limit : CLOSE.protocolError, limit ? "protocol limit" : "protocol error")
         return
       }
+      if (ws.data.pending) {
+        // Still checking the hello's worker id: keep what follows (a heartbeat on an activity change).
+        if (ws.data.pending.length >= 16) ws.close(CLOSE.limit, "too many frames before welcome")
+        else ws.data.pending.push(msg)
+        return
+      }
       if (!ws.data.worker) {
         if (msg.type !== "hello") {
           ws.close(CLOSE.protocolError, "first message must be hello")
           return
         }
         clearTimeout(ws.data.helloTimer)
-        ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
-        void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
+        ws.data.pending = []
+        void admit(ws, msg).catch((e) => {
+          log.error(`admitting ${msg.name} failed: ${(e as Error).message}`)
+          ws.close(1011, "internal error")
+        })
         return
       }
-      if (msg.type === "heartbeat" && msg.events?.length)
-        opts.onWorkerEvents?.(ws.data.worker.name, ws.data.tokenId, msg.events)
-      if (msg.type === "bye") {
-        opts.scheduler.removeWorker(ws.data.worker.id, `said bye (${msg.reason})`, ws.data.link)
-        return
-      }
-      opts.scheduler.onWorkerMessage(ws.data.worker, msg)
+      handle(ws, msg)
     },
     close(ws, code, reason) {
       sockets.delete(ws)

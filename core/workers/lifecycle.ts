@@ -9,6 +9,7 @@ import { ConfigError } from "../errors.ts"
 import { parseWorkingHours } from "./activity.ts"
 import { auditWorker, touchWorkerToken, workerToken } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
+import { claimWorkerId } from "./ownership.ts"
 import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers")
@@ -18,7 +19,10 @@ export function lifecycleHubOptions(
   config: Readonly<Config>,
   clock: Clock,
   releaseKey?: ReleaseKey,
-): Pick<HubOptions, "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"> {
+): Pick<
+  HubOptions,
+  "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy" | "claimWorkerId"
+> {
   if (config.workerWorkingHours) {
     try {
       parseWorkingHours(config.workerWorkingHours)
@@ -63,5 +67,6 @@ export function lifecycleHubOptions(
     upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
     peerPoolUrls: () => config.peerPoolUrls,
     activityPolicy: () => policy,
+    claimWorkerId: async (workerId, tokenId) => (await claimWorkerId(db.sql, clock, workerId, tokenId ?? null)).owned,
   }
 }
