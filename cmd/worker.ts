@@ -75,6 +75,7 @@ export default defineCommand({
       shutdownGraceMs: config.shutdownGraceMs,
       hardwareClass: plan?.hardwareClass,
       name: config.workerName,
+      peerPoolUrls: config.peerPoolUrls,
       failover: {
         mode: config.failoverMode,
         failingMs: config.failoverFailingMs,

@@ -23,6 +23,7 @@ import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
 import { licenseRoutes } from "../http/routes/license.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
+import { ClusterWorkers } from "../workers/cluster.ts"
 import { installRoutes } from "../http/routes/install.ts"
 import { modelFileRoutes } from "../http/routes/model-files.ts"
 import { provisioningRoutes } from "../http/routes/provisioning.ts"
@@ -100,12 +101,20 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
       federation.publish(kind, payload),
     )
+    let clusterWorkers: ClusterWorkers | undefined
     const hub = workerHub({
       scheduler,
       poolName: config.poolName,
       heartbeatMs: config.heartbeatMs,
       workerToken: config.workerToken,
-      ...lifecycleHubOptions(db, config, clock),
+      ...lifecycleHubOptions(db, config, clock, undefined, () => clusterWorkers?.peerUrls ?? []),
+    })
+    // Enrolments and revocations reach every bonded pool; a revocation from a peer closes connections here.
+    clusterWorkers = new ClusterWorkers(db.sql, {
+      publish: (kind, payload) => federation.publish(kind, payload),
+      liveTokenIds: () => hub.liveTokenIds(),
+      closeToken: (id) => hub.closeToken(id),
+      minTrust: config.minTrustLevel,
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
@@ -135,6 +144,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     federation.url = advertisedUrl(config.poolUrl, http.port)
     federation.start()
     keyUsage.start()
+    clusterWorkers.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -147,7 +157,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop()])
+          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop()])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

@@ -37,6 +37,16 @@ export function parseModelSpec(spec: string): ModelSpec {
   return { id: basename(spec).replace(/\.gguf$/i, ""), path: spec }
 }
 
+/**
+ * The pools to fail over to: the worker's own CELLULE_PEER_POOL_URLS when set (an override), else the
+ * trusted peers its pool named in welcome.peer_pool_urls. Undefined: the welcome named none to keep.
+ */
+export function failoverPeers(fromWelcome: unknown, override: readonly string[] = []): string[] | undefined {
+  const http = (u: unknown): u is string => typeof u === "string" && /^https?:\/\//.test(u)
+  if (override.length) return override.filter(http)
+  return Array.isArray(fromWelcome) ? fromWelcome.filter(http) : undefined
+}
+
 export interface AgentOptions {
   poolUrl: string
   token: string
@@ -52,6 +62,8 @@ export interface AgentOptions {
   hardwareClass?: HardwareClass
   /** Display name (the enrolled one); default: the host name kept in worker.json. */
   name?: string
+  /** CELLULE_PEER_POOL_URLS on the worker: failover peers that override the ones its pool hands over. */
+  peerPoolUrls?: string[]
   /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
   failover?: {
     mode: "auto" | "manual"
@@ -340,8 +352,9 @@ export class WorkerAgent {
         this.setState("running")
         log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
         if (this.onPrimary()) {
-          if (Array.isArray(msg.peer_pool_urls)) {
-            this.peers = msg.peer_pool_urls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
+          const peers = failoverPeers(msg.peer_pool_urls, this.opts.peerPoolUrls)
+          if (peers) {
+            this.peers = peers
             try {
               writeFileSync(
                 join(this.opts.dataDir, "peers.json"),

@@ -219,6 +219,12 @@ export function workerHub(opts: HubOptions) {
       if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)
       return n
     },
+    /** The per-worker token ids with a live connection here. */
+    liveTokenIds(): number[] {
+      const ids = new Set<number>()
+      for (const ws of sockets) if (ws.data.tokenId !== undefined) ids.add(ws.data.tokenId)
+      return [...ids]
+    },
     /** Tell every worker the pool is going away, so they reconnect elsewhere or wait. */
     closeAll(reason: string) {
       for (const ws of sockets) {

@@ -19,6 +19,8 @@ export function lifecycleHubOptions(
   config: Readonly<Config>,
   clock: Clock,
   releaseKey?: ReleaseKey,
+  /** The trusted bonded peers' URLs (core/workers/cluster.ts); CELLULE_PEER_POOL_URLS, when set, overrides them. */
+  clusterPeerUrls?: () => string[],
 ): Pick<
   HubOptions,
   "resolveWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy" | "claimWorkerId"
@@ -65,7 +67,7 @@ export function lifecycleHubOptions(
       })().catch((err) => log.warn(`could not record worker events: ${(err as Error).message}`))
     },
     upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
-    peerPoolUrls: () => config.peerPoolUrls,
+    peerPoolUrls: () => (config.peerPoolUrls.length ? config.peerPoolUrls : (clusterPeerUrls?.() ?? [])),
     activityPolicy: () => policy,
     claimWorkerId: async (workerId, tokenId) => (await claimWorkerId(db.sql, clock, workerId, tokenId ?? null)).owned,
   }
