@@ -15,9 +15,7 @@ afterAll(cleanupAll)
 const hash = "ab".repeat(32)
 const live = { token_hash: hash, name: "desk-1", os: "linux", hardware: "cpu", revoked: false }
 const row = async () =>
-  (
-    await db.sql`select name, revoked_at, hlc from worker_tokens where token_hash = ${Buffer.from(hash, "hex")}`
-  )[0]
+  (await db.sql`select name, revoked_at, hlc from worker_tokens where token_hash = ${Buffer.from(hash, "hex")}`)[0]
 
 test.each([
   ["a short hash", { ...live, token_hash: "ab" }],
