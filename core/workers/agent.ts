@@ -109,7 +109,7 @@ export class WorkerAgent {
   readonly restart: Promise<string>
 
   constructor(private readonly opts: AgentOptions) {
-    this.identity = loadOrCreateIdentity(opts.dataDir)
+    this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.restart = new Promise((r) => (this.restartWanted = r))
     this.url = opts.poolUrl
