@@ -211,6 +211,9 @@ export class WorkerAgent {
   private checkFailover() {
     if (!this.failover || this.state === "draining" || this.state === "stopped") return
     if (!this.onPrimary() || this.state === "running") return
+    // An open socket to the primary is waiting for its welcome (the pool checks the worker id first):
+    // leaving it now would bounce a sticky return straight back to the peer.
+    if (this.ws?.readyState === WebSocket.OPEN) return
     if (!this.failover.mayFailOver()) return
     const peer = this.peers.find((p) => p !== this.opts.poolUrl)
     if (!peer) return
