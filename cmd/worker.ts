@@ -77,6 +77,7 @@ export default defineCommand({
       reloadToken: first.workerConfigFile
         ? () => loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile!)).token
         : undefined,
+      peerPoolUrls: config.peerPoolUrls,
       failover: {
         mode: config.failoverMode,
         failingMs: config.failoverFailingMs,

@@ -446,10 +446,10 @@ export const SETTINGS: Setting[] = [
     env: "CELLULE_PEER_POOL_URLS",
     flag: "peer-pool-urls",
     kind: "list",
-    roles: ["pool"],
+    roles: ["pool", "worker"],
     default: [],
-    docDefault: "none",
-    doc: "Bonded peer pools sent to workers in welcome.peer_pool_urls for failover.",
+    docDefault: "none (pool: its trusted bonded peers)",
+    doc: "Failover peers, an override: on a pool, sent in welcome.peer_pool_urls instead of its trusted bonded peers; on a worker, used instead of what its pool sends.",
   },
   {
     key: "autoSelfUpdate",

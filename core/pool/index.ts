@@ -16,6 +16,7 @@ import { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
+import { ClusterWorkers } from "../workers/cluster.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { recordPoolName } from "./identity.ts"
@@ -78,12 +79,20 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
       federation.publish(kind, payload),
     )
+    let clusterWorkers: ClusterWorkers | undefined
     const hub = workerHub({
       scheduler,
       poolName: config.poolName,
       heartbeatMs: config.heartbeatMs,
       workerToken: config.workerToken,
-      ...lifecycleHubOptions(db, config, clock),
+      ...lifecycleHubOptions(db, config, clock, undefined, () => clusterWorkers?.peerUrls ?? []),
+    })
+    // Enrolments and revocations reach every bonded pool; a revocation from a peer closes connections here.
+    clusterWorkers = new ClusterWorkers(db.sql, {
+      publish: (kind, payload) => federation.publish(kind, payload),
+      liveTokenIds: () => hub.liveTokenIds(),
+      closeToken: (id) => hub.closeToken(id),
+      minTrust: config.minTrustLevel,
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
@@ -116,6 +125,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     federation.url = advertisedUrl(config.poolUrl, http.port)
     federation.start()
     keyUsage.start()
+    clusterWorkers.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -128,7 +138,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop()])
+          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop()])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

@@ -27,9 +27,21 @@ export interface FailoverHost {
   joined(): boolean
   /** Draining or stopped: never move. */
   leaving(): boolean
+  /** A socket to the pool is open and waiting for its welcome (the pool checks the worker id first). */
+  awaitingWelcome(): boolean
   runningJobs(): number
   switchTo(url: string): void
   audit(event: string, detail: Record<string, unknown>): void
+}
+
+/**
+ * The pools to fail over to: the worker's own CELLULE_PEER_POOL_URLS when set (an override), else the
+ * trusted peers its pool named in welcome.peer_pool_urls. Undefined: the welcome named none to keep.
+ */
+export function failoverPeers(fromWelcome: unknown, override: readonly string[] = []): string[] | undefined {
+  const http = (u: unknown): u is string => typeof u === "string" && /^https?:\/\//.test(u)
+  if (override.length) return override.filter(http)
+  return Array.isArray(fromWelcome) ? fromWelcome.filter(http) : undefined
 }
 
 export class AgentFailover {
@@ -44,6 +56,8 @@ export class AgentFailover {
     private readonly settings: FailoverSettings,
     private readonly dataDir: string,
     clock: Clock,
+    /** CELLULE_PEER_POOL_URLS on the worker: overrides the peers the pool hands over. */
+    private readonly override: readonly string[] = [],
   ) {
     // The last peers the primary named: a worker restarted while its primary is down can still fail over.
     try {
@@ -77,8 +91,9 @@ export class AgentFailover {
 
   /** The primary welcomed us: remember the peers it named, reset the hysteresis. */
   primaryJoined(peerPoolUrls: unknown) {
-    if (Array.isArray(peerPoolUrls)) {
-      this.peers = peerPoolUrls.filter((u) => typeof u === "string" && /^https?:\/\//.test(u))
+    const peers = failoverPeers(peerPoolUrls, this.override)
+    if (peers) {
+      this.peers = peers
       try {
         writeFileSync(
           join(this.dataDir, "peers.json"),
@@ -98,6 +113,8 @@ export class AgentFailover {
   /** DOWN and allowed: leave the retry loop on the primary and join the first bonded peer. */
   private check() {
     if (this.host.leaving() || this.host.current() !== this.host.primary || this.host.joined()) return
+    // Leaving a socket that waits for its welcome would bounce a sticky return straight back to the peer.
+    if (this.host.awaitingWelcome()) return
     if (!this.policy.mayFailOver()) return
     const peer = this.peers.find((p) => p !== this.host.primary)
     if (!peer) return

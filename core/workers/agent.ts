@@ -34,6 +34,8 @@ export interface AgentOptions extends EngineOptions {
   hardwareClass?: HardwareClass
   /** Display name (the enrolled one); default: the host name kept in worker.json. */
   name?: string
+  /** CELLULE_PEER_POOL_URLS on the worker: failover peers that override the ones its pool hands over. */
+  peerPoolUrls?: string[]
   /** §4.6.1 hysteresis towards the primary pool (poolUrl); absent: retry the primary forever. */
   failover?: FailoverSettings
   /** Host activity watch; absent: always available. */
@@ -85,7 +87,7 @@ export class WorkerAgent {
   readonly restart: Promise<string>
 
   constructor(private readonly opts: AgentOptions) {
-    this.identity = loadOrCreateIdentity(opts.dataDir)
+    this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.url = opts.poolUrl
     this.token = opts.token
@@ -107,12 +109,14 @@ export class WorkerAgent {
           // Revoked: no pool will take this token; failing over would only knock on another door.
           leaving: () => this.state === "revoked" || this.state === "draining" || this.state === "stopped",
           runningJobs: () => this.jobs.size,
+          awaitingWelcome: () => this.ws?.readyState === WebSocket.OPEN,
           switchTo: (url) => this.switchTo(url),
           audit: (event, detail) => this.audit(event, detail),
         },
         opts.failover,
         opts.dataDir,
         clock,
+        opts.peerPoolUrls,
       )
     }
     if (opts.activity) {

@@ -5,8 +5,11 @@ import { tokenMatches, hashToken } from "../crypto/token.ts"
 import { logger } from "../log.ts"
 import { Unauthorized } from "../errors.ts"
 import {
+  CLOSE,
+  LIMITS,
   PROTOCOL_VERSION,
   ProtocolError,
+  ProtocolLimit,
   parseWorkerMessage,
   type ActivityPolicyMessage,
   type PoolMessage,
@@ -27,6 +30,8 @@ export interface WsData {
   tokenId?: number
   /** Presented a revoked token: accepted only to be told so (close 4003), never served. */
   revoked?: boolean
+  /** Frames received while the hello's worker id is being checked, handled once it is. */
+  pending?: WorkerMessage[]
 }
 
 export interface HubOptions {
@@ -45,12 +50,14 @@ export interface HubOptions {
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
   activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
+  /** Whether this worker id belongs to this token (binding it on first use); absent: every id is free. */
+  claimWorkerId?: (workerId: string, tokenId: number | undefined) => Promise<boolean>
 }
 
 /** Close code 4003 + an error frame: the worker stops retrying until its token changes (docs/protocol.md). */
 function revokedClose(ws: ServerWebSocket<WsData>, reason = "worker token revoked") {
   ws.send(JSON.stringify({ type: "error", code: "worker_token_revoked", message: reason } satisfies PoolMessage))
-  ws.close(4003, reason)
+  ws.close(CLOSE.tokenRevoked, reason)
 }
 
 export function workerHub(opts: HubOptions) {
@@ -86,9 +93,53 @@ export function workerHub(opts: HubOptions) {
     ])
   }
 
+  /** A hello: the worker id must belong to this socket's token before the scheduler hears of it. */
+  async function admit(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
+    const owned = opts.claimWorkerId ? await opts.claimWorkerId(msg.worker_id, ws.data.tokenId) : true
+    if (ws.readyState !== 1) return
+    if (!owned) {
+      const who = ws.data.tokenId === undefined ? "the shared join token" : `worker token ${ws.data.tokenId}`
+      log.warn(
+        `refused ${who} from ${ws.data.remote}: worker id ${msg.worker_id} belongs to another token (worker_id_taken)`,
+      )
+      opts.onWorkerEvents?.(msg.name, ws.data.tokenId, [
+        { at: Date.now(), event: "worker_id_taken", detail: { worker_id: msg.worker_id, remote: ws.data.remote } },
+      ])
+      ws.send(
+        JSON.stringify({
+          type: "error",
+          code: "worker_id_taken",
+          message: "this worker id belongs to another worker token",
+        } satisfies PoolMessage),
+      )
+      ws.close(CLOSE.workerIdTaken, "worker id belongs to another token")
+      return
+    }
+    ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
+    void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
+    const queued = ws.data.pending ?? []
+    ws.data.pending = undefined
+    for (const m of queued) handle(ws, m)
+  }
+
+  /** A frame from a welcomed worker. */
+  function handle(ws: ServerWebSocket<WsData>, msg: WorkerMessage) {
+    const worker = ws.data.worker!
+    if (msg.type === "hello") {
+      ws.close(CLOSE.protocolError, "hello sent twice")
+      return
+    }
+    if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(worker.name, ws.data.tokenId, msg.events)
+    if (msg.type === "bye") {
+      opts.scheduler.removeWorker(worker.id, `said bye (${msg.reason})`, ws.data.link)
+      return
+    }
+    opts.scheduler.onWorkerMessage(worker, msg)
+  }
+
   const handler: WebSocketHandler<WsData> = {
-    // Workers send small JSON frames; a large frame is a broken or hostile peer.
-    maxPayloadLength: 64 * 1024 * 1024,
+    // Workers send small JSON frames; a larger one is a broken or hostile peer (Bun closes with 1009).
+    maxPayloadLength: LIMITS.frameBytes,
     idleTimeout: 0,
     open(ws) {
       // A browser-less WebSocket client sees a refused upgrade only as 1006: say "revoked" in a close frame.
@@ -99,38 +150,46 @@ export function workerHub(opts: HubOptions) {
         close: (code, reason) => ws.close(code, reason),
       }
       ws.data.helloTimer = setTimeout(() => {
-        if (!ws.data.worker) ws.close(4001, "no hello within 10 s")
+        if (!ws.data.worker) ws.close(CLOSE.noHello, "no hello within 10 s")
       }, 10_000)
     },
     message(ws, raw) {
       if (ws.data.revoked) return
       let msg: ReturnType<typeof parseWorkerMessage>
       try {
+        // Before a hello nothing is known of the sender: refuse a large first frame without parsing it.
+        const bytes = typeof raw === "string" ? Buffer.byteLength(raw) : raw.length
+        if (!ws.data.worker && bytes > LIMITS.helloBytes)
+          throw new ProtocolLimit(`first frame of ${bytes} bytes is over ${LIMITS.helloBytes}`)
         msg = parseWorkerMessage(raw as string)
       } catch (e) {
-        const message = e instanceof ProtocolError ? e.message : "bad message"
+        const limit = e instanceof ProtocolLimit
+        const message = limit || e instanceof ProtocolError ? (e as Error).message : "bad message"
         log.warn(`closing ${ws.data.worker?.name ?? ws.data.remote}: ${message}`)
-        ws.send(JSON.stringify({ type: "error", code: "protocol_error", message }))
-        ws.close(4002, "protocol error")
+        ws.send(JSON.stringify({ type: "error", code: limit ? "protocol_limit" : "protocol_error", message }))
+        ws.close(limit ? CLOSE.limit : CLOSE.protocolError, limit ? "protocol limit" : "protocol error")
+        return
+      }
+      if (ws.data.pending) {
+        // Still checking the hello's worker id: keep what follows (a heartbeat on an activity change).
+        if (ws.data.pending.length >= 16) ws.close(CLOSE.limit, "too many frames before welcome")
+        else ws.data.pending.push(msg)
         return
       }
       if (!ws.data.worker) {
         if (msg.type !== "hello") {
-          ws.close(4002, "first message must be hello")
+          ws.close(CLOSE.protocolError, "first message must be hello")
           return
         }
         clearTimeout(ws.data.helloTimer)
-        ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
-        void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
+        ws.data.pending = []
+        void admit(ws, msg).catch((e) => {
+          log.error(`admitting ${msg.name} failed: ${(e as Error).message}`)
+          ws.close(1011, "internal error")
+        })
         return
       }
-      if (msg.type === "heartbeat" && msg.events?.length)
-        opts.onWorkerEvents?.(ws.data.worker.name, ws.data.tokenId, msg.events)
-      if (msg.type === "bye") {
-        opts.scheduler.removeWorker(ws.data.worker.id, `said bye (${msg.reason})`, ws.data.link)
-        return
-      }
-      opts.scheduler.onWorkerMessage(ws.data.worker, msg)
+      handle(ws, msg)
     },
     close(ws, code, reason) {
       sockets.delete(ws)
@@ -173,6 +232,12 @@ export function workerHub(opts: HubOptions) {
       }
       if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)
       return n
+    },
+    /** The per-worker token ids with a live connection here. */
+    liveTokenIds(): number[] {
+      const ids = new Set<number>()
+      for (const ws of sockets) if (ws.data.tokenId !== undefined) ids.add(ws.data.tokenId)
+      return [...ids]
     },
     /** Tell every worker the pool is going away, so they reconnect elsewhere or wait. */
     closeAll(reason: string) {

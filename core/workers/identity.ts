@@ -1,25 +1,46 @@
 // core/workers/identity — the worker's stable id, kept in <dataDir>/worker.json so a restarted
-// worker is recognised as the same machine by its pool.
+// worker is recognised as the same machine by its pool. The id belongs to the token it joined with
+// (the pool refuses it from any other token), so a machine re-enrolled with a new token gets a new id.
+import { createHash, randomUUID } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
-import { randomUUID } from "node:crypto"
 
 export interface WorkerIdentity {
   worker_id: string
   name: string
   created_at: string
+  /** SHA-256 prefix of the token this id was used with (never the token). */
+  token_fingerprint?: string
 }
 
-export function loadOrCreateIdentity(dataDir: string): WorkerIdentity {
+const fingerprint = (token: string) => createHash("sha256").update(token).digest("hex").slice(0, 16)
+
+export function loadOrCreateIdentity(dataDir: string, token?: string): WorkerIdentity {
   const file = join(dataDir, "worker.json")
+  const fp = token ? fingerprint(token) : undefined
+  let name = hostname()
   if (existsSync(file)) {
     const id = JSON.parse(readFileSync(file, "utf8")) as WorkerIdentity
-    if (id.worker_id) return id
+    name = id.name || name
+    // An id from before fingerprints is kept and adopted by the current token.
+    if (id.worker_id && (!fp || !id.token_fingerprint || id.token_fingerprint === fp)) {
+      if (fp && !id.token_fingerprint) save(file, { ...id, token_fingerprint: fp })
+      return id
+    }
   }
   mkdirSync(dataDir, { recursive: true })
-  const id: WorkerIdentity = { worker_id: randomUUID(), name: hostname(), created_at: new Date().toISOString() }
+  const id: WorkerIdentity = {
+    worker_id: randomUUID(),
+    name,
+    created_at: new Date().toISOString(),
+    token_fingerprint: fp,
+  }
+  save(file, id)
+  return id
+}
+
+function save(file: string, id: WorkerIdentity) {
   writeFileSync(`${file}.tmp`, JSON.stringify(id, null, 2), { mode: 0o600 })
   renameSync(`${file}.tmp`, file)
-  return id
 }

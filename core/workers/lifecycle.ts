@@ -9,6 +9,7 @@ import { ConfigError } from "../errors.ts"
 import { parseWorkingHours } from "./activity.ts"
 import { auditWorker, bindWorkerId, touchWorkerToken, workerToken, workerTokenRevoked } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
+import { claimWorkerId } from "./ownership.ts"
 import { releaseKeyFor, type ReleaseKey } from "./release-key.ts"
 
 const log = logger("workers")
@@ -18,9 +19,17 @@ export function lifecycleHubOptions(
   config: Readonly<Config>,
   clock: Clock,
   releaseKey?: ReleaseKey,
+  /** The trusted bonded peers' URLs (core/workers/cluster.ts); CELLULE_PEER_POOL_URLS, when set, overrides them. */
+  clusterPeerUrls?: () => string[],
 ): Pick<
   HubOptions,
-  "resolveWorkerToken" | "isRevokedWorkerToken" | "onWorkerEvents" | "upgradeFor" | "peerPoolUrls" | "activityPolicy"
+  | "resolveWorkerToken"
+  | "isRevokedWorkerToken"
+  | "onWorkerEvents"
+  | "upgradeFor"
+  | "peerPoolUrls"
+  | "activityPolicy"
+  | "claimWorkerId"
 > {
   if (config.workerWorkingHours) {
     try {
@@ -68,7 +77,8 @@ export function lifecycleHubOptions(
       })().catch((err) => log.warn(`could not record worker events: ${(err as Error).message}`))
     },
     upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
-    peerPoolUrls: () => config.peerPoolUrls,
+    peerPoolUrls: () => (config.peerPoolUrls.length ? config.peerPoolUrls : (clusterPeerUrls?.() ?? [])),
     activityPolicy: () => policy,
+    claimWorkerId: async (workerId, tokenId) => (await claimWorkerId(db.sql, clock, workerId, tokenId ?? null)).owned,
   }
 }

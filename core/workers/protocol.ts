@@ -4,6 +4,47 @@ import { CelluleError } from "../errors.ts"
 
 export const PROTOCOL_VERSION = 1
 
+/**
+ * Every bound of what a worker may send (docs/protocol.md "Limits"). A worker is authenticated but not
+ * trusted: without these one hello of 10 MB and 200 000 models cost the pool 1.86 GB, 42 MB of log and
+ * 200 000 catalogue rows. Anything beyond is refused with close code CLOSE_LIMIT, never truncated.
+ */
+export const LIMITS = {
+  /** WebSocket max payload: an embeddings `done` for 2048 inputs is the largest legitimate frame. */
+  frameBytes: 32 * 1024 * 1024,
+  /** hello, heartbeat, error and bye frames. */
+  helloBytes: 64 * 1024,
+  /** One `token` frame (a few coalesced pieces of text and their ids). */
+  tokenBytes: 1024 * 1024,
+  nameChars: 128,
+  versionChars: 64,
+  models: 64,
+  modelIdChars: 128,
+  slots: 256,
+  /** hardware.os, .arch, .gpu. */
+  hardwareChars: 128,
+  cpuThreads: 4096,
+  /** ram_mb, vram_mb: 16 TiB. */
+  memoryMb: 16 * 1024 * 1024,
+  contextTokens: 16 * 1024 * 1024,
+  dims: 65_536,
+  events: 100,
+  eventChars: 64,
+  eventDetailBytes: 2048,
+  errorCodeChars: 64,
+  errorMessageChars: 4096,
+  embeddings: 2048,
+} as const
+
+/** Close codes the pool uses on /ws (docs/protocol.md). */
+export const CLOSE = {
+  noHello: 4001,
+  protocolError: 4002,
+  tokenRevoked: 4003,
+  workerIdTaken: 4004,
+  limit: 4009,
+} as const
+
 export interface ModelOffer {
   /** Model id clients use in `model` (file name without .gguf unless named explicitly). */
   id: string
@@ -115,26 +156,105 @@ export class ProtocolError extends CelluleError {
   }
 }
 
+/** A field or frame beyond LIMITS: the pool answers `protocol_limit` and closes with CLOSE.limit. */
+export class ProtocolLimit extends CelluleError {
+  constructor(message: string) {
+    super("protocol_limit", message, 400)
+  }
+}
+
 const isStr = (v: unknown): v is string => typeof v === "string"
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v)
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max
+// Names and versions end up in log lines and HTML: no control characters (a newline forges log lines).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const printable = (v: string) => !/[\u0000-\u001f\u007f]/.test(v)
+const byteLength = (raw: string | Buffer) => (typeof raw === "string" ? Buffer.byteLength(raw) : raw.length)
 
-/** Keep well-formed events only, at most 100 per message: they are advisory, never fatal. */
+/** Keep well-formed events only, at most LIMITS.events per message: they are advisory, never fatal. */
 function parseEvents(raw: unknown[]): WorkerEvent[] {
   return raw
+    .slice(0, LIMITS.events)
     .filter(
       (e): e is WorkerEvent =>
         !!e &&
         typeof e === "object" &&
         isNum((e as WorkerEvent).at) &&
         isStr((e as WorkerEvent).event) &&
-        (e as WorkerEvent).event.length <= 64,
+        (e as WorkerEvent).event.length <= LIMITS.eventChars,
     )
-    .slice(0, 100)
-    .map((e) => ({ at: e.at, event: e.event, detail: e.detail && typeof e.detail === "object" ? e.detail : {} }))
+    .map((e) => {
+      const detail = e.detail && typeof e.detail === "object" ? e.detail : {}
+      const small = JSON.stringify(detail).length <= LIMITS.eventDetailBytes
+      return { at: e.at, event: e.event, detail: small ? detail : { truncated: true } }
+    })
 }
 
-/** Parse and check one message from a worker; anything malformed is a ProtocolError. */
+/** Check a hello against LIMITS: a shape error is a ProtocolError, a size beyond a limit a ProtocolLimit. */
+function checkHello(m: Record<string, unknown>, need: (cond: boolean, what: string) => void) {
+  const limit = (cond: boolean, what: string) => {
+    if (!cond) throw new ProtocolLimit(`hello message: ${what}`)
+  }
+  need(m.v === PROTOCOL_VERSION, `unsupported protocol version ${m.v} (pool speaks ${PROTOCOL_VERSION})`)
+  need(isStr(m.worker_id) && /^[\w-]{8,64}$/.test(m.worker_id as string), "worker_id must be 8-64 word characters")
+  need(isStr(m.name) && isStr(m.version), "name and version are required")
+  limit((m.name as string).length <= LIMITS.nameChars, `name is longer than ${LIMITS.nameChars} characters`)
+  limit((m.version as string).length <= LIMITS.versionChars, `version is longer than ${LIMITS.versionChars} characters`)
+  need(printable(m.name as string) && printable(m.version as string), "name and version must be printable")
+  const hw = m.hardware as Hardware
+  need(!!hw && isNum(hw.cpu_threads) && isNum(hw.ram_mb) && isStr(hw.os), "hardware is incomplete")
+  for (const f of ["os", "arch", "gpu"] as const) {
+    if (hw[f] === undefined) continue
+    need(isStr(hw[f]) && printable(hw[f] as string), `hardware.${f} must be a printable string`)
+    limit((hw[f] as string).length <= LIMITS.hardwareChars, `hardware.${f} is longer than ${LIMITS.hardwareChars}`)
+  }
+  limit(isInt(hw.cpu_threads, 0, LIMITS.cpuThreads), `hardware.cpu_threads must be 0..${LIMITS.cpuThreads}`)
+  limit(isInt(hw.ram_mb, 0, LIMITS.memoryMb), `hardware.ram_mb must be 0..${LIMITS.memoryMb}`)
+  if (hw.vram_mb !== undefined)
+    limit(isInt(hw.vram_mb, 0, LIMITS.memoryMb), `hardware.vram_mb must be 0..${LIMITS.memoryMb}`)
+  m.hardware = {
+    os: hw.os,
+    arch: hw.arch,
+    cpu_threads: hw.cpu_threads,
+    ram_mb: hw.ram_mb,
+    vram_mb: hw.vram_mb,
+    gpu: hw.gpu,
+  }
+  need(Array.isArray(m.models), "models must be a list")
+  const models = m.models as ModelOffer[]
+  limit(models.length <= LIMITS.models, `more than ${LIMITS.models} models`)
+  const ids = new Set<string>()
+  for (const o of models) {
+    need(!!o && isStr(o.id) && o.id.length > 0 && printable(o.id), "model id must be a printable string")
+    limit(o.id.length <= LIMITS.modelIdChars, `model id longer than ${LIMITS.modelIdChars} characters`)
+    need(!ids.has(o.id), `model ${o.id} is offered twice`)
+    ids.add(o.id)
+    need(o.kind === "llm" || o.kind === "embedding", "model kind must be llm or embedding")
+    need(isNum(o.slots) && o.slots >= 1, "model slots must be at least 1")
+    limit(isInt(o.slots, 1, LIMITS.slots), `model slots must be 1..${LIMITS.slots}`)
+    if (o.context !== undefined) limit(isInt(o.context, 0, LIMITS.contextTokens), "model context is out of range")
+    if (o.dims !== undefined) limit(isInt(o.dims, 0, LIMITS.dims), "model dims is out of range")
+  }
+  m.models = models.map((o) => ({ id: o.id, kind: o.kind, slots: o.slots, context: o.context, dims: o.dims }))
+  const classes: HardwareClass[] = ["cpu-mid", "gpu-small", "gpu-large", "apple-m"]
+  if (m.hardware_class !== undefined)
+    need(classes.includes(m.hardware_class as HardwareClass), "unknown hardware_class")
+  if (Array.isArray(m.events)) m.events = parseEvents(m.events)
+  else delete m.events
+}
+
+/** The largest frame each message type may be (a `done` may carry embeddings: the WebSocket maximum). */
+function maxBytes(type: unknown): number {
+  if (type === "done") return LIMITS.frameBytes
+  if (type === "token") return LIMITS.tokenBytes
+  return LIMITS.helloBytes
+}
+
+/** Parse and check one message from a worker; anything malformed is a ProtocolError, oversized a ProtocolLimit. */
 export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
+  const bytes = byteLength(raw)
+  if (bytes > LIMITS.frameBytes) throw new ProtocolLimit(`frame of ${bytes} bytes is over ${LIMITS.frameBytes}`)
   let m: Record<string, unknown>
   try {
     m = JSON.parse(typeof raw === "string" ? raw : raw.toString("utf8"))
@@ -142,28 +262,22 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
     throw new ProtocolError("message is not JSON")
   }
   if (!m || typeof m !== "object") throw new ProtocolError("message is not an object")
+  if (bytes > maxBytes(m.type))
+    throw new ProtocolLimit(`${String(m.type).slice(0, 16)} frame of ${bytes} bytes is over ${maxBytes(m.type)}`)
   const need = (cond: boolean, what: string) => {
     if (!cond) throw new ProtocolError(`${m.type} message: ${what}`)
   }
   switch (m.type) {
     case "hello": {
-      need(m.v === PROTOCOL_VERSION, `unsupported protocol version ${m.v} (pool speaks ${PROTOCOL_VERSION})`)
-      need(isStr(m.worker_id) && /^[\w-]{8,64}$/.test(m.worker_id as string), "worker_id must be 8-64 word characters")
-      need(isStr(m.name) && isStr(m.version), "name and version are required")
-      const hw = m.hardware as Hardware
-      need(!!hw && isNum(hw.cpu_threads) && isNum(hw.ram_mb) && isStr(hw.os), "hardware is incomplete")
-      need(Array.isArray(m.models), "models must be a list")
-      for (const o of m.models as ModelOffer[]) {
-        need(isStr(o.id) && o.id.length > 0 && o.id.length <= 128, "model id must be a short string")
-        need(o.kind === "llm" || o.kind === "embedding", "model kind must be llm or embedding")
-        need(isNum(o.slots) && o.slots >= 1 && o.slots <= 256, "model slots must be 1..256")
-      }
-      if (Array.isArray(m.events)) m.events = parseEvents(m.events)
+      checkHello(m, need)
       return m as unknown as WorkerMessage
     }
     case "heartbeat": {
       const activity = m.activity === "throttled" || m.activity === "busy" ? m.activity : "available"
-      const out: WorkerMessage = { type: "heartbeat", activity, busy: (m.busy as Record<string, number>) ?? {} }
+      const busy: Record<string, number> = {}
+      const reported = m.busy && typeof m.busy === "object" ? Object.entries(m.busy as object) : []
+      for (const [model, n] of reported.slice(0, LIMITS.models)) if (isNum(n)) busy[model] = n
+      const out: WorkerMessage = { type: "heartbeat", activity, busy }
       if (Array.isArray(m.events)) out.events = parseEvents(m.events)
       return out
     }
@@ -176,13 +290,22 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
         !!m.usage && isNum((m.usage as Usage).prompt_tokens) && isNum((m.usage as Usage).completion_tokens),
         "usage is required",
       )
+      if (m.embeddings !== undefined) {
+        need(Array.isArray(m.embeddings), "embeddings must be a list")
+        if ((m.embeddings as unknown[]).length > LIMITS.embeddings)
+          throw new ProtocolLimit(`done message: more than ${LIMITS.embeddings} embeddings`)
+      }
       return m as unknown as WorkerMessage
     case "error":
       need(isStr(m.code) && isStr(m.message), "code and message are required")
-      return m as unknown as WorkerMessage
+      return {
+        ...(m as unknown as Extract<WorkerMessage, { type: "error" }>),
+        code: (m.code as string).slice(0, LIMITS.errorCodeChars),
+        message: (m.message as string).slice(0, LIMITS.errorMessageChars),
+      }
     case "bye":
-      return { type: "bye", reason: isStr(m.reason) ? m.reason : "" }
+      return { type: "bye", reason: isStr(m.reason) ? m.reason.slice(0, 256) : "" }
     default:
-      throw new ProtocolError(`unknown message type ${JSON.stringify(m.type)}`)
+      throw new ProtocolError(`unknown message type ${JSON.stringify(String(m.type).slice(0, 32))}`)
   }
 }

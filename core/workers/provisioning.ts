@@ -112,7 +112,8 @@ export async function revokeWorkerToken(sql: Sql, clock: Clock, id: number): Pro
   const now = new Date(clock.now())
   await sql.begin(async (tx) => {
     const [row] =
-      await tx`update worker_tokens set revoked_at = coalesce(revoked_at, ${now}) where id = ${id} returning name`
+      // hlc '' marks it for publishing: the revocation reaches every bonded pool (core/workers/cluster.ts).
+      await tx`update worker_tokens set revoked_at = coalesce(revoked_at, ${now}), hlc = '' where id = ${id} returning name`
     if (!row) throw new NotFound(`no worker token ${id}`, "worker_token_not_found")
     await tx`insert into worker_audit_log (at, worker, event, detail) values (${now}, ${row.name}, 'revoked', ${tx.json({ token_id: id })})`
   })

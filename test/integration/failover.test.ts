@@ -2,7 +2,14 @@
 // on another worker, without an error event or a duplicated token.
 import { afterAll, expect, test } from "bun:test"
 import OpenAI from "openai"
-import { cleanupAll, startPool, startWorker, type WorkerProc } from "../support/proc.ts"
+import {
+  ADMIN_FROM_LOOPBACK,
+  cleanupAll,
+  startPool,
+  startWorker,
+  workerDetails,
+  type WorkerProc,
+} from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 
 afterAll(cleanupAll)
@@ -10,7 +17,7 @@ afterAll(cleanupAll)
 test("worker SIGKILLed mid-stream: the stream completes, continuous, same text as an uninterrupted run", async () => {
   const model = await tinyLlamaPath()
   const token = "failover-token-0123456789"
-  const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token } })
+  const pool = await startPool({ env: { CELLULE_WORKER_TOKEN: token, ...ADMIN_FROM_LOOPBACK } })
   const workers: WorkerProc[] = await Promise.all(
     [0, 1].map(() => startWorker({ poolUrl: pool.url, token, models: [`tiny=${model}`], slots: 1 })),
   )
@@ -25,8 +32,7 @@ test("worker SIGKILLed mid-stream: the stream completes, continuous, same text a
 
   const reference = (await client.chat.completions.create(req)).choices[0].message.content!
 
-  const snapshot = async () =>
-    (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: { id: string; models: { busy: number }[] }[] }
+  const snapshot = () => workerDetails<{ workers: { id: string; models: { busy: number }[] }[] }>(pool.url)
   let text = ""
   let chunks = 0
   let killedAt = -1

@@ -1,7 +1,15 @@
 // Trunk 2 end to end: real pool and worker processes, real llama.cpp, the official openai client.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import OpenAI from "openai"
-import { cleanupAll, startPool, startWorker, type PoolProc, type WorkerProc } from "../support/proc.ts"
+import {
+  ADMIN_FROM_LOOPBACK,
+  cleanupAll,
+  startPool,
+  startWorker,
+  workerDetails,
+  type PoolProc,
+  type WorkerProc,
+} from "../support/proc.ts"
 import { tinyEmbedderDir, tinyLlamaPath } from "../support/fixtures.ts"
 
 const TOKEN = "test-join-token-0123456789"
@@ -18,11 +26,13 @@ type Snapshot = {
   }[]
   queue_depth: number
 }
-const snapshot = async (url = pool.url) => (await (await fetch(`${url}/v1/workers`)).json()) as Snapshot
+const snapshot = (url = pool.url) => workerDetails<Snapshot>(url)
 
 beforeAll(async () => {
   const [model, embedder] = await Promise.all([tinyLlamaPath(), tinyEmbedderDir()])
-  pool = await startPool({ env: { CELLULE_WORKER_TOKEN: TOKEN, MAX_QUEUE: "32", CELLULE_HEARTBEAT_MS: "1000" } })
+  pool = await startPool({
+    env: { CELLULE_WORKER_TOKEN: TOKEN, MAX_QUEUE: "32", CELLULE_HEARTBEAT_MS: "1000", ...ADMIN_FROM_LOOPBACK },
+  })
   ;[_w1, _w2] = await Promise.all([
     startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], embedder, slots: 2 }),
     startWorker({ poolUrl: pool.url, token: TOKEN, models: [`tiny=${model}`], slots: 2 }),

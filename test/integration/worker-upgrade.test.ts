@@ -135,8 +135,8 @@ describe("self-update", () => {
     expect(sha(w.exe)).toBe(before)
     expect(existsSync(`${w.exe}.new`)).toBe(false)
     expect(w.loop.stdout() + w.loop.stderr()).not.toContain("service: exit")
-    const snap = (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: unknown[] }
-    expect(snap.workers.length).toBe(1)
+    const snap = (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: number }
+    expect(snap.workers).toBe(1)
     await w.loop.kill("SIGKILL")
     await pool.kill()
     const failed = (await audit(pool.dataDir)).find((e) => e.event === "self_update_failed")

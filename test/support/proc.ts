@@ -174,6 +174,19 @@ export async function startPool(
   return Object.assign(p, { url: m[1], dataDir })
 }
 
+/** Environment a test pool needs for workerDetails(): admin calls from loopback (X-Cellule-User). */
+export const ADMIN_FROM_LOOPBACK = { CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32" }
+
+/**
+ * Each live worker with its id, hardware and slot use (GET /v1/admin/workers; the public GET /v1/workers
+ * gives counts only). The pool must be started with ADMIN_FROM_LOOPBACK.
+ */
+export async function workerDetails<T = any>(url: string): Promise<T> {
+  const res = await fetch(`${url}/v1/admin/workers`, { headers: { "x-cellule-user": TEST_ADMIN.email } })
+  if (!res.ok) throw new Error(`GET /v1/admin/workers: ${res.status} ${await res.text()}`)
+  return (await res.json()) as T
+}
+
 export interface WorkerProc extends Proc {
   dataDir: string
 }
