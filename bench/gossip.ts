@@ -19,15 +19,8 @@ import { setLogLevel } from "../core/log.ts"
 import { Federation, advertisedUrl, peers } from "../core/federation/index.ts"
 import { highWater } from "../core/federation/gossip.ts"
 import { federationRoutes } from "../core/http/routes/federation.ts"
-import {
-  admin,
-  bondAll,
-  promoteAll,
-  settingOn,
-  startFedPool,
-  until,
-  type FedPool,
-} from "../test/unit/federation/_procs.ts"
+import { admin, bondAll, promoteAll, settingOn, startFedPool, type FedPool } from "../test/support/fed-pools.ts"
+import { until } from "../test/support/until.ts"
 import type { Server } from "bun"
 
 const { values } = parseArgs({

@@ -9,6 +9,7 @@ import { LicenseStore } from "../core/license/store.ts"
 import { applyAnswers, isSetupComplete, readAnswersFile, type AnswersFile } from "../core/setup/index.ts"
 import { createLoginLink, LOGIN_LINK_PATH } from "../core/auth/login-links.ts"
 import { BadRequest } from "../core/errors.ts"
+import { repeated } from "./_flags.ts"
 
 export default defineCommand({
   meta: {
@@ -39,9 +40,7 @@ export default defineCommand({
         ...(args.company ? { company: args.company } : {}),
         ...(args.sector ? { sector: args.sector } : {}),
       }
-    const sites = rawArgs
-      .flatMap((a, i) => (a === "--site" ? [rawArgs[i + 1]] : a.startsWith("--site=") ? [a.slice(7)] : []))
-      .filter(Boolean)
+    const sites = repeated(rawArgs, "site")
     if (sites.length)
       file.topology = {
         sites: sites.map((s) => ({ name: s.replace(/:\d+$/, ""), headcount: Number(s.match(/:(\d+)$/)?.[1] ?? 0) })),
