@@ -22,7 +22,7 @@ export function withListFlags(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...args }
   for (const s of settingsFor(role)) {
-    if (s.kind !== "list") continue
+    if (s.kind !== "list" && s.kind !== "cidrs") continue
     const values = repeated(rawArgs, s.flag)
     if (values.length) out[s.flag] = values
   }

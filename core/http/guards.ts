@@ -5,7 +5,6 @@ import { hashToken, tokenMatches } from "../crypto/token.ts"
 import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
 import { adminByEmail, sessionFor, type Admin } from "../auth/admins.ts"
-import { cidrList, ipIn } from "./_cidr.ts"
 import type { PoolContext } from "./context.ts"
 
 export const SESSION_COOKIE = "cellule_session"
@@ -48,21 +47,11 @@ export async function resolveAdmin(
     }
   }
   const user = request.headers.get("x-cellule-user")
-  if (user && ctx.config.trustedNetworks.length && ipIn(trusted(ctx), ip)) {
+  if (user && ctx.config.trustedNetworks.has(ip)) {
     const admin = await adminByEmail(ctx.db.sql, user)
     if (admin) return { ...admin, via: "header" }
   }
   return null
-}
-
-const lists = new WeakMap<object, ReturnType<typeof cidrList>>()
-function trusted(ctx: PoolContext) {
-  let l = lists.get(ctx.config)
-  if (!l) {
-    l = cidrList(ctx.config.trustedNetworks)
-    lists.set(ctx.config, l)
-  }
-  return l
 }
 
 /**

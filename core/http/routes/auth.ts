@@ -21,7 +21,7 @@ export const langOf = (request: Request): Lang =>
 type Srv = Pick<Server<unknown>, "requestIP"> | null | undefined
 
 function trust(ctx: PoolContext) {
-  return { trustedProxies: (ctx.config as { trustedProxies?: string[] }).trustedProxies ?? [] }
+  return ctx.config
 }
 
 export function isSecureRequest(ctx: PoolContext, request: Request, server: Srv): boolean {
