@@ -447,9 +447,7 @@ export class WorkerAgent {
       if (!this.embedder || this.embedder.id !== job.model)
         throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
       const input = p.input ?? []
-      const embeddings = await this.embedder.engine.embed(input)
-      // The embedder does not report token counts; words are a close, honest stand-in for usage.
-      const tokens = input.reduce((n, s) => n + (s.match(/\S+/g)?.length ?? 0), 0)
+      const { vectors: embeddings, tokens } = await this.embedder.engine.embedWithUsage(input)
       this.send({
         type: "done",
         job_id: job.job_id,
