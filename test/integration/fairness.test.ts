@@ -20,7 +20,7 @@ beforeAll(async () => {
     },
   })
   await Promise.all([0, 1].map(() => startWorker({ poolUrl: pool.url, token, models: [`tiny=${model}`], slots: 2 })))
-})
+}, 400_000)
 afterAll(cleanupAll)
 
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.95 * xs.length) - 1]

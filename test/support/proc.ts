@@ -177,7 +177,8 @@ export async function startPool(
       cwd: opts.cwd,
     },
   )
-  const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
+  // Generous: an embedded database takes over a minute to initialise on a loaded shared machine.
+  const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 180_000)
   return Object.assign(p, { url: m[1], dataDir })
 }
 
