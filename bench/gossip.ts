@@ -23,15 +23,8 @@ import { federationIdentityRoutes } from "../core/http/routes/federation-identit
 import { federationP2pRoutes } from "../core/http/routes/federation-p2p.ts"
 import { federationAdminRoutes } from "../core/http/routes/federation-admin.ts"
 import { poolServices } from "../core/pool/services.ts"
-import {
-  admin,
-  bondAll,
-  promoteAll,
-  settingOn,
-  startFedPool,
-  until,
-  type FedPool,
-} from "../test/unit/federation/_procs.ts"
+import { admin, bondAll, promoteAll, settingOn, startFedPool, type FedPool } from "../test/support/fed-pools.ts"
+import { until } from "../test/support/until.ts"
 import type { Server } from "bun"
 
 const { values } = parseArgs({

@@ -14,6 +14,7 @@ import {
   writeKeyPair,
 } from "../core/license/index.ts"
 import { BadRequest } from "../core/errors.ts"
+import { repeated } from "./_flags.ts"
 
 const log = logger("license")
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
@@ -59,7 +60,7 @@ const issue = defineCommand({
                   .split(",")
                   .map((f) => f.trim())
                   .filter(Boolean),
-          limits: parseLimits(repeated(rawArgs, "--limit")),
+          limits: parseLimits(repeated(rawArgs, "limit")),
           graceDays: integer(args["grace-days"], "--grace-days"),
         },
         privateKey,
@@ -94,13 +95,6 @@ export default defineCommand({
   meta: { name: "license", description: "Offline licences: keygen, issue, verify" },
   subCommands: { keygen, issue, verify: verifyCmd },
 })
-
-// citty keeps only the last value of a repeated flag, so collect every `--limit x` / `--limit=x`.
-function repeated(rawArgs: string[], flag: string): string[] {
-  return rawArgs.flatMap((arg, i) =>
-    arg === flag ? [rawArgs[i + 1] ?? ""] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : [],
-  )
-}
 
 function parseLimits(values: string[]): Record<string, number | null> | undefined {
   if (values.length === 0) return undefined

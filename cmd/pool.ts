@@ -3,13 +3,14 @@ import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { setLogLevel } from "../core/log.ts"
 import { startPool } from "../core/pool/index.ts"
+import { withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
 
 export default defineCommand({
   meta: { name: "pool", description: "Run a pool (API, dashboard, worker hub) on this machine" },
   args: cittyArgs("pool"),
-  async run({ args }) {
-    const config = loadConfig("pool", args)
+  async run({ args, rawArgs }) {
+    const config = loadConfig("pool", withListFlags("pool", args, rawArgs))
     setLogLevel(config.logLevel)
     const pool = await startPool(config)
     // One machine-readable line on stdout: scripts and tests wait for it.

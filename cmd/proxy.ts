@@ -3,17 +3,14 @@ import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { setLogLevel } from "../core/log.ts"
 import { startProxy } from "../core/proxy/index.ts"
+import { withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
 
 export default defineCommand({
   meta: { name: "proxy", description: "Run the unified entry in front of the pools (least_conn, failover, WebSocket)" },
   args: cittyArgs("proxy"),
   async run({ args, rawArgs }) {
-    // citty keeps only the last of a repeated string flag; `--upstream a --upstream b` means both.
-    const upstreams = rawArgs
-      .flatMap((a, i) => (a === "--upstream" ? [rawArgs[i + 1]] : a.startsWith("--upstream=") ? [a.slice(11)] : []))
-      .filter(Boolean)
-    const config = loadConfig("proxy", { ...args, upstream: upstreams.length ? upstreams : args.upstream })
+    const config = loadConfig("proxy", withListFlags("proxy", args, rawArgs))
     setLogLevel(config.logLevel)
     const proxy = await startProxy(config)
     process.on("SIGHUP", () => proxy.reload())

@@ -7,6 +7,7 @@ import { setLogLevel } from "../core/log.ts"
 import { readAnswersFile, type AnswersFile } from "../core/setup/index.ts"
 import { loginLinkForExisting, setupHeadless } from "../core/setup/headless.ts"
 import { BadRequest } from "../core/errors.ts"
+import { repeated } from "./_flags.ts"
 
 export default defineCommand({
   meta: {
@@ -37,9 +38,7 @@ export default defineCommand({
         ...(args.company ? { company: args.company } : {}),
         ...(args.sector ? { sector: args.sector } : {}),
       }
-    const sites = rawArgs
-      .flatMap((a, i) => (a === "--site" ? [rawArgs[i + 1]] : a.startsWith("--site=") ? [a.slice(7)] : []))
-      .filter(Boolean)
+    const sites = repeated(rawArgs, "site")
     if (sites.length)
       file.topology = {
         sites: sites.map((s) => ({ name: s.replace(/:\d+$/, ""), headcount: Number(s.match(/:(\d+)$/)?.[1] ?? 0) })),

@@ -4,6 +4,7 @@ import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { CelluleError, ConfigError } from "../core/errors.ts"
 import { setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
+import { withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
 import { checkUpgradeHealth, commitUpgrade, prepareAuto, readWorkerConfigFile } from "../core/workers/auto.ts"
 import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
@@ -12,17 +13,6 @@ import { stageUpgrade } from "../core/workers/upgrade.ts"
 import { finishSelfUpdate } from "../core/workers/upgrade-trial.ts"
 import { runningCompiled } from "../core/workers/binaries.ts"
 import { VERSION } from "../core/version.ts"
-
-/** citty keeps only the last of a repeated flag; --model may be given several times. */
-function repeated(rawArgs: string[], flag: string): string[] {
-  const out: string[] = []
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i]
-    if (a === `--${flag}` && rawArgs[i + 1] !== undefined) out.push(rawArgs[++i])
-    else if (a.startsWith(`--${flag}=`)) out.push(a.slice(flag.length + 3))
-  }
-  return out
-}
 
 /** A file probe always applies; measuring the CPU is for desktops (--auto) unless asked. */
 function watchActivity(config: { activityFile?: string; activityWatch: string; auto: boolean }): boolean {
@@ -34,7 +24,7 @@ export default defineCommand({
   meta: { name: "worker", description: "Join a pool and serve models on this machine" },
   args: cittyArgs("worker"),
   async run({ args, rawArgs }) {
-    const flags = { ...args, model: repeated(rawArgs, "model") }
+    const flags = withListFlags("worker", args, rawArgs)
     const first = loadConfig("worker", flags)
     // The installer's config.json sits under flags and environment: flag > env > file > default.
     const config = first.workerConfigFile

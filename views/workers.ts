@@ -4,6 +4,7 @@
 import { html, type SafeHtml } from "./html.ts"
 import { t, type Lang } from "./i18n.ts"
 import { csrfField } from "./layout.ts"
+import type { Snippets } from "../core/workers/install.ts"
 
 export interface WorkersPageData {
   tokens: {
@@ -20,14 +21,7 @@ export interface WorkersPageData {
   issued?: {
     code: string
     expires_at: string
-    snippets: {
-      one_liner: string
-      config_json: string
-      install: { name: string; content: string }
-      start: { name: string; content: string }
-      service: { name: string; path: string; content: string }
-      uninstall: string
-    }
+    snippets: Snippets
   }
   flash?: { ok: boolean; text: string }
 }

@@ -3,6 +3,7 @@
 // hardware class. Never serves a file outside the store folder.
 import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
+import { sha256File } from "../crypto/hash.ts"
 import type { Sql } from "../db/client.ts"
 import { NotFound, BadRequest } from "../errors.ts"
 import { logger } from "../log.ts"
@@ -18,13 +19,6 @@ export interface StoredModel {
   path: string
   size: number
   sha256: string
-}
-
-/** SHA-256 (hex) of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const h = new Bun.CryptoHasher("sha256")
-  for await (const chunk of Bun.file(path).stream() as unknown as AsyncIterable<Uint8Array>) h.update(chunk)
-  return h.digest("hex")
 }
 
 export function checkFileName(name: string) {

@@ -3,9 +3,13 @@
 import { resolve } from "node:path"
 import { homedir } from "node:os"
 import { ConfigError } from "../errors.ts"
+import { cidrList, type CidrList } from "./cidr.ts"
 import { SETTINGS, type Role, type Setting } from "./settings.ts"
+import { workingHours, type WorkingHours } from "./working-hours.ts"
 
 export { SETTINGS, type Role, type Setting } from "./settings.ts"
+export type { CidrList } from "./cidr.ts"
+export type { WorkingHours } from "./working-hours.ts"
 
 export interface Config {
   role: Role
@@ -20,7 +24,7 @@ export interface Config {
   shutdownGraceMs: number
   workerToken?: string
   setupAnswers?: string
-  trustedNetworks: string[]
+  trustedNetworks: CidrList
   maxQueue: number
   interactiveReserve: number
   interactiveWindowMs: number
@@ -53,7 +57,7 @@ export interface Config {
   peerPoolUrls: string[]
   autoSelfUpdate: boolean
   selfUpdateCooldownMs: number
-  workerWorkingHours?: string
+  workerWorkingHours?: WorkingHours
   workerThrottledPct?: number
   workerBusyPct?: number
   workerConfigFile?: string
@@ -77,7 +81,7 @@ export interface Config {
   activityFile?: string
   activityInputActiveMs: number
   activityInputFile?: string
-  trustedProxies: string[]
+  trustedProxies: CidrList
   proxyHost: string
   proxyPort: number
   proxyUpstreams: string[]
@@ -104,12 +108,19 @@ export function settingsFor(role: Role): Setting[] {
 
 function parseValue(s: Setting, raw: unknown, source: string): unknown {
   const where = source === "flag" ? `--${s.flag}` : s.env
-  if (s.kind === "list") {
+  if (s.kind === "list" || s.kind === "cidrs") {
     const items = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(","))
-    return items.map((v) => v.trim()).filter(Boolean)
+    const list = items.map((v) => v.trim()).filter(Boolean)
+    return s.kind === "cidrs" ? cidrList(list, where) : list
   }
   const str = String(raw).trim()
   switch (s.kind) {
+    case "hours":
+      try {
+        return workingHours(str)
+      } catch (e) {
+        throw new ConfigError(`${where}: ${(e as Error).message}`)
+      }
     case "int": {
       if (!/^-?\d+$/.test(str)) throw new ConfigError(`${where} must be a whole number, got "${str}"`)
       const n = Number(str)
@@ -164,6 +175,7 @@ export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env
     if (present(flagValue)) out[s.key] = parseValue(s, flagValue, "flag")
     else if (present(env[s.env])) out[s.key] = parseValue(s, env[s.env], "env")
     else if (present(file[s.env])) out[s.key] = parseValue(s, file[s.env], "env")
+    else if (s.kind === "cidrs") out[s.key] = cidrList([], s.env)
     else
       out[s.key] =
         typeof s.default === "function" ? (s.default as (p: Record<string, unknown>) => unknown)(out) : s.default

@@ -4,7 +4,8 @@ import { homedir, hostname, cpus } from "node:os"
 import { join } from "node:path"
 
 export type Role = "pool" | "worker" | "proxy" | "cli"
-export type Kind = "string" | "int" | "bool" | "enum" | "path" | "url" | "list"
+/** `cidrs` and `hours` are parsed at boot into CidrList / WorkingHours (core/config/cidr.ts, working-hours.ts). */
+export type Kind = "string" | "int" | "bool" | "enum" | "path" | "url" | "list" | "cidrs" | "hours"
 
 export interface Setting {
   key: string
@@ -142,7 +143,7 @@ export const SETTINGS: Setting[] = [
     key: "trustedNetworks",
     env: "CELLULE_TRUSTED_NETWORKS",
     flag: "trusted-networks",
-    kind: "list",
+    kind: "cidrs",
     roles: ["pool"],
     default: [],
     docDefault: "none",
@@ -152,7 +153,7 @@ export const SETTINGS: Setting[] = [
     key: "trustedProxies",
     env: "CELLULE_TRUSTED_PROXIES",
     flag: "trusted-proxies",
-    kind: "list",
+    kind: "cidrs",
     roles: ["pool", "proxy"],
     default: [],
     docDefault: "none",
@@ -474,7 +475,7 @@ export const SETTINGS: Setting[] = [
     key: "workerWorkingHours",
     env: "CELLULE_WORKER_WORKING_HOURS",
     flag: "worker-working-hours",
-    kind: "string",
+    kind: "hours",
     roles: ["pool"],
     default: undefined,
     docDefault: "unset",

@@ -1,21 +1,11 @@
 // core/http/client-ip — who the client really is behind reverse proxies (`cellule proxy`, nginx).
 // X-Forwarded-* are believed only when the TCP peer is in CELLULE_TRUSTED_PROXIES; never otherwise.
 import type { Server } from "bun"
-import type { BlockList } from "node:net"
-import { cidrList, ipIn } from "./_cidr.ts"
+import type { CidrList } from "../config/index.ts"
 
 interface TrustConfig {
-  trustedProxies: readonly string[]
-}
-
-const compiled = new WeakMap<readonly string[], BlockList>()
-
-function trusted(config: TrustConfig): BlockList | undefined {
-  if (!config.trustedProxies.length) return undefined
-  let list = compiled.get(config.trustedProxies)
-  if (!list) list = cidrList([...config.trustedProxies], "CELLULE_TRUSTED_PROXIES")
-  compiled.set(config.trustedProxies, list)
-  return list
+  /** Compiled at boot by core/config. */
+  trustedProxies: CidrList
 }
 
 function peerOf(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined): string | undefined {
@@ -41,10 +31,10 @@ export function clientIp(
   config: TrustConfig,
 ): string | undefined {
   const peer = peerOf(request, server)
-  const list = trusted(config)
-  if (!list || !ipIn(list, peer)) return peer
+  const list = config.trustedProxies
+  if (!list.has(peer)) return peer
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(bare).filter(Boolean)
-  for (let i = hops.length - 1; i >= 0; i--) if (!ipIn(list, hops[i])) return hops[i]
+  for (let i = hops.length - 1; i >= 0; i--) if (!list.has(hops[i])) return hops[i]
   return hops[0] ?? peer
 }
 
@@ -54,10 +44,10 @@ export function forwardedOrigin(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): { proto: "http" | "https"; host: string } {
-  const list = trusted(config)
+  const list = config.trustedProxies
   const ownProto = request.url.startsWith("https:") ? "https" : "http"
   const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const
-  if (!list || !ipIn(list, peerOf(request, server))) return own()
+  if (!list.has(peerOf(request, server))) return own()
   // With several proxies the left-most value is the one the client saw.
   const proto = request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase()
   const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()

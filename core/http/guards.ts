@@ -5,7 +5,6 @@ import { hashToken, tokenMatches } from "../crypto/token.ts"
 import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
 import type { Admin } from "../auth/admins.ts"
-import { cidrList, ipIn } from "./_cidr.ts"
 import type { PoolServices } from "../pool/services.ts"
 
 export const SESSION_COOKIE = "cellule_session"
@@ -48,21 +47,11 @@ export async function resolveAdmin(
     }
   }
   const user = request.headers.get("x-cellule-user")
-  if (user && s.config.trustedNetworks.length && ipIn(trusted(s), ip)) {
+  if (user && s.config.trustedNetworks.has(ip)) {
     const admin = await s.admins.byEmail(user)
     if (admin) return { ...admin, via: "header" }
   }
   return null
-}
-
-const lists = new WeakMap<object, ReturnType<typeof cidrList>>()
-function trusted(s: PoolServices) {
-  let l = lists.get(s.config)
-  if (!l) {
-    l = cidrList(s.config.trustedNetworks)
-    lists.set(s.config, l)
-  }
-  return l
 }
 
 /**

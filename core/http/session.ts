@@ -11,8 +11,9 @@ export type Srv = Pick<Server<unknown>, "requestIP"> | null | undefined
 export const langOf = (request: Request): Lang =>
   pickLang(cookieValue(request, LANG_COOKIE), request.headers.get("accept-language"))
 
+/** The proxies whose X-Forwarded-* we believe (CELLULE_TRUSTED_PROXIES, parsed at boot). */
 export function trustOf(s: PoolServices) {
-  return { trustedProxies: (s.config as { trustedProxies?: string[] }).trustedProxies ?? [] }
+  return s.config
 }
 
 export function isSecureRequest(s: PoolServices, request: Request, server: Srv): boolean {

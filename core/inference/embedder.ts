@@ -15,7 +15,17 @@ const log = logger("inference")
 type Transformers = typeof import("@huggingface/transformers")
 type FeatureExtractor = Awaited<ReturnType<Transformers["pipeline"]>> & {
   (texts: string[], opts: { pooling: "mean"; normalize: true }): Promise<{ dims: number[]; data: Float32Array }>
+  tokenizer: (
+    texts: string[],
+    opts: { padding: true; truncation: true },
+  ) => { attention_mask: { data: Iterable<number | bigint> } }
   dispose(): Promise<void>
+}
+
+/** Vectors, and the tokens the model read for them (special tokens included, after truncation). */
+export interface Embedded {
+  vectors: number[][]
+  tokens: number
 }
 
 export interface EmbedderOptions {
@@ -127,7 +137,12 @@ export class Embedder {
    * One unit-norm vector per text, in order. Calls run one at a time, in arrival order.
    * Throws `embed_input_empty` for no texts or a blank text: an empty string has no meaning to retrieve by.
    */
-  embed(texts: string[]): Promise<number[][]> {
+  async embed(texts: string[]): Promise<number[][]> {
+    return (await this.embedWithUsage(texts)).vectors
+  }
+
+  /** As embed(), with the token count that is the request's usage (the tokenizer's, not a word count). */
+  embedWithUsage(texts: string[]): Promise<Embedded> {
     if (this.#disposed) {
       return Promise.reject(new ServiceUnavailable("embedder_disposed", "the embedder was disposed"))
     }
@@ -143,11 +158,15 @@ export class Embedder {
     return run
   }
 
-  async #run(texts: string[]): Promise<number[][]> {
+  async #run(texts: string[]): Promise<Embedded> {
     const pipe = this.#pipe!
     const out: number[][] = []
+    let tokens = 0
     for (let i = 0; i < texts.length; i += this.meta.batchSize) {
       const batch = texts.slice(i, i + this.meta.batchSize)
+      // Tokenized as the pipeline does (padded, truncated); the attention mask counts the real tokens.
+      for (const m of pipe.tokenizer(batch, { padding: true, truncation: true }).attention_mask.data)
+        tokens += Number(m)
       const tensor = await pipe(batch, { pooling: "mean", normalize: true }).catch((cause) => {
         throw new CelluleError("embed_failed", `embedding failed: ${String(cause)}`, 500, undefined, { cause })
       })
@@ -155,7 +174,7 @@ export class Embedder {
       for (let r = 0; r < rows; r++) out.push(Array.from(tensor.data.subarray(r * dims, (r + 1) * dims)))
     }
     this.#embedded += texts.length
-    return out
+    return { vectors: out, tokens }
   }
 
   info(): EmbedderInfo {

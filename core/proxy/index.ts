@@ -7,7 +7,6 @@ import { systemClock, type Clock } from "../clock.ts"
 import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
 import { clientIp, forwardedOrigin } from "../http/client-ip.ts"
-import { cidrList, ipIn } from "../http/_cidr.ts"
 import { flushAccessLog, log, syncLogLevel } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
@@ -105,7 +104,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
         timeoutMs: config.proxyConnectTimeoutMs,
       })
     : undefined
-  const trusted = cidrList(config.trustedProxies, "CELLULE_TRUSTED_PROXIES")
+  const trusted = config.trustedProxies
   const sockets = new Set<ServerWebSocket<WsTunnel>>()
   const deps = {
     upstreams,
@@ -132,7 +131,7 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     return {
       peer,
       ip: clientIp(req, srv, config) ?? peer,
-      peerTrusted: ipIn(trusted, peer),
+      peerTrusted: trusted.has(peer),
       proto: origin.proto,
       host: origin.host,
     }

@@ -75,9 +75,8 @@ export class AgentJobs {
       if (!embedder || embedder.id !== job.model)
         throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
       const input = p.input ?? []
-      const embeddings = await embedder.engine.embed(input)
-      // The embedder does not report token counts; words are a close, honest stand-in for usage.
-      const tokens = input.reduce((n, s) => n + (s.match(/\S+/g)?.length ?? 0), 0)
+      // Usage is what the model read: the tokenizer's count, special tokens included (not words).
+      const { vectors: embeddings, tokens } = await embedder.engine.embedWithUsage(input)
       this.send({
         type: "done",
         job_id: job.job_id,

@@ -6,7 +6,7 @@ import { basename, join } from "node:path"
 import type { Config } from "../config/index.ts"
 import { NotFound } from "../errors.ts"
 import { VERSION } from "../version.ts"
-import { sha256File } from "../catalog/store.ts"
+import { sha256File } from "../crypto/hash.ts"
 
 export interface ShippedBinary {
   name: string

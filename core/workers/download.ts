@@ -19,7 +19,7 @@ import {
 import { join } from "node:path"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
-import { sha256File } from "../catalog/store.ts"
+import { sha256File } from "../crypto/hash.ts"
 
 const log = logger("workers.download")
 

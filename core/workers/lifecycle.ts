@@ -5,8 +5,6 @@ import type { Config } from "../config/index.ts"
 import type { Database } from "../db/client.ts"
 import { logger } from "../log.ts"
 import type { HubOptions } from "./hub.ts"
-import { ConfigError } from "../errors.ts"
-import { parseWorkingHours } from "./activity.ts"
 import { auditWorker, bindWorkerId, touchWorkerToken, workerToken, workerTokenRevoked } from "./provisioning.ts"
 import { upgradePolicy } from "./upgrade.ts"
 import { claimWorkerId } from "./ownership.ts"
@@ -31,17 +29,11 @@ export function lifecycleHubOptions(
   | "activityPolicy"
   | "claimWorkerId"
 > {
-  if (config.workerWorkingHours) {
-    try {
-      parseWorkingHours(config.workerWorkingHours)
-    } catch (e) {
-      throw new ConfigError(`CELLULE_WORKER_WORKING_HOURS: ${(e as Error).message}`)
-    }
-  }
+  // CELLULE_WORKER_WORKING_HOURS was parsed and validated by loadConfig; workers get the text.
   const policy =
     config.workerWorkingHours || config.workerThrottledPct !== undefined || config.workerBusyPct !== undefined
       ? {
-          working_hours: config.workerWorkingHours,
+          working_hours: config.workerWorkingHours?.spec,
           throttled_pct: config.workerThrottledPct,
           busy_pct: config.workerBusyPct,
         }

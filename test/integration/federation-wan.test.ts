@@ -4,7 +4,8 @@
 // the namespaces adds the same 150 ms round trip on the B<->C path. Namespaces are removed even on failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { BUN, ROOT, cleanupAll, onCleanup, spawnProc } from "../support/proc.ts"
-import { admin, bondAll, settingOn, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { until } from "../support/until.ts"
 
 const tag = `cf${process.pid % 100000}`
 const NS = { a: `${tag}a`, b: `${tag}b`, c: `${tag}c`, sw: `${tag}sw` }

@@ -2,11 +2,12 @@
 // within 2 s; forged, unsigned, replayed and trust-1 envelopes refused and recorded; a killed pool
 // catches up by anti-entropy after restart.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { cleanupAll } from "../support/proc.ts"
+import { cleanupAll, freePort } from "../support/proc.ts"
 import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
 import { generateIdentity } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
-import { admin, bondAll, freePort, settingOn, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { until } from "../support/until.ts"
 
 let pools: FedPool[]
 let ids: { atom_id: string }[]

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import OpenAI from "openai"
 import { cleanupAll, startWorker } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { bondAll, startFedPool, type FedPool } from "../unit/federation/_procs.ts"
+import { bondAll, startFedPool, type FedPool } from "../support/fed-pools.ts"
 
 const TOKEN = "forward-token-0123456789"
 const adminHdr = { "content-type": "application/json", "x-cellule-user": "admin@test.local" }

@@ -136,6 +136,13 @@ describe("OpenAI API through the official client", () => {
     }
     expect(r.data[0].embedding).toEqual(r.data[2].embedding)
     expect(r.data[0].embedding).not.toEqual(r.data[1].embedding)
+    // Usage is the embedder's tokenizer count ([CLS] the cat [SEP] = 4 each), not the 6 words.
+    const { AutoTokenizer } = await import("@huggingface/transformers")
+    const tokenizer = await AutoTokenizer.from_pretrained(await tinyEmbedderDir(), { local_files_only: true })
+    const tokens = ["the cat", "le chien", "the cat"].reduce((n, t) => n + tokenizer.encode(t).length, 0)
+    expect(tokens).toBe(12)
+    expect(r.usage.prompt_tokens).toBe(tokens)
+    expect(r.usage.total_tokens).toBe(tokens)
     const single = await client.embeddings.create({
       model: "tiny-embedder",
       input: "the cat",

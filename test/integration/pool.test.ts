@@ -120,6 +120,27 @@ describe("compiled dist/cellule", () => {
     expect(r.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/)
   })
 
+  // Structured settings are parsed in loadConfig: the process stops before opening anything.
+  test.each([
+    [
+      ["pool"],
+      { CELLULE_TRUSTED_NETWORKS: "10.0.0.0/8,10.1.0.0/33" },
+      'CELLULE_TRUSTED_NETWORKS: bad prefix in "10.1.0.0/33"',
+    ],
+    [["pool"], { CELLULE_TRUSTED_PROXIES: "proxy.lan" }, 'CELLULE_TRUSTED_PROXIES: "proxy.lan" is not an IP address'],
+    [["pool"], { CELLULE_WORKER_WORKING_HOURS: "weekdays 9-5" }, "CELLULE_WORKER_WORKING_HOURS: working hours"],
+    [["pool", "--trusted-networks", "10.0.0.0/8", "--trusted-networks", "x"], {}, '--trusted-networks: "x" is not'],
+    [
+      ["proxy", "--upstream", "http://127.0.0.1:1"],
+      { CELLULE_TRUSTED_PROXIES: "::1/200" },
+      "CELLULE_TRUSTED_PROXIES: bad prefix",
+    ],
+  ])("cellule %j with %j exits 2 naming the setting", async (args, env, message) => {
+    const p = spawnProc([DIST, ...args, "--port", "0", "--data-dir", tempDir()], { env, cwd: tempDir() })
+    expect(await p.exited).toBe(2)
+    expect(p.stderr().trim().split("\n")[0]).toStartWith(`error: ${message}`)
+  })
+
   test("runs pool on the embedded database from another working directory", async () => {
     const pool = await startPool({ compiled: true, cwd: tempDir() })
     expect((await status(pool.url)).body).toMatchObject({ status: "ok", db: "ok" })

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { generateIdentity } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
 import { celluleCmd, cleanupAll, spawnProc, type Proc } from "../support/proc.ts"
-import { admin, bondAll, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+import { admin, bondAll, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { until } from "../support/until.ts"
 
 const MALLORY_URL = "http://127.0.0.9:1"
 

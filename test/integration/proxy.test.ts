@@ -1,9 +1,19 @@
 // `cellule proxy` in front of three real pools, each served by a real worker that joined through the
 // proxy's WebSocket pass-through: sticky admin paths, and a pool SIGKILLed under a 200-request load.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { chatLoad, chatOnce, startCelluleProxy } from "../../bench/entry.ts"
+import { chatLoad, chatOnce } from "../support/load.ts"
+import { until } from "../support/until.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { celluleCmd, cleanupAll, spawnProc, startPool, startWorker, type PoolProc, type Proc } from "../support/proc.ts"
+import {
+  celluleCmd,
+  cleanupAll,
+  spawnProc,
+  startCelluleProxy,
+  startPool,
+  startWorker,
+  type PoolProc,
+  type Proc,
+} from "../support/proc.ts"
 
 const TOKEN = "proxy-test-token-0123456789"
 
@@ -12,15 +22,6 @@ async function tinyWorkers(poolUrl: string): Promise<number> {
     .then((r) => r.json())
     .catch(() => ({}))) as { data?: { id: string; cellule?: { workers?: number } }[] }
   return j.data?.find((m) => m.id === "tiny")?.cellule?.workers ?? 0
-}
-
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await cond()) return
-    await Bun.sleep(200)
-  }
-  throw new Error(`timed out waiting for ${what}`)
 }
 
 /** Which pool the proxy's access log says served `path` for client `ip`, one entry per request. */
@@ -84,8 +85,10 @@ afterAll(cleanupAll)
 
 describe("cellule proxy in front of three pools", () => {
   test("workers that join through the proxy spread one per pool and serve requests", async () => {
-    await until("one worker on each pool", async () =>
-      (await Promise.all(pools.map((p) => tinyWorkers(p.url)))).every((n) => n === 1),
+    await until(
+      "one worker on each pool",
+      async () => (await Promise.all(pools.map((p) => tinyWorkers(p.url)))).every((n) => n === 1),
+      30_000,
     )
     expect((await chatOnce(proxy.url, 1, 8)).outcome).toBe("ok")
     expect((await chatOnce(proxy.url, 2, 8)).outcome).toBe("ok")
@@ -142,6 +145,7 @@ describe("cellule proxy in front of three pools", () => {
     await until(
       "the orphaned worker rejoined a live pool",
       async () => (await tinyWorkers(pools[0].url)) + (await tinyWorkers(pools[2].url)) === 3,
+      30_000,
     )
     // Clients whose pool died moved to a live one and stay together there; the others did not move.
     let moved = 0

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { cleanupAll, startWorker } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
-import { admin, bondAll, startFedPool, until, type FedPool } from "../unit/federation/_procs.ts"
+import { admin, bondAll, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { until } from "../support/until.ts"
 
 let a: FedPool
 let b: FedPool

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test"
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cleanupAll, startPool, startWorker, tempDir } from "../support/proc.ts"
-import { freePort } from "../support/postgres.ts"
+import { freePort } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { openDatabase } from "../../core/db/client.ts"
 

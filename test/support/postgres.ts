@@ -2,16 +2,9 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { onCleanup, spawnProc } from "./proc.ts"
+import { freePort, onCleanup, spawnProc } from "./proc.ts"
 
 const BIN = "/usr/lib/postgresql/15/bin"
-
-export async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
-}
 
 export async function startDebianPostgres(): Promise<{ url: string; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), "cellule-pg-"))

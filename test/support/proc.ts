@@ -23,6 +23,14 @@ export async function cleanupAll() {
   while (cleanups.length) await cleanups.pop()!()
 }
 
+/** A free TCP port on loopback (bound, read, released), for a process that must keep its URL across restarts. */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
+  const port = s.port
+  s.stop(true)
+  return port
+}
+
 export function tempDir(prefix = "cellule-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix))
   onCleanup(() => rmSync(d, { recursive: true, force: true }))
@@ -111,7 +119,6 @@ export interface PoolProc extends Proc {
   dataDir: string
 }
 
-/** Start `cellule pool` on a free port and wait until it is ready. */
 /** The administrator the default test setup creates (startPool without `setup: false`). */
 export const TEST_ADMIN = { email: "admin@test.local", password: "test-password-123" }
 
@@ -170,7 +177,8 @@ export async function startPool(
       cwd: opts.cwd,
     },
   )
-  const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 90_000)
+  // Generous: an embedded database takes over a minute to initialise on a loaded shared machine.
+  const m = await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 180_000)
   return Object.assign(p, { url: m[1], dataDir })
 }
 
@@ -226,4 +234,19 @@ export async function startWorker(opts: {
   const p = spawnProc([...celluleCmd(opts.compiled), ...args], { env: opts.env })
   await p.waitFor(/cellule worker ready/, 90_000)
   return Object.assign(p, { dataDir })
+}
+
+/** Start `cellule proxy` in front of `upstreams`; `logFile` takes its access log (stderr) instead of memory. */
+export async function startCelluleProxy(
+  upstreams: string[],
+  env: Record<string, string> = {},
+  logFile?: string,
+): Promise<Proc & { url: string }> {
+  const cmd = [...celluleCmd(), "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", upstreams.join(",")]
+  // The bench sends the access log to a file, as nginx does, so the load generator does not read it.
+  const p = logFile
+    ? spawnProc(["bash", "-c", 'exec "$@" 2>>"$LOG_FILE"', "bash", ...cmd], { env: { LOG_FILE: logFile, ...env } })
+    : spawnProc(cmd, { env })
+  const m = await p.waitFor(/cellule proxy ready (http:\/\/\S+)/, 60_000)
+  return Object.assign(p, { url: m[1] })
 }

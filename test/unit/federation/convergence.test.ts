@@ -1,8 +1,7 @@
 // Property: whatever order envelopes travel in (shuffled, duplicated, partitioned, with equal clocks),
 // three pools that end up exchanging everything hold identical replicated state.
-import { afterAll, describe, expect, test } from "bun:test"
+import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { cleanupAll } from "../../support/proc.ts"
-import { newer, encodeHlc } from "../../../core/federation/hlc.ts"
 import { deliver, makeNodes, missing, pub, state, type Node } from "./_inproc.ts"
 
 afterAll(cleanupAll)
@@ -26,69 +25,23 @@ function shuffle<T>(r: () => number, xs: T[]): T[] {
   return a
 }
 
-describe("last-writer-wins merge (pure model)", () => {
-  interface Env {
-    origin: string
-    seq: number
-    hlc: string
-    key: string
-    value: number
-  }
-  interface Replica {
-    hw: Map<string, number>
-    state: Map<string, Env>
-  }
-  // The same rules ingest applies: per-origin contiguous sequence, then newer(hlc, origin) wins.
-  const apply = (r: Replica, e: Env) => {
-    const hw = r.hw.get(e.origin) ?? 0
-    if (e.seq !== hw + 1) return false
-    r.hw.set(e.origin, e.seq)
-    if (newer(e, r.state.get(e.key))) r.state.set(e.key, e)
-    return true
-  }
-  test.each(Array.from({ length: 300 }, (_, i) => [i + 1]))("seed %i converges", (seed) => {
-    const r = rng(seed)
-    const origins = ["atom_a", "atom_b", "atom_c"]
-    const logs = new Map(origins.map((o) => [o, [] as Env[]]))
-    const replicas = origins.map(() => ({ hw: new Map(), state: new Map() }) as Replica)
-    let wall = 1000
-    for (let step = 0; step < 60; step++) {
-      if (r() < 0.5) {
-        const i = Math.floor(r() * 3)
-        const o = origins[i]
-        if (r() < 0.7) wall += Math.floor(r() * 3) // equal walls happen often: ties resolve by atom_id
-        const e: Env = {
-          origin: o,
-          seq: logs.get(o)!.length + 1,
-          hlc: encodeHlc({ wall, counter: Math.floor(r() * 2) }),
-          key: pick(r, ["k1", "k2", "k3"]),
-          value: step,
-        }
-        logs.get(o)!.push(e)
-        apply(replicas[i], e)
-      } else {
-        const to = pick(r, replicas)
-        const all = shuffle(r, [...logs.values()].flat()).slice(0, Math.floor(r() * 8))
-        for (const e of all) apply(to, e)
-      }
-    }
-    for (let round = 0; round < 100; round++)
-      for (const rep of replicas) for (const e of [...logs.values()].flat()) apply(rep, e)
-    const snap = (x: Replica) => JSON.stringify([...x.state.entries()].sort())
-    expect(snap(replicas[1])).toBe(snap(replicas[0]))
-    expect(snap(replicas[2])).toBe(snap(replicas[0]))
-  })
-})
-
+// Runs the product's code: publish, ingest (per-origin sequence, duplicates, signatures) and each kind's
+// last-writer-wins SQL, on three real embedded databases. (It used to check a copy of the merge rule too.)
 describe("three pools on real databases", () => {
-  test("random interleavings of concurrent updates converge to identical state", async () => {
-    const nodes = await makeNodes(3)
-    for (const seed of [1, 2, 3, 4, 5]) {
+  let nodes: Node[]
+  beforeAll(async () => {
+    nodes = await makeNodes(3)
+  }, 600_000)
+
+  // The nodes are shared: each seed writes on top of the last one's converged state, which only adds history.
+  test.each(Array.from({ length: 40 }, (_, i) => [i + 1]))(
+    "seed %i: shuffled, partial, duplicated deliveries with standing clocks converge to identical state",
+    async (seed) => {
       const r = rng(seed * 7919)
       for (let step = 0; step < 40; step++) {
         const n = pick(r, nodes)
         if (r() < 0.55) {
-          // Concurrent writers: clocks drift independently and sometimes stand still.
+          // Concurrent writers: clocks drift independently and often stand still (ties resolve by atom_id).
           if (r() < 0.6) n.clock.advance(Math.floor(r() * 3))
           const what = r()
           if (what < 0.25)
@@ -121,8 +74,9 @@ describe("three pools on real databases", () => {
       const [s0, s1, s2] = await Promise.all(nodes.map(state))
       expect(s1).toBe(s0)
       expect(s2).toBe(s0)
-    }
-  }, 600_000)
+    },
+    120_000,
+  )
 })
 
 async function syncAll(nodes: Node[]) {

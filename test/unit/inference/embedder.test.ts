@@ -79,6 +79,20 @@ describe("Embedder", () => {
     await expect(embedder.embed(texts as string[])).rejects.toMatchObject({ code: "embed_input_empty", status: 400 })
   })
 
+  test("usage counts the tokenizer's tokens, special tokens included, not words", async () => {
+    const { AutoTokenizer } = await import("@huggingface/transformers")
+    const tokenizer = await AutoTokenizer.from_pretrained(join(dir, "model"), { local_files_only: true })
+    // "embeddings" is two WordPiece tokens (embedding ##s); every text also gets [CLS] and [SEP].
+    const texts = ["hello world", "the embeddings of models", "cat"]
+    const expected = texts.reduce((n, t) => n + tokenizer.encode(t).length, 0)
+    const words = texts.reduce((n, t) => n + t.split(/\s+/).length, 0)
+    expect(expected).toBe(4 + 7 + 3)
+    expect(words).toBe(7)
+    const r = await embedder.embedWithUsage(texts)
+    expect(r.tokens).toBe(expected)
+    expect(r.vectors).toEqual(await embedder.embed(texts))
+  })
+
   test("loading and embedding never touch the network", () => {
     expect(fetchSpy).not.toHaveBeenCalled()
   })

@@ -8,6 +8,7 @@ import { isSticky, upstreamList } from "../../../core/proxy/index.ts"
 import { Upstreams } from "../../../core/proxy/upstreams.ts"
 import { stripHopByHop, upstreamRequestHeaders } from "../../../core/proxy/_headers.ts"
 import { clientIp, forwardedOrigin } from "../../../core/http/client-ip.ts"
+import { cidrList } from "../../../core/config/cidr.ts"
 
 const urls = ["http://a:1", "http://b:2", "http://c:3"]
 const opts = { maxFails: 3, failTimeoutMs: 30_000 }
@@ -172,16 +173,16 @@ describe("clientIp", () => {
     ["a trusted proxy without the header: the peer", ["10.0.0.2"], "10.0.0.2", undefined, "10.0.0.2"],
     ["IPv4-mapped peer", ["10.0.0.2"], "::ffff:10.0.0.2", "192.168.1.50", "192.168.1.50"],
   ])("%s", (_name, cidrs, peer, xff, expected) => {
-    expect(clientIp(req(xff), server(peer), { trustedProxies: cidrs })).toBe(expected)
+    expect(clientIp(req(xff), server(peer), { trustedProxies: cidrList(cidrs, "test") })).toBe(expected)
   })
 
   test("X-Forwarded-Proto/Host only from a trusted proxy", () => {
     const r = req(undefined, { "x-forwarded-proto": "https", "x-forwarded-host": "llm.example", host: "pool-a:8080" })
-    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: [] })).toEqual({
+    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: cidrList([], "test") })).toEqual({
       proto: "http",
       host: "pool-a:8080",
     })
-    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: ["10.0.0.2"] })).toEqual({
+    expect(forwardedOrigin(r, server("10.0.0.2"), { trustedProxies: cidrList(["10.0.0.2"], "test") })).toEqual({
       proto: "https",
       host: "llm.example",
     })

@@ -1,14 +1,15 @@
-// Real federated pool processes for integration tests and the gossip bench: fixed free ports (so a
+// Test support: real federated pool processes for integration tests and the gossip bench: fixed free ports (so a
 // restarted pool keeps its URL), fast loop intervals, admin calls through the trusted-network header.
 import {
   celluleCmd,
+  freePort,
   spawnProc,
   tempDir,
   testSetupAnswers,
   TEST_ADMIN,
   TEST_POOL_ENV,
   type Proc,
-} from "../../support/proc.ts"
+} from "./proc.ts"
 
 export interface FedPool extends Proc {
   name: string
@@ -16,13 +17,6 @@ export interface FedPool extends Proc {
   port: number
   dataDir: string
   env: Record<string, string>
-}
-
-export async function freePort(): Promise<number> {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } })
-  const port = s.port
-  s.stop(true)
-  return port
 }
 
 export const FAST = {
@@ -109,30 +103,6 @@ export async function promoteAll(pools: { url: string }[], ids: { atom_id: strin
           await admin(p, "POST", `/v1/federation/peers/${ids[j].atom_id}/promote`, { target_level: 3 }, fetcher)
     }),
   )
-}
-
-/** Poll until `check` returns a truthy value; returns it with the elapsed milliseconds. */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-  everyMs = 25,
-): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now()
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return { value: v as T, ms: performance.now() - t0 }
-    } catch (e) {
-      last = e
-    }
-    if (performance.now() - t0 > timeoutMs)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`,
-      )
-    await Bun.sleep(everyMs)
-  }
 }
 
 export async function settingOn(pool: { url: string }, key: string, fetcher: typeof fetch = fetch): Promise<unknown> {
