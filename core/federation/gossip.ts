@@ -5,9 +5,9 @@ import type { Clock } from "../clock.ts"
 import type { Sql, Tx } from "../db/client.ts"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
-import { canonical, malformed, signEnvelope, signingBytes, type Envelope } from "./envelope.ts"
+import { canonical, malformed, signEnvelope, verifyEnvelope, type Envelope } from "./envelope.ts"
 import { decodeHlc, type HybridClock } from "./hlc.ts"
-import { verifySig, type Identity } from "./identity.ts"
+import type { Identity } from "./identity.ts"
 import { KINDS, type ReplicatedKind } from "./kinds/index.ts"
 
 const log = logger("federation")
@@ -161,7 +161,7 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     const peer = peers.get(e.origin)
     if (!peer) return refuse("origin_unknown")
     if (peer.revoked_at) return refuse("origin_revoked")
-    if (!verifySig(peer.pubkey, signingBytes(e), e.sig)) return refuse("signature_invalid")
+    if (!verifyEnvelope(peer.pubkey, e)) return refuse("signature_invalid")
     if (peer.trust_level < opts.minTrust)
       return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
     const kind = KINDS.get(e.kind)
