@@ -18,6 +18,10 @@ export type FedConfig = Pick<
   | "fedGossipMs"
   | "fedAntiEntropyMs"
   | "fedProbeMs"
+  | "fedPeerTimeoutMs"
+  | "fedPeerBackoffMaxMs"
+  | "fedRejectsMaxAgeDays"
+  | "fedRejectsMaxRows"
   | "poolName"
 >
 

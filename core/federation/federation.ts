@@ -5,7 +5,7 @@ import type { Clock } from "../clock.ts"
 import type { Sql } from "../db/client.ts"
 import { logger } from "../log.ts"
 import type { FedConfig, FedContext } from "./_context.ts"
-import { Bonding } from "./bonding.ts"
+import { Bonding, type NewBond } from "./bonding.ts"
 import type { Envelope } from "./envelope.ts"
 import type { IngestResult } from "./gossip.ts"
 import { HybridClock } from "./hlc.ts"
@@ -89,6 +89,17 @@ export class Federation implements FedContext {
 
   async stop() {
     await Promise.all(this.allLoops.map((l) => l.stop()))
+    await this.replication.stop()
+  }
+
+  /** The licence's say on a new bond (max_pools, multi_site): set by the pool, which holds the licence. */
+  setBondGate(gate: (bond: NewBond) => Promise<void>) {
+    this.bonding.gate = gate
+  }
+
+  /** Each trusted peer's replication pipeline (a frozen peer shows "backoff" here, the others "idle"). */
+  pipelineStates() {
+    return this.replication.pipelineStates()
   }
 
   loopStates() {

@@ -5,6 +5,7 @@ import type { FedContext } from "./_context.ts"
 import { Loop } from "./loop.ts"
 import * as peers from "./peers.ts"
 import { classify, RttWindow, type Link } from "./topology.ts"
+import { redirectRefused } from "./transport.ts"
 import { autoPromoteEnabled, dueForAutoPromotion } from "./trust.ts"
 
 const log = logger("federation")
@@ -27,7 +28,13 @@ export class Probes {
           const now = clock.now()
           try {
             const t0 = performance.now()
-            const res = await fetch(`${p.url}/v1/federation/ping`, { signal: AbortSignal.timeout(5000) })
+            const res = await fetch(`${p.url}/v1/federation/ping`, {
+              redirect: "manual",
+              signal: AbortSignal.timeout(5000),
+            })
+            // Never followed: a redirect could point the probe at a loopback or internal service.
+            if (res.status >= 300 && res.status < 400) throw redirectRefused(p.url, res)
+            if (!res.ok) throw new Error(`ping answered ${res.status}`)
             const body = (await res.json()) as { atom_id?: string }
             const ms = performance.now() - t0
             if (body.atom_id !== p.atom_id) throw new Error(`answered as ${body.atom_id}`)

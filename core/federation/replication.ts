@@ -1,6 +1,7 @@
 // core/federation/replication — moving signed envelopes between bonded pools: the relay (push what a
 // peer lacks, kicked by every local or received change) and anti-entropy (pull what we lack, periodic),
-// plus the peer side of both (receive, pullFor, highWaterFor).
+// plus the peer side of both (receive, pullFor, highWaterFor). Each peer has its own pipeline
+// (pipeline.ts): the loops only hand out work, so a peer that stopped answering delays nobody else.
 import { Forbidden, ServiceUnavailable } from "../errors.ts"
 import { logger } from "../log.ts"
 import type { FedContext } from "./_context.ts"
@@ -8,12 +9,15 @@ import type { Envelope } from "./envelope.ts"
 import { highWater, ingest, missingFor, publish, type IngestResult } from "./gossip.ts"
 import { Loop } from "./loop.ts"
 import * as peers from "./peers.ts"
+import { PeerPipeline, type PipelineState } from "./pipeline.ts"
 import { signedFetch } from "./transport.ts"
 
 const log = logger("federation")
 
 export const PULL_LIMIT = 1000
 export const PUSH_LIMIT = 500
+/** First wait after a peer stopped answering; doubles up to CELLULE_FED_PEER_BACKOFF_MAX_MS. */
+export const PEER_BACKOFF_BASE_MS = 500
 
 export interface FederationStats {
   envelopes_applied: number
@@ -28,6 +32,7 @@ export class Replication {
   private peerHw = new Map<string, Record<string, number>>()
   readonly relay: Loop
   readonly antiEntropy: Loop
+  private pipes = new Map<string, { pipe: PeerPipeline; peer: peers.Peer }>()
 
   constructor(private ctx: FedContext) {
     this.relay = new Loop("gossip relay", ctx.config.fedGossipMs, () => this.relayTick(), log)
@@ -72,6 +77,7 @@ export class Replication {
         mode: config.fedMode === "observe" ? "observe" : "active",
         minTrust: config.minTrustLevel,
         fromPeer,
+        rejects: { maxAgeMs: config.fedRejectsMaxAgeDays * 86_400_000, maxRows: config.fedRejectsMaxRows },
       },
       envelopes,
     )
@@ -124,13 +130,23 @@ export class Replication {
     return peers.trustedPeers(this.ctx.sql, this.ctx.config.minTrustLevel)
   }
 
-  private async exchange(p: peers.Peer) {
+  /** A peer that does not answer within CELLULE_FED_PEER_TIMEOUT_MS is backed off (its pipeline only). */
+  private call<T>(p: peers.Peer, path: string, signal: AbortSignal, body?: unknown) {
+    return signedFetch<T>(this.ctx.identity, p.url, path, {
+      body,
+      now: this.ctx.clock.now(),
+      timeoutMs: this.ctx.config.fedPeerTimeoutMs,
+      signal,
+    })
+  }
+
+  private async exchange(p: peers.Peer, signal: AbortSignal) {
     for (let round = 0; round < 20; round++) {
-      const res = await signedFetch<{ envelopes: unknown[]; hw: Record<string, number> }>(
-        this.ctx.identity,
-        p.url,
+      const res = await this.call<{ envelopes: unknown[]; hw: Record<string, number> }>(
+        p,
         "/v1/federation/p2p/pull",
-        { body: { have: await this.advertisement() }, now: this.ctx.clock.now() },
+        signal,
+        { have: await this.advertisement() },
       )
       this.stats.pulls++
       this.peerHw.set(p.atom_id, res.hw ?? {})
@@ -142,38 +158,76 @@ export class Replication {
     }
   }
 
-  private async antiEntropyTick() {
-    const errors: string[] = []
-    for (const p of await this.trustedPeers()) {
-      try {
-        await this.exchange(p)
-      } catch (e) {
-        errors.push(`${p.pool_name ?? p.atom_id}: ${(e as Error).message}`)
+  /** The pipeline of each trusted peer (created on first use, dropped when the peer is no longer trusted). */
+  private async pipelines(): Promise<PeerPipeline[]> {
+    const trusted = await this.trustedPeers()
+    const ids = new Set(trusted.map((p) => p.atom_id))
+    for (const [id, { pipe }] of this.pipes)
+      if (!ids.has(id)) {
+        this.pipes.delete(id)
+        this.peerHw.delete(id)
+        void pipe.stop()
       }
+    return trusted.map((p) => {
+      const known = this.pipes.get(p.atom_id)
+      if (known) {
+        known.peer = p // its URL or name may have changed
+        return known.pipe
+      }
+      const entry = { peer: p, pipe: undefined as unknown as PeerPipeline }
+      entry.pipe = new PeerPipeline(
+        p.pool_name ?? p.atom_id,
+        {
+          pull: (signal) => this.exchange(entry.peer, signal),
+          push: (signal) => this.pushTo(entry.peer, signal),
+          reset: () => this.peerHw.delete(p.atom_id),
+        },
+        { baseMs: PEER_BACKOFF_BASE_MS, maxMs: this.ctx.config.fedPeerBackoffMaxMs, log, clock: this.ctx.clock },
+      )
+      this.pipes.set(p.atom_id, entry)
+      return entry.pipe
+    })
+  }
+
+  // The ticks hand work to the pipelines and return: waiting here would make every peer wait for the slowest.
+  private async antiEntropyTick() {
+    for (const pipe of await this.pipelines()) {
+      pipe.request("pull")
+      pipe.request("push")
     }
-    this.relay.kick()
-    if (errors.length) throw new Error(errors.join("; "))
   }
 
   private async relayTick() {
-    const errors: string[] = []
-    await Promise.all(
-      (await this.trustedPeers()).map(async (p) => {
-        try {
-          await this.pushTo(p)
-        } catch (e) {
-          this.peerHw.delete(p.atom_id)
-          errors.push(`${p.pool_name ?? p.atom_id}: ${(e as Error).message}`)
-        }
-      }),
+    for (const pipe of await this.pipelines()) pipe.request("push")
+  }
+
+  /** Each peer's pipeline: state, consecutive failures, last error, when a backed-off one tries again. */
+  pipelineStates(): Record<
+    string,
+    { state: PipelineState; failures: number; last_error: string | null; retry_at: string | null }
+  > {
+    return Object.fromEntries(
+      [...this.pipes.values()].map(({ pipe }) => [
+        pipe.name,
+        {
+          state: pipe.state,
+          failures: pipe.failures,
+          last_error: pipe.lastError,
+          retry_at: pipe.retryAt === null ? null : new Date(pipe.retryAt).toISOString(),
+        },
+      ]),
     )
-    if (errors.length) throw new Error(errors.join("; "))
+  }
+
+  /** Stop every pipeline, awaiting (or aborting) the call each has in flight. */
+  async stop() {
+    await Promise.all([...this.pipes.values()].map(({ pipe }) => pipe.stop()))
   }
 
   /** Push to `p` what it lacks of the origins it knows, in batches, until its marks stop moving. */
-  private async pushTo(p: peers.Peer) {
-    const { sql, identity, clock } = this.ctx
-    if (!this.peerHw.has(p.atom_id)) await this.exchange(p)
+  private async pushTo(p: peers.Peer, signal: AbortSignal) {
+    const { sql, identity } = this.ctx
+    if (!this.peerHw.has(p.atom_id)) await this.exchange(p, signal)
     for (let round = 0; round < 20; round++) {
       let theirs = this.peerHw.get(p.atom_id) ?? {}
       let batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
@@ -181,17 +235,14 @@ export class Replication {
       // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
       // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
       if (batch.some((e) => e.origin !== identity.atomId)) {
-        const fresh = await signedFetch<{ hw: Record<string, number> }>(identity, p.url, "/v1/federation/p2p/hw", {
-          now: clock.now(),
-        })
+        const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
         this.peerHw.set(p.atom_id, fresh.hw ?? {})
         theirs = this.peerHw.get(p.atom_id) ?? {}
         batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
         if (!batch.length) return
       }
-      const res = await signedFetch<{ hw: Record<string, number> }>(identity, p.url, "/v1/federation/p2p/gossip", {
-        body: { envelopes: batch },
-        now: clock.now(),
+      const res = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/gossip", signal, {
+        envelopes: batch,
       })
       this.stats.pushes++
       const next = res.hw ?? {}

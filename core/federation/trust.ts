@@ -13,9 +13,13 @@ export async function autoPromoteEnabled(sql: Sql): Promise<boolean> {
   return row?.value === true
 }
 
-/** Whether `p`, stable since `stableSince`, has earned the trust level `minTrust` at `now`. */
+/**
+ * Whether `p`, stable since `stableSince`, has earned the trust level `minTrust` at `now`. Only a bond
+ * made with an attachment token or a pinned key qualifies: anything else was never vouched for.
+ */
 export function dueForAutoPromotion(p: Peer, stableSince: Date, now: number, minTrust: number): boolean {
   return (
+    (p.bonded_via === "token" || p.bonded_via === "pinned") &&
     p.trust_level < minTrust &&
     now - stableSince.getTime() >= AUTO_PROMOTE_AFTER_MS &&
     now - p.first_seen.getTime() >= AUTO_PROMOTE_AFTER_MS

@@ -21,6 +21,7 @@ import { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import { workerRoutes } from "../http/routes/workers.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
+import { requireFeature, requireLimit } from "../license/gate.ts"
 import { licenseRoutes } from "../http/routes/license.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
 import { installRoutes } from "../http/routes/install.ts"
@@ -96,6 +97,12 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         return { workers: snap.workers.length, queue_depth: snap.queue_depth }
       },
     }
+    // §7.4-7.5: each new bond counts against max_pools; one over a non-LAN link needs multi_site.
+    federation.setBondGate(async ({ pools, link }) => {
+      const state = await license.state()
+      requireLimit("max_pools", pools, state)
+      if (link && link !== "lan") requireFeature("multi_site", state)
+    })
     const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
       federation.publish(kind, payload),

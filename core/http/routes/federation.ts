@@ -133,6 +133,7 @@ export const federationRoutes = (fed: Federation) => (ctx: PoolContext) => {
       atom_id: fed.identity.atomId,
       url: fed.url,
       loops: fed.loopStates(),
+      pipelines: fed.pipelineStates(),
       stats: fed.stats,
       high_water: await fed.advertisement(),
     }))
