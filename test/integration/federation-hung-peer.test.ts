@@ -9,7 +9,7 @@ let pools: FedPool[]
 beforeAll(async () => {
   pools = await Promise.all(["hung-a", "hung-b", "hung-c"].map((name) => startFedPool({ name })))
   await bondAll(pools)
-}, 300_000)
+}, 900_000)
 afterAll(async () => {
   for (const p of pools ?? []) process.kill(p.proc.pid, "SIGCONT")
   await cleanupAll()

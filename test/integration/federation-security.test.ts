@@ -61,7 +61,7 @@ beforeAll(async () => {
     startFedPool({ name: "sec-b" }),
     startFedPool({ name: "sec-c" }),
   ])
-}, 300_000)
+}, 900_000)
 afterAll(cleanupAll)
 
 describe("bonding", () => {
