@@ -41,7 +41,10 @@ test("with one peer frozen, every change still reaches the others in under 500 m
   for (const ms of times) expect(ms).toBeLessThan(500)
 
   const status = await admin(a, "GET", "/v1/federation/status")
-  expect(status.pipelines?.[c.name]?.state).toBe("backoff")
+  // The frozen peer's pipeline alternates between a call waiting for its timeout and a backoff.
+  expect(["busy", "backoff"]).toContain(status.pipelines?.[c.name]?.state)
+  expect(status.pipelines?.[c.name]?.failures).toBeGreaterThanOrEqual(1)
+  expect(status.pipelines?.[b.name]?.failures).toBe(0)
 
   process.kill(c.proc.pid, "SIGCONT")
   const last = await settingOn(b, "moe_local_config")
