@@ -43,6 +43,10 @@ export interface Config {
   fedGossipMs: number
   fedAntiEntropyMs: number
   fedProbeMs: number
+  fedPeerTimeoutMs: number
+  fedPeerBackoffMaxMs: number
+  fedRejectsMaxAgeDays: number
+  fedRejectsMaxRows: number
   poolConnectUrl?: string
   token?: string
   models: string[]

@@ -1,8 +1,9 @@
 // core/federation/envelope — the signed unit of replication and its canonical encoding.
-// The signature covers the exact bytes of canonical({v, origin, seq, hlc, kind, payload}).
+// The signature covers the exact bytes of canonical({v, origin, seq, hlc, kind, payload}); signed and
+// verified here (gossip.ts calls verifyEnvelope before anything else about an envelope is trusted).
 import { CelluleError } from "../errors.ts"
 import { decodeHlc } from "./hlc.ts"
-import type { Identity } from "./identity.ts"
+import { verifySig, type Identity } from "./identity.ts"
 
 export interface Envelope {
   v: 1
@@ -46,6 +47,11 @@ export function signingBytes(e: Omit<Envelope, "sig">): Uint8Array {
 export function signEnvelope(id: Identity, e: { seq: number; hlc: string; kind: string; payload: unknown }): Envelope {
   const body = { v: 1 as const, origin: id.atomId, seq: e.seq, hlc: e.hlc, kind: e.kind, payload: e.payload }
   return { ...body, sig: id.sign(signingBytes(body)) }
+}
+
+/** Whether `e` was signed by the holder of `pubkey` (its origin's key). Shape is checked by malformed(). */
+export function verifyEnvelope(pubkey: string, e: Envelope): boolean {
+  return verifySig(pubkey, signingBytes(e), e.sig)
 }
 
 /** Shape check only (no signature): returns a reason code or null. */

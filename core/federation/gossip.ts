@@ -5,9 +5,9 @@ import type { Clock } from "../clock.ts"
 import type { Sql, Tx } from "../db/client.ts"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
-import { canonical, malformed, signEnvelope, signingBytes, type Envelope } from "./envelope.ts"
+import { canonical, malformed, signEnvelope, verifyEnvelope, type Envelope } from "./envelope.ts"
 import { decodeHlc, type HybridClock } from "./hlc.ts"
-import { verifySig, type Identity } from "./identity.ts"
+import type { Identity } from "./identity.ts"
 import { KINDS, type ReplicatedKind } from "./kinds/index.ts"
 
 const log = logger("federation")
@@ -45,6 +45,21 @@ export interface IngestOptions {
   minTrust: number
   /** The bonded peer that delivered the batch (null: local tooling). */
   fromPeer: string | null
+  /** How much of federation_rejects to keep (a flood of bad envelopes must not grow it without end). */
+  rejects?: RejectsRetention
+}
+
+export interface RejectsRetention {
+  maxAgeMs: number
+  maxRows: number
+}
+
+/** Drop refusals older than maxAgeMs, then all but the newest maxRows. */
+export async function pruneRejects(sql: Sql, now: number, keep: RejectsRetention): Promise<number> {
+  const rows = await sql`delete from federation_rejects where at < ${new Date(now - keep.maxAgeMs)}
+                           or id <= (select id from federation_rejects order by id desc offset ${keep.maxRows} limit 1)
+                         returning id`
+  return rows.length
 }
 
 interface PeerRow {
@@ -161,7 +176,7 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     const peer = peers.get(e.origin)
     if (!peer) return refuse("origin_unknown")
     if (peer.revoked_at) return refuse("origin_revoked")
-    if (!verifySig(peer.pubkey, signingBytes(e), e.sig)) return refuse("signature_invalid")
+    if (!verifyEnvelope(peer.pubkey, e)) return refuse("signature_invalid")
     if (peer.trust_level < opts.minTrust)
       return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
     const kind = KINDS.get(e.kind)
@@ -223,6 +238,7 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
   }
 
   refusals.sort((a, b) => a.i - b.i)
+  let recorded = 0
   for (const { e, reason, detail } of refusals) {
     const origin = typeof e?.origin === "string" ? e.origin.slice(0, 80) : undefined
     const seq = typeof e?.seq === "number" && Number.isSafeInteger(e.seq) ? e.seq : undefined
@@ -235,8 +251,10 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     log.warn(
       `refused envelope ${origin ?? "?"}#${seq ?? "?"} from ${opts.fromPeer ?? "local"}: ${reason}${detail ? ` (${detail})` : ""}`,
     )
-    await sql`insert into federation_rejects (from_peer, origin, seq, kind, reason, detail)
-              values (${opts.fromPeer}, ${origin ?? null}, ${seq ?? null}, ${typeof e?.kind === "string" ? e.kind.slice(0, 80) : null}, ${reason}, ${detail ?? null})`
+    await sql`insert into federation_rejects (at, from_peer, origin, seq, kind, reason, detail)
+              values (${new Date(opts.clock.now())}, ${opts.fromPeer}, ${origin ?? null}, ${seq ?? null}, ${typeof e?.kind === "string" ? e.kind.slice(0, 80) : null}, ${reason}, ${detail?.slice(0, 500) ?? null})`
+    recorded++
   }
+  if (recorded && opts.rejects) await pruneRejects(sql, opts.clock.now(), opts.rejects)
   return res
 }

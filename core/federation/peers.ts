@@ -19,7 +19,11 @@ export interface Peer {
   latency_ms: number | null
   link: Link | null
   revoked_at: Date | null
+  /** How the bond was made (null: before this was recorded). Only token and pinned may auto-promote. */
+  bonded_via: BondedVia | null
 }
+
+export type BondedVia = "token" | "pinned" | "admin"
 
 export async function listPeers(sql: Sql): Promise<Peer[]> {
   return sql<Peer[]>`select * from federation_peers order by pool_name, atom_id`
@@ -37,10 +41,13 @@ export async function getPeer(sql: Sql, atomId: string): Promise<Peer | undefine
   return p
 }
 
-/** Insert a new bond at trust 1, or refresh url/name of an existing one with the same key. */
+/**
+ * Insert a new bond at trust 1, or refresh url/name of an existing one with the same key. A bond later
+ * confirmed with a token or a pinned key records that (never the other way round).
+ */
 export async function upsertPeer(
   sql: Sql,
-  p: { atom_id: string; pubkey: string; url: string; pool_name: string | null },
+  p: { atom_id: string; pubkey: string; url: string; pool_name: string | null; via: BondedVia },
 ): Promise<Peer> {
   return sql.begin(async (tx) => {
     const [old] = await tx<Peer[]>`select * from federation_peers where atom_id = ${p.atom_id} for update`
@@ -49,12 +56,12 @@ export async function upsertPeer(
     if (old?.revoked_at)
       throw new CelluleError("peer_revoked", `peer ${p.atom_id} was revoked; unbond it before bonding again`, 403)
     const [row] = old
-      ? await tx<
-          Peer[]
-        >`update federation_peers set url = ${p.url}, pool_name = ${p.pool_name} where atom_id = ${p.atom_id} returning *`
+      ? await tx<Peer[]>`update federation_peers set url = ${p.url}, pool_name = ${p.pool_name},
+            bonded_via = case when ${p.via} = 'admin' then bonded_via else ${p.via} end
+          where atom_id = ${p.atom_id} returning *`
       : await tx<
           Peer[]
-        >`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level) values (${p.atom_id}, ${p.pubkey}, ${p.url}, ${p.pool_name}, 1) returning *`
+        >`insert into federation_peers (atom_id, pubkey, url, pool_name, trust_level, bonded_via) values (${p.atom_id}, ${p.pubkey}, ${p.url}, ${p.pool_name}, 1, ${p.via}) returning *`
     return row
   }) as Promise<Peer>
 }
@@ -98,6 +105,22 @@ export async function consumeAttachmentToken(sql: Sql, token: string, usedBy: st
   return rows.length === 1
 }
 
+/**
+ * A CELLULE_BOND_PEERS entry: `host:port` or a URL, optionally pinned to the peer's atom id
+ * (`http://pool-b:18091#atom_…`). Only a pinned entry lets that peer bond without an attachment token.
+ */
+export function parseBondEntry(entry: string): { url: string; atomId: string | null } {
+  const [addr, pin] = entry.split("#", 2)
+  if (pin !== undefined && !/^atom_[0-9a-f]{32}$/.test(pin))
+    throw new CelluleError(
+      "bond_peers_invalid",
+      `CELLULE_BOND_PEERS entry ${JSON.stringify(entry.slice(0, 200))}: after "#" comes the peer's atom id (atom_ and 32 hex digits)`,
+      400,
+      "read the atom id from the peer's GET /v1/federation/identity or its Federation page",
+    )
+  return { url: normaliseUrl(addr), atomId: pin ?? null }
+}
+
 /** "host:port" of a URL or bare host:port entry, for matching CELLULE_BOND_PEERS. */
 export function hostPort(entry: string): string {
   const u = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `http://${entry}`)
@@ -105,7 +128,14 @@ export function hostPort(entry: string): string {
 }
 
 export function normaliseUrl(entry: string): string {
-  const u = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `http://${entry}`)
+  let u: URL
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`)
+  } catch {
+    throw new CelluleError("peer_url_invalid", "not a pool URL (http://host:port or https://host)", 400)
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new CelluleError("peer_url_invalid", "a pool URL is http:// or https://", 400)
   return `${u.protocol}//${u.host}`
 }
 

@@ -1,7 +1,9 @@
 // core/federation/transport — pool-to-pool HTTP: every request is signed by the calling pool's key over
-// (method, path, timestamp, SHA-256 of the body); the receiver verifies before it parses the body.
-import { createHash } from "node:crypto"
-import { CelluleError } from "../errors.ts"
+// (method, path, timestamp, nonce, SHA-256 of the body); the receiver verifies before it parses the body
+// and refuses a nonce it has seen within the window (a captured request cannot be replayed). Redirects
+// are never followed: a peer's answer comes from the URL we bonded, or it is an error.
+import { createHash, randomBytes } from "node:crypto"
+import { CelluleError, Conflict, ServiceUnavailable } from "../errors.ts"
 import type { Sql } from "../db/client.ts"
 import { atomIdOf, verifySig, type Identity } from "./identity.ts"
 
@@ -9,13 +11,63 @@ export const H_ATOM = "x-cellule-fed-atom"
 export const H_PUBKEY = "x-cellule-fed-pubkey"
 export const H_TS = "x-cellule-fed-ts"
 export const H_SIG = "x-cellule-fed-sig"
+export const H_NONCE = "x-cellule-fed-nonce"
 /** Signed requests older or newer than this are refused (bounds replay of whole requests). */
 export const REQUEST_WINDOW_MS = 5 * 60_000
 
-function requestBytes(method: string, path: string, ts: string, body: Uint8Array): Uint8Array {
+/** Nonces remembered at most (about 20 MB); beyond, signed requests are refused (503) until some expire. */
+export const MAX_REMEMBERED_NONCES = 200_000
+
+function requestBytes(method: string, path: string, ts: string, nonce: string, body: Uint8Array): Uint8Array {
   const digest = createHash("sha256").update(body).digest("hex")
-  return Buffer.from(`cellule.fed.request.v1\n${method.toUpperCase()}\n${path}\n${ts}\n${digest}`)
+  return Buffer.from(`cellule.fed.request.v2\n${method.toUpperCase()}\n${path}\n${ts}\n${nonce}\n${digest}`)
 }
+
+function newNonce(): string {
+  return randomBytes(16).toString("hex")
+}
+
+/**
+ * The nonces of verified requests, each kept until its timestamp leaves the window (after which the
+ * timestamp check refuses the request anyway). Bounded: when full of unexpired nonces, new requests are
+ * refused rather than old nonces forgotten, which would reopen replays.
+ */
+export class NonceWindow {
+  private seen = new Map<string, number>()
+  private sincePrune = 0
+
+  constructor(
+    private max = MAX_REMEMBERED_NONCES,
+    private windowMs = REQUEST_WINDOW_MS,
+  ) {}
+
+  get size() {
+    return this.seen.size
+  }
+
+  /** Record `nonce` of `atom` signed at `ts`; throws request_replayed when it was already used. */
+  claim(atom: string, nonce: string, ts: number, now: number) {
+    const key = `${atom}/${nonce}`
+    if (++this.sincePrune >= 1000 || this.seen.size >= this.max) this.prune(now)
+    const until = this.seen.get(key)
+    if (until !== undefined && until >= now)
+      throw new Conflict("this signed request was already received (replayed)", "request_replayed")
+    if (this.seen.size >= this.max)
+      throw new ServiceUnavailable(
+        "request_nonces_full",
+        "too many signed requests within the replay window; retry shortly",
+      )
+    this.seen.set(key, ts + this.windowMs)
+  }
+
+  private prune(now: number) {
+    this.sincePrune = 0
+    for (const [k, until] of this.seen) if (until < now) this.seen.delete(k)
+  }
+}
+
+/** This process's memory of nonces, shared by every verifier (gossip, hello, forwarded requests). */
+export const requestNonces = new NonceWindow()
 
 export class PeerUnreachable extends CelluleError {
   constructor(url: string, cause: unknown) {
@@ -34,16 +86,19 @@ export async function signedFetch<T = any>(
   self: Identity,
   baseUrl: string,
   path: string,
-  opts: { method?: string; body?: unknown; timeoutMs?: number; now: number; withPubkey?: boolean },
+  opts: {
+    method?: string
+    body?: unknown
+    timeoutMs?: number
+    now: number
+    withPubkey?: boolean
+    /** Aborts the call early (the caller is stopping). */
+    signal?: AbortSignal
+  },
 ): Promise<T> {
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST")
   const body = opts.body === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(opts.body))
-  const ts = String(opts.now)
-  const headers: Record<string, string> = {
-    [H_ATOM]: self.atomId,
-    [H_TS]: ts,
-    [H_SIG]: self.sign(requestBytes(method, path, ts, body)),
-  }
+  const headers = signedHeaders(self, method, path, body, opts.now)
   if (opts.withPubkey) headers[H_PUBKEY] = self.pubkey
   if (opts.body !== undefined) headers["content-type"] = "application/json"
   let res: Response
@@ -52,11 +107,15 @@ export async function signedFetch<T = any>(
       method,
       headers,
       body: opts.body === undefined ? undefined : body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+      redirect: "manual",
+      signal: opts.signal
+        ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? 10_000)])
+        : AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     })
   } catch (e) {
     throw new PeerUnreachable(baseUrl, e)
   }
+  if (res.status >= 300 && res.status < 400) throw redirectRefused(baseUrl, res)
   const text = await res.text()
   let json: any
   try {
@@ -71,6 +130,17 @@ export async function signedFetch<T = any>(
       res.status >= 500 ? 502 : res.status,
     )
   return json as T
+}
+
+/** A pool-to-pool call answered with a redirect: refused, never followed (it could point anywhere). */
+export function redirectRefused(url: string, res: Response): CelluleError {
+  void res.body?.cancel()
+  return new CelluleError(
+    "peer_redirected",
+    `peer ${url} answered with a redirect (${res.status}); pool-to-pool calls never follow redirects`,
+    502,
+    "set the peer's POOL_URL to the address that answers directly",
+  )
 }
 
 export interface SignedCaller {
@@ -88,11 +158,13 @@ export async function verifyRequest(
   bodyBytes: Uint8Array,
   now: number,
   pubkeyOf: (atomId: string) => Promise<string | undefined>,
+  nonces: NonceWindow = requestNonces,
 ): Promise<SignedCaller> {
   const atom = req.headers.get(H_ATOM)
   const ts = req.headers.get(H_TS)
   const sig = req.headers.get(H_SIG)
-  if (!atom || !ts || !sig)
+  const nonce = req.headers.get(H_NONCE)
+  if (!atom || !ts || !sig || !nonce || !/^[0-9a-f]{32}$/.test(nonce))
     throw new CelluleError("request_unsigned", "pool-to-pool requests must be signed (x-cellule-fed-* headers)", 401)
   if (!/^\d{1,16}$/.test(ts) || Math.abs(now - Number(ts)) > REQUEST_WINDOW_MS)
     throw new CelluleError(
@@ -105,8 +177,10 @@ export async function verifyRequest(
   if (!pubkey && presented && atomIdOf(presented) === atom) pubkey = presented
   if (!pubkey) throw new CelluleError("peer_unknown", `atom ${atom.slice(0, 60)} is not bonded with this pool`, 401)
   const path = new URL(req.url).pathname
-  if (!verifySig(pubkey, requestBytes(req.method, path, ts, bodyBytes), sig))
+  if (!verifySig(pubkey, requestBytes(req.method, path, ts, nonce, bodyBytes), sig))
     throw new CelluleError("request_signature_invalid", "pool-to-pool request signature does not verify", 401)
+  // Only after the signature: an unverified request must not fill the window with nonces.
+  nonces.claim(atom, nonce, Number(ts), now)
   return { atomId: atom, pubkey: presented && pubkey === presented ? presented : undefined }
 }
 
@@ -119,7 +193,13 @@ export function signedHeaders(
   now: number,
 ): Record<string, string> {
   const ts = String(now)
-  return { [H_ATOM]: self.atomId, [H_TS]: ts, [H_SIG]: self.sign(requestBytes(method, path, ts, body)) }
+  const nonce = newNonce()
+  return {
+    [H_ATOM]: self.atomId,
+    [H_TS]: ts,
+    [H_NONCE]: nonce,
+    [H_SIG]: self.sign(requestBytes(method, path, ts, nonce, body)),
+  }
 }
 
 /** A signed request from a bonded, unrevoked peer at `minTrust` or above; returns its atom id. */

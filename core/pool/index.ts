@@ -15,6 +15,7 @@ import { AnonymousAccess } from "../auth/anonymous-access.ts"
 import { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import { knownModels, rememberModel } from "../catalog/models.ts"
 import { LicenseStore } from "../license/store.ts"
+import { requireFeature, requireLimit } from "../license/gate.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
 import { ClusterWorkers } from "../workers/cluster.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
@@ -75,6 +76,12 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     await publishSetupSites(db.sql, publishSite)
     await federation.checkAdvertisedUrl()
     scheduler.start()
+    // §7.4-7.5: each new bond counts against max_pools; one over a non-LAN link needs multi_site.
+    federation.setBondGate(async ({ pools, link }) => {
+      const state = await license.state()
+      requireLimit("max_pools", pools, state)
+      if (link && link !== "lan") requireFeature("multi_site", state)
+    })
     const apiKeys = new ApiKeys(db.sql, clock, (kind, payload) => federation.publish(kind, payload))
     const anonymous = new AnonymousAccess(db.sql, clock, config.anonymousAccess, (kind, payload) =>
       federation.publish(kind, payload),

@@ -121,9 +121,11 @@ export class Forwarder {
             ...signedHeaders(this.fed.identity, "POST", path, bytes, this.fed.clock.now()),
           },
           body: bytes,
+          // Pool-to-pool calls never follow a redirect: it could point anywhere, a loopback service included.
+          redirect: "manual",
           signal,
         })
-        if (res.status >= 500 || res.status === 429) {
+        if (res.status >= 500 || res.status === 429 || (res.status >= 300 && res.status < 400)) {
           log.warn(`peer ${p.pool_name ?? p.atom_id} could not take ${model} (${res.status}); trying the next`)
           this.cache.delete(p.atom_id)
           continue

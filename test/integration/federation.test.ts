@@ -2,9 +2,12 @@
 // within 2 s; forged, unsigned, replayed and trust-1 envelopes refused and recorded; a killed pool
 // catches up by anti-entropy after restart.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
-import { cleanupAll, freePort } from "../support/proc.ts"
+import { generateKeyPairSync } from "node:crypto"
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { cleanupAll, freePort, tempDir } from "../support/proc.ts"
 import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
-import { generateIdentity } from "../../core/federation/identity.ts"
+import { generateIdentity, identityFromPrivateKey, PRIVATE_KEY_FILE } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
 import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { until } from "../support/until.ts"
@@ -18,6 +21,17 @@ beforeAll(async () => {
 afterAll(cleanupAll)
 
 const sameJson = (a: unknown, b: unknown) => Bun.deepEquals(a, b)
+
+/** A data dir holding a fresh federation key, and that key's identity. */
+function withKey() {
+  const dataDir = tempDir("cellule-fed-pinned-")
+  const { privateKey } = generateKeyPairSync("ed25519")
+  mkdirSync(join(dataDir, "federation"), { recursive: true, mode: 0o700 })
+  writeFileSync(join(dataDir, "federation", PRIVATE_KEY_FILE), privateKey.export({ format: "pem", type: "pkcs8" }), {
+    mode: 0o600,
+  })
+  return { dataDir, id: identityFromPrivateKey(privateKey) }
+}
 
 describe("three bonded pools", () => {
   test("bonds are recorded on both sides and promoted to trust 3; topology says LAN", async () => {
@@ -201,12 +215,14 @@ describe("three bonded pools", () => {
 })
 
 describe("CELLULE_BOND_PEERS", () => {
-  test("two pools listing each other bond at boot, idempotently across a restart", async () => {
+  test("two pools listing each other's pinned keys bond at boot without a token, idempotently across a restart", async () => {
     const [pd, pe] = [await freePort(), await freePort()]
-    const list = `127.0.0.1:${pd},http://127.0.0.1:${pe}`
+    // Keys made ahead, as an admin reads each atom id from the other pool before listing it.
+    const [kd, ke] = [withKey(), withKey()]
+    const list = `127.0.0.1:${pd}#${kd.id.atomId},http://127.0.0.1:${pe}#${ke.id.atomId}`
     const [d, e] = await Promise.all([
-      startFedPool({ name: "pool-d", port: pd, env: { CELLULE_BOND_PEERS: list } }),
-      startFedPool({ name: "pool-e", port: pe, env: { CELLULE_BOND_PEERS: list } }),
+      startFedPool({ name: "pool-d", port: pd, dataDir: kd.dataDir, env: { CELLULE_BOND_PEERS: list } }),
+      startFedPool({ name: "pool-e", port: pe, dataDir: ke.dataDir, env: { CELLULE_BOND_PEERS: list } }),
     ])
     for (const p of [d, e])
       await until(

@@ -52,7 +52,7 @@ export async function startFedPool(opts: {
     [...(opts.prefix ?? []), ...celluleCmd(), "pool", "--port", String(port), "--host", host, "--data-dir", dataDir],
     { env },
   )
-  await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 120_000)
+  await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 180_000)
   return Object.assign(p, { name: opts.name, url: `http://${host}:${port}`, port, dataDir, env })
 }
 

@@ -42,6 +42,7 @@ export const federationAdminRoutes = (s: PoolServices) => {
       atom_id: fed.identity.atomId,
       url: fed.url,
       loops: fed.loopStates(),
+      pipelines: fed.pipelineStates(),
       stats: fed.stats,
       high_water: await fed.advertisement(),
     }))
