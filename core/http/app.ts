@@ -6,6 +6,7 @@ import { parseJsonBody } from "./body.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
+import { refuseForeignOrigin } from "./origin.ts"
 import type { PoolContext } from "./context.ts"
 import { statusRoutes } from "./routes/status.ts"
 import { licenseGate } from "./license-gate.ts"
@@ -14,6 +15,10 @@ export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, 
 
 export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
   const app = new Elysia()
+    // Before the setup gate and any route: a cross-site mutation is refused whatever it targets.
+    .onRequest(({ request }) => {
+      refuseForeignOrigin(request, new URL(request.url).pathname, ctx.config.poolUrl)
+    })
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
       if (request.method === "GET" || request.method === "HEAD") return

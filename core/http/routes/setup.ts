@@ -1,6 +1,7 @@
 // The first-boot wizard over HTTP: GET /setup/ui (HTMX pages), POST /setup/step/:step (form or JSON,
 // per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
 // gate, a global hook that keeps every other route closed until setup is completed.
+import { isJsonRequest } from "../media-type.ts"
 import { Elysia } from "elysia"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { CelluleError, Forbidden } from "../../errors.ts"
@@ -40,7 +41,6 @@ const htmlResponse = (body: string, status = 200, headers: Record<string, string
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...headers },
   })
 
-const isJson = (request: Request) => (request.headers.get("content-type") ?? "").includes("json")
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true"
 
 /** Strips what must never be echoed back into a page (passwords, files). */
@@ -67,7 +67,7 @@ function setupCsrf(request: Request): { token: string; cookie?: string } {
 }
 
 function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
-  if (isJson(request)) return
+  if (isJsonRequest(request)) return
   const expected = cookieValue(request, SETUP_CSRF_COOKIE)
   const got = typeof form._csrf === "string" ? form._csrf : ""
   if (
@@ -168,7 +168,7 @@ export const setupRoutes =
         if (!isStep(step))
           throw new CelluleError("not_found", `no wizard step "${step}"; steps: ${STEPS.join(", ")}`, 404)
         const input = (body ?? {}) as Record<string, unknown>
-        const json = isJson(request)
+        const json = isJsonRequest(request)
         const lang = langOf(request)
         const page = async (s: StepId, extra: Partial<WizardView> = {}, status = 200) => {
           const v = await view(lang, s, await readSetup(ctx.db.sql), {
