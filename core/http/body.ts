@@ -2,6 +2,7 @@
 // so a 10 MB body is refused with 413 without being held in memory whole.
 import { CelluleError } from "../errors.ts"
 import { PayloadTooLarge, UnsupportedMediaType } from "./errors.ts"
+import { isJsonRequest, mediaType } from "./media-type.ts"
 
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? NaN)
@@ -24,8 +25,7 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
 }
 
 export async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
-  if (type !== "application/json" && !type.endsWith("+json")) throw new UnsupportedMediaType(type)
+  if (!isJsonRequest(request)) throw new UnsupportedMediaType(mediaType(request))
   const bytes = await readLimited(request, limit)
   if (bytes.byteLength === 0)
     throw new CelluleError("invalid_json", "request body is empty; expected a JSON document", 400)
