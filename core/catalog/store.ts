@@ -1,8 +1,8 @@
 // core/catalog/store — the pool's model store: GGUF files in one folder, each with its SHA-256
 // recorded in model_files (recomputed when size or mtime change), and the model assigned to each
 // hardware class. Never serves a file outside the store folder.
-import { readdirSync, statSync } from "node:fs"
-import { join } from "node:path"
+import { readdirSync, realpathSync, statSync } from "node:fs"
+import { join, sep } from "node:path"
 import { sha256File } from "../crypto/hash.ts"
 import type { Sql } from "../db/client.ts"
 import { NotFound, BadRequest } from "../errors.ts"
@@ -36,6 +36,9 @@ export async function storedModel(sql: Sql, storeDir: string, fileName: string):
   let st: ReturnType<typeof statSync>
   try {
     st = statSync(path)
+    // A link may point elsewhere in the store, never out of it (to /etc/passwd, to the database).
+    const store = realpathSync(storeDir)
+    if (!realpathSync(path).startsWith(store + sep)) throw new Error("outside the store")
   } catch {
     throw new NotFound(`no model file ${fileName} in the pool's store`, "model_file_not_found")
   }
@@ -67,7 +70,13 @@ export function storeFileNames(storeDir: string): string[] {
 
 export async function listStore(sql: Sql, storeDir: string): Promise<StoredModel[]> {
   const out: StoredModel[] = []
-  for (const name of storeFileNames(storeDir)) out.push(await storedModel(sql, storeDir, name))
+  for (const name of storeFileNames(storeDir))
+    try {
+      out.push(await storedModel(sql, storeDir, name))
+    } catch (e) {
+      if (!(e instanceof NotFound)) throw e
+      log.warn(`model store: ${name} is not a file inside the store (a link leading out of it?); not served`)
+    }
   return out
 }
 

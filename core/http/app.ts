@@ -9,6 +9,7 @@ import { parseJsonBody } from "./body.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
+import { refuseForeignOrigin } from "./origin.ts"
 import { licenseGate } from "./license-gate.ts"
 import { bondingPeerGuard, trustedPeerGuard } from "./peer-guard.ts"
 import { setupGateHook } from "./setup-gate.ts"
@@ -109,6 +110,10 @@ export const MOUNT_TABLE: readonly Mount[] = [
  */
 export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[] = MOUNT_TABLE) {
   const app = new Elysia()
+    // Before the setup gate and any route: a cross-site mutation is refused whatever it targets.
+    .onRequest(({ request }) => {
+      refuseForeignOrigin(request, new URL(request.url).pathname, s.config.poolUrl)
+    })
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
       if (request.method === "GET" || request.method === "HEAD") return

@@ -1,6 +1,7 @@
 // core/http/form — HTML form bodies (urlencoded and multipart) for the dashboard and wizard, read with
 // a hard size limit like JSON bodies. Repeated fields become arrays; files stay File objects.
 import { readLimited } from "./body.ts"
+import { isFormRequest } from "./media-type.ts"
 
 /** Multipart forms carry the wizard's logo (≤ 500 KB) plus fields. */
 export const MAX_FORM_BYTES = 1024 * 1024
@@ -13,8 +14,7 @@ const FORM_PATHS =
   /^\/(setup|login|logout|auth|lang|license|admin|federation|workers|balancing|topology|models|settings|documentation|audit|overview)(\/|$)/
 
 export function acceptsForm(request: Request): boolean {
-  const t = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase()
-  if (t !== "application/x-www-form-urlencoded" && t !== "multipart/form-data") return false
+  if (!isFormRequest(request)) return false
   return FORM_PATHS.test(new URL(request.url).pathname)
 }
 

@@ -41,7 +41,7 @@ export const ChatBody = t.Object(
   {
     model: t.String({ minLength: 1 }),
     messages: t.Array(Message, { minItems: 1 }),
-    max_completion_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1 }))),
+    max_completion_tokens: t.Optional(t.Nullable(t.Integer({ minimum: 1, maximum: 131072 }))),
     ...Sampling,
   },
   { additionalProperties: true },

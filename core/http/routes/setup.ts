@@ -1,6 +1,7 @@
 // The first-boot wizard over HTTP: GET /setup/ui (HTMX pages), POST /setup/step/:step (form or JSON,
 // per-field errors), GET /setup/state (answers without password), GET /setup/logo; and the wizard
 // gate (core/http/setup-gate.ts) keeps every other route closed until setup is completed.
+import { isJsonRequest } from "../media-type.ts"
 import { Elysia } from "elysia"
 import { htmlResponse } from "../dashboard-shell.ts"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
@@ -17,7 +18,6 @@ import { langOf, startSession } from "../session.ts"
 import { wizardFragment, wizardPage, type WizardView } from "../../../views/setup/wizard.ts"
 import { t, type Lang } from "../../../views/i18n.ts"
 
-const isJson = (request: Request) => (request.headers.get("content-type") ?? "").includes("json")
 const isHtmx = (request: Request) => request.headers.get("hx-request") === "true"
 
 /** Strips what must never be echoed back into a page (passwords, files). */
@@ -44,7 +44,7 @@ function setupCsrf(request: Request): { token: string; cookie?: string } {
 }
 
 function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
-  if (isJson(request)) return
+  if (isJsonRequest(request)) return
   const expected = cookieValue(request, SETUP_CSRF_COOKIE)
   const got = typeof form._csrf === "string" ? form._csrf : ""
   if (
@@ -137,7 +137,7 @@ export const setupRoutes = (s: PoolServices) => {
       if (!isStep(step))
         throw new CelluleError("not_found", `no wizard step "${step}"; steps: ${STEPS.join(", ")}`, 404)
       const input = (body ?? {}) as Record<string, unknown>
-      const json = isJson(request)
+      const json = isJsonRequest(request)
       const lang = langOf(request)
       const page = async (at: StepId, extra: Partial<WizardView> = {}, status = 200) => {
         const v = await view(lang, at, await s.setup.read(), {
