@@ -39,7 +39,7 @@ import {
 import { assignClassModel, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
 import type { HardwareClass } from "../workers/protocol.ts"
 import * as peers from "../federation/peers.ts"
-import { verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
+import { screenRequestHead, verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
 import * as fedq from "../federation/admin-queries.ts"
 
 export const adminsFacade = (sql: Sql, clock: Clock) => ({
@@ -91,6 +91,17 @@ export const peersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) =>
   unbond: (atomId: string) => peers.unbondPeer(sql, atomId),
   createAttachmentToken: () => peers.createAttachmentToken(sql, clock),
   /** A signed call from a bonded peer (its known key) or a bonding one (the key it presents). */
+  /** Judges a signed call on its head before its body is read (core/federation/transport.ts). */
+  screenHead: (request: Request, selfPresented: boolean) =>
+    screenRequestHead(
+      request,
+      clock.now(),
+      async (atom) => {
+        const p = await peers.getPeer(sql, atom)
+        return !!p && !p.revoked_at
+      },
+      selfPresented,
+    ),
   verifyCaller: (request: Request, bytes: Uint8Array) =>
     verifyRequest(request, bytes, clock.now(), async (atom) => {
       const p = await peers.getPeer(sql, atom)

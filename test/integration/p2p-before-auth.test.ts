@@ -56,6 +56,7 @@ describe("pool-to-pool calls are judged on their headers", () => {
     const status = await headOnly(pool.url, "/v1/federation/p2p/gossip", {
       "x-cellule-fed-atom": "a".repeat(64),
       "x-cellule-fed-ts": String(Date.now()),
+      "x-cellule-fed-nonce": "c".repeat(32),
       "x-cellule-fed-sig": "b".repeat(128),
     })
     expect(status).toMatch(/^HTTP\/1\.1 401/)
