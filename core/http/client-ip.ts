@@ -53,12 +53,3 @@ export function forwardedOrigin(
   const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()
   return { proto: proto === "https" ? "https" : proto === "http" ? "http" : ownProto, host: host || own().host }
 }
-
-/** The URL the client reached us with is the one a script should call back (LAN name, VIP, port). */
-export function requestOrigin(request: Request, fallback: string): string {
-  try {
-    return new URL(request.url).origin
-  } catch {
-    return fallback
-  }
-}

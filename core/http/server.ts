@@ -3,6 +3,8 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun"
 import { logger } from "../log.ts"
 import { handle, type buildApp } from "./app.ts"
+import { CelluleError } from "../errors.ts"
+import { validHost } from "./public-origin.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 
@@ -37,6 +39,13 @@ export function startServer(opts: {
     // Hard ceiling for any body; JSON routes enforce their own, smaller limit (413).
     maxRequestBodySize: 256 * 1024 * 1024,
     async fetch(req, srv) {
+      // A Host no URL can carry (spaces, quotes, a bad port) is refused here, once: every route, hook
+      // and script template downstream may then trust that request.url parses.
+      const host = req.headers.get("host")
+      if (host !== null && !validHost(host))
+        return withSecurityHeaders(
+          jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
+        )
       if (ws && new URL(req.url).pathname === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         if (stopping) return new Response("shutting down", { status: 503 })
         let data: any

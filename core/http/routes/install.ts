@@ -11,7 +11,7 @@ import { installScript, type InstallFile } from "../../workers/install.ts"
 import { binaryFor } from "../../workers/binaries.ts"
 import { releaseKeyFor } from "../../workers/release-key.ts"
 import type { PoolServices } from "../../pool/services.ts"
-import { requestOrigin } from "../client-ip.ts"
+import { publicOrigin } from "../public-origin.ts"
 
 const FILES: InstallFile[] = ["worker.sh", "worker.ps1", "worker-uninstall.sh", "worker-uninstall.ps1"]
 
@@ -20,7 +20,7 @@ export const installRoutes = (s: PoolServices) =>
     .get("/v1/install/:file", ({ params, request }) => {
       const file = params.file as InstallFile
       if (!FILES.includes(file)) throw new NotFound(`no installer ${params.file}`, "installer_not_found")
-      const body = installScript(file, requestOrigin(request, s.config.poolUrl))
+      const body = installScript(file, publicOrigin(request, s.config.poolUrl))
       const type = file.endsWith(".sh") ? "text/x-shellscript" : "text/plain"
       return new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" } })
     })
@@ -48,7 +48,7 @@ export const installRoutes = (s: PoolServices) =>
         const r = await s.workers.redeemCode(body.code, body.name ?? "worker")
         // pool_key: the worker will only accept self-updates signed by this pool's release key.
         return {
-          pool: requestOrigin(request, s.config.poolUrl),
+          pool: publicOrigin(request, s.config.poolUrl),
           token: r.token,
           // What an administrator revokes it by (POST /v1/admin/workers/tokens/:id/revoke).
           token_id: r.tokenId,

@@ -10,7 +10,7 @@ import { adminGuard } from "../guards.ts"
 import { snippetsFor } from "../../workers/install.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
 import type { PoolServices } from "../../pool/services.ts"
-import { requestOrigin } from "../client-ip.ts"
+import { publicOrigin } from "../public-origin.ts"
 
 export const ProvisionBody = t.Object({
   os: t.Union([t.Literal("linux"), t.Literal("macos"), t.Literal("windows")]),
@@ -30,7 +30,7 @@ export const provisioningRoutes = (s: PoolServices) =>
           os: c.os,
           hardware: c.hardware,
           expires_at: new Date(c.expiresAt).toISOString(),
-          snippets: snippetsFor(requestOrigin(request, s.config.poolUrl), c.os, c.hardware, c.code),
+          snippets: snippetsFor(publicOrigin(request, s.config.poolUrl), c.os, c.hardware, c.code),
         }
       },
       { body: ProvisionBody },

@@ -5,7 +5,7 @@ import { CelluleError } from "../../../errors.ts"
 import type { PoolServices } from "../../../pool/services.ts"
 import type { WorkerHardware, WorkerOs } from "../../../workers/provisioning.ts"
 import { snippetsFor } from "../../../workers/install.ts"
-import { requestOrigin } from "../../client-ip.ts"
+import { publicOrigin } from "../../public-origin.ts"
 import { dashboardPage, loginRedirect, pageRequest, type Srv } from "../../dashboard-shell.ts"
 import { t } from "../../../../views/i18n.ts"
 import { workersBody, type WorkersPageData } from "../../../../views/workers.ts"
@@ -46,7 +46,7 @@ export const workersPage = (s: PoolServices) => {
       const issued = {
         code: c.code,
         expires_at: new Date(c.expiresAt).toISOString(),
-        snippets: snippetsFor(requestOrigin(request, s.config.poolUrl), os, hardware, c.code),
+        snippets: snippetsFor(publicOrigin(request, s.config.poolUrl), os, hardware, c.code),
       }
       return page(request, server, { issued })
     })
