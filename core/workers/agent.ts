@@ -73,7 +73,7 @@ export class WorkerAgent {
   private tokenTimer?: ReturnType<typeof setInterval>
   private token: string
   private attempt = 0
-  private readonly identity
+  private identity
   private connectedOnce?: () => void
   readonly connected: Promise<void>
   /** The pool this agent is talking to: the primary (opts.poolUrl) or a bonded peer after failover. */
@@ -250,6 +250,8 @@ export class WorkerAgent {
       this.tokenTimer = undefined
       log.info("the worker's token changed in its configuration; connecting again")
       this.token = next
+      // A worker id belongs to the token that first presented it: a re-enrolled machine joins with a new one.
+      this.identity = loadOrCreateIdentity(this.opts.dataDir, next)
       this.attempt = 0
       this.setState("connecting")
       this.connect()
