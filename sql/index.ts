@@ -12,7 +12,7 @@ import m0010 from "./0010_api_keys_replicated.sql" with { type: "text" }
 import m0011 from "./0011_api_usage_any_key.sql" with { type: "text" }
 import m0012 from "./0012_worker_token_worker_id.sql" with { type: "text" }
 import m0013 from "./0013_worker_identity.sql" with { type: "text" }
-import m0012a from "./0012_audit.sql" with { type: "text" }
+import m0016 from "./0016_audit.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -27,5 +27,5 @@ export const MIGRATIONS = [
   { name: "0011_api_usage_any_key.sql", sql: m0011 },
   { name: "0012_worker_token_worker_id.sql", sql: m0012 },
   { name: "0013_worker_identity.sql", sql: m0013 },
-  { name: "0012_audit.sql", sql: m0012a },
+  { name: "0016_audit.sql", sql: m0016 },
 ]

@@ -13,4 +13,5 @@ export {
   MAX_PAGE,
 } from "./query.ts"
 export { type BreakReason, type VerifyResult, verifyAudit } from "./verify.ts"
+export { type AuditService, auditService } from "./service.ts"
 export { applyRetention, monthsBefore, type PurgeReport, readRetention, RetentionJob } from "./retention.ts"

@@ -1,5 +1,5 @@
 // core/audit/record — appends one row to the audit log, when the pool's audit grade asks for it.
-// The database computes the chain (sql/0012_audit.sql); this side only shapes and cleans the entry.
+// The database computes the chain (sql/0016_audit.sql); this side only shapes and cleans the entry.
 // Never stores document content or secrets: details are metadata, and known secret keys are redacted.
 import type { Clock } from "../clock.ts"
 import type { Sql, Tx } from "../db/client.ts"
