@@ -14,4 +14,5 @@ export {
 } from "./query.ts"
 export { type BreakReason, type VerifyResult, verifyAudit } from "./verify.ts"
 export { type AuditService, auditService } from "./service.ts"
+export { type AuditPeer, type ClusterAudit, clusterAudit, type PoolAudit } from "./cluster.ts"
 export { applyRetention, monthsBefore, type PurgeReport, readRetention, RetentionJob } from "./retention.ts"
