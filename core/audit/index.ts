@@ -11,6 +11,7 @@ export {
   isExportFormat,
   listAudit,
   MAX_PAGE,
+  parseTime,
 } from "./query.ts"
 export { type BreakReason, type VerifyResult, verifyAudit } from "./verify.ts"
 export { type AuditService, auditService } from "./service.ts"

@@ -134,3 +134,11 @@ export async function* exportAudit(
     if (rows.length < pageSize) return
   }
 }
+
+/** An ISO 8601 time from a query string, or undefined; a bad one is a 400 naming the parameter. */
+export function parseTime(name: string, v: string | undefined): Date | undefined {
+  if (!v) return undefined
+  const d = new Date(v)
+  if (Number.isNaN(d.getTime())) throw new BadRequest(`${name} must be an ISO 8601 time`, "audit_time_invalid")
+  return d
+}
