@@ -96,6 +96,23 @@ describe("each family writes its row through the routes", () => {
     expect(await last("admin.sign_out")).toMatchObject({ actor: { kind: "admin", id: EMAIL }, outcome: "success" })
   })
 
+  test("administrators: adding one (and a refused addition, with its code)", async () => {
+    expect(
+      (await api("POST", "/v1/admin/admins", { email: "second@cabinet.example", password: PASSWORD })).status,
+    ).toBe(201)
+    expect(await last("admin.create")).toMatchObject({
+      actor: { kind: "admin", id: EMAIL },
+      target: "admin:second@cabinet.example",
+      outcome: "success",
+    })
+    expect(
+      (await api("POST", "/v1/admin/admins", { email: "third@cabinet.example", password: "tiny-pw" })).status,
+    ).toBe(400)
+    const refused = await last("admin.create")
+    expect(refused).toMatchObject({ target: "admin:third@cabinet.example", outcome: "failure" })
+    expect(JSON.stringify(refused)).not.toContain("tiny-pw")
+  })
+
   test("API keys: creation and revocation, by the signed-in admin", async () => {
     const created = await api("POST", "/v1/admin/keys", { name: "dossier-12", project: "matter-12" })
     expect(created.status).toBe(201)
