@@ -18,7 +18,9 @@ export interface AuditContext {
 
 export const adminActor = (admin: { email: string }): Actor => ({ kind: "admin", id: admin.email })
 
-type What = Omit<AuditEntry, "actor" | "clientIp" | "outcome">
+/** What a route did: the action and what it touched; the actor, address and outcome are added. */
+export type AuditedAction = Omit<AuditEntry, "actor" | "clientIp" | "outcome">
+type What = AuditedAction
 
 /** Records `what` as done by `c.actor` (outcome from how `run` ends) and returns what `run` returned. */
 export async function audited<T>(s: PoolServices, c: AuditContext, what: What, run: () => Promise<T> | T): Promise<T> {

@@ -134,6 +134,21 @@ describe("each family writes its row through the routes", () => {
     expect(await last("license.remove")).toMatchObject({ actor: { kind: "admin", id: EMAIL } })
   })
 
+  test("the Licence page's forms are recorded like their JSON twins", async () => {
+    const r = await handle(
+      app,
+      new Request("http://localhost/admin/license/upload", {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, token: "garbage.token.here" }).toString(),
+      }),
+    )
+    expect(r.status).toBeGreaterThanOrEqual(400)
+    const row = await last("license.install")
+    expect(row).toMatchObject({ actor: { kind: "admin", id: EMAIL }, outcome: "failure" })
+    expect(JSON.stringify(row)).not.toContain("garbage.token.here")
+  })
+
   test("settings: the licence enforcement switch", async () => {
     expect((await api("POST", "/v1/admin/license/enforce", { enabled: false })).status).toBe(200)
     expect(await last("setting.change")).toMatchObject({
