@@ -40,7 +40,7 @@ export const NAV: readonly NavItem[] = [
     label: "nav.documentation",
     issue: "Documentation and branded PDF export",
   },
-  { id: "audit", href: "/audit", label: "nav.audit", issue: "Audit log" },
+  { id: "audit", href: "/audit", label: "nav.audit" },
 ]
 
 export interface PageAdmin {

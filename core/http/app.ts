@@ -14,6 +14,7 @@ import { licenseGate } from "./license-gate.ts"
 import { bondingPeerGuard, trustedPeerGuard } from "./peer-guard.ts"
 import { setupGateHook } from "./setup-gate.ts"
 import { assetRoutes } from "./routes/assets.ts"
+import { auditRoutes } from "./routes/audit.ts"
 import { authRoutes } from "./routes/auth.ts"
 import { chatRoutes } from "./routes/chat.ts"
 import { clusterRoutes } from "./routes/cluster.ts"
@@ -33,6 +34,7 @@ import { setupRoutes } from "./routes/setup.ts"
 import { statusRoutes } from "./routes/status.ts"
 import { usageRoutes } from "./routes/usage.ts"
 import { workerRoutes } from "./routes/workers.ts"
+import { auditPage } from "./routes/pages/audit.ts"
 import { balancingPage } from "./routes/pages/balancing.ts"
 import { federationPage } from "./routes/pages/federation.ts"
 import { licensePage } from "./routes/pages/license.ts"
@@ -85,6 +87,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: modelFileRoutes },
   { plugin: licenseRoutes },
   { plugin: adminRoutes },
+  { plugin: auditRoutes },
   // Federation: public identity, signed pool-to-pool calls, admin API, replicated admin resources.
   { plugin: federationIdentityRoutes, when: withFederation },
   { plugin: peerUsageRoutes, when: withKeys },
@@ -100,6 +103,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: balancingPage, when: (s) => withKeys(s) && !!s.keyUsage },
   { plugin: federationPage, when: withFederation },
   { plugin: topologyPage, when: withFederation },
+  { plugin: auditPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]

@@ -133,6 +133,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     federation.start()
     keyUsage.start()
     clusterWorkers.start()
+    // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
+    const retention = services.audit.retentionJob()
+    retention.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -145,7 +148,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           await http!.stop(config.shutdownGraceMs)
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop()])
+          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop()])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

@@ -15,6 +15,7 @@ import type { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import type { Federation } from "../federation/index.ts"
 import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
+import { type AuditService, auditService } from "../audit/index.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -33,6 +34,8 @@ export interface PoolServices {
   catalog: ReturnType<typeof catalogFacade>
   peers: ReturnType<typeof peersFacade>
   scheduler: Scheduler
+  /** The append-only audit log: action sites record, the Audit page and /v1/admin/audit read. */
+  audit: AuditService
   /** The wizard gate (a global hook); absent in apps that do not serve the wizard. */
   setupGate?: SetupGate
   /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */
@@ -76,6 +79,7 @@ export function poolServices(
     workers: workersFacade(sql, clock, config),
     catalog: catalogFacade(sql, config),
     peers: peersFacade(sql, clock, config),
+    audit: rest.audit ?? auditService(sql, clock),
     scheduler:
       rest.scheduler ??
       new Scheduler({

@@ -69,6 +69,11 @@ describe("wizard screens", () => {
     const done = await walk(c)
     expect(done.headers.get("hx-redirect")).toBe("/")
     expect(c.cookies.has("cellule_session")).toBe(true)
+    // Completion is the audit log's first action: who completed, and what the sector's defaults filled.
+    const [row] = await db.sql`select actor_kind, actor_id, outcome, details from audit_log
+                               where action = 'setup.complete' order by id desc limit 1`
+    expect(row).toMatchObject({ actor_kind: "admin", outcome: "success", details: { sector: expect.any(String) } })
+    expect(row.actor_id).toContain("@")
     const cookie = done.headers.getSetCookie().join(";")
     expect(cookie).toContain("HttpOnly")
     expect(cookie).toContain("SameSite=Strict")

@@ -2,6 +2,7 @@
 // 402 limit_reached when reached; listing is a read and never gated).
 import { Elysia, t } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
+import { adminActor, audited } from "../audit-trail.ts"
 import { adminGuard } from "../guards.ts"
 
 export const adminRoutes = (s: PoolServices) =>
@@ -10,8 +11,13 @@ export const adminRoutes = (s: PoolServices) =>
     .get("/v1/admin/admins", async () => ({ data: await s.admins.list() }))
     .post(
       "/v1/admin/admins",
-      async ({ body, set }) => {
-        const admin = await s.admins.add(body.email, body.password, await s.license.state())
+      async ({ body, set, admin: by, request, server }) => {
+        const admin = await audited(
+          s,
+          { actor: adminActor(by), request, server },
+          { action: "admin.create", target: `admin:${body.email}` },
+          async () => s.admins.add(body.email, body.password, await s.license.state()),
+        )
         set.status = 201
         return admin
       },

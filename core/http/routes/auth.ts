@@ -5,6 +5,7 @@ import { Elysia } from "elysia"
 import { htmlResponse as html } from "../dashboard-shell.ts"
 import { LoginThrottle } from "../../auth/login-throttle.ts"
 import { logger } from "../../log.ts"
+import { adminActor, recordFrom } from "../audit-trail.ts"
 import { clientIp } from "../client-ip.ts"
 import { cookieValue, resolveAdmin, SESSION_COOKIE } from "../guards.ts"
 import type { PoolServices } from "../../pool/services.ts"
@@ -31,34 +32,61 @@ export const authRoutes = (s: PoolServices, throttle = new LoginThrottle(s.clock
       const next = safeNext(form.next)
       const lang = langOf(request)
       const ip = clientIp(request, server, trustOf(s)) ?? "unknown"
+      const who = { actor: { kind: "admin" as const, id: email || "unknown" }, request, server }
       // Counted before the password is hashed: concurrent guesses cannot all slip under the limit.
       const { value: admin, retryAfterS } = await throttle.attempt(ip, email, () =>
         s.admins.authenticate(email, password),
       )
       if (retryAfterS > 0) {
         log.warn(`login refused (rate limit or busy) for ${email || "?"} from ${ip}`)
+        await recordFrom(s, who, { action: "admin.sign_in", outcome: "denied", details: { reason: "rate_limited" } })
         return html(loginPage({ lang, next, email, error: "rate_limited", retryAfterS }), 429, {
           "retry-after": String(retryAfterS),
         })
       }
       if (!admin) {
         log.warn(`login failed for ${email || "?"} from ${ip}`)
+        await recordFrom(s, who, {
+          action: "admin.sign_in",
+          outcome: "failure",
+          details: { reason: "bad_credentials" },
+        })
         return html(loginPage({ lang, next, email, error: "failed" }), 401)
       }
       log.info(`admin ${admin.email} logged in from ${ip}`)
+      await recordFrom(s, { ...who, actor: adminActor(admin) }, { action: "admin.sign_in", outcome: "success" })
       return redirect(next, { "set-cookie": await startSession(s, request, server, admin.id) })
     })
     .post("/logout", async ({ request, server, body }) => {
       // resolveAdmin checks the CSRF token (form field _csrf or x-csrf-token): a cross-site page cannot log you out.
       const admin = await resolveAdmin(s, request, clientIp(request, server, s.config), body as Record<string, unknown>)
       const token = cookieValue(request, SESSION_COOKIE)
-      if (admin && token) await s.admins.deleteSession(token)
+      if (admin && token) {
+        await s.admins.deleteSession(token)
+        await recordFrom(
+          s,
+          { actor: adminActor(admin), request, server },
+          { action: "admin.sign_out", outcome: "success" },
+        )
+      }
       return redirect("/login", { "set-cookie": sessionCookie(s, request, server, "", 0) })
     })
     .get("/auth/once/:token", async ({ request, server, params }) => {
       const adminId = await s.admins.consumeLoginLink(params.token)
-      if (!adminId) return html(loginPage({ lang: langOf(request), next: "/", error: "link_invalid" }), 401)
+      if (!adminId) {
+        await recordFrom(
+          s,
+          { actor: { kind: "admin", id: "unknown" }, request, server },
+          { action: "admin.sign_in", outcome: "failure", details: { via: "login_link", reason: "link_invalid" } },
+        )
+        return html(loginPage({ lang: langOf(request), next: "/", error: "link_invalid" }), 401)
+      }
       log.info(`admin #${adminId} logged in with a one-time link`)
+      await recordFrom(
+        s,
+        { actor: { kind: "admin", id: `#${adminId}` }, request, server },
+        { action: "admin.sign_in", outcome: "success", details: { via: "login_link" } },
+      )
       return redirect("/", { "set-cookie": await startSession(s, request, server, adminId) })
     })
     .get("/lang/:code", ({ params, query }) => {

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto"
 import { Elysia } from "elysia"
 import { CelluleError, NotFound } from "../../errors.ts"
 import type { PoolServices } from "../../pool/services.ts"
+import { adminActor, audited } from "../audit-trail.ts"
 import { settingType } from "../../federation/index.ts"
 import { adminGuard } from "../guards.ts"
 
@@ -20,8 +21,14 @@ export const clusterRoutes = (s: PoolServices) => {
       if (!row) throw new NotFound(`setting "${params.key}" has never been set`, "setting_not_set")
       return row
     })
-    .put("/v1/admin/settings/:key", async ({ params, body }) => {
-      const env = await fed.publish("setting", { key: params.key, value: (body as { value?: unknown })?.value })
+    .put("/v1/admin/settings/:key", async ({ params, body, admin, request, server }) => {
+      const value = (body as { value?: unknown })?.value
+      const env = await audited(
+        s,
+        { actor: adminActor(admin), request, server },
+        { action: "setting.change", target: `setting:${params.key}`, details: { value } },
+        () => fed.publish("setting", { key: params.key, value }),
+      )
       return {
         key: params.key,
         value: (env.payload as { value: unknown }).value,
@@ -31,16 +38,30 @@ export const clusterRoutes = (s: PoolServices) => {
       }
     })
     .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
-    .put("/v1/admin/sites/:site_id", async ({ params, body }) => {
+    .put("/v1/admin/sites/:site_id", async ({ params, body, admin, request, server }) => {
       const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
-      const env = await fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount })
+      const env = await audited(
+        s,
+        { actor: adminActor(admin), request, server },
+        {
+          action: "setting.change",
+          target: `site:${params.site_id}`,
+          details: { name: b.name, headcount: b.headcount },
+        },
+        () => fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount }),
+      )
       return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
     })
     .get("/v1/admin/projects", async () => ({ projects: await s.peers.projects() }))
-    .post("/v1/admin/projects", async ({ body, set }) => {
+    .post("/v1/admin/projects", async ({ body, set, admin, request, server }) => {
       const b = (body ?? {}) as { name?: unknown; description?: unknown }
       const id = `prj_${s.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
-      const env = await fed.publish("project", { id, name: b.name, description: b.description ?? "" })
+      const env = await audited(
+        s,
+        { actor: adminActor(admin), request, server },
+        { action: "project.create", project: id, target: `project:${id}`, details: { name: b.name } },
+        () => fed.publish("project", { id, name: b.name, description: b.description ?? "" }),
+      )
       set.status = 201
       return { ...(env.payload as object), origin: env.origin }
     })

@@ -12,6 +12,7 @@ import { binaryFor } from "../../workers/binaries.ts"
 import { releaseKeyFor } from "../../workers/release-key.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { publicOrigin } from "../public-origin.ts"
+import { audited } from "../audit-trail.ts"
 
 const FILES: InstallFile[] = ["worker.sh", "worker.ps1", "worker-uninstall.sh", "worker-uninstall.ps1"]
 
@@ -44,8 +45,13 @@ export const installRoutes = (s: PoolServices) =>
     })
     .post(
       "/v1/provisioning/redeem",
-      async ({ body, request }) => {
-        const r = await s.workers.redeemCode(body.code, body.name ?? "worker")
+      async ({ body, request, server }) => {
+        const r = await audited(
+          s,
+          { actor: { kind: "system", id: "provisioning" }, request, server },
+          { action: "worker.enrol", target: `worker:${body.name ?? "worker"}` },
+          () => s.workers.redeemCode(body.code, body.name ?? "worker"),
+        )
         // pool_key: the worker will only accept self-updates signed by this pool's release key.
         return {
           pool: publicOrigin(request, s.config.poolUrl),

@@ -2,6 +2,7 @@
 // cluster-wide switch for calls without a key.
 import { Elysia, t } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
+import { adminActor, audited } from "../audit-trail.ts"
 import { adminGuard } from "../guards.ts"
 
 export const keyRoutes = (s: PoolServices) => {
@@ -12,8 +13,13 @@ export const keyRoutes = (s: PoolServices) => {
       .use(adminGuard(s))
       .post(
         "/v1/admin/keys",
-        async ({ body, set }) => {
-          const { key, record } = await keys.create(body)
+        async ({ body, set, admin, request, server }) => {
+          const { key, record } = await audited(
+            s,
+            { actor: adminActor(admin), request, server },
+            { action: "key.create", project: body.project ?? null, details: { name: body.name } },
+            () => keys.create(body),
+          )
           set.status = 201
           // The only time the secret is ever shown.
           return { ...record, key }
@@ -33,8 +39,13 @@ export const keyRoutes = (s: PoolServices) => {
       .get("/v1/admin/keys", async () => ({ data: await keys.list() }))
       .delete(
         "/v1/admin/keys/:id",
-        async ({ params, set }) => {
-          await keys.revoke(params.id)
+        async ({ params, set, admin, request, server }) => {
+          await audited(
+            s,
+            { actor: adminActor(admin), request, server },
+            { action: "key.revoke", target: `key:${params.id}` },
+            () => keys.revoke(params.id),
+          )
           set.status = 204
           return ""
         },
@@ -42,8 +53,18 @@ export const keyRoutes = (s: PoolServices) => {
       )
       // The cluster-wide switch for calls without a key (off by default).
       .get("/v1/admin/anonymous-access", () => anonymous.state())
-      .put("/v1/admin/anonymous-access", ({ body }) => anonymous.set(body.enabled), {
-        body: t.Object({ enabled: t.Boolean() }),
-      })
+      .put(
+        "/v1/admin/anonymous-access",
+        ({ body, admin, request, server }) =>
+          audited(
+            s,
+            { actor: adminActor(admin), request, server },
+            { action: "setting.change", target: "setting:anonymous_access", details: { enabled: body.enabled } },
+            () => anonymous.set(body.enabled),
+          ),
+        {
+          body: t.Object({ enabled: t.Boolean() }),
+        },
+      )
   )
 }

@@ -11,6 +11,7 @@ import { snippetsFor } from "../../workers/install.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { publicOrigin } from "../public-origin.ts"
+import { adminActor, audited } from "../audit-trail.ts"
 
 export const ProvisionBody = t.Object({
   os: t.Union([t.Literal("linux"), t.Literal("macos"), t.Literal("windows")]),
@@ -23,8 +24,16 @@ export const provisioningRoutes = (s: PoolServices) =>
     .use(adminGuard(s))
     .post(
       "/v1/admin/workers/provision",
-      async ({ body, request }) => {
-        const c = await s.workers.createCode({ os: body.os, hardware: body.hardware, label: body.label })
+      async ({ body, request, server, admin }) => {
+        const c = await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          {
+            action: "worker.provision_code",
+            details: { os: body.os, hardware: body.hardware, label: body.label ?? "" },
+          },
+          () => s.workers.createCode({ os: body.os, hardware: body.hardware, label: body.label }),
+        )
         return {
           code: c.code,
           os: c.os,
@@ -38,8 +47,13 @@ export const provisioningRoutes = (s: PoolServices) =>
     .get("/v1/admin/workers/tokens", async () => ({ data: await s.workers.listTokens() }))
     .post(
       "/v1/admin/workers/tokens/:id/revoke",
-      async ({ params }) => {
-        await s.workers.revokeToken(params.id)
+      async ({ params, admin, request, server }) => {
+        await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          { action: "worker.revoke", target: `worker:${params.id}` },
+          () => s.workers.revokeToken(params.id),
+        )
         return { revoked: params.id, connections_closed: s.hub?.closeToken(params.id) ?? 0 }
       },
       { params: t.Object({ id: t.Integer({ minimum: 1 }) }) },

@@ -8,6 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { CelluleError, Forbidden } from "../../errors.ts"
 import { cookieValue } from "../guards.ts"
 import { SECTORS } from "../../setup/sectors.ts"
+import { recordFrom } from "../audit-trail.ts"
 import { previewPolicy, SetupCompleted, SetupIncomplete, StepInvalid, type SetupState } from "../../setup/state.ts"
 import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
 import type { PoolServices } from "../../pool/services.ts"
@@ -155,6 +156,21 @@ export const setupRoutes = (s: PoolServices) => {
           if (await s.setup.isComplete()) throw new SetupCompleted()
           const done = await s.setup.complete()
           s.setupGate?.markComplete()
+          // The first row of most chains: who completed the wizard, and what the sector's defaults filled.
+          await recordFrom(
+            s,
+            { actor: { kind: "admin", id: done.adminEmail }, request, server },
+            {
+              action: "setup.complete",
+              outcome: "success",
+              details: {
+                sector: done.policy.sector,
+                audit_grade: done.policy.audit_grade,
+                retention_months: done.policy.retention_months,
+                sector_defaults_applied: done.policy.applied,
+              },
+            },
+          )
           if (s.publishSite)
             await s.setup
               .publishSites(s.publishSite)

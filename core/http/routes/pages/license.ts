@@ -2,6 +2,7 @@
 // The JSON API for the same actions is core/http/routes/license.ts.
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
+import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
 import type { LicenseView } from "../../../license/store.ts"
 import type { AdminIdentity } from "../../guards.ts"
 import { langOf } from "../../session.ts"
@@ -26,30 +27,48 @@ export const licensePage = (s: PoolServices) => {
     request: Request,
     server: Srv,
     body: unknown,
+    what: AuditedAction | ((form: Record<string, unknown>) => AuditedAction),
     run: (admin: AdminIdentity, form: Record<string, unknown>) => Promise<string>,
   ) =>
     formAction(s, request, server, body, {
-      run: (form, who) => run(who.admin, form),
+      // Recorded like the JSON API's twin (routes/license.ts), with the outcome.
+      run: (form, who) =>
+        audited(
+          s,
+          { actor: adminActor(who.admin), request, server },
+          typeof what === "function" ? what(form) : what,
+          () => run(who.admin, form),
+        ),
       page: (who, o, status) => page(request, server, o.flash ?? { ok: true, text: o.result }, status, who),
     })
 
   return new Elysia()
     .get("/license", ({ request, server }) => page(request, server))
     .post("/admin/license/upload", ({ request, server, body }) =>
-      action(request, server, body, async (admin, form) => {
+      action(request, server, body, { action: "license.install" }, async (admin, form) => {
         const v: LicenseView = await store.install(String(form.token ?? ""), admin.email)
         return `${t(langOf(request), "license.installed")} ${v.tier ?? ""} · ${v.client_id ?? ""}`
       }),
     )
     .post("/admin/license/enforce", ({ request, server, body }) =>
-      action(request, server, body, async (admin, form) => {
-        const enabled = String(form.enabled) === "true"
-        const v = await store.setEnforce(enabled, admin.email)
-        return t(langOf(request), v.enforce ? "license.enforce_on" : "license.enforce_off")
-      }),
+      action(
+        request,
+        server,
+        body,
+        (form) => ({
+          action: "setting.change",
+          target: "setting:license_enforce",
+          details: { enabled: String(form.enabled) === "true" },
+        }),
+        async (admin, form) => {
+          const enabled = String(form.enabled) === "true"
+          const v = await store.setEnforce(enabled, admin.email)
+          return t(langOf(request), v.enforce ? "license.enforce_on" : "license.enforce_off")
+        },
+      ),
     )
     .post("/admin/license/remove", ({ request, server, body }) =>
-      action(request, server, body, async (admin) => {
+      action(request, server, body, { action: "license.remove" }, async (admin) => {
         await store.remove(admin.email)
         return t(langOf(request), "license.status.none")
       }),
