@@ -153,18 +153,8 @@ export interface SignedCaller {
  * Check a signed request's headers and signature against `bodyBytes`. `pubkeyOf` returns a known
  * peer's key; an unknown caller is accepted only if it presents a key whose atom_id matches (hello).
  */
-/**
- * What can be judged from a signed request's head alone, before a byte of its body is read: the
- * signature headers are there and well formed, the timestamp is in the window, and the caller is a
- * pool we are bonded with — or, where `selfPresented` allows it (the bonding hello), presents a key
- * whose hash is its atom id. An unsigned or unknown caller cannot make us buffer its body.
- */
-export async function screenRequestHead(
-  req: Request,
-  now: number,
-  isBonded: (atomId: string) => Promise<boolean>,
-  selfPresented: boolean,
-): Promise<"bonded" | "self_presented"> {
+/** The signature headers, present and well formed, with a timestamp inside the window; else 401. */
+function signatureHeaders(req: Request, now: number) {
   const atom = req.headers.get(H_ATOM)
   const ts = req.headers.get(H_TS)
   const sig = req.headers.get(H_SIG)
@@ -177,6 +167,22 @@ export async function screenRequestHead(
       "signed request timestamp is outside the 5-minute window (check both clocks)",
       401,
     )
+  return { atom, ts, sig, nonce }
+}
+
+/**
+ * What can be judged from a signed request's head alone, before a byte of its body is read: the
+ * signature headers are there and well formed, the timestamp is in the window, and the caller is a
+ * pool we are bonded with — or, where `selfPresented` allows it (the bonding hello), presents a key
+ * whose hash is its atom id. An unsigned or unknown caller cannot make us buffer its body.
+ */
+export async function screenRequestHead(
+  req: Request,
+  now: number,
+  isBonded: (atomId: string) => Promise<boolean>,
+  selfPresented: boolean,
+): Promise<"bonded" | "self_presented"> {
+  const { atom } = signatureHeaders(req, now)
   if (await isBonded(atom)) return "bonded"
   const presented = req.headers.get(H_PUBKEY)
   if (selfPresented && presented && atomIdOf(presented) === atom) return "self_presented"
@@ -190,18 +196,7 @@ export async function verifyRequest(
   pubkeyOf: (atomId: string) => Promise<string | undefined>,
   nonces: NonceWindow = requestNonces,
 ): Promise<SignedCaller> {
-  const atom = req.headers.get(H_ATOM)
-  const ts = req.headers.get(H_TS)
-  const sig = req.headers.get(H_SIG)
-  const nonce = req.headers.get(H_NONCE)
-  if (!atom || !ts || !sig || !nonce || !/^[0-9a-f]{32}$/.test(nonce))
-    throw new CelluleError("request_unsigned", "pool-to-pool requests must be signed (x-cellule-fed-* headers)", 401)
-  if (!/^\d{1,16}$/.test(ts) || Math.abs(now - Number(ts)) > REQUEST_WINDOW_MS)
-    throw new CelluleError(
-      "request_expired",
-      "signed request timestamp is outside the 5-minute window (check both clocks)",
-      401,
-    )
+  const { atom, ts, sig, nonce } = signatureHeaders(req, now)
   const presented = req.headers.get(H_PUBKEY) ?? undefined
   let pubkey = await pubkeyOf(atom)
   if (!pubkey && presented && atomIdOf(presented) === atom) pubkey = presented
