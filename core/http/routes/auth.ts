@@ -1,5 +1,5 @@
 // Dashboard sign-in: GET/POST /login (rate limited per IP and per account), POST /logout (CSRF),
-// GET /auth/once/:token (one-time login link), GET /lang/:code (persisted language choice).
+// GET /auth/once/:token (one-time login link, ours or a trusted peer's), GET /lang/:code (persisted language choice).
 // Session cookie: HttpOnly, SameSite=Strict, Secure when the client reached us over TLS.
 import { Elysia } from "elysia"
 import { htmlResponse as html } from "../dashboard-shell.ts"
@@ -56,9 +56,20 @@ export const authRoutes = (s: PoolServices, throttle = new LoginThrottle(s.clock
       return redirect("/login", { "set-cookie": sessionCookie(s, request, server, "", 0) })
     })
     .get("/auth/once/:token", async ({ request, server, params }) => {
-      const adminId = await s.admins.consumeLoginLink(params.token)
-      if (!adminId) return html(loginPage({ lang: langOf(request), next: "/", error: "link_invalid" }), 401)
-      log.info(`admin #${adminId} logged in with a one-time link`)
+      const lang = langOf(request)
+      let adminId = await s.admins.consumeLoginLink(params.token)
+      if (!adminId) {
+        // Not ours: behind the entry the browser lands on its sticky pool, not always the link's maker.
+        const remote = await s.admins.consumeLoginLinkAtPeers(params.token)
+        if (!remote) return html(loginPage({ lang, next: "/", error: "link_invalid" }), 401)
+        const admin = await s.admins.byEmail(remote.email)
+        if (!admin) {
+          log.warn(`one-time link of ${remote.email} (made on ${remote.pool}) refused: no such administrator here`)
+          return html(loginPage({ lang, next: "/", error: "link_no_admin", vars: { ...remote } }), 403)
+        }
+        log.info(`admin ${admin.email} logged in with a one-time link made on ${remote.pool}`)
+        adminId = admin.id
+      } else log.info(`admin #${adminId} logged in with a one-time link`)
       return redirect("/", { "set-cookie": await startSession(s, request, server, adminId) })
     })
     .get("/lang/:code", ({ params, query }) => {
