@@ -86,6 +86,12 @@ test(`signed in through the entry, every dashboard page opens ${ROUNDS} times, n
   home = pools.find((p) => p.name === name)!
   expect(home).toBeDefined()
 
+  // Any request for /login from now on (a redirect hop included: a pool that does not know the session
+  // redirects there, and the sign-in page may bounce a known session onwards) is a failure.
+  const toLogin: string[] = []
+  page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/login") toLogin.push(r.redirectedFrom()?.url() ?? r.url())
+  })
   const bounced: string[] = []
   for (let round = 1; round <= ROUNDS; round++)
     for (const item of NAV) {
@@ -96,6 +102,7 @@ test(`signed in through the entry, every dashboard page opens ${ROUNDS} times, n
       else expect(await page.getAttribute('nav a[aria-current="page"]', "href")).toBe(item.href)
     }
   expect(bounced).toEqual([])
+  expect(toLogin).toEqual([])
   await shot(page, "entry-01-overview")
   // Every page, its assets and its live stream came from the one pool that holds the session.
   await Bun.sleep(200)
