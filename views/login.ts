@@ -7,11 +7,13 @@ export function loginPage(p: {
   lang: Lang
   next: string
   email?: string
-  error?: "failed" | "rate_limited" | "link_invalid"
+  error?: "failed" | "rate_limited" | "link_invalid" | "link_no_admin"
   retryAfterS?: number
+  /** Placeholders of the error message (link_no_admin: the link's e-mail and pool). */
+  vars?: Record<string, string>
 }): string {
   const error = p.error
-    ? html`<p class="flash bad" id="login-error" role="alert">${t(p.lang, `login.${p.error}`, { s: p.retryAfterS ?? 0 })}</p>`
+    ? html`<p class="flash bad" id="login-error" role="alert">${t(p.lang, `login.${p.error}`, { s: p.retryAfterS ?? 0, ...p.vars })}</p>`
     : ""
   return renderBare({
     lang: p.lang,

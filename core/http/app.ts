@@ -25,6 +25,7 @@ import { federationIdentityRoutes } from "./routes/federation-identity.ts"
 import { federationP2pRoutes, peerUsageRoutes } from "./routes/federation-p2p.ts"
 import { installRoutes } from "./routes/install.ts"
 import { keyRoutes } from "./routes/keys.ts"
+import { loginLinkPeerRoutes } from "./routes/login-links-p2p.ts"
 import { licenseRoutes } from "./routes/license.ts"
 import { adminRoutes } from "./routes/admins.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
@@ -66,7 +67,7 @@ const withFederation = (s: PoolServices) => !!s.federation
  */
 export const MOUNT_TABLE: readonly Mount[] = [
   // Global hooks.
-  { plugin: (s) => trustedPeerGuard(s).plugin, when: withKeys },
+  { plugin: (s) => trustedPeerGuard(s).plugin, when: (s) => withKeys(s) || withFederation(s) },
   { plugin: (s) => bondingPeerGuard(s).plugin, when: withFederation },
   { plugin: setupGateHook, when: (s) => !!s.setupGate },
   { plugin: licenseGate, when: (s) => s.licenseGate },
@@ -92,6 +93,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: federationIdentityRoutes, when: withFederation },
   { plugin: peerUsageRoutes, when: withKeys },
   { plugin: federationP2pRoutes, when: withFederation },
+  { plugin: loginLinkPeerRoutes, when: withFederation },
   { plugin: federationAdminRoutes, when: withFederation },
   { plugin: clusterRoutes, when: withFederation },
   // The browser: wizard, sign-in, dashboard pages.

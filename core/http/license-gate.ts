@@ -31,6 +31,10 @@ export const LICENSE_GATE_EXEMPT: readonly GateExemption[] = [
   { path: /^\/setup(\/.*)?$/, why: "the first-boot wizard, including its licence screen" },
   { path: /(^|\/)(login|logout)$/, why: "signing in and out of the dashboard" },
   {
+    path: /^\/v1\/federation\/login-links\/consume$/,
+    why: "signing in with a one-time link another pool of the cluster received",
+  },
+  {
     path: /^\/v1\/federation\/p2p\//,
     why: "the signed protocol between bonded pools: refusing it would split replicated data",
   },

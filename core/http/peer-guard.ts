@@ -8,6 +8,7 @@ import type { PoolServices } from "../pool/services.ts"
 import type { SignedCaller } from "../federation/transport.ts"
 import { CAPACITY_PATH, FORWARD_PATH } from "../scheduler/forward.ts"
 import { DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../auth/key-usage-sync.ts"
+import { PEER_CONSUME_PATH } from "../auth/login-links.ts"
 import { readLimited } from "./body.ts"
 import { jsonError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
@@ -28,7 +29,7 @@ export interface PeerGuard<C> {
 /**
  * Signed pool-to-pool calls on the paths `covers` accepts.
  *   trust "bonding": any caller whose signature verifies with the key we hold, or the one it presents (hello);
- *   trust "trusted": a bonded peer at MIN_TRUST_LEVEL or above (forward, capacity, key usage).
+ *   trust "trusted": a bonded peer at MIN_TRUST_LEVEL or above (forward, capacity, key usage, login links).
  */
 export function peerGuard(
   s: PoolServices,
@@ -92,7 +93,7 @@ function guardsOf(s: PoolServices) {
   let g = guards.get(s)
   if (!g) {
     g = {
-      // Forwarded inference, forward capacity and key-usage reports: trusted peers only.
+      // Forwarded inference, forward capacity, key-usage reports, spending a one-time login link: trusted peers only.
       trusted: peerGuard(s, {
         trust: "trusted",
         bodyLimit: s.config.maxJsonBodyBytes,
@@ -100,7 +101,8 @@ function guardsOf(s: PoolServices) {
           (method === "POST" && path.startsWith(FORWARD_PATH)) ||
           path === CAPACITY_PATH ||
           path === KEY_USAGE_PATH ||
-          path === DAILY_USAGE_PATH,
+          path === DAILY_USAGE_PATH ||
+          path === PEER_CONSUME_PATH,
       }),
       // Envelope batches can be large: four times the JSON limit.
       bonding: peerGuard(s, {

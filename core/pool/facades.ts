@@ -13,7 +13,8 @@ import {
   sessionFor,
 } from "../auth/admins.ts"
 import type { LicenseState } from "../license/gate.ts"
-import { consumeLoginLink } from "../auth/login-links.ts"
+import { consumeLoginLink, consumeLoginLinkAtPeers, consumeLoginLinkForPeer } from "../auth/login-links.ts"
+import type { Federation } from "../federation/index.ts"
 import {
   completeSetup,
   isSetupComplete,
@@ -42,7 +43,7 @@ import * as peers from "../federation/peers.ts"
 import { screenRequestHead, verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
 import * as fedq from "../federation/admin-queries.ts"
 
-export const adminsFacade = (sql: Sql, clock: Clock) => ({
+export const adminsFacade = (sql: Sql, clock: Clock, peers?: { fed: Federation; minTrust: number }) => ({
   authenticate: (email: string, password: string) => authenticate(sql, email, password),
   createSession: (adminId: number) => createSession(sql, adminId, clock),
   deleteSession: (token: string) => deleteSession(sql, token),
@@ -51,6 +52,11 @@ export const adminsFacade = (sql: Sql, clock: Clock) => ({
   consumeLoginLink: (token: string) => consumeLoginLink(sql, token, clock),
   list: () => listAdmins(sql),
   add: (email: string, password: string, license: LicenseState) => addAdmin(sql, email, password, license),
+  /** A link this pool does not hold, spent by the trusted peer that made it; null without federation. */
+  consumeLoginLinkAtPeers: async (token: string) =>
+    peers ? consumeLoginLinkAtPeers(peers.fed, peers.minTrust, token) : null,
+  /** For a trusted peer: spend a link of ours by its hash; its admin's e-mail. */
+  consumeLoginLinkForPeer: (tokenHashHex: string) => consumeLoginLinkForPeer(sql, tokenHashHex, clock),
 })
 
 export const setupFacade = (sql: Sql, clock: Clock) => ({

@@ -74,7 +74,11 @@ export function poolServices(
     license: rest.license ?? new LicenseStore(sql, { clock }),
     licenseGate: rest.licenseGate ?? rest.license !== undefined,
     health: { ping: () => db.ping(), mode: db.mode, extra: statusExtra },
-    admins: adminsFacade(sql, clock),
+    admins: adminsFacade(
+      sql,
+      clock,
+      rest.federation ? { fed: rest.federation, minTrust: config.minTrustLevel } : undefined,
+    ),
     setup: setupFacade(sql, clock),
     workers: workersFacade(sql, clock, config),
     catalog: catalogFacade(sql, config),

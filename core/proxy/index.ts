@@ -1,5 +1,5 @@
 // core/proxy — `cellule proxy`, the unified cluster entry (admin guide §3): least_conn over the pools,
-// admin paths sticky per client IP, retries before the first response byte, WebSocket pass-through.
+// browser and admin paths sticky per client IP, retries before the first response byte, WebSocket pass-through.
 // It never opens the database and never looks inside a request or a response body.
 import type { Server, ServerWebSocket } from "bun"
 import { existsSync, readFileSync } from "node:fs"
@@ -40,9 +40,17 @@ export type ProxyConfig = Pick<
   | "proxyTlsKey"
 >
 
-/** Paths that must stay on one pool per client: the admin API and the dashboard (sessions, CSRF, live events). */
+/**
+ * Whether a path stays on one pool per client. A dashboard session, its CSRF token and a wizard in
+ * progress live in one pool's database, so every browser path is sticky (pages, their live updates,
+ * forms, sign-in, one-time links, assets) and so is the admin API. Only machine traffic spreads
+ * least-conn: the OpenAI-compatible API and the rest of /v1/ (health check, installers, pool-to-pool)
+ * and the worker socket /ws. install/nginx/cellule-entry.conf applies the same rule.
+ */
 export function isSticky(pathname: string): boolean {
-  return pathname === "/" || /^\/(v1\/admin(\/|$)|admin|setup|login|logout)/.test(pathname)
+  if (pathname === "/ws" || pathname.startsWith("/ws/")) return false
+  if (pathname === "/v1" || pathname.startsWith("/v1/")) return /^\/v1\/admin(\/|$)/.test(pathname)
+  return true
 }
 
 /** The pool list: CELLULE_PROXY_UPSTREAMS, then the upstreams file (one URL per line, # comments). */

@@ -17,6 +17,8 @@ export interface FedPool extends Proc {
   port: number
   dataDir: string
   env: Record<string, string>
+  /** The pool's administrator when it is not TEST_ADMIN (admin calls name it in X-Cellule-User). */
+  adminEmail?: string
 }
 
 export const FAST = {
@@ -58,7 +60,7 @@ export async function startFedPool(opts: {
 
 /** An admin API call; throws with the body on a non-2xx answer. */
 export async function admin<T = any>(
-  pool: { url: string },
+  pool: { url: string; adminEmail?: string },
   method: string,
   path: string,
   body?: unknown,
@@ -67,7 +69,7 @@ export async function admin<T = any>(
   const res = await fetcher(pool.url + path, {
     method,
     headers: {
-      "x-cellule-user": TEST_ADMIN.email,
+      "x-cellule-user": pool.adminEmail ?? TEST_ADMIN.email,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -79,7 +81,7 @@ export async function admin<T = any>(
 }
 
 /** Bond every pair with attachment tokens, then (unless promote is false) promote every bond to trust 3 on both sides. */
-export async function bondAll<P extends { url: string }>(
+export async function bondAll<P extends { url: string; adminEmail?: string }>(
   pools: P[],
   fetcher: typeof fetch = fetch,
   urlOf = (_from: P, to: P) => to.url,
@@ -95,7 +97,11 @@ export async function bondAll<P extends { url: string }>(
   return ids as { atom_id: string; pubkey: string; pool_name: string; url: string }[]
 }
 
-export async function promoteAll(pools: { url: string }[], ids: { atom_id: string }[], fetcher: typeof fetch = fetch) {
+export async function promoteAll(
+  pools: { url: string; adminEmail?: string }[],
+  ids: { atom_id: string }[],
+  fetcher: typeof fetch = fetch,
+) {
   await Promise.all(
     pools.map(async (p, i) => {
       for (let j = 0; j < pools.length; j++)

@@ -24,6 +24,8 @@ export const en = {
   "login.failed": "Wrong e-mail or password.",
   "login.rate_limited": "Too many attempts. Try again in {s} seconds.",
   "login.link_invalid": "This login link is invalid, expired or already used.",
+  "login.link_no_admin":
+    "This login link was made on pool {pool} for {email}, who has no administrator account on this pool. The link is now used: sign in with your password, or ask for a new link.",
   "overview.title": "Overview",
   "overview.pool": "Pool",
   "overview.company": "Company",

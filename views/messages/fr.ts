@@ -25,6 +25,8 @@ export const fr: Record<MessageKey, string> = {
   "login.failed": "E-mail ou mot de passe incorrect.",
   "login.rate_limited": "Trop de tentatives. Réessayez dans {s} secondes.",
   "login.link_invalid": "Ce lien de connexion est invalide, expiré ou déjà utilisé.",
+  "login.link_no_admin":
+    "Ce lien de connexion a été créé sur le pool {pool} pour {email}, qui n'a pas de compte administrateur sur ce pool. Le lien est maintenant utilisé : connectez-vous avec votre mot de passe ou demandez un nouveau lien.",
   "overview.title": "Vue d’ensemble",
   "overview.pool": "Pool",
   "overview.company": "Entreprise",

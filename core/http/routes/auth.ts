@@ -1,5 +1,5 @@
 // Dashboard sign-in: GET/POST /login (rate limited per IP and per account), POST /logout (CSRF),
-// GET /auth/once/:token (one-time login link), GET /lang/:code (persisted language choice).
+// GET /auth/once/:token (one-time login link, ours or a trusted peer's), GET /lang/:code (persisted language choice).
 // Session cookie: HttpOnly, SameSite=Strict, Secure when the client reached us over TLS.
 import { Elysia } from "elysia"
 import { htmlResponse as html } from "../dashboard-shell.ts"
@@ -72,20 +72,35 @@ export const authRoutes = (s: PoolServices, throttle = new LoginThrottle(s.clock
       return redirect("/login", { "set-cookie": sessionCookie(s, request, server, "", 0) })
     })
     .get("/auth/once/:token", async ({ request, server, params }) => {
-      const adminId = await s.admins.consumeLoginLink(params.token)
+      const lang = langOf(request)
+      let adminId = await s.admins.consumeLoginLink(params.token)
+      let via = "login_link"
       if (!adminId) {
-        await recordFrom(
-          s,
-          { actor: { kind: "admin", id: "unknown" }, request, server },
-          { action: "admin.sign_in", outcome: "failure", details: { via: "login_link", reason: "link_invalid" } },
-        )
-        return html(loginPage({ lang: langOf(request), next: "/", error: "link_invalid" }), 401)
-      }
-      log.info(`admin #${adminId} logged in with a one-time link`)
+        // Not ours: behind the entry the browser lands on its sticky pool, not always the link's maker.
+        const remote = await s.admins.consumeLoginLinkAtPeers(params.token)
+        const admin = remote ? await s.admins.byEmail(remote.email) : null
+        if (!remote || !admin) {
+          await recordFrom(
+            s,
+            { actor: { kind: "admin", id: remote?.email ?? "unknown" }, request, server },
+            {
+              action: "admin.sign_in",
+              outcome: "failure",
+              details: { via: "login_link", reason: remote ? "no_such_admin" : "link_invalid" },
+            },
+          )
+          if (!remote) return html(loginPage({ lang, next: "/", error: "link_invalid" }), 401)
+          log.warn(`one-time link of ${remote.email} (made on ${remote.pool}) refused: no such administrator here`)
+          return html(loginPage({ lang, next: "/", error: "link_no_admin", vars: { ...remote } }), 403)
+        }
+        log.info(`admin ${admin.email} logged in with a one-time link made on ${remote.pool}`)
+        adminId = admin.id
+        via = `login_link@${remote.pool}`
+      } else log.info(`admin #${adminId} logged in with a one-time link`)
       await recordFrom(
         s,
         { actor: { kind: "admin", id: `#${adminId}` }, request, server },
-        { action: "admin.sign_in", outcome: "success", details: { via: "login_link" } },
+        { action: "admin.sign_in", outcome: "success", details: { via } },
       )
       return redirect("/", { "set-cookie": await startSession(s, request, server, adminId) })
     })

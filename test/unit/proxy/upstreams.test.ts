@@ -5,6 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigError } from "../../../core/errors.ts"
 import { isSticky, upstreamList } from "../../../core/proxy/index.ts"
+import { STICKY_PATHS } from "./_sticky-paths.ts"
 import { Upstreams } from "../../../core/proxy/upstreams.ts"
 import { stripHopByHop, upstreamRequestHeaders } from "../../../core/proxy/_headers.ts"
 import { clientIp, forwardedOrigin } from "../../../core/http/client-ip.ts"
@@ -89,18 +90,7 @@ describe("balancing", () => {
   })
 })
 
-test.each([
-  ["/", true],
-  ["/v1/admin/keys", true],
-  ["/v1/admin", true],
-  ["/admin/workers", true],
-  ["/setup/step/2", true],
-  ["/login", true],
-  ["/v1/chat/completions", false],
-  ["/v1/status", false],
-  ["/ws", false],
-  ["/v1/administrative", false],
-])("sticky(%s) is %p", (path, sticky) => {
+test.each(STICKY_PATHS)("sticky(%s) is %p", (path, sticky) => {
   expect(isSticky(path)).toBe(sticky)
 })
 
