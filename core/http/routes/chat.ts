@@ -1,22 +1,17 @@
 // POST /v1/chat/completions (OpenAI chat, JSON or SSE) and its forwarded twin
 // POST /v1/federation/forward/chat/completions (a trusted peer's signed call, checked by peer-guard.ts).
 // Validates, admits (core/gateway), runs or forwards the job, shapes the OpenAI answer.
-import { Elysia } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
-import { admit, forwardedRequester, type Who } from "../../gateway/admission.ts"
+import type { Who } from "../../gateway/admission.ts"
 import { runOrForward } from "../../gateway/forward-policy.ts"
 import { meter } from "../../gateway/metering.ts"
 import { collect } from "../../gateway/jobs.ts"
-import { FORWARD_PATH } from "../../scheduler/forward.ts"
 import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
-import { clientIp } from "../client-ip.ts"
 import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
-import { trustedPeerGuard } from "../peer-guard.ts"
+import { generationRoutes } from "../generation-routes.ts"
 
 export const chatRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
-  const anonymous = s.anonymous!
-  const peers = trustedPeerGuard(s)
 
   function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
     return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
@@ -78,23 +73,5 @@ export const chatRoutes = (s: PoolServices) => {
     })
   }
 
-  return new Elysia()
-    .post(
-      "/v1/chat/completions",
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await admit(keys, anonymous, request, clientIp(request, server, s.config), body.model)
-        return answer(body, request, who, false)
-      },
-      { body: ChatBody },
-    )
-    .post(
-      `${FORWARD_PATH}chat/completions`,
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await forwardedRequester(keys, request, peers.verified(request).caller, body)
-        return answer(body, request, who, true)
-      },
-      { body: ChatBody, beforeHandle: ({ request }) => void peers.verified(request) },
-    )
+  return generationRoutes<ChatReq>(s, { path: "chat/completions", schema: ChatBody, answer })
 }

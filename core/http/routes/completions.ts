@@ -1,21 +1,16 @@
 // POST /v1/completions (OpenAI legacy completions, JSON or SSE) and its forwarded twin
 // POST /v1/federation/forward/completions. Validates, admits (core/gateway), runs or forwards, shapes.
-import { Elysia } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
-import { admit, forwardedRequester, type Who } from "../../gateway/admission.ts"
+import type { Who } from "../../gateway/admission.ts"
 import { runOrForward } from "../../gateway/forward-policy.ts"
 import { meter } from "../../gateway/metering.ts"
 import { collect } from "../../gateway/jobs.ts"
-import { FORWARD_PATH } from "../../scheduler/forward.ts"
 import type { JobParams } from "../../workers/protocol.ts"
-import { clientIp } from "../client-ip.ts"
 import { CompletionBody, sampling, newId, usageOf, finishOf, stream, type CompletionReq } from "../openai-api.ts"
-import { trustedPeerGuard } from "../peer-guard.ts"
+import { generationRoutes } from "../generation-routes.ts"
 
 export const completionRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
-  const anonymous = s.anonymous!
-  const peers = trustedPeerGuard(s)
 
   function answer(body: CompletionReq, request: Request, who: Who, forwarded: boolean) {
     return runOrForward(s.forwarder, "completions", body, request.signal, who, forwarded, async () => {
@@ -58,23 +53,5 @@ export const completionRoutes = (s: PoolServices) => {
     })
   }
 
-  return new Elysia()
-    .post(
-      "/v1/completions",
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await admit(keys, anonymous, request, clientIp(request, server, s.config), body.model)
-        return answer(body, request, who, false)
-      },
-      { body: CompletionBody },
-    )
-    .post(
-      `${FORWARD_PATH}completions`,
-      async ({ body, request, server }) => {
-        server?.timeout(request, 0)
-        const who = await forwardedRequester(keys, request, peers.verified(request).caller, body)
-        return answer(body, request, who, true)
-      },
-      { body: CompletionBody, beforeHandle: ({ request }) => void peers.verified(request) },
-    )
+  return generationRoutes<CompletionReq>(s, { path: "completions", schema: CompletionBody, answer })
 }
