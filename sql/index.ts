@@ -10,6 +10,7 @@ import m0007 from "./0007_workers.sql" with { type: "text" }
 import m0009 from "./0009_api_keys.sql" with { type: "text" }
 import m0010 from "./0010_api_keys_replicated.sql" with { type: "text" }
 import m0011 from "./0011_api_usage_any_key.sql" with { type: "text" }
+import m0012 from "./0012_rag.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   { name: "0009_api_keys.sql", sql: m0009 },
   { name: "0010_api_keys_replicated.sql", sql: m0010 },
   { name: "0011_api_usage_any_key.sql", sql: m0011 },
+  { name: "0012_rag.sql", sql: m0012 },
 ]
