@@ -61,7 +61,7 @@ async function pagesOf(type: DocumentType, bytes: Uint8Array): Promise<Page[]> {
 function normalise(text: string): string {
   return text
     .replace(/\r\n?/g, "\n")
-    .replace(/\u0000/g, "")
+    .replaceAll("\u0000", "")
     .replace(/[ \t]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n")
 }
