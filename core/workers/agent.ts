@@ -447,6 +447,17 @@ export class WorkerAgent {
       if (!this.embedder || this.embedder.id !== job.model)
         throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
       const input = p.input ?? []
+      if (p.count_tokens) {
+        const counts = this.embedder.engine.countTokens(input)
+        this.send({
+          type: "done",
+          job_id: job.job_id,
+          finish_reason: "stop",
+          usage: { prompt_tokens: counts.reduce((a, b) => a + b, 0), completion_tokens: 0 },
+          token_counts: counts,
+        })
+        return
+      }
       const embeddings = await this.embedder.engine.embed(input)
       // The embedder does not report token counts; words are a close, honest stand-in for usage.
       const tokens = input.reduce((n, s) => n + (s.match(/\S+/g)?.length ?? 0), 0)
