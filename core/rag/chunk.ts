@@ -47,7 +47,7 @@ export async function chunkPages(pages: Page[], opts: ChunkOptions, count: Count
   for (let i = 0; i < distinct.length; i += COUNT_BATCH) {
     const batch = distinct.slice(i, i + COUNT_BATCH)
     const n = await count(batch)
-    batch.forEach((w, j) => counts.set(w, Math.max(1, n[j] - special)))
+    for (const [j, w] of batch.entries()) counts.set(w, Math.max(1, n[j] - special))
   }
   const budget = Math.max(1, opts.tokens - special)
   const chunks: Chunk[] = []
