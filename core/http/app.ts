@@ -9,6 +9,7 @@ import { withSecurityHeaders } from "./headers.ts"
 import type { PoolContext } from "./context.ts"
 import { statusRoutes } from "./routes/status.ts"
 import { licenseGate } from "./license-gate.ts"
+import { DOCUMENT_UPLOAD_PATH } from "./routes/projects.ts"
 
 export type RoutePlugin = (ctx: PoolContext) => Elysia<any, any, any, any, any, any, any>
 
@@ -24,6 +25,8 @@ export function buildApp(ctx: PoolContext, plugins: RoutePlugin[] = []) {
         Number(request.headers.get("content-length") ?? 0) === 0
       )
         return
+      // Document uploads are multipart up to CELLULE_RAG_MAX_DOCUMENT_BYTES: their route reads the body.
+      if (request.method === "POST" && DOCUMENT_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, ctx.config.maxJsonBodyBytes)

@@ -31,6 +31,8 @@ import { Federation, advertisedUrl } from "../federation/index.ts"
 import { federationRoutes } from "../http/routes/federation.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { shellRoutes } from "../http/routes/shell.ts"
+import { projectRoutes } from "../http/routes/projects.ts"
+import { createRag } from "../rag/index.ts"
 
 const log = logger("pool")
 
@@ -108,6 +110,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       ...lifecycleHubOptions(db, config, clock),
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
+    // RAG: documents are embedded by workers through the scheduler; the pool never loads an embedder.
+    const rag = createRag(db.sql, clock, config, { scheduler }, { publish: (kind, p) => federation.publish(kind, p) })
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     const app = buildApp(ctx, [
       openaiRoutes({
@@ -118,6 +122,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
       }),
       keyRoutes(apiKeys, anonymous, keyUsage),
+      projectRoutes(rag, apiKeys),
       balancingPage(scheduler, apiKeys, anonymous, keyUsage, forwarder),
       workerRoutes(scheduler),
       licenseRoutes,
@@ -135,6 +140,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     federation.url = advertisedUrl(config.poolUrl, http.port)
     federation.start()
     keyUsage.start()
+    await rag.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -145,7 +151,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       stop() {
         stopped ??= (async () => {
           log.info("stopping: no new requests, finishing in-flight ones")
-          await http!.stop(config.shutdownGraceMs)
+          // The indexer stops with the listener: its job in flight still has its worker to finish on.
+          await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop()])
           clearInterval(headcountTimer)

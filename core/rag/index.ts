@@ -9,13 +9,16 @@ import { BlobStore } from "./blobs.ts"
 import { Documents } from "./documents.ts"
 import { type EmbeddingService, WorkerEmbeddings } from "./embed.ts"
 import { Ingestor } from "./ingest.ts"
+import { Projects, type Publish } from "./projects.ts"
 import { Search } from "./search.ts"
 
 export { DocumentTooLarge, type DocumentRow, type IndexedStatus } from "./documents.ts"
 export type { SearchHit, SearchResult } from "./search.ts"
 export type { EmbeddingService } from "./embed.ts"
+export type { ProjectCaller, ProjectRow, Publish } from "./projects.ts"
 
 export interface Rag {
+  projects: Projects
   documents: Documents
   search: Search
   ingestor: Ingestor
@@ -42,7 +45,7 @@ export function createRag(
   clock: Clock,
   config: RagConfig,
   source: { scheduler: Scheduler } | { embeddings: EmbeddingService },
-  opts: { pollMs?: number } = {},
+  opts: { pollMs?: number; publish?: Publish } = {},
 ): Rag {
   const embeddings =
     "embeddings" in source ? source.embeddings : new WorkerEmbeddings(source.scheduler, config.ragEmbeddingModel)
@@ -57,7 +60,17 @@ export function createRag(
     chunkOverlap: config.ragChunkOverlap,
     pollMs: opts.pollMs,
   })
+  // Without federation (tests), a project write is applied here only.
+  const publish: Publish =
+    opts.publish ??
+    (async (_kind, payload) => {
+      const p = payload as { id: string; name: string; description: string }
+      await sql`insert into projects (id, name, description, hlc, origin) values (${p.id}, ${p.name}, ${p.description}, '0', 'local')
+        on conflict (id) do update set name = excluded.name, description = excluded.description`
+      return { payload, origin: "local" }
+    })
   return {
+    projects: new Projects(sql, clock, blobs, publish),
     documents,
     search: new Search(sql, embeddings),
     ingestor,
