@@ -23,6 +23,8 @@ export interface DocumentRow {
   chunks_total: number
   pages: number | null
   embedding_model: string | null
+  /** Workers that computed this document's vectors. */
+  embedded_by: string[]
   created_at: Date
   indexed_at: Date | null
 }
@@ -37,7 +39,8 @@ export const newDocumentId = () => `doc_${randomBytes(12).toString("hex")}`
 
 const COLUMNS = `d.id, d.project_id, d.title, d.content_hash, d.mime, d.size_bytes::int as size_bytes, d.indexed_status,
   d.reason, d.chunks_embedded, d.chunks_total, d.pages, d.embedding_model, d.created_at, d.indexed_at,
-  (select count(*)::int from chunks c where c.document_id = d.id) as chunks_count`
+  (select count(*)::int from chunks c where c.document_id = d.id) as chunks_count,
+  (select coalesce(array_agg(distinct c.embedded_by), '{}') from chunks c where c.document_id = d.id) as embedded_by`
 
 export class Documents {
   constructor(

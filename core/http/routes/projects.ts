@@ -29,6 +29,8 @@ const documentView = (d: DocumentRow) => ({
   chunks_count: d.chunks_count,
   progress: { chunks_embedded: d.chunks_embedded, chunks_total: d.chunks_total },
   pages: d.pages,
+  embedding_model: d.embedding_model,
+  embedded_by: d.embedded_by,
   created_at: d.created_at,
   indexed_at: d.indexed_at,
 })

@@ -11,14 +11,7 @@ import { Embedder } from "../../../core/inference/embedder.ts"
 import { sha256Hex } from "../../../core/rag/blobs.ts"
 import { createRag, type EmbeddingService, type Rag } from "../../../core/rag/index.ts"
 import { writeTinyEmbedder } from "../../fixtures/embedder.ts"
-import {
-  docxDocument,
-  htmlDocument,
-  markdownDocument,
-  odtDocument,
-  pdfDocument,
-  textDocument,
-} from "../../fixtures/documents.ts"
+import { pdfDocument, sampleDocuments, textDocument } from "../../fixtures/documents.ts"
 import { testDatabase } from "../../support/db.ts"
 import { tempDir } from "../../support/proc.ts"
 
@@ -67,47 +60,7 @@ afterAll(async () => {
   await embedder?.dispose()
 })
 
-const filler = (topic: string, n: number) =>
-  Array.from({ length: n }, (_, i) => `This paragraph ${i} is about ${topic} and nothing else.`)
-
-const FILES: [string, Uint8Array, string, string][] = [
-  [
-    "txt",
-    textDocument([...filler("the sun", 4), "The cat sleeps on the server near the window."]),
-    "cat",
-    "text/plain",
-  ],
-  [
-    "md",
-    markdownDocument("Notes", [...filler("the sun", 4), "The dog answers every question in french."]),
-    "dog",
-    "text/markdown",
-  ],
-  [
-    "html",
-    htmlDocument("Page", [...filler("the sun", 4), "The moon is a large cluster of machines."]),
-    "moon",
-    "text/html",
-  ],
-  [
-    "pdf",
-    pdfDocument(["Page one is about the sun.", "The company keeps private data in the network."]),
-    "company private network",
-    "application/pdf",
-  ],
-  [
-    "docx",
-    docxDocument([...filler("the sun", 4), "Hello world from the language model."]),
-    "hello world language",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-  ],
-  [
-    "odt",
-    odtDocument([filler("the sun", 3), ["The vector search finds the right token."]]),
-    "vector token",
-    "application/vnd.oasis.opendocument.text",
-  ],
-]
+const FILES = sampleDocuments()
 
 describe("ingest and search", () => {
   test("one file of each type is indexed done with chunks, and a question finds its chunk first", async () => {
