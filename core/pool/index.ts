@@ -32,7 +32,7 @@ import { federationRoutes } from "../http/routes/federation.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { shellRoutes } from "../http/routes/shell.ts"
 import { projectRoutes } from "../http/routes/projects.ts"
-import { createRag } from "../rag/index.ts"
+import { createRag, ground } from "../rag/index.ts"
 
 const log = logger("pool")
 
@@ -120,6 +120,10 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         anonymous,
         forwarder,
         verifyPeer: (request, bytes) => verifyTrustedPeer(db.sql, request, bytes, clock.now(), config.minTrustLevel),
+        ground: async (projectId, keyProject, messages) => {
+          await rag.projects.require({ kind: "key", project: keyProject }, projectId)
+          return ground(rag.search, rag.memories, projectId, messages)
+        },
       }),
       keyRoutes(apiKeys, anonymous, keyUsage),
       projectRoutes(rag, apiKeys),

@@ -9,16 +9,20 @@ import { BlobStore } from "./blobs.ts"
 import { Documents } from "./documents.ts"
 import { type EmbeddingService, WorkerEmbeddings } from "./embed.ts"
 import { Ingestor } from "./ingest.ts"
+import { Memories } from "./memories.ts"
+import { KINDS } from "../federation/kinds/index.ts"
 import { Projects, type Publish } from "./projects.ts"
 import { Search } from "./search.ts"
 
 export { DocumentTooLarge, type DocumentRow, type IndexedStatus } from "./documents.ts"
 export type { SearchHit, SearchResult } from "./search.ts"
 export type { EmbeddingService } from "./embed.ts"
+export { ground, type Citation } from "./grounding.ts"
 export type { ProjectCaller, ProjectRow, Publish } from "./projects.ts"
 
 export interface Rag {
   projects: Projects
+  memories: Memories
   documents: Documents
   search: Search
   ingestor: Ingestor
@@ -60,17 +64,18 @@ export function createRag(
     chunkOverlap: config.ragChunkOverlap,
     pollMs: opts.pollMs,
   })
-  // Without federation (tests), a project write is applied here only.
+  // Without federation (in-process tests), a replicated write is applied here only.
   const publish: Publish =
     opts.publish ??
-    (async (_kind, payload) => {
-      const p = payload as { id: string; name: string; description: string }
-      await sql`insert into projects (id, name, description, hlc, origin) values (${p.id}, ${p.name}, ${p.description}, '0', 'local')
-        on conflict (id) do update set name = excluded.name, description = excluded.description`
-      return { payload, origin: "local" }
+    (async (kind, payload) => {
+      const k = KINDS.get(kind)!
+      const p = k.parse(payload)
+      await k.apply(sql, p, { hlc: String(clock.now()).padStart(16, "0"), origin: "local" })
+      return { payload: p, origin: "local" }
     })
   return {
     projects: new Projects(sql, clock, blobs, publish),
+    memories: new Memories(sql, embeddings, publish),
     documents,
     search: new Search(sql, embeddings),
     ingestor,

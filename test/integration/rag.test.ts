@@ -130,7 +130,7 @@ describe("documents end to end", () => {
     await startWorker({ poolUrl: pool.url, token: TOKEN, embedder })
     const pid = await createProject(pool, "Crash")
     const paragraphs = Array.from(
-      { length: 1500 },
+      { length: 700 },
       (_, i) => `Paragraph ${i}: the server answers the question about document ${i} in the network.`,
     )
     const { body } = await upload(pool, pid, textDocument(paragraphs), "big.txt")

@@ -5,6 +5,7 @@ import { clusterSetting } from "./setting.ts"
 import { siteDeclaration } from "./site.ts"
 import { projectCreation } from "./project.ts"
 import { apiKeyReplica } from "./api-key.ts"
+import { memoryFact } from "./memory-fact.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -21,5 +22,8 @@ export interface ReplicatedKind<P = any> {
 }
 
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
-  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica].map((k) => [k.kind, k as ReplicatedKind]),
+  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica, memoryFact].map((k) => [
+    k.kind,
+    k as ReplicatedKind,
+  ]),
 )

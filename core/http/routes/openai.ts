@@ -261,7 +261,15 @@ export interface OpenAiDeps {
   forwarder?: Forwarder
   /** Verify a signed pool-to-pool request; returns the caller's atom id if it is trusted enough. */
   verifyPeer?: (request: Request, body: Uint8Array) => Promise<string>
+  /** Grounded chat (core/rag): a project's chunks and memories in front of the conversation, with citations. */
+  ground?: Grounder
 }
+
+export type Grounder = (
+  projectId: string,
+  projectOfKey: string | null,
+  messages: ChatMessage[],
+) => Promise<{ messages: ChatMessage[]; citations: unknown[] }>
 
 export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
   const { scheduler, keys, forwarder, anonymous } = deps
@@ -298,7 +306,23 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
     }
   }
 
-  function chat(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+  /** `"cellule": {"project": …}` or X-Cellule-Project: only with an API key, scoped like the projects API. */
+  async function grounding(body: ChatReq, request: Request, who: Who) {
+    const project =
+      (body as { cellule?: { project?: unknown } }).cellule?.project ?? request.headers.get("x-cellule-project")
+    if (typeof project !== "string" || !project || !deps.ground) return null
+    if (!who.key) throw new Unauthorized("grounded chat needs an API key", "api_key_required")
+    const messages: ChatMessage[] = body.messages.map((m) => ({
+      role: m.role === "developer" ? "system" : m.role,
+      content: textOf(m.content),
+    }))
+    return deps.ground(project, who.key.project, messages)
+  }
+
+  async function chat(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+    const grounded = forwarded ? null : await grounding(body, request, who)
+    if (grounded) body = { ...body, messages: grounded.messages as ChatReq["messages"] }
+    const cellule = grounded ? { cellule: { citations: grounded.citations } } : {}
     return orForward("chat/completions", body, request, who, forwarded, async () => {
       const messages: ChatMessage[] = body.messages.map((m) => ({
         role: m.role === "developer" ? "system" : m.role,
@@ -326,6 +350,8 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
           chunk: (delta, finish) => ({
             ...base,
             choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
+            // Citations ride on the final chunk, the one with finish_reason.
+            ...(finish ? cellule : {}),
           }),
           usage: (usage) => ({ ...base, choices: [], usage }),
         })
@@ -354,6 +380,7 @@ export const openaiRoutes = (deps: OpenAiDeps) => (ctx: PoolContext) => {
           },
         ],
         usage: usageOf(result),
+        ...cellule,
       }
     })
   }

@@ -1,4 +1,4 @@
-// /v1/projects — projects, their documents (upload 202, list, get, original bytes, delete) and
+// /v1/projects — projects, their documents (upload 202, list, get, original bytes, delete), memories and
 // search. Validates, resolves the caller, calls core/rag, shapes the answer. Ingest is gated by the
 // rag_documents licence feature; reads and search stay open.
 import { Elysia, t } from "elysia"
@@ -145,3 +145,22 @@ export const projectRoutes = (rag: Rag, keys: ApiKeys) => (ctx: PoolContext) =>
         }),
       },
     )
+    .post(
+      "/v1/projects/:pid/memories",
+      async ({ caller, params, body, set }) => {
+        await rag.projects.require(caller!, params.pid)
+        set.status = 201
+        return rag.memories.add(params.pid, body.text)
+      },
+      { body: t.Object({ text: t.String({ minLength: 1, maxLength: 2000 }) }) },
+    )
+    .get("/v1/projects/:pid/memories", async ({ caller, params }) => {
+      await rag.projects.require(caller!, params.pid)
+      return { data: await rag.memories.list(params.pid) }
+    })
+    .delete("/v1/projects/:pid/memories/:id", async ({ caller, params, set }) => {
+      await rag.projects.require(caller!, params.pid)
+      await rag.memories.remove(params.pid, params.id)
+      set.status = 204
+      return ""
+    })
