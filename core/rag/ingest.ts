@@ -171,6 +171,7 @@ export class Ingestor {
     await this.progress(doc.id, 0, chunks.length, pages)
     const vectors = await this.embedAll(doc.id, model, chunks)
     await this.commit(doc, model, chunks, vectors)
+    await this.maybeAnalyze(chunks.length)
     const s = (performance.now() - started) / 1000
     const workers = [...new Set(vectors.map((v) => v.workerId))].join(",")
     log.info(
@@ -238,6 +239,19 @@ export class Ingestor {
           lease_expires_at = null, waiting_since = null, indexed_at = ${this.now()}, updated_at = ${this.now()}
         where id = ${doc.id}`
     })
+  }
+
+  // The embedded database has no autovacuum: without fresh statistics the planner picks a scan of the
+  // project's rows over the HNSW and GIN indexes. Re-analyse once the table has grown by a fifth.
+  private inserted = 0
+  private analyzedAt = 0
+  private async maybeAnalyze(added: number) {
+    this.inserted += added
+    if (this.inserted < Math.max(200, this.analyzedAt / 5)) return
+    await this.sql`analyze chunks`
+    const [{ n }] = await this.sql`select count(*)::int as n from chunks`
+    this.analyzedAt = n
+    this.inserted = 0
   }
 
   private async waitForEmbedder(doc: Claimed) {

@@ -57,7 +57,6 @@ export class Search {
           select c.document_id, c.idx, row_number() over (order by c.distance, c.document_id, c.idx) as r
           from (
             select c.document_id, c.idx, c.embedding <=> ${vector}::vector as distance from chunks c
-            join documents d on d.id = c.document_id and d.embedding_model = ${model}
             where ${vector}::vector is not null and c.project_id = ${projectId}
             order by c.embedding <=> ${vector}::vector
             limit ${pool}
@@ -79,6 +78,8 @@ export class Search {
         from fused f
         join chunks c on c.document_id = f.document_id and c.idx = f.idx
         join documents d on d.id = f.document_id
+        -- Vectors of another model are not comparable: such a document counts by its text rank only.
+        where d.embedding_model = ${model} or not exists (select 1 from vec where vec.document_id = f.document_id)
         order by f.score desc, f.document_id, f.idx
         limit ${topK}`
     })
