@@ -7,8 +7,6 @@
 // Search: the embedded database (PGlite + pgvector) in this process, filled with N synthetic chunks
 // (random unit vectors, text from a small vocabulary), HNSW built after the load; p50/p95 of the
 // hybrid query (vector + full text + fusion) for random queries. Query embedding is not included.
-import { join } from "node:path"
-import { systemClock } from "../core/clock.ts"
 import { openDatabase } from "../core/db/client.ts"
 import { setLogLevel } from "../core/log.ts"
 import type { EmbeddingService } from "../core/rag/embed.ts"
