@@ -89,7 +89,9 @@ export const projectRoutes = (rag: Rag, keys: ApiKeys) => (ctx: PoolContext) =>
       }),
     })
     .delete("/v1/projects/:pid", async ({ caller, params, set }) => {
-      await rag.projects.remove(caller!, params.pid)
+      // A leaked client key must not be able to wipe a client's whole file: administrators only.
+      if (caller?.kind !== "admin") throw new Forbidden("only administrators delete projects", "admin_required")
+      await rag.projects.remove(caller, params.pid)
       set.status = 204
       return ""
     })
