@@ -79,7 +79,8 @@ describe("documents end to end", () => {
   test("one file of each type → done with chunks embedded by the worker, never the pool; search finds the right chunk first", async () => {
     const pool = await startPool({ env: POOL_ENV })
     const worker = await startWorker({ poolUrl: pool.url, token: TOKEN, embedder: await tinyEmbedderDir() })
-    const { body: live } = await api<{ workers: { id: string }[] }>(pool, "/v1/workers")
+    // The per-worker list is the admin snapshot; /v1/workers is the public summary on main.
+    const { body: live } = await api<{ workers: { id: string }[] }>(pool, "/v1/admin/workers")
     const workerId = live.workers[0].id
     const pid = await createProject(pool, "Cabinet")
     const ids: Record<string, string> = {}
