@@ -13,6 +13,7 @@ import m0011 from "./0011_api_usage_any_key.sql" with { type: "text" }
 import m0012 from "./0012_worker_token_worker_id.sql" with { type: "text" }
 import m0013 from "./0013_worker_identity.sql" with { type: "text" }
 import m0014 from "./0014_federation_bond_via.sql" with { type: "text" }
+import m0015 from "./0015_rag.sql" with { type: "text" }
 import m0016 from "./0016_audit.sql" with { type: "text" }
 
 export const MIGRATIONS = [
@@ -29,5 +30,6 @@ export const MIGRATIONS = [
   { name: "0012_worker_token_worker_id.sql", sql: m0012 },
   { name: "0013_worker_identity.sql", sql: m0013 },
   { name: "0014_federation_bond_via.sql", sql: m0014 },
+  { name: "0015_rag.sql", sql: m0015 },
   { name: "0016_audit.sql", sql: m0016 },
 ]

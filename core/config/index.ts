@@ -100,6 +100,12 @@ export interface Config {
   proxyMaxBodyBytes: number
   proxyTlsCert?: string
   proxyTlsKey?: string
+  ragMaxDocumentBytes: number
+  ragChunkTokens: number
+  ragChunkOverlap: number
+  ragEmbedderWaitMs: number
+  ragLeaseMs: number
+  ragEmbeddingModel?: string
 }
 
 type Flags = Record<string, unknown>

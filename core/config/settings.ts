@@ -2,6 +2,7 @@
 // docs/configuration.md is checked against this table by a test, so the two never drift.
 import { homedir, hostname, cpus } from "node:os"
 import { join } from "node:path"
+import { RAG_SETTINGS } from "./settings-rag.ts"
 
 export type Role = "pool" | "worker" | "proxy" | "cli"
 /** `cidrs` and `hours` are parsed at boot into CidrList / WorkingHours (core/config/cidr.ts, working-hours.ts). */
@@ -895,4 +896,5 @@ export const SETTINGS: Setting[] = [
     docDefault: "unset",
     doc: "PEM private key of CELLULE_PROXY_TLS_CERT.",
   },
+  ...RAG_SETTINGS,
 ]

@@ -43,6 +43,7 @@ import { overviewPage } from "./routes/pages/overview.ts"
 import { placeholderPage } from "./routes/pages/placeholder.ts"
 import { topologyPage } from "./routes/pages/topology.ts"
 import { workersPage } from "./routes/pages/workers.ts"
+import { DOCUMENT_UPLOAD_PATH, projectRoutes } from "./routes/projects.ts"
 
 export type RoutePlugin = (s: PoolServices) => Elysia<any, any, any, any, any, any, any>
 
@@ -82,6 +83,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   // Administration API.
   { plugin: keyRoutes, when: withKeys },
   { plugin: usageRoutes, when: (s) => withKeys(s) && !!s.keyUsage },
+  { plugin: projectRoutes, when: (s) => withKeys(s) && !!s.rag },
   { plugin: workerRoutes },
   { plugin: provisioningRoutes },
   { plugin: installRoutes },
@@ -130,6 +132,9 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
         Number(request.headers.get("content-length") ?? 0) === 0
       )
         return
+      // The one bypass: document uploads are multipart up to CELLULE_RAG_MAX_DOCUMENT_BYTES (far above the
+      // JSON limit), so the upload route reads and limits its own body (core/http/routes/projects.ts).
+      if (request.method === "POST" && DOCUMENT_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, s.config.maxJsonBodyBytes)

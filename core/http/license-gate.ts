@@ -91,7 +91,7 @@ export const licenseGate = (s: PoolServices) => {
 /**
  * In a handler: 403 feature_not_licensed when a licence is installed without `feature`, 402 when it
  * has lapsed; passes with no licence (evaluation mode) or with enforce=false.
- *   .post("/v1/projects/:id/documents", async () => { await requireFeature(s, "rag_documents"); … })
+ *   .post("/v1/projects/:pid/documents", async () => { await requireFeature(s, "rag_documents"); … })
  */
 export async function requireFeature(s: PoolServices, feature: string): Promise<void> {
   gate.requireFeature(feature, await s.license.state())

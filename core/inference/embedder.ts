@@ -15,10 +15,12 @@ const log = logger("inference")
 type Transformers = typeof import("@huggingface/transformers")
 type FeatureExtractor = Awaited<ReturnType<Transformers["pipeline"]>> & {
   (texts: string[], opts: { pooling: "mean"; normalize: true }): Promise<{ dims: number[]; data: Float32Array }>
-  tokenizer: (
+  tokenizer: ((
     texts: string[],
     opts: { padding: true; truncation: true },
-  ) => { attention_mask: { data: Iterable<number | bigint> } }
+  ) => { attention_mask: { data: Iterable<number | bigint> } }) & {
+    encode(text: string, opts?: { add_special_tokens?: boolean }): number[]
+  }
   dispose(): Promise<void>
 }
 
@@ -175,6 +177,16 @@ export class Embedder {
     }
     this.#embedded += texts.length
     return { vectors: out, tokens }
+  }
+
+  /**
+   * Tokens the model sees for each text, special tokens included (so countTokens([""]) is their
+   * number). RAG chunking sizes chunks with this, on the worker that holds the tokenizer.
+   */
+  countTokens(texts: string[]): number[] {
+    if (this.#disposed || !this.#pipe) throw new ServiceUnavailable("embedder_disposed", "the embedder was disposed")
+    const tokenizer = this.#pipe.tokenizer
+    return texts.map((t) => tokenizer.encode(String(t)).length)
   }
 
   info(): EmbedderInfo {

@@ -23,6 +23,7 @@ import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.t
 import { recordPoolName } from "./identity.ts"
 import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
+import { createRag } from "../rag/index.ts"
 
 const log = logger("pool")
 
@@ -102,6 +103,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       minTrust: config.minTrustLevel,
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
+    // RAG: documents are embedded by workers through the scheduler; the pool never loads an embedder.
+    const rag = createRag(db.sql, clock, config, { scheduler }, { publish: (kind, p) => federation.publish(kind, p) })
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     // The one services object every route receives (core/pool/services.ts); the mount table is core/http/app.ts.
     const services = poolServices({
@@ -123,6 +126,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       federation,
       forwarder,
       hub,
+      rag,
     })
     const app = buildApp(services)
     http = startServer({ host: config.host, port: config.port, app, ws: hub })
@@ -136,6 +140,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
     const retention = services.audit.retentionJob()
     retention.start()
+    await rag.start()
     let stopped: Promise<void> | undefined
     return {
       url,
@@ -146,7 +151,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       stop() {
         stopped ??= (async () => {
           log.info("stopping: no new requests, finishing in-flight ones")
-          await http!.stop(config.shutdownGraceMs)
+          // The indexer stops with the listener: its job in flight still has its worker to finish on.
+          await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop()])
           clearInterval(headcountTimer)

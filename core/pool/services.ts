@@ -15,6 +15,7 @@ import type { KeyUsageSync } from "../auth/key-usage-sync.ts"
 import type { Federation } from "../federation/index.ts"
 import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
+import type { Rag } from "../rag/index.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
@@ -48,6 +49,8 @@ export interface PoolServices {
   forwarder?: Forwarder
   /** The worker hub's live connections (revoking a token closes them). */
   hub?: WorkerConnections
+  /** Projects, documents, memories and search (core/rag); absent: the projects API is not mounted. */
+  rag?: Rag
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>

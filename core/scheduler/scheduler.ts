@@ -28,6 +28,8 @@ export interface JobResult {
   finishReason: "stop" | "length" | "abort"
   usage: Usage
   embeddings?: number[][]
+  /** Answer to an embedding job with `count_tokens`: tokens per input. */
+  tokenCounts?: number[]
   workerId: string
 }
 
@@ -238,6 +240,7 @@ export class Scheduler {
           finishReason: msg.finish_reason,
           usage: this.usageOf(job, msg.usage),
           embeddings: msg.embeddings,
+          tokenCounts: msg.token_counts,
           workerId: w.id,
         })
         this.pump(job.model)

@@ -75,6 +75,18 @@ export class AgentJobs {
       if (!embedder || embedder.id !== job.model)
         throw Object.assign(new Error(`no embedder ${job.model} here`), { code: "model_not_found" })
       const input = p.input ?? []
+      if (p.count_tokens) {
+        // RAG chunking asks for counts only: the pool never loads a tokenizer.
+        const counts = embedder.engine.countTokens(input)
+        this.send({
+          type: "done",
+          job_id: job.job_id,
+          finish_reason: "stop",
+          usage: { prompt_tokens: counts.reduce((a, b) => a + b, 0), completion_tokens: 0 },
+          token_counts: counts,
+        })
+        return
+      }
       // Usage is what the model read: the tokenizer's count, special tokens included (not words).
       const { vectors: embeddings, tokens } = await embedder.engine.embedWithUsage(input)
       this.send({

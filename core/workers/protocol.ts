@@ -74,6 +74,8 @@ export interface JobParams {
   messages?: ChatMessage[]
   prompt?: string
   input?: string[]
+  /** Embedding jobs: count each input's tokens (the embedder's tokenizer) instead of embedding it. */
+  count_tokens?: boolean
   max_tokens?: number
   temperature?: number
   top_p?: number
@@ -129,7 +131,14 @@ export type WorkerMessage =
     }
   | { type: "heartbeat"; activity: Activity; busy: Record<string, number>; events?: WorkerEvent[] }
   | { type: "token"; job_id: string; text: string; ids?: number[] }
-  | { type: "done"; job_id: string; finish_reason: "stop" | "length" | "abort"; usage: Usage; embeddings?: number[][] }
+  | {
+      type: "done"
+      job_id: string
+      finish_reason: "stop" | "length" | "abort"
+      usage: Usage
+      embeddings?: number[][]
+      token_counts?: number[]
+    }
   | { type: "error"; job_id?: string; code: string; message: string; status?: number }
   | { type: "bye"; reason: string }
 

@@ -1,4 +1,4 @@
-// /v1/admin/audit (filtered list, streamed export, chain verification) and /v1/projects/:id/audit
+// /v1/admin/audit (filtered list, streamed export, chain verification) and /v1/projects/:pid/audit
 // (the guide's §6.1 route): read-only views of this pool's audit log, for administrators. An export
 // is itself recorded (audit.export): who took a copy of the log, and of which range.
 import { Elysia, t } from "elysia"
@@ -53,12 +53,13 @@ export const auditRoutes = (s: PoolServices) =>
       { query: listQuery },
     )
     .get(
-      "/v1/projects/:id/audit",
+      // :pid, as in every /v1/projects/:pid/… route (core/http/routes/projects.ts): the router refuses two names.
+      "/v1/projects/:pid/audit",
       async ({ params, query }) => ({
-        data: await s.audit.list({ project: params.id, before: query.before, limit: query.limit ?? 500 }),
+        data: await s.audit.list({ project: params.pid, before: query.before, limit: query.limit ?? 500 }),
       }),
       {
-        params: t.Object({ id: t.String({ minLength: 1, maxLength: 128 }) }),
+        params: t.Object({ pid: t.String({ minLength: 1, maxLength: 128 }) }),
         query: t.Object({
           before: t.Optional(t.Numeric({ minimum: 1 })),
           limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })),

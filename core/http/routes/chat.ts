@@ -6,6 +6,7 @@ import type { Who } from "../../gateway/admission.ts"
 import { runOrForward } from "../../gateway/forward-policy.ts"
 import { meter } from "../../gateway/metering.ts"
 import { collect } from "../../gateway/jobs.ts"
+import { groundChat } from "../../gateway/grounding.ts"
 import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
 import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
 import { generationRoutes } from "../generation-routes.ts"
@@ -13,12 +14,16 @@ import { generationRoutes } from "../generation-routes.ts"
 export const chatRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
 
-  function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+  const toMessages = (body: ChatReq): ChatMessage[] =>
+    body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
+
+  async function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+    // Grounded chat (core/gateway/grounding.ts): the forwarded twin receives an already grounded body.
+    const grounded = forwarded ? null : await groundChat(s.rag, body, request, who, toMessages(body))
+    if (grounded) body = { ...body, messages: grounded.messages as ChatReq["messages"] }
+    const cellule = grounded ? { cellule: { citations: grounded.citations } } : {}
     return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
-      const messages: ChatMessage[] = body.messages.map((m) => ({
-        role: m.role === "developer" ? "system" : m.role,
-        content: textOf(m.content),
-      }))
+      const messages = toMessages(body)
       const params: JobParams = { ...sampling(body), messages }
       if (body.max_completion_tokens != null && params.max_tokens == null)
         params.max_tokens = body.max_completion_tokens
@@ -41,6 +46,8 @@ export const chatRoutes = (s: PoolServices) => {
           chunk: (delta, finish) => ({
             ...base,
             choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
+            // Citations ride on the final chunk, the one with finish_reason.
+            ...(finish ? cellule : {}),
           }),
           usage: (usage) => ({ ...base, choices: [], usage }),
         })
@@ -69,6 +76,7 @@ export const chatRoutes = (s: PoolServices) => {
           },
         ],
         usage: usageOf(result),
+        ...cellule,
       }
     })
   }
