@@ -6,6 +6,7 @@ import { siteDeclaration } from "./site.ts"
 import { projectCreation } from "./project.ts"
 import { apiKeyReplica } from "./api-key.ts"
 import { workerTokenReplica } from "./worker-token.ts"
+import { releaseKeyReplica } from "./release-key.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -22,7 +23,7 @@ export interface ReplicatedKind<P = any> {
 }
 
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
-  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica, workerTokenReplica].map((k) => [
+  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica, workerTokenReplica, releaseKeyReplica].map((k) => [
     k.kind,
     k as ReplicatedKind,
   ]),
