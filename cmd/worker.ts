@@ -90,7 +90,14 @@ export default defineCommand({
       onSelfUpdate: runningCompiled()
         ? async (offer, poolUrl) => {
             const token = config.token!
-            await stageUpgrade(offer, { poolUrl, token, exePath, poolKey: config.poolKey, allowUnsigned })
+            await stageUpgrade(offer, {
+              poolUrl,
+              token,
+              exePath,
+              poolKey: config.poolKey,
+              peerKeys: agent.releaseKeys.all,
+              allowUnsigned,
+            })
             staged = offer.version
           }
         : undefined,

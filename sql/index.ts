@@ -15,6 +15,7 @@ import m0013 from "./0013_worker_identity.sql" with { type: "text" }
 import m0014 from "./0014_federation_bond_via.sql" with { type: "text" }
 import m0015 from "./0015_rag.sql" with { type: "text" }
 import m0016 from "./0016_audit.sql" with { type: "text" }
+import m0017 from "./0017_release_keys.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   { name: "0014_federation_bond_via.sql", sql: m0014 },
   { name: "0015_rag.sql", sql: m0015 },
   { name: "0016_audit.sql", sql: m0016 },
+  { name: "0017_release_keys.sql", sql: m0017 },
 ]

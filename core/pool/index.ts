@@ -18,6 +18,7 @@ import { LicenseStore } from "../license/store.ts"
 import { requireFeature, requireLimit } from "../license/gate.ts"
 import { lifecycleHubOptions } from "../workers/lifecycle.ts"
 import { ClusterWorkers } from "../workers/cluster.ts"
+import { releaseKeyFor } from "../workers/release-key.ts"
 import { Federation, advertisedUrl } from "../federation/index.ts"
 import { bootSetup, publishSetupSites, type SitePublish } from "../setup/index.ts"
 import { recordPoolName } from "./identity.ts"
@@ -93,7 +94,14 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       poolName: config.poolName,
       heartbeatMs: config.heartbeatMs,
       workerToken: config.workerToken,
-      ...lifecycleHubOptions(db, config, clock, undefined, () => clusterWorkers?.peerUrls ?? []),
+      ...lifecycleHubOptions(
+        db,
+        config,
+        clock,
+        undefined,
+        () => clusterWorkers?.peerUrls ?? [],
+        () => clusterWorkers?.peerReleaseKeys ?? {},
+      ),
     })
     // Enrolments and revocations reach every bonded pool; a revocation from a peer closes connections here.
     clusterWorkers = new ClusterWorkers(db.sql, {
@@ -101,6 +109,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       liveTokenIds: () => hub.liveTokenIds(),
       closeToken: (id) => hub.closeToken(id),
       minTrust: config.minTrustLevel,
+      releaseKey: { atomId: federation.identity.atomId, publicKey: releaseKeyFor(config.dataDir).publicKey },
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     // RAG: documents are embedded by workers through the scheduler; the pool never loads an embedder.

@@ -12,6 +12,7 @@ import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
 import { detectHardware } from "./hardware.ts"
 import { loadOrCreateIdentity } from "./identity.ts"
+import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
   PROTOCOL_VERSION,
   type Activity,
@@ -73,6 +74,8 @@ export class WorkerAgent {
   private tokenTimer?: ReturnType<typeof setInterval>
   private token: string
   private attempt = 0
+  /** Bonded peers' release keys named by the primary: a failover peer's signed offers verify (issue 14.4). */
+  readonly releaseKeys: PeerReleaseKeys
   private identity
   private connectedOnce?: () => void
   readonly connected: Promise<void>
@@ -88,6 +91,7 @@ export class WorkerAgent {
 
   constructor(private readonly opts: AgentOptions) {
     this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
+    this.releaseKeys = new PeerReleaseKeys(opts.dataDir, opts.poolUrl)
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.url = opts.poolUrl
     this.token = opts.token
@@ -301,6 +305,7 @@ export class WorkerAgent {
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
     if (this.onPrimary()) {
       this.failover?.primaryJoined(msg.peer_pool_urls)
+      this.releaseKeys.primaryJoined(msg.peer_release_keys)
       if (msg.activity_policy && this.monitor) this.applyPolicy(this.monitor, msg.activity_policy)
     } else {
       this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })

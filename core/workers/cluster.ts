@@ -1,6 +1,7 @@
 // core/workers/cluster — worker identity across bonded pools (issue 14.4): publishes this pool's
 // enrolments and revocations as "worker_token" envelopes, closes the connections of tokens revoked on
-// any pool, and keeps the trusted peers' URLs that welcome hands to workers for failover. Never
+// any pool, publishes this pool's release public key ("release_key"), and keeps the trusted peers' URLs
+// and release keys that welcome hands to workers for failover. Never
 // decides trust itself: which peers count is the federation's minimum trust level.
 import type { Sql } from "../db/client.ts"
 import { Loop } from "../federation/loop.ts"
@@ -20,6 +21,8 @@ export interface ClusterWorkersOptions {
   /** Close every connection of a revoked token. */
   closeToken: (tokenId: number) => number
   minTrust: number
+  /** This pool's atom id and release public key: published as a "release_key" envelope at boot. */
+  releaseKey?: { atomId: string; publicKey: string }
   intervalMs?: number
 }
 
@@ -27,6 +30,8 @@ export class ClusterWorkers {
   private readonly loop: Loop
   /** Trusted peers' URLs, refreshed each sweep: welcome.peer_pool_urls. */
   peerUrls: string[] = []
+  /** Trusted peers' release public keys by URL, refreshed each sweep: welcome.peer_release_keys. */
+  peerReleaseKeys: Record<string, string> = {}
 
   constructor(
     private readonly sql: Sql,
@@ -53,11 +58,27 @@ export class ClusterWorkers {
   }
 
   private async tick() {
+    await this.publishReleaseKey()
     await this.publishPending()
     await this.closeRevoked()
     const peers = await this.sql<{ url: string }[]>`select url from federation_peers
       where trust_level >= ${this.o.minTrust} and revoked_at is null order by pool_name, atom_id`
     this.peerUrls = peers.map((p) => p.url)
+    const keys = await this.sql<{ url: string; public_key: string }[]>`select p.url, k.public_key
+      from federation_peers p join release_keys k on k.atom_id = p.atom_id
+      where p.trust_level >= ${this.o.minTrust} and p.revoked_at is null`
+    this.peerReleaseKeys = Object.fromEntries(keys.map((k) => [k.url, k.public_key]))
+  }
+
+  /** Idempotent: publishes this pool's release public key only when the replicated one differs. */
+  private async publishReleaseKey() {
+    const mine = this.o.releaseKey
+    if (!mine) return
+    const [stored] = await this.sql<{ public_key: string }[]>`select public_key from release_keys
+      where atom_id = ${mine.atomId}`
+    if (stored?.public_key === mine.publicKey) return
+    await this.o.publish("release_key", { atom_id: mine.atomId, public_key: mine.publicKey })
+    log.info("published this pool's release public key to bonded pools")
   }
 
   /**

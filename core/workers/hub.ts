@@ -41,6 +41,8 @@ export interface HubOptions {
   /** Join token from the configuration; unset means no worker can join. */
   workerToken?: string
   peerPoolUrls?: () => string[]
+  /** Release public keys of the trusted peers by URL: welcome.peer_release_keys. */
+  peerReleaseKeys?: () => Record<string, string>
   /** Per-worker tokens from provisioning: the live token id, or null when unknown or revoked. */
   resolveWorkerToken?: (presented: string) => Promise<number | null>
   /** A presented token this pool revoked: the worker is told why (close 4003) instead of a bare 401. */
@@ -78,6 +80,7 @@ export function workerHub(opts: HubOptions) {
         worker_id: msg.worker_id,
         heartbeat_ms: opts.heartbeatMs,
         peer_pool_urls: opts.peerPoolUrls?.() ?? [],
+        peer_release_keys: opts.peerReleaseKeys?.() ?? {},
         ...(upgrade ? { upgrade } : {}),
         ...(policy ? { activity_policy: policy } : {}),
       } satisfies PoolMessage),

@@ -19,6 +19,8 @@ export function lifecycleHubOptions(
   releaseKey?: ReleaseKey,
   /** The trusted bonded peers' URLs (core/workers/cluster.ts); CELLULE_PEER_POOL_URLS, when set, overrides them. */
   clusterPeerUrls?: () => string[],
+  /** The trusted bonded peers' release public keys by URL (kind "release_key"). */
+  clusterReleaseKeys?: () => Record<string, string>,
 ): Pick<
   HubOptions,
   | "resolveWorkerToken"
@@ -26,6 +28,7 @@ export function lifecycleHubOptions(
   | "onWorkerEvents"
   | "upgradeFor"
   | "peerPoolUrls"
+  | "peerReleaseKeys"
   | "activityPolicy"
   | "claimWorkerId"
 > {
@@ -70,6 +73,7 @@ export function lifecycleHubOptions(
     },
     upgradeFor: upgradePolicy({ config, clock, releaseKey: releaseKey ?? releaseKeyFor(config.dataDir) }),
     peerPoolUrls: () => (config.peerPoolUrls.length ? config.peerPoolUrls : (clusterPeerUrls?.() ?? [])),
+    peerReleaseKeys: () => clusterReleaseKeys?.() ?? {},
     activityPolicy: () => policy,
     claimWorkerId: async (workerId, tokenId) => (await claimWorkerId(db.sql, clock, workerId, tokenId ?? null)).owned,
   }

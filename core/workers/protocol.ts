@@ -150,6 +150,8 @@ export type PoolMessage =
       worker_id: string
       heartbeat_ms: number
       peer_pool_urls: string[]
+      /** Release public keys of the trusted bonded peers, by URL (kind "release_key"): failover offers. */
+      peer_release_keys?: Record<string, string>
       upgrade?: UpgradeOffer
       activity_policy?: ActivityPolicyMessage
     }

@@ -11,7 +11,8 @@ import { VERSION } from "../version.ts"
 import { sha256File } from "../crypto/hash.ts"
 import { binaryFor, targetName } from "./binaries.ts"
 import type { UpgradeOffer, WorkerMessage } from "./protocol.ts"
-import { signRelease, verifyRelease, type ReleaseKey } from "./release-key.ts"
+import { signRelease, type ReleaseKey } from "./release-key.ts"
+import { acceptedReleaseKeys, offerSignedByAny } from "./peer-release-keys.ts"
 
 const log = logger("workers.upgrade")
 
@@ -95,6 +96,8 @@ export interface StageOptions {
   exePath: string
   /** The pool's release key (enrolment's pool_key); without it offers are refused unless allowUnsigned. */
   poolKey?: string
+  /** Bonded peers' release keys its primary handed over (welcome.peer_release_keys): URL → key. */
+  peerKeys?: Readonly<Record<string, string>>
   /** Development only (CELLULE_ALLOW_UNSIGNED_UPDATES): trust the pool connection alone. */
   allowUnsigned?: boolean
   fetch?: typeof fetch
@@ -108,9 +111,13 @@ export interface StageOptions {
 export async function stageUpgrade(offer: UpgradeOffer, opts: StageOptions): Promise<string> {
   const doFetch = opts.fetch ?? fetch
   // The signature is checked before anything is downloaded: an unsigned or forged offer costs nothing.
-  if (opts.poolKey) {
-    if (!verifyRelease(opts.poolKey, offer.version, offer.sha256, offer.signature)) {
-      throw new UpgradeFailed(`the offer of v${offer.version} is not signed by this worker's pool key; refused`)
+  // Signed by the enrolment's pool key, or by the key the primary named for the peer we are on now.
+  const keys = acceptedReleaseKeys(opts.poolUrl, opts.poolKey, opts.peerKeys)
+  if (keys.length) {
+    if (!offerSignedByAny(offer, keys)) {
+      throw new UpgradeFailed(
+        `the offer of v${offer.version} is not signed by this worker's pool key nor by ${opts.poolUrl}'s release key; refused`,
+      )
     }
   } else if (!opts.allowUnsigned) throw new UnsignedUpdateRefused(offer.version)
   else log.warn("self-update: no pool key and CELLULE_ALLOW_UNSIGNED_UPDATES set: trusting the pool connection alone")

@@ -7,6 +7,7 @@ import { projectCreation } from "./project.ts"
 import { apiKeyReplica } from "./api-key.ts"
 import { workerTokenReplica } from "./worker-token.ts"
 import { memoryFact } from "./memory-fact.ts"
+import { releaseKeyReplica } from "./release-key.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -23,8 +24,13 @@ export interface ReplicatedKind<P = any> {
 }
 
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
-  [clusterSetting, siteDeclaration, projectCreation, apiKeyReplica, workerTokenReplica, memoryFact].map((k) => [
-    k.kind,
-    k as ReplicatedKind,
-  ]),
+  [
+    clusterSetting,
+    siteDeclaration,
+    projectCreation,
+    apiKeyReplica,
+    workerTokenReplica,
+    memoryFact,
+    releaseKeyReplica,
+  ].map((k) => [k.kind, k as ReplicatedKind]),
 )
