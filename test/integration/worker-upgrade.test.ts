@@ -36,6 +36,7 @@ beforeAll(async () => {
         "--define",
         `CELLULE_BUILD_VERSION="${v}"`,
         "cmd/main.ts",
+        "core/crypto/_argon2-worker.ts",
         "--outfile",
         join(builds, `cellule-${v}`),
       ],

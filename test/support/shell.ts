@@ -12,6 +12,7 @@ import { setupRoutes } from "../../core/http/routes/setup.ts"
 import { authRoutes } from "../../core/http/routes/auth.ts"
 import { overviewPage } from "../../core/http/routes/pages/overview.ts"
 import { licensePage } from "../../core/http/routes/pages/license.ts"
+import { auditPage } from "../../core/http/routes/pages/audit.ts"
 import { placeholderPage } from "../../core/http/routes/pages/placeholder.ts"
 import { LicenseStore } from "../../core/license/store.ts"
 import { testDatabase } from "./db.ts"
@@ -40,7 +41,16 @@ export async function shellApp(opts: { pubkeyHex?: string; env?: Record<string, 
   // The wizard, sign-in and dashboard shell of the pool's mount table, with /v1/workers.
   const app = buildApp(
     ctx,
-    withHooks(workerRoutes, assetRoutes, setupRoutes, authRoutes, overviewPage, licensePage, placeholderPage),
+    withHooks(
+      workerRoutes,
+      assetRoutes,
+      setupRoutes,
+      authRoutes,
+      overviewPage,
+      licensePage,
+      auditPage,
+      placeholderPage,
+    ),
   )
   return { app, ctx, db, clock, gate, license, client: () => new Client(app) }
 }
