@@ -179,13 +179,14 @@ function signatureHeaders(req: Request, now: number) {
 export async function screenRequestHead(
   req: Request,
   now: number,
-  isBonded: (atomId: string) => Promise<boolean>,
+  bondedKey: (atomId: string) => Promise<string | undefined>,
   selfPresented: boolean,
-): Promise<"bonded" | "self_presented"> {
+): Promise<{ via: "bonded" | "self_presented"; pubkey?: string }> {
   const { atom } = signatureHeaders(req, now)
-  if (await isBonded(atom)) return "bonded"
+  const pubkey = await bondedKey(atom)
+  if (pubkey) return { via: "bonded", pubkey }
   const presented = req.headers.get(H_PUBKEY)
-  if (selfPresented && presented && atomIdOf(presented) === atom) return "self_presented"
+  if (selfPresented && presented && atomIdOf(presented) === atom) return { via: "self_presented" }
   throw new CelluleError("peer_unknown", `atom ${atom.slice(0, 60)} is not bonded with this pool`, 401)
 }
 

@@ -45,18 +45,17 @@ export function peerGuard(
 ): PeerGuard<unknown> {
   const calls = new WeakMap<Request, VerifiedCall<unknown>>()
   const plugin = new Elysia().onRequest(async ({ request }) => {
-    if (!o.covers(request.method, new URL(request.url).pathname)) return
+    const path = new URL(request.url).pathname
+    if (!o.covers(request.method, path)) return
     try {
       // The head first: an unsigned or unknown caller is refused before its body is read (it once took
       // 100 unsigned 4 MiB posts to grow a pool by 800 MB). Only the bonding hello may come from a key we
       // do not hold yet, and a hello is small.
-      const path = new URL(request.url).pathname
       const hello = o.trust === "bonding" && path === HELLO_PATH
-      const caller = await s.peers.screenHead(request, hello)
-      const limit = caller === "self_presented" ? HELLO_BODY_LIMIT : o.bodyLimit
+      const head = await s.peers.screenHead(request, hello)
+      const limit = head.via === "self_presented" ? HELLO_BODY_LIMIT : o.bodyLimit
       const bytes = request.method === "GET" ? new Uint8Array() : await readLimited(request.clone(), limit)
-      const verified =
-        o.trust === "trusted" ? await s.peers.verifyTrusted(request, bytes) : await s.peers.verifyCaller(request, bytes)
+      const verified = o.trust === "trusted" ? await s.peers.verifyTrusted(request, bytes) : await head.verify(bytes)
       let body: unknown = {}
       if (o.trust === "bonding" && bytes.byteLength) {
         try {

@@ -89,6 +89,12 @@ export const catalogFacade = (sql: Sql, config: Readonly<Config>) => ({
   assignClassModel: (c: HardwareClass, fileName: string) => assignClassModel(sql, config.modelStoreDir, c, fileName),
 })
 
+/** A bonded, unrevoked peer's public key, or undefined. */
+async function livePeerKey(sql: Sql, atomId: string): Promise<string | undefined> {
+  const p = await peers.getPeer(sql, atomId)
+  return p && !p.revoked_at ? p.pubkey : undefined
+}
+
 export const peersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) => ({
   list: () => peers.listPeers(sql),
   get: (atomId: string) => peers.getPeer(sql, atomId),
@@ -97,22 +103,17 @@ export const peersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) =>
   unbond: (atomId: string) => peers.unbondPeer(sql, atomId),
   createAttachmentToken: () => peers.createAttachmentToken(sql, clock),
   /** A signed call from a bonded peer (its known key) or a bonding one (the key it presents). */
-  /** Judges a signed call on its head before its body is read (core/federation/transport.ts). */
-  screenHead: (request: Request, selfPresented: boolean) =>
-    screenRequestHead(
-      request,
-      clock.now(),
-      async (atom) => {
-        const p = await peers.getPeer(sql, atom)
-        return !!p && !p.revoked_at
-      },
-      selfPresented,
-    ),
-  verifyCaller: (request: Request, bytes: Uint8Array) =>
-    verifyRequest(request, bytes, clock.now(), async (atom) => {
-      const p = await peers.getPeer(sql, atom)
-      return p && !p.revoked_at ? p.pubkey : undefined
-    }),
+  /**
+   * Judges a signed call on its head before its body is read (core/federation/transport.ts); `verify`
+   * then checks the signature over the body with the key the head check already read (one lookup).
+   */
+  screenHead: async (request: Request, selfPresented: boolean) => {
+    const head = await screenRequestHead(request, clock.now(), (atom) => livePeerKey(sql, atom), selfPresented)
+    return {
+      via: head.via,
+      verify: (bytes: Uint8Array) => verifyRequest(request, bytes, clock.now(), async () => head.pubkey),
+    }
+  },
   /** A signed call from a bonded peer at MIN_TRUST_LEVEL or above; its atom id. */
   verifyTrusted: (request: Request, bytes: Uint8Array) =>
     verifyTrustedPeer(sql, request, bytes, clock.now(), config.minTrustLevel),
