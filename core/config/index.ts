@@ -22,6 +22,7 @@ export interface Config {
   databaseUrl?: string
   maxJsonBodyBytes: number
   shutdownGraceMs: number
+  dashboardStreamMs: number
   workerToken?: string
   setupAnswers?: string
   trustedNetworks: CidrList

@@ -120,6 +120,16 @@ export const SETTINGS: Setting[] = [
     doc: "On SIGTERM/SIGINT, how long in-flight requests may run before they are cut.",
   },
   {
+    key: "dashboardStreamMs",
+    env: "CELLULE_DASHBOARD_STREAM_MS",
+    flag: "dashboard-stream-ms",
+    kind: "int",
+    roles: ["pool"],
+    default: 60_000,
+    min: 1_000,
+    doc: "How long one live dashboard stream (Server-Sent Events) lives before the browser reconnects: an open tab never holds a graceful stop or a revoked session for longer.",
+  },
+  {
     key: "workerToken",
     env: "CELLULE_WORKER_TOKEN",
     flag: "worker-token",

@@ -161,10 +161,10 @@ export async function requirePageAdmin(s: PoolServices, request: Request, server
 
 /**
  * Server-Sent Events for a live fragment: `render` is sent when it changes (checked every second).
- * A stream lives a minute (EventSource reconnects by itself): an open tab never holds a pool's
+ * A stream lives `lifetimeMs` (CELLULE_DASHBOARD_STREAM_MS, a minute; EventSource reconnects by itself): an open tab never holds a pool's
  * graceful stop for its whole grace period, nor a revoked session for long.
  */
-export function liveStream(render: () => Promise<string>): Response {
+export function liveStream(render: () => Promise<string>, lifetimeMs = 60_000): Response {
   let timer: ReturnType<typeof setInterval> | undefined
   let last = ""
   return sseResponse(
@@ -182,7 +182,7 @@ export function liveStream(render: () => Promise<string>): Response {
       setTimeout(() => {
         clearInterval(timer)
         w.close()
-      }, 60_000)
+      }, lifetimeMs)
     },
     () => clearInterval(timer),
   )

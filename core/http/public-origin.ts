@@ -14,14 +14,22 @@ export function validHost(host: string): boolean {
 }
 
 let local: Set<string> | undefined
-/** This machine's names and addresses, read once. */
-function localNames(): Set<string> {
-  if (!local) {
+let readAt = 0
+/** How often a name we do not know may re-read the interfaces: an address added after boot (DHCP, a
+ * VPN or veth brought up later) is ours too, but a flood of foreign Host headers must not cost a
+ * syscall each. */
+const REREAD_MS = 2_000
+
+/** Whether `name` is one of this machine's names or addresses (re-read at most every REREAD_MS on a miss). */
+function isLocalName(name: string): boolean {
+  const now = Date.now()
+  if (!local || (!local.has(name) && now - readAt >= REREAD_MS)) {
+    readAt = now
     local = new Set(["localhost", "127.0.0.1", "[::1]", hostname().toLowerCase()])
     for (const addrs of Object.values(networkInterfaces()))
       for (const a of addrs ?? []) local.add(a.family === "IPv6" ? `[${a.address.split("%")[0]}]` : a.address)
   }
-  return local
+  return local.has(name)
 }
 
 /** `http(s)://host[:port]` a client should call back: its own Host when that names us, else POOL_URL. */
@@ -38,7 +46,7 @@ export function publicOrigin(request: Request, poolUrl: string): string {
   host = host.toLowerCase()
   if (!host || !validHost(host)) return fallback
   const name = host.replace(/:\d+$/, "")
-  if (name !== new URL(poolUrl).hostname.toLowerCase() && !localNames().has(name)) return fallback
+  if (name !== new URL(poolUrl).hostname.toLowerCase() && !isLocalName(name)) return fallback
   const proto = request.url.startsWith("https:") ? "https" : "http"
   return `${proto}://${host}`
 }

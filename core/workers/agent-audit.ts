@@ -69,4 +69,31 @@ export class AgentAuditTrail {
     if (!this.pending.length) return undefined
     return this.pending.splice(0)
   }
+
+  /** Events drained for a pool that could not take them (no open connection): first in line again. */
+  requeue(events: WorkerEvent[]) {
+    this.pending.unshift(...events)
+    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING)
+  }
+
+  /**
+   * At stop: whatever is still queued goes to the pending file, so the next agent on this data dir (the
+   * upgraded binary, the restarted service) delivers it at hello instead of it dying with this process.
+   */
+  persist() {
+    const events = this.drain()
+    if (!events) return
+    try {
+      let queued: WorkerEvent[] = []
+      try {
+        queued = JSON.parse(readFileSync(pendingFile(this.dataDir), "utf8"))
+      } catch {
+        // none queued yet
+      }
+      mkdirSync(this.dataDir, { recursive: true })
+      writeFileSync(pendingFile(this.dataDir), JSON.stringify([...queued, ...events].slice(-MAX_PENDING)))
+    } catch (err) {
+      log.warn(`could not keep ${events.length} event(s) for the pool: ${(err as Error).message}`)
+    }
+  }
 }

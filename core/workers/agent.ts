@@ -268,6 +268,11 @@ export class WorkerAgent {
 
   /** Activity, load and the audit events the pool has not heard yet. */
   private sendHeartbeat(events = this.trail.drain()) {
+    // Drained events must not vanish with a heartbeat that cannot leave: back in the queue.
+    if (this.ws?.readyState !== WebSocket.OPEN) {
+      if (events) this.trail.requeue(events)
+      return
+    }
     this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events })
   }
 
@@ -342,10 +347,30 @@ export class WorkerAgent {
     await this.jobs.drain(Date.now() + this.opts.shutdownGraceMs)
     if (this.heartbeat) clearInterval(this.heartbeat)
     // Whatever the pool's audit log has not heard yet (a self-update just installed) goes before bye.
-    const events = this.trail.drain()
+    const ws = this.ws
+    const events = ws?.readyState === WebSocket.OPEN ? this.trail.drain() : undefined
     if (events) this.sendHeartbeat(events)
+    // Not sendable (no open connection): kept on disk for the next agent on this data dir.
+    this.trail.persist()
     this.send({ type: "bye", reason: "worker stopping" })
-    this.ws?.close(1000, "worker stopping")
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      // The pool reads frames in order: its close reply means it has the heartbeat. Without that reply
+      // (the process may exit right after, before the socket flushed) the events go to disk as well;
+      // the pool may then hear them twice, which beats never.
+      const closed = new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 2_000)
+        ws.addEventListener("close", () => {
+          clearTimeout(t)
+          resolve(true)
+        })
+      })
+      ws.close(1000, "worker stopping")
+      this.ws = undefined
+      if (!(await closed) && events) {
+        this.trail.requeue(events)
+        this.trail.persist()
+      }
+    }
     this.ws = undefined
     await disposeEngines(this.engines)
     this.setState("stopped")

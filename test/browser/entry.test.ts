@@ -1,5 +1,5 @@
 // The dashboard behind `cellule proxy`, in headless Chromium, in front of three real bonded pools:
-// sign in through the entry, open every dashboard page 20 times without ever being sent back to
+// sign in through the entry, open every dashboard page 5 times without ever being sent back to
 // /login (every browser path sticks to the pool that holds the session), watch the live Overview keep
 // updating through the entry (its Server-Sent Events, also after the stream's one-minute reconnect),
 // and sign in with a one-time link made on another pool than the one the entry sends us to.
@@ -22,7 +22,9 @@ import { bondAll, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { NAV } from "../../views/layout.ts"
 
 const TOKEN = "entry-browser-token-0123456789"
-const ROUNDS = 20
+const ROUNDS = 5
+/** The live stream's life, shortened from its minute so the reconnect is seen quickly. */
+const STREAM_MS = 8_000
 let pools: FedPool[]
 /** One one-time link per pool, made before it started (its embedded database is its own once running). */
 const linkOf = new Map<string, string>()
@@ -47,7 +49,13 @@ beforeAll(async () => {
   const dirs = names.map((n) => tempDir(`cellule-entry-${n}-`))
   const links = await Promise.all(dirs.map(setupWithLink))
   pools = await Promise.all(
-    names.map((name, i) => startFedPool({ name, dataDir: dirs[i], env: { CELLULE_WORKER_TOKEN: TOKEN } })),
+    names.map((name, i) =>
+      startFedPool({
+        name,
+        dataDir: dirs[i],
+        env: { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_DASHBOARD_STREAM_MS: String(STREAM_MS) },
+      }),
+    ),
   )
   for (const [i, p] of pools.entries()) linkOf.set(p.name, links[i])
   await bondAll(pools)
@@ -132,8 +140,8 @@ test("the live Overview keeps updating through the entry, also after its stream 
   await page.waitForFunction(() => document.querySelector("#worker-count")?.textContent === "1", undefined, {
     timeout: 30_000,
   })
-  // Past the stream's one-minute life: EventSource reconnects, through the proxy, to the same pool.
-  const wait = openedAt + 65_000 - Date.now()
+  // Past the stream's life: EventSource reconnects, through the proxy, to the same pool.
+  const wait = openedAt + STREAM_MS + 5_000 - Date.now()
   if (wait > 0) await Bun.sleep(wait)
   await worker.kill("SIGKILL")
   await page.waitForFunction(() => document.querySelector("#worker-count")?.textContent === "0", undefined, {
@@ -143,7 +151,7 @@ test("the live Overview keeps updating through the entry, also after its stream 
   expect(await page.getAttribute("#live", "data-live")).toBe("sse")
   expect(new URL(page.url()).pathname).toBe("/")
   await shot(page, "entry-02-live")
-  // The stream was opened more than once (it lives a minute), every time on the session's pool.
+  // The stream was opened more than once (it lives STREAM_MS), every time on the session's pool.
   const streams = [...proxy.stderr().matchAll(/127\.0\.0\.1 "GET \/overview\/stream" (\d+) .*?upstream=(\S+)/g)]
   expect(streams.length).toBeGreaterThanOrEqual(1)
   for (const m of streams) expect([m[1], m[2]]).toEqual(["200", home.url])

@@ -42,7 +42,7 @@ export const overviewPage = (s: PoolServices) => {
     .get("/overview/live", ({ request, server }) => liveFragment(s, request, server, ({ lang }) => live(lang)))
     .get("/overview/stream", async ({ request, server }) => {
       const who = await requirePageAdmin(s, request, server)
-      return liveStream(() => live(who.lang))
+      return liveStream(() => live(who.lang), s.config.dashboardStreamMs)
     })
     .get("/overview.json", async ({ request, server }) => {
       await requirePageAdmin(s, request, server)
