@@ -20,6 +20,7 @@ export interface Config {
   port: number
   poolUrl: string
   databaseUrl?: string
+  databasePoolMax: number
   maxJsonBodyBytes: number
   shutdownGraceMs: number
   dashboardStreamMs: number

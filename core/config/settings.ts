@@ -100,6 +100,17 @@ export const SETTINGS: Setting[] = [
     doc: "PostgreSQL with pgvector. Unset: the embedded PGlite database under the data dir.",
   },
   {
+    key: "databasePoolMax",
+    env: "CELLULE_DATABASE_POOL_MAX",
+    flag: "database-pool-max",
+    kind: "int",
+    roles: ["pool"],
+    default: 10,
+    min: 1,
+    max: 200,
+    doc: "Connections the pool opens to an external PostgreSQL (DATABASE_URL); lower it behind a small server or a connection pooler. The embedded database always uses one.",
+  },
+  {
     key: "maxJsonBodyBytes",
     env: "CELLULE_MAX_JSON_BODY",
     flag: "max-json-body",

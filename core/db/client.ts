@@ -39,6 +39,8 @@ function redact(url: string) {
 export interface OpenOptions {
   dataDir: string
   databaseUrl?: string
+  /** Connections to an external server (the embedded one is a single backend: always 1). */
+  poolMax?: number
   /** Skip migrations (tools that only read). */
   migrate?: boolean
 }
@@ -58,7 +60,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   // libpq's ?host=<dir>, so the embedded socket is given as options.
   const sql = socket
     ? postgres({ ...socket, ...common, max: 1, idle_timeout: 0 })
-    : postgres(url, { ...common, max: 10, idle_timeout: 60 })
+    : postgres(url, { ...common, max: opts.poolMax ?? 10, idle_timeout: 60 })
   const close = async () => {
     await sql.end({ timeout: 5 })
     await embedded?.stop()

@@ -39,7 +39,11 @@ export interface RunningPool {
 
 export async function startPool(config: Readonly<Config>, clock: Clock = systemClock): Promise<RunningPool> {
   log.info(`starting pool ${config.poolName} (cellule ${VERSION})`)
-  const db = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl })
+  const db = await openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    poolMax: config.databasePoolMax,
+  })
   let http: HttpServer | undefined
   try {
     await recordPoolName(db.sql, config.poolName)

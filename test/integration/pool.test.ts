@@ -80,11 +80,16 @@ describe("cellule pool", () => {
 
   test("DATABASE_URL on a PGlite socket server works (external mode, same client code)", async () => {
     const db = await PGlite.create({ extensions: { vector } })
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 })
+    // pglite-socket interleaves several clients' extended-protocol messages on its one backend (a
+    // DataRow then reaches the wrong connection), so this stand-in for PostgreSQL gets one connection
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
     await server.start()
     try {
       const pool = await startPool({
-        env: { DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres` },
+        env: {
+          DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
+          CELLULE_DATABASE_POOL_MAX: "1",
+        },
       })
       const s = await status(pool.url)
       expect(s.body).toMatchObject({ db: "ok", db_mode: "external" })

@@ -93,7 +93,9 @@ describe("setup across processes", () => {
 
   test("two pools on one database: completing the wizard on one opens the other within 2 s", async () => {
     const db = await PGlite.create({ extensions: { vector } })
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 32 })
+    // one connection per pool: pglite-socket interleaves the messages of concurrent clients on its one
+    // backend, which a real PostgreSQL never does (see pool.test.ts)
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 })
     await server.start()
     onCleanup(async () => {
       await server.stop()
@@ -103,6 +105,7 @@ describe("setup across processes", () => {
     const env = {
       DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
       CELLULE_FED_KEY_DIR: tempDir("cellule-fedkey-"),
+      CELLULE_DATABASE_POOL_MAX: "1",
     }
     const a = await startPool({ env, setup: false })
     const b = await startPool({ env, setup: false })

@@ -193,11 +193,17 @@ describe("LlamaEngine", () => {
 describe("LlamaEngine.dispose", () => {
   test("stops running work, rejects new requests, and is idempotent", async () => {
     const own = await LlamaEngine.load({ modelPath, threads: 1, sequences: 1, contextSize: CONTEXT, gpu: false })
-    const running = own.generate(chat("long", { maxTokens: CONTEXT }))
+    // dispose from the first token's callback: a fixed sleep let the whole generation end first on a busy machine
+    let disposing: Promise<unknown> | undefined
+    const running = own.generate(chat("long", { maxTokens: CONTEXT }), () => {
+      disposing ??= Promise.all([own.dispose(), own.dispose()])
+    })
     const queued = codeOf(own.generate(chat("queued")))
-    await Bun.sleep(20)
-    await Promise.all([own.dispose(), own.dispose()])
-    expect((await running).finishReason).toBe("abort")
+    const result = await running
+    expect(disposing).toBeDefined()
+    await disposing
+    expect(result.usage.completionTokens).toBeLessThan(CONTEXT - 20)
+    expect(result.finishReason).toBe("abort")
     expect(await queued).toBe("engine_disposed")
     expect(await codeOf(own.generate(chat("late")))).toBe("engine_disposed")
   })
