@@ -1,4 +1,6 @@
 // core/auth/reset — `cellule admin-reset-password`: new Argon2id hash, every session of that admin ended.
+import { AuditLog } from "../audit/index.ts"
+import { systemClock } from "../clock.ts"
 import type { Config } from "../config/index.ts"
 import type { Sql } from "../db/client.ts"
 import { withDatabase } from "../db/with-database.ts"
@@ -14,6 +16,17 @@ export async function resetAdminPassword(sql: Sql, email: string, password: stri
                           where email = ${email.trim().toLowerCase()} returning id`
     if (!rows.length) throw new NotFound(`no administrator ${email}`, "admin_not_found")
     await tx`delete from admin_sessions where admin_id = ${rows[0].id}`
+    // in the same transaction: a reset that is not in the audit log did not happen
+    await new AuditLog(sql, systemClock).record(
+      {
+        actor: { kind: "system", id: "admin-reset-password" },
+        action: "admin.password_reset",
+        target: `admin:${email.trim().toLowerCase()}`,
+        outcome: "success",
+        details: { sessions_ended: true },
+      },
+      tx,
+    )
   })
 }
 

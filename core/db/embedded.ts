@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url"
 import { PGLITE_ASSETS } from "./_assets.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
 import { ownerOnly, privateDir } from "./_private.ts"
+import { ExchangeQueue } from "./socket-queue.ts"
 import { logger } from "../log.ts"
 
 const log = logger("db")
@@ -122,6 +123,9 @@ export class EmbeddedDatabase {
       const socketPath = join(this.socket.dir, `.s.PGSQL.${SOCKET_PORT}`)
       rmSync(socketPath, { force: true }) // a killed pool leaves its socket; we hold the lock, so it is stale
       this.server = new PGLiteSocketServer({ db: this.db, path: socketPath, maxConnections: 8 })
+      // the library's queue can switch clients mid-exchange (core/db/socket-queue.ts); its handlers take
+      // the queue from this field when a client connects
+      Object.assign(this.server, { queryQueue: new ExchangeQueue(this.db) })
       await this.server.start()
       this.connection = connectionFor(this.socket.dir)
       // Offline admin tools (admin-reset-password, setup) reach the running pool's database here.

@@ -5,7 +5,9 @@
 import { Elysia } from "elysia"
 import { CelluleError } from "../errors.ts"
 import type { PoolServices } from "../pool/services.ts"
+import { recordApiRequest } from "./audit-trail.ts"
 import { parseJsonBody } from "./body.ts"
+import { clientIp } from "./client-ip.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
@@ -147,17 +149,28 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
     const m = typeof row === "function" ? { plugin: row } : row
     if (!m.when || m.when(s)) app.use(m.plugin(s))
   }
+  servicesOf.set(app, s)
   return app
 }
+
+/** The services an app was built with, for what `handle` does around every request (the iso27001 trail). */
+const servicesOf = new WeakMap<object, PoolServices>()
 
 /** The mount table's hooks and health check, then `routes`: for in-process tests of a few routes. */
 export const withHooks = (...routes: RoutePlugin[]): (Mount | RoutePlugin)[] => [...MOUNT_TABLE.slice(0, 5), ...routes]
 
 export async function handle(app: ReturnType<typeof buildApp>, req: Request): Promise<Response> {
+  const s = servicesOf.get(app)
+  const t0 = performance.now()
+  // read now: the peer address is gone once the exchange ends
+  const ip = s ? clientIp(req, app.server, s.config) : undefined
+  let res: Response
   try {
-    return withSecurityHeaders(await app.handle(req))
+    res = withSecurityHeaders(await app.handle(req))
   } catch (e) {
     const err = e instanceof CelluleError ? e : toCelluleError("UNKNOWN", e, "h")
-    return withSecurityHeaders(jsonError(err))
+    res = withSecurityHeaders(jsonError(err))
   }
+  if (s) recordApiRequest(s, req, ip, res.status, performance.now() - t0)
+  return res
 }

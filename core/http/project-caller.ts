@@ -1,5 +1,6 @@
 // core/http/project-caller — who is calling the projects API: an API key (Authorization: Bearer,
 // bound to one project or to none) or an administrator (session cookie with CSRF, or trusted header).
+import type { Actor } from "../audit/index.ts"
 import { type ApiKeys, InvalidApiKey } from "../auth/api-keys.ts"
 import { Unauthorized } from "../errors.ts"
 import type { ProjectCaller } from "../rag/index.ts"
@@ -7,18 +8,22 @@ import { clientIp } from "./client-ip.ts"
 import type { PoolServices } from "../pool/services.ts"
 import { resolveAdmin } from "./guards.ts"
 
+/** The caller as the projects API sees it, and as the audit log names it. */
+export type AuditedCaller = ProjectCaller & { actor: Actor }
+
 export async function projectCaller(
   s: PoolServices,
   keys: ApiKeys,
   request: Request,
   server: Parameters<typeof clientIp>[1],
-): Promise<ProjectCaller> {
+): Promise<AuditedCaller> {
   const auth = request.headers.get("authorization") ?? ""
   if (auth.startsWith("Bearer ")) {
     const key = await keys.find(auth.slice(7).trim())
     if (!key) throw new InvalidApiKey()
-    return { kind: "key", project: key.project }
+    return { kind: "key", project: key.project, actor: { kind: "api_key", id: key.id } }
   }
-  if (await resolveAdmin(s, request, clientIp(request, server, s.config))) return { kind: "admin" }
+  const admin = await resolveAdmin(s, request, clientIp(request, server, s.config))
+  if (admin) return { kind: "admin", actor: { kind: "admin", id: admin.email } }
   throw new Unauthorized("an API key or an administrator login is required", "api_key_required")
 }

@@ -36,6 +36,19 @@ async function signsIn(password: string) {
   }
 }
 
+/** The audit rows of password resets, oldest first. */
+async function resetRows() {
+  const db = await openDatabase({ dataDir })
+  try {
+    return [
+      ...(await db.sql<{ actor_kind: string; actor_id: string; target: string; outcome: string }[]>`
+      select actor_kind, actor_id, target, outcome from audit_log where action = 'admin.password_reset' order by id`),
+    ]
+  } finally {
+    await db.close()
+  }
+}
+
 async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string }) {
   const dec = new TextDecoder()
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) sink.text += dec.decode(chunk)
@@ -54,6 +67,10 @@ describe("cellule admin-reset-password", () => {
     expect(out.trim()).toBe(`OK: password reset for ${EMAIL}`)
     expect(await signsIn("piped-password-22")).toBe(true)
     expect(await signsIn("first-password-1")).toBe(false)
+    // the reset is in the audit log, written in the same transaction as the new hash
+    expect(await resetRows()).toEqual([
+      { actor_kind: "system", actor_id: "admin-reset-password", target: `admin:${EMAIL}`, outcome: "success" },
+    ])
   })
 
   test("two different answers or a short password change nothing", async () => {
@@ -67,6 +84,7 @@ describe("cellule admin-reset-password", () => {
       expect(await p.exited).toBe(1)
     }
     expect(await signsIn("piped-password-22")).toBe(true)
+    expect((await resetRows()).length).toBe(1)
   })
 
   test("under a pseudo-terminal it prompts twice and never echoes the password", async () => {

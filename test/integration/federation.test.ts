@@ -10,6 +10,7 @@ import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
 import { generateIdentity, identityFromPrivateKey, PRIVATE_KEY_FILE } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
 import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { TEST_ADMIN } from "../support/proc.ts"
 import { until } from "../support/until.ts"
 
 let pools: FedPool[]
@@ -48,6 +49,41 @@ describe("three bonded pools", () => {
       15_000,
     )
     expect(topo.value.network_type).toBe("lan")
+  })
+
+  test("bonding and trust changes are in each pool's audit log, with the peer or the admin as actor", async () => {
+    const audit = async (p: FedPool, action: string) =>
+      (await admin(p, "GET", `/v1/admin/audit?action=${action}&limit=50`)).data as any[]
+    // pool-a registered with b and c, then promoted both
+    const created = await audit(pools[0], "bond.create")
+    for (const peer of [pools[1], pools[2]])
+      expect(created).toContainEqual(
+        expect.objectContaining({
+          actor: { kind: "admin", id: TEST_ADMIN.email },
+          target: `url:${peer.url}`,
+          outcome: "success",
+        }),
+      )
+    const granted = await audit(pools[0], "trust.grant")
+    for (const id of [ids[1], ids[2]])
+      expect(granted).toContainEqual(
+        expect.objectContaining({ target: `peer:${id.atom_id}`, outcome: "success", details: { level: 3 } }),
+      )
+    // pool-b issued the token pool-a used, and accepted pool-a's hello
+    expect(await audit(pools[1], "bond.create")).toContainEqual(
+      expect.objectContaining({ details: { attachment_token: true }, outcome: "success" }),
+    )
+    expect(await audit(pools[1], "bond.accept")).toContainEqual(
+      expect.objectContaining({ actor: { kind: "peer", id: ids[0].atom_id }, outcome: "success" }),
+    )
+    // revoking or unbonding a pool that is not a peer is refused, and the refusal is recorded
+    const nobody = "atom_00000000000000000000000000000000"
+    const post = (method: string, path: string) =>
+      fetch(pools[0].url + path, { method, headers: { "x-cellule-user": TEST_ADMIN.email } })
+    expect((await post("POST", `/v1/federation/peers/${nobody}/revoke`)).status).toBe(404)
+    expect((await post("DELETE", `/v1/federation/peers/${nobody}`)).status).toBe(404)
+    expect((await audit(pools[0], "trust.revoke"))[0]).toMatchObject({ target: `peer:${nobody}`, outcome: "failure" })
+    expect((await audit(pools[0], "bond.revoke"))[0]).toMatchObject({ target: `peer:${nobody}`, outcome: "failure" })
   })
 
   test("a cluster-wide setting changed on one pool shows on every pool within 2 s", async () => {

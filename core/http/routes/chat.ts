@@ -6,7 +6,7 @@ import type { Who } from "../../gateway/admission.ts"
 import { runOrForward } from "../../gateway/forward-policy.ts"
 import { meter } from "../../gateway/metering.ts"
 import { collect } from "../../gateway/jobs.ts"
-import { groundChat } from "../../gateway/grounding.ts"
+import { groundChat, groundingProject } from "../../gateway/grounding.ts"
 import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
 import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
 import { generationRoutes } from "../generation-routes.ts"
@@ -20,7 +20,21 @@ export const chatRoutes = (s: PoolServices) => {
   async function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
     // Grounded chat (core/gateway/grounding.ts): the forwarded twin receives an already grounded body.
     const grounded = forwarded ? null : await groundChat(s.rag, body, request, who, toMessages(body))
-    if (grounded) body = { ...body, messages: grounded.messages as ChatReq["messages"] }
+    if (grounded) {
+      body = { ...body, messages: grounded.messages as ChatReq["messages"] }
+      // a grounded answer read the project's documents: a search in the audit log (strict grade)
+      s.audit.recordDetached({
+        actor: { kind: "api_key", id: who.key!.id },
+        action: "document.search",
+        project: groundingProject(body, request),
+        outcome: "success",
+        details: {
+          via: "grounded_chat",
+          citations: grounded.citations.length,
+          documents: [...new Set(grounded.citations.map((c) => c.document_id))],
+        },
+      })
+    }
     const cellule = grounded ? { cellule: { citations: grounded.citations } } : {}
     return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
       const messages = toMessages(body)

@@ -5,6 +5,7 @@
 //   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
 import { Elysia } from "elysia"
 import { CelluleError } from "../../errors.ts"
+import { audited } from "../audit-trail.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { CAPACITY_PATH, capacityOf } from "../../scheduler/forward.ts"
 import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
@@ -43,14 +44,21 @@ export const federationP2pRoutes = (s: PoolServices) => {
     return v
   }
   return new Elysia()
-    .post(`${P2P}hello`, async ({ request }) => {
+    .post(`${P2P}hello`, async ({ request, server }) => {
       const v = calls.verified(request)
       if (!v.caller.pubkey) {
         // Already bonded: the caller signed with its known key; refresh its URL/name.
         const p = await s.peers.get(v.caller.atomId)
         return fed.acceptHello({ atomId: v.caller.atomId, pubkey: p!.pubkey }, v.body)
       }
-      return fed.acceptHello({ atomId: v.caller.atomId, pubkey: v.caller.pubkey }, v.body)
+      // A new bond, accepted or refused (no or a spent attachment token), is in the audit log.
+      const { atomId, pubkey } = v.caller
+      return audited(
+        s,
+        { actor: { kind: "peer", id: atomId }, request, server },
+        { action: "bond.accept", target: `peer:${atomId}`, details: { url: String(v.body?.url ?? "") } },
+        () => fed.acceptHello({ atomId, pubkey }, v.body),
+      )
     })
     .post(`${P2P}gossip`, async ({ request }) => {
       const v = bonded(request, "bond first (hello), then gossip")

@@ -1,0 +1,87 @@
+// Several clients on the embedded database's socket at once (the pool, an admin tool, a test): each
+// client's extended-protocol exchange reaches the one PGlite backend whole, so parameterised queries
+// and transactions of one client never meet another's unnamed statement or portal.
+import { afterAll, beforeAll, expect, test } from "bun:test"
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { join } from "node:path"
+import postgres from "postgres"
+import { ExchangeQueue } from "../../../core/db/socket-queue.ts"
+import { cleanupAll, tempDir } from "../../support/proc.ts"
+
+let db: PGlite
+let server: PGLiteSocketServer
+let socketDir: string
+
+beforeAll(async () => {
+  db = await PGlite.create()
+  socketDir = tempDir("cellule-sockq-")
+  server = new PGLiteSocketServer({ db, path: join(socketDir, ".s.PGSQL.5432"), maxConnections: 8 })
+  Object.assign(server, { queryQueue: new ExchangeQueue(db) })
+  await server.start()
+  await db.exec("create table t (client int, n int)")
+})
+afterAll(async () => {
+  await server.stop()
+  await db.close()
+  await cleanupAll()
+})
+
+const client = () =>
+  postgres({ host: socketDir, port: 5432, user: "postgres", database: "postgres", max: 1, onnotice: () => {} })
+
+test("four clients, 200 parameterised queries each, interleaved: every answer is the client's own", async () => {
+  const clients = [0, 1, 2, 3].map(client)
+  try {
+    const answers = await Promise.all(
+      clients.map((sql, c) =>
+        Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            sql<{ c: number; n: number }[]>`select ${c}::int as c, ${i}::int as n`.then(([r]) => [r.c, r.n]),
+          ),
+        ),
+      ),
+    )
+    answers.forEach((rows, c) => expect(rows).toEqual(Array.from({ length: 200 }, (_, i) => [c, i])))
+  } finally {
+    await Promise.all(clients.map((sql) => sql.end()))
+  }
+})
+
+test("a transaction keeps the backend: another client's writes wait, and a rollback leaves nothing", async () => {
+  const [a, b] = [client(), client()]
+  try {
+    const inTx = a.begin(async (tx) => {
+      await tx`insert into t values (1, 1)`
+      await Bun.sleep(50)
+      await tx`insert into t values (1, 2)`
+      throw new Error("roll back")
+    })
+    const other = Promise.all(Array.from({ length: 20 }, (_, i) => b`insert into t values (2, ${i})`))
+    await expect(inTx).rejects.toThrow("roll back")
+    await other
+    const rows = await b<{ client: number; count: number }[]>`select client, count(*)::int from t group by client`
+    expect([...rows]).toEqual([{ client: 2, count: 20 }])
+  } finally {
+    await Promise.all([a.end(), b.end()])
+  }
+})
+
+test("a client that disconnects mid-transaction frees the backend for the others", async () => {
+  const a = client()
+  const b = client()
+  try {
+    const held = a.begin(async (tx) => {
+      await tx`insert into t values (3, 1)`
+      await new Promise(() => {}) // never commits
+    })
+    held.catch(() => {})
+    await Bun.sleep(50)
+    const waiting = b`select count(*)::int as n from t where client = 3`
+    await a.end({ timeout: 0 })
+    const [r] = await waiting
+    expect(r.n).toBe(0)
+  } finally {
+    await b.end()
+  }
+})
