@@ -37,6 +37,10 @@ export function recordForNextAgent(dataDir: string, clock: Clock, event: string,
 
 export class AgentAuditTrail {
   private pending: WorkerEvent[] = []
+  /** Events sent with a hello, kept until the pool's welcome says it read them. */
+  private inHello: WorkerEvent[] | undefined
+  /** The pending file was read but not yet delivered: it stays on disk until a welcome. */
+  private fileLoaded = false
 
   constructor(
     private readonly dataDir: string,
@@ -44,11 +48,32 @@ export class AgentAuditTrail {
   ) {
     try {
       const queued = JSON.parse(readFileSync(pendingFile(dataDir), "utf8"))
+      // The file stays until a pool welcomed the hello that carried it: a process killed in between
+      // (a self-update's trial run, a SIGKILL) leaves it for the next one instead of losing it.
       if (Array.isArray(queued)) this.pending.push(...queued.slice(-MAX_PENDING))
-      rmSync(pendingFile(dataDir), { force: true })
+      this.fileLoaded = true
     } catch {
       // nothing left by a previous process
     }
+  }
+
+  /** What a hello carries: the queue, held back until `welcomed` (or back in line on `helloLost`). */
+  forHello(): WorkerEvent[] | undefined {
+    this.inHello = this.drain()
+    return this.inHello
+  }
+
+  /** The pool answered the hello: its events are in the pool's log, the file is done with. */
+  welcomed() {
+    this.inHello = undefined
+    if (this.fileLoaded) rmSync(pendingFile(this.dataDir), { force: true })
+    this.fileLoaded = false
+  }
+
+  /** The connection closed before the welcome: the hello's events go first in line again. */
+  helloLost() {
+    if (this.inHello) this.requeue(this.inHello)
+    this.inHello = undefined
   }
 
   record(event: string, detail: Record<string, unknown> = {}) {
@@ -81,15 +106,18 @@ export class AgentAuditTrail {
    * upgraded binary, the restarted service) delivers it at hello instead of it dying with this process.
    */
   persist() {
+    this.helloLost()
     const events = this.drain()
     if (!events) return
     try {
       let queued: WorkerEvent[] = []
-      try {
-        queued = JSON.parse(readFileSync(pendingFile(this.dataDir), "utf8"))
-      } catch {
-        // none queued yet
-      }
+      // a file this trail loaded is already in `events`: rewritten, not appended to
+      if (!this.fileLoaded)
+        try {
+          queued = JSON.parse(readFileSync(pendingFile(this.dataDir), "utf8"))
+        } catch {
+          // none queued yet
+        }
       mkdirSync(this.dataDir, { recursive: true })
       writeFileSync(pendingFile(this.dataDir), JSON.stringify([...queued, ...events].slice(-MAX_PENDING)))
     } catch (err) {

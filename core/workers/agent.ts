@@ -201,7 +201,7 @@ export class WorkerAgent {
         activity: this.activity(),
         ...(this.opts.hardwareClass ? { hardware_class: this.opts.hardwareClass } : {}),
       }
-      const events = this.trail.drain()
+      const events = this.trail.forHello()
       if (events) hello.events = events
       ws.send(JSON.stringify(hello))
     }
@@ -209,6 +209,7 @@ export class WorkerAgent {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return
       this.ws = undefined
+      this.trail.helloLost()
       if (this.heartbeat) clearInterval(this.heartbeat)
       // The pool re-queues what we were doing; finishing it here would only waste the machine.
       this.jobs.abortAll()
@@ -306,6 +307,7 @@ export class WorkerAgent {
 
   private welcomed(msg: Extract<PoolMessage, { type: "welcome" }>) {
     this.attempt = 0
+    this.trail.welcomed()
     this.setState("running")
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
     if (this.onPrimary()) {

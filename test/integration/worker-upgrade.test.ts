@@ -107,6 +107,10 @@ describe("self-update", () => {
     await w.loop.kill("SIGKILL")
     await newPool.kill()
     const events = (await audit(newPool.dataDir)).map((e) => e.event)
+    if (!events.includes("self_update_staged"))
+      console.log(
+        `events ${events.join(",")}\n--- worker\n${(w.loop.stdout() + w.loop.stderr()).slice(-6000)}\n--- pool\n${newPool.stderr().slice(-4000)}`,
+      )
     expect(events).toEqual(expect.arrayContaining(["self_update_started", "self_update_staged"]))
   }, 240_000)
 
