@@ -91,7 +91,9 @@ async function audit(dataDir: string) {
 describe("self-update", () => {
   test(`an ${OLD} worker upgrades itself to the pool's ${NEW} and is not pushed again`, async () => {
     // The pool is the new build itself: it ships its own executable for its own OS/arch.
-    const newPool = await startPoolBinary(join(builds, `cellule-${NEW}`))
+    // 2 s heartbeats: at 500 ms a loaded machine made the pool drop the old worker mid-download (three
+    // missed beats) and the events its last heartbeat carried were lost with that socket
+    const newPool = await startPoolBinary(join(builds, `cellule-${NEW}`), { CELLULE_HEARTBEAT_MS: "2000" })
     const w = await supervisedWorker(newPool.url)
     const t0 = Date.now()
     await w.loop.waitFor(/self-update: v0\.0\.2 installed/, 60_000)
