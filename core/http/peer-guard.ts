@@ -3,6 +3,7 @@
 // transport.ts verifies), and only then is the body parsed and the caller remembered for the handler.
 // A refused call answers through the one error mapper.
 import { Elysia } from "elysia"
+import { AUDIT_PEER_PATH } from "../audit/cluster-peers.ts"
 import { CelluleError } from "../errors.ts"
 import type { PoolServices } from "../pool/services.ts"
 import type { SignedCaller } from "../federation/transport.ts"
@@ -101,7 +102,8 @@ function guardsOf(s: PoolServices) {
           path === CAPACITY_PATH ||
           path === KEY_USAGE_PATH ||
           path === DAILY_USAGE_PATH ||
-          path === PEER_CONSUME_PATH,
+          path === PEER_CONSUME_PATH ||
+          (method === "POST" && path === AUDIT_PEER_PATH),
       }),
       // Envelope batches can be large: four times the JSON limit.
       bonding: peerGuard(s, {

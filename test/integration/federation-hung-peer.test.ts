@@ -2,7 +2,7 @@
 // others: three real pools, one frozen, several changes still reach the live one in well under 500 ms
 // each; resumed (SIGCONT), the frozen pool catches up.
 import { afterAll, beforeAll, expect, test } from "bun:test"
-import { cleanupAll } from "../support/proc.ts"
+import { cleanupAll, TEST_ADMIN } from "../support/proc.ts"
 import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { until } from "../support/until.ts"
 
@@ -57,3 +57,34 @@ test("with one peer frozen, every change still reaches the others in under 500 m
   )
   console.log(`${c.name} caught up ${Math.round(caught.ms)} ms after SIGCONT`)
 }, 180_000)
+
+test("the cluster audit view names the frozen pool within its timeout and shows the others' chains", async () => {
+  const [a, b, c] = pools
+  process.kill(c.proc.pid, "SIGSTOP")
+  try {
+    const t0 = performance.now()
+    const view = await admin(a, "GET", "/v1/admin/audit/cluster?action=bond&limit=20")
+    const ms = performance.now() - t0
+    console.log(`cluster audit view with ${c.name} frozen: ${Math.round(ms)} ms`)
+    expect(ms).toBeLessThan(5000)
+    expect(view.pools.map((p: any) => p.pool).sort()).toEqual([a.name, b.name].sort())
+    for (const p of view.pools) {
+      expect(p.verify.ok).toBe(true)
+      // each pool's own bonds: pool-b's rows came from pool-b, signed call and all
+      expect(p.rows.length).toBeGreaterThan(0)
+      expect(p.rows.every((r: any) => r.action.startsWith("bond."))).toBe(true)
+    }
+    expect(view.unreachable).toEqual([{ pool: c.name, reason: expect.stringContaining("3000 ms") }])
+    // the Audit page's cluster fragment says the same, by name
+    const page = await fetch(`${a.url}/audit/cluster`, { headers: { "x-cellule-user": TEST_ADMIN.email } })
+    const text = await page.text()
+    expect(page.status).toBe(200)
+    expect(text).toContain(`data-pool="${b.name}"`)
+    expect(text).toMatch(new RegExp(`id="audit-cluster-unreachable"[\\s\\S]*data-pool="${c.name}"`))
+  } finally {
+    process.kill(c.proc.pid, "SIGCONT")
+  }
+  // an unsigned caller gets nothing from the peer route
+  const anon = await fetch(`${b.url}/v1/federation/peer-audit`, { method: "POST", body: "{}" })
+  expect(anon.status).toBe(401)
+}, 60_000)

@@ -304,6 +304,11 @@ export const en = {
   "audit.outcome.success": "success",
   "audit.outcome.failure": "failure",
   "audit.outcome.denied": "denied",
+  "audit.cluster": "Cluster",
+  "audit.cluster_asking": "Asking the trusted pools…",
+  "audit.cluster_pool": "Pool",
+  "audit.cluster_rows": "Rows shown",
+  "audit.cluster_unreachable": "These pools did not answer; their rows are missing from this view:",
 } as const
 
 export type MessageKey = keyof typeof en

@@ -312,4 +312,9 @@ export const fr: Record<MessageKey, string> = {
   "audit.outcome.success": "réussi",
   "audit.outcome.failure": "échec",
   "audit.outcome.denied": "refusé",
+  "audit.cluster": "Grappe",
+  "audit.cluster_asking": "Interrogation des pools de confiance…",
+  "audit.cluster_pool": "Pool",
+  "audit.cluster_rows": "Lignes affichées",
+  "audit.cluster_unreachable": "Ces pools n’ont pas répondu ; leurs lignes manquent dans cette vue :",
 }

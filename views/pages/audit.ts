@@ -1,6 +1,6 @@
 // views/pages/audit — the Audit page: filters (actor, action, project, time range), the chain's
 // status, export buttons for the filtered range, and the newest rows, refreshed every 2 s (live tail).
-import type { AuditRow, VerifyResult } from "../../core/audit/index.ts"
+import type { AuditRow, ClusterAudit, VerifyResult } from "../../core/audit/index.ts"
 import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
 
@@ -61,6 +61,32 @@ export function auditBody(lang: Lang, d: AuditPageData): SafeHtml {
       <a class="button secondary" id="audit-export-csv" href="/v1/admin/audit/export?${qs({ from: f.from, to: f.to }, { format: "csv" })}">${t(lang, "audit.export_csv")}</a>
       <a class="button secondary" id="audit-export-jsonl" href="/v1/admin/audit/export?${qs({ from: f.from, to: f.to }, { format: "jsonl" })}">${t(lang, "audit.export_jsonl")}</a></div>
   </form>
+  <section id="audit-cluster" hx-get="/audit/cluster?${qs(f)}" hx-trigger="load" hx-swap="innerHTML">
+    <h2>${t(lang, "audit.cluster")}</h2><p class="muted">${t(lang, "audit.cluster_asking")}</p></section>
   <h2>${t(lang, "audit.live")}</h2>
   <div id="audit-live" hx-get="/audit/live?${qs(f)}" hx-trigger="every 2s" hx-swap="innerHTML">${auditRowsTable(lang, d.rows)}</div>`
+}
+
+/** Each pool's chain and row count, and the pools that did not answer (named, with why). */
+export function auditClusterSection(lang: Lang, v: ClusterAudit): SafeHtml {
+  return html`<h2>${t(lang, "audit.cluster")}</h2>
+    <table id="audit-cluster-pools"><thead><tr><th>${t(lang, "audit.cluster_pool")}</th><th>${t(lang, "audit.chain")}</th>
+      <th>${t(lang, "audit.cluster_rows")}</th></tr></thead><tbody>
+    ${v.pools.map(
+      (p) => html`<tr data-pool="${p.pool}" data-ok="${String(p.verify.ok)}"><td>${p.pool}</td>
+        <td class="${p.verify.ok ? "" : "bad"}">${
+          p.verify.ok
+            ? t(lang, "audit.chain_ok", { rows: p.verify.rows })
+            : t(lang, "audit.chain_broken", {
+                id: p.verify.first_broken?.id ?? "?",
+                reason: p.verify.first_broken?.reason ?? "?",
+              })
+        }</td><td>${p.rows.length}</td></tr>`,
+    )}</tbody></table>
+    ${
+      v.unreachable.length
+        ? html`<p class="bad" id="audit-cluster-unreachable">${t(lang, "audit.cluster_unreachable")}</p><ul>
+          ${v.unreachable.map((u) => html`<li data-pool="${u.pool}">${u.pool}: ${u.reason}</li>`)}</ul>`
+        : ""
+    }`
 }

@@ -1,6 +1,7 @@
 // /v1/admin/audit (filtered list, streamed export, chain verification) and /v1/projects/:pid/audit
 // (the guide's §6.1 route): read-only views of this pool's audit log, for administrators. An export
 // is itself recorded (audit.export): who took a copy of the log, and of which range.
+import { clusterAuditView } from "../../audit/cluster-peers.ts"
 import { Elysia, t } from "elysia"
 import { type ExportFormat, parseTime as queryTime } from "../../audit/index.ts"
 import type { PoolServices } from "../../pool/services.ts"
@@ -38,6 +39,14 @@ const listQuery = t.Object({
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })),
 })
 
+/** What the cluster view needs from the services. */
+export const clusterOf = (s: PoolServices) => ({
+  audit: s.audit,
+  poolName: s.config.poolName,
+  fed: s.federation,
+  minTrust: s.config.minTrustLevel,
+})
+
 export const auditRoutes = (s: PoolServices) =>
   new Elysia()
     .use(adminGuard(s))
@@ -67,6 +76,19 @@ export const auditRoutes = (s: PoolServices) =>
       },
     )
     .get("/v1/admin/audit/verify", () => s.audit.verify())
+    .get(
+      // Every trusted pool's rows and chain; the pools that did not answer within 3 s are named.
+      "/v1/admin/audit/cluster",
+      ({ query }) => clusterAuditView(clusterOf(s), query),
+      {
+        query: t.Object({
+          actor: t.Optional(t.String({ maxLength: 330 })),
+          action: t.Optional(t.String({ maxLength: 330 })),
+          project: t.Optional(t.String({ maxLength: 128 })),
+          limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200 })),
+        }),
+      },
+    )
     .get(
       "/v1/admin/audit/export",
       async ({ query, admin, request, server }) => {

@@ -5,13 +5,14 @@
 //   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
 import { Elysia } from "elysia"
 import { CelluleError } from "../../errors.ts"
+import { AUDIT_PEER_PATH, localAudit, peerFilter } from "../../audit/cluster-peers.ts"
 import { audited } from "../audit-trail.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { CAPACITY_PATH, capacityOf } from "../../scheduler/forward.ts"
 import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
 import { bondingPeerGuard, P2P_PATH as P2P, trustedPeerGuard } from "../peer-guard.ts"
 
-/** Calls from trusted peers: forward capacity and key usage (mounted with the API keys). */
+/** Calls from trusted peers: forward capacity, key usage, the audit view (mounted with the API keys). */
 export const peerUsageRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
   const peers = trustedPeerGuard(s)
@@ -29,6 +30,12 @@ export const peerUsageRoutes = (s: PoolServices) => {
       .get(DAILY_USAGE_PATH, async ({ request }) => {
         peers.verified(request)
         return { rows: await keys.usage(DAILY_DAYS) }
+      })
+      // The cluster audit view of a trusted peer's Audit page: this pool's rows and chain status.
+      // (the guard verified the signature over these bytes; the body is parsed like any JSON route's)
+      .post(AUDIT_PEER_PATH, async ({ request, body }) => {
+        peers.verified(request)
+        return localAudit(s.audit, peerFilter(body))
       })
   )
 }

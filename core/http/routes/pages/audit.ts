@@ -5,7 +5,9 @@ import { type AuditFilter, parseTime as queryTime } from "../../../audit/index.t
 import type { PoolServices } from "../../../pool/services.ts"
 import { dashboardPage, liveFragment, type Srv } from "../../dashboard-shell.ts"
 import { t } from "../../../../views/i18n.ts"
-import { type AuditFilters, auditBody, auditRowsTable } from "../../../../views/pages/audit.ts"
+import { type AuditFilters, auditBody, auditClusterSection, auditRowsTable } from "../../../../views/pages/audit.ts"
+import { clusterAuditView } from "../../../audit/cluster-peers.ts"
+import { clusterOf } from "../audit.ts"
 
 const LIVE_ROWS = 50
 
@@ -47,6 +49,13 @@ export const auditPage = (s: PoolServices) =>
                 : t(lang, "audit.retention.months", { n: retention.months }),
           })
         },
+      }),
+    )
+    .get("/audit/cluster", ({ request, server }) =>
+      liveFragment(s, request, server as Srv, async ({ lang }) => {
+        const f = filtersOf(request)
+        const view = await clusterAuditView(clusterOf(s), { actor: f.actor, action: f.action, project: f.project })
+        return auditClusterSection(lang, view).toString()
       }),
     )
     .get("/audit/live", ({ request, server }) =>
