@@ -42,7 +42,7 @@ test("four clients, 200 parameterised queries each, interleaved: every answer is
         ),
       ),
     )
-    answers.forEach((rows, c) => expect(rows).toEqual(Array.from({ length: 200 }, (_, i) => [c, i])))
+    for (const [c, rows] of answers.entries()) expect(rows).toEqual(Array.from({ length: 200 }, (_, i) => [c, i]))
   } finally {
     await Promise.all(clients.map((sql) => sql.end()))
   }
