@@ -103,3 +103,11 @@ async function requestActor(s: PoolServices, request: Request, ip: string | unde
   const admin = await resolveAdmin(s, request, ip).catch(() => null)
   return admin ? adminActor(admin) : { kind: "system", id: "anonymous" }
 }
+
+/** What the cluster audit view (core/audit/cluster-peers.ts) needs from the services. */
+export const clusterOf = (s: PoolServices) => ({
+  audit: s.audit,
+  poolName: s.config.poolName,
+  fed: s.federation,
+  minTrust: s.config.minTrustLevel,
+})

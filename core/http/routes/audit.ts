@@ -2,6 +2,7 @@
 // (the guide's §6.1 route): read-only views of this pool's audit log, for administrators. An export
 // is itself recorded (audit.export): who took a copy of the log, and of which range.
 import { clusterAuditView } from "../../audit/cluster-peers.ts"
+import { clusterOf } from "../audit-trail.ts"
 import { Elysia, t } from "elysia"
 import { type ExportFormat, parseTime as queryTime } from "../../audit/index.ts"
 import type { PoolServices } from "../../pool/services.ts"
@@ -37,14 +38,6 @@ const listQuery = t.Object({
   before: t.Optional(t.Numeric({ minimum: 1 })),
   after: t.Optional(t.Numeric({ minimum: 0 })),
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })),
-})
-
-/** What the cluster view needs from the services. */
-export const clusterOf = (s: PoolServices) => ({
-  audit: s.audit,
-  poolName: s.config.poolName,
-  fed: s.federation,
-  minTrust: s.config.minTrustLevel,
 })
 
 export const auditRoutes = (s: PoolServices) =>

@@ -7,7 +7,7 @@ import { dashboardPage, liveFragment, type Srv } from "../../dashboard-shell.ts"
 import { t } from "../../../../views/i18n.ts"
 import { type AuditFilters, auditBody, auditClusterSection, auditRowsTable } from "../../../../views/pages/audit.ts"
 import { clusterAuditView } from "../../../audit/cluster-peers.ts"
-import { clusterOf } from "../audit.ts"
+import { clusterOf } from "../../audit-trail.ts"
 
 const LIVE_ROWS = 50
 
