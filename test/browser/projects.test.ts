@@ -71,7 +71,36 @@ test("create a project, upload with progress, status done, search cites the chun
   expect(Number(await page.textContent("#search-hits .hit-score"))).toBeGreaterThan(0)
   await shot(page, "projects-04-search")
 
-  // The list counts it.
+  // A larger file of no known type: the bar's values only grow, from 0 to 100; the document is kept as
+  // skipped(unsupported_type).
+  const blob = join(tempDir(), "scan.bin")
+  writeFileSync(
+    blob,
+    new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 7919) % 251),
+  )
+  await page.evaluate(() => {
+    const bar = document.querySelector("#upload-progress") as HTMLProgressElement
+    const seen: string[] = []
+    ;(window as unknown as { seen: string[] }).seen = seen
+    new MutationObserver(() => seen.push(bar.dataset.percent ?? "")).observe(bar, {
+      attributeFilter: ["data-percent"],
+    })
+  })
+  await page.setInputFiles("#upload-file", blob)
+  await page.click("#upload-button")
+  await page.waitForFunction(() => document.querySelector("#upload-progress")?.getAttribute("data-state") === "done")
+  const seen = (await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).map(Number)
+  console.log(`progress values seen for a 2 MiB upload: ${seen.join(", ")}`)
+  expect(seen[0]).toBe(0)
+  expect(seen.at(-1)).toBe(100)
+  expect(seen).toEqual([...seen].sort((a, b) => a - b))
+  await page.waitForSelector('#documents-table .doc-status[data-status="skipped"]', { timeout: 30_000 })
+  expect(await page.textContent("#documents-table tr:has(.status-skipped) .reason")).toContain("unsupported_type")
+  await page.click("#documents-table tr:has(.status-skipped) .delete-document")
+  await page.waitForSelector("#projects-flash")
+  expect(await page.$("#documents-table .status-skipped")).toBeNull()
+
+  // The list counts the indexed document.
   const list = await browser.newPage()
   await list.context().addCookies(await page.context().cookies())
   await list.goto(`${pool.url}/projects`)
