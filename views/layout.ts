@@ -30,6 +30,7 @@ export const NAV: readonly NavItem[] = [
   },
   { id: "workers", href: "/workers", label: "nav.workers", issue: "Worker lifecycle and provisioning" },
   { id: "balancing", href: "/balancing", label: "nav.balancing", issue: "Worker balancing and declared headcount" },
+  { id: "projects", href: "/projects", label: "nav.projects" },
   { id: "topology", href: "/topology", label: "nav.topology", issue: "Topology: inter-site latency" },
   { id: "models", href: "/models", label: "nav.models", issue: "Model catalogue and downloads" },
   { id: "settings", href: "/settings", label: "nav.settings", issue: "Advanced settings and gossip propagation" },

@@ -43,6 +43,7 @@ import { federationPage } from "./routes/pages/federation.ts"
 import { licensePage } from "./routes/pages/license.ts"
 import { overviewPage } from "./routes/pages/overview.ts"
 import { placeholderPage } from "./routes/pages/placeholder.ts"
+import { projectsPage } from "./routes/pages/projects.ts"
 import { topologyPage } from "./routes/pages/topology.ts"
 import { workersPage } from "./routes/pages/workers.ts"
 import { DOCUMENT_UPLOAD_PATH, projectRoutes } from "./routes/projects.ts"
@@ -110,6 +111,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: federationPage, when: withFederation },
   { plugin: topologyPage, when: withFederation },
   { plugin: auditPage },
+  { plugin: projectsPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]

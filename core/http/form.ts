@@ -11,7 +11,7 @@ export const MAX_FORM_BYTES = 1024 * 1024
  * (views/layout NAV). Everything else (the /v1 API) stays JSON-only and answers 415 to a form.
  */
 const FORM_PATHS =
-  /^\/(setup|login|logout|auth|lang|license|admin|federation|workers|balancing|topology|models|settings|documentation|audit|overview)(\/|$)/
+  /^\/(setup|login|logout|auth|lang|license|admin|federation|workers|balancing|topology|models|settings|documentation|audit|overview|projects)(\/|$)/
 
 export function acceptsForm(request: Request): boolean {
   if (!isFormRequest(request)) return false

@@ -30,6 +30,7 @@ describe("dashboard shell", () => {
       "federation",
       "workers",
       "balancing",
+      "projects",
       "topology",
       "models",
       "settings",

@@ -14,15 +14,19 @@ import { overviewPage } from "../../core/http/routes/pages/overview.ts"
 import { licensePage } from "../../core/http/routes/pages/license.ts"
 import { auditPage } from "../../core/http/routes/pages/audit.ts"
 import { placeholderPage } from "../../core/http/routes/pages/placeholder.ts"
+import { projectsPage } from "../../core/http/routes/pages/projects.ts"
 import { LicenseStore } from "../../core/license/store.ts"
 import { testDatabase } from "./db.ts"
+import { createRag } from "../../core/rag/index.ts"
 import type { Database } from "../../core/db/client.ts"
 
 /**
  * The shell on a migrated embedded database. Pass `db` to reuse one (starting a database costs
  * seconds): its setup, admins and licence are wiped first, so every app starts at first boot.
  */
-export async function shellApp(opts: { pubkeyHex?: string; env?: Record<string, string>; db?: Database } = {}) {
+export async function shellApp(
+  opts: { pubkeyHex?: string; env?: Record<string, string>; db?: Database; rag?: boolean } = {},
+) {
   const db = opts.db ?? (await testDatabase())
   if (opts.db)
     await db.sql.begin(async (tx) => {
@@ -37,7 +41,20 @@ export async function shellApp(opts: { pubkeyHex?: string; env?: Record<string, 
   const license = new LicenseStore(db.sql, { clock, pubkeyHex: opts.pubkeyHex ?? "0".repeat(64), refreshMs: 0 })
   const scheduler = new Scheduler({ clock, maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
   const gate = new SetupGate(db.sql, clock, 0)
-  const ctx = poolServices({ config, db, clock, license, scheduler, setupGate: gate })
+  // With `rag`: projects and documents, no embedder (documents wait; search is full-text only).
+  const rag = opts.rag
+    ? createRag(db.sql, clock, config, {
+        embeddings: {
+          model: () => null,
+          slots: () => 0,
+          countTokens: async () => [],
+          embed: async () => {
+            throw new Error("no embedder in the shell")
+          },
+        },
+      })
+    : undefined
+  const ctx = poolServices({ config, db, clock, license, scheduler, setupGate: gate, rag })
   // The wizard, sign-in and dashboard shell of the pool's mount table, with /v1/workers.
   const app = buildApp(
     ctx,
@@ -49,6 +66,7 @@ export async function shellApp(opts: { pubkeyHex?: string; env?: Record<string, 
       overviewPage,
       licensePage,
       auditPage,
+      projectsPage,
       placeholderPage,
     ),
   )

@@ -6,6 +6,7 @@ import css from "../../../views/assets/app.css" with { type: "text" }
 import setupJs from "../../../views/assets/setup.js" with { type: "text" }
 import dashboardJs from "../../../views/assets/dashboard.js" with { type: "text" }
 import licenseJs from "../../../views/assets/license.js" with { type: "text" }
+import projectsJs from "../../../views/assets/projects.js" with { type: "text" }
 import type { PoolServices } from "../../pool/services.ts"
 
 const JS = "text/javascript; charset=utf-8"
@@ -15,6 +16,7 @@ const FILES: Record<string, { body: string; type: string }> = {
   "setup.js": { body: setupJs, type: JS },
   "dashboard.js": { body: dashboardJs, type: JS },
   "license.js": { body: licenseJs, type: JS },
+  "projects.js": { body: projectsJs, type: JS },
 }
 
 export const ASSET_PREFIX = "/assets/"
