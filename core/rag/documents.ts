@@ -48,6 +48,7 @@ export class Documents {
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly maxBytes: number,
+    private readonly erase?: (projectId: string, id: string, contentHash: string) => Promise<void>,
   ) {}
 
   /** Throws 404 project_not_found unless the project exists (and, for a scoped caller, is theirs). */
@@ -109,8 +110,17 @@ export class Documents {
     return { document, bytes }
   }
 
-  /** Erase a document: row and chunks in one transaction, then the file unless another project holds the same bytes. */
+  /**
+   * Erase a document: with `erase` (replication), a signed tombstone removes row, chunks and file here
+   * and on every pool; without, row and chunks in one transaction, then the file unless another
+   * project holds the same bytes.
+   */
   async remove(projectId: string, id: string): Promise<{ id: string; content_hash: string }> {
+    if (this.erase) {
+      const doc = await this.get(projectId, id)
+      await this.erase(projectId, id, doc.content_hash)
+      return { id, content_hash: doc.content_hash }
+    }
     const hash = await this.sql.begin(async (tx) => {
       const [row] =
         await tx`delete from documents where project_id = ${projectId} and id = ${id} returning content_hash`
