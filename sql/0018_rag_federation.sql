@@ -2,7 +2,10 @@
 -- documents and projects (ids and content hash only, never content). A tombstone is checked when a
 -- document or its chunks arrive, so a late or replayed copy never brings an erased document back.
 
+-- origin: the pool whose upload this is (null: this pool). announced_at: when this pool published its
+-- indexed document to the others (null: not yet; the sweeper publishes it, e.g. after a crash).
 alter table documents add column origin text;
+alter table documents add column announced_at timestamptz;
 
 create table rag_tombstones (
   -- The erased document's id, or the erased project's id.

@@ -89,6 +89,7 @@ export class DocumentReplication {
       bytes += size
     }
     await flush()
+    await this.sql`update documents set announced_at = now() where id = ${documentId}`
     log.info(
       `published document=${d.id} project=${d.project_id} chunks=${chunks.length} envelopes=${envelopes} ms=${(performance.now() - started).toFixed(0)}`,
     )
@@ -110,6 +111,13 @@ export class DocumentReplication {
       select id, content_hash from documents where project_id = ${projectId}`
     await this.publish("document_tombstone", { what: "project", project_id: projectId, documents: [...docs] })
     await this.sweep()
+  }
+
+  /** Publish this pool's indexed documents that were not published yet (the pool stopped in between). */
+  async announcePending(): Promise<void> {
+    const rows = await this.sql`select id from documents where origin is null and indexed_status = 'done'
+                                  and announced_at is null and indexed_at < now() - interval '30 seconds' limit 20`
+    for (const r of rows) await this.announce(r.id)
   }
 
   /** Remove the stored files of erased documents that no remaining document holds. */
