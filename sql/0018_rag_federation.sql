@@ -6,6 +6,8 @@
 -- indexed document to the others (null: not yet; the sweeper publishes it, e.g. after a crash).
 alter table documents add column origin text;
 alter table documents add column announced_at timestamptz;
+-- A replicated document's bytes: when this pool tried to fetch them from the origin over a LAN link.
+alter table documents add column bytes_fetched_at timestamptz;
 
 create table rag_tombstones (
   -- The erased document's id, or the erased project's id.

@@ -49,6 +49,12 @@ export class Documents {
     private readonly clock: Clock,
     private readonly maxBytes: number,
     private readonly erase?: (projectId: string, id: string, contentHash: string) => Promise<void>,
+    /** A replicated document's bytes from its origin pool (null: none to ask). */
+    private readonly fetchBytes?: (doc: {
+      id: string
+      origin: string | null
+      content_hash: string
+    }) => Promise<Uint8Array | null>,
   ) {}
 
   /** Throws 404 project_not_found unless the project exists (and, for a scoped caller, is theirs). */
@@ -105,7 +111,12 @@ export class Documents {
   /** The original bytes, as uploaded. */
   async content(projectId: string, id: string): Promise<{ document: DocumentRow; bytes: Uint8Array }> {
     const document = await this.get(projectId, id)
-    const bytes = await this.blobs.get(document.content_hash)
+    let bytes = await this.blobs.get(document.content_hash)
+    if (!bytes && this.fetchBytes) {
+      // Replicated from another pool: its bytes on demand from the origin (checked against the hash).
+      const [{ origin }] = await this.sql`select origin from documents where id = ${id}`
+      bytes = await this.fetchBytes({ id, origin, content_hash: document.content_hash })
+    }
     if (!bytes) throw new CelluleError("document_bytes_missing", `the stored bytes of ${id} are gone`, 410)
     return { document, bytes }
   }

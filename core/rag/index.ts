@@ -12,7 +12,7 @@ import { Ingestor } from "./ingest.ts"
 import { Memories } from "./memories.ts"
 import { KINDS } from "../federation/kinds/index.ts"
 import { Projects, type Publish } from "./projects.ts"
-import { DocumentReplication } from "./replicate.ts"
+import { DocumentReplication, type PeerBytes } from "./replicate.ts"
 import { Search } from "./search.ts"
 
 export { DocumentTooLarge, type DocumentRow, type IndexedStatus } from "./documents.ts"
@@ -52,7 +52,7 @@ export function createRag(
   clock: Clock,
   config: RagConfig,
   source: { scheduler: Scheduler } | { embeddings: EmbeddingService },
-  opts: { pollMs?: number; publish?: Publish } = {},
+  opts: { pollMs?: number; publish?: Publish; peers?: PeerBytes } = {},
 ): Rag {
   const embeddings =
     "embeddings" in source ? source.embeddings : new WorkerEmbeddings(source.scheduler, config.ragEmbeddingModel)
@@ -76,13 +76,14 @@ export function createRag(
       await k.apply(sql, p, { hlc: String(clock.now()).padStart(16, "0"), origin: "local" })
       return { payload: p, origin: "local" }
     })
-  const replication = opts.publish ? new DocumentReplication(sql, blobs, opts.publish) : undefined
+  const replication = opts.publish ? new DocumentReplication(sql, blobs, opts.publish, opts.peers) : undefined
   const documents = new Documents(
     sql,
     blobs,
     clock,
     config.ragMaxDocumentBytes,
     replication && ((pid, id, hash) => replication.eraseDocument(pid, id, hash)),
+    replication && ((doc) => replication.fetchBytes(doc)),
   )
   if (replication) ingestor.onDone = (id) => replication.announce(id)
   return {

@@ -54,7 +54,7 @@ const search = (pool: FedPool, pid: string, query: string) =>
 describe("documents across trusted pools", () => {
   test("upload on A → search on C; delete on B → nothing left anywhere; a late copy is refused", async () => {
     // Small chunks so one document needs several document_chunks envelopes.
-    const env = { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_RAG_CHUNK_TOKENS: "64", CELLULE_RAG_CHUNK_OVERLAP: "0" }
+    const env = { CELLULE_WORKER_TOKEN: TOKEN, CELLULE_RAG_CHUNK_TOKENS: "32", CELLULE_RAG_CHUNK_OVERLAP: "0" }
     const [a, b0, c] = await Promise.all(["rag-a", "rag-b", "rag-c"].map((name) => startFedPool({ name, env })))
     let b = b0
     const pools = [a, b, c]
@@ -137,6 +137,13 @@ describe("documents across trusted pools", () => {
         expect(await workersOf(db)).toEqual(embeddedOnA)
       }
       expect(storedFiles(a).length).toBe(1)
+      // The original bytes on C: prefetched from A over the LAN, or fetched on demand; checked by hash.
+      const content = await fetch(`${c.url}/v1/projects/${pid}/documents/${up.id}/content`, {
+        headers: { "x-cellule-user": TEST_ADMIN.email },
+      })
+      expect(content.status).toBe(200)
+      expect(Buffer.from(await content.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true)
+      expect(storedFiles(c)).toEqual([up.content_hash])
       const old = await dbA`select kind, payload::text as payload, hlc, origin from federation_log
                             where kind in ('document', 'document_chunks') and (payload->>'id' = ${up.id}
                               or payload->>'document_id' = ${up.id}) order by seq`
