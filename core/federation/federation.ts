@@ -16,6 +16,7 @@ import { assertRoutable, unroutableReason } from "./pool-url.ts"
 import { Probes } from "./probes.ts"
 import { Replication, type FederationStats } from "./replication.ts"
 import { signedFetch } from "./transport.ts"
+import { CelluleError } from "../errors.ts"
 import { networkType } from "./topology.ts"
 
 const log = logger("federation")
@@ -129,6 +130,22 @@ export class Federation implements FedContext {
   }
   acceptHello(caller: Parameters<Bonding["acceptHello"]>[0], body: Parameters<Bonding["acceptHello"]>[1]) {
     return this.bonding.acceptHello(caller, body)
+  }
+
+  /**
+   * A signed GET to a trusted peer (e.g. a replicated document's original bytes from its origin pool).
+   * Its link type comes back too, so a caller can prefer LAN peers. Throws peer_untrusted otherwise.
+   */
+  async getFromPeer<T>(atomId: string, path: string, timeoutMs = 60_000): Promise<T> {
+    const p = await peers.getPeer(this.sql, atomId)
+    if (!p || p.revoked_at || p.trust_level < this.config.minTrustLevel)
+      throw new CelluleError("peer_untrusted", `pool ${atomId} is not a trusted peer`, 502)
+    return signedFetch<T>(this.identity, p.url, path, { now: this.clock.now(), timeoutMs })
+  }
+
+  /** The measured link to a peer ("lan", "metro", "wan"), or null when unknown or not bonded. */
+  async linkTo(atomId: string): Promise<string | null> {
+    return (await peers.getPeer(this.sql, atomId))?.link ?? null
   }
 
   /** This pool's measured links (one row of the latency matrix). */

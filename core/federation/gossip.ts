@@ -126,25 +126,41 @@ function rowToEnvelope(r: {
   }
 }
 
-/** Envelopes this pool holds beyond `have` (per-origin high-water marks), oldest first per origin. */
+/**
+ * Envelopes this pool holds beyond `have` (per-origin high-water marks), oldest first per origin, at
+ * most `limit` of them and about `maxBytes` of payload (always at least one): a batch of large
+ * envelopes (a document's chunks and vectors) stays under the peer's body limit.
+ */
 export async function missingFor(
   sql: Sql,
   have: Record<string, number>,
   limit = 1000,
   exceptOrigin?: string,
+  maxBytes = MAX_BATCH_BYTES,
+  /** Only origins named in `have` (what a peer asked for), so others do not use up the batch. */
+  knownOnly = false,
 ): Promise<Envelope[]> {
   const mine = await highWater(sql)
   const out: Envelope[] = []
+  let bytes = 0
   for (const [origin, hw] of Object.entries(mine)) {
-    if (origin === exceptOrigin) continue
+    if (origin === exceptOrigin || (knownOnly && !(origin in have))) continue
     const from = Number(have[origin] ?? 0)
-    if (!(hw > from) || out.length >= limit) continue
+    if (!(hw > from) || out.length >= limit || bytes >= maxBytes) continue
     const rows = await sql`select origin, seq::text, hlc, kind, payload::text as payload, sig from federation_log
                            where origin = ${origin} and seq > ${from} order by seq limit ${limit - out.length}`
-    for (const r of rows) out.push(rowToEnvelope(r as any))
+    for (const r of rows) {
+      const size = (r.payload as string).length + 300
+      if (out.length && bytes + size > maxBytes) break
+      out.push(rowToEnvelope(r as any))
+      bytes += size
+    }
   }
   return out
 }
+
+/** Payload bytes per gossip batch at most: under the bonding guard's body limit (4 × the 1 MiB JSON default). */
+export const MAX_BATCH_BYTES = 3 * 1024 * 1024
 
 /** Serialises sequence assignment and ingest across connections (external PostgreSQL has several). */
 const SEQ_LOCK = 0x63656c6c // "cell"

@@ -6,7 +6,7 @@ import { Forbidden, ServiceUnavailable } from "../errors.ts"
 import { logger } from "../log.ts"
 import type { FedContext } from "./_context.ts"
 import type { Envelope } from "./envelope.ts"
-import { highWater, ingest, missingFor, publish, type IngestResult } from "./gossip.ts"
+import { MAX_BATCH_BYTES, highWater, ingest, missingFor, publish, type IngestResult } from "./gossip.ts"
 import { Loop } from "./loop.ts"
 import * as peers from "./peers.ts"
 import { PeerPipeline, type PipelineState } from "./pipeline.ts"
@@ -109,7 +109,9 @@ export class Replication {
     const known: Record<string, number> = {}
     for (const [o, s] of Object.entries(have ?? {})) if (typeof s === "number" && o !== fromPeer) known[o] = s
     this.peerHw.set(fromPeer, have)
-    const envelopes = (await missingFor(this.ctx.sql, known, PULL_LIMIT)).filter((e) => e.origin in known)
+    const envelopes = (await missingFor(this.ctx.sql, known, PULL_LIMIT, undefined, MAX_BATCH_BYTES, true)).filter(
+      (e) => e.origin in known,
+    )
     return { envelopes, hw: await this.advertisement() }
   }
 
@@ -154,7 +156,8 @@ export class Replication {
       const r = await this.ingest(p.atom_id, res.envelopes)
       this.count(r)
       if (r.applied + r.superseded > 0) this.relay.kick()
-      if (res.envelopes.length < PULL_LIMIT || r.applied + r.superseded + r.observed === 0) return
+      // A batch may end early at the byte budget (large envelopes): go on while anything was taken.
+      if (r.applied + r.superseded + r.observed === 0) return
     }
   }
 
@@ -230,7 +233,9 @@ export class Replication {
     if (!this.peerHw.has(p.atom_id)) await this.exchange(p, signal)
     for (let round = 0; round < 20; round++) {
       let theirs = this.peerHw.get(p.atom_id) ?? {}
-      let batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+      let batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)).filter(
+        (e) => e.origin in theirs,
+      )
       if (!batch.length) return
       // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
       // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
@@ -238,7 +243,9 @@ export class Replication {
         const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
         this.peerHw.set(p.atom_id, fresh.hw ?? {})
         theirs = this.peerHw.get(p.atom_id) ?? {}
-        batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id)).filter((e) => e.origin in theirs)
+        batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)).filter(
+          (e) => e.origin in theirs,
+        )
         if (!batch.length) return
       }
       const res = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/gossip", signal, {

@@ -117,7 +117,13 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     })
     const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
     // RAG: documents are embedded by workers through the scheduler; the pool never loads an embedder.
-    const rag = createRag(db.sql, clock, config, { scheduler }, { publish: (kind, p) => federation.publish(kind, p) })
+    const rag = createRag(
+      db.sql,
+      clock,
+      config,
+      { scheduler },
+      { publish: (kind, p) => federation.publish(kind, p), peers: federation },
+    )
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     // The one services object every route receives (core/pool/services.ts); the mount table is core/http/app.ts.
     const services = poolServices({

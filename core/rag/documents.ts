@@ -48,6 +48,13 @@ export class Documents {
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
     private readonly maxBytes: number,
+    private readonly erase?: (projectId: string, id: string, contentHash: string) => Promise<void>,
+    /** A replicated document's bytes from its origin pool (null: none to ask). */
+    private readonly fetchBytes?: (doc: {
+      id: string
+      origin: string | null
+      content_hash: string
+    }) => Promise<Uint8Array | null>,
   ) {}
 
   /** Throws 404 project_not_found unless the project exists (and, for a scoped caller, is theirs). */
@@ -104,13 +111,27 @@ export class Documents {
   /** The original bytes, as uploaded. */
   async content(projectId: string, id: string): Promise<{ document: DocumentRow; bytes: Uint8Array }> {
     const document = await this.get(projectId, id)
-    const bytes = await this.blobs.get(document.content_hash)
+    let bytes = await this.blobs.get(document.content_hash)
+    if (!bytes && this.fetchBytes) {
+      // Replicated from another pool: its bytes on demand from the origin (checked against the hash).
+      const [{ origin }] = await this.sql`select origin from documents where id = ${id}`
+      bytes = await this.fetchBytes({ id, origin, content_hash: document.content_hash })
+    }
     if (!bytes) throw new CelluleError("document_bytes_missing", `the stored bytes of ${id} are gone`, 410)
     return { document, bytes }
   }
 
-  /** Erase a document: row and chunks in one transaction, then the file unless another project holds the same bytes. */
+  /**
+   * Erase a document: with `erase` (replication), a signed tombstone removes row, chunks and file here
+   * and on every pool; without, row and chunks in one transaction, then the file unless another
+   * project holds the same bytes.
+   */
   async remove(projectId: string, id: string): Promise<{ id: string; content_hash: string }> {
+    if (this.erase) {
+      const doc = await this.get(projectId, id)
+      await this.erase(projectId, id, doc.content_hash)
+      return { id, content_hash: doc.content_hash }
+    }
     const hash = await this.sql.begin(async (tx) => {
       const [row] =
         await tx`delete from documents where project_id = ${projectId} and id = ${id} returning content_hash`

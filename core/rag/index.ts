@@ -12,6 +12,7 @@ import { Ingestor } from "./ingest.ts"
 import { Memories } from "./memories.ts"
 import { KINDS } from "../federation/kinds/index.ts"
 import { Projects, type Publish } from "./projects.ts"
+import { DocumentReplication, type PeerBytes } from "./replicate.ts"
 import { Search } from "./search.ts"
 
 export { DocumentTooLarge, type DocumentRow, type IndexedStatus } from "./documents.ts"
@@ -27,6 +28,8 @@ export interface Rag {
   search: Search
   ingestor: Ingestor
   blobs: BlobStore
+  /** Documents to and from the other pools (federated pools only). */
+  replication?: DocumentReplication
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -49,12 +52,11 @@ export function createRag(
   clock: Clock,
   config: RagConfig,
   source: { scheduler: Scheduler } | { embeddings: EmbeddingService },
-  opts: { pollMs?: number; publish?: Publish } = {},
+  opts: { pollMs?: number; publish?: Publish; peers?: PeerBytes } = {},
 ): Rag {
   const embeddings =
     "embeddings" in source ? source.embeddings : new WorkerEmbeddings(source.scheduler, config.ragEmbeddingModel)
   const blobs = new BlobStore(join(config.dataDir, "documents"))
-  const documents = new Documents(sql, blobs, clock, config.ragMaxDocumentBytes)
   const ingestor = new Ingestor(sql, blobs, embeddings, clock, {
     owner: `${config.poolName}:${process.pid}:${clock.now()}`,
     ownerPrefix: config.poolName,
@@ -64,7 +66,8 @@ export function createRag(
     chunkOverlap: config.ragChunkOverlap,
     pollMs: opts.pollMs,
   })
-  // Without federation (in-process tests), a replicated write is applied here only.
+  // Without federation (in-process tests), a replicated write is applied here only, and erasure and
+  // replication of documents stay off (the routes delete locally).
   const publish: Publish =
     opts.publish ??
     (async (kind, payload) => {
@@ -73,14 +76,31 @@ export function createRag(
       await k.apply(sql, p, { hlc: String(clock.now()).padStart(16, "0"), origin: "local" })
       return { payload: p, origin: "local" }
     })
+  const replication = opts.publish ? new DocumentReplication(sql, blobs, opts.publish, opts.peers) : undefined
+  const documents = new Documents(
+    sql,
+    blobs,
+    clock,
+    config.ragMaxDocumentBytes,
+    replication && ((pid, id, hash) => replication.eraseDocument(pid, id, hash)),
+    replication && ((doc) => replication.fetchBytes(doc)),
+  )
+  if (replication) ingestor.onDone = (id) => replication.announce(id)
   return {
-    projects: new Projects(sql, clock, blobs, publish),
+    projects: new Projects(sql, clock, blobs, publish, replication && ((pid) => replication.eraseProject(pid))),
     memories: new Memories(sql, embeddings, publish),
     documents,
     search: new Search(sql, embeddings),
     ingestor,
     blobs,
-    start: () => ingestor.start(),
-    stop: () => ingestor.stop(),
+    replication,
+    start: async () => {
+      await ingestor.start()
+      replication?.start()
+    },
+    stop: async () => {
+      await replication?.stop()
+      await ingestor.stop()
+    },
   }
 }

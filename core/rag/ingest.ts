@@ -45,6 +45,8 @@ class LeaseLost extends Error {}
 export class Ingestor {
   private readonly loop: Loop
   private stopping = false
+  /** Called once a document is indexed (replication publishes it); a failure there is logged, not retried here. */
+  onDone?: (documentId: string) => Promise<void>
 
   constructor(
     private readonly sql: Sql,
@@ -172,6 +174,8 @@ export class Ingestor {
     const vectors = await this.embedAll(doc.id, model, chunks)
     await this.commit(doc, model, chunks, vectors)
     await this.maybeAnalyze(chunks.length)
+    if (this.onDone)
+      await this.onDone(doc.id).catch((e) => log.warn(`document ${doc.id} not published: ${(e as Error).message}`))
     const s = (performance.now() - started) / 1000
     const workers = [...new Set(vectors.map((v) => v.workerId))].join(",")
     log.info(

@@ -1,6 +1,7 @@
 // core/rag/projects — projects as API callers see them, scoped: a key bound to a project sees only
 // that project, and anything else is "not found" (404, never 403: another client's project must not
-// even be confirmed to exist). Creation and renames replicate (kind "project"); deletion is local.
+// even be confirmed to exist). Creation and renames replicate (kind "project"); deletion sends a
+// tombstone (kind "document_tombstone", core/rag/replicate.ts) when the pool is federated.
 import { randomBytes } from "node:crypto"
 import type { Clock } from "../clock.ts"
 import type { Sql } from "../db/client.ts"
@@ -30,6 +31,8 @@ export class Projects {
     private readonly clock: Clock,
     private readonly blobs: BlobStore,
     private readonly publish: Publish,
+    /** Erasure everywhere (a signed tombstone); without it, the project is deleted here only. */
+    private readonly erase?: (projectId: string) => Promise<void>,
   ) {}
 
   /** 404 project_not_found unless `caller` may see `id` and it exists. */
@@ -67,6 +70,7 @@ export class Projects {
   /** Documents, chunks and memories go with the project (cascade), then files no project still holds. */
   async remove(caller: ProjectCaller, id: string): Promise<void> {
     await this.require(caller, id)
+    if (this.erase) return this.erase(id)
     const hashes = await this.sql.begin(async (tx) => {
       const docs = await tx`select distinct content_hash from documents where project_id = ${id}`
       await tx`delete from projects where id = ${id}`

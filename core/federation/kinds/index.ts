@@ -8,6 +8,7 @@ import { apiKeyReplica } from "./api-key.ts"
 import { workerTokenReplica } from "./worker-token.ts"
 import { memoryFact } from "./memory-fact.ts"
 import { releaseKeyReplica } from "./release-key.ts"
+import { documentChunks, documentReplica, documentTombstone } from "./document.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -32,5 +33,8 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     workerTokenReplica,
     memoryFact,
     releaseKeyReplica,
+    documentReplica,
+    documentChunks,
+    documentTombstone,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

@@ -23,6 +23,9 @@ export const projectCreation: ReplicatedKind<ProjectPayload> = {
     return { id: p.id, name: p.name.trim(), description }
   },
   async apply(sql: Sql | Tx, p, s: Stamp) {
+    // An erased project (rag_tombstones) is not brought back by a late or replayed creation.
+    const [gone] = await sql`select 1 from rag_tombstones where id = ${p.id} and what = 'project'`
+    if (gone) return false
     const rows = await sql.unsafe(
       `insert into projects as t (id, name, description, hlc, origin) values ($1, $2, $3, $4, $5)
        on conflict (id) do update set name = excluded.name, description = excluded.description, hlc = excluded.hlc, origin = excluded.origin

@@ -1,5 +1,6 @@
 // Signed pool-to-pool calls (every one checked by core/http/peer-guard.ts before routing):
 //   POST /v1/federation/p2p/hello | gossip | pull, GET …/hw | …/links — bonding and replication;
+//   GET …/document-bytes/{sha256} — a replicated document's original bytes, for a trusted peer;
 //   GET /v1/federation/forward-capacity — what this pool can serve, for a peer choosing where to forward;
 //   GET /v1/federation/key-usage | key-usage-daily — this pool's counts per API key, which peers merge
 //   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
@@ -50,37 +51,49 @@ export const federationP2pRoutes = (s: PoolServices) => {
     if (v.caller.pubkey) throw new CelluleError("peer_unknown", what, 401)
     return v
   }
-  return new Elysia()
-    .post(`${P2P}hello`, async ({ request, server }) => {
-      const v = calls.verified(request)
-      if (!v.caller.pubkey) {
-        // Already bonded: the caller signed with its known key; refresh its URL/name.
-        const p = await s.peers.get(v.caller.atomId)
-        return fed.acceptHello({ atomId: v.caller.atomId, pubkey: p!.pubkey }, v.body)
-      }
-      // A new bond, accepted or refused (no or a spent attachment token), is in the audit log.
-      const { atomId, pubkey } = v.caller
-      return audited(
-        s,
-        { actor: { kind: "peer", id: atomId }, request, server },
-        { action: "bond.accept", target: `peer:${atomId}`, details: { url: String(v.body?.url ?? "") } },
-        () => fed.acceptHello({ atomId, pubkey }, v.body),
-      )
-    })
-    .post(`${P2P}gossip`, async ({ request }) => {
-      const v = bonded(request, "bond first (hello), then gossip")
-      if (!Array.isArray(v.body?.envelopes))
-        throw new CelluleError("validation_failed", "envelopes must be an array", 400)
-      return fed.receive(v.caller.atomId, v.body.envelopes)
-    })
-    .post(`${P2P}pull`, async ({ request }) => {
-      const v = bonded(request, "bond first (hello), then pull")
-      const have = v.body?.have && typeof v.body.have === "object" ? v.body.have : {}
-      return fed.pullFor(v.caller.atomId, have)
-    })
-    .get(`${P2P}hw`, async ({ request }) => fed.highWaterFor(bonded(request, "bond first").caller.atomId))
-    .get(`${P2P}links`, async ({ request }) => {
-      bonded(request, "bond first")
-      return { links: (await fed.links()).map((l) => ({ atom_id: l.atom_id, latency_ms: l.latency_ms, link: l.link })) }
-    })
+  return (
+    new Elysia()
+      .post(`${P2P}hello`, async ({ request, server }) => {
+        const v = calls.verified(request)
+        if (!v.caller.pubkey) {
+          // Already bonded: the caller signed with its known key; refresh its URL/name.
+          const p = await s.peers.get(v.caller.atomId)
+          return fed.acceptHello({ atomId: v.caller.atomId, pubkey: p!.pubkey }, v.body)
+        }
+        // A new bond, accepted or refused (no or a spent attachment token), is in the audit log.
+        const { atomId, pubkey } = v.caller
+        return audited(
+          s,
+          { actor: { kind: "peer", id: atomId }, request, server },
+          { action: "bond.accept", target: `peer:${atomId}`, details: { url: String(v.body?.url ?? "") } },
+          () => fed.acceptHello({ atomId, pubkey }, v.body),
+        )
+      })
+      .post(`${P2P}gossip`, async ({ request }) => {
+        const v = bonded(request, "bond first (hello), then gossip")
+        if (!Array.isArray(v.body?.envelopes))
+          throw new CelluleError("validation_failed", "envelopes must be an array", 400)
+        return fed.receive(v.caller.atomId, v.body.envelopes)
+      })
+      .post(`${P2P}pull`, async ({ request }) => {
+        const v = bonded(request, "bond first (hello), then pull")
+        const have = v.body?.have && typeof v.body.have === "object" ? v.body.have : {}
+        return fed.pullFor(v.caller.atomId, have)
+      })
+      .get(`${P2P}hw`, async ({ request }) => fed.highWaterFor(bonded(request, "bond first").caller.atomId))
+      // A replicated document's original bytes, for a trusted peer that holds its row (core/rag/replicate.ts).
+      .get(`${P2P}document-bytes/:hash`, async ({ request, params }) => {
+        const v = bonded(request, "bond first")
+        const peer = await s.peers.get(v.caller.atomId)
+        if (!peer || peer.trust_level < s.config.minTrustLevel)
+          throw new CelluleError("peer_untrusted", "document bytes go to trusted peers only", 403)
+        return { data: Buffer.from(await s.rag!.replication!.bytesFor(params.hash)).toString("base64") }
+      })
+      .get(`${P2P}links`, async ({ request }) => {
+        bonded(request, "bond first")
+        return {
+          links: (await fed.links()).map((l) => ({ atom_id: l.atom_id, latency_ms: l.latency_ms, link: l.link })),
+        }
+      })
+  )
 }
