@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join, relative, resolve } from "node:path"
+import { MIGRATIONS } from "../../sql/index.ts"
 import { lockDataDir } from "../db/lock.ts"
 import { CelluleError } from "../errors.ts"
 import { VERSION } from "../version.ts"
@@ -64,7 +65,7 @@ function migrationsIn(sqlDir: string): string[] {
 }
 
 /** Write a backup of `dataDir` (and of `databaseUrl` when set) to `outFile`. */
-export async function backup(opts: { dataDir: string; databaseUrl?: string; outFile: string; sqlDir?: string }) {
+export async function backup(opts: { dataDir: string; databaseUrl?: string; outFile: string }) {
   const dataDir = resolve(opts.dataDir)
   if (!existsSync(dataDir)) throw new BackupError("backup_no_data_dir", `no data dir at ${dataDir}`)
   const lock = lockDataDir(dataDir)
@@ -96,7 +97,8 @@ export async function backup(opts: { dataDir: string; databaseUrl?: string; outF
       version: VERSION,
       created_at: new Date().toISOString(),
       database: opts.databaseUrl ? "external" : "embedded",
-      migrations: migrationsIn(opts.sqlDir ?? join(import.meta.dir, "../../sql")),
+      // The migrations this build ships (embedded in the binary), which the restored database has applied.
+      migrations: MIGRATIONS.map((m) => m.name),
       files,
     }
     writeFileSync(join(staging, MANIFEST), JSON.stringify(manifest, null, 2))
