@@ -56,14 +56,6 @@ async function run(cmd: string[], env?: Record<string, string>) {
   if (code !== 0) throw new BackupError("backup_tool_failed", `${cmd[0]} failed (${code}): ${err.trim().slice(0, 500)}`)
 }
 
-function migrationsIn(sqlDir: string): string[] {
-  return existsSync(sqlDir)
-    ? readdirSync(sqlDir)
-        .filter((f) => f.endsWith(".sql"))
-        .sort()
-    : []
-}
-
 /** Write a backup of `dataDir` (and of `databaseUrl` when set) to `outFile`. */
 export async function backup(opts: { dataDir: string; databaseUrl?: string; outFile: string }) {
   const dataDir = resolve(opts.dataDir)
