@@ -10,7 +10,7 @@ export class WorkerMetrics {
   readonly jobs = new CounterVec("cellule_worker_jobs_total", "Jobs finished, by kind and outcome (ok, error).")
   readonly tokens = new CounterVec(
     "cellule_worker_tokens_generated_total",
-    "Tokens generated, by model (rate() gives tokens/s).",
+    "Tokens generated, by model, counted when each job ends (rate() gives tokens/s).",
   )
   readonly ttft = new Histogram(
     "cellule_worker_time_to_first_token_seconds",

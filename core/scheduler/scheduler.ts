@@ -234,7 +234,8 @@ export class Scheduler {
         if (!job || !msg.text) return
         // Time to first token, from admission into the queue; a failover's continuation is not a first token.
         if (job.tokensSoFar === 0) this.ttft.observe((this.opts.clock.now() - job.enqueuedAt) / 1000)
-        this.tokensGenerated.inc({ model: job.model })
+        // Frames are coalesced on the worker (several tokens per frame): count the token ids they carry.
+        this.tokensGenerated.inc({ model: job.model }, msg.ids?.length || 1)
         job.tokensSent++
         job.tokensSoFar++
         job.textSoFar += msg.text

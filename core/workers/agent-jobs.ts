@@ -127,11 +127,11 @@ export class AgentJobs {
           first = false
           this.metrics.ttft.observe((performance.now() - started) / 1000)
         }
-        this.metrics.tokens.inc({ model: job.model })
         out.push(text, ids)
       },
     )
     out.flush()
+    this.metrics.tokens.inc({ model: job.model }, r.usage.completionTokens)
     this.send({
       type: "done",
       job_id: job.job_id,
