@@ -11,6 +11,8 @@ const subCommands = {
   setup: () => import("./setup.ts").then((m) => m.default),
   "admin-reset-password": () => import("./admin-reset-password.ts").then((m) => m.default),
   proxy: () => import("./proxy.ts").then((m) => m.default),
+  backup: () => import("./backup.ts").then((m) => m.default),
+  restore: () => import("./restore.ts").then((m) => m.default),
 }
 
 const main = defineCommand({

@@ -1,4 +1,5 @@
 // cellule worker — joins a pool and serves GGUF models (and embeddings) with llama.cpp.
+import { serveMetrics } from "../core/metrics/worker.ts"
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { CelluleError, ConfigError } from "../core/errors.ts"
@@ -103,12 +104,16 @@ export default defineCommand({
         : undefined,
     })
     await agent.start()
+    const metrics = config.workerMetricsListen
+      ? serveMetrics(config.workerMetricsListen, () => agent.metricsText())
+      : undefined
     void agent.connected.then(() => {
       commitUpgrade(config.dataDir)
       console.log(`cellule worker ready ${config.poolConnectUrl} (v${VERSION})`)
     })
     const why = await Promise.race([signal, agent.restart.then((r) => `restart: ${r}`)])
     await agent.stop()
+    void metrics?.stop(true)
     // The old binary tries the staged one; a non-zero exit makes systemd (Restart=on-failure), launchd
     // (KeepAlive) and the Scheduled Task start whichever binary is then in place.
     if (why.startsWith("restart: ") && staged)

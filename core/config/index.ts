@@ -53,6 +53,7 @@ export interface Config {
   token?: string
   models: string[]
   embedderPath?: string
+  workerMetricsListen?: string
   threads: number
   slots: number
   contextSize: number

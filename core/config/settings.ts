@@ -422,6 +422,16 @@ export const SETTINGS: Setting[] = [
     doc: "GGUF files the worker serves (repeat the flag or comma-separate).",
   },
   {
+    key: "workerMetricsListen",
+    env: "CELLULE_WORKER_METRICS_LISTEN",
+    flag: "metrics-listen",
+    kind: "string",
+    roles: ["worker"],
+    default: undefined,
+    docDefault: "off",
+    doc: 'host:port where the worker serves Prometheus metrics at GET /metrics (":9465" = 127.0.0.1:9465). Unauthenticated: bind it to loopback or a monitoring network.',
+  },
+  {
     key: "embedderPath",
     env: "CELLULE_EMBEDDER_PATH",
     flag: "embedder",

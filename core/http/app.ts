@@ -30,6 +30,7 @@ import { keyRoutes } from "./routes/keys.ts"
 import { loginLinkPeerRoutes } from "./routes/login-links-p2p.ts"
 import { licenseRoutes } from "./routes/license.ts"
 import { adminRoutes } from "./routes/admins.ts"
+import { metricsRoutes } from "./routes/metrics.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
 import { modelsRoutes } from "./routes/models.ts"
 import { provisioningRoutes } from "./routes/provisioning.ts"
@@ -94,6 +95,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: licenseRoutes },
   { plugin: adminRoutes },
   { plugin: auditRoutes },
+  { plugin: metricsRoutes },
   // Federation: public identity, signed pool-to-pool calls, admin API, replicated admin resources.
   { plugin: federationIdentityRoutes, when: withFederation },
   { plugin: peerUsageRoutes, when: withKeys },

@@ -28,6 +28,8 @@ export function startServer(opts: {
   port: number
   app: ReturnType<typeof buildApp>
   ws?: WsRoute<any>
+  /** Called with each answered request's path and status (in-memory metrics; must not await). */
+  onResponse?: (pathname: string, status: number) => void
 }): HttpServer {
   const { app, ws } = opts
   let stopping = false
@@ -57,7 +59,9 @@ export function startServer(opts: {
         if (srv.upgrade(req, { data })) return undefined as unknown as Response
         return new Response("websocket upgrade failed", { status: 400 })
       }
-      return handle(app, req)
+      const res = await handle(app, req)
+      opts.onResponse?.(new URL(req.url).pathname, res.status)
+      return res
     },
     websocket: ws?.handler ?? { message() {} },
   })

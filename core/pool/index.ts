@@ -148,7 +148,13 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       rag,
     })
     const app = buildApp(services)
-    http = startServer({ host: config.host, port: config.port, app, ws: hub })
+    http = startServer({
+      host: config.host,
+      port: config.port,
+      app,
+      ws: hub,
+      onResponse: (path, status) => services.httpMetrics.record(path, status),
+    })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`
     log.info(`pool ${config.poolName} listening on ${url}`)

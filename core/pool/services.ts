@@ -17,6 +17,7 @@ import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
 import type { Rag } from "../rag/index.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
+import { HttpMetrics } from "../metrics/pool.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -35,6 +36,8 @@ export interface PoolServices {
   catalog: ReturnType<typeof catalogFacade>
   peers: ReturnType<typeof peersFacade>
   scheduler: Scheduler
+  /** In-memory request counters the listener bumps and GET /metrics reads (core/metrics/pool.ts). */
+  httpMetrics: HttpMetrics
   /** The append-only audit log: action sites record, the Audit page and /v1/admin/audit read. */
   audit: AuditService
   /** The wizard gate (a global hook); absent in apps that do not serve the wizard. */
@@ -87,6 +90,7 @@ export function poolServices(
     catalog: catalogFacade(sql, config),
     peers: peersFacade(sql, clock, config),
     audit: rest.audit ?? auditService(sql, clock),
+    httpMetrics: rest.httpMetrics ?? new HttpMetrics(),
     scheduler:
       rest.scheduler ??
       new Scheduler({

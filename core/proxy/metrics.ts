@@ -2,11 +2,7 @@
 // Labels are bounded: upstream URLs come from the configuration or discovery (the federation's pools),
 // statuses are HTTP codes or "error".
 
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
-
-function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
-}
+import { esc, Exposition, Histogram } from "../metrics/prom.ts"
 
 export class ProxyMetrics {
   readonly requests = new Map<string, number>() // `${upstream}\u0000${status}`
@@ -15,9 +11,10 @@ export class ProxyMetrics {
   readonly brokenStreams = new Map<string, number>()
   inFlight = 0
   websockets = 0
-  private readonly buckets = new Array(BUCKETS.length).fill(0)
-  private count = 0
-  private sum = 0
+  private readonly duration = new Histogram(
+    "cellule_proxy_request_duration_seconds",
+    "Time from request to the end of the response.",
+  )
 
   private inc(m: Map<string, number>, k: string) {
     m.set(k, (m.get(k) ?? 0) + 1)
@@ -36,9 +33,7 @@ export class ProxyMetrics {
     this.inc(this.brokenStreams, upstream)
   }
   observe(seconds: number) {
-    this.count++
-    this.sum += seconds
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) this.buckets[i]++
+    this.duration.observe(seconds)
   }
 
   render(upstreams: { url: string; up: boolean; inFlight: number }[]): string {
@@ -80,13 +75,8 @@ export class ProxyMetrics {
     out.push(`cellule_proxy_in_flight ${this.inFlight}`)
     family("cellule_proxy_websockets", "gauge", "WebSocket connections passed through.")
     out.push(`cellule_proxy_websockets ${this.websockets}`)
-    family("cellule_proxy_request_duration_seconds", "histogram", "Time from request to the end of the response.")
-    BUCKETS.forEach(
-      (b, i) => void out.push(`cellule_proxy_request_duration_seconds_bucket{le="${b}"} ${this.buckets[i]}`),
-    )
-    out.push(`cellule_proxy_request_duration_seconds_bucket{le="+Inf"} ${this.count}`)
-    out.push(`cellule_proxy_request_duration_seconds_sum ${this.sum}`)
-    out.push(`cellule_proxy_request_duration_seconds_count ${this.count}`)
-    return out.join("\n") + "\n"
+    const h = new Exposition()
+    this.duration.render(h)
+    return `${out.join("\n")}\n${h.text()}`
   }
 }

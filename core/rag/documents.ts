@@ -58,6 +58,14 @@ export class Documents {
   ) {}
 
   /** Throws 404 project_not_found unless the project exists (and, for a scoped caller, is theirs). */
+  /** Ingest backlog for /metrics: documents waiting or being indexed, and their chunks not embedded yet. */
+  async backlog(): Promise<{ documents: number; chunks: number }> {
+    const [r] = await this.sql<{ documents: number; chunks: number }[]>`
+      select count(*)::int as documents, coalesce(sum(greatest(chunks_total - chunks_embedded, 0)), 0)::int as chunks
+      from documents where indexed_status in ('pending', 'processing')`
+    return { documents: r?.documents ?? 0, chunks: r?.chunks ?? 0 }
+  }
+
   async requireProject(projectId: string): Promise<void> {
     const [p] = await this.sql`select 1 from projects where id = ${projectId}`
     if (!p) throw new NotFound(`no project ${projectId}`, "project_not_found")

@@ -2,6 +2,7 @@
 // loaded worker that serves a model (available before throttled, never busy), bounds each queue,
 // and re-dispatches jobs of a dead worker that had not streamed anything yet. No I/O of its own:
 // workers are reached through a WorkerLink, clients through a JobSink.
+import { CounterVec, Histogram } from "../metrics/prom.ts"
 import { randomUUID } from "node:crypto"
 import { CelluleError, NotFound, ServiceUnavailable, TooManyRequests } from "../errors.ts"
 import { logger } from "../log.ts"
@@ -126,6 +127,15 @@ export class Scheduler {
   readonly knownModels = new Map<string, ModelOffer["kind"]>()
   private readonly lastInteractive = new Map<string, number>()
   private reaper?: ReturnType<typeof setInterval>
+  /** Metrics kept in memory, read by GET /metrics (core/metrics/pool.ts). */
+  readonly tokensGenerated = new CounterVec(
+    "cellule_tokens_generated_total",
+    "Tokens streamed back by workers, by model (rate() gives tokens/s).",
+  )
+  readonly ttft = new Histogram(
+    "cellule_time_to_first_token_seconds",
+    "Time from a generation entering the queue to its first token.",
+  )
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -222,6 +232,10 @@ export class Scheduler {
       case "token": {
         const job = this.ownJob(w, msg.job_id)
         if (!job || !msg.text) return
+        // Time to first token, from admission into the queue; a failover's continuation is not a first token.
+        if (job.tokensSoFar === 0) this.ttft.observe((this.opts.clock.now() - job.enqueuedAt) / 1000)
+        // Frames are coalesced on the worker (several tokens per frame): count the token ids they carry.
+        this.tokensGenerated.inc({ model: job.model }, msg.ids?.length || 1)
         job.tokensSent++
         job.tokensSoFar++
         job.textSoFar += msg.text

@@ -1,5 +1,6 @@
 // core/workers/agent-jobs — the jobs a worker runs for its pool: generation and embeddings on the
 // loaded engines, streamed back as coalesced token frames. Knows the pool only through `send`.
+import { WorkerMetrics } from "../metrics/worker.ts"
 import type { Embedder } from "../inference/embedder.ts"
 import type { LlamaEngine } from "../inference/llama.ts"
 import { logger } from "../log.ts"
@@ -16,6 +17,7 @@ export interface AgentEngines {
 
 export class AgentJobs {
   private running = new Map<string, { abort: AbortController; model: string; done: Promise<void> }>()
+  readonly metrics = new WorkerMetrics()
 
   constructor(
     private readonly engines: AgentEngines,
@@ -38,7 +40,9 @@ export class AgentJobs {
     const entry = { abort, model: job.model, done: Promise.resolve() }
     this.running.set(job.job_id, entry)
     entry.done = this.execute(job, abort.signal)
+      .then(() => this.metrics.jobs.inc({ kind: job.kind, outcome: "ok" }))
       .catch((e) => {
+        this.metrics.jobs.inc({ kind: job.kind, outcome: "error" })
         log.error(`job ${job.job_id} failed: ${(e as Error).message}`)
         const status = (e as { status?: number }).status
         this.send({
@@ -101,6 +105,8 @@ export class AgentJobs {
     const engine = this.engines.llm.get(job.model)
     if (!engine) throw Object.assign(new Error(`model ${job.model} is not loaded here`), { code: "model_not_found" })
     const out = new TokenCoalescer((text, ids) => this.send({ type: "token", job_id: job.job_id, text, ids }))
+    const started = performance.now()
+    let first = true
     const r = await engine.generate(
       {
         messages:
@@ -116,9 +122,16 @@ export class AgentJobs {
         resumeTokens: p.resume_tokens,
         signal,
       },
-      (text, ids) => out.push(text, ids),
+      (text, ids) => {
+        if (first) {
+          first = false
+          this.metrics.ttft.observe((performance.now() - started) / 1000)
+        }
+        out.push(text, ids)
+      },
     )
     out.flush()
+    this.metrics.tokens.inc({ model: job.model }, r.usage.completionTokens)
     this.send({
       type: "done",
       job_id: job.job_id,

@@ -177,6 +177,15 @@ export class WorkerAgent {
     this.connect()
   }
 
+  /** The worker's Prometheus metrics (core/metrics/worker.ts), gauges read now. */
+  metricsText(): string {
+    return this.jobs.metrics.render({
+      running: this.jobs.size,
+      connected: this.ws?.readyState === WebSocket.OPEN,
+      activity: this.activity(),
+    })
+  }
+
   private activity(): Activity {
     return this.monitor?.current ?? "available"
   }
