@@ -79,14 +79,17 @@ export function resolveAliases(env: Env): { env: Env; warnings: string[] } {
     }
     const value = a.map ? a.map(raw) : raw
     const own = env[a.env]
+    // A secret (the licence token) never reaches the log.
+    const secret = SETTINGS.some((s) => s.env === a.env && s.secret)
+    const shown = (v: string) => (secret ? "[redacted]" : `"${v}"`)
     if (own !== undefined && own !== "") {
       if (own !== value)
-        warnings.push(`${a.name}="${raw}" and ${a.env}="${own}" are both set and differ: ${a.env} wins`)
+        warnings.push(`${a.name}=${shown(raw)} and ${a.env}=${shown(own)} are both set and differ: ${a.env} wins`)
       else warnings.push(`${a.name} is the guide's name of ${a.env} (both set, same value)`)
       continue
     }
     out[a.env] = value
-    warnings.push(`${a.name} is the guide's name of ${a.env}: read as ${a.env}="${value}"`)
+    warnings.push(`${a.name} is the guide's name of ${a.env}: read as ${a.env}=${shown(value)}`)
   }
   return { env: out, warnings }
 }

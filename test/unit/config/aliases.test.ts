@@ -32,6 +32,14 @@ describe("guide aliases", () => {
     ])
   })
 
+  test("a secret's value (LICENSE_KEY) never appears in the warnings", () => {
+    const w = configWarnings({ LICENSE_KEY: "eyJ.secret.sig", CELLULE_LICENSE_KEY: "eyJ.other.sig" })
+    expect(w).toEqual([
+      `LICENSE_KEY=[redacted] and CELLULE_LICENSE_KEY=[redacted] are both set and differ: CELLULE_LICENSE_KEY wins`,
+    ])
+    expect(configWarnings({ LICENSE_KEY: "eyJ.secret.sig" }).join()).not.toContain("secret")
+  })
+
   test("a flag still beats an alias (flag > env)", () => {
     expect(loadConfig("pool", { fed: "observe" }, { IAMINE_FED: "off" }).fedMode).toBe("observe")
   })
