@@ -1,6 +1,7 @@
-// cmd/_flags — repeated flags. citty keeps only the last value of a string flag given twice, so
+// cmd/_flags — repeated flags, and the boot report of the environment. citty keeps only the last value of a string flag given twice, so
 // `--model a --model b` (and `--site`, `--limit`, `--upstream`…) are collected from the raw arguments.
-import { settingsFor, type Role } from "../core/config/index.ts"
+import { configWarnings, settingsFor, type Role } from "../core/config/index.ts"
+import { logger } from "../core/log.ts"
 
 /** Every value of `--name v` and `--name=v`, in order; a flag with no value after it adds nothing. */
 export function repeated(rawArgs: readonly string[], name: string): string[] {
@@ -27,4 +28,10 @@ export function withListFlags(
     if (values.length) out[s.flag] = values
   }
   return out
+}
+
+/** Boot report of the environment: guide aliases used and unknown CELLULE_* / IAMINE_* variables. */
+export function warnEnvironment() {
+  const log = logger("config")
+  for (const line of configWarnings()) log.warn(line)
 }

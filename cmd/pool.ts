@@ -3,7 +3,7 @@ import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { setLogLevel } from "../core/log.ts"
 import { startPool } from "../core/pool/index.ts"
-import { withListFlags } from "./_flags.ts"
+import { warnEnvironment, withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
 
 export default defineCommand({
@@ -12,6 +12,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const config = loadConfig("pool", withListFlags("pool", args, rawArgs))
     setLogLevel(config.logLevel)
+    warnEnvironment()
     const pool = await startPool(config)
     // One machine-readable line on stdout: scripts and tests wait for it.
     console.log(`cellule pool ready ${pool.url}`)

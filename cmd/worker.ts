@@ -5,7 +5,7 @@ import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { CelluleError, ConfigError } from "../core/errors.ts"
 import { setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
-import { withListFlags } from "./_flags.ts"
+import { warnEnvironment, withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
 import { checkUpgradeHealth, commitUpgrade, prepareAuto, readWorkerConfigFile } from "../core/workers/auto.ts"
 import { fileProbe, procStatProbe } from "../core/workers/activity.ts"
@@ -32,6 +32,7 @@ export default defineCommand({
       ? loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile))
       : first
     setLogLevel(config.logLevel)
+    warnEnvironment()
     const upgrade = checkUpgradeHealth(config.dataDir)
     if (upgrade.rolledBack)
       throw new CelluleError(

@@ -1,5 +1,7 @@
 // core/config/doc — renders the settings table for docs/configuration.md (kept in sync by a test).
 import { SETTINGS } from "./settings.ts"
+export { aliasTable } from "./aliases.ts"
+import { aliasTable } from "./aliases.ts"
 
 export function settingsTable(): string {
   const rows = SETTINGS.map((s) => {
@@ -11,4 +13,4 @@ export function settingsTable(): string {
   return ["| env var | flag | roles | default | meaning |", "| --- | --- | --- | --- | --- |", ...rows].join("\n")
 }
 
-if (import.meta.main) console.log(settingsTable())
+if (import.meta.main) console.log(`${settingsTable()}\n\n${aliasTable()}`)

@@ -5,9 +5,11 @@ import { homedir } from "node:os"
 import { ConfigError } from "../errors.ts"
 import { cidrList, type CidrList } from "./cidr.ts"
 import { SETTINGS, type Role, type Setting } from "./settings.ts"
+import { resolveAliases, unknownVariables } from "./aliases.ts"
 import { workingHours, type WorkingHours } from "./working-hours.ts"
 
 export { SETTINGS, type Role, type Setting } from "./settings.ts"
+export { ALIASES, resolveAliases, unknownVariables } from "./aliases.ts"
 export type { CidrList } from "./cidr.ts"
 export type { WorkingHours } from "./working-hours.ts"
 
@@ -39,6 +41,9 @@ export interface Config {
   fedGossipEnabled: boolean
   fedKeyDir: string
   fedRekey: boolean
+  fedAtomId?: string
+  forwarding: boolean
+  licenseKey?: string
   minTrustLevel: number
   bondPeers: string[]
   fedAllowLoopbackUrl: boolean
@@ -178,7 +183,9 @@ function parseValue(s: Setting, raw: unknown, source: string): unknown {
  * Build the configuration of `role` from parsed flags and the environment; `file` is a lower layer
  * keyed by env var name (a worker's installer-written config.json): flag > env > file > default.
  */
-export function loadConfig(role: Role, flags: Flags = {}, env: Env = process.env, file: Env = {}): Readonly<Config> {
+export function loadConfig(role: Role, flags: Flags = {}, rawEnv: Env = process.env, file: Env = {}): Readonly<Config> {
+  // The admin guide's names (IAMINE_FED…) count as their CELLULE_* setting; a CELLULE_* value wins.
+  const env = resolveAliases(rawEnv).env
   const out: Record<string, unknown> = { role }
   // Settings are resolved in table order so computed defaults can use earlier values (POOL_URL uses PORT).
   for (const s of SETTINGS) {
@@ -210,4 +217,12 @@ export function cittyArgs(role: Role) {
     args[s.flag] = { type: s.kind === "bool" ? "boolean" : "string", description: `${s.doc} [${s.env}]` }
   }
   return args
+}
+
+/**
+ * The boot report: one line per guide alias used (naming its CELLULE_* setting, and which wins when both
+ * differ) and one per unknown CELLULE_* / IAMINE_* variable. Each role's command logs these as warnings.
+ */
+export function configWarnings(env: Env = process.env): string[] {
+  return [...resolveAliases(env).warnings, ...unknownVariables(env)]
 }

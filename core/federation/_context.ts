@@ -12,6 +12,7 @@ export type FedConfig = Pick<
   | "fedGossipEnabled"
   | "fedKeyDir"
   | "fedRekey"
+  | "fedAtomId"
   | "minTrustLevel"
   | "bondPeers"
   | "fedAllowLoopbackUrl"

@@ -3,6 +3,7 @@
 // topology, entry pools). No HTTP types here: routes in core/http/routes/federation.ts call it.
 import type { Clock } from "../clock.ts"
 import type { Sql } from "../db/client.ts"
+import { ConfigError } from "../errors.ts"
 import { logger } from "../log.ts"
 import type { FedConfig, FedContext } from "./_context.ts"
 import { Bonding, type NewBond } from "./bonding.ts"
@@ -47,6 +48,11 @@ export class Federation implements FedContext {
   /** Load (or create) the key and resume the HLC after the newest logged stamp. */
   static async open(sql: Sql, config: Readonly<FedConfig>, clock: Clock, url: string): Promise<Federation> {
     const id = await loadIdentity(sql, config.fedKeyDir, { rekey: config.fedRekey })
+    if (config.fedAtomId && config.fedAtomId !== id.atomId)
+      throw new ConfigError(
+        `CELLULE_FED_ATOM_ID is ${config.fedAtomId} but the key in ${config.fedKeyDir} gives ${id.atomId}`,
+        "mount the pool's own key volume, or unset CELLULE_FED_ATOM_ID (FEDERATION_SELF_ATOM_ID) after a deliberate rekey",
+      )
     const fed = new Federation(sql, id, config, clock, url)
     const [row] = await sql<{ hlc: string | null }[]>`select max(hlc collate "C") as hlc from federation_log`
     if (row?.hlc) fed.hlc.observe(row.hlc)

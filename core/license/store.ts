@@ -125,6 +125,19 @@ export class LicenseStore {
     return view
   }
 
+  /**
+   * Boot: installs CELLULE_LICENSE_KEY (the guide's LICENSE_KEY) when it differs from the stored token.
+   * A rejected token is logged and the installed licence kept: never fatal, like a bad stored one.
+   */
+  async installAtBoot(token: string): Promise<void> {
+    if ((await this.current()).row.token?.trim() === token.trim()) return
+    try {
+      await this.install(token, "environment")
+    } catch (e) {
+      log.error(`license: CELLULE_LICENSE_KEY rejected (${(e as Error).message}); the installed licence is kept`)
+    }
+  }
+
   /** The gate state for one request: the in-memory verdict, the status at clock.now(), enforce. */
   async state(): Promise<LicenseState> {
     const c = await this.current()

@@ -70,6 +70,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Verifies the stored licence with this build's key; a bad one is logged and gated, never fatal.
     const license = new LicenseStore(db.sql, { clock })
     await license.load()
+    if (config.licenseKey) await license.installAtBoot(config.licenseKey)
     // The wizard gate: closed until setup is completed (here from CELLULE_SETUP_ANSWERS, or in /setup/ui).
     const setupGate = await bootSetup(db.sql, clock, {
       answersFile: config.setupAnswers,
@@ -115,7 +116,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       minTrust: config.minTrustLevel,
       releaseKey: { atomId: federation.identity.atomId, publicKey: releaseKeyFor(config.dataDir).publicKey },
     })
-    const forwarder = config.fedMode === "active" ? new Forwarder(federation, config.minTrustLevel) : undefined
+    const forwarder =
+      config.fedMode === "active" && config.forwarding ? new Forwarder(federation, config.minTrustLevel) : undefined
     // RAG: documents are embedded by workers through the scheduler; the pool never loads an embedder.
     const rag = createRag(
       db.sql,
