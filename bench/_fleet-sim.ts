@@ -113,5 +113,6 @@ for (let i = 0; i < count; i++) {
 }
 
 for await (const line of console) {
-  if (line.trim() === "stats") console.log(`stats ${JSON.stringify({ welcomed, heartbeats, tokens, jobs, closed, closeCodes })}`)
+  if (line.trim() === "stats")
+    console.log(`stats ${JSON.stringify({ welcomed, heartbeats, tokens, jobs, closed, closeCodes })}`)
 }

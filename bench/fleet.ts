@@ -50,7 +50,18 @@ async function cpuOver(seconds: number, during?: () => void): Promise<number> {
 type Sim = { proc: ReturnType<typeof Bun.spawn>; lines: string[]; wait: (re: RegExp) => Promise<string> }
 function sim(prefix: string, count: number, slots: number, simTps: number, simPer: number, model: string): Sim {
   const proc = Bun.spawn(
-    [BUN, join(ROOT, "bench/_fleet-sim.ts"), pool.url, token, prefix, String(count), String(slots), String(simTps), String(simPer), model],
+    [
+      BUN,
+      join(ROOT, "bench/_fleet-sim.ts"),
+      pool.url,
+      token,
+      prefix,
+      String(count),
+      String(slots),
+      String(simTps),
+      String(simPer),
+      model,
+    ],
     { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
   )
   onCleanup(() => void proc.kill())
@@ -88,7 +99,13 @@ async function simStats(s: Sim) {
   const l = await s.wait(/^stats /)
   s.lines.splice(s.lines.indexOf(l), 1)
   void n
-  return JSON.parse(l.slice(6)) as { welcomed: number; heartbeats: number; tokens: number; closed: number; closeCodes: Record<string, number> }
+  return JSON.parse(l.slice(6)) as {
+    welcomed: number
+    heartbeats: number
+    tokens: number
+    closed: number
+    closeCodes: Record<string, number>
+  }
 }
 
 /** `n` concurrent clients each looping streamed requests for `seconds`; TTFT and delivered tokens. */
@@ -98,7 +115,12 @@ async function clients(n: number, seconds: number, model: string, maxTokens: num
   let errors = 0
   const firstErrors: string[] = []
   const end = performance.now() + seconds * 1000
-  const body = JSON.stringify({ model, stream: true, max_tokens: maxTokens, messages: [{ role: "user", content: "hi" }] })
+  const body = JSON.stringify({
+    model,
+    stream: true,
+    max_tokens: maxTokens,
+    messages: [{ role: "user", content: "hi" }],
+  })
   const one = async () => {
     while (performance.now() < end) {
       const t0 = performance.now()
@@ -150,7 +172,9 @@ const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—")
 /** Scheduler decision time (submit → job frame sent) on the pool's Scheduler class with `n` workers. */
 function decisions(n: number, samples = 2000): number[] {
   const clock = { now: () => Date.now() }
-  const s = new Scheduler({ clock, maxQueue: 0, queueTimeoutMs: 60_000, heartbeatMs: 10_000 } as ConstructorParameters<typeof Scheduler>[0])
+  const s = new Scheduler({ clock, maxQueue: 0, queueTimeoutMs: 60_000, heartbeatMs: 10_000 } as ConstructorParameters<
+    typeof Scheduler
+  >[0])
   const link: WorkerLink = { send: () => {}, close: () => {} }
   const ws = []
   for (let i = 0; i < n; i++) {
@@ -196,7 +220,9 @@ let connected = 0
 const bootRss = rssMb()
 await Bun.sleep(10_000)
 const idle0 = await cpuOver(windowS)
-rows.push(`| 0 | ${f(idle0, 3)} | — | — | ${f(rssMb().rss, 0)} (boot peak ${f(bootRss.hwm, 0)}) | — | — | — | — | — | — | — |`)
+rows.push(
+  `| 0 | ${f(idle0, 3)} | — | — | ${f(rssMb().rss, 0)} (boot peak ${f(bootRss.hwm, 0)}) | — | — | — | — | — | — | — |`,
+)
 for (const n of sizes) {
   const add = n - connected
   const t0 = performance.now()
@@ -214,7 +240,9 @@ for (const n of sizes) {
   connected = n
   if (!ready) {
     const st = await Promise.all(batch.map(simStats))
-    rows.push(`| ${n} | broke: only ${st.reduce((a, s) => a + s.welcomed, 0)} of ${add} new workers welcomed in 240 s, closes ${JSON.stringify(st.map((s) => s.closeCodes))} |`)
+    rows.push(
+      `| ${n} | broke: only ${st.reduce((a, s) => a + s.welcomed, 0)} of ${add} new workers welcomed in 240 s, closes ${JSON.stringify(st.map((s) => s.closeCodes))} |`,
+    )
     break
   }
   // Let the join storm settle and heartbeats spread over the interval.
