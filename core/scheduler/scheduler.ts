@@ -17,6 +17,7 @@ import type {
   WorkerMessage,
 } from "../workers/protocol.ts"
 import { FairQueue, type Priority } from "./fair-queue.ts"
+import { PickHeap, type PickEntry } from "./pick-heap.ts"
 
 const log = logger("scheduler")
 
@@ -58,6 +59,10 @@ interface ModelSlot {
   busy: number
   peak: number
   done: number
+  /** Bumped on every change of this slot's pick key (and on removal): older heap entries are stale. */
+  ver: number
+  /** The worker's arrival order (ties go to the first connected, as the former scan did). */
+  seq: number
 }
 
 export interface WorkerState {
@@ -136,6 +141,11 @@ export class Scheduler {
     "cellule_time_to_first_token_seconds",
     "Time from a generation entering the queue to its first token.",
   )
+  /** Per model: workers that can take a job, best first (pickWorker is O(log n), not a fleet scan). */
+  private readonly ready = new Map<string, PickHeap<{ w: WorkerState; s: ModelSlot }>>()
+  /** Per model: live slots, busy slots and workers, kept as workers come, go and take jobs. */
+  private readonly caps = new Map<string, { slots: number; busy: number; workers: number }>()
+  private seq = 0
 
   constructor(private readonly opts: SchedulerOptions) {}
 
@@ -164,13 +174,20 @@ export class Scheduler {
       hardware: hello.hardware,
       activity: hello.activity ?? "available",
       link,
-      models: new Map(hello.models.map((o) => [o.id, { offer: o, busy: 0, peak: 0, done: 0 }])),
+      models: new Map(hello.models.map((o) => [o.id, { offer: o, busy: 0, peak: 0, done: 0, ver: 0, seq: this.seq }])),
       connectedAt: now,
       lastSeen: now,
       lastAssigned: 0,
       jobs: new Set(),
     }
+    this.seq++
     this.workers.set(w.id, w)
+    for (const [model, slot] of w.models) {
+      const c = this.cap(model)
+      c.slots += slot.offer.slots
+      c.workers++
+      this.offer(w, model)
+    }
     for (const o of hello.models) this.rememberModel(o.id, o.kind)
     log.info(
       `worker ${w.name} (${w.id}) joined: ${hello.models.map((o) => `${o.id}×${o.slots}`).join(", ") || "no models"}`,
@@ -190,6 +207,13 @@ export class Scheduler {
     const w = this.workers.get(id)
     if (!w || (onlyLink && w.link !== onlyLink)) return
     this.workers.delete(id)
+    for (const [model, slot] of w.models) {
+      slot.ver++
+      const c = this.cap(model)
+      c.slots -= slot.offer.slots
+      c.busy -= slot.busy
+      c.workers--
+    }
     log.warn(`worker ${w.name} (${id}) left: ${reason}; ${w.jobs.size} job(s) in flight`)
     const models = new Set<string>()
     for (const job of w.jobs) {
@@ -225,6 +249,7 @@ export class Scheduler {
         w.activity = msg.activity
         if (was !== w.activity) {
           log.info(`worker ${w.name} is now ${w.activity}`)
+          for (const m of w.models.keys()) this.offer(w, m)
           for (const m of w.models.keys()) this.pump(m)
         }
         return
@@ -315,11 +340,13 @@ export class Scheduler {
     if (!w) return
     const slot = w.models.get(job.model)
     if (slot) {
+      if (slot.busy > 0 && this.workers.get(w.id) === w) this.cap(job.model).busy--
       slot.busy = Math.max(0, slot.busy - 1)
       slot.done++
     }
     w.jobs.delete(job)
     job.worker = undefined
+    if (slot) this.offer(w, job.model)
   }
 
   private reapSilent() {
@@ -336,17 +363,17 @@ export class Scheduler {
 
   /** Live slots for a model across workers that are not busy. */
   capacity(model: string): { slots: number; busy: number; workers: number } {
-    let slots = 0
-    let busy = 0
-    let workers = 0
-    for (const w of this.workers.values()) {
-      const s = w.models.get(model)
-      if (!s) continue
-      workers++
-      slots += s.offer.slots
-      busy += s.busy
+    const c = this.caps.get(model)
+    return c ? { ...c } : { slots: 0, busy: 0, workers: 0 }
+  }
+
+  private cap(model: string) {
+    let c = this.caps.get(model)
+    if (!c) {
+      c = { slots: 0, busy: 0, workers: 0 }
+      this.caps.set(model, c)
     }
-    return { slots, busy, workers }
+    return c
   }
 
   /** Fixed MAX_QUEUE, or auto: room for every declared employee to have one request waiting (§0.3). */
@@ -453,23 +480,30 @@ export class Scheduler {
   }
 
   private pickWorker(model: string): WorkerState | undefined {
-    let best: WorkerState | undefined
-    let bestKey: number[] = []
-    for (const w of this.workers.values()) {
-      const s = w.models.get(model)
-      if (!s || s.busy >= s.offer.slots || w.activity === "busy") continue
-      // available before throttled, then lowest load ratio, then the one used least recently.
-      const key = [w.activity === "available" ? 0 : 1, s.busy / s.offer.slots, w.lastAssigned]
-      if (
-        !best ||
-        key[0] < bestKey[0] ||
-        (key[0] === bestKey[0] && (key[1] < bestKey[1] || (key[1] === bestKey[1] && key[2] < bestKey[2])))
-      ) {
-        best = w
-        bestKey = key
-      }
+    // available before throttled, then lowest load ratio, then the one used least recently.
+    return this.ready.get(model)?.peek()?.item.w
+  }
+
+  /** (Re)enter a worker's pick key for a model after anything in it changed; stale entries drop out. */
+  private offer(w: WorkerState, model: string) {
+    const s = w.models.get(model)
+    if (!s) return
+    s.ver++
+    if (this.workers.get(w.id) !== w || s.busy >= s.offer.slots || w.activity === "busy") return
+    let h = this.ready.get(model)
+    if (!h) {
+      h = new PickHeap((e: PickEntry<{ w: WorkerState; s: ModelSlot }>) => e.ver === e.item.s.ver)
+      this.ready.set(model, h)
     }
-    return best
+    h.push({
+      item: { w, s },
+      ver: s.ver,
+      rank: w.activity === "available" ? 0 : 1,
+      load: s.busy / s.offer.slots,
+      last: w.lastAssigned,
+      seq: s.seq,
+    })
+    h.compact(this.caps.get(model)?.workers ?? 0)
   }
 
   private running(model: string): { interactive: number; batch: number } {
@@ -499,8 +533,10 @@ export class Scheduler {
       const job = q.shift()!
       const slot = w.models.get(model)!
       slot.busy++
+      this.cap(model).busy++
       slot.peak = Math.max(slot.peak, slot.busy)
       w.lastAssigned = this.opts.clock.now() + Math.random()
+      for (const m of w.models.keys()) this.offer(w, m)
       w.jobs.add(job)
       job.worker = w
       job.state = "running"

@@ -1,0 +1,76 @@
+// bench/memory — what a pool holds in memory on the embedded database: VmRSS sampled every 20 ms from
+// /proc/<pid>/status during boot (first boot: initdb + migrations; second boot: same data dir), the
+// peak (VmHWM) once ready, and RSS idle after --idle seconds. Each run is repeated (the control).
+//   bun bench/memory.ts [--runs 2] [--idle 15]
+import { arg } from "./_args.ts"
+import { readFileSync } from "node:fs"
+import { cleanupAll, startPool, tempDir } from "../test/support/proc.ts"
+
+const runs = Number(arg("runs", "2"))
+const idleS = Number(arg("idle", "15"))
+
+function mem(pid: number) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, "utf8")
+    const kb = (k: string) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0)
+    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 }
+  } catch {
+    return { rss: 0, hwm: 0 }
+  }
+}
+
+type Row = { run: string; bootS: number; peakMb: number; readyMb: number; idleMb: number }
+async function boot(run: string, dataDir: string): Promise<Row> {
+  const t0 = performance.now()
+  const started = startPool({ dataDir, env: { LOG_LEVEL: "warn" } })
+  // startPool spawns synchronously inside; sample the child's status until it is ready.
+  let peak = 0
+  let pid = 0
+  let done = false
+  const p = started.then((x) => {
+    done = true
+    return x
+  })
+  while (!done) {
+    await Bun.sleep(20)
+    if (!pid) pid = findChild()
+    if (pid) peak = Math.max(peak, mem(pid).hwm)
+  }
+  const pool = await p
+  const bootS = (performance.now() - t0) / 1000
+  const ready = mem(pool.proc.pid)
+  await Bun.sleep(idleS * 1000)
+  const idle = mem(pool.proc.pid)
+  await pool.kill("SIGTERM")
+  await pool.exited
+  return { run, bootS, peakMb: Math.max(peak, idle.hwm), readyMb: ready.rss, idleMb: idle.rss }
+}
+
+/** The newest child of this process (the pool being started). */
+function findChild(): number {
+  try {
+    const kids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/)
+    return Number(kids.at(-1)) || 0
+  } catch {
+    return 0
+  }
+}
+
+const rows: Row[] = []
+for (let r = 1; r <= runs; r++) {
+  const dir = tempDir("cellule-mem-")
+  rows.push(await boot(`${r} first boot`, dir))
+  rows.push(await boot(`${r} second boot`, dir))
+  console.error(rows.at(-2), rows.at(-1))
+}
+await cleanupAll()
+
+const f = (x: number) => x.toFixed(0)
+console.log(`
+bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` on the embedded database (PGlite), idle = ${idleS} s after ready
+| run | boot s | peak (VmHWM) MB | RSS at ready MB | RSS idle MB |
+| --- | --- | --- | --- | --- |
+${rows.map((x) => `| ${x.run} | ${x.bootS.toFixed(1)} | ${f(x.peakMb)} | ${f(x.readyMb)} | ${f(x.idleMb)} |`).join("\n")}
+targets: idle < 150 MB, peak < 300 MB
+`)
+process.exit(0)
