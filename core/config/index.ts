@@ -27,6 +27,7 @@ export interface Config {
   setupAnswers?: string
   trustedNetworks: CidrList
   maxQueue: number
+  clientQueueMax: number
   interactiveReserve: number
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */

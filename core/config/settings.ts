@@ -182,6 +182,17 @@ export const SETTINGS: Setting[] = [
     doc: "Requests waiting per model before new ones get 429 queue_full.",
   },
   {
+    key: "clientQueueMax",
+    env: "CELLULE_CLIENT_QUEUE_MAX",
+    flag: "client-queue-max",
+    kind: "int",
+    roles: ["pool"],
+    default: 16,
+    min: 0,
+    docDefault: "16 (0: no per-client bound)",
+    doc: "Requests one client (an API key, else the caller's address for anonymous access) may have waiting per model; the next one gets 429 client_queue_full with Retry-After, while other clients still get in (§0.3 per-employee queue).",
+  },
+  {
     key: "anonymousAccess",
     env: "CELLULE_ANONYMOUS_ACCESS",
     flag: "anonymous-access",

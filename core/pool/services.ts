@@ -92,6 +92,7 @@ export function poolServices(
       new Scheduler({
         clock,
         maxQueue: config.maxQueue,
+        clientQueueMax: config.clientQueueMax,
         queueTimeoutMs: config.queueTimeoutMs,
         heartbeatMs: config.heartbeatMs,
       }),
