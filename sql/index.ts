@@ -16,6 +16,7 @@ import m0014 from "./0014_federation_bond_via.sql" with { type: "text" }
 import m0015 from "./0015_rag.sql" with { type: "text" }
 import m0016 from "./0016_audit.sql" with { type: "text" }
 import m0017 from "./0017_release_keys.sql" with { type: "text" }
+import m0018 from "./0018_migration_orders.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   { name: "0015_rag.sql", sql: m0015 },
   { name: "0016_audit.sql", sql: m0016 },
   { name: "0017_release_keys.sql", sql: m0017 },
+  { name: "0018_migration_orders.sql", sql: m0018 },
 ]
