@@ -27,6 +27,13 @@ export const ACTIONS = {
   "worker.provision_code": "basic",
   "worker.enrol": "basic",
   "worker.revoke": "basic",
+  // Worker migration orders (core/workers/migration): every transition.
+  "migration.issue": "basic",
+  "migration.approve": "basic",
+  "migration.reject": "basic",
+  "migration.drain": "basic",
+  "migration.complete": "basic",
+  "migration.rollback": "basic",
   "project.create": "basic",
   "project.update": "basic",
   "project.delete": "basic",

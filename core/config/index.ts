@@ -30,6 +30,11 @@ export interface Config {
   setupAnswers?: string
   trustedNetworks: CidrList
   maxQueue: number
+  clientQueueMax: number
+  migrationExecutorEnabled: boolean
+  migrationExecutorMs: number
+  migrationTimeoutMs: number
+  migrationCooldownMs: number
   interactiveReserve: number
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */

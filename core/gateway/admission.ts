@@ -12,7 +12,15 @@ import { Unauthorized } from "../errors.ts"
  * else the forwarding peer); `keyId` is the key the usage is metered against (for a forwarded request,
  * possibly one not replicated here yet).
  */
-export type Who = { client: string; priority: Priority; key?: ApiKey | null; keyId?: string | null; started: number }
+export type Who = {
+  client: string
+  priority: Priority
+  /** Held to the per-client queue bound (CELLULE_CLIENT_QUEUE_MAX): true for one employee (a key or an address). */
+  capped: boolean
+  key?: ApiKey | null
+  keyId?: string | null
+  started: number
+}
 
 /**
  * Who is asking, for fair queuing: the API key presented (hashed, never stored), else the
@@ -21,7 +29,11 @@ export type Who = { client: string; priority: Priority; key?: ApiKey | null; key
 export function requester(request: Request, ip: string | undefined, key?: ApiKey | null): Omit<Who, "started"> {
   const client = key ? `key:${key.id}` : `ip:${ip ?? "unknown"}`
   const p = request.headers.get("x-cellule-priority")?.toLowerCase()
-  return { client, priority: p === "batch" || p === "interactive" ? p : (key?.priority ?? "interactive") }
+  return {
+    client,
+    priority: p === "batch" || p === "interactive" ? p : (key?.priority ?? "interactive"),
+    capped: true,
+  }
 }
 
 /**
@@ -62,6 +74,9 @@ export async function forwardedRequester(
   return {
     client: id ? `key:${id}` : `peer:${peerAtom}`,
     priority: p === "batch" ? "batch" : (key?.priority ?? "interactive"),
+    // A key is one employee wherever its jobs wait; a peer's anonymous forwards are many people,
+    // each already held to the bound on the peer that admitted them.
+    capped: id !== null,
     key,
     keyId: id,
     started: performance.now(),

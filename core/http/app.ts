@@ -38,6 +38,7 @@ import { setupRoutes } from "./routes/setup.ts"
 import { statusRoutes } from "./routes/status.ts"
 import { usageRoutes } from "./routes/usage.ts"
 import { workerRoutes } from "./routes/workers.ts"
+import { migrationOrderRoutes } from "./routes/migration-orders.ts"
 import { auditPage } from "./routes/pages/audit.ts"
 import { balancingPage } from "./routes/pages/balancing.ts"
 import { federationPage } from "./routes/pages/federation.ts"
@@ -89,6 +90,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: usageRoutes, when: (s) => withKeys(s) && !!s.keyUsage },
   { plugin: projectRoutes, when: (s) => withKeys(s) && !!s.rag },
   { plugin: workerRoutes },
+  { plugin: migrationOrderRoutes, when: (s) => !!s.migrations },
   { plugin: provisioningRoutes },
   { plugin: installRoutes },
   { plugin: modelFileRoutes },

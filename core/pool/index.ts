@@ -51,6 +51,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const scheduler = new Scheduler({
       clock,
       maxQueue: config.maxQueue,
+      clientQueueMax: config.clientQueueMax,
       queueTimeoutMs: config.queueTimeoutMs,
       interactiveReserve: config.interactiveReserve,
       interactiveWindowMs: config.interactiveWindowMs,

@@ -18,6 +18,7 @@ import type { WorkerConnections } from "../workers/connections.ts"
 import type { Rag } from "../rag/index.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
+import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -40,6 +41,8 @@ export interface PoolServices {
   httpMetrics: HttpMetrics
   /** The append-only audit log: action sites record, the Audit page and /v1/admin/audit read. */
   audit: AuditService
+  /** Worker migration orders (§4.6); absent: the /v1/admin/migration-orders API is not mounted. */
+  migrations?: MigrationOrders
   /** The wizard gate (a global hook); absent in apps that do not serve the wizard. */
   setupGate?: SetupGate
   /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */
@@ -96,6 +99,7 @@ export function poolServices(
       new Scheduler({
         clock,
         maxQueue: config.maxQueue,
+        clientQueueMax: config.clientQueueMax,
         queueTimeoutMs: config.queueTimeoutMs,
         heartbeatMs: config.heartbeatMs,
       }),

@@ -64,6 +64,10 @@ class Lane<T extends Fair> {
   *items(): Generator<T> {
     for (const q of this.byClient.values()) yield* q
   }
+
+  countFor(client: string): number {
+    return this.byClient.get(client)?.length ?? 0
+  }
 }
 
 export class FairQueue<T extends Fair> {
@@ -112,7 +116,7 @@ export class FairQueue<T extends Fair> {
   /** Waiting jobs per client (for the dashboard and the per-client bound). */
   countFor(client: string): number {
     let n = 0
-    for (const item of this) if (item.client === client) n++
+    for (const l of this.lanes.values()) n += l.countFor(client)
     return n
   }
 }

@@ -113,6 +113,8 @@ export interface SchedulerOptions {
   clock: Clock
   /** Fixed queue bound per model; 0 = auto (4 × live slots, at least 16). */
   maxQueue: number
+  /** Jobs one client (API key, else address) may have waiting per model (§0.3); 0 = no per-client bound. */
+  clientQueueMax?: number
   queueTimeoutMs: number
   heartbeatMs: number
   /** After an interactive request, batch stays at one running job this long (people are at work). */
@@ -383,13 +385,17 @@ export class Scheduler {
       : Math.max(16, 4 * this.capacity(model).slots, this.opts.headcount?.() ?? 0)
   }
 
-  /** Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full (429). */
+  /**
+   * Accept a job or throw: model_not_found (404), no_worker_available (503), queue_full or
+   * client_queue_full (429). `capped`: the client is one employee (an API key or an address), held to
+   * clientQueueMax waiting jobs; internal work and a peer's anonymous forwards are not.
+   */
   submit(
     model: string,
     kind: JobKind,
     params: JobParams,
     sink: JobSink,
-    who: { client?: string; priority?: Priority } = {},
+    who: { client?: string; priority?: Priority; capped?: boolean } = {},
   ): Job {
     const wanted: ModelOffer["kind"] = kind === "embedding" ? "embedding" : "llm"
     const known = this.knownModels.get(model)
@@ -412,6 +418,18 @@ export class Scheduler {
         `the queue for "${model}" is full (${q.length} waiting)`,
         Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))),
       )
+    }
+    const perClient = this.opts.clientQueueMax ?? 0
+    if (!free && who.capped && who.client && perClient > 0) {
+      const mine = q.countFor(who.client)
+      if (mine >= perClient) {
+        throw new TooManyRequests(
+          "client_queue_full",
+          `you already have ${mine} requests waiting for "${model}" (at most ${perClient} per client)`,
+          // Round-robin between clients: each of this client's jobs waits about one turn of every slot.
+          Math.max(1, Math.ceil(q.length / Math.max(1, cap.slots))),
+        )
+      }
     }
     const job: Job = {
       id: randomUUID(),

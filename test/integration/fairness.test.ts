@@ -15,6 +15,8 @@ beforeAll(async () => {
     env: {
       CELLULE_WORKER_TOKEN: token,
       MAX_QUEUE: "400",
+      // One key floods the queue on purpose here; the per-client bound has its own test (client-queue.test.ts).
+      CELLULE_CLIENT_QUEUE_MAX: "0",
       CELLULE_ANONYMOUS_ACCESS: "false",
       CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32",
     },

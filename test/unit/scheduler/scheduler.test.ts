@@ -67,6 +67,34 @@ describe("Scheduler", () => {
     )
   })
 
+  test("a client holding clientQueueMax waiting jobs gets client_queue_full; another client still gets in", () => {
+    const s = make({ maxQueue: 100, clientQueueMax: 2 })
+    const a = fakeWorker(s, "worker-aaaa", 1)
+    const alice = { client: "key:alice", priority: "interactive", capped: true } as const
+    s.submit("m", "chat", {}, sink().s, alice) // runs
+    s.submit("m", "chat", {}, sink().s, alice) // waits (1)
+    s.submit("m", "chat", {}, sink().s, alice) // waits (2)
+    expect(a.jobs().length).toBe(1)
+    let err: unknown
+    try {
+      s.submit("m", "chat", {}, sink().s, alice)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toMatchObject({ code: "client_queue_full", status: 429 })
+    expect((err as { retryAfterS: number }).retryAfterS).toBeGreaterThanOrEqual(1)
+    s.submit("m", "chat", {}, sink().s, { client: "ip:10.0.0.7", priority: "interactive", capped: true })
+    expect(s.snapshot().queue_depth).toBe(3)
+    // Uncapped clients (internal work, a peer's anonymous forwards) are held only by the model's bound.
+    for (let i = 0; i < 3; i++) s.submit("m", "chat", {}, sink().s, { client: "cellule:rag", priority: "batch" })
+    expect(s.snapshot().queue_depth).toBe(6)
+    // 0 turns the per-client bound off.
+    const off = make({ maxQueue: 100, clientQueueMax: 0 })
+    fakeWorker(off, "worker-bbbb", 1)
+    for (let i = 0; i < 5; i++) off.submit("m", "chat", {}, sink().s, alice)
+    expect(off.snapshot().queue_depth).toBe(4)
+  })
+
   test("batch work leaves the reserved slot for interactive requests", () => {
     const s = make({ interactiveReserve: 1 })
     const a = fakeWorker(s, "worker-aaaa", 2)

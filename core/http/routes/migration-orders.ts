@@ -1,0 +1,43 @@
+// /v1/admin/migration-orders — worker migration orders (admin guide §4.6.1–4.6.2): state and history,
+// a manual move `{worker_id, target_pool}`, approve/reject of an order still `issued`. The domain
+// (core/workers/migration/orders.ts) audits and logs every transition.
+// Licence: a manual move is the administrator's own decision (§4.6.1, failover-grade tooling every
+// pool has), so it is not gated; the automatic balancer that *emits* orders needs feature `balancer`
+// (§7.4), checked where the balancer runs, not here.
+import { Elysia, t } from "elysia"
+import type { PoolServices } from "../../pool/services.ts"
+import { adminActor } from "../audit-trail.ts"
+import { adminGuard } from "../guards.ts"
+
+export const migrationOrderRoutes = (s: PoolServices) => {
+  const orders = s.migrations!
+  return new Elysia()
+    .use(adminGuard(s))
+    .get("/v1/admin/migration-orders", async () => ({ data: await orders.list() }))
+    .post(
+      "/v1/admin/migration-orders",
+      async ({ body, set, admin }) => {
+        const actor = adminActor(admin)
+        set.status = 201
+        return orders.issue({ ...body, reason: body.reason ?? "manual", issued_by: actor.id, actor })
+      },
+      {
+        body: t.Object({
+          worker_id: t.String({ minLength: 1, maxLength: 200 }),
+          target_pool: t.String({ minLength: 1, maxLength: 200 }),
+          reason: t.Optional(t.String({ maxLength: 500 })),
+          id: t.Optional(t.String({ format: "uuid" })),
+        }),
+      },
+    )
+    .post(
+      "/v1/admin/migration-orders/:id/approve",
+      ({ params, admin }) => orders.approve(params.id, adminActor(admin)),
+      {
+        params: t.Object({ id: t.String({ format: "uuid" }) }),
+      },
+    )
+    .post("/v1/admin/migration-orders/:id/reject", ({ params, admin }) => orders.reject(params.id, adminActor(admin)), {
+      params: t.Object({ id: t.String({ format: "uuid" }) }),
+    })
+}
