@@ -8,7 +8,9 @@ mkdir -p test-artifacts
 # Format and lint first: a red lint is a red build.
 node_modules/.bin/biome check . >test-artifacts/lint.log 2>&1 || { cat test-artifacts/lint.log; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 $bun run build >test-artifacts/build.log 2>&1 || { cat test-artifacts/build.log; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-$bun test --timeout 180000 "$@" 2>&1 | tee test-artifacts/test.log
+# Two files at a time: most of the suite waits on the processes it starts, so two test processes keep a
+# 2-core machine busy (21 min → about 15); timing-sensitive tests measure ratios within one file.
+$bun test --parallel=2 --timeout 180000 "$@" 2>&1 | tee test-artifacts/test.log
 rc=${PIPESTATUS[0]}
 pass=$(grep -aEo '^ *[0-9]+ pass$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
 fail=$(grep -aEo '^ *[0-9]+ fail$' test-artifacts/test.log | tail -1 | grep -Eo '[0-9]+' || echo 0)
