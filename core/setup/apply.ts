@@ -1,5 +1,6 @@
 // core/setup/apply — `cellule setup --answers FILE.json` and CELLULE_SETUP_ANSWERS: the wizard,
 // headless, step by step with the same validation, then completion. Reports what it applied.
+import { AuditLog } from "../audit/index.ts"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
 import type { Sql } from "../db/client.ts"
@@ -67,5 +68,19 @@ export async function applyAnswers(
     }
     await saveStep(sql, step, input, deps)
   }
-  return { ...(await completeSetup(sql, clock)), generatedPassword }
+  const done = await completeSetup(sql, clock)
+  // The wizard's first audit row, written by the headless path too (actor: the admin it created).
+  await new AuditLog(sql, clock).record({
+    actor: { kind: "admin", id: done.adminEmail },
+    action: "setup.complete",
+    outcome: "success",
+    details: {
+      via: "headless",
+      sector: done.policy.sector,
+      audit_grade: done.policy.audit_grade,
+      retention_months: done.policy.retention_months,
+      sector_defaults_applied: done.policy.applied,
+    },
+  })
+  return { ...done, generatedPassword }
 }

@@ -7,6 +7,7 @@ import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import { openDatabase } from "../../core/db/client.ts"
 import { celluleCmd, cleanupAll, onCleanup, spawnProc, startPool, tempDir } from "../support/proc.ts"
 
 afterAll(cleanupAll)
@@ -75,6 +76,13 @@ describe("setup across processes", () => {
     const again = spawnProc([...celluleCmd(), "setup", "--answers", answers, "--data-dir", dataDir])
     expect(await again.exited).toBe(1)
     expect(again.stderr()).toContain("re-open flow")
+    // the headless path writes the audit log's first row, as the wizard does
+    const db = await openDatabase({ dataDir })
+    const rows = await db.sql`select actor_id, outcome, details from audit_log where action = 'setup.complete'`
+    await db.close()
+    expect([...rows]).toMatchObject([
+      { actor_id: ANSWERS.admin.email, outcome: "success", details: { via: "headless" } },
+    ])
 
     const reopened = await startPool({ dataDir, setup: false })
     expect((await fetch(`${reopened.url}/v1/models`)).status).toBe(200)

@@ -175,6 +175,31 @@ describe("each family writes its row through the routes", () => {
     expect((await api("POST", `/v1/admin/workers/tokens/${id}/revoke`)).status).toBe(200)
     expect(await last("worker.revoke")).toMatchObject({ target: `worker:${id}`, outcome: "success" })
   })
+
+  test("the Workers page's forms are recorded like their JSON twins", async () => {
+    const form = (path: string, fields: Record<string, string>) =>
+      handle(
+        app,
+        new Request(`http://localhost${path}`, {
+          method: "POST",
+          headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+        }),
+      )
+    expect((await form("/workers/provision", { os: "linux", hardware: "cpu", label: "accueil" })).status).toBe(200)
+    expect(await last("worker.provision_code")).toMatchObject({
+      actor: { kind: "admin", id: EMAIL },
+      outcome: "success",
+      details: { os: "linux", label: "accueil" },
+    })
+    const [{ id }] = await db.sql`select id::int from worker_tokens order by id desc limit 1`
+    expect((await form(`/workers/tokens/${id}/revoke`, {})).status).toBe(200)
+    expect(await last("worker.revoke")).toMatchObject({
+      actor: { id: EMAIL },
+      target: `worker:${id}`,
+      outcome: "success",
+    })
+  })
 })
 
 describe("the audit API", () => {

@@ -1,6 +1,7 @@
 // GET /balancing — the Worker balancing page (declared headcount vs contributing machines, usage per
 // API key across the cluster, the keys themselves and the anonymous-access switch), and its forms:
 // POST /balancing/keys, /balancing/keys/revoke, /balancing/anonymous.
+import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
 import { Elysia } from "elysia"
 import type { NewKey } from "../../../auth/api-keys.ts"
 import { CelluleError } from "../../../errors.ts"
@@ -93,31 +94,56 @@ export const balancingPage = (s: PoolServices) => {
     request: Request,
     server: Srv,
     body: unknown,
+    what: (form: Record<string, unknown>) => AuditedAction,
     run: (form: Record<string, unknown>, who: PageRequest) => Promise<BalancingData["flash"]>,
   ) =>
     formAction(s, request, server, body, {
-      run,
+      // recorded like the JSON API's twins (routes/keys.ts, routes/cluster.ts)
+      run: (form, who) =>
+        audited(s, { actor: adminActor(who.admin), request, server }, what(form), () => run(form, who)),
       page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status),
     })
 
   return new Elysia()
     .get("/balancing", ({ request, server }) => page(request, server))
     .post("/balancing/keys", ({ request, server, body }) =>
-      action(request, server, body, async (form, who) => {
-        const { key, record } = await keys.create(newKeyFromForm(form))
-        return { ok: true, text: t(who.lang, "balancing.key_created", { name: record.name }), secret: key }
-      }),
+      action(
+        request,
+        server,
+        body,
+        (form) => ({ action: "key.create", details: { name: String(form.name ?? "") } }),
+        async (form, who) => {
+          const { key, record } = await keys.create(newKeyFromForm(form))
+          return { ok: true, text: t(who.lang, "balancing.key_created", { name: record.name }), secret: key }
+        },
+      ),
     )
     .post("/balancing/keys/revoke", ({ request, server, body }) =>
-      action(request, server, body, async (form, who) => {
-        await keys.revoke(String(form.id ?? ""))
-        return { ok: true, text: t(who.lang, "balancing.revoked_flash") }
-      }),
+      action(
+        request,
+        server,
+        body,
+        (form) => ({ action: "key.revoke", target: `key:${String(form.id ?? "")}` }),
+        async (form, who) => {
+          await keys.revoke(String(form.id ?? ""))
+          return { ok: true, text: t(who.lang, "balancing.revoked_flash") }
+        },
+      ),
     )
     .post("/balancing/anonymous", ({ request, server, body }) =>
-      action(request, server, body, async (form, who) => {
-        const s = await anonymous.set(String(form.enabled) === "true")
-        return { ok: true, text: t(who.lang, s.enabled ? "balancing.anon_on" : "balancing.anon_off") }
-      }),
+      action(
+        request,
+        server,
+        body,
+        (form) => ({
+          action: "setting.change",
+          target: "setting:anonymous_access",
+          details: { enabled: String(form.enabled) === "true" },
+        }),
+        async (form, who) => {
+          const s = await anonymous.set(String(form.enabled) === "true")
+          return { ok: true, text: t(who.lang, s.enabled ? "balancing.anon_on" : "balancing.anon_off") }
+        },
+      ),
     )
 }

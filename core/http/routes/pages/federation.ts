@@ -1,6 +1,7 @@
 // GET /federation — the Federation page (§0.2): this pool, bonded sites with trust, and its forms:
 // POST /federation/token (a one-time attachment token), /federation/register (bond with a site),
 // /federation/promote (raise a site's trust).
+import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
 import { dashboardPage, formAction, type PageRequest, type Srv } from "../../dashboard-shell.ts"
@@ -34,28 +35,52 @@ export const federationPage = (s: PoolServices) => {
     request: Request,
     server: Srv,
     body: unknown,
+    what: (form: Record<string, unknown>) => AuditedAction,
     run: (form: Record<string, unknown>) => Promise<Partial<FederationPageData>>,
   ) =>
     formAction(s, request, server, body, {
-      run: (form) => run(form),
+      // recorded like the JSON API's twins (routes/federation-admin.ts)
+      run: (form, who) => audited(s, { actor: adminActor(who.admin), request, server }, what(form), () => run(form)),
       page: (who, o, status) => page(request, server, o.flash ? { flash: o.flash } : o.result, who, status),
       shown: (e) => e.code === "peer_unreachable" || e.code === "federation_off",
     })
   return new Elysia()
     .get("/federation", ({ request, server }) => page(request, server))
     .post("/federation/token", ({ request, server, body }) =>
-      action(request, server, body, async () => ({ token: await s.peers.createAttachmentToken() })),
+      action(
+        request,
+        server,
+        body,
+        () => ({ action: "bond.create", details: { attachment_token: true } }),
+        async () => ({ token: await s.peers.createAttachmentToken() }),
+      ),
     )
     .post("/federation/register", ({ request, server, body }) =>
-      action(request, server, body, async (f) => {
-        const p = await fed.register(String(f.url ?? ""), { token: f.token ? String(f.token) : undefined })
-        return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
-      }),
+      action(
+        request,
+        server,
+        body,
+        (f) => ({ action: "bond.create", target: `url:${String(f.url ?? "")}` }),
+        async (f) => {
+          const p = await fed.register(String(f.url ?? ""), { token: f.token ? String(f.token) : undefined })
+          return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
+        },
+      ),
     )
     .post("/federation/promote", ({ request, server, body }) =>
-      action(request, server, body, async (f) => {
-        const p = await s.peers.promote(String(f.atom_id ?? ""), Number(f.target_level))
-        return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
-      }),
+      action(
+        request,
+        server,
+        body,
+        (f) => ({
+          action: "trust.grant",
+          target: `peer:${String(f.atom_id ?? "")}`,
+          details: { level: Number(f.target_level) },
+        }),
+        async (f) => {
+          const p = await s.peers.promote(String(f.atom_id ?? ""), Number(f.target_level))
+          return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
+        },
+      ),
     )
 }

@@ -1,5 +1,6 @@
 // GET /workers — the Workers page, and its forms: POST /workers/provision (a code and its snippets,
 // shown once), POST /workers/tokens/:id/revoke. Same core calls as the JSON API in routes/provisioning.ts.
+import { adminActor, audited } from "../../audit-trail.ts"
 import { Elysia } from "elysia"
 import { CelluleError } from "../../../errors.ts"
 import type { PoolServices } from "../../../pool/services.ts"
@@ -36,13 +37,20 @@ export const workersPage = (s: PoolServices) => {
     .get("/workers", ({ request, server }) => page(request, server))
     .post("/workers/provision", async ({ request, server, body }) => {
       const form = (body ?? {}) as Record<string, unknown>
-      if (!(await pageRequest(s, request, server, form))) return loginRedirect(request)
+      const who = await pageRequest(s, request, server, form)
+      if (!who) return loginRedirect(request)
       const os = String(form.os) as WorkerOs
       const hardware = String(form.hardware) as WorkerHardware
       if (!OS.includes(os) || !HW.includes(hardware))
         return page(request, server, { flash: { ok: false, text: "validation_failed: os/hardware" } }, 400)
       const label = typeof form.label === "string" ? form.label.slice(0, 128) : ""
-      const c = await s.workers.createCode({ os, hardware, label })
+      // recorded like the JSON API's twin (routes/provisioning.ts)
+      const c = await audited(
+        s,
+        { actor: adminActor(who.admin), request, server },
+        { action: "worker.provision_code", details: { os, hardware, label } },
+        () => s.workers.createCode({ os, hardware, label }),
+      )
       const issued = {
         code: c.code,
         expires_at: new Date(c.expiresAt).toISOString(),
@@ -56,7 +64,12 @@ export const workersPage = (s: PoolServices) => {
       if (!who) return loginRedirect(request)
       const id = Number(params.id)
       try {
-        await s.workers.revokeToken(id)
+        await audited(
+          s,
+          { actor: adminActor(who.admin), request, server },
+          { action: "worker.revoke", target: `worker:${params.id}` },
+          () => s.workers.revokeToken(id),
+        )
       } catch (e) {
         if (!(e instanceof CelluleError) || e.status >= 500) throw e
         return page(request, server, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, e.status)
