@@ -4,6 +4,7 @@
 // core/http/routes/pages/ call it.
 import { CelluleError } from "../errors.ts"
 import type { PoolServices } from "../pool/services.ts"
+import { adminActor, type AuditedAction, audited } from "./audit-trail.ts"
 import { clientIp } from "./client-ip.ts"
 import { resolveAdmin, type AdminIdentity } from "./guards.ts"
 import { langOf, type Srv } from "./session.ts"
@@ -67,6 +68,8 @@ export async function formAction<R>(
       status: number,
     ) => Promise<Response>
     shown?: (e: CelluleError) => boolean
+    /** The audit row of this form, written like its JSON twin's (core/http/audit-trail.ts `audited`). */
+    audit?: (form: Record<string, unknown>) => AuditedAction
   },
 ): Promise<Response> {
   const form = (body ?? {}) as Record<string, unknown>
@@ -74,7 +77,10 @@ export async function formAction<R>(
   if (!who) return loginRedirect(request)
   let result: R
   try {
-    result = await o.run(form, who)
+    const run = () => o.run(form, who)
+    result = o.audit
+      ? await audited(s, { actor: adminActor(who.admin), request, server }, o.audit(form), run)
+      : await run()
   } catch (e) {
     if (!(e instanceof CelluleError) || (e.status >= 500 && !o.shown?.(e))) throw e
     return o.page(who, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, e.status)

@@ -1,7 +1,7 @@
 // GET /balancing — the Worker balancing page (declared headcount vs contributing machines, usage per
 // API key across the cluster, the keys themselves and the anonymous-access switch), and its forms:
 // POST /balancing/keys, /balancing/keys/revoke, /balancing/anonymous.
-import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
+import type { AuditedAction } from "../../audit-trail.ts"
 import { Elysia } from "elysia"
 import type { NewKey } from "../../../auth/api-keys.ts"
 import { CelluleError } from "../../../errors.ts"
@@ -99,8 +99,8 @@ export const balancingPage = (s: PoolServices) => {
   ) =>
     formAction(s, request, server, body, {
       // recorded like the JSON API's twins (routes/keys.ts, routes/cluster.ts)
-      run: (form, who) =>
-        audited(s, { actor: adminActor(who.admin), request, server }, what(form), () => run(form, who)),
+      audit: what,
+      run,
       page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status),
     })
 

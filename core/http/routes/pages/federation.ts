@@ -1,7 +1,7 @@
 // GET /federation — the Federation page (§0.2): this pool, bonded sites with trust, and its forms:
 // POST /federation/token (a one-time attachment token), /federation/register (bond with a site),
 // /federation/promote (raise a site's trust).
-import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
+import type { AuditedAction } from "../../audit-trail.ts"
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
 import { dashboardPage, formAction, type PageRequest, type Srv } from "../../dashboard-shell.ts"
@@ -40,7 +40,8 @@ export const federationPage = (s: PoolServices) => {
   ) =>
     formAction(s, request, server, body, {
       // recorded like the JSON API's twins (routes/federation-admin.ts)
-      run: (form, who) => audited(s, { actor: adminActor(who.admin), request, server }, what(form), () => run(form)),
+      audit: what,
+      run: (form) => run(form),
       page: (who, o, status) => page(request, server, o.flash ? { flash: o.flash } : o.result, who, status),
       shown: (e) => e.code === "peer_unreachable" || e.code === "federation_off",
     })

@@ -2,7 +2,7 @@
 // The JSON API for the same actions is core/http/routes/license.ts.
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
-import { adminActor, type AuditedAction, audited } from "../../audit-trail.ts"
+import type { AuditedAction } from "../../audit-trail.ts"
 import type { LicenseView } from "../../../license/store.ts"
 import type { AdminIdentity } from "../../guards.ts"
 import { langOf } from "../../session.ts"
@@ -32,13 +32,8 @@ export const licensePage = (s: PoolServices) => {
   ) =>
     formAction(s, request, server, body, {
       // Recorded like the JSON API's twin (routes/license.ts), with the outcome.
-      run: (form, who) =>
-        audited(
-          s,
-          { actor: adminActor(who.admin), request, server },
-          typeof what === "function" ? what(form) : what,
-          () => run(who.admin, form),
-        ),
+      audit: (form) => (typeof what === "function" ? what(form) : what),
+      run: (form, who) => run(who.admin, form),
       page: (who, o, status) => page(request, server, o.flash ?? { ok: true, text: o.result }, status, who),
     })
 

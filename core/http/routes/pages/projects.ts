@@ -170,16 +170,11 @@ export const projectsPage = (s: PoolServices) => {
     })
     .post("/projects/:pid/documents/:id/delete", ({ request, server, body, params }) =>
       formAction(s, request, server as Srv, body, {
-        run: (_form, who) =>
-          audited(
-            s,
-            actor(who, request, server as Srv),
-            { action: "document.delete", target: `document:${params.id}`, project: params.pid },
-            async () => {
-              await rag.projects.require(ADMIN, params.pid)
-              await rag.documents.remove(params.pid, params.id)
-            },
-          ),
+        audit: () => ({ action: "document.delete", target: `document:${params.id}`, project: params.pid }),
+        run: async () => {
+          await rag.projects.require(ADMIN, params.pid)
+          await rag.documents.remove(params.pid, params.id)
+        },
         page: (who, o, status) =>
           detailPage(request, server as Srv, params.pid, {
             who,
@@ -190,13 +185,8 @@ export const projectsPage = (s: PoolServices) => {
     )
     .post("/projects/:pid/delete", ({ request, server, body, params }) =>
       formAction(s, request, server as Srv, body, {
-        run: (_form, who) =>
-          audited(
-            s,
-            actor(who, request, server as Srv),
-            { action: "project.delete", target: `project:${params.pid}`, project: params.pid },
-            () => rag.projects.remove(ADMIN, params.pid),
-          ),
+        audit: () => ({ action: "project.delete", target: `project:${params.pid}`, project: params.pid }),
+        run: () => rag.projects.remove(ADMIN, params.pid),
         page: (who, o, status) =>
           listPage(request, server as Srv, {
             who,
