@@ -27,6 +27,49 @@ export interface SearchResult {
 
 // The usual RRF constant: a hit's weight is 1/(K + rank); K damps the head of each list.
 const RRF_K = 60
+/**
+ * Chunks the full-text side ranks at most (about): the query's rarest words are taken while the chunks
+ * holding them stay under this, so ranking reads a bounded number of rows (each one a heap visit for its
+ * tsvector) whatever the project's size. Common words ("the", "article") add nothing to a rank anyway.
+ */
+export const TEXT_CANDIDATES = 400
+
+/** A lexeme as a tsquery operand: quoted, so `:`, `&` or `|` in it stay literal. */
+const operand = (lexeme: string) => `'${lexeme.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`
+
+export interface TextQuery {
+  /** The tsquery text: the picked words OR-ed, or all of them AND-ed (`all`). */
+  ts: string
+  all: boolean
+  /** The picked words and their weight (IDF, from N: the project's chunks); a chunk scores the sum of those it holds. */
+  lexemes: string[]
+  idf: number[]
+}
+
+/**
+ * The text side's query, from the query's lexemes with the number of the project's chunks holding each
+ * (chunk_lexemes) and N, the project's chunks: rarest first, OR-ed while their chunks add up to at most
+ * `cap` (the rarest always goes in). When even the rarest word is in more than `cap` chunks, every word
+ * must match (AND) and the caller caps the rows read. Null when no word of the query is in the project.
+ */
+export function textQuery(terms: { lexeme: string; df: number }[], n: number, cap = TEXT_CANDIDATES): TextQuery | null {
+  const present = terms.filter((t) => t.df > 0).sort((a, b) => a.df - b.df || (a.lexeme < b.lexeme ? -1 : 1))
+  if (!present.length) return null
+  const all = present[0].df > cap
+  const picked: typeof present = []
+  let total = 0
+  for (const t of present) {
+    if (!all && picked.length && total + t.df > cap) break
+    picked.push(t)
+    total += t.df
+  }
+  return {
+    ts: picked.map((t) => operand(t.lexeme)).join(all ? " & " : " | "),
+    all,
+    lexemes: picked.map((t) => t.lexeme),
+    idf: picked.map((t) => Math.log(1 + Math.max(n, t.df) / t.df)),
+  }
+}
 
 export class Search {
   constructor(
@@ -51,8 +94,18 @@ export class Search {
     const hits = await this.sql.begin(async (tx) => {
       // HNSW filters after the scan: a project's rows among many need a wider beam to fill the list.
       await tx`select set_config('hnsw.ef_search', ${String(Math.min(1000, pool * 2))}, true)`
+      // The lexeme '' counts the project's chunks (sql/0020_rag_search_terms.sql).
+      const terms = await tx<{ lexeme: string; df: number }[]>`
+        select q.lexeme, coalesce(l.df, 0) as df
+        from unnest('{""}' || tsvector_to_array(to_tsvector('simple', ${query}))) as q (lexeme)
+        left join chunk_lexemes l on l.project_id = ${projectId} and l.lexeme = q.lexeme`
+      const n = terms.find((t) => t.lexeme === "")?.df ?? 0
+      const text = textQuery(
+        terms.filter((t) => t.lexeme !== ""),
+        n,
+      )
       return tx<SearchHit[]>`
-        with q as (select replace(plainto_tsquery('simple', ${query})::text, '&', '|')::tsquery as ts),
+        with q as (select ${text?.ts ?? null}::tsquery as ts),
         vec as (
           select c.document_id, c.idx, row_number() over (order by c.distance, c.document_id, c.idx) as r
           from (
@@ -63,11 +116,18 @@ export class Search {
           ) c
         ),
         txt as (
-          select c.document_id, c.idx, row_number() over (order by ts_rank_cd(c.tsv, q.ts) desc, c.document_id, c.idx) as r
-          from chunks c, q
-          where c.project_id = ${projectId} and c.tsv @@ q.ts
-          order by ts_rank_cd(c.tsv, q.ts) desc, c.document_id, c.idx
-          limit ${pool}
+          -- At most TEXT_CANDIDATES rows read (the rare words' chunks, or the first that hold them all).
+          -- A chunk scores the IDF of the picked words it holds (rare words count most), then their density.
+          select c.document_id, c.idx, row_number() over (order by c.weight desc, c.rank desc, c.document_id, c.idx) as r
+          from (
+            select c.document_id, c.idx, ts_rank_cd(c.tsv, q.ts) as rank,
+                   (select sum(w.idf) from unnest(${text?.lexemes ?? []}::text[], ${text?.idf ?? []}::float8[]) as w (lexeme, idf)
+                    where w.lexeme = any(tsvector_to_array(c.tsv))) as weight
+            from (select c.document_id, c.idx, c.tsv from chunks c, q where q.ts is not null and c.project_id = ${projectId} and c.tsv @@ q.ts
+                  limit ${TEXT_CANDIDATES * 2}) c, q
+            order by weight desc, rank desc, c.document_id, c.idx
+            limit ${pool}
+          ) c
         ),
         fused as (
           select document_id, idx, sum(1.0 / (${RRF_K} + r))::float8 as score

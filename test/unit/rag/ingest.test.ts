@@ -10,6 +10,7 @@ import type { Database } from "../../../core/db/client.ts"
 import { Embedder } from "../../../core/inference/embedder.ts"
 import { sha256Hex } from "../../../core/rag/blobs.ts"
 import { createRag, type EmbeddingService, type Rag } from "../../../core/rag/index.ts"
+import { textQuery } from "../../../core/rag/search.ts"
 import { writeTinyEmbedder } from "../../fixtures/embedder.ts"
 import { pdfDocument, sampleDocuments, textDocument } from "../../fixtures/documents.ts"
 import { testDatabase } from "../../support/db.ts"
@@ -201,4 +202,63 @@ describe("ingest and search", () => {
     expect((await db.sql`select 1 from chunks where document_id = ${document.id}`).length).toBe(0)
     expect(existsSync(rag.blobs.path(sha256Hex(bytes)))).toBe(false)
   }, 60_000)
+})
+
+describe("full-text candidates (chunk_lexemes)", () => {
+  test("document frequencies follow ingest and delete; a rare word is found among chunks full of common ones", async () => {
+    const pid = "prj_cccccccc"
+    await db.sql`insert into projects (id, name, hlc, origin) values (${pid}, 'Terms', '0', 'test')`
+    const df = async (lexeme: string) =>
+      (await db.sql`select df from chunk_lexemes where project_id = ${pid} and lexeme = ${lexeme}`)[0]?.df ?? 0
+    // More chunks holding "the" than the text side may read: only the rare word selects candidates.
+    const paragraphs = Array.from({ length: 60 }, (_, i) => `The clause ${i} of the contract binds the parties.`)
+    paragraphs.push("The case number RG-7781 names the tenant Dupont.")
+    const { document } = await rag.documents.upload(pid, textDocument(paragraphs), "terms")
+    await rag.ingestor.tick()
+    const [{ n }] = await db.sql`select count(*)::int as n from chunks where document_id = ${document.id}`
+    expect(n).toBeGreaterThan(1)
+    const [{ m }] = await db.sql`select count(*)::int as m from chunks where document_id = ${document.id}
+                                   and tsv @@ to_tsquery('simple', 'dupont')`
+    expect(await df("dupont")).toBe(m)
+    expect(await df("the")).toBe(n)
+    // Full text alone (no embedder live): the tiny embedder's vectors would tie the fusion.
+    live = false
+    const r = await rag.search.search(pid, "the tenant Dupont", 3).finally(() => {
+      live = true
+    })
+    expect(r.mode).toBe("text")
+    expect(r.hits[0].chunk).toContain("Dupont")
+    await rag.documents.remove(pid, document.id)
+    expect((await db.sql`select count(*)::int as k from chunk_lexemes where project_id = ${pid}`)[0].k).toBe(0)
+  }, 60_000)
+
+  test("textQuery: rarest words first while under the cap, weighted by IDF; AND of all when even the rarest is common", () => {
+    const terms = [
+      { lexeme: "the", df: 900 },
+      { lexeme: "dupont", df: 3 },
+      { lexeme: "tenant", df: 150 },
+      { lexeme: "absent", df: 0 },
+      { lexeme: "it's:a|b", df: 1 },
+    ]
+    const q = textQuery(terms, 1000, 400)!
+    expect([q.ts, q.all, q.lexemes]).toEqual([
+      "'it''s:a|b' | 'dupont' | 'tenant'",
+      false,
+      ["it's:a|b", "dupont", "tenant"],
+    ])
+    expect(q.idf[0]).toBeGreaterThan(q.idf[1])
+    expect(q.idf[1]).toBeGreaterThan(q.idf[2])
+    expect(textQuery(terms, 1000, 100)!.ts).toBe("'it''s:a|b' | 'dupont'")
+    const common = textQuery(
+      [
+        { lexeme: "the", df: 900 },
+        { lexeme: "of", df: 800 },
+        { lexeme: "zz", df: 0 },
+      ],
+      1000,
+      400,
+    )!
+    expect([common.ts, common.all]).toEqual(["'of' & 'the'", true])
+    expect(textQuery([{ lexeme: "absent", df: 0 }], 10)).toBeNull()
+  })
 })
