@@ -19,6 +19,7 @@ import m0017 from "./0017_release_keys.sql" with { type: "text" }
 import m0018 from "./0018_rag_federation.sql" with { type: "text" }
 import m0019 from "./0019_migration_orders.sql" with { type: "text" }
 import m0020 from "./0020_rag_search_terms.sql" with { type: "text" }
+import m0021 from "./0021_rag_log_redaction.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -40,4 +41,5 @@ export const MIGRATIONS = [
   { name: "0018_rag_federation.sql", sql: m0018 },
   { name: "0019_migration_orders.sql", sql: m0019 },
   { name: "0020_rag_search_terms.sql", sql: m0020 },
+  { name: "0021_rag_log_redaction.sql", sql: m0021 },
 ]

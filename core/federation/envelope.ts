@@ -13,6 +13,11 @@ export interface Envelope {
   kind: string
   payload: unknown
   sig: string
+  /**
+   * Served from a log where the payload was redacted (right to erasure): ids and a hash only, so the
+   * signature no longer verifies; taken in its place from a trusted peer, never applied.
+   */
+  redacted?: true
 }
 
 /** Canonical JSON: object keys sorted by code unit, no whitespace, finite numbers only. */

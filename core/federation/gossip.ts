@@ -8,6 +8,7 @@ import { logger } from "../log.ts"
 import { canonical, malformed, signEnvelope, verifyEnvelope, type Envelope } from "./envelope.ts"
 import { decodeHlc, type HybridClock } from "./hlc.ts"
 import type { Identity } from "./identity.ts"
+import { parseRedacted } from "./kinds/document.ts"
 import { KINDS, type ReplicatedKind } from "./kinds/index.ts"
 
 const log = logger("federation")
@@ -71,7 +72,7 @@ interface PeerRow {
 
 async function insertLog(tx: Tx | Sql, e: Envelope, status: string, from: string | null) {
   await tx.unsafe(
-    `insert into federation_log (origin, seq, hlc, kind, payload, sig, received_from, status) values ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8)`,
+    `insert into federation_log (origin, seq, hlc, kind, payload, sig, received_from, status, redacted_at) values ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, ${e.redacted ? "now()" : "null"})`,
     [e.origin, e.seq, e.hlc, e.kind, canonical(e.payload), e.sig, from, status],
   )
 }
@@ -93,8 +94,10 @@ export async function publish(
       { hw: string }[]
     >`select coalesce(max(seq), 0)::text as hw from federation_log where origin = ${self.atomId}`
     const env = signEnvelope(self, { seq: Number(hw) + 1, hlc: hlc.tick(), kind, payload: p })
-    const won = await k.apply(tx, p, { hlc: env.hlc, origin: env.origin })
+    const stamp = { hlc: env.hlc, origin: env.origin }
+    const won = await k.apply(tx, p, stamp)
     await insertLog(tx, env, won ? "applied" : "superseded", null)
+    if (!won) await k.afterLog?.(tx, p, stamp)
     return env
   }) as Promise<Envelope>
 }
@@ -114,6 +117,7 @@ function rowToEnvelope(r: {
   kind: string
   payload: string
   sig: string
+  redacted: boolean
 }): Envelope {
   return {
     v: 1,
@@ -123,6 +127,7 @@ function rowToEnvelope(r: {
     kind: r.kind,
     payload: JSON.parse(r.payload),
     sig: r.sig,
+    ...(r.redacted ? { redacted: true as const } : {}),
   }
 }
 
@@ -147,7 +152,8 @@ export async function missingFor(
     if (origin === exceptOrigin || (knownOnly && !(origin in have))) continue
     const from = Number(have[origin] ?? 0)
     if (!(hw > from) || out.length >= limit || bytes >= maxBytes) continue
-    const rows = await sql`select origin, seq::text, hlc, kind, payload::text as payload, sig from federation_log
+    const rows = await sql`select origin, seq::text, hlc, kind, payload::text as payload, sig,
+                                  redacted_at is not null as redacted from federation_log
                            where origin = ${origin} and seq > ${from} order by seq limit ${limit - out.length}`
     for (const r of rows) {
       const size = (r.payload as string).length + 300
@@ -192,14 +198,19 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
     const peer = peers.get(e.origin)
     if (!peer) return refuse("origin_unknown")
     if (peer.revoked_at) return refuse("origin_revoked")
-    if (!verifyEnvelope(peer.pubkey, e)) return refuse("signature_invalid")
+    // A redacted copy (ids and hash only) cannot be verified: it is taken only from a trusted peer, for
+    // the kinds that are ever redacted, and never applied. Its signature is kept: should the original
+    // ever arrive, a different one reads as an equivocation.
+    if (e.redacted !== undefined && (e.redacted !== true || !opts.fromPeer || !fromTrusted))
+      return refuse("signature_invalid", "a redacted copy comes only from a trusted peer")
+    if (!e.redacted && !verifyEnvelope(peer.pubkey, e)) return refuse("signature_invalid")
     if (peer.trust_level < opts.minTrust)
       return refuse("origin_untrusted", `trust ${peer.trust_level} < ${opts.minTrust}`)
     const kind = KINDS.get(e.kind)
     if (!kind) return refuse("kind_unknown", e.kind)
     let payload: unknown
     try {
-      payload = kind.parse(e.payload)
+      payload = e.redacted ? parseRedacted(e.kind, e.payload) : kind.parse(e.payload)
     } catch (err) {
       return refuse("payload_invalid", (err as Error).message)
     }
@@ -232,8 +243,15 @@ export async function ingest(sql: Sql, opts: IngestOptions, batch: unknown[]): P
           res.observed++
           continue
         }
-        const won = await c.kind.apply(tx, c.payload, { hlc: c.e.hlc, origin: c.e.origin })
+        if (c.e.redacted) {
+          await insertLog(tx, { ...c.e, payload: c.payload }, "superseded", opts.fromPeer)
+          res.superseded++
+          continue
+        }
+        const stamp = { hlc: c.e.hlc, origin: c.e.origin }
+        const won = await c.kind.apply(tx, c.payload, stamp)
         await insertLog(tx, c.e, won ? "applied" : "superseded", opts.fromPeer)
+        if (!won) await c.kind.afterLog?.(tx, c.payload, stamp)
         res[won ? "applied" : "superseded"]++
       }
     })

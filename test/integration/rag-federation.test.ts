@@ -167,6 +167,31 @@ describe("documents across trusted pools", () => {
         10_000,
       )
       console.log(`erased on every pool (rows, chunks, file) ${eraseMs.toFixed(0)} ms after B's delete`)
+      // Nor in any pool's federation log: the envelopes about it keep ids and a hash, never its text.
+      const logText = (db: postgres.Sql, like: string) =>
+        db`select kind, seq from federation_log where payload::text like ${like}`
+      await until(
+        "no text of the document in any federation log",
+        async () => {
+          for (const db of dbs)
+            if ((await logText(db, "%Dupont%")).length || (await logText(db, "%weather%")).length) return false
+          return true
+        },
+        10_000,
+      )
+      for (const db of dbs) {
+        const about = await db`select payload::text as payload, redacted_at from federation_log
+                               where kind in ('document', 'document_chunks') and (payload->>'id' = ${up.id}
+                                 or payload->>'document_id' = ${up.id})`
+        expect(about.length).toBe(old.length)
+        for (const r of about) {
+          expect(r.redacted_at).not.toBeNull()
+          expect(Object.keys(JSON.parse(r.payload)).sort()).toEqual(
+            expect.arrayContaining(["project_id", "redacted", "sha256"]),
+          )
+          expect(Object.keys(JSON.parse(r.payload)).length).toBe(4)
+        }
+      }
       const [tomb] = await dbC`select payload::text as payload from federation_log where kind = 'document_tombstone'`
       expect(JSON.parse(tomb.payload)).toEqual({
         what: "document",
@@ -215,6 +240,7 @@ describe("documents across trusted pools", () => {
         },
         10_000,
       )
+      for (const db of dbs) expect((await logText(db, "%lease of the office%")).length).toBe(0)
       const [created] = await dbA`select payload::text as payload, hlc, origin from federation_log
                                   where kind = 'project' and payload->>'id' = ${pid}`
       expect(

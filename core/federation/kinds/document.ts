@@ -36,6 +36,46 @@ async function erased(sql: Sql | Tx, documentId: string, projectId: string): Pro
   return !!t
 }
 
+/** The kinds whose logged payloads carry a document's or a project's content (text, vectors, facts). */
+export const REDACTABLE_KINDS = ["document", "document_chunks", "memory_fact"] as const
+
+/**
+ * Redact in federation_log the envelopes about erased documents (and, for an erased project, its
+ * memories too): the payload becomes ids plus the SHA-256 of what it was; order and signature stay
+ * (sql/0021_rag_log_redaction.sql). Anti-entropy then serves the stub, never the content again.
+ */
+export async function redactLog(sql: Sql | Tx, documentIds: string[], projectId: string | null): Promise<number> {
+  const rows = await sql`
+    update federation_log set redacted_at = now(), payload = jsonb_strip_nulls(jsonb_build_object(
+      'redacted', true,
+      'id', payload->>'id',
+      'document_id', payload->>'document_id',
+      'project_id', payload->>'project_id',
+      'sha256', encode(sha256(convert_to(payload::text, 'UTF8')), 'hex')))
+    where redacted_at is null and kind in ('document', 'document_chunks', 'memory_fact')
+      and (payload->>'id' = any(${documentIds}) or payload->>'document_id' = any(${documentIds})
+           or payload->>'project_id' = ${projectId})
+    returning seq`
+  return rows.length
+}
+
+/** A redacted envelope as served to peers: ids and hash only (checked before it is logged, unverifiable). */
+export function parseRedacted(kind: string, payload: unknown): Record<string, string | boolean> {
+  const p = payload as Record<string, unknown> | null
+  if (!(REDACTABLE_KINDS as readonly string[]).includes(kind)) throw bad(`a ${kind} envelope is never redacted`)
+  if (!p || typeof p !== "object" || p.redacted !== true) throw bad("a redacted payload says redacted: true")
+  if (typeof p.sha256 !== "string" || !HASH.test(p.sha256)) throw bad("a redacted payload keeps a SHA-256")
+  const out: Record<string, string | boolean> = { redacted: true, sha256: p.sha256, project_id: ids(p) }
+  for (const k of ["id", "document_id"]) if (p[k] !== undefined) out[k] = str(p[k], 60, k)
+  if (Object.keys(p).some((k) => !(k in out))) throw bad("a redacted payload holds ids and a hash only")
+  return out
+}
+
+/** After a losing apply of a document's envelope: erased here, so the logged copy is redacted at once. */
+async function redactIfErased(sql: Sql | Tx, documentId: string, projectId: string) {
+  if (await erased(sql, documentId, projectId)) await redactLog(sql, [documentId], null)
+}
+
 export interface DocumentPayload {
   id: string
   project_id: string
@@ -80,6 +120,7 @@ export const documentReplica: ReplicatedKind<DocumentPayload> = {
       returning id`
     return rows.length > 0
   },
+  afterLog: (sql, p) => redactIfErased(sql, p.id, p.project_id),
 }
 
 export interface ChunkReplica {
@@ -156,6 +197,7 @@ export const documentChunks: ReplicatedKind<DocumentChunksPayload> = {
     const ins = await sql`insert into chunks ${sql(rows)} on conflict (document_id, idx) do nothing returning idx`
     return ins.length > 0
   },
+  afterLog: (sql, p) => redactIfErased(sql, p.document_id, p.project_id),
 }
 
 export interface DocumentTombstonePayload {
@@ -182,41 +224,31 @@ export const documentTombstone: ReplicatedKind<DocumentTombstonePayload> = {
     return { what: p.what, project_id: ids(p), documents }
   },
   async apply(sql: Sql | Tx, p, s: Stamp) {
-    const rows = p.documents.map((d) => ({
-      id: d.id,
-      what: "document",
+    const tombstone = (id: string, what: "document" | "project", contentHash: string | null) => ({
+      id,
+      what,
       project_id: p.project_id,
-      content_hash: d.content_hash,
+      content_hash: contentHash,
       hlc: s.hlc,
       origin: s.origin,
-    }))
-    if (p.what === "project")
-      rows.push({
-        id: p.project_id,
-        what: "project",
-        project_id: p.project_id,
-        content_hash: null!,
-        hlc: s.hlc,
-        origin: s.origin,
-      })
+    })
+    const rows = p.documents.map((d) => tombstone(d.id, "document", d.content_hash))
+    if (p.what === "project") rows.push(tombstone(p.project_id, "project", null))
     // Documents this pool holds in the project that the sender had not seen yet go too (by project).
     const local = await sql`
       delete from documents where ${p.what === "project"} and project_id = ${p.project_id} returning id, content_hash`
-    for (const d of local)
-      if (!rows.some((r) => r.id === d.id))
-        rows.push({
-          id: d.id,
-          what: "document",
-          project_id: p.project_id,
-          content_hash: d.content_hash,
-          hlc: s.hlc,
-          origin: s.origin,
-        })
+    for (const d of local) if (!rows.some((r) => r.id === d.id)) rows.push(tombstone(d.id, "document", d.content_hash))
     // Chunks go with their document (on delete cascade); the file is removed by the sweeper (bytes_erased).
     await sql`delete from documents where id = any(${p.documents.map((d) => d.id)})`
     if (p.what === "project") await sql`delete from projects where id = ${p.project_id}`
     for (let i = 0; i < rows.length; i += 500)
       await sql`insert into rag_tombstones ${sql(rows.slice(i, i + 500))} on conflict (id) do nothing`
+    // Nor may the log keep their text: earlier envelopes about them are redacted on this pool.
+    await redactLog(
+      sql,
+      rows.filter((r) => r.what === "document").map((r) => r.id),
+      p.what === "project" ? p.project_id : null,
+    )
     return true
   },
 }

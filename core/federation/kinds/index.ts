@@ -22,6 +22,8 @@ export interface ReplicatedKind<P = any> {
   parse(payload: unknown): P
   /** Apply idempotently, keeping the newer of (stored, incoming) by (hlc, origin). True if it won. */
   apply(sql: Sql | Tx, p: P, stamp: Stamp): Promise<boolean>
+  /** After the envelope is logged (same transaction), when apply did not win: e.g. redact an erased document's copy. */
+  afterLog?(sql: Sql | Tx, p: P, stamp: Stamp): Promise<void>
 }
 
 export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(

@@ -2,6 +2,7 @@
 // immutable once written; an erasure keeps nothing but the ids, so the fact is gone everywhere.
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
+import { redactLog } from "./document.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
 
 export interface MemoryFactPayload {
@@ -37,5 +38,10 @@ export const memoryFact: ReplicatedKind<MemoryFactPayload> = {
       on conflict (id) do nothing
       returning id`
     return rows.length > 0
+  },
+  // A fact of an erased project arriving late: its logged copy keeps no text.
+  async afterLog(sql: Sql | Tx, p) {
+    const [t] = await sql`select 1 from rag_tombstones where id = ${p.project_id} and what = 'project'`
+    if (t) await redactLog(sql, [], p.project_id)
   },
 }
