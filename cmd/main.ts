@@ -14,6 +14,7 @@ const subCommands = {
   backup: () => import("./backup.ts").then((m) => m.default),
   restore: () => import("./restore.ts").then((m) => m.default),
   doctor: () => import("./doctor.ts").then((m) => m.default),
+  vip: () => import("./vip.ts").then((m) => m.default),
 }
 
 const main = defineCommand({

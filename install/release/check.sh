@@ -16,10 +16,12 @@ for name in cellule-linux-x64 cellule-linux-arm64 cellule-macos-arm64 cellule-ma
   fi
 done
 got=$("$OUT/cellule-linux-x64" --version)
-[[ $got == "$want" ]] && echo "ok   cellule-linux-x64 --version: $got" || { echo "FAIL linux-x64 --version: '$got' (want $want)"; fail=1; }
+if [[ $got == "$want" ]]; then echo "ok   cellule-linux-x64 --version: $got"
+else echo "FAIL linux-x64 --version: '$got' (want $want)"; fail=1; fi
 if command -v qemu-aarch64-static >/dev/null && [[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]]; then
   got=$(qemu-aarch64-static -L /usr/aarch64-linux-gnu "$OUT/cellule-linux-arm64" --version)
-  [[ $got == "$want" ]] && echo "ok   cellule-linux-arm64 --version under qemu: $got" || { echo "FAIL linux-arm64 --version under qemu: '$got'"; fail=1; }
+  if [[ $got == "$want" ]]; then echo "ok   cellule-linux-arm64 --version under qemu: $got"
+  else echo "FAIL linux-arm64 --version under qemu: '$got'"; fail=1; fi
 else
   echo "skip cellule-linux-arm64 --version: needs qemu-user-static and libc6-arm64-cross"
 fi
