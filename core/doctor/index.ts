@@ -276,7 +276,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
                 fix: "check `cellule vip` (keepalived) runs on every pool and that VRRP (224.0.0.18) passes between them; `ip -br -4 addr show | grep <VIP>` on the pools",
               },
         )
-      } else add({ check: "vip", status: "ok", subject: first.url, detail: "no VIP configured" })
+      } else
+        add({
+          check: "vip",
+          status: "ok",
+          subject: first.url,
+          detail: r.status === 404 ? "the pool keeps no VIP settings (not checked)" : "no VIP configured",
+        })
     } catch (e) {
       add({ check: "vip", status: "warn", subject: first.url, detail: `could not read: ${(e as Error).message}` })
     }
