@@ -13,6 +13,8 @@ const subCommands = {
   proxy: () => import("./proxy.ts").then((m) => m.default),
   backup: () => import("./backup.ts").then((m) => m.default),
   restore: () => import("./restore.ts").then((m) => m.default),
+  doctor: () => import("./doctor.ts").then((m) => m.default),
+  vip: () => import("./vip.ts").then((m) => m.default),
 }
 
 const main = defineCommand({

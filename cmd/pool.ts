@@ -1,7 +1,7 @@
 // cellule pool — runs a pool: API, dashboard, worker WebSocket, embedded or external database.
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
-import { setLogLevel } from "../core/log.ts"
+import { setLogFormat, setLogLevel } from "../core/log.ts"
 import { startPool } from "../core/pool/index.ts"
 import { warnEnvironment, withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
@@ -12,6 +12,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const config = loadConfig("pool", withListFlags("pool", args, rawArgs))
     setLogLevel(config.logLevel)
+    setLogFormat(config.logFormat)
     warnEnvironment()
     const pool = await startPool(config)
     // One machine-readable line on stdout: scripts and tests wait for it.

@@ -1,7 +1,7 @@
 // cellule proxy — the unified cluster entry in front of the pools (admin guide §3).
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
-import { setLogLevel } from "../core/log.ts"
+import { setLogFormat, setLogLevel } from "../core/log.ts"
 import { startProxy } from "../core/proxy/index.ts"
 import { warnEnvironment, withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
@@ -12,6 +12,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const config = loadConfig("proxy", withListFlags("proxy", args, rawArgs))
     setLogLevel(config.logLevel)
+    setLogFormat(config.logFormat)
     warnEnvironment()
     const proxy = await startProxy(config)
     process.on("SIGHUP", () => proxy.reload())

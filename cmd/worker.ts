@@ -3,7 +3,7 @@ import { serveMetrics } from "../core/metrics/worker.ts"
 import { defineCommand } from "citty"
 import { cittyArgs, loadConfig } from "../core/config/index.ts"
 import { CelluleError, ConfigError } from "../core/errors.ts"
-import { setLogLevel } from "../core/log.ts"
+import { setLogFormat, setLogLevel } from "../core/log.ts"
 import { WorkerAgent, parseModelSpec } from "../core/workers/agent.ts"
 import { warnEnvironment, withListFlags } from "./_flags.ts"
 import { untilSignal } from "./_signals.ts"
@@ -32,6 +32,7 @@ export default defineCommand({
       ? loadConfig("worker", flags, undefined, readWorkerConfigFile(first.workerConfigFile))
       : first
     setLogLevel(config.logLevel)
+    setLogFormat(config.logFormat)
     warnEnvironment()
     const upgrade = checkUpgradeHealth(config.dataDir)
     if (upgrade.rolledBack)

@@ -17,6 +17,8 @@ export interface Config {
   role: Role
   dataDir: string
   logLevel: "silent" | "error" | "warn" | "info" | "debug" | "trace"
+  logFormat: "text" | "json"
+  requestLog: boolean
   poolName: string
   host: string
   port: number

@@ -28,8 +28,8 @@ export function startServer(opts: {
   port: number
   app: ReturnType<typeof buildApp>
   ws?: WsRoute<any>
-  /** Called with each answered request's path and status (in-memory metrics; must not await). */
-  onResponse?: (pathname: string, status: number) => void
+  /** Called with each answered request's path, status, method and time to the response head (ms); must not await. */
+  onResponse?: (pathname: string, status: number, method: string, ms: number) => void
 }): HttpServer {
   const { app, ws } = opts
   let stopping = false
@@ -59,8 +59,9 @@ export function startServer(opts: {
         if (srv.upgrade(req, { data })) return undefined as unknown as Response
         return new Response("websocket upgrade failed", { status: 400 })
       }
+      const t0 = performance.now()
       const res = await handle(app, req)
-      opts.onResponse?.(new URL(req.url).pathname, res.status)
+      opts.onResponse?.(new URL(req.url).pathname, res.status, req.method, performance.now() - t0)
       return res
     },
     websocket: ws?.handler ?? { message() {} },

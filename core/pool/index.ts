@@ -6,6 +6,7 @@ import { buildApp } from "../http/app.ts"
 import { startServer, type HttpServer } from "../http/server.ts"
 import { systemClock, type Clock } from "../clock.ts"
 import { logger } from "../log.ts"
+import { logRequest } from "../http/request-log.ts"
 import { VERSION } from "../version.ts"
 import { Scheduler } from "../scheduler/scheduler.ts"
 import { workerHub } from "../workers/hub.ts"
@@ -156,7 +157,10 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       port: config.port,
       app,
       ws: hub,
-      onResponse: (path, status) => services.httpMetrics.record(path, status),
+      onResponse: (path, status, method, ms) => {
+        services.httpMetrics.record(path, status)
+        if (config.requestLog) logRequest(method, path, status, ms)
+      },
     })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host
     const url = `http://${host}:${http.port}`

@@ -26,6 +26,9 @@ if [[ ${1:-} == --test ]]; then
   command -v curl >/dev/null || need+=(curl) # federation WAN test talks to pools inside network namespaces
   [[ -x /usr/sbin/nginx ]] || need+=(nginx-light) # install/nginx/cellule-entry.conf is checked with nginx -t
   command -v systemd-analyze >/dev/null || need+=(systemd)
+  command -v faketime >/dev/null || need+=(faketime)    # doctor test: a pool whose clock runs ahead
+  command -v python3 >/dev/null || need+=(python3-minimal) # zero-egress test: the raw-socket recorder
+  command -v keepalived >/dev/null || need+=(keepalived)  # VIP failover test (admin guide §4.7)
   if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
       echo "setup: the tests need these Debian packages: ${need[*]} (run as root, or install them)" >&2

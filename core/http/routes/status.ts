@@ -13,6 +13,8 @@ export const statusRoutes = (s: PoolServices) =>
       pool_name: s.config.poolName,
       db: dbOk ? "ok" : "unreachable",
       db_mode: s.health.mode,
+      // The pool's clock, for `cellule doctor`'s skew check between pools.
+      time: new Date(s.clock.now()).toISOString(),
       uptime_s: Math.round((s.clock.now() - s.startedAt) / 1000),
       ...(s.health.extra?.() ?? {}),
     }
