@@ -16,6 +16,8 @@ import { licenseGate } from "./license-gate.ts"
 import { bondingPeerGuard, trustedPeerGuard } from "./peer-guard.ts"
 import { setupGateHook } from "./setup-gate.ts"
 import { assetRoutes } from "./routes/assets.ts"
+import { apiDocsRoutes } from "./routes/api-docs.ts"
+import { rememberRoutes } from "./openapi.ts"
 import { auditRoutes } from "./routes/audit.ts"
 import { authRoutes } from "./routes/auth.ts"
 import { chatRoutes } from "./routes/chat.ts"
@@ -80,6 +82,8 @@ export const MOUNT_TABLE: readonly Mount[] = [
   // Health check and static files.
   { plugin: statusRoutes },
   { plugin: assetRoutes },
+  // The API reference: /openapi.json and /docs (public, like the API it describes).
+  { plugin: apiDocsRoutes },
   // The OpenAI-compatible API (and its forwarded twins).
   { plugin: modelsRoutes, when: withKeys },
   { plugin: chatRoutes, when: withKeys },
@@ -156,6 +160,7 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
     if (!m.when || m.when(s)) app.use(m.plugin(s))
   }
   servicesOf.set(app, s)
+  rememberRoutes(s, () => app.routes)
   return app
 }
 
