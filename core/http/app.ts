@@ -42,6 +42,7 @@ import { usageRoutes } from "./routes/usage.ts"
 import { workerRoutes } from "./routes/workers.ts"
 import { migrationOrderRoutes } from "./routes/migration-orders.ts"
 import { auditPage } from "./routes/pages/audit.ts"
+import { documentationPage } from "./routes/pages/documentation.ts"
 import { balancingPage } from "./routes/pages/balancing.ts"
 import { federationPage } from "./routes/pages/federation.ts"
 import { licensePage } from "./routes/pages/license.ts"
@@ -120,6 +121,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: topologyPage, when: withFederation },
   { plugin: auditPage },
   { plugin: projectsPage },
+  { plugin: documentationPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]
