@@ -26,6 +26,7 @@ if [[ ${1:-} == --test ]]; then
   command -v curl >/dev/null || need+=(curl) # federation WAN test talks to pools inside network namespaces
   [[ -x /usr/sbin/nginx ]] || need+=(nginx-light) # install/nginx/cellule-entry.conf is checked with nginx -t
   command -v systemd-analyze >/dev/null || need+=(systemd)
+  command -v pdfinfo >/dev/null || need+=(poppler-utils) # the documentation PDF is read back with pdfinfo, pdftotext, pdftoppm
   if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
       echo "setup: the tests need these Debian packages: ${need[*]} (run as root, or install them)" >&2
