@@ -1,7 +1,8 @@
 // core/docs/guides — the administrator, API and security guides of docs/ (English, and French under
 // docs/fr/), embedded in the binary as text, cut into sections for the Documentation page's search
 // and the PDF's table of contents. Pure: no I/O, no HTTP.
-import { marked, type Token, type Tokens } from "marked"
+import { Marked, marked, type Token, type Tokens } from "marked"
+import { escapeHtml } from "../../views/html.ts"
 import setupEn from "../../docs/setup.md" with { type: "text" }
 import workersEn from "../../docs/workers.md" with { type: "text" }
 import federationEn from "../../docs/federation.md" with { type: "text" }
@@ -120,5 +121,8 @@ export function searchSections(lang: DocLang, query: string): Section[] {
   return sections(lang).filter((s) => words.every((w) => s.haystack.includes(w) || fold(s.title).includes(w)))
 }
 
-/** Markdown as HTML for the dashboard. The guides are ours (embedded at build time), not user input. */
-export const markdownHtml = (md: string): string => marked.parse(md, { async: false, gfm: true })
+// Raw HTML in a guide is shown as text, never as markup: a "<script>" written in prose stays prose.
+const toHtml = new Marked({ gfm: true, renderer: { html: ({ text }) => escapeHtml(text) } })
+
+/** Markdown as HTML for the dashboard (raw HTML in the markdown is escaped). */
+export const markdownHtml = (md: string): string => toHtml.parse(md, { async: false })
