@@ -35,12 +35,7 @@ export const NAV: readonly NavItem[] = [
   { id: "models", href: "/models", label: "nav.models", issue: "Model catalogue and downloads" },
   { id: "settings", href: "/settings", label: "nav.settings", issue: "Advanced settings and gossip propagation" },
   { id: "license", href: "/license", label: "nav.license" },
-  {
-    id: "documentation",
-    href: "/documentation",
-    label: "nav.documentation",
-    issue: "Documentation and branded PDF export",
-  },
+  { id: "documentation", href: "/documentation", label: "nav.documentation" },
   { id: "audit", href: "/audit", label: "nav.audit" },
 ]
 

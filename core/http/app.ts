@@ -16,6 +16,8 @@ import { licenseGate } from "./license-gate.ts"
 import { bondingPeerGuard, trustedPeerGuard } from "./peer-guard.ts"
 import { setupGateHook } from "./setup-gate.ts"
 import { assetRoutes } from "./routes/assets.ts"
+import { apiDocsRoutes } from "./routes/api-docs.ts"
+import { rememberRoutes } from "./openapi.ts"
 import { auditRoutes } from "./routes/audit.ts"
 import { authRoutes } from "./routes/auth.ts"
 import { chatRoutes } from "./routes/chat.ts"
@@ -40,6 +42,7 @@ import { usageRoutes } from "./routes/usage.ts"
 import { workerRoutes } from "./routes/workers.ts"
 import { migrationOrderRoutes } from "./routes/migration-orders.ts"
 import { auditPage } from "./routes/pages/audit.ts"
+import { documentationPage } from "./routes/pages/documentation.ts"
 import { balancingPage } from "./routes/pages/balancing.ts"
 import { federationPage } from "./routes/pages/federation.ts"
 import { licensePage } from "./routes/pages/license.ts"
@@ -80,6 +83,8 @@ export const MOUNT_TABLE: readonly Mount[] = [
   // Health check and static files.
   { plugin: statusRoutes },
   { plugin: assetRoutes },
+  // The API reference: /openapi.json and /docs (public, like the API it describes).
+  { plugin: apiDocsRoutes },
   // The OpenAI-compatible API (and its forwarded twins).
   { plugin: modelsRoutes, when: withKeys },
   { plugin: chatRoutes, when: withKeys },
@@ -116,6 +121,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: topologyPage, when: withFederation },
   { plugin: auditPage },
   { plugin: projectsPage },
+  { plugin: documentationPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]
@@ -156,6 +162,7 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
     if (!m.when || m.when(s)) app.use(m.plugin(s))
   }
   servicesOf.set(app, s)
+  rememberRoutes(s, () => app.routes)
   return app
 }
 

@@ -29,6 +29,7 @@ if [[ ${1:-} == --test ]]; then
   command -v faketime >/dev/null || need+=(faketime)    # doctor test: a pool whose clock runs ahead
   command -v python3 >/dev/null || need+=(python3-minimal) # zero-egress test: the raw-socket recorder
   command -v keepalived >/dev/null || need+=(keepalived)  # VIP failover test (admin guide §4.7)
+  command -v pdfinfo >/dev/null || need+=(poppler-utils) # the documentation PDF is read back with pdfinfo, pdftotext, pdftoppm
   if ((${#need[@]})); then
     if [[ $(id -u) != 0 ]]; then
       echo "setup: the tests need these Debian packages: ${need[*]} (run as root, or install them)" >&2
