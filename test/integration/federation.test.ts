@@ -100,6 +100,38 @@ describe("three bonded pools", () => {
     for (const s of seen) expect(s.ms).toBeLessThan(2000)
   })
 
+  test("an Advanced setting changed on one pool shows on the two others within 2 s, as an admin's change made there", async () => {
+    const value = { context_size: 2048, parallel: 3, flash_attention: true, kv_cache_type: "q8_0" }
+    await admin(pools[0], "PUT", "/v1/admin/settings/runtime_flags.gpu-small", { value })
+    const seen = await Promise.all(
+      pools.slice(1).map((p) =>
+        until(
+          `runtime flags on ${p.name}`,
+          async () => {
+            const { settings } = await admin(p, "GET", "/v1/admin/settings")
+            const s = settings.find((x: any) => x.key === "runtime_flags.gpu-small")
+            return sameJson(s?.value, value) && s
+          },
+          2000,
+          20,
+        ),
+      ),
+    )
+    console.log(`advanced setting convergence: ${seen.map((s) => `${Math.round(s.ms)} ms`).join(", ")}`)
+    for (const s of seen) {
+      expect(s.ms).toBeLessThan(2000)
+      expect(s.value).toMatchObject({ source: "admin", editable: true, last_change: { pool: "pool-a" } })
+    }
+    // Typed on arrival too: the same refusal on every pool, nothing stored.
+    const bad = await fetch(`${pools[1].url}/v1/admin/settings/runtime_flags.gpu-small`, {
+      method: "PUT",
+      headers: { "x-cellule-user": TEST_ADMIN.email, "content-type": "application/json" },
+      body: JSON.stringify({ value: { threads: 0 } }),
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toBe("setting_invalid")
+  })
+
   test("sites and projects replicate too", async () => {
     await admin(pools[1], "PUT", "/v1/admin/sites/lyon", { name: "Lyon", headcount: 42 })
     const prj = await admin(pools[2], "POST", "/v1/admin/projects", { name: "Audit 2026" })
