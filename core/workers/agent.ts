@@ -6,15 +6,8 @@ import { logger } from "../log.ts"
 import { VERSION } from "../version.ts"
 import { ActivityMonitor, parseWorkingHours, type ActivityProbe } from "./activity.ts"
 import { AgentAuditTrail } from "./agent-audit.ts"
-import {
-  disposeEngines,
-  loadEngines,
-  loadLlms,
-  modelOffers,
-  runtimeOf,
-  withRuntimeFlags,
-  type EngineOptions,
-} from "./agent-engines.ts"
+import { disposeEngines, loadEngines, modelOffers, type EngineOptions } from "./agent-engines.ts"
+import { AgentRuntime } from "./agent-runtime.ts"
 import { AgentFailover, type FailoverSettings } from "./agent-failover.ts"
 import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
@@ -27,8 +20,6 @@ import {
   type ActivityPolicyMessage,
   type HardwareClass,
   type PoolMessage,
-  type RuntimeFlags,
-  type RuntimeReport,
   type WorkerMessage,
 } from "./protocol.ts"
 
@@ -98,12 +89,8 @@ export class WorkerAgent {
   private monitor?: ActivityMonitor
   /** Resolves when the agent wants its process restarted (a self-update was installed). */
   readonly restart: Promise<string>
-  /** The engine options the models run with now: the worker's own, with the pool's runtime flags over them. */
-  private engineOptions: EngineOptions
-  /** The pool's runtime flags applied last, reported in every heartbeat once set. */
-  private runtime?: RuntimeReport
-  /** Runtime-flag changes apply one after the other. */
-  private flagsChain: Promise<void> = Promise.resolve()
+  /** The pool's runtime flags for this machine's class, applied between jobs (core/workers/agent-runtime.ts). */
+  readonly runtime: AgentRuntime
 
   constructor(private readonly opts: AgentOptions) {
     this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
@@ -111,7 +98,6 @@ export class WorkerAgent {
     this.connected = new Promise((r) => (this.connectedOnce = r))
     this.url = opts.poolUrl
     this.token = opts.token
-    this.engineOptions = opts
     const clock = opts.clock ?? systemClock
     this.trail = new AgentAuditTrail(opts.dataDir, clock)
     this.jobs = new AgentJobs(this.engines, (msg) => this.send(msg))
@@ -121,6 +107,7 @@ export class WorkerAgent {
       () => this.sendHeartbeat(),
     )
     this.restart = this.update.restart
+    this.runtime = new AgentRuntime(opts, this.engines, this.jobs, this.trail)
     if (opts.failover) {
       this.failover = new AgentFailover(
         {
@@ -163,7 +150,7 @@ export class WorkerAgent {
 
   async start() {
     this.setState("loading")
-    await loadEngines(this.engineOptions, this.engines)
+    await loadEngines(this.runtime.options, this.engines)
     this.monitor?.start()
     this.failover?.start()
     this.connect()
@@ -300,62 +287,8 @@ export class WorkerAgent {
       if (events) this.trail.requeue(events)
       return
     }
-    this.send({
-      type: "heartbeat",
-      activity: this.activity(),
-      busy: this.jobs.busy(),
-      events,
-      ...(this.runtime ? { runtime: this.runtime } : {}),
-    })
-  }
-
-  /**
-   * The pool's runtime flags for this machine's class: once the jobs running now are done (new ones
-   * wait), the chat models are loaded again with them and the heartbeat says what they run. Flags this
-   * machine cannot load are reported and the previous settings come back.
-   */
-  applyRuntimeFlags(flags: RuntimeFlags): Promise<void> {
-    this.flagsChain = this.flagsChain
-      .then(() => this.reload(flags))
-      .catch((e) => log.error(`runtime flags ${JSON.stringify(flags)} not applied: ${(e as Error).message}`))
-    return this.flagsChain
-  }
-
-  private async reload(flags: RuntimeFlags) {
-    const next = withRuntimeFlags(this.opts, flags)
-    const same = (["contextSize", "threads", "slots", "batchSize", "flashAttention", "kvCacheType"] as const).every(
-      (k) => next[k] === this.engineOptions[k],
-    )
-    const generation = (this.runtime?.generation ?? 0) + 1
-    if (same || !this.engines.llm.size) {
-      this.engineOptions = next
-      this.runtime = { flags, generation, models: runtimeOf(this.engines) }
-      return
-    }
-    const t0 = performance.now()
-    await this.jobs.exclusive(async () => {
-      for (const e of this.engines.llm.values()) await e.dispose()
-      this.engines.llm.clear()
-      try {
-        await loadLlms(next, this.engines)
-        this.engineOptions = next
-      } catch (e) {
-        log.error(
-          `runtime flags ${JSON.stringify(flags)} could not be loaded (${(e as Error).message}); keeping the previous ones`,
-        )
-        this.audit("runtime_flags_failed", { flags, error: (e as Error).message })
-        for (const m of this.engines.llm.values()) await m.dispose()
-        this.engines.llm.clear()
-        await loadLlms(this.engineOptions, this.engines)
-        flags = this.runtime?.flags ?? {}
-      }
-    })
-    this.runtime = { flags, generation, models: runtimeOf(this.engines) }
-    log.info(
-      `runtime flags applied in ${Math.round(performance.now() - t0)} ms: ${JSON.stringify(flags)} → ${JSON.stringify(this.runtime.models)}`,
-    )
-    this.audit("runtime_flags_applied", { flags, generation })
-    this.sendHeartbeat()
+    const runtime = this.runtime.report
+    this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events, runtime })
   }
 
   private onMessage(raw: string) {
@@ -378,7 +311,7 @@ export class WorkerAgent {
         this.jobs.cancel(msg.job_id)
         return
       case "runtime_flags":
-        void this.applyRuntimeFlags(msg.flags)
+        void this.runtime.apply(msg.flags).then(() => this.sendHeartbeat())
         return
       case "error":
         log.error(`pool says ${msg.code}: ${msg.message}`)
@@ -402,7 +335,7 @@ export class WorkerAgent {
       this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
       this.failover?.startSticky()
     }
-    if (msg.runtime_flags) void this.applyRuntimeFlags(msg.runtime_flags)
+    if (msg.runtime_flags) void this.runtime.apply(msg.runtime_flags).then(() => this.sendHeartbeat())
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = setInterval(() => this.sendHeartbeat(), msg.heartbeat_ms || this.opts.heartbeatMs)
     // Events recorded while no pool listened (FAILING, DOWN…) reach this pool's audit log now.

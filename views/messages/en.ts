@@ -354,7 +354,6 @@ export const en = {
   "projects.delete_project": "Delete the project",
   "projects.delete_project_confirm": "Delete the project “{name}” with all its documents? This cannot be undone.",
   "projects.project_deleted": "Project deleted.",
-  // Advanced settings (issue 19)
   "settings.title": "Advanced settings",
   "settings.intro":
     "Every setting of the cluster, by category. The ones at the top change while the pools run; the table below is this pool's start-up configuration.",

@@ -363,7 +363,6 @@ export const fr: Record<MessageKey, string> = {
   "projects.delete_project": "Supprimer le projet",
   "projects.delete_project_confirm": "Supprimer le projet « {name} » et tous ses documents ? C’est irréversible.",
   "projects.project_deleted": "Projet supprimé.",
-  // Advanced settings (issue 19)
   "settings.title": "Paramètres avancés",
   "settings.intro":
     "Tous les réglages du cluster, par catégorie. Ceux du haut changent pendant que les pools tournent ; le tableau du bas est la configuration de démarrage de ce pool.",
