@@ -184,3 +184,13 @@ describe("Advanced settings", () => {
     for (let i = 0; i < 3; i++) expect(await answeredBy()).toBe("tiny")
   }, 120_000)
 })
+
+test("Overview shows the cluster: contributing endpoints, sites, detected network, MoE profile, shortcuts", async () => {
+  const page = await (await fetch(`${pool.url}/`, { headers: { ...admin, cookie: "cellule_lang=en" } })).text()
+  expect(page).toContain('<div class="v" id="endpoint-count">1</div>')
+  expect(page).toContain('<div class="v" id="site-count">0</div>')
+  expect(page).toContain('id="network-type" data-type="single"')
+  // The profile the previous test left: one expert, weighted.
+  expect(page).toContain('<div class="v" id="moe-profile">tiny ×5 (weighted)</div>')
+  for (const href of ["/settings", "/federation", "/documentation"]) expect(page).toContain(`<li><a href="${href}">`)
+})
