@@ -280,6 +280,40 @@ describe("three bonded pools", () => {
     const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
     expect(log.some((e: any) => e.kind === "site" && e.received_from)).toBe(true)
   })
+
+  test("Federation page: refused envelopes with the guide's remedy; revoke, unbond and re-bond buttons", async () => {
+    const [a, b] = pools
+    const form = (path: string, fields: Record<string, string>) =>
+      fetch(a.url + path, {
+        method: "POST",
+        headers: {
+          "x-cellule-user": TEST_ADMIN.email,
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: "cellule_lang=en",
+        },
+        body: new URLSearchParams(fields),
+      })
+    const page = await (
+      await fetch(`${a.url}/federation`, { headers: { "x-cellule-user": TEST_ADMIN.email, cookie: "cellule_lang=en" } })
+    ).text()
+    // The forged envelopes refused earlier, each with what to do (§6.2: bad signature → re-bond the peer).
+    expect(page).toMatch(/<tr data-reason="signature_invalid">[\s\S]*?Stale peer public key[\s\S]*?re-bond the peer/)
+    for (const action of ["/federation/revoke", "/federation/unbond", "/federation/rebond"])
+      expect(page).toContain(`action="${action}" data-confirm=`)
+    const peerOf = async () =>
+      (await admin(a, "GET", "/v1/federation/peers")).peers.find((p: any) => p.atom_id === ids[1].atom_id)
+    expect((await form("/federation/revoke", { atom_id: ids[1].atom_id })).status).toBe(200)
+    expect((await peerOf()).revoked_at).toBeTruthy()
+    expect((await form("/federation/unbond", { atom_id: ids[1].atom_id })).status).toBe(200)
+    expect(await peerOf()).toBeUndefined()
+    const { token } = await admin(b, "POST", "/v1/federation/admin/attachment-tokens")
+    const rebond = await form("/federation/rebond", { atom_id: ids[1].atom_id, url: b.url, token })
+    expect(rebond.status).toBe(200)
+    expect(await peerOf()).toMatchObject({ pool_name: "pool-b", revoked_at: null })
+    const audit = (await admin(a, "GET", "/v1/admin/audit?limit=20")).data as any[]
+    for (const action of ["trust.revoke", "bond.revoke", "bond.create"])
+      expect(audit).toContainEqual(expect.objectContaining({ action, outcome: "success" }))
+  })
 })
 
 describe("CELLULE_BOND_PEERS", () => {
