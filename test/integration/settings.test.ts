@@ -194,3 +194,25 @@ test("Overview shows the cluster: contributing endpoints, sites, detected networ
   expect(page).toContain('<div class="v" id="moe-profile">tiny ×5 (weighted)</div>')
   for (const href of ["/settings", "/federation", "/documentation"]) expect(page).toContain(`<li><a href="${href}">`)
 })
+
+test("branding: company name and logo change after setup, with the wizard's checks and SVG sanitising", async () => {
+  const post = (fields: Record<string, string | Blob>) => {
+    const form = new FormData()
+    for (const [k, v] of Object.entries(fields)) form.append(k, v)
+    return fetch(`${pool.url}/settings/branding`, { method: "POST", headers: admin, body: form })
+  }
+  const tooLong = await post({ company: "x".repeat(200) })
+  expect(tooLong.status).toBe(400)
+  expect(await tooLong.text()).toContain("company_invalid: company name: too_long")
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script><rect width="10" height="10" onload="x()"/></svg>`
+  const ok = await post({ company: "Nouveau Cabinet", logo: new Blob([svg], { type: "image/svg+xml" }) })
+  expect(ok.status).toBe(200)
+  const page = await (await fetch(`${pool.url}/settings`, { headers: admin })).text()
+  expect(page).toContain('<span class="company">Nouveau Cabinet</span>')
+  const logo = await fetch(`${pool.url}/setup/logo`)
+  expect(logo.headers.get("content-type")).toContain("image/svg+xml")
+  const stored = await logo.text()
+  expect(stored).toContain("<rect")
+  expect(stored).not.toContain("script")
+  expect(stored).not.toContain("onload")
+})

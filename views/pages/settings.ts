@@ -73,12 +73,56 @@ export function settingBox(lang: Lang, s: SettingItem, csrf: string | undefined,
   </section>`
 }
 
-export function settingsBody(lang: Lang, items: readonly SettingItem[], csrf: string | undefined): SafeHtml {
+const BRAND = {
+  en: {
+    title: "Branding",
+    help: "The company name and logo shown in the dashboard and on the exported documentation. PNG, JPEG or SVG up to 500 KB; an SVG is cleaned of scripts and links, as in the setup wizard. This pool only.",
+    company: "Company name",
+    logo: "Logo",
+    remove: "Remove the logo",
+    save: "Save the branding",
+  },
+  fr: {
+    title: "Identité visuelle",
+    help: "Le nom et le logo de l'entreprise affichés dans le tableau de bord et sur la documentation exportée. PNG, JPEG ou SVG jusqu'à 500 Ko ; un SVG est nettoyé de ses scripts et liens, comme dans l'assistant. Ce pool seulement.",
+    company: "Nom de l'entreprise",
+    logo: "Logo",
+    remove: "Retirer le logo",
+    save: "Enregistrer l'identité",
+  },
+} as const
+
+/** Company name and logo after setup (POST /settings/branding, multipart). */
+export function brandingBox(
+  lang: Lang,
+  b: { company: string; hasLogo: boolean },
+  csrf: string | undefined,
+  outcome?: FieldOutcome,
+): SafeHtml {
+  const m = BRAND[lang] ?? BRAND.en
+  return html`<section class="setting card" id="branding"><h2>${m.title}</h2><p>${m.help}</p>
+    ${b.hasLogo ? html`<p><img src="/setup/logo" alt="${m.logo}" style="max-height:48px"></p>` : ""}
+    <form method="post" action="/settings/branding" enctype="multipart/form-data">${csrfField(csrf)}
+      <label for="brand-company">${m.company}</label><input id="brand-company" name="company" value="${b.company}" maxlength="120" required ${outcome && !outcome.ok ? html`aria-invalid="true" aria-describedby="brand-error"` : ""}>
+      <label for="brand-logo">${m.logo}</label><input id="brand-logo" name="logo" type="file" accept="image/png,image/jpeg,image/svg+xml">
+      <label><input type="checkbox" name="remove_logo" value="true"> ${m.remove}</label>
+      ${outcome ? html`<p class="flash ${outcome.ok ? "" : "bad"}" id="brand-error" role="${outcome.ok ? "status" : "alert"}">${outcome.text}</p>` : ""}
+      <div class="actions"><button type="submit">${m.save}</button></div>
+    </form></section>`
+}
+
+export function settingsBody(
+  lang: Lang,
+  items: readonly SettingItem[],
+  csrf: string | undefined,
+  branding?: { company: string; hasLogo: boolean; outcome?: FieldOutcome },
+): SafeHtml {
   const live = items.filter((s) => !s.restart)
   const boot = items.filter((s) => s.restart)
   const categories = [...new Set(live.map((s) => s.category))]
   const bootCats = [...new Set(boot.map((s) => s.category))]
   return html`<p>${t(lang, "settings.intro")}</p>
+  ${branding ? brandingBox(lang, branding, csrf, branding.outcome) : ""}
   <p class="muted">${t(lang, "settings.gossip_note")}</p>
   ${categories.map(
     (c) => html`<h2>${t(lang, `settings.category.${c}`)}</h2>

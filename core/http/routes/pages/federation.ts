@@ -102,7 +102,10 @@ export const federationPage = (s: PoolServices) => {
           body,
           (f) => ({ action: "bond.create", target: `url:${String(f.url ?? "")}`, details: { rebond: true } }),
           async (f) => {
-            await s.peers.unbond(String(f.atom_id ?? ""))
+            // Already unbonded (the Unbond button, or the bond lost): re-bonding is just a new bond.
+            await s.peers.unbond(String(f.atom_id ?? "")).catch((e) => {
+              if ((e as { code?: string }).code !== "peer_not_found") throw e
+            })
             const p = await fed.register(String(f.url ?? ""), { token: f.token ? String(f.token) : undefined })
             return { flash: { ok: true, text: `${p.pool_name ?? p.atom_id} · trust ${p.trust_level}` } }
           },
