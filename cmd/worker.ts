@@ -64,7 +64,8 @@ export default defineCommand({
       gpu: config.gpu,
       heartbeatMs: config.heartbeatMs,
       shutdownGraceMs: config.shutdownGraceMs,
-      hardwareClass: plan?.hardwareClass,
+      // Unset ("auto" without --auto): the agent classifies the machine it runs on.
+      hardwareClass: plan?.hardwareClass ?? (config.hardwareClass === "auto" ? undefined : config.hardwareClass),
       name: config.workerName,
       // Flags and environment still win over the file: only a re-enrolment (new worker.json) changes it.
       reloadToken: first.workerConfigFile

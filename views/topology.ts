@@ -31,6 +31,8 @@ const M = {
 } as const
 
 export const topologyTitle = (lang: Lang) => (M[lang] ?? M.en).title
+/** The network type in words (the Overview shows it too). */
+export const networkTypeLabel = (lang: Lang, type: "lan" | "metro" | "wan" | "single") => (M[lang] ?? M.en)[type]
 
 export interface TopologyData {
   network_type: "lan" | "metro" | "wan" | "single"

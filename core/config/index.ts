@@ -194,11 +194,19 @@ export function loadConfig(role: Role, flags: Flags = {}, rawEnv: Env = process.
   // The admin guide's names (IAMINE_FED…) count as their CELLULE_* setting; a CELLULE_* value wins.
   const env = resolveAliases(rawEnv).env
   const out: Record<string, unknown> = { role }
+  const sources: Record<string, SettingSource> = {}
   // Settings are resolved in table order so computed defaults can use earlier values (POOL_URL uses PORT).
   for (const s of SETTINGS) {
     if (!s.roles.includes(role) && s.key !== "dataDir") continue
     const flagValue = flags[s.flag] ?? flags[s.key]
     const present = (v: unknown) => v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)
+    sources[s.key] = present(flagValue)
+      ? "flag"
+      : present(env[s.env])
+        ? "environment"
+        : present(file[s.env])
+          ? "file"
+          : "default"
     if (present(flagValue)) out[s.key] = parseValue(s, flagValue, "flag")
     else if (present(env[s.env])) out[s.key] = parseValue(s, env[s.env], "env")
     else if (present(file[s.env])) out[s.key] = parseValue(s, file[s.env], "env")
@@ -214,7 +222,17 @@ export function loadConfig(role: Role, flags: Flags = {}, rawEnv: Env = process.
       Object.fromEntries(Object.entries(out).map(([k, v]) => [k, secrets.includes(k) && v ? "[redacted]" : v])),
   })
   Object.defineProperty(out, "toString", { enumerable: false, value: () => JSON.stringify(out) })
+  Object.defineProperty(out, SOURCES, { enumerable: false, value: Object.freeze(sources) })
   return Object.freeze(out) as unknown as Config
+}
+
+/** Where a resolved setting came from: a command-line flag, the environment, the worker's config file, or its default. */
+export type SettingSource = "flag" | "environment" | "file" | "default"
+const SOURCES = Symbol("cellule.config.sources")
+
+/** The source of `key` in a configuration built by loadConfig ("default" for one built by hand in a test). */
+export function settingSource(config: Readonly<Config>, key: string): SettingSource {
+  return (config as unknown as { [SOURCES]?: Record<string, SettingSource> })[SOURCES]?.[key] ?? "default"
 }
 
 /** citty `args` declared from the settings table, so flags and docs come from one place. */

@@ -49,6 +49,7 @@ import { licensePage } from "./routes/pages/license.ts"
 import { overviewPage } from "./routes/pages/overview.ts"
 import { placeholderPage } from "./routes/pages/placeholder.ts"
 import { projectsPage } from "./routes/pages/projects.ts"
+import { settingsPage } from "./routes/pages/settings.ts"
 import { topologyPage } from "./routes/pages/topology.ts"
 import { workersPage } from "./routes/pages/workers.ts"
 import { DOCUMENT_UPLOAD_PATH, projectRoutes } from "./routes/projects.ts"
@@ -122,6 +123,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: auditPage },
   { plugin: projectsPage },
   { plugin: documentationPage },
+  { plugin: settingsPage, when: (s) => !!s.settings },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]

@@ -58,9 +58,17 @@ export type LoadOptions = {
   /** Parallel requests sharing the context. */
   sequences: number
   gpu?: "auto" | false
+  /** Tokens decoded per batch (llama.cpp n_batch); default: node-llama-cpp's choice. */
+  batchSize?: number
+  /** Flash attention; default off (node-llama-cpp's default). */
+  flashAttention?: boolean
+  /** Memory format of the KV cache (keys and values); default f16. */
+  kvCacheType?: "f16" | "q8_0" | "q4_0"
   /** Compiled binary only: where llama.cpp's native files are unpacked (`<dataDir>/cache/native`). */
   nativeCacheDir?: string
 }
+
+const KV_TYPES = { f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" } as const
 
 export type EngineInfo = {
   model: string
@@ -71,6 +79,9 @@ export type EngineInfo = {
   waiting: number
   threads: number
   gpu: string | false
+  batchSize: number
+  flashAttention: boolean
+  kvCacheType: string
 }
 
 type NodeLlamaCpp = Awaited<ReturnType<typeof nodeLlamaCpp>>
@@ -123,6 +134,14 @@ export class LlamaEngine {
         contextSize: opts.contextSize ? Math.min(opts.contextSize, train) : { max: Math.min(4096, train) },
         // fail loudly instead of silently shrinking the context we were asked for
         failedCreationRemedy: false,
+        ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+        ...(opts.flashAttention !== undefined ? { flashAttention: opts.flashAttention } : {}),
+        ...(opts.kvCacheType
+          ? {
+              experimentalKvCacheKeyType: KV_TYPES[opts.kvCacheType],
+              experimentalKvCacheValueType: KV_TYPES[opts.kvCacheType],
+            }
+          : {}),
       })
       const engine = new LlamaEngine(nlc, llama, model, context, opts)
       log.info(
@@ -172,6 +191,9 @@ export class LlamaEngine {
       waiting: this.waiters.length,
       threads: this.opts.threads,
       gpu: this.llama.gpu,
+      batchSize: this.context.batchSize,
+      flashAttention: this.context.flashAttention === true,
+      kvCacheType: this.opts.kvCacheType ?? "f16",
     }
   }
 

@@ -25,6 +25,7 @@ import {
   type StepDeps,
 } from "../setup/state.ts"
 import { publishSetupSites, type SitePublish } from "../setup/sites.ts"
+import { updateBranding, type BrandingChange } from "../setup/branding.ts"
 import type { StepId } from "../setup/steps.ts"
 import {
   createProvisionCode,
@@ -67,6 +68,8 @@ export const setupFacade = (sql: Sql, clock: Clock) => ({
   complete: () => completeSetup(sql, clock),
   saveStep: (step: StepId, input: Record<string, unknown>, deps: StepDeps) => saveStep(sql, step, input, deps),
   publishSites: (publish: (site: SitePublish) => Promise<unknown>) => publishSetupSites(sql, publish),
+  /** Company name and logo after setup (the wizard's checks and SVG sanitising). */
+  updateBranding: (change: BrandingChange) => updateBranding(sql, change),
 })
 
 export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) => ({

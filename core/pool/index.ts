@@ -26,6 +26,8 @@ import { recordPoolName } from "./identity.ts"
 import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 import { createRag } from "../rag/index.ts"
+import { AdminSettings } from "../settings/admin.ts"
+import { LiveSettings } from "../settings/live.ts"
 
 const log = logger("pool")
 
@@ -96,11 +98,15 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       federation.publish(kind, payload),
     )
     let clusterWorkers: ClusterWorkers | undefined
+    // Advanced settings that act while the pool runs: runtime flags pushed to workers, the MoE profile.
+    const live = new LiveSettings(db.sql, { pushRuntimeFlags: (cls, flags) => hub.pushRuntimeFlags(cls, flags) })
+    scheduler.moeProfile = () => live.moe
     const hub = workerHub({
       scheduler,
       poolName: config.poolName,
       heartbeatMs: config.heartbeatMs,
       workerToken: config.workerToken,
+      runtimeFlags: (cls) => live.runtimeFlags(cls),
       ...lifecycleHubOptions(
         db,
         config,
@@ -150,7 +156,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       forwarder,
       hub,
       rag,
+      settings: new AdminSettings(
+        db.sql,
+        config,
+        federation.identity,
+        (kind, payload) => federation.publish(kind, payload),
+        () => live.kick(),
+      ),
     })
+    // Before the listener: the first workers' welcome carries the runtime flags already stored.
+    await live.start()
     const app = buildApp(services)
     http = startServer({
       host: config.host,
@@ -186,7 +201,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           // The indexer stops with the listener: its job in flight still has its worker to finish on.
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop()])
+          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

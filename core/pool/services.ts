@@ -16,6 +16,7 @@ import type { Federation } from "../federation/index.ts"
 import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
 import type { Rag } from "../rag/index.ts"
+import type { AdminSettings } from "../settings/admin.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
@@ -57,6 +58,8 @@ export interface PoolServices {
   hub?: WorkerConnections
   /** Projects, documents, memories and search (core/rag); absent: the projects API is not mounted. */
   rag?: Rag
+  /** Advanced settings (core/settings/admin.ts): the settings API and page; absent without federation. */
+  settings?: AdminSettings
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>

@@ -13,10 +13,12 @@ import type {
   JobParams,
   ModelOffer,
   PoolMessage,
+  RuntimeReport,
   Usage,
   WorkerMessage,
 } from "../workers/protocol.ts"
 import { FairQueue, type Priority } from "./fair-queue.ts"
+import { MOE_MODEL, type MoeProfile } from "../config/cluster-settings.ts"
 import { PickHeap, type PickEntry } from "./pick-heap.ts"
 
 const log = logger("scheduler")
@@ -33,6 +35,8 @@ export interface JobResult {
   /** Answer to an embedding job with `count_tokens`: tokens per input. */
   tokenCounts?: number[]
   workerId: string
+  /** The model that answered (the MoE profile's choice when the client asked for "auto"). */
+  model?: string
 }
 
 export interface JobSink {
@@ -77,6 +81,9 @@ export interface WorkerState {
   lastSeen: number
   lastAssigned: number
   jobs: Set<Job>
+  hardwareClass?: string
+  /** What the worker last said it runs (runtime flags applied, engine values read back). */
+  runtime?: RuntimeReport
 }
 
 export interface Job {
@@ -148,8 +155,48 @@ export class Scheduler {
   /** Per model: live slots, busy slots and workers, kept as workers come, go and take jobs. */
   private readonly caps = new Map<string, { slots: number; busy: number; workers: number }>()
   private seq = 0
+  /** The MoE profile (Advanced settings, replicated): which models answer `"model": "auto"`, and how. */
+  moeProfile: () => MoeProfile | undefined = () => undefined
+  /** The draw of the weighted spread (a test fixes it). */
+  random: () => number = Math.random
 
   constructor(private readonly opts: SchedulerOptions) {}
+
+  /**
+   * The model that answers `"model": "auto"` under the MoE profile: among its experts (no experts: every
+   * chat model) that have a live worker, one drawn in proportion to the weights, or the one with the
+   * most free slots (least_loaded). A pool serving a model really named "auto" keeps that meaning.
+   */
+  moeChoice(): string {
+    const profile = this.moeProfile()
+    const live = new Set(
+      this.liveModels()
+        .filter((m) => m.kind === "llm")
+        .map((m) => m.id),
+    )
+    const experts = (
+      profile?.experts.length ? profile.experts : [...live].sort().map((model) => ({ model, weight: 1 }))
+    ).filter((e) => e.weight > 0 && live.has(e.model))
+    if (!experts.length)
+      throw new ServiceUnavailable(
+        "no_worker_available",
+        'no model of the MoE profile has a live worker for "auto"',
+        "start a worker with one of the profile's models, or change the profile (Advanced settings)",
+      )
+    if (profile?.spread === "least_loaded" || !profile) {
+      const free = (m: string) => {
+        const c = this.capacity(m)
+        return c.slots ? (c.slots - c.busy) / c.slots : 0
+      }
+      return experts.reduce((best, e) => (free(e.model) > free(best.model) ? e : best)).model
+    }
+    let r = this.random() * experts.reduce((n, e) => n + e.weight, 0)
+    for (const e of experts) {
+      r -= e.weight
+      if (r < 0) return e.model
+    }
+    return experts[experts.length - 1].model
+  }
 
   start() {
     // A worker silent for three heartbeats is gone even if its TCP connection is not closed yet.
@@ -181,6 +228,7 @@ export class Scheduler {
       lastSeen: now,
       lastAssigned: 0,
       jobs: new Set(),
+      hardwareClass: hello.hardware_class,
     }
     this.seq++
     this.workers.set(w.id, w)
@@ -247,6 +295,7 @@ export class Scheduler {
     w.lastSeen = this.opts.clock.now()
     switch (msg.type) {
       case "heartbeat": {
+        if (msg.runtime) this.runtimeReported(w, msg.runtime)
         const was = w.activity
         w.activity = msg.activity
         if (was !== w.activity) {
@@ -283,6 +332,7 @@ export class Scheduler {
           embeddings: msg.embeddings,
           tokenCounts: msg.token_counts,
           workerId: w.id,
+          model: job.model,
         })
         this.pump(job.model)
         return
@@ -300,6 +350,20 @@ export class Scheduler {
       }
       default:
         return
+    }
+  }
+
+  /** A worker applied new runtime flags: its slots per model follow its parallel sequences. */
+  private runtimeReported(w: WorkerState, r: RuntimeReport) {
+    w.runtime = r
+    for (const [model, m] of Object.entries(r.models)) {
+      const slot = w.models.get(model)
+      if (!slot || m.parallel < 1 || m.parallel > 256 || slot.offer.slots === m.parallel) continue
+      log.info(`worker ${w.name} now runs ${model} with ${m.parallel} slots (was ${slot.offer.slots})`)
+      this.cap(model).slots += m.parallel - slot.offer.slots
+      slot.offer = { ...slot.offer, slots: m.parallel, context: m.context_size || slot.offer.context }
+      this.offer(w, model)
+      this.pump(model)
     }
   }
 
@@ -398,6 +462,7 @@ export class Scheduler {
     who: { client?: string; priority?: Priority; capped?: boolean } = {},
   ): Job {
     const wanted: ModelOffer["kind"] = kind === "embedding" ? "embedding" : "llm"
+    if (model === MOE_MODEL && wanted === "llm" && !this.knownModels.has(MOE_MODEL)) model = this.moeChoice()
     const known = this.knownModels.get(model)
     if (!known || known !== wanted) {
       throw new NotFound(`model "${model}" is not served by this pool`, "model_not_found")
@@ -590,6 +655,8 @@ export class Scheduler {
           peak_busy: s.peak,
           jobs_done: s.done,
         })),
+        ...(w.hardwareClass ? { hardware_class: w.hardwareClass } : {}),
+        ...(w.runtime ? { runtime: w.runtime } : {}),
       })),
       queues: Object.fromEntries([...this.queues].filter(([, q]) => q.length).map(([m, q]) => [m, q.length])),
       queue_depth: [...this.queues.values()].reduce((n, q) => n + q.length, 0),

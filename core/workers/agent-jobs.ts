@@ -35,11 +35,32 @@ export class AgentJobs {
     return out
   }
 
+  /** Set while the engines are being reloaded: jobs that arrive wait for it instead of failing. */
+  private gate: Promise<void> | undefined
+
+  /**
+   * Run `fn` (reload the engines) once the jobs running now are done; jobs that arrive meanwhile wait
+   * and run on the new engines. No job is dropped or refused.
+   */
+  async exclusive(fn: () => Promise<void>) {
+    while (this.gate) await this.gate
+    let open!: () => void
+    this.gate = new Promise<void>((r) => (open = r))
+    try {
+      await Promise.all([...this.running.values()].map((j) => j.done))
+      await fn()
+    } finally {
+      this.gate = undefined
+      open()
+    }
+  }
+
   run(job: Job) {
     const abort = new AbortController()
     const entry = { abort, model: job.model, done: Promise.resolve() }
     this.running.set(job.job_id, entry)
-    entry.done = this.execute(job, abort.signal)
+    const gate = this.gate
+    entry.done = (gate ? gate.then(() => this.execute(job, abort.signal)) : this.execute(job, abort.signal))
       .then(() => this.metrics.jobs.inc({ kind: job.kind, outcome: "ok" }))
       .catch((e) => {
         this.metrics.jobs.inc({ kind: job.kind, outcome: "error" })

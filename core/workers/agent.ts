@@ -7,10 +7,11 @@ import { VERSION } from "../version.ts"
 import { ActivityMonitor, parseWorkingHours, type ActivityProbe } from "./activity.ts"
 import { AgentAuditTrail } from "./agent-audit.ts"
 import { disposeEngines, loadEngines, modelOffers, type EngineOptions } from "./agent-engines.ts"
+import { AgentRuntime } from "./agent-runtime.ts"
 import { AgentFailover, type FailoverSettings } from "./agent-failover.ts"
 import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
-import { detectHardware } from "./hardware.ts"
+import { classify, detectHardware } from "./hardware.ts"
 import { loadOrCreateIdentity } from "./identity.ts"
 import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
@@ -88,6 +89,8 @@ export class WorkerAgent {
   private monitor?: ActivityMonitor
   /** Resolves when the agent wants its process restarted (a self-update was installed). */
   readonly restart: Promise<string>
+  /** The pool's runtime flags for this machine's class, applied between jobs (core/workers/agent-runtime.ts). */
+  readonly runtime: AgentRuntime
 
   constructor(private readonly opts: AgentOptions) {
     this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
@@ -104,6 +107,7 @@ export class WorkerAgent {
       () => this.sendHeartbeat(),
     )
     this.restart = this.update.restart
+    this.runtime = new AgentRuntime(opts, this.engines, this.jobs, this.trail)
     if (opts.failover) {
       this.failover = new AgentFailover(
         {
@@ -146,7 +150,7 @@ export class WorkerAgent {
 
   async start() {
     this.setState("loading")
-    await loadEngines(this.opts, this.engines)
+    await loadEngines(this.runtime.options, this.engines)
     this.monitor?.start()
     this.failover?.start()
     this.connect()
@@ -208,7 +212,7 @@ export class WorkerAgent {
         hardware: detectHardware({ gpu: this.opts.gpu }),
         models: modelOffers(this.engines),
         activity: this.activity(),
-        ...(this.opts.hardwareClass ? { hardware_class: this.opts.hardwareClass } : {}),
+        hardware_class: this.opts.hardwareClass ?? classify(detectHardware({ gpu: this.opts.gpu })),
       }
       const events = this.trail.forHello()
       if (events) hello.events = events
@@ -283,7 +287,8 @@ export class WorkerAgent {
       if (events) this.trail.requeue(events)
       return
     }
-    this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events })
+    const runtime = this.runtime.report
+    this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events, runtime })
   }
 
   private onMessage(raw: string) {
@@ -304,6 +309,9 @@ export class WorkerAgent {
         return
       case "cancel":
         this.jobs.cancel(msg.job_id)
+        return
+      case "runtime_flags":
+        void this.runtime.apply(msg.flags).then(() => this.sendHeartbeat())
         return
       case "error":
         log.error(`pool says ${msg.code}: ${msg.message}`)
@@ -327,6 +335,7 @@ export class WorkerAgent {
       this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
       this.failover?.startSticky()
     }
+    if (msg.runtime_flags) void this.runtime.apply(msg.runtime_flags).then(() => this.sendHeartbeat())
     if (this.heartbeat) clearInterval(this.heartbeat)
     this.heartbeat = setInterval(() => this.sendHeartbeat(), msg.heartbeat_ms || this.opts.heartbeatMs)
     // Events recorded while no pool listened (FAILING, DOWN…) reach this pool's audit log now.

@@ -13,6 +13,7 @@ import {
   parseWorkerMessage,
   type ActivityPolicyMessage,
   type PoolMessage,
+  type RuntimeFlags,
   type UpgradeOffer,
   type WorkerEvent,
   type WorkerMessage,
@@ -52,6 +53,8 @@ export interface HubOptions {
   /** An upgrade for a worker that says hello with this version, or undefined (up to date, cooling down, disabled). */
   activityPolicy?: () => ActivityPolicyMessage | undefined
   upgradeFor?: (hello: Extract<WorkerMessage, { type: "hello" }>) => Promise<UpgradeOffer | undefined>
+  /** The runtime flags an admin set for a hardware class (Advanced settings): sent in welcome. */
+  runtimeFlags?: (hardwareClass: string) => RuntimeFlags | undefined
   /** Whether this worker id belongs to this token (binding it on first use); absent: every id is free. */
   claimWorkerId?: (workerId: string, tokenId: number | undefined) => Promise<boolean>
 }
@@ -72,6 +75,7 @@ export function workerHub(opts: HubOptions) {
       (e) => void log.warn(`upgrade check for ${msg.name} failed: ${(e as Error).message}`),
     )
     const policy = opts.activityPolicy?.()
+    const flags = msg.hardware_class ? opts.runtimeFlags?.(msg.hardware_class) : undefined
     ws.send(
       JSON.stringify({
         type: "welcome",
@@ -83,6 +87,7 @@ export function workerHub(opts: HubOptions) {
         peer_release_keys: opts.peerReleaseKeys?.() ?? {},
         ...(upgrade ? { upgrade } : {}),
         ...(policy ? { activity_policy: policy } : {}),
+        ...(flags ? { runtime_flags: flags } : {}),
       } satisfies PoolMessage),
     )
     if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))
@@ -241,6 +246,17 @@ export function workerHub(opts: HubOptions) {
       const ids = new Set<number>()
       for (const ws of sockets) if (ws.data.tokenId !== undefined) ids.add(ws.data.tokenId)
       return [...ids]
+    },
+    /** New runtime flags for a hardware class: every connected worker of that class gets them now. */
+    pushRuntimeFlags(hardwareClass: string, flags: RuntimeFlags) {
+      let n = 0
+      for (const ws of sockets) {
+        if (ws.data.worker?.hardwareClass !== hardwareClass) continue
+        ws.send(JSON.stringify({ type: "runtime_flags", flags } satisfies PoolMessage))
+        n++
+      }
+      if (n) log.info(`runtime flags for ${hardwareClass} sent to ${n} worker(s): ${JSON.stringify(flags)}`)
+      return n
     },
     /** Tell every worker the pool is going away, so they reconnect elsewhere or wait. */
     closeAll(reason: string) {

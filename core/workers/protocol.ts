@@ -1,6 +1,9 @@
 // core/workers/protocol — the versioned JSON messages between a pool and its workers over /ws.
 // docs/protocol.md describes them for humans; this file is the source of truth. No I/O here.
 import { CelluleError } from "../errors.ts"
+import type { RuntimeFlags } from "../config/cluster-settings.ts"
+
+export type { RuntimeFlags } from "../config/cluster-settings.ts"
 
 export const PROTOCOL_VERSION = 1
 
@@ -116,6 +119,26 @@ export interface ActivityPolicyMessage {
   working_hours?: string
 }
 
+/**
+ * What a worker runs now (heartbeat.runtime): the pool's flags it applied (`flags`, with their
+ * `generation`) and what its llama.cpp contexts really have, read back from the engine of each model.
+ */
+export interface RuntimeReport {
+  flags: RuntimeFlags
+  generation: number
+  models: Record<
+    string,
+    {
+      context_size: number
+      parallel: number
+      threads: number
+      batch_size: number
+      flash_attention: boolean
+      kv_cache_type: string
+    }
+  >
+}
+
 export type WorkerMessage =
   | {
       type: "hello"
@@ -129,7 +152,14 @@ export type WorkerMessage =
       hardware_class?: HardwareClass
       events?: WorkerEvent[]
     }
-  | { type: "heartbeat"; activity: Activity; busy: Record<string, number>; events?: WorkerEvent[] }
+  | {
+      type: "heartbeat"
+      activity: Activity
+      busy: Record<string, number>
+      events?: WorkerEvent[]
+      /** Sent after the worker applied runtime flags (and with each heartbeat after that). */
+      runtime?: RuntimeReport
+    }
   | { type: "token"; job_id: string; text: string; ids?: number[] }
   | {
       type: "done"
@@ -154,7 +184,11 @@ export type PoolMessage =
       peer_release_keys?: Record<string, string>
       upgrade?: UpgradeOffer
       activity_policy?: ActivityPolicyMessage
+      /** The runtime flags of this worker's hardware class (Advanced settings), when an admin set them. */
+      runtime_flags?: RuntimeFlags
     }
+  /** The admin changed the runtime flags of this worker's class: apply once running jobs are done. */
+  | { type: "runtime_flags"; flags: RuntimeFlags }
   | ({ type: "self_update" } & UpgradeOffer)
   | { type: "job"; job_id: string; kind: "chat" | "completion" | "embedding"; model: string; params: JobParams }
   | { type: "cancel"; job_id: string }
@@ -200,6 +234,28 @@ function parseEvents(raw: unknown[]): WorkerEvent[] {
       const small = JSON.stringify(detail).length <= LIMITS.eventDetailBytes
       return { at: e.at, event: e.event, detail: small ? detail : { truncated: true } }
     })
+}
+
+/** A heartbeat's runtime report, bounded like the rest; anything malformed is dropped (it is advisory). */
+function parseRuntime(raw: unknown): RuntimeReport | undefined {
+  if (!raw || typeof raw !== "object") return undefined
+  const r = raw as Partial<RuntimeReport>
+  if (!r.models || typeof r.models !== "object" || !isNum(r.generation)) return undefined
+  const models: RuntimeReport["models"] = {}
+  for (const [id, v] of Object.entries(r.models).slice(0, LIMITS.models)) {
+    if (!v || typeof v !== "object" || id.length > LIMITS.modelIdChars) continue
+    const n = (x: unknown) => (isInt(x, 0, LIMITS.contextTokens) ? x : 0)
+    models[id] = {
+      context_size: n(v.context_size),
+      parallel: n(v.parallel),
+      threads: n(v.threads),
+      batch_size: n(v.batch_size),
+      flash_attention: v.flash_attention === true,
+      kv_cache_type: isStr(v.kv_cache_type) ? v.kv_cache_type.slice(0, 16) : "",
+    }
+  }
+  const flags = r.flags && typeof r.flags === "object" ? r.flags : {}
+  return { flags: JSON.stringify(flags).length <= 1024 ? flags : {}, generation: r.generation, models }
 }
 
 /** Check a hello against LIMITS: a shape error is a ProtocolError, a size beyond a limit a ProtocolLimit. */
@@ -290,6 +346,8 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
       for (const [model, n] of reported.slice(0, LIMITS.models)) if (isNum(n)) busy[model] = n
       const out: WorkerMessage = { type: "heartbeat", activity, busy }
       if (Array.isArray(m.events)) out.events = parseEvents(m.events)
+      const runtime = parseRuntime(m.runtime)
+      if (runtime) out.runtime = runtime
       return out
     }
     case "token":

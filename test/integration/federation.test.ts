@@ -100,6 +100,38 @@ describe("three bonded pools", () => {
     for (const s of seen) expect(s.ms).toBeLessThan(2000)
   })
 
+  test("an Advanced setting changed on one pool shows on the two others within 2 s, as an admin's change made there", async () => {
+    const value = { context_size: 2048, parallel: 3, flash_attention: true, kv_cache_type: "q8_0" }
+    await admin(pools[0], "PUT", "/v1/admin/settings/runtime_flags.gpu-small", { value })
+    const seen = await Promise.all(
+      pools.slice(1).map((p) =>
+        until(
+          `runtime flags on ${p.name}`,
+          async () => {
+            const { settings } = await admin(p, "GET", "/v1/admin/settings")
+            const s = settings.find((x: any) => x.key === "runtime_flags.gpu-small")
+            return sameJson(s?.value, value) && s
+          },
+          2000,
+          20,
+        ),
+      ),
+    )
+    console.log(`advanced setting convergence: ${seen.map((s) => `${Math.round(s.ms)} ms`).join(", ")}`)
+    for (const s of seen) {
+      expect(s.ms).toBeLessThan(2000)
+      expect(s.value).toMatchObject({ source: "admin", editable: true, last_change: { pool: "pool-a" } })
+    }
+    // Typed on arrival too: the same refusal on every pool, nothing stored.
+    const bad = await fetch(`${pools[1].url}/v1/admin/settings/runtime_flags.gpu-small`, {
+      method: "PUT",
+      headers: { "x-cellule-user": TEST_ADMIN.email, "content-type": "application/json" },
+      body: JSON.stringify({ value: { threads: 0 } }),
+    })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toBe("setting_invalid")
+  })
+
   test("sites and projects replicate too", async () => {
     await admin(pools[1], "PUT", "/v1/admin/sites/lyon", { name: "Lyon", headcount: 42 })
     const prj = await admin(pools[2], "POST", "/v1/admin/projects", { name: "Audit 2026" })
@@ -247,6 +279,40 @@ describe("three bonded pools", () => {
     // It was its own pull that brought the changes (received_from set, applied after restart).
     const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
     expect(log.some((e: any) => e.kind === "site" && e.received_from)).toBe(true)
+  })
+
+  test("Federation page: refused envelopes with the guide's remedy; revoke, unbond and re-bond buttons", async () => {
+    const [a, b] = pools
+    const form = (path: string, fields: Record<string, string>) =>
+      fetch(a.url + path, {
+        method: "POST",
+        headers: {
+          "x-cellule-user": TEST_ADMIN.email,
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: "cellule_lang=en",
+        },
+        body: new URLSearchParams(fields),
+      })
+    const page = await (
+      await fetch(`${a.url}/federation`, { headers: { "x-cellule-user": TEST_ADMIN.email, cookie: "cellule_lang=en" } })
+    ).text()
+    // The forged envelopes refused earlier, each with what to do (§6.2: bad signature → re-bond the peer).
+    expect(page).toMatch(/<tr data-reason="signature_invalid">[\s\S]*?Stale peer public key[\s\S]*?re-bond the peer/)
+    for (const action of ["/federation/revoke", "/federation/unbond", "/federation/rebond"])
+      expect(page).toContain(`action="${action}" data-confirm=`)
+    const peerOf = async () =>
+      (await admin(a, "GET", "/v1/federation/peers")).peers.find((p: any) => p.atom_id === ids[1].atom_id)
+    expect((await form("/federation/revoke", { atom_id: ids[1].atom_id })).status).toBe(200)
+    expect((await peerOf()).revoked_at).toBeTruthy()
+    expect((await form("/federation/unbond", { atom_id: ids[1].atom_id })).status).toBe(200)
+    expect(await peerOf()).toBeUndefined()
+    const { token } = await admin(b, "POST", "/v1/federation/admin/attachment-tokens")
+    const rebond = await form("/federation/rebond", { atom_id: ids[1].atom_id, url: b.url, token })
+    expect(rebond.status).toBe(200)
+    expect(await peerOf()).toMatchObject({ pool_name: "pool-b", revoked_at: null })
+    const audit = (await admin(a, "GET", "/v1/admin/audit?limit=20")).data as any[]
+    for (const action of ["trust.revoke", "bond.revoke", "bond.create"])
+      expect(audit).toContainEqual(expect.objectContaining({ action, outcome: "success" }))
   })
 })
 

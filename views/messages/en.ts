@@ -1,5 +1,8 @@
 // views/messages/en — every UI string in English: the reference dictionary. Its keys are the type
 // MessageKey, so the French dictionary (fr.ts) must have each one (tsc fails otherwise).
+import { documentationEn } from "./documentation-en.ts"
+import { settingsEn } from "./settings-en.ts"
+
 export const en = {
   "app.name": "Cellule",
   "nav.overview": "Overview",
@@ -354,33 +357,8 @@ export const en = {
   "projects.delete_project": "Delete the project",
   "projects.delete_project_confirm": "Delete the project “{name}” with all its documents? This cannot be undone.",
   "projects.project_deleted": "Project deleted.",
-  // Documentation page, its PDF and the API reference (/documentation, /documentation.pdf, /docs).
-  "documentation.search": "Search the documentation",
-  "documentation.search_button": "Search",
-  "documentation.no_match": "No section matches “{query}”.",
-  "documentation.matches": "{n} section(s) match “{query}”.",
-  "documentation.export_pdf": "Export as PDF",
-  "documentation.contents": "Contents",
-  "documentation.api_reference": "API reference (OpenAPI)",
-  "documentation.language": "Language of the guides",
-  "documentation.guide.admin": "Administrator guide",
-  "documentation.guide.api": "API guide",
-  "documentation.guide.security": "Security guide",
-  "pdf.title": "Documentation",
-  "pdf.subtitle": "Administration, API and security guides",
-  "pdf.generated": "Generated on {date} by the pool {pool}",
-  "pdf.contents": "Table of contents",
-  "pdf.page": "Page {n} of {total}",
-  "api_docs.title": "API reference",
-  "api_docs.contents": "Contents",
-  "api_docs.auth": "Who may call:",
-  "api_docs.auth_public": "anyone",
-  "api_docs.auth_key": "API key (or anonymous when allowed)",
-  "api_docs.auth_admin": "administrator",
-  "api_docs.auth_peer": "bonded pool (signed call)",
-  "api_docs.auth_worker": "worker token",
-  "api_docs.parameters": "Parameters:",
-  "api_docs.request": "Request body",
+  ...documentationEn,
+  ...settingsEn,
 } as const
 
 export type MessageKey = keyof typeof en

@@ -1,6 +1,9 @@
 // views/messages/fr — every UI string in French, key for key with en.ts.
 import type { MessageKey } from "./en.ts"
 
+import { documentationFr } from "./documentation-fr.ts"
+import { settingsFr } from "./settings-fr.ts"
+
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
   "nav.overview": "Vue d’ensemble",
@@ -363,31 +366,6 @@ export const fr: Record<MessageKey, string> = {
   "projects.delete_project": "Supprimer le projet",
   "projects.delete_project_confirm": "Supprimer le projet « {name} » et tous ses documents ? C’est irréversible.",
   "projects.project_deleted": "Projet supprimé.",
-  // Documentation page, its PDF and the API reference (/documentation, /documentation.pdf, /docs).
-  "documentation.search": "Rechercher dans la documentation",
-  "documentation.search_button": "Rechercher",
-  "documentation.no_match": "Aucune section ne correspond à « {query} ».",
-  "documentation.matches": "{n} section(s) correspondent à « {query} ».",
-  "documentation.export_pdf": "Exporter en PDF",
-  "documentation.contents": "Sommaire",
-  "documentation.api_reference": "Référence de l’API (OpenAPI)",
-  "documentation.language": "Langue des guides",
-  "documentation.guide.admin": "Guide de l’administrateur",
-  "documentation.guide.api": "Guide de l’API",
-  "documentation.guide.security": "Guide de sécurité",
-  "pdf.title": "Documentation",
-  "pdf.subtitle": "Guides d’administration, de l’API et de sécurité",
-  "pdf.generated": "Généré le {date} par le pool {pool}",
-  "pdf.contents": "Table des matières",
-  "pdf.page": "Page {n} sur {total}",
-  "api_docs.title": "Référence de l’API",
-  "api_docs.contents": "Sommaire",
-  "api_docs.auth": "Qui peut appeler :",
-  "api_docs.auth_public": "tout le monde",
-  "api_docs.auth_key": "clé d’API (ou anonyme si autorisé)",
-  "api_docs.auth_admin": "administrateur",
-  "api_docs.auth_peer": "pool lié (appel signé)",
-  "api_docs.auth_worker": "jeton de worker",
-  "api_docs.parameters": "Paramètres :",
-  "api_docs.request": "Corps de la requête",
+  ...documentationFr,
+  ...settingsFr,
 }

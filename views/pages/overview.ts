@@ -3,6 +3,7 @@
 // without EventSource, HTMX re-fetches it every 2 s.
 import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
+import { networkTypeLabel } from "../topology.ts"
 
 export interface OverviewData {
   poolName: string
@@ -18,6 +19,60 @@ export interface OverviewData {
   }[]
   models: { id: string; kind: string; slots: number; workers: number }[]
   queueDepth: number
+  /** The cluster (§0.1): bonded sites, machines contributing across pools, network type, MoE profile. */
+  cluster?: {
+    sites: { name: string; link: string | null; trust: number }[]
+    endpoints: number
+    networkType: "lan" | "metro" | "wan" | "single"
+    moe?: { experts: { model: string; weight: number }[]; spread: string }
+  }
+}
+
+// Strings of the cluster block live here (the shared dictionaries are at their size limit).
+const M = {
+  en: {
+    cluster: "Cluster",
+    endpoints: "Contributing endpoints (all pools)",
+    sites: "Connected sites",
+    network: "Detected network",
+    moe: "MoE profile",
+    moe_all: "every chat model served, least loaded first",
+    shortcuts: "Shortcuts",
+  },
+  fr: {
+    cluster: "Cluster",
+    endpoints: "Postes contributeurs (tous les pools)",
+    sites: "Sites connectés",
+    network: "Réseau détecté",
+    moe: "Profil MoE",
+    moe_all: "tous les modèles de chat servis, le moins chargé d'abord",
+    shortcuts: "Raccourcis",
+  },
+} as const
+
+const SHORTCUTS = [
+  ["/workers", "nav.workers"],
+  ["/balancing", "nav.balancing"],
+  ["/federation", "nav.federation"],
+  ["/settings", "nav.settings"],
+  ["/documentation", "nav.documentation"],
+  ["/audit", "nav.audit"],
+] as const
+
+function clusterBlock(lang: Lang, c: NonNullable<OverviewData["cluster"]>): SafeHtml {
+  const m = M[lang] ?? M.en
+  const moe = c.moe?.experts.length
+    ? `${c.moe.experts.map((e) => `${e.model} ×${e.weight}`).join(", ")} (${c.moe.spread})`
+    : m.moe_all
+  return html`<h2>${m.cluster}</h2>
+    <div class="cards" id="cluster">
+      <div class="card"><div class="k">${m.endpoints}</div><div class="v" id="endpoint-count">${c.endpoints}</div></div>
+      <div class="card"><div class="k">${m.sites}</div><div class="v" id="site-count">${c.sites.length}</div></div>
+      <div class="card"><div class="k">${m.network}</div><div class="v" id="network-type" data-type="${c.networkType}">${networkTypeLabel(lang, c.networkType)}</div></div>
+      <div class="card"><div class="k">${m.moe}</div><div class="v" id="moe-profile">${moe}</div></div>
+    </div>
+    ${c.sites.length ? html`<p class="muted">${m.sites}: ${c.sites.map((s) => `${s.name} (${s.link ?? "?"})`).join(", ")}</p>` : ""}
+    <nav aria-label="${m.shortcuts}"><h2>${m.shortcuts}</h2><ul class="shortcuts">${SHORTCUTS.map(([href, key]) => html`<li><a href="${href}">${t(lang, key)}</a></li>`)}</ul></nav>`
 }
 
 export function overviewLive(lang: Lang, d: OverviewData): SafeHtml {
@@ -61,5 +116,6 @@ export function overviewBody(lang: Lang, d: OverviewData): SafeHtml {
       <div class="card"><div class="k">${t(lang, "overview.headcount")}</div><div class="v" id="headcount">${headcount}</div></div>
     </div>
     <p class="muted">${t(lang, "overview.sites")}: ${d.sites.map((s) => `${s.name} (${s.headcount})`).join(", ") || "—"}</p>
+    ${d.cluster ? clusterBlock(lang, d.cluster) : ""}
     <div id="live" data-sse="/overview/stream" hx-get="/overview/live" hx-trigger="every 2s" hx-swap="innerHTML"><p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, d)}</div>`
 }

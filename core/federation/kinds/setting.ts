@@ -1,6 +1,7 @@
 // Replicated kind "setting": cluster-wide advanced settings (moe_local_config, runtime flags).
 import type { Sql, Tx } from "../../db/client.ts"
 import { CelluleError } from "../../errors.ts"
+import { clusterSettingDef } from "../../config/cluster-settings.ts"
 import type { ReplicatedKind, Stamp } from "./index.ts"
 import { NEWER_WINS } from "./_lww.ts"
 
@@ -18,6 +19,9 @@ export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "str
 }
 
 export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {
+  // The Advanced settings (core/config/cluster-settings.ts): runtime flags per hardware class, MoE profile.
+  const def = clusterSettingDef(key)
+  if (def) return def.type
   if (/^flags\.[a-z0-9_]{1,48}$/.test(key)) return "boolean"
   return CLUSTER_WIDE[key]
 }
@@ -33,6 +37,15 @@ export const clusterSetting: ReplicatedKind<SettingPayload> = {
     const actual = p.value === null ? "null" : Array.isArray(p.value) ? "array" : typeof p.value
     if (actual !== type)
       throw new CelluleError("payload_invalid", `setting "${p.key}" takes a JSON ${type}, got ${actual}`, 400)
+    // A typed setting is checked like the dashboard checks it: a peer cannot push what a worker could not run.
+    const def = clusterSettingDef(p.key)
+    if (def) {
+      try {
+        return { key: p.key, value: def.validate(p.value) }
+      } catch (e) {
+        throw new CelluleError("payload_invalid", `setting "${p.key}": ${(e as Error).message}`, 400)
+      }
+    }
     return { key: p.key, value: p.value }
   },
   async apply(sql: Sql | Tx, p, s: Stamp) {

@@ -79,7 +79,8 @@ export const chatRoutes = (s: PoolServices) => {
         id,
         object: "chat.completion",
         created,
-        model: body.model,
+        // "auto": the model the MoE profile chose (core/scheduler/scheduler.ts moeChoice).
+        model: result.model ?? body.model,
         system_fingerprint: s.config.poolName,
         choices: [
           {

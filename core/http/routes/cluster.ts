@@ -1,4 +1,4 @@
-// The replicated admin resources: GET/PUT /v1/admin/settings[/:key] (cluster-wide settings),
+// The replicated admin resources: GET/PUT /v1/admin/settings[/:key] (Advanced settings, core/settings),
 // GET/PUT /v1/admin/sites[/:site_id], GET/POST /v1/admin/projects. Writes become signed envelopes
 // (core/federation publishes them); reads come from the replicated tables.
 import { randomBytes } from "node:crypto"
@@ -11,58 +11,56 @@ import { adminGuard } from "../guards.ts"
 
 export const clusterRoutes = (s: PoolServices) => {
   const fed = s.federation!
-  return new Elysia()
-    .use(adminGuard(s))
-    .get("/v1/admin/settings", async () => ({ settings: await s.peers.settings() }))
-    .get("/v1/admin/settings/:key", async ({ params }) => {
-      if (!settingType(params.key))
-        throw new CelluleError("setting_not_cluster_wide", `"${params.key}" is not a cluster-wide setting`, 404)
-      const row = await s.peers.setting(params.key)
-      if (!row) throw new NotFound(`setting "${params.key}" has never been set`, "setting_not_set")
-      return row
-    })
-    .put("/v1/admin/settings/:key", async ({ params, body, admin, request, server }) => {
-      const value = (body as { value?: unknown })?.value
-      const env = await audited(
-        s,
-        { actor: adminActor(admin), request, server },
-        { action: "setting.change", target: `setting:${params.key}`, details: { value } },
-        () => fed.publish("setting", { key: params.key, value }),
-      )
-      return {
-        key: params.key,
-        value: (env.payload as { value: unknown }).value,
-        hlc: env.hlc,
-        origin: env.origin,
-        seq: env.seq,
-      }
-    })
-    .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
-    .put("/v1/admin/sites/:site_id", async ({ params, body, admin, request, server }) => {
-      const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
-      const env = await audited(
-        s,
-        { actor: adminActor(admin), request, server },
-        {
-          action: "setting.change",
-          target: `site:${params.site_id}`,
-          details: { name: b.name, headcount: b.headcount },
-        },
-        () => fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount }),
-      )
-      return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
-    })
-    .get("/v1/admin/projects", async () => ({ projects: await s.peers.projects() }))
-    .post("/v1/admin/projects", async ({ body, set, admin, request, server }) => {
-      const b = (body ?? {}) as { name?: unknown; description?: unknown }
-      const id = `prj_${s.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
-      const env = await audited(
-        s,
-        { actor: adminActor(admin), request, server },
-        { action: "project.create", project: id, target: `project:${id}`, details: { name: b.name } },
-        () => fed.publish("project", { id, name: b.name, description: b.description ?? "" }),
-      )
-      set.status = 201
-      return { ...(env.payload as object), origin: env.origin }
-    })
+  const settings = s.settings!
+  return (
+    new Elysia()
+      .use(adminGuard(s))
+      // Every setting (Advanced settings, §0.5): value, source, description, restart flag, recommendations.
+      .get("/v1/admin/settings", async () => ({ settings: await settings.list() }))
+      .get("/v1/admin/settings/:key", async ({ params }) => {
+        if (!settingType(params.key))
+          throw new CelluleError("setting_not_cluster_wide", `"${params.key}" is not a cluster-wide setting`, 404)
+        const row = await s.peers.setting(params.key)
+        if (!row) throw new NotFound(`setting "${params.key}" has never been set`, "setting_not_set")
+        return row
+      })
+      .put("/v1/admin/settings/:key", async ({ params, body, admin, request, server }) => {
+        const value = (body as { value?: unknown })?.value
+        return await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          { action: "setting.change", target: `setting:${params.key}`, details: { value } },
+          // Typed check (400 setting_invalid), environment lock (409): core/settings/admin.ts.
+          () => settings.change(params.key, value),
+        )
+      })
+      .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
+      .put("/v1/admin/sites/:site_id", async ({ params, body, admin, request, server }) => {
+        const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
+        const env = await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          {
+            action: "setting.change",
+            target: `site:${params.site_id}`,
+            details: { name: b.name, headcount: b.headcount },
+          },
+          () => fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount }),
+        )
+        return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
+      })
+      .get("/v1/admin/projects", async () => ({ projects: await s.peers.projects() }))
+      .post("/v1/admin/projects", async ({ body, set, admin, request, server }) => {
+        const b = (body ?? {}) as { name?: unknown; description?: unknown }
+        const id = `prj_${s.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
+        const env = await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          { action: "project.create", project: id, target: `project:${id}`, details: { name: b.name } },
+          () => fed.publish("project", { id, name: b.name, description: b.description ?? "" }),
+        )
+        set.status = 201
+        return { ...(env.payload as object), origin: env.origin }
+      })
+  )
 }

@@ -6,6 +6,7 @@ import { dashboardPage, liveFragment, liveStream, requirePageAdmin } from "../..
 import { html } from "../../../../views/html.ts"
 import { t, type Lang } from "../../../../views/i18n.ts"
 import { overviewBody, overviewLive, type OverviewData } from "../../../../views/pages/overview.ts"
+import { networkType } from "../../../federation/topology.ts"
 
 export const overviewPage = (s: PoolServices) => {
   async function overviewData(): Promise<OverviewData> {
@@ -27,6 +28,18 @@ export const overviewPage = (s: PoolServices) => {
       queueDepth: snap.queue_depth,
     }
   }
+  /** §0.1: bonded sites, machines contributing on every pool, the detected network, the MoE profile. */
+  async function clusterData(): Promise<OverviewData["cluster"]> {
+    const links = (await s.federation?.links().catch(() => [])) ?? []
+    const trusted = links.filter((l) => l.trust_level >= s.config.minTrustLevel)
+    const peers = s.forwarder ? await s.forwarder.peersLoad().catch(() => []) : []
+    return {
+      sites: trusted.map((l) => ({ name: l.pool_name ?? l.url, link: l.link, trust: l.trust_level })),
+      endpoints: s.scheduler.workers.size + peers.reduce((n, p) => n + (p.workers ?? 0), 0),
+      networkType: networkType(trusted.map((l) => l.link)),
+      moe: s.scheduler.moeProfile(),
+    }
+  }
   const live = async (lang: Lang) =>
     html`<p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, await overviewData())}`
       .value
@@ -36,7 +49,7 @@ export const overviewPage = (s: PoolServices) => {
       dashboardPage(s, request, server, {
         active: "overview",
         title: (l) => t(l, "overview.title"),
-        body: async ({ lang }) => overviewBody(lang, await overviewData()),
+        body: async ({ lang }) => overviewBody(lang, { ...(await overviewData()), cluster: await clusterData() }),
       }),
     )
     .get("/overview/live", ({ request, server }) => liveFragment(s, request, server, ({ lang }) => live(lang)))
