@@ -25,6 +25,7 @@ import { recordPoolName } from "./identity.ts"
 import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 import { createRag } from "../rag/index.ts"
+import { poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
 
 const log = logger("pool")
 
@@ -150,6 +151,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       hub,
       rag,
     })
+    // Worker migration orders (§4.6.1–4.6.2): the API, and the executor that walks them.
+    services.migrations = poolMigrations({
+      sql: db.sql,
+      clock,
+      config,
+      federation,
+      scheduler,
+      audit: services.audit,
+      forwarder,
+    })
     const app = buildApp(services)
     http = startServer({
       host: config.host,
@@ -168,6 +179,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
     const retention = services.audit.retentionJob()
     retention.start()
+    const executor = startPoolExecutor(services.migrations, config)
     await rag.start()
     let stopped: Promise<void> | undefined
     return {
@@ -181,6 +193,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           // The indexer stops with the listener: its job in flight still has its worker to finish on.
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
+          executor.stop()
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop()])
           clearInterval(headcountTimer)

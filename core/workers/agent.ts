@@ -11,13 +11,14 @@ import { AgentFailover, type FailoverSettings } from "./agent-failover.ts"
 import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
 import { detectHardware } from "./hardware.ts"
-import { loadOrCreateIdentity } from "./identity.ts"
+import { loadOrCreateIdentity, migratedPoolUrl, saveMigratedPool } from "./identity.ts"
 import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
   PROTOCOL_VERSION,
   type Activity,
   type ActivityPolicyMessage,
   type HardwareClass,
+  type MigratePoolMessage,
   type PoolMessage,
   type WorkerMessage,
 } from "./protocol.ts"
@@ -79,8 +80,14 @@ export class WorkerAgent {
   private identity
   private connectedOnce?: () => void
   readonly connected: Promise<void>
-  /** The pool this agent is talking to: the primary (opts.poolUrl) or a bonded peer after failover. */
+  /** The pool this agent is talking to: the primary (primaryUrl) or a bonded peer after failover. */
   url: string
+  /** The worker's own pool: the configured one, or where a migration order moved it (worker.json). */
+  primaryUrl: string
+  /** The protocol version said in hello: PROTOCOL_VERSION, or 1 after a pool refused it (an older pool). */
+  private helloVersion = PROTOCOL_VERSION
+  /** A `migrate_pool` being carried out: where from, where to, and the give-up timer. */
+  private migration?: { order: string; from: string; to: string; timer?: ReturnType<typeof setTimeout> }
   private readonly trail: AgentAuditTrail
   private readonly jobs: AgentJobs
   private readonly failover?: AgentFailover
@@ -93,7 +100,8 @@ export class WorkerAgent {
     this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
     this.releaseKeys = new PeerReleaseKeys(opts.dataDir, opts.poolUrl)
     this.connected = new Promise((r) => (this.connectedOnce = r))
-    this.url = opts.poolUrl
+    this.primaryUrl = migratedPoolUrl(opts.dataDir, opts.poolUrl) ?? opts.poolUrl
+    this.url = this.primaryUrl
     this.token = opts.token
     const clock = opts.clock ?? systemClock
     this.trail = new AgentAuditTrail(opts.dataDir, clock)
@@ -105,13 +113,17 @@ export class WorkerAgent {
     )
     this.restart = this.update.restart
     if (opts.failover) {
+      const agent = this
       this.failover = new AgentFailover(
         {
-          primary: opts.poolUrl,
+          get primary() {
+            return agent.primaryUrl
+          },
           current: () => this.url,
           joined: () => this.state === "running",
           // Revoked: no pool will take this token; failing over would only knock on another door.
-          leaving: () => this.state === "revoked" || this.state === "draining" || this.state === "stopped",
+          leaving: () =>
+            this.state === "revoked" || this.state === "draining" || this.state === "stopped" || !!this.migration,
           runningJobs: () => this.jobs.size,
           awaitingWelcome: () => this.ws?.readyState === WebSocket.OPEN,
           switchTo: (url) => this.switchTo(url),
@@ -153,7 +165,7 @@ export class WorkerAgent {
   }
 
   private onPrimary() {
-    return this.url === this.opts.poolUrl
+    return this.url === this.primaryUrl
   }
 
   private switchTo(url: string) {
@@ -166,7 +178,7 @@ export class WorkerAgent {
     if (old) {
       if (this.heartbeat) clearInterval(this.heartbeat)
       try {
-        const reason = url === this.opts.poolUrl ? "returning to primary" : "failing over"
+        const reason = this.migration ? "migrating" : url === this.primaryUrl ? "returning to primary" : "failing over"
         old.send(JSON.stringify({ type: "bye", reason } satisfies WorkerMessage))
         old.close(1000, "switching pool")
       } catch {
@@ -201,7 +213,7 @@ export class WorkerAgent {
     ws.onopen = () => {
       const hello: WorkerMessage = {
         type: "hello",
-        v: PROTOCOL_VERSION,
+        v: this.helloVersion,
         worker_id: this.identity.worker_id,
         name: this.opts.name ?? this.identity.name,
         version: VERSION,
@@ -228,7 +240,7 @@ export class WorkerAgent {
       else {
         // A peer we failed over to went away too: back to retrying the primary (the tier clock keeps running).
         this.audit("peer_lost", { peer: poolUrl })
-        this.url = this.opts.poolUrl
+        this.url = this.primaryUrl
       }
       const cap = this.opts.failover?.retryMs ?? 30_000
       const delay = Math.min(cap, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2)
@@ -246,7 +258,7 @@ export class WorkerAgent {
   /** The pool revoked our token: say so once, stop knocking, wait for a new token in the configuration. */
   private revoked(poolUrl: string, reason: string) {
     this.setState("revoked")
-    this.url = this.opts.poolUrl
+    this.url = this.primaryUrl
     log.error(
       `the pool ${poolUrl} revoked this worker's token (${reason || "worker token revoked"}); not reconnecting until the token in the configuration changes (enrol this machine again) or the worker is restarted with a new one`,
     )
@@ -307,6 +319,11 @@ export class WorkerAgent {
         return
       case "error":
         log.error(`pool says ${msg.code}: ${msg.message}`)
+        // An older pool refuses v2 in hello: speak v1 to it (it then never sends v2 messages).
+        if (this.helloVersion > 1 && /unsupported protocol version/.test(msg.message)) this.helloVersion = 1
+        return
+      case "migrate_pool":
+        void this.migrate(msg).catch((e) => log.error(`migration failed: ${(e as Error).message}`))
         return
       case "bye":
         log.warn(`pool is leaving: ${msg.reason}`)
@@ -319,12 +336,17 @@ export class WorkerAgent {
     this.trail.welcomed()
     this.setState("running")
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
+    if (this.migration && this.url === this.migration.to) {
+      clearTimeout(this.migration.timer)
+      this.audit("migrated", { order: this.migration.order, from: this.migration.from, to: this.url })
+      this.migration = undefined
+    }
     if (this.onPrimary()) {
       this.failover?.primaryJoined(msg.peer_pool_urls)
       this.releaseKeys.primaryJoined(msg.peer_release_keys)
       if (msg.activity_policy && this.monitor) this.applyPolicy(this.monitor, msg.activity_policy)
     } else {
-      this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
+      this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.primaryUrl })
       this.failover?.startSticky()
     }
     if (this.heartbeat) clearInterval(this.heartbeat)
@@ -333,6 +355,37 @@ export class WorkerAgent {
     const pending = this.trail.drain()
     if (pending) this.sendHeartbeat(pending)
     this.connectedOnce?.()
+  }
+
+  /**
+   * `migrate_pool` (protocol v2): take no new job, let those in flight finish (≤ drain_ms), save the target
+   * as this worker's pool in worker.json, leave with bye and join the target. Not welcomed there within
+   * give_up_ms: back to the pool that sent the order (worker.json restored), which rolls the order back.
+   */
+  private async migrate(msg: MigratePoolMessage) {
+    if (this.migration || this.state !== "running" || !/^https?:\/\//.test(msg.target_url)) return
+    const from = this.url
+    const fromPrimary = this.primaryUrl
+    this.migration = { order: msg.order_id, from, to: msg.target_url }
+    this.audit("migrating", { order: msg.order_id, from, to: msg.target_url, jobs: this.jobs.size })
+    await this.jobs.drain(Date.now() + Math.min(Math.max(msg.drain_ms, 0), 60_000))
+    const now = this.state as State
+    if (now === "draining" || now === "stopped") return
+    saveMigratedPool(this.opts.dataDir, this.opts.poolUrl, msg.target_url)
+    this.primaryUrl = msg.target_url
+    this.migration.timer = setTimeout(
+      () => {
+        if (!this.migration || this.state === "draining" || this.state === "stopped") return
+        log.warn(`pool ${msg.target_url} did not take this worker within ${msg.give_up_ms} ms; back to ${from}`)
+        this.audit("migration_abandoned", { order: msg.order_id, from, to: msg.target_url })
+        saveMigratedPool(this.opts.dataDir, this.opts.poolUrl, fromPrimary)
+        this.primaryUrl = fromPrimary
+        this.migration = undefined
+        this.switchTo(from)
+      },
+      Math.max(msg.give_up_ms, 500),
+    )
+    this.switchTo(msg.target_url)
   }
 
   private applyPolicy(monitor: ActivityMonitor, p: ActivityPolicyMessage) {
@@ -351,6 +404,7 @@ export class WorkerAgent {
   async stop() {
     if (this.state === "stopped") return
     this.setState("draining")
+    clearTimeout(this.migration?.timer)
     clearTimeout(this.reconnectTimer)
     clearInterval(this.tokenTimer)
     this.failover?.stop()
