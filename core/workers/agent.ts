@@ -11,14 +11,14 @@ import { AgentFailover, type FailoverSettings } from "./agent-failover.ts"
 import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
 import { detectHardware } from "./hardware.ts"
-import { loadOrCreateIdentity, migratedPoolUrl, saveMigratedPool } from "./identity.ts"
+import { loadOrCreateIdentity, migratedPoolUrl } from "./identity.ts"
+import { AgentMigration } from "./agent-migration.ts"
 import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
   PROTOCOL_VERSION,
   type Activity,
   type ActivityPolicyMessage,
   type HardwareClass,
-  type MigratePoolMessage,
   type PoolMessage,
   type WorkerMessage,
 } from "./protocol.ts"
@@ -86,8 +86,8 @@ export class WorkerAgent {
   primaryUrl: string
   /** The protocol version said in hello: PROTOCOL_VERSION, or 1 after a pool refused it (an older pool). */
   private helloVersion = PROTOCOL_VERSION
-  /** A `migrate_pool` being carried out: where from, where to, and the give-up timer. */
-  private migration?: { order: string; from: string; to: string; timer?: ReturnType<typeof setTimeout> }
+  /** A `migrate_pool` being carried out (agent-migration.ts). */
+  private readonly migration: AgentMigration
   private readonly trail: AgentAuditTrail
   private readonly jobs: AgentJobs
   private readonly failover?: AgentFailover
@@ -112,6 +112,19 @@ export class WorkerAgent {
       () => this.sendHeartbeat(),
     )
     this.restart = this.update.restart
+    this.migration = new AgentMigration({
+      dataDir: opts.dataDir,
+      configured: opts.poolUrl,
+      current: () => this.url,
+      primary: () => this.primaryUrl,
+      setPrimary: (url) => (this.primaryUrl = url),
+      running: () => this.state === "running",
+      leaving: () => this.state === "draining" || this.state === "stopped",
+      runningJobs: () => this.jobs.size,
+      drain: (deadline) => this.jobs.drain(deadline),
+      switchTo: (url) => this.switchTo(url),
+      audit: (event, detail) => this.audit(event, detail),
+    })
     if (opts.failover) {
       const agent = this
       this.failover = new AgentFailover(
@@ -123,7 +136,7 @@ export class WorkerAgent {
           joined: () => this.state === "running",
           // Revoked: no pool will take this token; failing over would only knock on another door.
           leaving: () =>
-            this.state === "revoked" || this.state === "draining" || this.state === "stopped" || !!this.migration,
+            this.state === "revoked" || this.state === "draining" || this.state === "stopped" || this.migration.active,
           runningJobs: () => this.jobs.size,
           awaitingWelcome: () => this.ws?.readyState === WebSocket.OPEN,
           switchTo: (url) => this.switchTo(url),
@@ -178,7 +191,11 @@ export class WorkerAgent {
     if (old) {
       if (this.heartbeat) clearInterval(this.heartbeat)
       try {
-        const reason = this.migration ? "migrating" : url === this.primaryUrl ? "returning to primary" : "failing over"
+        const reason = this.migration.active
+          ? "migrating"
+          : url === this.primaryUrl
+            ? "returning to primary"
+            : "failing over"
         old.send(JSON.stringify({ type: "bye", reason } satisfies WorkerMessage))
         old.close(1000, "switching pool")
       } catch {
@@ -323,7 +340,7 @@ export class WorkerAgent {
         if (this.helloVersion > 1 && /unsupported protocol version/.test(msg.message)) this.helloVersion = 1
         return
       case "migrate_pool":
-        void this.migrate(msg).catch((e) => log.error(`migration failed: ${(e as Error).message}`))
+        void this.migration.start(msg).catch((e) => log.error(`migration failed: ${(e as Error).message}`))
         return
       case "bye":
         log.warn(`pool is leaving: ${msg.reason}`)
@@ -336,11 +353,7 @@ export class WorkerAgent {
     this.trail.welcomed()
     this.setState("running")
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
-    if (this.migration && this.url === this.migration.to) {
-      clearTimeout(this.migration.timer)
-      this.audit("migrated", { order: this.migration.order, from: this.migration.from, to: this.url })
-      this.migration = undefined
-    }
+    this.migration.welcomed(this.url)
     if (this.onPrimary()) {
       this.failover?.primaryJoined(msg.peer_pool_urls)
       this.releaseKeys.primaryJoined(msg.peer_release_keys)
@@ -355,37 +368,6 @@ export class WorkerAgent {
     const pending = this.trail.drain()
     if (pending) this.sendHeartbeat(pending)
     this.connectedOnce?.()
-  }
-
-  /**
-   * `migrate_pool` (protocol v2): take no new job, let those in flight finish (≤ drain_ms), save the target
-   * as this worker's pool in worker.json, leave with bye and join the target. Not welcomed there within
-   * give_up_ms: back to the pool that sent the order (worker.json restored), which rolls the order back.
-   */
-  private async migrate(msg: MigratePoolMessage) {
-    if (this.migration || this.state !== "running" || !/^https?:\/\//.test(msg.target_url)) return
-    const from = this.url
-    const fromPrimary = this.primaryUrl
-    this.migration = { order: msg.order_id, from, to: msg.target_url }
-    this.audit("migrating", { order: msg.order_id, from, to: msg.target_url, jobs: this.jobs.size })
-    await this.jobs.drain(Date.now() + Math.min(Math.max(msg.drain_ms, 0), 60_000))
-    const now = this.state as State
-    if (now === "draining" || now === "stopped") return
-    saveMigratedPool(this.opts.dataDir, this.opts.poolUrl, msg.target_url)
-    this.primaryUrl = msg.target_url
-    this.migration.timer = setTimeout(
-      () => {
-        if (!this.migration || this.state === "draining" || this.state === "stopped") return
-        log.warn(`pool ${msg.target_url} did not take this worker within ${msg.give_up_ms} ms; back to ${from}`)
-        this.audit("migration_abandoned", { order: msg.order_id, from, to: msg.target_url })
-        saveMigratedPool(this.opts.dataDir, this.opts.poolUrl, fromPrimary)
-        this.primaryUrl = fromPrimary
-        this.migration = undefined
-        this.switchTo(from)
-      },
-      Math.max(msg.give_up_ms, 500),
-    )
-    this.switchTo(msg.target_url)
   }
 
   private applyPolicy(monitor: ActivityMonitor, p: ActivityPolicyMessage) {
@@ -404,7 +386,7 @@ export class WorkerAgent {
   async stop() {
     if (this.state === "stopped") return
     this.setState("draining")
-    clearTimeout(this.migration?.timer)
+    this.migration.stop()
     clearTimeout(this.reconnectTimer)
     clearInterval(this.tokenTimer)
     this.failover?.stop()
