@@ -16,7 +16,9 @@ export interface WorkersPageData {
     last_seen_at: Date | string | null
     revoked_at: Date | string | null
   }[]
-  live: { name: string; version?: string; activity: string; models: { id: string }[] }[]
+  live: { id?: string; name: string; version?: string; activity: string; models: { id: string }[] }[]
+  /** Pools a live worker can be moved to (trusted peers); absent: no migration orders on this pool. */
+  targets?: { atom_id: string; name: string }[]
   events: { at: Date | string; worker: string; event: string }[]
   issued?: {
     code: string
@@ -29,6 +31,16 @@ export interface WorkersPageData {
 const when = (d: Date | string | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) : "—")
 const block = (title: string, content: string, id: string) =>
   html`<h3>${title}</h3><pre class="snippet" id="${id}"><code>${content}</code></pre>`
+
+/** Manual move (§4.6.1): a migration order for this worker to a chosen trusted pool. */
+function moveForm(lang: Lang, id: string | undefined, targets: { atom_id: string; name: string }[], csrf?: string) {
+  if (!id) return ""
+  if (!targets.length) return html`<small class="muted">${t(lang, "workers.no_peers")}</small>`
+  return html`<form class="inline move-worker" method="post" action="/workers/move">${csrfField(csrf)}
+    <input type="hidden" name="worker_id" value="${id}">
+    <label class="inline">${t(lang, "workers.move")} <select name="target_pool">${targets.map((p) => html`<option value="${p.atom_id}">${p.name}</option>`)}</select></label>
+    <button type="submit" class="secondary">${t(lang, "workers.move_submit")}</button></form>`
+}
 
 export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): SafeHtml {
   const s = d.issued?.snippets
@@ -70,8 +82,8 @@ export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): Safe
       : html`<p class="muted">${t(lang, "workers.none")}</p>`
   }
   <h2>${t(lang, "workers.live")}</h2>
-  <table id="live-workers"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.version")}</th><th>${t(lang, "workers.activity")}</th><th>${t(lang, "workers.models")}</th></tr></thead><tbody>
-  ${d.live.map((w) => html`<tr><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td></tr>`)}</tbody></table>
+  <table id="live-workers"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.version")}</th><th>${t(lang, "workers.activity")}</th><th>${t(lang, "workers.models")}</th>${d.targets ? html`<th></th>` : ""}</tr></thead><tbody>
+  ${d.live.map((w) => html`<tr><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td>${d.targets ? html`<td>${moveForm(lang, w.id, d.targets, csrf)}</td>` : ""}</tr>`)}</tbody></table>
   <h2>${t(lang, "workers.events")}</h2>
   <table id="worker-events"><thead><tr><th>${t(lang, "workers.when")}</th><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.event")}</th></tr></thead><tbody>
   ${d.events.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.worker}</td><td>${e.event}</td></tr>`)}</tbody></table>`

@@ -28,6 +28,7 @@ import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-qu
 import { createRag } from "../rag/index.ts"
 import { AdminSettings } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
+import { poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
 
 const log = logger("pool")
 
@@ -166,6 +167,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     })
     // Before the listener: the first workers' welcome carries the runtime flags already stored.
     await live.start()
+    // Worker migration orders (§4.6.1–4.6.2): the API, and the executor that walks them.
+    services.migrations = poolMigrations({
+      sql: db.sql,
+      clock,
+      config,
+      federation,
+      scheduler,
+      audit: services.audit,
+      forwarder,
+    })
     const app = buildApp(services)
     http = startServer({
       host: config.host,
@@ -187,6 +198,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
     const retention = services.audit.retentionJob()
     retention.start()
+    const executor = startPoolExecutor(services.migrations, config)
     await rag.start()
     let stopped: Promise<void> | undefined
     return {
@@ -200,6 +212,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           log.info("stopping: no new requests, finishing in-flight ones")
           // The indexer stops with the listener: its job in flight still has its worker to finish on.
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
+          executor.stop()
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
           clearInterval(headcountTimer)

@@ -74,6 +74,11 @@ export class Forwarder {
     }
   }
 
+  /** Forget what peers advertised (a worker just moved to one of them: ask again). */
+  forget() {
+    this.cache.clear()
+  }
+
   /** Workers and slots of each trusted peer, as they advertise them (null: unreachable). */
   async peersLoad(): Promise<PeerLoad[]> {
     return Promise.all(

@@ -20,6 +20,7 @@ import type {
 import { FairQueue, type Priority } from "./fair-queue.ts"
 import { MOE_MODEL, type MoeProfile } from "../config/cluster-settings.ts"
 import { PickHeap, type PickEntry } from "./pick-heap.ts"
+import { PROTOCOL_VERSION } from "../workers/protocol.ts"
 
 const log = logger("scheduler")
 
@@ -84,6 +85,10 @@ export interface WorkerState {
   hardwareClass?: string
   /** What the worker last said it runs (runtime flags applied, engine values read back). */
   runtime?: RuntimeReport
+  /** The protocol version this worker and the pool speak (negotiated at hello). */
+  protocol: number
+  /** Being migrated to another pool (issue 17): gets no new job, finishes those in flight. */
+  draining?: boolean
 }
 
 export interface Job {
@@ -135,6 +140,8 @@ export interface SchedulerOptions {
 }
 
 export class Scheduler {
+  /** Models held by migrating workers (holdModels): count of workers in transit per model. */
+  private readonly held = new Map<string, number>()
   readonly workers = new Map<string, WorkerState>()
   private readonly queues = new Map<string, FairQueue<Job>>()
   private readonly jobs = new Map<string, Job>()
@@ -229,6 +236,7 @@ export class Scheduler {
       lastAssigned: 0,
       jobs: new Set(),
       hardwareClass: hello.hardware_class,
+      protocol: Math.min(hello.v, PROTOCOL_VERSION),
     }
     this.seq++
     this.workers.set(w.id, w)
@@ -244,6 +252,47 @@ export class Scheduler {
     )
     for (const o of hello.models) this.pump(o.id)
     return w
+  }
+
+  /**
+   * Stop (true) or resume (false) giving a worker new jobs, e.g. while it migrates to another pool; the
+   * jobs it runs finish. Returns the worker, or undefined when it is not connected here.
+   */
+  setDraining(id: string, draining: boolean): WorkerState | undefined {
+    const w = this.workers.get(id)
+    if (!w || !!w.draining === draining) return w
+    w.draining = draining
+    for (const m of w.models.keys()) this.offer(w, m)
+    if (!draining) for (const m of w.models.keys()) this.pump(m)
+    log.info(`worker ${w.name} (${id}) ${draining ? "drains: no new jobs" : "takes jobs again"}`)
+    return w
+  }
+
+  /**
+   * Models a migrating worker carries (issue 17): while held, a request finds no "no worker" answer
+   * but a place in the queue, since the worker may come back (rolled back) or the move ends.
+   */
+  holdModels(models: string[]) {
+    for (const m of models) this.held.set(m, (this.held.get(m) ?? 0) + 1)
+  }
+
+  /**
+   * The move ended: jobs still queued for a model no worker here serves fail with no_worker_available,
+   * which the gateway forwards to a peer (core/gateway/forward-policy.ts), the target among them.
+   */
+  releaseModels(models: string[]) {
+    for (const m of models) {
+      const n = (this.held.get(m) ?? 0) - 1
+      if (n > 0) this.held.set(m, n)
+      else this.held.delete(m)
+      if (n > 0 || this.capacity(m).workers > 0) continue
+      const q = this.queues.get(m)
+      if (!q?.length) continue
+      log.info(`${q.length} job(s) for ${m} wait for a worker that moved away: handing them back for a peer`)
+      const err = () =>
+        new ServiceUnavailable("no_worker_available", `no live worker serves "${m}" here any more`, "retry")
+      for (const j of [...q]) this.fail(j, err())
+    }
   }
 
   rememberModel(id: string, kind: ModelOffer["kind"]) {
@@ -468,7 +517,8 @@ export class Scheduler {
       throw new NotFound(`model "${model}" is not served by this pool`, "model_not_found")
     }
     const cap = this.capacity(model)
-    if (cap.workers === 0) {
+    // A model whose worker is migrating away keeps queueing here until the move ends (holdModels).
+    if (cap.workers === 0 && !this.held.get(model)) {
       throw new ServiceUnavailable(
         "no_worker_available",
         `no live worker serves "${model}" right now`,
@@ -572,7 +622,7 @@ export class Scheduler {
     const s = w.models.get(model)
     if (!s) return
     s.ver++
-    if (this.workers.get(w.id) !== w || s.busy >= s.offer.slots || w.activity === "busy") return
+    if (this.workers.get(w.id) !== w || s.busy >= s.offer.slots || w.activity === "busy" || w.draining) return
     let h = this.ready.get(model)
     if (!h) {
       h = new PickHeap((e: PickEntry<{ w: WorkerState; s: ModelSlot }>) => e.ver === e.item.s.ver)

@@ -12,7 +12,8 @@ import { AgentFailover, type FailoverSettings } from "./agent-failover.ts"
 import { AgentJobs, type AgentEngines } from "./agent-jobs.ts"
 import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
 import { classify, detectHardware } from "./hardware.ts"
-import { loadOrCreateIdentity } from "./identity.ts"
+import { loadOrCreateIdentity, migratedPoolUrl } from "./identity.ts"
+import { AgentMigration } from "./agent-migration.ts"
 import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
   PROTOCOL_VERSION,
@@ -80,8 +81,14 @@ export class WorkerAgent {
   private identity
   private connectedOnce?: () => void
   readonly connected: Promise<void>
-  /** The pool this agent is talking to: the primary (opts.poolUrl) or a bonded peer after failover. */
+  /** The pool this agent is talking to: the primary (primaryUrl) or a bonded peer after failover. */
   url: string
+  /** The worker's own pool: the configured one, or where a migration order moved it (worker.json). */
+  primaryUrl: string
+  /** The protocol version said in hello: PROTOCOL_VERSION, or 1 after a pool refused it (an older pool). */
+  private helloVersion = PROTOCOL_VERSION
+  /** A `migrate_pool` being carried out (agent-migration.ts). */
+  private readonly migration: AgentMigration
   private readonly trail: AgentAuditTrail
   private readonly jobs: AgentJobs
   private readonly failover?: AgentFailover
@@ -96,7 +103,8 @@ export class WorkerAgent {
     this.identity = loadOrCreateIdentity(opts.dataDir, opts.token)
     this.releaseKeys = new PeerReleaseKeys(opts.dataDir, opts.poolUrl)
     this.connected = new Promise((r) => (this.connectedOnce = r))
-    this.url = opts.poolUrl
+    this.primaryUrl = migratedPoolUrl(opts.dataDir, opts.poolUrl) ?? opts.poolUrl
+    this.url = this.primaryUrl
     this.token = opts.token
     const clock = opts.clock ?? systemClock
     this.trail = new AgentAuditTrail(opts.dataDir, clock)
@@ -108,14 +116,31 @@ export class WorkerAgent {
     )
     this.restart = this.update.restart
     this.runtime = new AgentRuntime(opts, this.engines, this.jobs, this.trail)
+    this.migration = new AgentMigration({
+      dataDir: opts.dataDir,
+      configured: opts.poolUrl,
+      current: () => this.url,
+      primary: () => this.primaryUrl,
+      setPrimary: (url) => (this.primaryUrl = url),
+      running: () => this.state === "running",
+      leaving: () => this.state === "draining" || this.state === "stopped",
+      runningJobs: () => this.jobs.size,
+      drain: (deadline) => this.jobs.drain(deadline),
+      switchTo: (url) => this.switchTo(url),
+      audit: (event, detail) => this.audit(event, detail),
+    })
     if (opts.failover) {
+      const agent = this
       this.failover = new AgentFailover(
         {
-          primary: opts.poolUrl,
+          get primary() {
+            return agent.primaryUrl
+          },
           current: () => this.url,
           joined: () => this.state === "running",
           // Revoked: no pool will take this token; failing over would only knock on another door.
-          leaving: () => this.state === "revoked" || this.state === "draining" || this.state === "stopped",
+          leaving: () =>
+            this.state === "revoked" || this.state === "draining" || this.state === "stopped" || this.migration.active,
           runningJobs: () => this.jobs.size,
           awaitingWelcome: () => this.ws?.readyState === WebSocket.OPEN,
           switchTo: (url) => this.switchTo(url),
@@ -157,7 +182,7 @@ export class WorkerAgent {
   }
 
   private onPrimary() {
-    return this.url === this.opts.poolUrl
+    return this.url === this.primaryUrl
   }
 
   private switchTo(url: string) {
@@ -170,7 +195,11 @@ export class WorkerAgent {
     if (old) {
       if (this.heartbeat) clearInterval(this.heartbeat)
       try {
-        const reason = url === this.opts.poolUrl ? "returning to primary" : "failing over"
+        const reason = this.migration.active
+          ? "migrating"
+          : url === this.primaryUrl
+            ? "returning to primary"
+            : "failing over"
         old.send(JSON.stringify({ type: "bye", reason } satisfies WorkerMessage))
         old.close(1000, "switching pool")
       } catch {
@@ -205,7 +234,7 @@ export class WorkerAgent {
     ws.onopen = () => {
       const hello: WorkerMessage = {
         type: "hello",
-        v: PROTOCOL_VERSION,
+        v: this.helloVersion,
         worker_id: this.identity.worker_id,
         name: this.opts.name ?? this.identity.name,
         version: VERSION,
@@ -232,7 +261,7 @@ export class WorkerAgent {
       else {
         // A peer we failed over to went away too: back to retrying the primary (the tier clock keeps running).
         this.audit("peer_lost", { peer: poolUrl })
-        this.url = this.opts.poolUrl
+        this.url = this.primaryUrl
       }
       const cap = this.opts.failover?.retryMs ?? 30_000
       const delay = Math.min(cap, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2)
@@ -250,7 +279,7 @@ export class WorkerAgent {
   /** The pool revoked our token: say so once, stop knocking, wait for a new token in the configuration. */
   private revoked(poolUrl: string, reason: string) {
     this.setState("revoked")
-    this.url = this.opts.poolUrl
+    this.url = this.primaryUrl
     log.error(
       `the pool ${poolUrl} revoked this worker's token (${reason || "worker token revoked"}); not reconnecting until the token in the configuration changes (enrol this machine again) or the worker is restarted with a new one`,
     )
@@ -315,6 +344,11 @@ export class WorkerAgent {
         return
       case "error":
         log.error(`pool says ${msg.code}: ${msg.message}`)
+        // An older pool refuses v2 in hello: speak v1 to it (it then never sends v2 messages).
+        if (this.helloVersion > 1 && /unsupported protocol version/.test(msg.message)) this.helloVersion = 1
+        return
+      case "migrate_pool":
+        void this.migration.start(msg).catch((e) => log.error(`migration failed: ${(e as Error).message}`))
         return
       case "bye":
         log.warn(`pool is leaving: ${msg.reason}`)
@@ -327,12 +361,13 @@ export class WorkerAgent {
     this.trail.welcomed()
     this.setState("running")
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
+    this.migration.welcomed(this.url)
     if (this.onPrimary()) {
       this.failover?.primaryJoined(msg.peer_pool_urls)
       this.releaseKeys.primaryJoined(msg.peer_release_keys)
       if (msg.activity_policy && this.monitor) this.applyPolicy(this.monitor, msg.activity_policy)
     } else {
-      this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.opts.poolUrl })
+      this.audit("serving_from_peer", { peer: this.url, pool_name: msg.pool_name, primary: this.primaryUrl })
       this.failover?.startSticky()
     }
     if (msg.runtime_flags) void this.runtime.apply(msg.runtime_flags).then(() => this.sendHeartbeat())
@@ -360,6 +395,7 @@ export class WorkerAgent {
   async stop() {
     if (this.state === "stopped") return
     this.setState("draining")
+    this.migration.stop()
     clearTimeout(this.reconnectTimer)
     clearInterval(this.tokenTimer)
     this.failover?.stop()

@@ -7,7 +7,7 @@ import { Unauthorized } from "../errors.ts"
 import {
   CLOSE,
   LIMITS,
-  PROTOCOL_VERSION,
+  negotiatedVersion,
   ProtocolError,
   ProtocolLimit,
   parseWorkerMessage,
@@ -79,7 +79,7 @@ export function workerHub(opts: HubOptions) {
     ws.send(
       JSON.stringify({
         type: "welcome",
-        v: PROTOCOL_VERSION,
+        v: negotiatedVersion(msg.v),
         pool_name: opts.poolName,
         worker_id: msg.worker_id,
         heartbeat_ms: opts.heartbeatMs,

@@ -12,6 +12,9 @@ export interface WorkerIdentity {
   created_at: string
   /** SHA-256 prefix of the token this id was used with (never the token). */
   token_fingerprint?: string
+  /** The pool a migration order moved this worker to (issue 17), and the configured pool it replaced. */
+  pool_url?: string
+  pool_url_configured?: string
 }
 
 const fingerprint = (token: string) => createHash("sha256").update(token).digest("hex").slice(0, 16)
@@ -43,4 +46,26 @@ export function loadOrCreateIdentity(dataDir: string, token?: string): WorkerIde
 function save(file: string, id: WorkerIdentity) {
   writeFileSync(`${file}.tmp`, JSON.stringify(id, null, 2), { mode: 0o600 })
   renameSync(`${file}.tmp`, file)
+}
+
+/**
+ * Where the worker joins: the pool a migration order moved it to, as long as its configured pool is still
+ * the one it was moved away from (an admin who points the worker elsewhere in its configuration wins).
+ */
+export function migratedPoolUrl(dataDir: string, configured: string): string | undefined {
+  const file = join(dataDir, "worker.json")
+  if (!existsSync(file)) return undefined
+  const id = JSON.parse(readFileSync(file, "utf8")) as WorkerIdentity
+  return id.pool_url && id.pool_url_configured === configured ? id.pool_url : undefined
+}
+
+/** Save the pool this worker now belongs to (undefined: back to the configured one). */
+export function saveMigratedPool(dataDir: string, configured: string, poolUrl: string | undefined) {
+  const file = join(dataDir, "worker.json")
+  const id = JSON.parse(readFileSync(file, "utf8")) as WorkerIdentity
+  if (poolUrl === undefined || poolUrl === configured) {
+    delete id.pool_url
+    delete id.pool_url_configured
+  } else Object.assign(id, { pool_url: poolUrl, pool_url_configured: configured })
+  save(file, id)
 }

@@ -5,7 +5,13 @@ import type { RuntimeFlags } from "../config/cluster-settings.ts"
 
 export type { RuntimeFlags } from "../config/cluster-settings.ts"
 
-export const PROTOCOL_VERSION = 1
+/** What this build speaks. v2 adds `migrate_pool` (issue 17); a pool still serves v1 workers. */
+export const PROTOCOL_VERSION = 2
+/** The oldest worker protocol a pool still serves. */
+export const MIN_PROTOCOL_VERSION = 1
+
+/** The version a pool and a worker speak together: the lower of the two (a v1 worker never hears v2 messages). */
+export const negotiatedVersion = (workerV: number) => Math.min(workerV, PROTOCOL_VERSION)
 
 /**
  * Every bound of what a worker may send (docs/protocol.md "Limits"). A worker is authenticated but not
@@ -194,6 +200,22 @@ export type PoolMessage =
   | { type: "cancel"; job_id: string }
   | { type: "error"; code: string; message: string }
   | { type: "bye"; reason: string }
+  | MigratePoolMessage
+
+/**
+ * v2 (issue 17, admin guide §4.6.1–4.6.2): move to another pool. The worker takes no new job, lets those
+ * in flight finish (at most `drain_ms`), saves `target_url` as its pool in worker.json, says bye and joins
+ * the target. Not welcomed there within `give_up_ms`: it returns to the pool that sent the order.
+ */
+export interface MigratePoolMessage {
+  type: "migrate_pool"
+  order_id: string
+  /** The target pool's federation id (atom id). */
+  target_pool: string
+  target_url: string
+  drain_ms: number
+  give_up_ms: number
+}
 
 export class ProtocolError extends CelluleError {
   constructor(message: string) {
@@ -263,7 +285,10 @@ function checkHello(m: Record<string, unknown>, need: (cond: boolean, what: stri
   const limit = (cond: boolean, what: string) => {
     if (!cond) throw new ProtocolLimit(`hello message: ${what}`)
   }
-  need(m.v === PROTOCOL_VERSION, `unsupported protocol version ${m.v} (pool speaks ${PROTOCOL_VERSION})`)
+  need(
+    isInt(m.v, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION),
+    `unsupported protocol version ${m.v} (pool speaks ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION})`,
+  )
   need(isStr(m.worker_id) && /^[\w-]{8,64}$/.test(m.worker_id as string), "worker_id must be 8-64 word characters")
   need(isStr(m.name) && isStr(m.version), "name and version are required")
   limit((m.name as string).length <= LIMITS.nameChars, `name is longer than ${LIMITS.nameChars} characters`)

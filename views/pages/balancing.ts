@@ -27,6 +27,51 @@ export interface BalancingData {
   anonymous: { enabled: boolean; forced: boolean }
   /** The outcome of the form just posted; `secret` is a key just created (its only showing). */
   flash?: { ok: boolean; text: string; secret?: string }
+  /** Worker migration orders (issue 17), newest first; absent: the pool runs no orders. */
+  orders?: OrdersView
+}
+
+export interface OrdersView {
+  /** Orders run by themselves (true) or wait for an admin's approval. */
+  executorEnabled: boolean
+  rows: {
+    id: string
+    worker: string
+    source: string
+    target: string
+    reason: string
+    state: string
+    approved: boolean
+    issued_at: Date | string
+    finished_at: Date | string | null
+    /** Issued by this pool: only its own orders can be approved or rejected here. */
+    mine: boolean
+  }[]
+}
+
+const at = (d: Date | string | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 19) : "—")
+
+/** The orders table, also served alone as the live fragment (GET /balancing/orders/live, every 2 s). */
+export function ordersTable(lang: Lang, o: OrdersView, csrf?: string): SafeHtml {
+  const state = (r: OrdersView["rows"][number]) =>
+    r.state === "issued" && r.approved ? t(lang, "orders.approved") : t(lang, `orders.state.${r.state}` as never)
+  const actions = (r: OrdersView["rows"][number]) =>
+    r.state === "issued" && !r.approved && r.mine
+      ? html`<form class="inline" method="post" action="/balancing/orders/approve">${csrfField(csrf)}<input type="hidden" name="id" value="${r.id}"><button type="submit" class="approve-order">${t(lang, "orders.approve")}</button></form>
+        <form class="inline" method="post" action="/balancing/orders/reject">${csrfField(csrf)}<input type="hidden" name="id" value="${r.id}"><button type="submit" class="secondary reject-order">${t(lang, "orders.reject")}</button></form>`
+      : ""
+  return html`<p class="muted" id="executor-state" data-enabled="${String(o.executorEnabled)}">${t(lang, o.executorEnabled ? "orders.executor_on" : "orders.executor_off")}</p>
+  ${
+    o.rows.length
+      ? html`<table id="orders-table"><thead><tr><th>${t(lang, "orders.worker")}</th><th>${t(lang, "orders.move")}</th><th>${t(lang, "orders.reason")}</th><th>${t(lang, "orders.state")}</th><th>${t(lang, "orders.when")}</th><th></th></tr></thead>
+    <tbody>${o.rows.map(
+      (
+        r,
+      ) => html`<tr data-order="${r.id}" data-state="${r.state}"><td>${r.worker}</td><td>${r.source} → ${r.target}</td><td>${r.reason}</td>
+      <td class="order-state">${state(r)}</td><td>${at(r.issued_at)}${r.finished_at ? html`<br><small class="muted">${at(r.finished_at)}</small>` : ""}</td><td>${actions(r)}</td></tr>`,
+    )}</tbody></table>`
+      : html`<p class="muted">${t(lang, "orders.none")}</p>`
+  }`
 }
 
 const PALETTE = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#4d7c0f", "#be185d"]
@@ -102,6 +147,14 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
     ${usageChart(lang, d.usage)}
     ${d.usageUnreachable?.length ? html`<p class="muted" id="usage-missing">${t(lang, "balancing.usage_missing", { pools: d.usageUnreachable.join(", ") })}</p>` : ""}
   </section>
+  ${
+    d.orders
+      ? html`<section id="migration-orders">
+    <h2>${t(lang, "orders.title")}</h2>
+    <div id="orders-live" hx-get="/balancing/orders/live" hx-trigger="every 2s" hx-swap="innerHTML">${ordersTable(lang, d.orders, csrf)}</div>
+  </section>`
+      : ""
+  }
   <section id="keys">
     <h2>${t(lang, "balancing.keys")}</h2>
     ${

@@ -16,6 +16,8 @@ export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "str
   "federation.auto_promote": "boolean",
   // Anonymous LAN access to the OpenAI API (core/auth/anonymous-access.ts): one answer on every pool.
   "openai.anonymous_access": "boolean",
+  // Worker migration orders run by themselves (true) or wait for an admin's approval (core/workers/migration).
+  "balancer.executor_enabled": "boolean",
 }
 
 export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {

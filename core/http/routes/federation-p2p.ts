@@ -21,7 +21,12 @@ export const peerUsageRoutes = (s: PoolServices) => {
     new Elysia()
       .get(CAPACITY_PATH, ({ request }) => {
         peers.verified(request)
-        return { models: capacityOf(s.scheduler), workers: s.scheduler.workers.size }
+        // worker_ids: the target's own view of its workers, which completes a migration order (issue 17).
+        return {
+          models: capacityOf(s.scheduler),
+          workers: s.scheduler.workers.size,
+          worker_ids: [...s.scheduler.workers.keys()],
+        }
       })
       // What this pool counted per API key, so peers enforce limits cluster-wide (key-usage-sync.ts).
       .get(KEY_USAGE_PATH, ({ request }) => {

@@ -50,13 +50,15 @@ export interface MigrationDeps {
   clock: Clock
   identity: Identity
   audit: { record(entry: AuditEntry): Promise<unknown> }
-  settings: () => MigrationSettings
+  settings: () => MigrationSettings | Promise<MigrationSettings>
   /** Send the worker `migrate_pool` toward the target; false when it is not connected here (stays issued). */
-  sendMigrate(order: MigrationOrder): boolean
+  sendMigrate(order: MigrationOrder): boolean | Promise<boolean>
   /** Whether the target pool reports the worker connected (federation worker views, or the worker's confirmation). */
   onTarget(order: MigrationOrder): Promise<boolean>
   /** Tell the worker to stay (after a rollback); best effort. */
   cancelMigrate?(order: MigrationOrder): void
+  /** The target reported the worker: the order is completed. */
+  completed?(order: MigrationOrder): void
 }
 
 /** The bytes the issuing pool signs: everything that decides the move, nothing that changes with state. */
@@ -105,7 +107,7 @@ export class MigrationOrders {
     }
     if (input.target_pool === identity.atomId)
       throw new Conflict("the worker is already on this pool", "migration_same_pool")
-    const cooldownMs = this.d.settings().cooldownMs
+    const cooldownMs = (await this.d.settings()).cooldownMs
     const since = new Date(clock.now() - cooldownMs)
     const [recent] = await sql<{ id: string; state: OrderState }[]>`
       select id, state from worker_migration_orders
@@ -136,6 +138,16 @@ export class MigrationOrders {
     const order = row ?? (await this.get(base.id))
     await this.transitioned(order, "migration.issue", input.actor ?? SYSTEM)
     return order
+  }
+
+  /** The settings in force now (the executor switch, timeout, cool-down). */
+  async settings(): Promise<MigrationSettings> {
+    return this.d.settings()
+  }
+
+  /** This pool's federation id: the source of the orders it issues. */
+  get self(): string {
+    return this.d.identity.atomId
   }
 
   async get(id: string): Promise<MigrationOrder> {
@@ -175,7 +187,7 @@ export class MigrationOrders {
    */
   async tick(): Promise<MigrationOrder[]> {
     const { sql, clock } = this.d
-    const settings = this.d.settings()
+    const settings = await this.d.settings()
     const now = clock.now()
     const changed: MigrationOrder[] = []
     const open = await sql<MigrationOrder[]>`
@@ -185,7 +197,7 @@ export class MigrationOrders {
     for (const o of open) {
       if (o.state === "issued") {
         if (!settings.executorEnabled && !o.approved_at) continue
-        if (!this.d.sendMigrate(o)) continue // not connected here right now: try again next pass
+        if (!(await Promise.resolve(this.d.sendMigrate(o)).catch(() => false))) continue // not connected here right now: try again next pass
         const row = await this.move(o.id, ["issued"], "draining", { draining_at: new Date(now) })
         if (row) {
           changed.push(row)
@@ -195,6 +207,7 @@ export class MigrationOrders {
         const row = await this.move(o.id, ["draining"], "completed", { finished_at: new Date(clock.now()) })
         if (row) {
           changed.push(row)
+          this.d.completed?.(row)
           await this.transitioned(row, "migration.complete", SYSTEM)
         }
       } else if (now - new Date(o.draining_at!).getTime() >= settings.timeoutMs) {

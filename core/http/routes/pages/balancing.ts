@@ -6,8 +6,9 @@ import { Elysia } from "elysia"
 import type { NewKey } from "../../../auth/api-keys.ts"
 import { CelluleError } from "../../../errors.ts"
 import type { PoolServices } from "../../../pool/services.ts"
-import { dashboardPage, formAction, type PageRequest, type Srv } from "../../dashboard-shell.ts"
-import { balancingBody, type BalancingData } from "../../../../views/pages/balancing.ts"
+import { dashboardPage, formAction, liveFragment, type PageRequest, type Srv } from "../../dashboard-shell.ts"
+import { balancingBody, ordersTable, type BalancingData, type OrdersView } from "../../../../views/pages/balancing.ts"
+import { adminActor } from "../../audit-trail.ts"
 import { t } from "../../../../views/i18n.ts"
 
 /** The new-key form as the API's body: empty fields are "no limit", numbers must be whole and positive. */
@@ -45,6 +46,31 @@ export function newKeyFromForm(form: Record<string, unknown>): NewKey {
   }
 }
 
+/** The migration orders as the page shows them: pool and worker names where known (issue 17). */
+export async function ordersView(s: PoolServices): Promise<OrdersView | undefined> {
+  const orders = s.migrations
+  if (!orders) return undefined
+  const names = new Map<string, string>([[orders.self, s.config.poolName]])
+  for (const p of await s.peers.list().catch(() => [])) if (p.pool_name) names.set(p.atom_id, p.pool_name)
+  const workers = new Map([...s.scheduler.workers.values()].map((w) => [w.id, w.name]))
+  const pool = (id: string) => names.get(id) ?? id.slice(0, 12)
+  return {
+    executorEnabled: (await orders.settings()).executorEnabled,
+    rows: (await orders.list(50)).map((o) => ({
+      id: o.id,
+      worker: workers.get(o.worker_id) ?? o.worker_id.slice(0, 8),
+      source: pool(o.source_pool),
+      mine: o.source_pool === orders.self,
+      target: pool(o.target_pool),
+      reason: o.reason,
+      state: o.state,
+      approved: !!o.approved_at,
+      issued_at: o.issued_at,
+      finished_at: o.finished_at,
+    })),
+  }
+}
+
 export const balancingPage = (s: PoolServices) => {
   const { scheduler, forwarder } = s
   const keys = s.apiKeys!
@@ -79,6 +105,7 @@ export const balancingPage = (s: PoolServices) => {
       usageUnreachable: cluster.unreachable,
       keys: list,
       anonymous: await anonymous.state(),
+      orders: await ordersView(s),
     }
   }
   const page = (request: Request, server: Srv, flash?: BalancingData["flash"], who?: PageRequest, status = 200) =>
@@ -104,8 +131,30 @@ export const balancingPage = (s: PoolServices) => {
       page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status),
     })
 
+  /** Approve or reject an order: the domain audits the transition with the admin as actor. */
+  const decide = (request: Request, server: Srv, body: unknown, how: "approve" | "reject") =>
+    formAction(s, request, server, body, {
+      run: async (form, who) => {
+        const orders = s.migrations
+        if (!orders) throw new CelluleError("migration_orders_off", "this pool runs no migration orders", 404)
+        const id = String(form.id ?? "")
+        if (how === "approve") await orders.approve(id, adminActor(who.admin))
+        else await orders.reject(id, adminActor(who.admin))
+        return { ok: true, text: t(who.lang, how === "approve" ? "orders.approved_flash" : "orders.rejected_flash") }
+      },
+      page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status),
+    })
+
   return new Elysia()
     .get("/balancing", ({ request, server }) => page(request, server))
+    .get("/balancing/orders/live", ({ request, server }) =>
+      liveFragment(s, request, server, async ({ lang, admin }) => {
+        const v = await ordersView(s)
+        return v ? ordersTable(lang, v, admin.csrf).value : ""
+      }),
+    )
+    .post("/balancing/orders/approve", ({ request, server, body }) => decide(request, server, body, "approve"))
+    .post("/balancing/orders/reject", ({ request, server, body }) => decide(request, server, body, "reject"))
     .post("/balancing/keys", ({ request, server, body }) =>
       action(
         request,

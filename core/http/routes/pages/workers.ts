@@ -17,7 +17,13 @@ const HW: WorkerHardware[] = ["cpu", "gpu"]
 export const workersPage = (s: PoolServices) => {
   async function data(extra: Partial<WorkersPageData> = {}): Promise<WorkersPageData> {
     const events = (await s.workers.audit(30)) as unknown as WorkersPageData["events"]
-    return { tokens: await s.workers.listTokens(), live: s.scheduler.snapshot().workers, events, ...extra }
+    // Manual move (§4.6.1, issue 17): the trusted peers a live worker can be ordered to.
+    const targets = s.migrations
+      ? (await s.peers.list().catch(() => []))
+          .filter((p) => !p.revoked_at && p.trust_level >= s.config.minTrustLevel)
+          .map((p) => ({ atom_id: p.atom_id, name: p.pool_name ?? p.atom_id.slice(0, 12) }))
+      : undefined
+    return { tokens: await s.workers.listTokens(), live: s.scheduler.snapshot().workers, events, targets, ...extra }
   }
   // A form POST was already checked (session + CSRF) by its handler; the page itself renders as a read.
   const page = (request: Request, server: Srv, extra: Partial<WorkersPageData> = {}, status = 200) =>
@@ -57,6 +63,31 @@ export const workersPage = (s: PoolServices) => {
         snippets: snippetsFor(publicOrigin(request, s.config.poolUrl), os, hardware, c.code),
       }
       return page(request, server, { issued })
+    })
+    .post("/workers/move", async ({ request, server, body }) => {
+      const form = (body ?? {}) as Record<string, unknown>
+      const who = await pageRequest(s, request, server, form)
+      if (!who) return loginRedirect(request)
+      const workerId = String(form.worker_id ?? "")
+      const target = String(form.target_pool ?? "")
+      try {
+        if (!s.migrations) throw new CelluleError("migration_orders_off", "this pool runs no migration orders", 404)
+        if (!workerId || !target) throw new CelluleError("validation_failed", "choose a worker and a pool", 400)
+        const actor = adminActor(who.admin)
+        // The domain audits the order (migration.issue) with the admin as actor, like the JSON API.
+        await s.migrations.issue({
+          worker_id: workerId,
+          target_pool: target,
+          reason: "manual",
+          issued_by: actor.id,
+          actor,
+        })
+      } catch (e) {
+        if (!(e instanceof CelluleError) || e.status >= 500) throw e
+        return page(request, server, { flash: { ok: false, text: `${e.code}: ${e.message}` } }, e.status)
+      }
+      const name = s.scheduler.workers.get(workerId)?.name ?? workerId
+      return page(request, server, { flash: { ok: true, text: t(who.lang, "workers.moved_flash", { name }) } })
     })
     .post("/workers/tokens/:id/revoke", async ({ request, server, body, params }) => {
       const form = (body ?? {}) as Record<string, unknown>
