@@ -70,6 +70,9 @@ export interface Config {
   gpu: "auto" | "off"
   provisionCodeTtlMs: number
   modelStoreDir: string
+  modelUploadMaxBytes: number
+  gpuLargeMinVramMb: number
+  gpuSmallMinVramMb: number
   workerBinariesDir?: string
   peerPoolUrls: string[]
   autoSelfUpdate: boolean

@@ -38,6 +38,14 @@ import {
   type WorkerOs,
 } from "../workers/provisioning.ts"
 import { assignClassModel, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
+import {
+  assignTierModel,
+  catalogueEntry,
+  deleteModel,
+  listCatalogue,
+  tierAssignments,
+  uploadModel,
+} from "../catalog/catalogue.ts"
 import type { HardwareClass } from "../workers/protocol.ts"
 import * as peers from "../federation/peers.ts"
 import { screenRequestHead, verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
@@ -87,6 +95,14 @@ export const catalogFacade = (sql: Sql, config: Readonly<Config>) => ({
   classAssignments: () => classAssignments(sql),
   listStore: () => listStore(sql, config.modelStoreDir),
   assignClassModel: (c: HardwareClass, fileName: string) => assignClassModel(sql, config.modelStoreDir, c, fileName),
+  // The administrator's catalogue (issue 18): streamed upload, list, delete, tiers.
+  upload: (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) =>
+    uploadModel(sql, config.modelStoreDir, fileName, body, { maxBytes: config.modelUploadMaxBytes, by }),
+  list: () => listCatalogue(sql, config.modelStoreDir),
+  entry: (fileName: string) => catalogueEntry(sql, config.modelStoreDir, fileName),
+  remove: (fileName: string) => deleteModel(sql, config.modelStoreDir, fileName),
+  assignTier: (tier: string, fileName: string) => assignTierModel(sql, config.modelStoreDir, tier, fileName),
+  tierAssignments: () => tierAssignments(sql),
 })
 
 /** A bonded, unrevoked peer's public key, or undefined. */

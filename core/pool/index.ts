@@ -156,6 +156,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       port: config.port,
       app,
       ws: hub,
+      maxRequestBodySize: config.modelUploadMaxBytes + 1024 * 1024,
       onResponse: (path, status) => services.httpMetrics.record(path, status),
     })
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host

@@ -51,7 +51,7 @@ export interface AutoPlan {
 /** Ask the pool for this class's model and make sure it is in the cache; retries until `signal`. */
 export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal): Promise<AutoPlan> {
   const hw = detectHardware({ gpu: config.gpu })
-  const hardwareClass = config.hardwareClass === "auto" ? classify(hw) : config.hardwareClass
+  const hardwareClass = config.hardwareClass === "auto" ? classify(hw, config) : config.hardwareClass
   const cap = ctxCapFor(modelMemoryMb(hw))
   const contextSize = Math.min(config.contextSize, cap)
   log.info(

@@ -1,0 +1,12 @@
+-- Model catalogue (issue 18, admin guide §4.9, §1.6): an uploaded GGUF's parsed header (architecture,
+-- parameter count, quantisation, context length, chat template, behaviour hints) is kept with its
+-- file entry; each tier (fast / reasoning / code) names the model that serves it. A file still
+-- assigned to a class or a tier is not deleted (the API answers 409 and names the assignment).
+alter table model_files add column header jsonb;
+alter table model_files add column uploaded_by text;
+
+create table tier_models (
+  tier text primary key check (tier in ('fast', 'reasoning', 'code')),
+  file_name text not null references model_files (file_name),
+  updated_at timestamptz not null default now()
+);
