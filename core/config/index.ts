@@ -72,6 +72,7 @@ export interface Config {
   modelStoreDir: string
   modelUploadMaxBytes: number
   gpuLargeMinVramMb: number
+  assignmentPollMs: number
   gpuSmallMinVramMb: number
   workerBinariesDir?: string
   peerPoolUrls: string[]

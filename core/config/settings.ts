@@ -737,6 +737,16 @@ export const SETTINGS: Setting[] = [
     doc: "Override the detected hardware class.",
   },
   {
+    key: "assignmentPollMs",
+    env: "CELLULE_ASSIGNMENT_POLL_MS",
+    flag: "assignment-poll-ms",
+    kind: "int",
+    roles: ["worker"],
+    default: 30_000,
+    min: 100,
+    doc: "With --auto: how often the worker asks its pool which model its hardware class serves; a new assignment is downloaded, then the worker drains and reloads without a restart.",
+  },
+  {
     key: "gpuLargeMinVramMb",
     env: "CELLULE_GPU_LARGE_MIN_VRAM_MB",
     flag: "gpu-large-min-vram-mb",
