@@ -47,6 +47,7 @@ import { licensePage } from "./routes/pages/license.ts"
 import { overviewPage } from "./routes/pages/overview.ts"
 import { placeholderPage } from "./routes/pages/placeholder.ts"
 import { projectsPage } from "./routes/pages/projects.ts"
+import { modelsPage } from "./routes/pages/models.ts"
 import { topologyPage } from "./routes/pages/topology.ts"
 import { workersPage } from "./routes/pages/workers.ts"
 import { DOCUMENT_UPLOAD_PATH, projectRoutes } from "./routes/projects.ts"
@@ -118,6 +119,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: topologyPage, when: withFederation },
   { plugin: auditPage },
   { plugin: projectsPage },
+  { plugin: modelsPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]

@@ -7,6 +7,7 @@ import setupJs from "../../../views/assets/setup.js" with { type: "text" }
 import dashboardJs from "../../../views/assets/dashboard.js" with { type: "text" }
 import licenseJs from "../../../views/assets/license.js" with { type: "text" }
 import projectsJs from "../../../views/assets/projects.js" with { type: "text" }
+import modelsJs from "../../../views/assets/models.js" with { type: "text" }
 import type { PoolServices } from "../../pool/services.ts"
 
 const JS = "text/javascript; charset=utf-8"
@@ -17,6 +18,7 @@ const FILES: Record<string, { body: string; type: string }> = {
   "dashboard.js": { body: dashboardJs, type: JS },
   "license.js": { body: licenseJs, type: JS },
   "projects.js": { body: projectsJs, type: JS },
+  "models.js": { body: modelsJs, type: JS },
 }
 
 export const ASSET_PREFIX = "/assets/"
