@@ -60,6 +60,7 @@ describe("architecture", () => {
   /** Files allowed over the limit, each with why. Keep this list short; remove a line when its file is split. */
   const LONG_FILE_EXCEPTIONS: Record<string, string> = {
     "core/config/settings.ts": "the settings table: one data row per setting, read as a table",
+    "views/messages/fr.ts": "the French dictionary: one line per string",
     "core/scheduler/scheduler.ts": "temporary: queueing, placement and retries not split yet (issue 13 follow-up)",
     "core/inference/llama.ts": "temporary: the llama.cpp adapter (load, chat templates, generation) not split yet",
   }
