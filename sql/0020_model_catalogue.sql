@@ -10,3 +10,17 @@ create table tier_models (
   file_name text not null references model_files (file_name),
   updated_at timestamptz not null default now()
 );
+
+-- The catalogue master (admin guide §4.6.3): one row, replicated as kind "catalogue_master". A
+-- promotion raises the epoch; two promotions of the same epoch are settled by (hlc, origin), so every
+-- pool converges on the same single master.
+create table catalogue_master (
+  id boolean primary key default true check (id),
+  pool text not null,
+  url text not null,
+  epoch bigint not null check (epoch >= 1),
+  promoted_by text not null,
+  hlc text not null,
+  origin text not null,
+  updated_at timestamptz not null default now()
+);

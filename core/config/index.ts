@@ -71,6 +71,7 @@ export interface Config {
   provisionCodeTtlMs: number
   modelStoreDir: string
   modelUploadMaxBytes: number
+  catalogueMaster: boolean
   gpuLargeMinVramMb: number
   assignmentPollMs: number
   gpuSmallMinVramMb: number

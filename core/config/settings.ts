@@ -585,6 +585,15 @@ export const SETTINGS: Setting[] = [
     doc: "Folder of GGUF files the pool serves to its workers (HTTP Range, SHA-256 recorded).",
   },
   {
+    key: "catalogueMaster",
+    env: "CELLULE_CATALOGUE_MASTER",
+    flag: "catalogue-master",
+    kind: "bool",
+    roles: ["pool"],
+    default: true,
+    doc: "Whether this pool claims the model catalogue's master role at boot when the cluster has none yet (admin guide §4.6.3); set false on satellites. Once a master exists, only POST /v1/admin/models/promote-master moves it.",
+  },
+  {
     key: "modelUploadMaxBytes",
     env: "CELLULE_MODEL_UPLOAD_MAX_BYTES",
     flag: "model-upload-max-bytes",

@@ -46,6 +46,7 @@ import {
   tierAssignments,
   uploadModel,
 } from "../catalog/catalogue.ts"
+import { CatalogueRole } from "../catalog/master.ts"
 import type { HardwareClass } from "../workers/protocol.ts"
 import * as peers from "../federation/peers.ts"
 import { screenRequestHead, verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
@@ -89,19 +90,40 @@ export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) 
   tokenId: (presented: string) => workerTokenId(sql, presented),
 })
 
-export const catalogFacade = (sql: Sql, config: Readonly<Config>) => ({
+export const catalogFacade = (
+  sql: Sql,
+  config: Readonly<Config>,
+  role: CatalogueRole = new CatalogueRole(
+    sql,
+    { id: () => config.poolName, url: () => config.poolUrl },
+    config.catalogueMaster,
+  ),
+) => ({
+  /** Master / satellite (§4.6.3): every catalogue write below asks it first (409 catalogue_read_only). */
+  role,
   modelForClass: (c: HardwareClass) => modelForClass(sql, config.modelStoreDir, c),
   storedModel: (fileName: string) => storedModel(sql, config.modelStoreDir, fileName),
   classAssignments: () => classAssignments(sql),
   listStore: () => listStore(sql, config.modelStoreDir),
-  assignClassModel: (c: HardwareClass, fileName: string) => assignClassModel(sql, config.modelStoreDir, c, fileName),
+  assignClassModel: async (c: HardwareClass, fileName: string) => {
+    await role.requireWriter()
+    await assignClassModel(sql, config.modelStoreDir, c, fileName)
+  },
   // The administrator's catalogue (issue 18): streamed upload, list, delete, tiers.
-  upload: (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) =>
-    uploadModel(sql, config.modelStoreDir, fileName, body, { maxBytes: config.modelUploadMaxBytes, by }),
+  upload: async (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) => {
+    await role.requireWriter()
+    return uploadModel(sql, config.modelStoreDir, fileName, body, { maxBytes: config.modelUploadMaxBytes, by })
+  },
   list: () => listCatalogue(sql, config.modelStoreDir),
   entry: (fileName: string) => catalogueEntry(sql, config.modelStoreDir, fileName),
-  remove: (fileName: string) => deleteModel(sql, config.modelStoreDir, fileName),
-  assignTier: (tier: string, fileName: string) => assignTierModel(sql, config.modelStoreDir, tier, fileName),
+  remove: async (fileName: string) => {
+    await role.requireWriter()
+    await deleteModel(sql, config.modelStoreDir, fileName)
+  },
+  assignTier: async (tier: string, fileName: string) => {
+    await role.requireWriter()
+    await assignTierModel(sql, config.modelStoreDir, tier, fileName)
+  },
   tierAssignments: () => tierAssignments(sql),
 })
 

@@ -163,6 +163,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const url = `http://${host}:${http.port}`
     log.info(`pool ${config.poolName} listening on ${url}`)
     federation.url = advertisedUrl(config.poolUrl, http.port)
+    // Before gossip starts: a pool configured as catalogue master claims the role only when no record
+    // exists yet (a returning old master finds the newer record and stays a satellite).
+    await services.catalog.role.claimAtBoot()
     federation.start()
     keyUsage.start()
     clusterWorkers.start()

@@ -196,7 +196,8 @@ describe("model catalogue API", () => {
       `1 GB upload: ${s.toFixed(1)} s (${(1024 / s).toFixed(0)} MB/s); pool RSS ${before.toFixed(0)} MB before, ` +
         `peak ${peak.toFixed(0)} MB (+${(peak - before).toFixed(0)} MB)`,
     )
-    // Generous: the body is 1024 MB; holding it would add at least that.
-    expect(peak - before).toBeLessThan(256)
+    // Generous (measured +13 to +170 MB on a loaded 2-core host: GC and socket buffers): the body is
+    // 1024 MB; holding it would add at least that.
+    expect(peak - before).toBeLessThan(400)
   }, 300_000)
 })

@@ -387,6 +387,12 @@ export const en = {
   "models.by_class": "Model per hardware class",
   "models.by_tier": "Model per tier (fast, reasoning, code)",
   "models.assign": "Assign",
+  "models.role.master": "This pool is the catalogue master: uploads and assignments are made here.",
+  "models.role.satellite": "This pool is a catalogue satellite (read-only): write to the master pool at {url}.",
+  "models.promote": "Promote this pool to catalogue master",
+  "models.promote_confirm":
+    "Make this pool the catalogue master? The current master becomes a satellite. Only do this if it is down for good.",
+  "models.promoted": "This pool is now the catalogue master.",
   "models.assigned_ok": "{target} now serves {name}; its workers switch without a restart.",
 } as const
 

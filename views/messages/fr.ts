@@ -397,5 +397,11 @@ export const fr: Record<MessageKey, string> = {
   "models.by_class": "Modèle par classe de matériel",
   "models.by_tier": "Modèle par niveau (rapide, raisonnement, code)",
   "models.assign": "Affecter",
+  "models.role.master": "Ce pool est le maître du catalogue : téléversements et affectations se font ici.",
+  "models.role.satellite": "Ce pool est un satellite du catalogue (lecture seule) : écrivez sur le pool maître {url}.",
+  "models.promote": "Promouvoir ce pool maître du catalogue",
+  "models.promote_confirm":
+    "Faire de ce pool le maître du catalogue ? Le maître actuel deviendra satellite. À faire seulement s’il est durablement hors service.",
+  "models.promoted": "Ce pool est désormais le maître du catalogue.",
   "models.assigned_ok": "{target} sert désormais {name} ; ses workers basculent sans redémarrage.",
 }

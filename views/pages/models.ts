@@ -19,6 +19,8 @@ export interface ModelsPageData {
   tiers: Record<string, string>
   hardwareClasses: readonly string[]
   tierNames: readonly string[]
+  /** Master / satellite (§4.6.3). */
+  role?: { role: "master" | "satellite"; masterUrl: string | null; epoch: number }
   csrf?: string
   flash?: Flash
 }
@@ -73,6 +75,18 @@ function assignForm(
 export function modelsBody(lang: Lang, d: ModelsPageData): SafeHtml {
   const files = d.entries.map((e) => e.file_name)
   return html`${flashOf(d.flash)}
+  ${
+    d.role
+      ? html`<section id="catalogue-role" data-role="${d.role.role}">
+    <p>${d.role.role === "master" ? t(lang, "models.role.master") : t(lang, "models.role.satellite", { url: d.role.masterUrl ?? "?" })}</p>
+    ${
+      d.role.role === "satellite"
+        ? html`<form method="post" action="/models/promote-master" data-confirm="${t(lang, "models.promote_confirm")}">${csrfField(d.csrf)}
+      <button type="submit" class="secondary" id="promote-master">${t(lang, "models.promote")}</button></form>`
+        : ""
+    }</section>`
+      : ""
+  }
   <section id="guidance"><p class="muted">${t(lang, "models.guidance")}</p></section>
   <section id="upload">
     <h2>${t(lang, "models.upload")}</h2>

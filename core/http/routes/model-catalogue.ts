@@ -5,6 +5,8 @@
 //   GET    /v1/admin/models                      → entries (size, sha256, parsed header, assignments)
 //   DELETE /v1/admin/models/:file_name           → 409 model_assigned while a class or tier names it
 //   PUT    /v1/admin/models/tiers/:tier {file_name} → the model of a tier (fast / reasoning / code)
+//   POST   /v1/admin/models/promote-master       → this pool becomes the catalogue master (§4.6.3)
+// On a satellite every catalogue write answers 409 catalogue_read_only with the master's URL.
 // (PUT /v1/admin/models/classes/:class lives with provisioning.) Every write is audited.
 import { Elysia, t } from "elysia"
 import { adminGuard } from "../guards.ts"
@@ -47,7 +49,19 @@ export const modelCatalogueRoutes = (s: PoolServices) =>
         Object.entries(await s.catalog.classAssignments()).filter(([c]) => HARDWARE_CLASSES.includes(c as never)),
       ),
       tiers: await s.catalog.tierAssignments(),
+      catalogue: await s.catalog.role.view(),
     }))
+    .post("/v1/admin/models/promote-master", async ({ request, server, admin }) => {
+      // Signed: the record travels as an Ed25519-signed envelope (kind catalogue_master); audited here.
+      const v = await audited(
+        s,
+        { actor: adminActor(admin), request, server },
+        { action: "model.promote_master", target: "catalogue:master" },
+        () => s.catalog.role.promote(admin.email),
+        (v) => ({ details: { epoch: v.master?.epoch ?? 0 } }),
+      )
+      return v
+    })
     .delete("/v1/admin/models/:file_name", async ({ params, request, server, admin }) => {
       await audited(
         s,

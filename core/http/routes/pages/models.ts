@@ -20,8 +20,10 @@ export const modelsPage = (s: PoolServices) => {
       who: o.who,
       status: o.status,
       scripts: ["/assets/models.js"],
-      body: async ({ lang, admin }) =>
-        modelsBody(lang, {
+      body: async ({ lang, admin }) => {
+        const r = await s.catalog.role.view()
+        return modelsBody(lang, {
+          role: { role: r.role, masterUrl: r.master?.url ?? null, epoch: r.master?.epoch ?? 0 },
           entries: await s.catalog.list(),
           classes: await s.catalog.classAssignments(),
           tiers: await s.catalog.tierAssignments(),
@@ -29,7 +31,8 @@ export const modelsPage = (s: PoolServices) => {
           tierNames: TIERS,
           csrf: admin.csrf,
           flash: o.flash,
-        }),
+        })
+      },
     })
   return new Elysia()
     .get("/models", ({ request, server }) => page(request, server as Srv))
@@ -59,6 +62,18 @@ export const modelsPage = (s: PoolServices) => {
               ok: true,
               text: t(who.lang, "models.assigned_ok", { target: o.result.target, name: o.result.file }),
             },
+          }),
+      }),
+    )
+    .post("/models/promote-master", ({ request, server, body }) =>
+      formAction(s, request, server as Srv, body, {
+        audit: () => ({ action: "model.promote_master", target: "catalogue:master" }),
+        run: (_f, who) => s.catalog.role.promote(who.admin.email),
+        page: (who, o, status) =>
+          page(request, server as Srv, {
+            who,
+            status,
+            flash: o.flash ?? { ok: true, text: t(who.lang, "models.promoted") },
           }),
       }),
     )
