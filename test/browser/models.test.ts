@@ -83,3 +83,36 @@ test("upload with progress, header listed, thinking flagged, junk refused, assig
   expect(await page.textContent("#model-upload-button")).toBe("Téléverser")
   await browser.close()
 }, 180_000)
+
+test("a satellite refuses uploads with the reason; its admin promotes it behind a confirmation, then uploads", async () => {
+  const satellite = await startPool({ env: { CELLULE_CATALOGUE_MASTER: "false" } })
+  const model = join(tempDir(), "forged-sat.gguf")
+  writeFileSync(model, forgedBytes({ name: "forged-sat" }))
+  const browser = await launchBrowser()
+  const { page, dialogs } = await pageAcceptingDialogs(browser)
+  await page.goto(`${satellite.url}/login?next=/models`)
+  await page.fill("#email", TEST_ADMIN.email)
+  await page.fill("#password", TEST_ADMIN.password)
+  await page.click('button[type="submit"]')
+  await page.waitForURL(/\/models$/)
+  await page.waitForSelector('#catalogue-role[data-role="satellite"]')
+  await page.setInputFiles("#model-file", model)
+  await page.click("#model-upload-button")
+  await page.waitForSelector('#model-upload-progress[data-state="failed"]')
+  expect(await page.textContent("#model-upload-msg")).toContain("catalogue_read_only")
+
+  await page.click("#promote-master")
+  await page.waitForSelector('#catalogue-role[data-role="master"]')
+  expect(dialogs.at(-1)).toContain("catalogue master")
+  await page.setInputFiles("#model-file", model)
+  await page.click("#model-upload-button")
+  await page.waitForSelector('#model-upload-progress[data-state="done"]')
+  const list = (await (
+    await fetch(`${satellite.url}/v1/admin/models`, {
+      headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ") },
+    })
+  ).json()) as any
+  expect(list.catalogue).toMatchObject({ role: "master", master: { epoch: 1, promoted_by: TEST_ADMIN.email } })
+  await shot(page, "models-03-promoted")
+  await browser.close()
+}, 180_000)

@@ -20,7 +20,7 @@ function pool(db: Database, id: string, configuredMaster: boolean, clock: { t: n
     db.sql,
     { id: () => id, url: () => `http://${id}:8080` },
     configuredMaster,
-    async (kind, payload) => {
+    async (_kind, payload) => {
       const stamp = { hlc: String(clock.t++).padStart(12, "0"), origin: id }
       await catalogueMaster.apply(db.sql, catalogueMaster.parse(payload), stamp)
       sent.push({ payload, ...stamp })
