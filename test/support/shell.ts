@@ -15,6 +15,7 @@ import { licensePage } from "../../core/http/routes/pages/license.ts"
 import { auditPage } from "../../core/http/routes/pages/audit.ts"
 import { placeholderPage } from "../../core/http/routes/pages/placeholder.ts"
 import { projectsPage } from "../../core/http/routes/pages/projects.ts"
+import { modelsPage } from "../../core/http/routes/pages/models.ts"
 import { LicenseStore } from "../../core/license/store.ts"
 import { testDatabase } from "./db.ts"
 import { createRag } from "../../core/rag/index.ts"
@@ -67,6 +68,7 @@ export async function shellApp(
       licensePage,
       auditPage,
       projectsPage,
+      modelsPage,
       placeholderPage,
     ),
   )
