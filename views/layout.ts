@@ -32,7 +32,7 @@ export const NAV: readonly NavItem[] = [
   { id: "balancing", href: "/balancing", label: "nav.balancing", issue: "Worker balancing and declared headcount" },
   { id: "projects", href: "/projects", label: "nav.projects" },
   { id: "topology", href: "/topology", label: "nav.topology", issue: "Topology: inter-site latency" },
-  { id: "models", href: "/models", label: "nav.models", issue: "Model catalogue and downloads" },
+  { id: "models", href: "/models", label: "nav.models" },
   { id: "settings", href: "/settings", label: "nav.settings", issue: "Advanced settings and gossip propagation" },
   { id: "license", href: "/license", label: "nav.license" },
   { id: "documentation", href: "/documentation", label: "nav.documentation" },

@@ -41,6 +41,12 @@ export const ACTIONS = {
   "document.delete": "basic",
   "migration.order": "basic",
   "audit.export": "basic",
+  // The model catalogue (issue 18).
+  "model.upload": "basic",
+  "model.delete": "basic",
+  "model.assign_class": "basic",
+  "model.assign_tier": "basic",
+  "model.promote_master": "basic",
   "audit.purge": "basic",
   "document.read": "strict",
   "document.search": "strict",

@@ -72,6 +72,11 @@ export interface Config {
   gpu: "auto" | "off"
   provisionCodeTtlMs: number
   modelStoreDir: string
+  modelUploadMaxBytes: number
+  catalogueMaster: boolean
+  gpuLargeMinVramMb: number
+  assignmentPollMs: number
+  gpuSmallMinVramMb: number
   workerBinariesDir?: string
   peerPoolUrls: string[]
   autoSelfUpdate: boolean

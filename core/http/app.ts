@@ -34,6 +34,7 @@ import { licenseRoutes } from "./routes/license.ts"
 import { adminRoutes } from "./routes/admins.ts"
 import { metricsRoutes } from "./routes/metrics.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
+import { MODEL_UPLOAD_PATH, modelCatalogueRoutes } from "./routes/model-catalogue.ts"
 import { modelsRoutes } from "./routes/models.ts"
 import { provisioningRoutes } from "./routes/provisioning.ts"
 import { setupRoutes } from "./routes/setup.ts"
@@ -50,6 +51,7 @@ import { overviewPage } from "./routes/pages/overview.ts"
 import { placeholderPage } from "./routes/pages/placeholder.ts"
 import { projectsPage } from "./routes/pages/projects.ts"
 import { settingsPage } from "./routes/pages/settings.ts"
+import { modelsPage } from "./routes/pages/models.ts"
 import { topologyPage } from "./routes/pages/topology.ts"
 import { workersPage } from "./routes/pages/workers.ts"
 import { DOCUMENT_UPLOAD_PATH, projectRoutes } from "./routes/projects.ts"
@@ -100,6 +102,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: provisioningRoutes },
   { plugin: installRoutes },
   { plugin: modelFileRoutes },
+  { plugin: modelCatalogueRoutes },
   { plugin: licenseRoutes },
   { plugin: adminRoutes },
   { plugin: auditRoutes },
@@ -124,6 +127,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: projectsPage },
   { plugin: documentationPage },
   { plugin: settingsPage, when: (s) => !!s.settings },
+  { plugin: modelsPage },
   // Last: "/:page" must not shadow a real page.
   { plugin: placeholderPage },
 ]
@@ -151,6 +155,8 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
       // The one bypass: document uploads are multipart up to CELLULE_RAG_MAX_DOCUMENT_BYTES (far above the
       // JSON limit), so the upload route reads and limits its own body (core/http/routes/projects.ts).
       if (request.method === "POST" && DOCUMENT_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
+      // The second: a GGUF upload is the raw body, streamed to the store (core/http/routes/model-catalogue.ts).
+      if (request.method === "POST" && MODEL_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, s.config.maxJsonBodyBytes)

@@ -28,6 +28,8 @@ export function startServer(opts: {
   port: number
   app: ReturnType<typeof buildApp>
   ws?: WsRoute<any>
+  /** Ceiling for any body (default 256 MiB); the pool raises it to its model upload limit. */
+  maxRequestBodySize?: number
   /** Called with each answered request's path, status, method and time to the response head (ms); must not await. */
   onResponse?: (pathname: string, status: number, method: string, ms: number) => void
 }): HttpServer {
@@ -38,8 +40,9 @@ export function startServer(opts: {
     port: opts.port,
     // Long generations may stay quiet while queued; streams send keep-alives themselves.
     idleTimeout: 255,
-    // Hard ceiling for any body; JSON routes enforce their own, smaller limit (413).
-    maxRequestBodySize: 256 * 1024 * 1024,
+    // Hard ceiling for any body; JSON routes enforce their own, smaller limit (413), and the one route
+    // that takes more (a streamed GGUF upload, core/http/routes/model-catalogue.ts) checks its own.
+    maxRequestBodySize: Math.max(256 * 1024 * 1024, opts.maxRequestBodySize ?? 0),
     async fetch(req, srv) {
       // A Host no URL can carry (spaces, quotes, a bad port) is refused here, once: every route, hook
       // and script template downstream may then trust that request.url parses.

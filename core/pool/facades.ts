@@ -39,6 +39,15 @@ import {
   type WorkerOs,
 } from "../workers/provisioning.ts"
 import { assignClassModel, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
+import {
+  assignTierModel,
+  catalogueEntry,
+  deleteModel,
+  listCatalogue,
+  tierAssignments,
+  uploadModel,
+} from "../catalog/catalogue.ts"
+import { CatalogueRole } from "../catalog/master.ts"
 import type { HardwareClass } from "../workers/protocol.ts"
 import * as peers from "../federation/peers.ts"
 import { screenRequestHead, verifyRequest, verifyTrustedPeer } from "../federation/transport.ts"
@@ -84,12 +93,41 @@ export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) 
   tokenId: (presented: string) => workerTokenId(sql, presented),
 })
 
-export const catalogFacade = (sql: Sql, config: Readonly<Config>) => ({
+export const catalogFacade = (
+  sql: Sql,
+  config: Readonly<Config>,
+  role: CatalogueRole = new CatalogueRole(
+    sql,
+    { id: () => config.poolName, url: () => config.poolUrl },
+    config.catalogueMaster,
+  ),
+) => ({
+  /** Master / satellite (§4.6.3): every catalogue write below asks it first (409 catalogue_read_only). */
+  role,
   modelForClass: (c: HardwareClass) => modelForClass(sql, config.modelStoreDir, c),
   storedModel: (fileName: string) => storedModel(sql, config.modelStoreDir, fileName),
   classAssignments: () => classAssignments(sql),
   listStore: () => listStore(sql, config.modelStoreDir),
-  assignClassModel: (c: HardwareClass, fileName: string) => assignClassModel(sql, config.modelStoreDir, c, fileName),
+  assignClassModel: async (c: HardwareClass, fileName: string) => {
+    await role.requireWriter()
+    await assignClassModel(sql, config.modelStoreDir, c, fileName)
+  },
+  // The administrator's catalogue (issue 18): streamed upload, list, delete, tiers.
+  upload: async (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) => {
+    await role.requireWriter()
+    return uploadModel(sql, config.modelStoreDir, fileName, body, { maxBytes: config.modelUploadMaxBytes, by })
+  },
+  list: () => listCatalogue(sql, config.modelStoreDir),
+  entry: (fileName: string) => catalogueEntry(sql, config.modelStoreDir, fileName),
+  remove: async (fileName: string) => {
+    await role.requireWriter()
+    await deleteModel(sql, config.modelStoreDir, fileName)
+  },
+  assignTier: async (tier: string, fileName: string) => {
+    await role.requireWriter()
+    await assignTierModel(sql, config.modelStoreDir, tier, fileName)
+  },
+  tierAssignments: () => tierAssignments(sql),
 })
 
 /** A bonded, unrevoked peer's public key, or undefined. */

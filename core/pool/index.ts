@@ -183,6 +183,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       port: config.port,
       app,
       ws: hub,
+      maxRequestBodySize: config.modelUploadMaxBytes + 1024 * 1024,
       onResponse: (path, status, method, ms) => {
         services.httpMetrics.record(path, status)
         if (config.requestLog) logRequest(method, path, status, ms)
@@ -192,6 +193,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const url = `http://${host}:${http.port}`
     log.info(`pool ${config.poolName} listening on ${url}`)
     federation.url = advertisedUrl(config.poolUrl, http.port)
+    // Before gossip starts: a pool configured as catalogue master claims the role only when no record
+    // exists yet (a returning old master finds the newer record and stays a satellite).
+    await services.catalog.role.claimAtBoot()
     federation.start()
     keyUsage.start()
     clusterWorkers.start()

@@ -20,6 +20,7 @@ import type { AdminSettings } from "../settings/admin.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
+import { CatalogueRole } from "../catalog/master.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -93,7 +94,18 @@ export function poolServices(
     ),
     setup: setupFacade(sql, clock),
     workers: workersFacade(sql, clock, config),
-    catalog: catalogFacade(sql, config),
+    catalog: catalogFacade(
+      sql,
+      config,
+      new CatalogueRole(
+        sql,
+        rest.federation
+          ? { id: () => rest.federation!.identity.atomId, url: () => rest.federation!.url }
+          : { id: () => config.poolName, url: () => config.poolUrl },
+        config.catalogueMaster,
+        rest.federation ? (kind, payload) => rest.federation!.publish(kind, payload) : undefined,
+      ),
+    ),
     peers: peersFacade(sql, clock, config),
     audit: rest.audit ?? auditService(sql, clock),
     httpMetrics: rest.httpMetrics ?? new HttpMetrics(),

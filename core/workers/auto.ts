@@ -46,12 +46,47 @@ export interface AutoPlan {
   hardwareClass: HardwareClass
   models: ModelSpec[]
   contextSize: number
+  /** SHA-256 of the assigned model: a change means the admin assigned another one. */
+  sha256: string
+}
+
+type Assigned = { id: string; file_name: string; size: number; sha256: string; url: string }
+
+/** GET /v1/worker/assignment for this class; throws a 401 CelluleError when the token is refused. */
+async function fetchAssignment(config: Readonly<Config>, hardwareClass: HardwareClass): Promise<Assigned> {
+  const pool = config.poolConnectUrl!
+  const res = await fetch(`${pool}/v1/worker/assignment?class=${hardwareClass}`, {
+    headers: { authorization: `Bearer ${config.token}` },
+    signal: AbortSignal.timeout(15_000),
+  })
+  const body = (await res.json().catch(() => ({}))) as { model?: Assigned; error?: string; message?: string }
+  if (res.status === 401)
+    throw new CelluleError(
+      body.error ?? "worker_token_invalid",
+      `the pool refused this worker's token: ${body.message ?? res.status}`,
+      401,
+      "the token was revoked: enrol the machine again",
+    )
+  if (!res.ok || !body.model) throw new Error(`${body.error ?? res.status}: ${body.message ?? "no model"}`)
+  return body.model
+}
+
+async function download(config: Readonly<Config>, m: Assigned): Promise<string> {
+  return downloadModel({
+    url: new URL(m.url, config.poolConnectUrl!).toString(),
+    token: config.token!,
+    fileName: m.file_name,
+    size: m.size,
+    sha256: m.sha256,
+    cacheDir: join(config.dataDir, "models"),
+    limitBytes: config.modelCacheMb * 2 ** 20,
+  })
 }
 
 /** Ask the pool for this class's model and make sure it is in the cache; retries until `signal`. */
 export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal): Promise<AutoPlan> {
   const hw = detectHardware({ gpu: config.gpu })
-  const hardwareClass = config.hardwareClass === "auto" ? classify(hw) : config.hardwareClass
+  const hardwareClass = config.hardwareClass === "auto" ? classify(hw, config) : config.hardwareClass
   const cap = ctxCapFor(modelMemoryMb(hw))
   const contextSize = Math.min(config.contextSize, cap)
   log.info(
@@ -60,34 +95,9 @@ export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal
   const pool = config.poolConnectUrl!
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(`${pool}/v1/worker/assignment?class=${hardwareClass}`, {
-        headers: { authorization: `Bearer ${config.token}` },
-        signal: AbortSignal.timeout(15_000),
-      })
-      const body = (await res.json().catch(() => ({}))) as {
-        model?: { id: string; file_name: string; size: number; sha256: string; url: string }
-        error?: string
-        message?: string
-      }
-      if (res.status === 401)
-        throw new CelluleError(
-          body.error ?? "worker_token_invalid",
-          `the pool refused this worker's token: ${body.message ?? res.status}`,
-          401,
-          "the token was revoked: enrol the machine again",
-        )
-      if (!res.ok || !body.model) throw new Error(`${body.error ?? res.status}: ${body.message ?? "no model"}`)
-      const m = body.model
-      const path = await downloadModel({
-        url: new URL(m.url, pool).toString(),
-        token: config.token!,
-        fileName: m.file_name,
-        size: m.size,
-        sha256: m.sha256,
-        cacheDir: join(config.dataDir, "models"),
-        limitBytes: config.modelCacheMb * 2 ** 20,
-      })
-      return { hardwareClass, models: [{ id: m.id, path }], contextSize }
+      const m = await fetchAssignment(config, hardwareClass)
+      const path = await download(config, m)
+      return { hardwareClass, models: [{ id: m.id, path }], contextSize, sha256: m.sha256 }
     } catch (e) {
       if (e instanceof CelluleError && e.status === 401) throw e
       if (signal?.aborted) throw e
@@ -98,6 +108,37 @@ export async function prepareAuto(config: Readonly<Config>, signal?: AbortSignal
       await Bun.sleep(delay)
     }
   }
+}
+
+/**
+ * Issue 18: a worker picks up a new assignment without a restart. Polls the pool every
+ * CELLULE_ASSIGNMENT_POLL_MS; when its class now names another model, downloads it (the old one keeps
+ * serving meanwhile) and resolves with the new plan; the caller drains and reloads. Never rejects:
+ * a pool that cannot be reached is asked again at the next tick; resolves undefined when `signal` fires.
+ */
+export async function watchAssignment(
+  config: Readonly<Config>,
+  current: AutoPlan,
+  signal: AbortSignal,
+): Promise<AutoPlan | undefined> {
+  while (!signal.aborted) {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, config.assignmentPollMs)
+      signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true })
+    })
+    if (signal.aborted) return undefined
+    try {
+      const m = await fetchAssignment(config, current.hardwareClass)
+      if (m.sha256 === current.sha256) continue
+      log.info(`the pool now assigns ${m.file_name} to ${current.hardwareClass}; downloading it`)
+      const path = await download(config, m)
+      if (signal.aborted) return undefined
+      return { ...current, models: [{ id: m.id, path }], sha256: m.sha256 }
+    } catch (e) {
+      log.warn(`assignment check failed (${(e as Error).message}); trying again later`)
+    }
+  }
+  return undefined
 }
 
 /** Marker written when a new binary is swapped in; cleared once the new binary has joined its pool. */

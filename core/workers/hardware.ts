@@ -5,8 +5,17 @@ import { arch, cpus, platform, totalmem } from "node:os"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import type { Hardware, HardwareClass } from "./protocol.ts"
 
-/** GPUs with at least this much memory are gpu-large (a 4B-8B Q4 model with a long context fits). */
-export const GPU_LARGE_MIN_MB = 16 * 1024
+/**
+ * Hardware class thresholds (admin guide §4.9.4: gpu-large from 24 GB cards, which report a little
+ * under 24 576 MB; gpu-small from 6 GB cards). Settings CELLULE_GPU_LARGE_MIN_VRAM_MB and
+ * CELLULE_GPU_SMALL_MIN_VRAM_MB override them; a GPU under the gpu-small floor counts as cpu-mid.
+ */
+export const GPU_LARGE_MIN_MB = 23 * 1024
+export const GPU_SMALL_MIN_MB = 4 * 1024
+export interface ClassThresholds {
+  gpuLargeMinVramMb: number
+  gpuSmallMinVramMb: number
+}
 
 /**
  * CTX_AUTO_CAP_BY_VRAM (FR guide §2.6): the context a 4B Q4 model may use for the memory the
@@ -22,9 +31,13 @@ export function ctxCapFor(memoryMb: number): number {
   return CTX_AUTO_CAP_BY_VRAM.find((r) => memoryMb <= r.maxMb)!.ctx
 }
 
-export function classify(hw: Hardware): HardwareClass {
+export function classify(
+  hw: Hardware,
+  t: ClassThresholds = { gpuLargeMinVramMb: GPU_LARGE_MIN_MB, gpuSmallMinVramMb: GPU_SMALL_MIN_MB },
+): HardwareClass {
   if (hw.os === "darwin" && hw.arch === "arm64") return "apple-m"
-  if (hw.vram_mb && hw.vram_mb > 0) return hw.vram_mb >= GPU_LARGE_MIN_MB ? "gpu-large" : "gpu-small"
+  if (hw.vram_mb && hw.vram_mb >= t.gpuLargeMinVramMb) return "gpu-large"
+  if (hw.vram_mb && hw.vram_mb >= t.gpuSmallMinVramMb) return "gpu-small"
   return "cpu-mid"
 }
 

@@ -16,6 +16,7 @@ import { auditPage } from "../../core/http/routes/pages/audit.ts"
 import { placeholderPage } from "../../core/http/routes/pages/placeholder.ts"
 import { projectsPage } from "../../core/http/routes/pages/projects.ts"
 import { documentationPage } from "../../core/http/routes/pages/documentation.ts"
+import { modelsPage } from "../../core/http/routes/pages/models.ts"
 import { LicenseStore } from "../../core/license/store.ts"
 import { testDatabase } from "./db.ts"
 import { createRag } from "../../core/rag/index.ts"
@@ -69,6 +70,7 @@ export async function shellApp(
       auditPage,
       projectsPage,
       documentationPage,
+      modelsPage,
       placeholderPage,
     ),
   )

@@ -2,6 +2,7 @@
 // MessageKey, so the French dictionary (fr.ts) must have each one (tsc fails otherwise).
 import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
+import { catalogueEn } from "./catalogue-en.ts"
 
 export const en = {
   "app.name": "Cellule",
@@ -384,6 +385,7 @@ export const en = {
   "workers.move_submit": "Move",
   "workers.moved_flash": "Migration order issued for {name}.",
   "workers.no_peers": "no trusted pool",
+  ...catalogueEn,
 } as const
 
 export type MessageKey = keyof typeof en

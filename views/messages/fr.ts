@@ -3,6 +3,7 @@ import type { MessageKey } from "./en.ts"
 
 import { documentationFr } from "./documentation-fr.ts"
 import { settingsFr } from "./settings-fr.ts"
+import { catalogueFr } from "./catalogue-fr.ts"
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
@@ -393,4 +394,5 @@ export const fr: Record<MessageKey, string> = {
   "workers.move_submit": "Déplacer",
   "workers.moved_flash": "Ordre de migration émis pour {name}.",
   "workers.no_peers": "aucun pool de confiance",
+  ...catalogueFr,
 }

@@ -9,6 +9,7 @@ import { workerTokenReplica } from "./worker-token.ts"
 import { memoryFact } from "./memory-fact.ts"
 import { releaseKeyReplica } from "./release-key.ts"
 import { documentChunks, documentReplica, documentTombstone } from "./document.ts"
+import { catalogueMaster } from "./catalogue-master.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -38,5 +39,6 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     documentReplica,
     documentChunks,
     documentTombstone,
+    catalogueMaster,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

@@ -8,6 +8,7 @@ import dashboardJs from "../../../views/assets/dashboard.js" with { type: "text"
 import licenseJs from "../../../views/assets/license.js" with { type: "text" }
 import projectsJs from "../../../views/assets/projects.js" with { type: "text" }
 import documentationJs from "../../../views/assets/documentation.js" with { type: "text" }
+import modelsJs from "../../../views/assets/models.js" with { type: "text" }
 import type { PoolServices } from "../../pool/services.ts"
 
 const JS = "text/javascript; charset=utf-8"
@@ -19,6 +20,7 @@ const FILES: Record<string, { body: string; type: string }> = {
   "license.js": { body: licenseJs, type: JS },
   "projects.js": { body: projectsJs, type: JS },
   "documentation.js": { body: documentationJs, type: JS },
+  "models.js": { body: modelsJs, type: JS },
 }
 
 export const ASSET_PREFIX = "/assets/"

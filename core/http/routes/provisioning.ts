@@ -74,8 +74,17 @@ export const provisioningRoutes = (s: PoolServices) =>
     }))
     .put(
       "/v1/admin/models/classes/:class",
-      async ({ params, body }) => {
-        await s.catalog.assignClassModel(params.class as HardwareClass, body.file_name)
+      async ({ params, body, admin, request, server }) => {
+        await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          {
+            action: "model.assign_class",
+            target: `model:${body.file_name}`,
+            details: { hardware_class: params.class },
+          },
+          () => s.catalog.assignClassModel(params.class as HardwareClass, body.file_name),
+        )
         return { hardware_class: params.class, file_name: body.file_name }
       },
       { body: t.Object({ file_name: t.String({ minLength: 1, maxLength: 205 }) }) },

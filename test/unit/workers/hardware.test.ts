@@ -13,9 +13,18 @@ describe("hardware class", () => {
     ["CPU-only desktop", hw({}), "cpu-mid"],
     ["6 GB GPU", hw({ vram_mb: 6 * GB }), "gpu-small"],
     ["24 GB GPU", hw({ vram_mb: 24 * GB }), "gpu-large"],
+    ["RTX 4090 (reports 24564 MB)", hw({ vram_mb: 24564 }), "gpu-large"],
+    ["16 GB GPU", hw({ vram_mb: 16 * GB }), "gpu-small"],
+    ["2 GB GPU (under the gpu-small floor)", hw({ vram_mb: 2 * GB }), "cpu-mid"],
     ["M1 (unified memory as VRAM)", hw({ os: "darwin", arch: "arm64", ram_mb: 8 * GB, vram_mb: 8 * GB }), "apple-m"],
   ])("%s is %s", (_n, h, cls) => {
     expect(classify(h)).toBe(cls as ReturnType<typeof classify>)
+  })
+
+  test("the thresholds are settings", () => {
+    const t = { gpuLargeMinVramMb: 12 * GB, gpuSmallMinVramMb: 1 * GB }
+    expect(classify(hw({ vram_mb: 16 * GB }), t)).toBe("gpu-large")
+    expect(classify(hw({ vram_mb: 2 * GB }), t)).toBe("gpu-small")
   })
 
   test.each([
