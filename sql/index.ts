@@ -18,6 +18,7 @@ import m0016 from "./0016_audit.sql" with { type: "text" }
 import m0017 from "./0017_release_keys.sql" with { type: "text" }
 import m0018 from "./0018_rag_federation.sql" with { type: "text" }
 import m0019 from "./0019_migration_orders.sql" with { type: "text" }
+import m0020 from "./0020_model_probe.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -38,4 +39,5 @@ export const MIGRATIONS = [
   { name: "0017_release_keys.sql", sql: m0017 },
   { name: "0018_rag_federation.sql", sql: m0018 },
   { name: "0019_migration_orders.sql", sql: m0019 },
+  { name: "0020_model_probe.sql", sql: m0020 },
 ]

@@ -32,6 +32,7 @@ import { licenseRoutes } from "./routes/license.ts"
 import { adminRoutes } from "./routes/admins.ts"
 import { metricsRoutes } from "./routes/metrics.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
+import { modelProbeRoutes } from "./routes/model-probe.ts"
 import { modelsRoutes } from "./routes/models.ts"
 import { provisioningRoutes } from "./routes/provisioning.ts"
 import { setupRoutes } from "./routes/setup.ts"
@@ -94,6 +95,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: provisioningRoutes },
   { plugin: installRoutes },
   { plugin: modelFileRoutes },
+  { plugin: modelProbeRoutes, when: (s) => !!s.modelProbe },
   { plugin: licenseRoutes },
   { plugin: adminRoutes },
   { plugin: auditRoutes },

@@ -25,6 +25,10 @@ import { recordPoolName } from "./identity.ts"
 import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 import { createRag } from "../rag/index.ts"
+import { WorkerEmbeddings } from "../rag/embed.ts"
+import { Guidance } from "../gateway/guidance.ts"
+import { SmartRouter } from "../gateway/smart-routing.ts"
+import { ModelProbe } from "../catalog/probe.ts"
 
 const log = logger("pool")
 
@@ -127,6 +131,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       { scheduler },
       { publish: (kind, p) => federation.publish(kind, p), peers: federation },
     )
+    // §4.9 guidance, the model probe and model "auto" (core/gateway/guidance.ts, core/catalog/probe.ts,
+    // core/gateway/smart-routing.ts); the prompt is embedded on workers, like RAG's chunks.
+    const guidance = new Guidance(db.sql, clock)
+    const modelProbe = new ModelProbe(db.sql, clock, scheduler, { storeDir: config.modelStoreDir })
+    const smartRouter = new SmartRouter(
+      db.sql,
+      clock,
+      new WorkerEmbeddings(scheduler, config.ragEmbeddingModel),
+      scheduler,
+    )
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     // The one services object every route receives (core/pool/services.ts); the mount table is core/http/app.ts.
     const services = poolServices({
@@ -149,6 +163,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       forwarder,
       hub,
       rag,
+      guidance,
+      modelProbe,
+      smartRouter,
     })
     const app = buildApp(services)
     http = startServer({

@@ -15,10 +15,17 @@ export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "str
   "federation.auto_promote": "boolean",
   // Anonymous LAN access to the OpenAI API (core/auth/anonymous-access.ts): one answer on every pool.
   "openai.anonymous_access": "boolean",
+  // Model guidance (admin guide §4.9, core/gateway/guidance.ts): SYSTEM_PROMPT and the answer filters.
+  "guidance.system_prompt": "string",
+  "guidance.think_strip": "boolean",
+  "guidance.preamble_filter": "boolean",
 }
 
 export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {
   if (/^flags\.[a-z0-9_]{1,48}$/.test(key)) return "boolean"
+  // SYSTEM_PROMPT per model (its id), and smart routing's prototypes and models per tier.
+  if (/^guidance\.system_prompt\.[A-Za-z0-9._-]{1,200}$/.test(key)) return "string"
+  if (/^smart_routing\.(?:prototypes|model)\.(?:fast|reasoning|code)$/.test(key)) return "string"
   return CLUSTER_WIDE[key]
 }
 

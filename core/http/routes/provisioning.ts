@@ -75,6 +75,7 @@ export const provisioningRoutes = (s: PoolServices) =>
     .put(
       "/v1/admin/models/classes/:class",
       async ({ params, body }) => {
+        await s.modelProbe?.assertAssignable(body.file_name)
         await s.catalog.assignClassModel(params.class as HardwareClass, body.file_name)
         return { hardware_class: params.class, file_name: body.file_name }
       },
