@@ -1,5 +1,6 @@
 // views/messages/en — every UI string in English: the reference dictionary. Its keys are the type
 // MessageKey, so the French dictionary (fr.ts) must have each one (tsc fails otherwise).
+import { modelsEN } from "./models-en.ts"
 export const en = {
   "app.name": "Cellule",
   "nav.overview": "Overview",
@@ -354,6 +355,8 @@ export const en = {
   "projects.delete_project": "Delete the project",
   "projects.delete_project_confirm": "Delete the project “{name}” with all its documents? This cannot be undone.",
   "projects.project_deleted": "Project deleted.",
+  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-en.ts.
+  ...modelsEN,
 } as const
 
 export type MessageKey = keyof typeof en

@@ -1,5 +1,6 @@
 // views/messages/fr — every UI string in French, key for key with en.ts.
 import type { MessageKey } from "./en.ts"
+import { modelsFR } from "./models-fr.ts"
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
@@ -363,4 +364,6 @@ export const fr: Record<MessageKey, string> = {
   "projects.delete_project": "Supprimer le projet",
   "projects.delete_project_confirm": "Supprimer le projet « {name} » et tous ses documents ? C’est irréversible.",
   "projects.project_deleted": "Projet supprimé.",
+  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-fr.ts.
+  ...modelsFR,
 }
