@@ -71,8 +71,11 @@ export class SmartRouter {
     return typeof v === "string" && v.trim() ? v : DEFAULT_PROTOTYPES[tier]
   }
 
-  /** Picks the tier and model for a prompt; throws 503 smart_routing_unavailable when it cannot. */
-  async route(prompt: string): Promise<RouteChoice> {
+  /**
+   * Picks the tier and model for a prompt; throws 503 smart_routing_unavailable when it cannot.
+   * `allowed`: the models the caller may use (an API key restricted to some models); others are skipped.
+   */
+  async route(prompt: string, allowed?: (model: string) => boolean): Promise<RouteChoice> {
     const embedder = this.embeddings.model()
     if (!embedder)
       throw new ServiceUnavailable(
@@ -103,7 +106,7 @@ export class SmartRouter {
     let choice: RouteChoice | undefined
     for (const tier of ranked) {
       const model = await this.modelForTier(tier)
-      if (model && live.has(model)) {
+      if (model && live.has(model) && (!allowed || allowed(model))) {
         choice = { tier, model, scores }
         break
       }

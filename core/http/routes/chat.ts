@@ -25,7 +25,12 @@ export const chatRoutes = (s: PoolServices) => {
     if (body.model === AUTO_MODEL && s.smartRouter) {
       await requireFeature(s, "smart_routing")
       const users = body.messages.filter((m) => m.role === "user")
-      const choice = await s.smartRouter.route(textOf(users.at(-1)?.content ?? null))
+      // a key restricted to some models lists "auto" to get here, and only its models can serve
+      const models = who.key?.models
+      const choice = await s.smartRouter.route(
+        textOf(users.at(-1)?.content ?? null),
+        models ? (m) => models.includes(m) : undefined,
+      )
       body = { ...body, model: choice.model }
     }
     // Grounded chat (core/gateway/grounding.ts): the forwarded twin receives an already grounded body.

@@ -57,6 +57,9 @@ test("a tier whose model is not live gives way to the next closest", async () =>
   live = ["fast-model"]
   const r = new SmartRouter(db.sql, clock, embeddings, scheduler)
   expect(await r.route("fix this code")).toMatchObject({ tier: "fast", model: "fast-model" })
+  live = ["fast-model", "code-model"]
+  // a key that may not use the code model
+  expect(await r.route("fix this code", (m) => m !== "code-model")).toMatchObject({ tier: "fast" })
   live = []
   await expect(r.route("fix this code")).rejects.toMatchObject({ code: "smart_routing_unavailable", status: 503 })
   live = ["fast-model", "code-model"]
