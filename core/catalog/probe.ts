@@ -123,6 +123,13 @@ export class ModelProbe {
     return this.result(fileName)
   }
 
+  /** At start-up: a probe left running by a pool that stopped did not finish. */
+  async recover(): Promise<void> {
+    const rows = await this.sql`update model_probes set status = 'failed', error = 'the pool stopped during the probe',
+      finished_at = ${new Date(this.clock.now())} where status = 'running' returning file_name`
+    for (const r of rows) log.warn(`probe of ${r.file_name} did not finish before the pool stopped; marked failed`)
+  }
+
   /** Waits for a running probe to end (tests, shutdown). */
   async settled(fileName: string): Promise<void> {
     await this.running.get(fileName)

@@ -135,6 +135,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // core/gateway/smart-routing.ts); the prompt is embedded on workers, like RAG's chunks.
     const guidance = new Guidance(db.sql, clock)
     const modelProbe = new ModelProbe(db.sql, clock, scheduler, { storeDir: config.modelStoreDir })
+    await modelProbe.recover()
     const smartRouter = new SmartRouter(
       db.sql,
       clock,
