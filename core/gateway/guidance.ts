@@ -80,9 +80,20 @@ export class Guidance {
   }
 }
 
-/** SYSTEM_PROMPT first, unless the request already says how to behave (a system message of its own). */
-export function withSystemPrompt(messages: ChatMessage[], rules: GuidanceRules): ChatMessage[] {
-  if (!rules.systemPrompt || messages.some((m) => m.role === "system")) return messages
+/**
+ * SYSTEM_PROMPT first, unless the request already says how to behave (a system message of its own).
+ * `clientSystem`: whether the client sent one (a grounded chat adds its own after the client's turn).
+ */
+export function withSystemPrompt(
+  messages: ChatMessage[],
+  rules: GuidanceRules,
+  clientSystem = messages.some((m) => m.role === "system"),
+): ChatMessage[] {
+  if (!rules.systemPrompt || clientSystem) return messages
+  // one system message: a grounded chat's own (the project's passages) follows SYSTEM_PROMPT in it
+  const [first, ...rest] = messages
+  if (first?.role === "system")
+    return [{ role: "system", content: `${rules.systemPrompt}\n\n${first.content}` }, ...rest]
   return [{ role: "system", content: rules.systemPrompt }, ...messages]
 }
 

@@ -33,6 +33,8 @@ export const chatRoutes = (s: PoolServices) => {
       )
       body = { ...body, model: choice.model }
     }
+    // whether the client said how to behave, before grounding adds its own system message
+    const clientSystem = body.messages.some((m) => m.role === "system" || m.role === "developer")
     // Grounded chat (core/gateway/grounding.ts): the forwarded twin receives an already grounded body.
     const grounded = forwarded ? null : await groundChat(s.rag, body, request, who, toMessages(body))
     if (grounded) {
@@ -54,7 +56,7 @@ export const chatRoutes = (s: PoolServices) => {
     return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
       // §4.9 guidance (core/gateway/guidance.ts): SYSTEM_PROMPT, the <think> strip, the preamble filter.
       const rules = await s.guidance?.rules(body.model)
-      const messages = rules ? withSystemPrompt(toMessages(body), rules) : toMessages(body)
+      const messages = rules ? withSystemPrompt(toMessages(body), rules, clientSystem) : toMessages(body)
       const filter = rules ? answerFilter(rules) : undefined
       const params: JobParams = { ...sampling(body), messages }
       if (body.max_completion_tokens != null && params.max_tokens == null)
