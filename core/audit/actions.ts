@@ -40,6 +40,9 @@ export const ACTIONS = {
   "document.upload": "basic",
   "document.delete": "basic",
   "migration.order": "basic",
+  // The model probe (core/catalog/probe.ts): started, and a flagged model accepted.
+  "model.probe": "basic",
+  "model.probe_accept": "basic",
   "audit.export": "basic",
   // The model catalogue (issue 18).
   "model.upload": "basic",

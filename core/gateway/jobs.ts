@@ -4,6 +4,7 @@
 import type { Job, JobKind, JobResult, Scheduler } from "../scheduler/scheduler.ts"
 import type { JobParams } from "../workers/protocol.ts"
 import { createThinkStripper } from "../inference/think.ts"
+import type { TextFilter } from "../inference/preamble.ts"
 import type { Who } from "./admission.ts"
 
 export function collect(
@@ -14,9 +15,11 @@ export function collect(
   kind: JobKind,
   params: JobParams,
   meter: (r: JobResult) => void,
+  /** What the answer's text goes through (the chat route's guidance); default: the <think> strip. */
+  filter: () => TextFilter = createThinkStripper,
 ) {
   return new Promise<{ text: string; result: JobResult }>((resolve, reject) => {
-    let think = createThinkStripper()
+    let think = filter()
     let text = ""
     let job: Job | undefined
     const onAbort = () => job && scheduler.cancel(job)
@@ -28,7 +31,7 @@ export function collect(
         onToken: (t) => (text += think.push(t)),
         onRetry: () => {
           text = ""
-          think = createThinkStripper()
+          think = filter()
         },
         onDone: (result) => {
           signal.removeEventListener("abort", onAbort)

@@ -35,6 +35,7 @@ import { adminRoutes } from "./routes/admins.ts"
 import { metricsRoutes } from "./routes/metrics.ts"
 import { modelFileRoutes } from "./routes/model-files.ts"
 import { MODEL_UPLOAD_PATH, modelCatalogueRoutes } from "./routes/model-catalogue.ts"
+import { modelProbeRoutes } from "./routes/model-probe.ts"
 import { modelsRoutes } from "./routes/models.ts"
 import { provisioningRoutes } from "./routes/provisioning.ts"
 import { setupRoutes } from "./routes/setup.ts"
@@ -103,6 +104,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: installRoutes },
   { plugin: modelFileRoutes },
   { plugin: modelCatalogueRoutes },
+  { plugin: modelProbeRoutes, when: (s) => !!s.modelProbe },
   { plugin: licenseRoutes },
   { plugin: adminRoutes },
   { plugin: auditRoutes },

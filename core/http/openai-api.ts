@@ -6,6 +6,7 @@ import type { CelluleError } from "../errors.ts"
 import type { Job, JobKind, JobResult, Scheduler } from "../scheduler/scheduler.ts"
 import type { JobParams } from "../workers/protocol.ts"
 import { createThinkStripper } from "../inference/think.ts"
+import type { TextFilter } from "../inference/preamble.ts"
 import type { Who } from "../gateway/admission.ts"
 import { sseResponse } from "./sse.ts"
 
@@ -115,9 +116,11 @@ export function stream(
     first?: () => unknown
     chunk: (delta: string, finish: string | null) => unknown
     usage: (u: ReturnType<typeof usageOf>) => unknown
+    /** What the answer's text goes through (the chat route's guidance); default: the <think> strip. */
+    filter?: () => TextFilter
   },
 ): Response {
-  const think = createThinkStripper()
+  const think = (opts.filter ?? createThinkStripper)()
   let job: Job | undefined
   // submit() throws synchronously (404/429/503) before any byte is sent, so errors stay plain JSON.
   let writer!: Parameters<Parameters<typeof sseResponse>[0]>[0]

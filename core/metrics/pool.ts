@@ -28,6 +28,7 @@ export async function renderPoolMetrics(s: PoolServices): Promise<string> {
   s.httpMetrics.errors.render(out)
   s.scheduler.tokensGenerated.render(out)
   s.scheduler.ttft.render(out)
+  s.smartRouter?.routed.render(out)
   const snap = s.scheduler.snapshot()
   out.gauge(
     "cellule_queue_depth",

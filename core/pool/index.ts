@@ -29,6 +29,10 @@ import { createRag } from "../rag/index.ts"
 import { AdminSettings } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
 import { poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
+import { WorkerEmbeddings } from "../rag/embed.ts"
+import { Guidance } from "../gateway/guidance.ts"
+import { SmartRouter } from "../gateway/smart-routing.ts"
+import { ModelProbe } from "../catalog/probe.ts"
 
 const log = logger("pool")
 
@@ -135,6 +139,17 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       { scheduler },
       { publish: (kind, p) => federation.publish(kind, p), peers: federation },
     )
+    // §4.9 guidance, the model probe and model "auto" (core/gateway/guidance.ts, core/catalog/probe.ts,
+    // core/gateway/smart-routing.ts); the prompt is embedded on workers, like RAG's chunks.
+    const guidance = new Guidance(db.sql, clock)
+    const modelProbe = new ModelProbe(db.sql, clock, scheduler, { storeDir: config.modelStoreDir })
+    await modelProbe.recover()
+    const smartRouter = new SmartRouter(
+      db.sql,
+      clock,
+      new WorkerEmbeddings(scheduler, config.ragEmbeddingModel),
+      scheduler,
+    )
     const keyUsage = new KeyUsageSync(federation, apiKeys, config.minTrustLevel, config.keyUsageSyncMs)
     // The one services object every route receives (core/pool/services.ts); the mount table is core/http/app.ts.
     const services = poolServices({
@@ -157,6 +172,9 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       forwarder,
       hub,
       rag,
+      guidance,
+      modelProbe,
+      smartRouter,
       settings: new AdminSettings(
         db.sql,
         config,

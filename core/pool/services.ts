@@ -17,6 +17,9 @@ import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
 import type { Rag } from "../rag/index.ts"
 import type { AdminSettings } from "../settings/admin.ts"
+import type { Guidance } from "../gateway/guidance.ts"
+import type { SmartRouter } from "../gateway/smart-routing.ts"
+import type { ModelProbe } from "../catalog/probe.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
@@ -61,6 +64,12 @@ export interface PoolServices {
   rag?: Rag
   /** Advanced settings (core/settings/admin.ts): the settings API and page; absent without federation. */
   settings?: AdminSettings
+  /** §4.9 guidance on chat answers (SYSTEM_PROMPT, think strip, preamble filter); absent: think strip only. */
+  guidance?: Guidance
+  /** `model: "auto"` (§2.1); absent: "auto" is an ordinary model name. */
+  smartRouter?: SmartRouter
+  /** The model probe (§4.9.4); absent: the probe API is not mounted and assignment is not gated. */
+  modelProbe?: ModelProbe
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>

@@ -622,7 +622,14 @@ export class Scheduler {
     const s = w.models.get(model)
     if (!s) return
     s.ver++
-    if (this.workers.get(w.id) !== w || s.busy >= s.offer.slots || w.activity === "busy" || w.draining) return
+    if (
+      this.workers.get(w.id) !== w ||
+      s.busy >= s.offer.slots ||
+      w.activity === "busy" ||
+      w.draining ||
+      this.isolated.has(w.id)
+    )
+      return
     let h = this.ready.get(model)
     if (!h) {
       h = new PickHeap((e: PickEntry<{ w: WorkerState; s: ModelSlot }>) => e.ver === e.item.s.ver)
@@ -684,6 +691,66 @@ export class Scheduler {
         return
       }
     }
+  }
+
+  // ---- isolation (the model probe, admin guide §4.9.4) -------------------------------------
+
+  /** Workers set apart from traffic: no queued job is placed on them; runOn() reaches them. */
+  private readonly isolated = new Set<string>()
+
+  /** Sets a worker apart from traffic (its running jobs finish); returns the function that gives it back. */
+  isolate(workerId: string): () => void {
+    this.isolated.add(workerId)
+    const w = this.workers.get(workerId)
+    if (w) for (const m of w.models.keys()) this.offer(w, m)
+    return () => {
+      if (!this.isolated.delete(workerId)) return
+      const back = this.workers.get(workerId)
+      if (!back) return
+      for (const m of back.models.keys()) this.offer(back, m)
+      for (const m of back.models.keys()) this.pump(m)
+    }
+  }
+
+  /** Jobs running on a worker now (an isolated worker is drained when this reaches 0). */
+  runningOn(workerId: string): number {
+    return this.workers.get(workerId)?.jobs.size ?? 0
+  }
+
+  /** Runs a job on one isolated worker at once, outside the queues; 503 when it cannot take it now. */
+  runOn(workerId: string, model: string, kind: JobKind, params: JobParams, sink: JobSink): Job {
+    const w = this.workers.get(workerId)
+    const slot = w?.models.get(model)
+    if (!w || !slot || !this.isolated.has(workerId))
+      throw new ServiceUnavailable("worker_not_isolated", `worker ${workerId} is not set apart to serve "${model}"`)
+    if (slot.busy >= slot.offer.slots)
+      throw new ServiceUnavailable("no_worker_available", `worker ${w.name} has no free slot for "${model}"`)
+    const job: Job = {
+      id: randomUUID(),
+      client: "cellule.probe",
+      priority: "interactive",
+      model,
+      kind,
+      params,
+      original: params,
+      sink,
+      state: "running",
+      tokensSent: 0,
+      textSoFar: "",
+      tokensSoFar: 0,
+      idsSoFar: [],
+      attempts: 1,
+      enqueuedAt: this.opts.clock.now(),
+    }
+    this.jobs.set(job.id, job)
+    slot.busy++
+    this.cap(model).busy++
+    slot.peak = Math.max(slot.peak, slot.busy)
+    w.jobs.add(job)
+    job.worker = w
+    w.link.send({ type: "job", job_id: job.id, kind, model, params })
+    sink.onStart?.(w.id)
+    return job
   }
 
   /** Plain data for /v1/status, /v1/workers and the dashboard. */

@@ -4,6 +4,7 @@ import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
 import { catalogueEn } from "./catalogue-en.ts"
 
+import { modelsEN } from "./models-en.ts"
 export const en = {
   "app.name": "Cellule",
   "nav.overview": "Overview",
@@ -386,6 +387,8 @@ export const en = {
   "workers.moved_flash": "Migration order issued for {name}.",
   "workers.no_peers": "no trusted pool",
   ...catalogueEn,
+  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-en.ts.
+  ...modelsEN,
 } as const
 
 export type MessageKey = keyof typeof en

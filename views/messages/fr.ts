@@ -1,6 +1,6 @@
 // views/messages/fr — every UI string in French, key for key with en.ts.
 import type { MessageKey } from "./en.ts"
-
+import { modelsFR } from "./models-fr.ts"
 import { documentationFr } from "./documentation-fr.ts"
 import { settingsFr } from "./settings-fr.ts"
 import { catalogueFr } from "./catalogue-fr.ts"
@@ -395,4 +395,6 @@ export const fr: Record<MessageKey, string> = {
   "workers.moved_flash": "Ordre de migration émis pour {name}.",
   "workers.no_peers": "aucun pool de confiance",
   ...catalogueFr,
+  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-fr.ts.
+  ...modelsFR,
 }

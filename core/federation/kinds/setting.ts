@@ -18,6 +18,10 @@ export const CLUSTER_WIDE: Record<string, "object" | "boolean" | "number" | "str
   "openai.anonymous_access": "boolean",
   // Worker migration orders run by themselves (true) or wait for an admin's approval (core/workers/migration).
   "balancer.executor_enabled": "boolean",
+  // Model guidance (admin guide §4.9, core/gateway/guidance.ts): SYSTEM_PROMPT and the answer filters.
+  "guidance.system_prompt": "string",
+  "guidance.think_strip": "boolean",
+  "guidance.preamble_filter": "boolean",
 }
 
 export function settingType(key: string): "object" | "boolean" | "number" | "string" | undefined {
@@ -25,6 +29,9 @@ export function settingType(key: string): "object" | "boolean" | "number" | "str
   const def = clusterSettingDef(key)
   if (def) return def.type
   if (/^flags\.[a-z0-9_]{1,48}$/.test(key)) return "boolean"
+  // SYSTEM_PROMPT per model (its id), and smart routing's prototypes and models per tier.
+  if (/^guidance\.system_prompt\.[A-Za-z0-9._-]{1,200}$/.test(key)) return "string"
+  if (/^smart_routing\.(?:prototypes|model)\.(?:fast|reasoning|code)$/.test(key)) return "string"
   return CLUSTER_WIDE[key]
 }
 

@@ -10,6 +10,9 @@ import { groundChat, groundingProject } from "../../gateway/grounding.ts"
 import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
 import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
 import { generationRoutes } from "../generation-routes.ts"
+import { answerFilter, withSystemPrompt } from "../../gateway/guidance.ts"
+import { AUTO_MODEL } from "../../gateway/smart-routing.ts"
+import { requireFeature } from "../license-gate.ts"
 
 export const chatRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
@@ -18,6 +21,21 @@ export const chatRoutes = (s: PoolServices) => {
     body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: textOf(m.content) }))
 
   async function answer(body: ChatReq, request: Request, who: Who, forwarded: boolean) {
+    // model "auto" (§2.1, core/gateway/smart-routing.ts): the closest tier's model serves and is named;
+    // with no tier assigned, "auto" goes on to the MoE profile's choice in the scheduler.
+    if (body.model === AUTO_MODEL && s.smartRouter && (await s.smartRouter.configured())) {
+      await requireFeature(s, "smart_routing")
+      const users = body.messages.filter((m) => m.role === "user")
+      // a key restricted to some models lists "auto" to get here, and only its models can serve
+      const models = who.key?.models
+      const choice = await s.smartRouter.route(
+        textOf(users.at(-1)?.content ?? null),
+        models ? (m) => models.includes(m) : undefined,
+      )
+      body = { ...body, model: choice.model }
+    }
+    // whether the client said how to behave, before grounding adds its own system message
+    const clientSystem = body.messages.some((m) => m.role === "system" || m.role === "developer")
     // Grounded chat (core/gateway/grounding.ts): the forwarded twin receives an already grounded body.
     const grounded = forwarded ? null : await groundChat(s.rag, body, request, who, toMessages(body))
     if (grounded) {
@@ -37,7 +55,10 @@ export const chatRoutes = (s: PoolServices) => {
     }
     const cellule = grounded ? { cellule: { citations: grounded.citations } } : {}
     return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
-      const messages = toMessages(body)
+      // §4.9 guidance (core/gateway/guidance.ts): SYSTEM_PROMPT, the <think> strip, the preamble filter.
+      const rules = await s.guidance?.rules(body.model)
+      const messages = rules ? withSystemPrompt(toMessages(body), rules, clientSystem) : toMessages(body)
+      const filter = rules ? answerFilter(rules) : undefined
       const params: JobParams = { ...sampling(body), messages }
       if (body.max_completion_tokens != null && params.max_tokens == null)
         params.max_tokens = body.max_completion_tokens
@@ -64,6 +85,7 @@ export const chatRoutes = (s: PoolServices) => {
             ...(finish ? cellule : {}),
           }),
           usage: (usage) => ({ ...base, choices: [], usage }),
+          filter,
         })
       }
       const { text, result } = await collect(
@@ -74,6 +96,7 @@ export const chatRoutes = (s: PoolServices) => {
         "chat",
         params,
         meter(keys, s.config.poolName, who, body.model),
+        filter,
       )
       return {
         id,

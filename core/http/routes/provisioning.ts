@@ -75,6 +75,7 @@ export const provisioningRoutes = (s: PoolServices) =>
     .put(
       "/v1/admin/models/classes/:class",
       async ({ params, body, admin, request, server }) => {
+        await s.modelProbe?.assertAssignable(body.file_name)
         await audited(
           s,
           { actor: adminActor(admin), request, server },
