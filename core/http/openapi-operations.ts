@@ -209,6 +209,27 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /v1/admin/workers/audit": admin("workers", "The worker audit log"),
   "GET /v1/admin/models/classes": admin("workers", "The model each hardware class serves"),
   "PUT /v1/admin/models/classes/:class": admin("workers", "Choose the model a hardware class serves"),
+  "POST /v1/admin/models": admin(
+    "workers",
+    "Upload a .gguf (?file_name=NAME.gguf, the file as the raw body, streamed; header checked)",
+    {
+      errors: [
+        [400, "gguf_invalid"],
+        [400, "gguf_truncated"],
+        [409, "catalogue_read_only"],
+        [413, "model_too_large"],
+      ],
+    },
+  ),
+  "GET /v1/admin/models": admin("workers", "The catalogue: files with size, SHA-256, parsed header and assignments"),
+  "POST /v1/admin/models/promote-master": admin("workers", "Make this pool the catalogue master (signed, replicated)"),
+  "DELETE /v1/admin/models/:file_name": admin("workers", "Delete a model file (refused while assigned)", {
+    errors: [[409, "model_assigned"]],
+  }),
+  "PUT /v1/admin/models/tiers/:tier": admin("workers", "Choose the model a tier (fast, reasoning, code) serves"),
+  "POST /v1/admin/models/:file_name/probe": admin("workers", "Run the control prompts on one isolated worker"),
+  "GET /v1/admin/models/:file_name/probe": admin("workers", "The probe's result, with the answers"),
+  "POST /v1/admin/models/:file_name/probe/accept": admin("workers", "Accept a flagged model for assignment"),
   "GET /v1/admin/migration-orders": admin("workers", "Worker migration orders, their state and history"),
   "POST /v1/admin/migration-orders": admin("workers", "Move a worker to another pool"),
   "POST /v1/admin/migration-orders/:id/approve": admin("workers", "Approve a migration order still issued"),

@@ -64,6 +64,8 @@ describe("architecture", () => {
     "core/workers/agent.ts":
       "temporary: the connection and its pool switches (failover, migration: agent-migration.ts) not split further yet (issue 17)",
     "core/inference/llama.ts": "temporary: the llama.cpp adapter (load, chat templates, generation) not split yet",
+    "core/workers/protocol.ts":
+      "temporary: the worker protocol v1 and v2 (migrate_pool) in one file, messages and limits",
   }
 
   test("product files (core/, cmd/, views/) stay under 400 lines, but for the listed exceptions", () => {

@@ -387,7 +387,6 @@ export const en = {
   "workers.moved_flash": "Migration order issued for {name}.",
   "workers.no_peers": "no trusted pool",
   ...catalogueEn,
-  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-en.ts.
   ...modelsEN,
 } as const
 

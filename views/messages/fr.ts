@@ -395,6 +395,5 @@ export const fr: Record<MessageKey, string> = {
   "workers.moved_flash": "Ordre de migration émis pour {name}.",
   "workers.no_peers": "aucun pool de confiance",
   ...catalogueFr,
-  // Model guidance and probe (views/pages/model-probe.ts): views/messages/models-fr.ts.
   ...modelsFR,
 }
