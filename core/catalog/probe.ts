@@ -221,6 +221,16 @@ export class ModelProbe {
 
   /** An administrator accepts the model despite its flags (or a failed probe). */
   async accept(fileName: string, by: string): Promise<ProbeResult> {
+    // A file no worker runs yet cannot be probed (the probe needs a guinea-pig worker already serving it),
+    // so an administrator may accept it unprobed: recorded as a failed probe that says so, and accepted.
+    const [seen] = await this.sql<{ n: number }[]>`select 1 as n from model_probes where file_name = ${fileName}`
+    if (!seen) {
+      const m = await storedModel(this.sql, this.opts.storeDir, fileName)
+      const now = new Date(this.clock.now())
+      await this.sql`insert into model_probes (file_name, sha256, model_id, status, error, started_at, finished_at)
+        values (${fileName}, ${m.sha256}, ${fileName.replace(/\.gguf$/i, "")}, 'failed', 'accepted without a probe', ${now}, ${now})
+        on conflict (file_name) do nothing`
+    }
     const r = await this.result(fileName)
     if (r.status === "running") throw new Conflict(`the probe of ${fileName} is still running`, "probe_running")
     await this

@@ -101,6 +101,10 @@ describe("model catalogue API", () => {
     expect(await state()).toEqual(before)
   })
 
+  // No worker runs a freshly uploaded file, so it cannot be probed: an admin accepts it unprobed.
+  const acceptUnprobed = (file: string) =>
+    fetch(`${pool.url}/v1/admin/models/${file}/probe/accept`, { method: "POST", headers: admin })
+
   test("an assigned model: delete → 409 naming the assignment; unassigned → deleted", async () => {
     const put = (path: string) =>
       fetch(`${pool.url}${path}`, {
@@ -108,6 +112,9 @@ describe("model catalogue API", () => {
         headers: { ...admin, "content-type": "application/json" },
         body: JSON.stringify({ file_name: "plain.gguf" }),
       })
+    // never probed → refused (the probe gate); accepted unprobed by an admin → assignable
+    expect((await put("/v1/admin/models/classes/gpu-large")).status).toBe(409)
+    expect((await acceptUnprobed("plain.gguf")).status).toBe(200)
     expect((await put("/v1/admin/models/classes/gpu-large")).status).toBe(200)
     expect((await put("/v1/admin/models/tiers/code")).status).toBe(200)
     expect((await put("/v1/admin/models/tiers/slow")).status).toBe(400)
@@ -135,6 +142,7 @@ describe("model catalogue API", () => {
         headers: { ...admin, "content-type": "application/json" },
         body: JSON.stringify({ file_name: file }),
       })
+    for (const f of ["tiny-a.gguf", "tiny-b.gguf"]) expect((await acceptUnprobed(f)).status).toBe(200)
     expect((await assign("tiny-a.gguf")).status).toBe(200)
     const worker = spawnProc(
       [

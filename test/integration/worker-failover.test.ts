@@ -107,7 +107,12 @@ describe("failover hysteresis (scaled: FAILING 1 s, DOWN 2.5 s, retry 0.3 s, sti
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l).event)
-    expect(local).toEqual([
+    // A sticky return to a pool still starting on a loaded machine may fail once: the worker goes back
+    // to the peer (failover_to_peer, serving_from_peer…) and tries again. Those retries are folded
+    // away; every other event, and the order, must be exactly the expected ones.
+    const retries = /,sticky_return(,failover_to_peer(,serving_from_peer)+)+(?=,sticky_return)/g
+    const folded = `,${local.join(",")}`.replace(retries, "").slice(1).split(",")
+    expect(folded).toEqual([
       "failover_failing",
       "failover_down",
       "failover_to_peer",
