@@ -41,6 +41,7 @@ import { provisioningRoutes } from "./routes/provisioning.ts"
 import { setupRoutes } from "./routes/setup.ts"
 import { statusRoutes } from "./routes/status.ts"
 import { usageRoutes } from "./routes/usage.ts"
+import { vipRoutes } from "./routes/vip.ts"
 import { workerRoutes } from "./routes/workers.ts"
 import { migrationOrderRoutes } from "./routes/migration-orders.ts"
 import { auditPage } from "./routes/pages/audit.ts"
@@ -116,6 +117,7 @@ export const MOUNT_TABLE: readonly Mount[] = [
   { plugin: loginLinkPeerRoutes, when: withFederation },
   { plugin: federationAdminRoutes, when: withFederation },
   { plugin: clusterRoutes, when: withFederation },
+  { plugin: vipRoutes, when: (s) => !!s.vip },
   // The browser: wizard, sign-in, dashboard pages.
   { plugin: setupRoutes },
   { plugin: authRoutes },

@@ -35,6 +35,11 @@ export const LICENSE_GATE_EXEMPT: readonly GateExemption[] = [
     why: "signing in with a one-time link another pool of the cluster received",
   },
   {
+    path: /^\/v1\/cluster\/vip-self$/,
+    methods: ["POST"],
+    why: "`cellule vip` reporting the VRRP state on its own host: a report, not an administrator's change",
+  },
+  {
     path: /^\/v1\/federation\/p2p\//,
     why: "the signed protocol between bonded pools: refusing it would split replicated data",
   },

@@ -291,6 +291,35 @@ export const OPERATIONS: Record<string, Operation> = {
   "PUT /v1/admin/sites/:site_id": admin("cluster", "Change a site"),
   "GET /v1/admin/projects": admin("cluster", "Every project of the cluster"),
   "POST /v1/admin/projects": admin("cluster", "Create a project for a team"),
+  // The pool VIP (keepalived, docs/vip.md).
+  "GET /v1/cluster/vip-info": admin(
+    "cluster",
+    "What a joining pool needs to join the VIP group (VRRP password included)",
+    {
+      description:
+        "VIP address, prefix and CIDR, interface hint, virtual_router_id, port and auth_pass. An administrator or a trusted bonded pool (signed call); 401 otherwise. `configured: false` when the wizard set no VIP.",
+      errors: [[401, "admin_auth_required / request_unsigned / peer_unknown"]],
+    },
+  ),
+  "GET /v1/cluster/vip-self": admin("cluster", "This pool's role in the VIP: settings, state, last transition", {
+    description:
+      "configured, state (MASTER / BACKUP / FAULT / STOPPED as `cellule vip` last reported; UNKNOWN when it has not reported for 15 s), supervised, last_transition, priority, holds_vip. An administrator, or this host's `cellule vip` with the agent token (Bearer, from <data dir>/vip/agent.token), which alone also gets auth_pass.",
+    errors: [[401, "admin_auth_required"]],
+  }),
+  "POST /v1/cluster/vip-self": {
+    tag: "cluster",
+    summary: "`cellule vip` reports its VRRP state (agent token only)",
+    auth: "admin",
+    body: {
+      type: "object",
+      required: ["state"],
+      properties: { state: { enum: ["MASTER", "BACKUP", "FAULT", "STOPPED"] }, priority: { type: "integer" } },
+    },
+    errors: [
+      [400, "vip_state_invalid"],
+      [401, "vip_agent_required"],
+    ],
+  },
   // Federation administration.
   "POST /v1/federation/admin/register": admin("federation", "Bond with another pool"),
   "POST /v1/federation/admin/attachment-tokens": admin("federation", "An attachment token another pool bonds with"),

@@ -33,6 +33,8 @@ import { WorkerEmbeddings } from "../rag/embed.ts"
 import { Guidance } from "../gateway/guidance.ts"
 import { SmartRouter } from "../gateway/smart-routing.ts"
 import { ModelProbe } from "../catalog/probe.ts"
+import { ensureAgentToken, PoolVip } from "../vip/store.ts"
+import { hostOf } from "../vip/net.ts"
 
 const log = logger("pool")
 
@@ -83,7 +85,10 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // The wizard gate: closed until setup is completed (here from CELLULE_SETUP_ANSWERS, or in /setup/ui).
     const setupGate = await bootSetup(db.sql, clock, {
       answersFile: config.setupAnswers,
-      deps: { installLicense: (t) => license.install(t, "setup answers") },
+      deps: {
+        installLicense: (t) => license.install(t, "setup answers"),
+        network: { poolHost: hostOf(config.poolUrl) },
+      },
     })
     // Federation identity before anything listens: a missing key the database remembers stops start-up.
     const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
@@ -174,6 +179,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       rag,
       guidance,
       modelProbe,
+      // The VIP (§4.7): `cellule vip` on this host reads <data dir>/vip/agent.token to read its settings.
+      vip: new PoolVip(db.sql, clock, { agentToken: ensureAgentToken(config.dataDir), poolPort: config.port }),
       smartRouter,
       settings: new AdminSettings(
         db.sql,

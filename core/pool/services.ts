@@ -20,6 +20,7 @@ import type { AdminSettings } from "../settings/admin.ts"
 import type { Guidance } from "../gateway/guidance.ts"
 import type { SmartRouter } from "../gateway/smart-routing.ts"
 import type { ModelProbe } from "../catalog/probe.ts"
+import type { PoolVip } from "../vip/store.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
@@ -70,6 +71,8 @@ export interface PoolServices {
   smartRouter?: SmartRouter
   /** The model probe (§4.9.4); absent: the probe API is not mounted and assignment is not gated. */
   modelProbe?: ModelProbe
+  /** The pool VIP (§4.7): settings from the wizard, state from `cellule vip`; absent: the VIP routes are not mounted. */
+  vip?: PoolVip
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>

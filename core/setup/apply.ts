@@ -15,6 +15,18 @@ export interface AnswersFile {
   identity: { company: string; sector: string; logo_file?: string; logo?: { base64: string } }
   topology: { sites: { name: string; headcount?: number }[] }
   hardware?: { cpu_workers?: boolean; gpu_servers?: number; provisioning_hub_url?: string | null }
+  /** The HA network step, keys as in the wizard (docs/vip.md): vip_mode "none" (default), "first" or "join". */
+  network?: {
+    vip_mode?: "none" | "first" | "join"
+    vip_address?: string
+    vip_cidr?: string
+    vip_interface?: string
+    vip_vrid?: number
+    vip_auth_pass?: string
+    join_url?: string
+    join_email?: string
+    join_password?: string
+  }
   models?: { tiers?: string[] }
   security?: { retention_months?: number | "unlimited" | null }
   /** Without a password, a random one is generated and never shown: use a one-time login link. */

@@ -21,6 +21,8 @@ import {
   validateTopology,
 } from "./steps.ts"
 import { LogoInvalid, validateLogo, type Logo } from "./logo.ts"
+import { resolveNetworkStep, type NetworkDeps } from "./network.ts"
+import { writeVipConfig } from "../vip/store.ts"
 
 const log = logger("setup")
 
@@ -88,6 +90,8 @@ export async function isSetupComplete(sql: Sql): Promise<boolean> {
 /** Hooks a step needs from other domains (the licence store installs a token). */
 export interface StepDeps {
   installLicense?: (token: string) => Promise<unknown>
+  /** The HA network step: this host's addresses and the joining pool's read of vip-info. */
+  network?: NetworkDeps
 }
 
 /** The logo in a request: a File (multipart form) or {mime?, base64} (JSON, answers file). */
@@ -117,6 +121,8 @@ export async function saveStep(
   let patch: Partial<Answers> = {}
   let passwordHash: string | undefined
   let logo: Logo | null | undefined
+  /** The network step's VRRP password (undefined: other steps leave it as it is). */
+  let vipAuthPass: string | null | undefined
   // After completion every step is refused the same way, whatever the input (guide §1.6: 409).
   await assertOpen(sql)
   switch (step) {
@@ -160,6 +166,13 @@ export async function saveStep(
       patch = { hardware: r.value }
       break
     }
+    case "network": {
+      const r = await resolveNetworkStep(input, deps.network)
+      if (!r.ok) throw invalid(r.errors)
+      patch = { network: r.answer }
+      vipAuthPass = r.authPass
+      break
+    }
     case "models": {
       const r = validateModels(input)
       if (!r.ok) throw invalid(r.errors)
@@ -189,6 +202,7 @@ export async function saveStep(
     await tx`insert into cluster_setup_state (id, answers) values (1, ${tx.json(answers as never)})
              on conflict (id) do update set answers = excluded.answers, updated_at = now()`
     if (passwordHash) await tx`update cluster_setup_state set admin_password_hash = ${passwordHash} where id = 1`
+    if (vipAuthPass !== undefined) await tx`update cluster_setup_state set vip_auth_pass = ${vipAuthPass} where id = 1`
     if (logo)
       await tx`update cluster_setup_state set logo = ${Buffer.from(logo.bytes)}, logo_mime = ${logo.mime} where id = 1`
   })
@@ -215,7 +229,7 @@ export function previewPolicy(answers: Answers): AppliedPolicy | null {
 /** Completes the wizard in one transaction and notifies other processes. Throws SetupIncomplete / SetupCompleted. */
 export async function completeSetup(sql: Sql, clock: Clock): Promise<Completion> {
   const result = await sql.begin(async (tx) => {
-    const [row] = await tx`select answers, admin_password_hash, logo, logo_mime, completed_at
+    const [row] = await tx`select answers, admin_password_hash, logo, logo_mime, completed_at, vip_auth_pass
                            from cluster_setup_state where id = 1 for update`
     if (row?.completed_at) throw new SetupCompleted()
     const answers = (row?.answers ?? {}) as Answers
@@ -251,6 +265,18 @@ export async function completeSetup(sql: Sql, clock: Clock): Promise<Completion>
     for (const s of topology.sites)
       await tx`insert into cluster_sites (name, headcount, position) values (${s.name}, ${s.headcount}, ${position++})
                on conflict (name) do update set headcount = excluded.headcount`
+    // The HA network step: the VIP settings `cellule vip` reads through /v1/cluster/vip-self (§4.7).
+    const net = answers.network
+    if (net && net.mode !== "none" && row.vip_auth_pass)
+      await writeVipConfig(tx, {
+        address: net.address,
+        prefix: net.prefix,
+        interface: net.interface,
+        vrid: net.vrid,
+        authPass: row.vip_auth_pass,
+        priority: net.priority,
+        joinedFrom: net.joined_from,
+      })
     const applied = {
       sector: identity.sector,
       applied: policy.applied,
@@ -258,7 +284,7 @@ export async function completeSetup(sql: Sql, clock: Clock): Promise<Completion>
       at: new Date(clock.now()).toISOString(),
     }
     await tx`update cluster_setup_state set completed_at = ${new Date(clock.now())}, sector_defaults_applied = ${tx.json(applied as never)},
-             admin_password_hash = null, updated_at = now() where id = 1`
+             admin_password_hash = null, vip_auth_pass = null, updated_at = now() where id = 1`
     await tx`select pg_notify(${SETUP_CHANNEL}, 'completed')`
     return { adminId, adminEmail: admin.email, policy, sites: topology.sites.length }
   })

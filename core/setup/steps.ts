@@ -2,8 +2,21 @@
 // the HTMX wizard, the JSON API and `cellule setup --answers`. Errors are per field, as stable codes
 // the views translate (views/i18n: setup.err.<code>).
 import { isSector, type Sector } from "./sectors.ts"
+import type { NetworkAnswer } from "../vip/net.ts"
 
-export const STEPS = ["license", "identity", "topology", "hardware", "models", "security", "admin", "recap"] as const
+export const STEPS = [
+  "license",
+  "identity",
+  "topology",
+  "hardware",
+  "network",
+  "models",
+  "security",
+  "admin",
+  "recap",
+] as const
+/** Steps a wizard may leave unanswered: the HA network step (no answer: no VIP). */
+export const OPTIONAL_STEPS: readonly StepId[] = ["network"]
 export type StepId = (typeof STEPS)[number]
 export const isStep = (s: unknown): s is StepId => typeof s === "string" && (STEPS as readonly string[]).includes(s)
 
@@ -23,6 +36,8 @@ export interface Answers {
   identity?: { company: string; sector: Sector }
   topology?: { sites: Site[] }
   hardware?: { cpu_workers: boolean; gpu_servers: number; provisioning_hub_url: string | null }
+  /** The HA network step (admin guide §4.7): no VIP, or the VIP settings (the VRRP password is kept apart). */
+  network?: NetworkAnswer
   models?: { tiers: ModelTier[] }
   /** null: left empty (the sector default applies); "unlimited" is an explicit choice. */
   security?: { retention_months: number | "unlimited" | null }
@@ -151,7 +166,7 @@ export function validateLicenseChoice(
 export function missingSteps(answers: Answers, hasAdminPassword: boolean): StepId[] {
   const missing: StepId[] = []
   for (const s of STEPS) {
-    if (s === "recap") continue
+    if (s === "recap" || OPTIONAL_STEPS.includes(s)) continue
     if (s === "admin" ? !answers.admin || !hasAdminPassword : !answers[s]) missing.push(s)
   }
   return missing

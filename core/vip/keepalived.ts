@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
+import type { VrrpState } from "./store.ts"
 
 const log = logger("vip")
 
@@ -82,16 +83,58 @@ vrrp_instance CELLULE_VIP {
 
 export interface VipSupervisor {
   confPath: string
+  /** The VRRP state keepalived last logged (null before its first transition). */
+  state(): VrrpState | null
   stop(): Promise<void>
 }
 
-/** Writes the configuration under `dir` and runs keepalived in the foreground, restarting it when it exits. */
-export function superviseKeepalived(o: VipOptions, dir: string, keepalived = "keepalived"): VipSupervisor {
+/** keepalived's transition line, e.g. "(CELLULE_VIP) Entering MASTER STATE". */
+const TRANSITION = /\(CELLULE_VIP\) Entering (MASTER|BACKUP|FAULT) STATE/
+
+/** Copies a stream to `out` line by line, calling `onLine` for each. */
+async function pump(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream, onLine: (l: string) => void) {
+  const dec = new TextDecoder()
+  let buf = ""
+  const reader = stream.getReader()
+  for (;;) {
+    const { done, value: chunk } = await reader.read()
+    if (done) break
+    out.write(chunk)
+    buf += dec.decode(chunk, { stream: true })
+    let i = buf.indexOf("\n")
+    while (i >= 0) {
+      onLine(buf.slice(0, i))
+      buf = buf.slice(i + 1)
+      i = buf.indexOf("\n")
+    }
+  }
+}
+
+/**
+ * Writes the configuration under `dir` and runs keepalived in the foreground, restarting it when it exits.
+ * `onState` hears each VRRP transition keepalived logs, and STOPPED when keepalived exits.
+ */
+export function superviseKeepalived(
+  o: VipOptions,
+  dir: string,
+  keepalived = "keepalived",
+  onState: (s: VrrpState) => void = () => {},
+): VipSupervisor {
   mkdirSync(dir, { recursive: true })
   const confPath = join(dir, "keepalived.conf")
   writeFileSync(confPath, keepalivedConf(o), { mode: 0o600 })
   let stopping = false
   let child: ReturnType<typeof Bun.spawn> | undefined
+  let state: VrrpState | null = null
+  const set = (s: VrrpState) => {
+    if (s === state) return
+    state = s
+    onState(s)
+  }
+  const onLine = (line: string) => {
+    const m = TRANSITION.exec(line)
+    if (m) set(m[1] as VrrpState)
+  }
   const start = () => {
     child = Bun.spawn(
       [
@@ -106,10 +149,13 @@ export function superviseKeepalived(o: VipOptions, dir: string, keepalived = "ke
         "-r",
         join(dir, "vrrp.pid"),
       ],
-      { stdin: "ignore", stdout: "inherit", stderr: "inherit" },
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     )
+    void pump(child.stdout as ReadableStream<Uint8Array>, process.stdout, onLine).catch(() => {})
+    void pump(child.stderr as ReadableStream<Uint8Array>, process.stderr, onLine).catch(() => {})
     log.info(`keepalived started (pid ${child.pid}) for VIP ${o.address} on ${o.interface}, priority ${o.priority}`)
     void child.exited.then((code) => {
+      set("STOPPED")
       if (stopping) return
       log.warn(`keepalived exited (${code}); restarting in 1 s`)
       setTimeout(() => !stopping && start(), 1000)
@@ -118,6 +164,7 @@ export function superviseKeepalived(o: VipOptions, dir: string, keepalived = "ke
   start()
   return {
     confPath,
+    state: () => state,
     async stop() {
       stopping = true
       if (child && child.exitCode === null) {

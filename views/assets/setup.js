@@ -28,6 +28,10 @@
     var out = {}
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!persistable(el)) return
+      if (el.type === "radio") {
+        if (el.checked) out[el.name] = el.value
+        return
+      }
       if (el.type === "checkbox") {
         out[el.name] = out[el.name] || []
         if (el.checked) out[el.name].push(el.value)
@@ -84,21 +88,31 @@
       if (!persistable(el) || !(el.name in saved) || el.name === "site_name" || el.name === "site_headcount") return
       var v = saved[el.name]
       if (el.type === "checkbox") el.checked = Array.isArray(v) && v.indexOf(el.value) >= 0
+      else if (el.type === "radio") el.checked = el.value === v
       else if (el.tagName === "SELECT" || !el.value) el.value = v
     })
     if (form.querySelector("[data-license-token]"))
       form.querySelector("[data-license-token]").dispatchEvent(new Event("input"))
+  }
+  // The HA network step: only the fieldset of the chosen mode is shown (without JavaScript, all are).
+  function showVipMode(form) {
+    var chosen = form.querySelector("input[name=vip_mode]:checked")
+    Array.prototype.forEach.call(form.querySelectorAll("[data-vip-mode]"), function (f) {
+      f.hidden = !chosen || f.dataset.vipMode !== chosen.value
+    })
   }
   function wire() {
     var form = document.querySelector("form.wizard-form")
     if (!form || form.dataset.wired) return
     form.dataset.wired = "1"
     restore(form)
+    showVipMode(form)
     form.addEventListener("input", function () {
       store(form)
     })
     form.addEventListener("change", function () {
       store(form)
+      showVipMode(form)
     })
     var add = form.querySelector("[data-add-site]")
     if (add)

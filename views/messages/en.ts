@@ -3,6 +3,7 @@
 import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
 import { catalogueEn } from "./catalogue-en.ts"
+import { wizardEn } from "./h20-en.ts"
 
 import { modelsEN } from "./models-en.ts"
 export const en = {
@@ -146,28 +147,6 @@ export const en = {
   "setup.recap.explicit": "your choice",
   "setup.recap.from_sector": "sector default",
   "setup.done": "Installation complete. Log in to the dashboard.",
-  "setup.err.required": "This field is required.",
-  "setup.err.too_long": "This is too long.",
-  "setup.err.invalid_choice": "Choose one of the proposed values.",
-  "setup.err.duplicate": "Two sites have this name.",
-  "setup.err.not_a_count": "Enter a whole number (0 or more).",
-  "setup.err.at_least_one_site": "Add at least one site.",
-  "setup.err.too_many": "Too many entries.",
-  "setup.err.invalid_url": "Enter an http(s) URL, e.g. https://hub.example.local.",
-  "setup.err.at_least_one_tier": "Choose at least one model tier.",
-  "setup.err.invalid_email": "Enter a valid e-mail address.",
-  "setup.err.password_too_short": "The password must have at least 12 characters.",
-  "setup.err.password_mismatch": "The two passwords differ.",
-  "setup.err.logo_too_large": "The logo is larger than 500 KB.",
-  "setup.err.logo_type": "The logo must be a PNG, JPEG or SVG image.",
-  "setup.err.logo_invalid": "This logo file cannot be used.",
-  "setup.err.jwt_invalid": "This licence is not valid (signature check failed).",
-  "setup.err.license_malformed": "This licence is malformed.",
-  "setup.err.client_revoked": "This licence has been revoked.",
-  "setup.err.license_expired": "This licence has expired.",
-  "setup.err.license_unavailable": "Licences cannot be installed in this build.",
-  "setup.err.setup_incomplete": "Some steps are not done yet: {missing}.",
-  "setup.err.admin_exists": "An administrator with this e-mail already exists.",
   "common.yes": "Yes",
   "common.no": "No",
   "common.save": "Save",
@@ -387,6 +366,7 @@ export const en = {
   "workers.moved_flash": "Migration order issued for {name}.",
   "workers.no_peers": "no trusted pool",
   ...catalogueEn,
+  ...wizardEn,
   ...modelsEN,
 } as const
 

@@ -4,6 +4,7 @@ import { modelsFR } from "./models-fr.ts"
 import { documentationFr } from "./documentation-fr.ts"
 import { settingsFr } from "./settings-fr.ts"
 import { catalogueFr } from "./catalogue-fr.ts"
+import { wizardFr } from "./h20-fr.ts"
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
@@ -149,28 +150,6 @@ export const fr: Record<MessageKey, string> = {
   "setup.recap.explicit": "votre choix",
   "setup.recap.from_sector": "valeur du secteur",
   "setup.done": "Installation terminée. Connectez-vous au tableau de bord.",
-  "setup.err.required": "Ce champ est obligatoire.",
-  "setup.err.too_long": "C’est trop long.",
-  "setup.err.invalid_choice": "Choisissez une des valeurs proposées.",
-  "setup.err.duplicate": "Deux sites portent ce nom.",
-  "setup.err.not_a_count": "Saisissez un nombre entier (0 ou plus).",
-  "setup.err.at_least_one_site": "Ajoutez au moins un site.",
-  "setup.err.too_many": "Trop d’entrées.",
-  "setup.err.invalid_url": "Saisissez une URL http(s), par ex. https://hub.exemple.local.",
-  "setup.err.at_least_one_tier": "Choisissez au moins une gamme de modèles.",
-  "setup.err.invalid_email": "Saisissez une adresse e-mail valide.",
-  "setup.err.password_too_short": "Le mot de passe doit comporter au moins 12 caractères.",
-  "setup.err.password_mismatch": "Les deux mots de passe sont différents.",
-  "setup.err.logo_too_large": "Le logo dépasse 500 Ko.",
-  "setup.err.logo_type": "Le logo doit être une image PNG, JPEG ou SVG.",
-  "setup.err.logo_invalid": "Ce fichier de logo est inutilisable.",
-  "setup.err.jwt_invalid": "Cette licence n’est pas valide (échec de la vérification de signature).",
-  "setup.err.license_malformed": "Cette licence est mal formée.",
-  "setup.err.client_revoked": "Cette licence a été révoquée.",
-  "setup.err.license_expired": "Cette licence a expiré.",
-  "setup.err.license_unavailable": "Cette version ne peut pas installer de licence.",
-  "setup.err.setup_incomplete": "Certaines étapes ne sont pas faites : {missing}.",
-  "setup.err.admin_exists": "Un administrateur avec cet e-mail existe déjà.",
   "common.yes": "Oui",
   "common.no": "Non",
   "common.save": "Enregistrer",
@@ -395,5 +374,6 @@ export const fr: Record<MessageKey, string> = {
   "workers.moved_flash": "Ordre de migration émis pour {name}.",
   "workers.no_peers": "aucun pool de confiance",
   ...catalogueFr,
+  ...wizardFr,
   ...modelsFR,
 }

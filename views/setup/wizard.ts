@@ -4,12 +4,22 @@ import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
 import { renderBare } from "../layout.ts"
 
-export type WizardStep = "license" | "identity" | "topology" | "hardware" | "models" | "security" | "admin" | "recap"
+export type WizardStep =
+  | "license"
+  | "identity"
+  | "topology"
+  | "hardware"
+  | "network"
+  | "models"
+  | "security"
+  | "admin"
+  | "recap"
 export const WIZARD_STEPS: readonly WizardStep[] = [
   "license",
   "identity",
   "topology",
   "hardware",
+  "network",
   "models",
   "security",
   "admin",
@@ -34,6 +44,8 @@ export interface WizardView {
   license?: { tier: string | null; client: string | null; expires: string | null; status: string }
   /** The wizard's CSRF token (double-submit cookie): every form carries it. */
   csrf?: string
+  /** The HA network step: this host's IPv4 addresses ("eth0 192.168.1.10/24"), a hint next to the VIP field. */
+  localAddresses?: string[]
 }
 
 const err = (v: WizardView, field: string) => {
@@ -151,6 +163,35 @@ function hardwareStep(v: WizardView) {
   )
 }
 
+function networkStep(v: WizardView) {
+  const a = v.answers.network ?? { mode: "none" }
+  const mode = val(v, "vip_mode", a.mode)
+  const saved = (k: string) => (a.mode === "first" ? a[k] : undefined)
+  const field = (name: string, type: string, label: string, saved: unknown, extra = "") =>
+    html`<div class="${cls(v, name)}"><label for="${name}">${t(v.lang, label)}</label>
+      <input type="${type}" id="${name}" name="${name}" value="${type === "password" ? "" : val(v, name, saved)}" ${extra}>${err(v, name)}</div>`
+  const radio = (m: string) =>
+    html`<div class="check"><input type="radio" id="vip_mode-${m}" name="vip_mode" value="${m}" ${mode === m ? html`checked` : ""}><label for="vip_mode-${m}">${t(v.lang, `setup.network.${m}`)}</label></div>`
+  return form(
+    v,
+    html`<p>${t(v.lang, "setup.network.help")}</p>
+    <fieldset class="${cls(v, "vip_mode")}"><legend>${t(v.lang, "setup.network.mode")}</legend>${radio("none")}${radio("first")}${radio("join")}${err(v, "vip_mode")}</fieldset>
+    <fieldset id="vip-first" data-vip-mode="first"><legend>${t(v.lang, "setup.network.first")}</legend>
+      ${field("vip_address", "text", "setup.network.address", saved("address"), 'inputmode="decimal" autocomplete="off"')}
+      ${v.localAddresses?.length ? html`<p class="muted" id="vip-local">${t(v.lang, "setup.network.local", { list: v.localAddresses.join(", ") })}</p>` : ""}
+      ${field("vip_cidr", "text", "setup.network.cidr", saved("prefix"), 'autocomplete="off"')}
+      ${field("vip_interface", "text", "setup.network.interface", saved("interface"), 'autocomplete="off"')}
+      ${field("vip_vrid", "number", "setup.network.vrid", saved("vrid"), 'min="1" max="255"')}
+      <p class="muted">${t(v.lang, "setup.network.password_note")}</p>
+    </fieldset>
+    <fieldset id="vip-join" data-vip-mode="join"><legend>${t(v.lang, "setup.network.join")}</legend>
+      ${field("join_url", "url", "setup.network.join_url", a.mode === "join" ? a.joined_from : undefined)}
+      ${field("join_email", "email", "setup.network.join_email", undefined, 'autocomplete="off"')}
+      ${field("join_password", "password", "setup.network.join_password", undefined, 'autocomplete="off"')}
+    </fieldset>`,
+  )
+}
+
 function modelsStep(v: WizardView) {
   const chosen: unknown[] = v.submitted
     ? ([] as unknown[]).concat(v.submitted.tiers ?? [])
@@ -195,6 +236,18 @@ function adminStep(v: WizardView) {
   )
 }
 
+function vipRecap(v: WizardView): string {
+  const n = v.answers.network
+  if (!n || n.mode === "none") return t(v.lang, "setup.recap.vip_none")
+  return n.mode === "first"
+    ? t(v.lang, "setup.recap.vip_first", { cidr: `${n.address}/${n.prefix}`, address: n.address, priority: n.priority })
+    : t(v.lang, "setup.recap.vip_join", {
+        address: `${n.address}/${n.prefix}`,
+        from: n.joined_from,
+        priority: n.priority,
+      })
+}
+
 function recapStep(v: WizardView) {
   const a = v.answers
   const row = (k: string, value: unknown) =>
@@ -213,6 +266,7 @@ function recapStep(v: WizardView) {
       ${row(t(v.lang, "setup.identity.sector"), a.identity ? t(v.lang, `setup.sector.${a.identity.sector}`) : undefined)}
       ${row(t(v.lang, "overview.sites"), (a.topology?.sites ?? []).map((s: { name: string; headcount: number }) => `${s.name} (${s.headcount})`).join(", "))}
       ${row(t(v.lang, "setup.hardware.gpu"), a.hardware?.gpu_servers)}
+      ${row(t(v.lang, "setup.recap.vip"), vipRecap(v))}
       ${row(t(v.lang, "setup.step.models"), (a.models?.tiers ?? []).join(", "))}
       ${row(t(v.lang, "setup.admin.email"), a.admin?.email)}
     </table>
@@ -234,6 +288,7 @@ const RENDER: Record<WizardStep, (v: WizardView) => SafeHtml> = {
   identity: identityStep,
   topology: topologyStep,
   hardware: hardwareStep,
+  network: networkStep,
   models: modelsStep,
   security: securityStep,
   admin: adminStep,

@@ -12,6 +12,7 @@ import { recordFrom } from "../audit-trail.ts"
 import { previewPolicy, SetupCompleted, SetupIncomplete, StepInvalid, type SetupState } from "../../setup/state.ts"
 import { isStep, MODEL_TIERS, missingSteps, RETENTION_CHOICES, STEPS, type StepId } from "../../setup/steps.ts"
 import type { PoolServices } from "../../pool/services.ts"
+import { hostOf, localAddresses } from "../../vip/net.ts"
 import { logger } from "../../log.ts"
 
 const log = logger("setup")
@@ -25,7 +26,7 @@ const isHtmx = (request: Request) => request.headers.get("hx-request") === "true
 function echoable(input: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(input))
-    if (!/password|_csrf/.test(k) && (typeof v === "string" || Array.isArray(v))) out[k] = v
+    if (!/password|auth_pass|_csrf/.test(k) && (typeof v === "string" || Array.isArray(v))) out[k] = v
   return out
 }
 
@@ -58,7 +59,10 @@ function checkSetupCsrf(request: Request, form: Record<string, unknown>) {
 
 export const setupRoutes = (s: PoolServices) => {
   const license = s.license
-  const deps = { installLicense: (token: string) => license.install(token, "setup wizard") }
+  const deps = {
+    installLicense: (token: string) => license.install(token, "setup wizard"),
+    network: { poolHost: hostOf(s.config.poolUrl) },
+  }
 
   async function view(
     lang: Lang,
@@ -88,6 +92,8 @@ export const setupRoutes = (s: PoolServices) => {
           }
         : undefined,
       license: lv ? { tier: lv.tier, client: lv.client_id, expires: lv.expires_at, status: lv.status } : undefined,
+      localAddresses:
+        step === "network" ? localAddresses().map((l) => `${l.iface} ${l.address}/${l.prefix}`) : undefined,
       ...extra,
     }
   }
