@@ -1,9 +1,10 @@
 // core/doctor — `cellule doctor`: checks a running cluster end to end from one machine and says what is
 // wrong and what to do. Reads only: each pool's public /v1/status (reachability, database, clock),
 // /v1/workers and /v1/models; with an administrator (X-Cellule-User from a trusted network) also the bonds
-// (/v1/federation/peers), the licence (/v1/admin/license) and the VIP (/v1/cluster/vip-info). Bonded peers
+// (/v1/federation/peers), the licence (/v1/admin/license) and the VIP (/v1/cluster/vip-self of each pool). Bonded peers
 // are probed directly too, so a stopped peer is named even when only one pool URL is given.
 import { existsSync, statfsSync } from "node:fs"
+import { vipChecks, type VipSelf } from "./vip.ts"
 
 export type CheckStatus = "ok" | "warn" | "problem"
 
@@ -259,33 +260,22 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     } catch (e) {
       add({ check: "licence", status: "warn", subject: first.url, detail: `could not read: ${(e as Error).message}` })
     }
-    try {
-      const r = await get(`${first.url}/v1/cluster/vip-info`, true)
-      const info = r.body as { configured?: boolean; vip_address?: string; port?: number }
-      if (r.status === 200 && info.configured && info.vip_address) {
-        const vipUrl = `http://${info.vip_address}:${info.port ?? new URL(first.url).port ?? 80}`
-        const v = await probe(vipUrl)
-        add(
-          v.ok
-            ? { check: "vip", status: "ok", subject: vipUrl, detail: `the VIP answers (held by ${v.name ?? "?"})` }
-            : {
-                check: "vip",
-                status: "problem",
-                subject: vipUrl,
-                detail: `the VIP ${info.vip_address} does not answer: ${v.error}`,
-                fix: "check `cellule vip` (keepalived) runs on every pool and that VRRP (224.0.0.18) passes between them; `ip -br -4 addr show | grep <VIP>` on the pools",
-              },
-        )
-      } else
-        add({
-          check: "vip",
-          status: "ok",
-          subject: first.url,
-          detail: r.status === 404 ? "the pool keeps no VIP settings (not checked)" : "no VIP configured",
-        })
-    } catch (e) {
-      add({ check: "vip", status: "warn", subject: first.url, detail: `could not read: ${(e as Error).message}` })
+  }
+  // The VIP: each reachable pool's vip-self (administrator), then the VIP address itself.
+  if (first && adminOk) {
+    const selfs: { pool: string; self: VipSelf | null }[] = []
+    for (const p of [...probes.values()].filter((x) => x.ok)) {
+      const r = await get(`${p.url}/v1/cluster/vip-self`, true).catch(() => null)
+      selfs.push({ pool: label(p), self: r?.status === 200 ? (r.body as VipSelf) : null })
     }
+    const ref = selfs.find((s) => s.self?.configured)?.self
+    let answers: Parameters<typeof vipChecks>[1]
+    if (ref?.vip_address) {
+      const url = `http://${ref.vip_address}:${ref.port ?? 8080}`
+      const v = await probe(url)
+      answers = { url, ok: v.ok, name: v.name, error: v.error }
+    }
+    for (const c of vipChecks(selfs, answers)) add(c)
   }
 
   // Disk space of a local data directory.

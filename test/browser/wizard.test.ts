@@ -7,6 +7,15 @@ import { cleanupAll, startPool, startWorker } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { launchBrowser, pageAcceptingDialogs, shot } from "../support/browser.ts"
 import { generateKeyPair, issueLicense, toHex } from "../../core/license/index.ts"
+import { ipString, ipv4, localAddresses, networkOf, type LocalAddress } from "../../core/vip/net.ts"
+
+/** A host address of `lan`'s subnet other than the host's own (the wizard only validates; nothing binds it). */
+function freeAddressNear(lan: LocalAddress): string {
+  const own = ipv4(lan.address)!
+  const net = networkOf(own, lan.prefix)
+  const candidate = net + (own - net === 1 ? 2 : 1)
+  return ipString(candidate)
+}
 
 afterAll(cleanupAll)
 
@@ -79,9 +88,34 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await shot(page, "03-topology-after-refresh")
   await page.click('button[value="next"]')
 
-  // 4-6. Hardware, models, security (retention left to the sector).
+  // 4-7. Hardware, HA network, models, security (retention left to the sector).
   await page.waitForSelector('h1[data-step="hardware"]')
   await page.fill("#gpu_servers", "1")
+  await page.click('button[value="next"]')
+
+  // 5. HA network (VIP): "none" is preselected; the first-pool form shows only once chosen, and each
+  // mistake is named next to its field (the pool's own address, an address outside the network).
+  await page.waitForSelector('h1[data-step="network"]')
+  expect(await page.isChecked("#vip_mode-none")).toBe(true)
+  expect(await page.isVisible("#vip_address")).toBe(false)
+  await page.check("#vip_mode-first")
+  await page.waitForSelector("#vip_address", { state: "visible" })
+  const lan = localAddresses()[0]! // the host's first LAN address: the VIP goes in its subnet
+  expect(await page.textContent("#vip-local")).toContain(lan.address)
+  await page.fill("#vip_address", lan.address)
+  await page.fill("#vip_cidr", String(lan.prefix))
+  await page.click('button[value="next"]')
+  await page.waitForSelector("#err-vip_address")
+  expect(await page.textContent("#err-vip_address")).toContain("this pool's own address")
+  expect(await page.isChecked("#vip_mode-first")).toBe(true) // the chosen mode is kept with the errors
+  const vip = freeAddressNear(lan)
+  await page.fill("#vip_address", vip)
+  await page.fill("#vip_cidr", "198.51.100.0/24")
+  await page.click('button[value="next"]')
+  await page.waitForSelector("#err-vip_address")
+  expect(await page.textContent("#err-vip_address")).toContain("not inside this network")
+  await shot(page, "04b-network-error")
+  await page.fill("#vip_cidr", String(lan.prefix))
   await page.click('button[value="next"]')
   await page.waitForSelector('h1[data-step="models"]')
   await page.check("#tier-reasoning")
@@ -116,6 +150,7 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   await page.waitForSelector("#sector-defaults")
   expect(await page.textContent('#sector-defaults td[data-field="retention"]')).toContain("120")
   expect(await page.textContent('#sector-defaults td[data-field="grade"]')).toContain("strict")
+  expect(await page.textContent("#recap")).toContain(`${vip}/${lan.prefix}, first pool (priority 200)`)
   await shot(page, "05-recap")
   await Promise.all([page.waitForURL(`${pool.url}/`), page.click('button[value="next"]')])
   await page.waitForSelector("#live")
@@ -125,6 +160,19 @@ test("first boot in a browser: wizard, dashboard, live Overview, licence banner"
   expect(await page.textContent("#headcount")).toBe("52")
   expect(await page.textContent("#worker-count")).toBe("0")
   await shot(page, "06-dashboard-no-worker")
+  // The VIP the wizard stored: vip-self (the signed-in admin) has it, with a generated password kept back.
+  const self = await page.evaluate(async () => (await fetch("/v1/cluster/vip-self")).json())
+  expect(self).toMatchObject({
+    configured: true,
+    vip_address: vip,
+    prefix: lan.prefix,
+    priority: 200,
+    state: "UNKNOWN",
+  })
+  expect(self.interface).toBe(lan.iface)
+  expect(self.auth_pass).toBeUndefined()
+  const info = await page.evaluate(async () => (await fetch("/v1/cluster/vip-info")).json())
+  expect(info.auth_pass).toMatch(/^[A-Za-z0-9]{8}$/)
 
   // The stale tab submits too: the 409 is shown as a message, not swapped in as raw JSON.
   await stale.click('button[value="next"]')

@@ -221,6 +221,42 @@ test("the VIP is on the priority-200 pool; killing it moves the VIP within 3 s, 
   expect(vipSelf("b")).toMatchObject({ supervised: true, holds_vip: false })
   expect(holds("a")).toBe(true)
   expect(holds("b")).toBe(false)
+  // `cellule doctor` from the client's host: both pools supervised, a MASTER, b BACKUP, the VIP answers.
+  // (Retried: on a loaded machine a slow /v1/status can put a keepalived in FAULT for a moment, and
+  // the doctor then truthfully reports it.)
+  let vipLines: string[] = []
+  const want = ["ok MASTER (priority 200)", "ok BACKUP (priority 100)", "ok the VIP answers (held by a)"]
+  const runDoctor = () => {
+    const doctor = Bun.spawnSync(
+      [
+        "ip",
+        "netns",
+        "exec",
+        NS.c,
+        ...celluleCmd(),
+        "doctor",
+        "--pool",
+        `http://${IP.a}:8080,http://${IP.b}:8080`,
+        "--admin",
+        TEST_ADMIN.email,
+        "--json",
+      ],
+      { stdout: "pipe", stderr: "pipe" }, // exit 1: no worker in this file
+    )
+    const doc = doctor.stdout.toString()
+    vipLines = (JSON.parse(doc.slice(doc.indexOf("{"))).checks as { check: string; status: string; detail: string }[])
+      .filter((c) => c.check === "vip")
+      .map((c) => `${c.status} ${c.detail}`)
+    return vipLines
+  }
+  await until("doctor: the VIP is healthy", async () => runDoctor().join() === want.join(), 60_000, 500).catch(() => {})
+  expect(vipLines).toEqual(want)
+  await until(
+    "a MASTER, b BACKUP before the kill",
+    async () => holds("a") && vipSelf("b")?.state === "BACKUP",
+    15_000,
+    200,
+  )
 
   const killedAt = Date.now()
   const t0 = performance.now()

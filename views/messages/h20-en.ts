@@ -41,7 +41,7 @@ export const wizardEn = {
   "setup.network.local": "This host's addresses: {list}",
   "setup.recap.vip": "VIP",
   "setup.recap.vip_none": "none",
-  "setup.recap.vip_first": "{cidr} → {address}, first pool (priority {priority})",
+  "setup.recap.vip_first": "{address}, first pool (priority {priority})",
   "setup.recap.vip_join": "{address}, joined from {from} (priority {priority})",
   "setup.err.invalid_ipv4": "Enter an IPv4 address, e.g. 192.168.1.251.",
   "setup.err.invalid_cidr": "Enter a mask from 8 to 30 (e.g. 24) or a network such as 192.168.1.0/24.",

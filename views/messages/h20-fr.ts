@@ -41,7 +41,7 @@ export const wizardFr = {
   "setup.network.local": "Adresses de cette machine : {list}",
   "setup.recap.vip": "VIP",
   "setup.recap.vip_none": "aucune",
-  "setup.recap.vip_first": "{cidr} → {address}, premier pool (priorité {priority})",
+  "setup.recap.vip_first": "{address}, premier pool (priorité {priority})",
   "setup.recap.vip_join": "{address}, rejointe depuis {from} (priorité {priority})",
   "setup.err.invalid_ipv4": "Saisissez une adresse IPv4, par ex. 192.168.1.251.",
   "setup.err.invalid_cidr": "Saisissez un masque de 8 à 30 (par ex. 24) ou un réseau comme 192.168.1.0/24.",

@@ -240,7 +240,7 @@ function vipRecap(v: WizardView): string {
   const n = v.answers.network
   if (!n || n.mode === "none") return t(v.lang, "setup.recap.vip_none")
   return n.mode === "first"
-    ? t(v.lang, "setup.recap.vip_first", { cidr: `${n.address}/${n.prefix}`, address: n.address, priority: n.priority })
+    ? t(v.lang, "setup.recap.vip_first", { address: `${n.address}/${n.prefix}`, priority: n.priority })
     : t(v.lang, "setup.recap.vip_join", {
         address: `${n.address}/${n.prefix}`,
         from: n.joined_from,
