@@ -27,6 +27,8 @@ export interface MigrationHost {
 
 export class AgentMigration {
   private m?: { order: string; from: string; to: string; timer?: ReturnType<typeof setTimeout> }
+  /** When an order last moved this worker (ms epoch): its hello says so, for the cool-down across pools. */
+  movedAt?: number
 
   constructor(private readonly h: MigrationHost) {}
 
@@ -74,6 +76,7 @@ export class AgentMigration {
   welcomed(url: string) {
     if (!this.m || url !== this.m.to) return
     clearTimeout(this.m.timer)
+    this.movedAt = Date.now()
     this.h.audit("migrated", { order: this.m.order, from: this.m.from, to: url })
     this.m = undefined
   }
