@@ -296,7 +296,7 @@ export const SETTINGS: Setting[] = [
     flag: "workers-latency-min-gain-ms",
     kind: "int",
     roles: ["pool"],
-    default: 5,
+    default: 10,
     min: 0,
     doc: "Hysteresis of latency routing: another pool counts as closer only when its measured round trip is at least this many ms below this pool's and at most 70 % of it.",
   },

@@ -9,8 +9,11 @@ import type { PoolRtts } from "./protocol.ts"
 
 const log = logger("workers.agent")
 
+/** Samples a pool needs before it is reported. */
+const MIN_SAMPLES = 3
+
 export class AgentPoolRtts {
-  private windows = new Map<string, { atom: string; w: RttWindow }>()
+  private windows = new Map<string, { atom: string; w: RttWindow; n: number }>()
   private last: PoolRtts = {}
   private fresh?: PoolRtts
   private timer?: ReturnType<typeof setInterval>
@@ -65,10 +68,12 @@ export class AgentPoolRtts {
             if (typeof body.atom_id !== "string") throw new Error("no federation id")
             let e = this.windows.get(url)
             if (!e || e.atom !== body.atom_id) {
-              e = { atom: body.atom_id, w: new RttWindow(4) }
+              e = { atom: body.atom_id, w: new RttWindow(8), n: 0 }
               this.windows.set(url, e)
             }
-            out[e.atom] = Math.round(e.w.add(ms) * 100) / 100
+            const min = e.w.add(ms)
+            // A first sample or two is mostly connection set-up and a busy pool: reported from the third.
+            if (++e.n >= MIN_SAMPLES) out[e.atom] = Math.round(min * 100) / 100
           } catch (err) {
             log.debug(`latency probe of ${url}: ${(err as Error).message}`)
           }
