@@ -20,6 +20,11 @@ export interface Alias {
 
 export const ALIASES: Alias[] = [
   { name: "IAMINE_FED", env: "CELLULE_FED", note: "§4.5 P5 federation master switch: active, observe or off." },
+  {
+    name: "WORKERS_AUTO_LATENCY_ROUTING",
+    env: "CELLULE_WORKERS_AUTO_LATENCY_ROUTING",
+    note: "§4.8 latency-based worker auto-routing (opt-in).",
+  },
   { name: "IAMINE_FED_GOSSIP_ENABLED", env: "CELLULE_FED_GOSSIP_ENABLED", note: "§4.5 P5 application gossip." },
   { name: "IAMINE_FED_KEY_DIR", env: "CELLULE_FED_KEY_DIR", note: "§4.5 P2 folder of the Ed25519 key." },
   { name: "IAMINE_BOND_PEERS", env: "CELLULE_BOND_PEERS", note: "§4.5 P4 peers bonded at boot." },

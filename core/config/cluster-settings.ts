@@ -194,6 +194,20 @@ export const CLUSTER_SETTINGS: readonly ClusterSettingDef[] = [
     validate: boolean,
   },
   {
+    key: "workers.auto_latency_routing",
+    category: "routing",
+    type: "boolean",
+    default: false,
+    restart: false,
+    env: "workersAutoLatencyRouting",
+    doc: {
+      en: "Latency routing (§4.8): a workstation enrolled on one pool is moved, once, to the pool of its own site (same /24 network, or the pool it measures closest). Turn on for a stable multi-site cluster whose workstations all join through one address.",
+      fr: "Routage par latence (§4.8) : un poste enrôlé sur un pool est déplacé, une fois, vers le pool de son propre site (même réseau /24, ou le pool qu'il mesure le plus proche). À activer pour un cluster multi-sites stable dont tous les postes s'enrôlent par une seule adresse.",
+    },
+    recommend: { cabinet: false, corporate: true },
+    validate: boolean,
+  },
+  {
     key: "moe.profile",
     category: "routing",
     type: "object",

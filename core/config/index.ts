@@ -37,6 +37,10 @@ export interface Config {
   migrationExecutorMs: number
   migrationTimeoutMs: number
   migrationCooldownMs: number
+  workersAutoLatencyRouting: boolean
+  latencyProbeMs: number
+  latencyStableObservations: number
+  latencyMinGainMs: number
   interactiveReserve: number
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */

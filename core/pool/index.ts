@@ -28,7 +28,7 @@ import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-qu
 import { createRag } from "../rag/index.ts"
 import { AdminSettings } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
-import { poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
+import { poolLatencyRouting, poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
 import { WorkerEmbeddings } from "../rag/embed.ts"
 import { Guidance } from "../gateway/guidance.ts"
 import { SmartRouter } from "../gateway/smart-routing.ts"
@@ -111,8 +111,16 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Advanced settings that act while the pool runs: runtime flags pushed to workers, the MoE profile.
     const live = new LiveSettings(db.sql, { pushRuntimeFlags: (cls, flags) => hub.pushRuntimeFlags(cls, flags) })
     scheduler.moeProfile = () => live.moe
+    // §4.8 latency routing, built with the migration orders below; the hub feeds it handshakes and probe rounds.
+    let latency: ReturnType<typeof poolLatencyRouting> | undefined
     const hub = workerHub({
       scheduler,
+      latency: {
+        probeMs: () => latency?.probeMs(),
+        hello: async (id, address, rtts, moved) => latency?.router.hello(id, address, rtts, moved),
+        heartbeat: async (id, rtts) => latency?.router.heartbeat(id, rtts),
+        gone: (id) => latency?.router.gone(id),
+      },
       poolName: config.poolName,
       heartbeatMs: config.heartbeatMs,
       workerToken: config.workerToken,
@@ -202,6 +210,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       audit: services.audit,
       forwarder,
     })
+    latency = poolLatencyRouting({ sql: db.sql, clock, config, federation }, services.migrations)
+    await latency.start()
     const app = buildApp(services)
     http = startServer({
       host: config.host,
@@ -242,6 +252,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           // The indexer stops with the listener: its job in flight still has its worker to finish on.
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           executor.stop()
+          latency?.stop()
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
           clearInterval(headcountTimer)

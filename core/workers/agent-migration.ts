@@ -27,6 +27,8 @@ export interface MigrationHost {
 
 export class AgentMigration {
   private m?: { order: string; from: string; to: string; timer?: ReturnType<typeof setTimeout> }
+  /** When an order last moved this worker (ms epoch): its hello says so, for the cool-down across pools. */
+  movedAt?: number
 
   constructor(private readonly h: MigrationHost) {}
 
@@ -55,12 +57,16 @@ export class AgentMigration {
     if (h.leaving()) return
     saveMigratedPool(h.dataDir, h.configured, msg.target_url)
     h.setPrimary(msg.target_url)
+    // Before the hello to the target: that pool must know at once that this worker was just moved.
+    const movedBefore = this.movedAt
+    this.movedAt = Date.now()
     m.timer = setTimeout(
       () => {
         if (this.m !== m || h.leaving()) return
         log.warn(`pool ${msg.target_url} did not take this worker within ${msg.give_up_ms} ms; back to ${from}`)
         h.audit("migration_abandoned", { order: msg.order_id, from, to: msg.target_url })
         saveMigratedPool(h.dataDir, h.configured, fromPrimary)
+        this.movedAt = movedBefore
         h.setPrimary(fromPrimary)
         this.m = undefined
         h.switchTo(from)

@@ -14,6 +14,7 @@ import { AgentSelfUpdate, type SelfUpdateHandler } from "./agent-update.ts"
 import { classify, detectHardware } from "./hardware.ts"
 import { loadOrCreateIdentity, migratedPoolUrl } from "./identity.ts"
 import { AgentMigration } from "./agent-migration.ts"
+import { AgentPoolRtts } from "./agent-rtt.ts"
 import { PeerReleaseKeys } from "./peer-release-keys.ts"
 import {
   PROTOCOL_VERSION,
@@ -89,6 +90,8 @@ export class WorkerAgent {
   private helloVersion = PROTOCOL_VERSION
   /** A `migrate_pool` being carried out (agent-migration.ts). */
   private readonly migration: AgentMigration
+  /** §4.8: round trips to the pools, measured while the pool asks (agent-rtt.ts). */
+  private readonly rtts = new AgentPoolRtts()
   private readonly trail: AgentAuditTrail
   private readonly jobs: AgentJobs
   private readonly failover?: AgentFailover
@@ -245,6 +248,9 @@ export class WorkerAgent {
       }
       const events = this.trail.forHello()
       if (events) hello.events = events
+      const rtts = this.rtts.snapshot()
+      if (rtts) hello.pool_rtts = rtts
+      if (this.migration.movedAt) hello.moved_ms_ago = Math.max(0, Date.now() - this.migration.movedAt)
       ws.send(JSON.stringify(hello))
     }
     ws.onmessage = (ev) => this.onMessage(String(ev.data))
@@ -317,7 +323,8 @@ export class WorkerAgent {
       return
     }
     const runtime = this.runtime.report
-    this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events, runtime })
+    const pool_rtts = this.rtts.take()
+    this.send({ type: "heartbeat", activity: this.activity(), busy: this.jobs.busy(), events, runtime, pool_rtts })
   }
 
   private onMessage(raw: string) {
@@ -362,6 +369,7 @@ export class WorkerAgent {
     this.setState("running")
     log.info(`joined pool ${msg.pool_name} at ${this.url} as ${msg.worker_id}`)
     this.migration.welcomed(this.url)
+    this.rtts.configure([this.url, ...(msg.peer_pool_urls ?? [])], msg.latency_probe_ms)
     if (this.onPrimary()) {
       this.failover?.primaryJoined(msg.peer_pool_urls)
       this.releaseKeys.primaryJoined(msg.peer_release_keys)
@@ -396,6 +404,7 @@ export class WorkerAgent {
     if (this.state === "stopped") return
     this.setState("draining")
     this.migration.stop()
+    this.rtts.stop()
     clearTimeout(this.reconnectTimer)
     clearInterval(this.tokenTimer)
     this.failover?.stop()

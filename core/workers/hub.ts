@@ -13,6 +13,7 @@ import {
   parseWorkerMessage,
   type ActivityPolicyMessage,
   type PoolMessage,
+  type PoolRtts,
   type RuntimeFlags,
   type UpgradeOffer,
   type WorkerEvent,
@@ -57,6 +58,14 @@ export interface HubOptions {
   runtimeFlags?: (hardwareClass: string) => RuntimeFlags | undefined
   /** Whether this worker id belongs to this token (binding it on first use); absent: every id is free. */
   claimWorkerId?: (workerId: string, tokenId: number | undefined) => Promise<boolean>
+  /** §4.8 latency routing (core/workers/migration/latency.ts): fed each handshake and each probe round. */
+  latency?: {
+    /** welcome.latency_probe_ms; undefined while routing is off (workers then measure nothing). */
+    probeMs(): number | undefined
+    hello(workerId: string, address: string, rtts?: PoolRtts, movedMsAgo?: number): Promise<unknown>
+    heartbeat(workerId: string, rtts: PoolRtts): Promise<unknown>
+    gone(workerId: string): void
+  }
 }
 
 /** Close code 4003 + an error frame: the worker stops retrying until its token changes (docs/protocol.md). */
@@ -76,6 +85,7 @@ export function workerHub(opts: HubOptions) {
     )
     const policy = opts.activityPolicy?.()
     const flags = msg.hardware_class ? opts.runtimeFlags?.(msg.hardware_class) : undefined
+    const probeMs = opts.latency?.probeMs()
     ws.send(
       JSON.stringify({
         type: "welcome",
@@ -88,6 +98,7 @@ export function workerHub(opts: HubOptions) {
         ...(upgrade ? { upgrade } : {}),
         ...(policy ? { activity_policy: policy } : {}),
         ...(flags ? { runtime_flags: flags } : {}),
+        ...(probeMs ? { latency_probe_ms: probeMs } : {}),
       } satisfies PoolMessage),
     )
     if (upgrade) ws.send(JSON.stringify({ type: "self_update", ...upgrade } satisfies PoolMessage))
@@ -124,7 +135,10 @@ export function workerHub(opts: HubOptions) {
       return
     }
     ws.data.worker = opts.scheduler.addWorker(msg, ws.data.link!)
-    void welcome(ws, msg).catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
+    // Latency routing after the welcome: a migrate_pool the order leads to reaches a worker that runs.
+    void welcome(ws, msg)
+      .then(() => opts.latency?.hello(msg.worker_id, ws.data.remote, msg.pool_rtts, msg.moved_ms_ago))
+      .catch((e) => log.error(`welcome to ${msg.name} failed: ${(e as Error).message}`))
     const queued = ws.data.pending ?? []
     ws.data.pending = undefined
     for (const m of queued) handle(ws, m)
@@ -138,6 +152,7 @@ export function workerHub(opts: HubOptions) {
       return
     }
     if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(worker.name, ws.data.tokenId, msg.events)
+    if (msg.type === "heartbeat" && msg.pool_rtts) void opts.latency?.heartbeat(worker.id, msg.pool_rtts)
     if (msg.type === "bye") {
       opts.scheduler.removeWorker(worker.id, `said bye (${msg.reason})`, ws.data.link)
       return
@@ -202,6 +217,7 @@ export function workerHub(opts: HubOptions) {
     close(ws, code, reason) {
       sockets.delete(ws)
       clearTimeout(ws.data.helloTimer)
+      if (ws.data.worker) opts.latency?.gone(ws.data.worker.id)
       if (ws.data.worker)
         opts.scheduler.removeWorker(
           ws.data.worker.id,

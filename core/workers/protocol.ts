@@ -43,6 +43,8 @@ export const LIMITS = {
   errorCodeChars: 64,
   errorMessageChars: 4096,
   embeddings: 2048,
+  /** Pools in one pool_rtts report. */
+  poolRtts: 32,
 } as const
 
 /** Close codes the pool uses on /ws (docs/protocol.md). */
@@ -145,6 +147,9 @@ export interface RuntimeReport {
   >
 }
 
+/** Round trips a worker measured, by pool federation id, in ms. */
+export type PoolRtts = Record<string, number>
+
 export type WorkerMessage =
   | {
       type: "hello"
@@ -157,6 +162,10 @@ export type WorkerMessage =
       activity: Activity
       hardware_class?: HardwareClass
       events?: WorkerEvent[]
+      /** §4.8: measured round trips to pools, by federation id (ms, the minimum of the last probes). */
+      pool_rtts?: PoolRtts
+      /** How long ago a migration order last moved this worker (ms): the cool-down follows it across pools. */
+      moved_ms_ago?: number
     }
   | {
       type: "heartbeat"
@@ -165,6 +174,8 @@ export type WorkerMessage =
       events?: WorkerEvent[]
       /** Sent after the worker applied runtime flags (and with each heartbeat after that). */
       runtime?: RuntimeReport
+      /** Once per finished probe round (welcome.latency_probe_ms): one observation for latency routing. */
+      pool_rtts?: PoolRtts
     }
   | { type: "token"; job_id: string; text: string; ids?: number[] }
   | {
@@ -192,6 +203,8 @@ export type PoolMessage =
       activity_policy?: ActivityPolicyMessage
       /** The runtime flags of this worker's hardware class (Advanced settings), when an admin set them. */
       runtime_flags?: RuntimeFlags
+      /** §4.8 latency routing is on: probe this pool and peer_pool_urls this often, report pool_rtts. */
+      latency_probe_ms?: number
     }
   /** The admin changed the runtime flags of this worker's class: apply once running jobs are done. */
   | { type: "runtime_flags"; flags: RuntimeFlags }
@@ -280,6 +293,15 @@ function parseRuntime(raw: unknown): RuntimeReport | undefined {
   return { flags: JSON.stringify(flags).length <= 1024 ? flags : {}, generation: r.generation, models }
 }
 
+/** A worker's RTT report, bounded (it is advisory: anything malformed is dropped, never an error). */
+function parseRtts(raw: unknown): PoolRtts | undefined {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return undefined
+  const out: PoolRtts = {}
+  for (const [id, ms] of Object.entries(raw).slice(0, LIMITS.poolRtts))
+    if (/^[\w-]{1,128}$/.test(id) && isNum(ms) && ms >= 0 && ms <= 600_000) out[id] = ms
+  return Object.keys(out).length ? out : undefined
+}
+
 /** Check a hello against LIMITS: a shape error is a ProtocolError, a size beyond a limit a ProtocolLimit. */
 function checkHello(m: Record<string, unknown>, need: (cond: boolean, what: string) => void) {
   const limit = (cond: boolean, what: string) => {
@@ -334,6 +356,10 @@ function checkHello(m: Record<string, unknown>, need: (cond: boolean, what: stri
     need(classes.includes(m.hardware_class as HardwareClass), "unknown hardware_class")
   if (Array.isArray(m.events)) m.events = parseEvents(m.events)
   else delete m.events
+  const rtts = parseRtts(m.pool_rtts)
+  if (rtts) m.pool_rtts = rtts
+  else delete m.pool_rtts
+  if (!isInt(m.moved_ms_ago, 0, Number.MAX_SAFE_INTEGER)) delete m.moved_ms_ago
 }
 
 /** The largest frame each message type may be (a `done` may carry embeddings: the WebSocket maximum). */
@@ -373,6 +399,8 @@ export function parseWorkerMessage(raw: string | Buffer): WorkerMessage {
       if (Array.isArray(m.events)) out.events = parseEvents(m.events)
       const runtime = parseRuntime(m.runtime)
       if (runtime) out.runtime = runtime
+      const rtts = parseRtts(m.pool_rtts)
+      if (rtts) out.pool_rtts = rtts
       return out
     }
     case "token":

@@ -156,6 +156,15 @@ export class MigrationOrders {
     return row
   }
 
+  /** This pool's newest order for a worker (any state), if any: latency routing's one order per worker. */
+  async lastFor(workerId: string): Promise<MigrationOrder | undefined> {
+    const [row] = await this.d.sql<MigrationOrder[]>`
+      select * from worker_migration_orders
+      where worker_id = ${workerId} and source_pool = ${this.d.identity.atomId}
+      order by issued_at desc limit 1`
+    return row
+  }
+
   /** State and history, newest first. */
   async list(limit = 200): Promise<MigrationOrder[]> {
     return this.d.sql<MigrationOrder[]>`

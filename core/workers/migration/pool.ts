@@ -7,12 +7,13 @@ import type { Clock } from "../../clock.ts"
 import type { Config } from "../../config/index.ts"
 import type { Sql } from "../../db/client.ts"
 import type { Federation } from "../../federation/index.ts"
-import { getPeer } from "../../federation/peers.ts"
+import { getPeer, trustedPeers } from "../../federation/peers.ts"
 import { signedFetch } from "../../federation/transport.ts"
 import { logger } from "../../log.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
 import { CAPACITY_PATH, type Forwarder } from "../../scheduler/forward.ts"
 import type { MigratePoolMessage } from "../protocol.ts"
+import { LatencyRouter } from "./latency.ts"
 import { MigrationOrders, startExecutor, type MigrationOrder, type MigrationSettings } from "./orders.ts"
 
 const log = logger("migration")
@@ -121,4 +122,49 @@ export function poolMigrations(d: PoolMigrationDeps): MigrationOrders {
 /** The executor of a running pool: one pass every CELLULE_MIGRATION_EXECUTOR_MS. */
 export function startPoolExecutor(orders: MigrationOrders, config: Readonly<Config>) {
   return startExecutor(orders, config.migrationExecutorMs)
+}
+
+/** §4.8 switch (replicated kind "setting"); unset: CELLULE_WORKERS_AUTO_LATENCY_ROUTING. */
+export const LATENCY_SETTING = "workers.auto_latency_routing"
+
+/**
+ * Latency routing on a running pool: the router the worker hub feeds (hello, probe rounds), and whether it
+ * is on now (read from the cluster setting every few seconds, so the welcome can ask workers to probe).
+ */
+export function poolLatencyRouting(
+  d: Pick<PoolMigrationDeps, "sql" | "clock" | "config" | "federation">,
+  orders: MigrationOrders,
+) {
+  const { sql, config, federation } = d
+  let on = config.workersAutoLatencyRouting
+  const refresh = async () => {
+    const [row] = await sql<{ value: unknown }[]>`select value from cluster_settings where key = ${LATENCY_SETTING}`
+    on = typeof row?.value === "boolean" ? row.value : config.workersAutoLatencyRouting
+    return on
+  }
+  const timer = setInterval(() => void refresh().catch(() => {}), 5000)
+  timer.unref?.()
+  const router = new LatencyRouter({
+    now: () => d.clock.now(),
+    enabled: () => refresh().catch(() => on),
+    settings: () => ({
+      stableObservations: config.latencyStableObservations,
+      minGainMs: config.latencyMinGainMs,
+      cooldownMs: config.migrationCooldownMs,
+    }),
+    self: () => ({ atom_id: federation.identity.atomId, url: federation.url }),
+    peers: async () =>
+      (await trustedPeers(sql, config.minTrustLevel))
+        .filter((p) => p.url && p.atom_id !== federation.identity.atomId)
+        .map((p) => ({ atom_id: p.atom_id, url: p.url })),
+    lastOrder: (id) => orders.lastFor(id),
+    issue: (o) => orders.issue({ ...o, issued_by: "latency-routing" }),
+  })
+  return {
+    router,
+    /** welcome.latency_probe_ms: asked of workers only while routing is on. */
+    probeMs: () => (on ? config.latencyProbeMs : undefined),
+    start: () => refresh().catch(() => on),
+    stop: () => clearInterval(timer),
+  }
 }
