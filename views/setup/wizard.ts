@@ -3,28 +3,11 @@
 import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
 import { renderBare } from "../layout.ts"
+import { STEPS, type StepId } from "../../core/setup/steps.ts"
 
-export type WizardStep =
-  | "license"
-  | "identity"
-  | "topology"
-  | "hardware"
-  | "network"
-  | "models"
-  | "security"
-  | "admin"
-  | "recap"
-export const WIZARD_STEPS: readonly WizardStep[] = [
-  "license",
-  "identity",
-  "topology",
-  "hardware",
-  "network",
-  "models",
-  "security",
-  "admin",
-  "recap",
-]
+// The step order is the wizard's own (core/setup/steps.ts); the view never keeps a second list.
+export type WizardStep = StepId
+export const WIZARD_STEPS: readonly WizardStep[] = STEPS
 
 export interface WizardView {
   lang: Lang
