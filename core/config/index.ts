@@ -37,6 +37,7 @@ export interface Config {
   migrationExecutorMs: number
   migrationTimeoutMs: number
   migrationCooldownMs: number
+  balancerIntervalMs: number
   interactiveReserve: number
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */

@@ -13,6 +13,7 @@ import { logger } from "../../log.ts"
 import type { Scheduler } from "../../scheduler/scheduler.ts"
 import { CAPACITY_PATH, type Forwarder } from "../../scheduler/forward.ts"
 import type { MigratePoolMessage } from "../protocol.ts"
+import { orderPayload } from "../../federation/kinds/migration-order.ts"
 import { MigrationOrders, startExecutor, type MigrationOrder, type MigrationSettings } from "./orders.ts"
 
 const log = logger("migration")
@@ -115,6 +116,7 @@ export function poolMigrations(d: PoolMigrationDeps): MigrationOrders {
       ended(o)
     },
     completed: ended,
+    publish: (o) => federation.publish("migration_order", orderPayload(o, federation.identity.pubkey)),
   })
 }
 
