@@ -30,6 +30,7 @@ import { AdminSettings } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
 import { poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
 import { startBalancer } from "../workers/migration/balancer-loop.ts"
+import { workerPins } from "../workers/migration/pins.ts"
 import { WorkerEmbeddings } from "../rag/embed.ts"
 import { Guidance } from "../gateway/guidance.ts"
 import { SmartRouter } from "../gateway/smart-routing.ts"
@@ -200,6 +201,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
       audit: services.audit,
       forwarder,
     })
+    services.pins = workerPins(db.sql, (kind, payload) => federation.publish(kind, payload))
     const app = buildApp(services)
     http = startServer({
       host: config.host,

@@ -11,6 +11,7 @@ import type { Scheduler } from "../../scheduler/scheduler.ts"
 import { capacityOf, type Forwarder, type ModelCapacity } from "../../scheduler/forward.ts"
 import { planMoves, type OwnWorker, type PoolLoad } from "./balancer.ts"
 import type { MigrationOrder, MigrationOrders } from "./orders.ts"
+import { pinnedWorkers } from "./pins.ts"
 
 const log = logger("balancer")
 
@@ -21,13 +22,6 @@ export interface BalancerDeps {
   orders: MigrationOrders
   /** Throws (feature_not_licensed, licence lapsed) when the balancer may not run. */
   licensed(): Promise<void>
-}
-
-/** Workers pinned to a home pool (kind "worker_pin"). */
-export async function pinnedWorkers(sql: Sql): Promise<Map<string, string>> {
-  const rows = await sql<{ worker_id: string; home_pool: string }[]>`
-    select worker_id, home_pool from worker_pins where home_pool is not null`
-  return new Map(rows.map((r) => [r.worker_id, r.home_pool]))
 }
 
 const toModels = (caps: ModelCapacity[]): PoolLoad["models"] =>

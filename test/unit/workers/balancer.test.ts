@@ -1,7 +1,12 @@
 // The balancer's decision (issue 17): planMoves on tables of cases — who moves where, and every rule of
 // the hysteresis that keeps a worker where it is.
 import { describe, expect, test } from "bun:test"
-import { planMoves, type BalanceInput, type OwnWorker, type PoolLoad } from "../../../core/workers/migration/balancer.ts"
+import {
+  planMoves,
+  type BalanceInput,
+  type OwnWorker,
+  type PoolLoad,
+} from "../../../core/workers/migration/balancer.ts"
 
 const pool = (id: string, slots: number, busy: number, queued: number, headcount = 0): PoolLoad => ({
   pool: id,
@@ -21,22 +26,42 @@ const worker = (id: string, over: Partial<OwnWorker> = {}): OwnWorker => ({
 const cases: { name: string; input: BalanceInput; expected: { worker_id: string; target_pool: string }[] }[] = [
   {
     name: "an idle pool gives one idle worker to the peer with a backlog",
-    input: { self: pool("b", 2, 0, 0), peers: [pool("a", 2, 2, 6), pool("c", 2, 0, 0)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("b", 2, 0, 0),
+      peers: [pool("a", 2, 2, 6), pool("c", 2, 0, 0)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [{ worker_id: "w1", target_pool: "a" }],
   },
   {
     name: "quiet cluster: nothing moves",
-    input: { self: pool("b", 2, 0, 0), peers: [pool("a", 2, 0, 0)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("b", 2, 0, 0),
+      peers: [pool("a", 2, 0, 0)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [],
   },
   {
     name: "busy without a queue: nothing moves (no backlog)",
-    input: { self: pool("b", 2, 0, 0), peers: [pool("a", 2, 2, 0)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("b", 2, 0, 0),
+      peers: [pool("a", 2, 2, 0)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [],
   },
   {
     name: "this pool is the loaded one: it keeps its workers",
-    input: { self: pool("a", 2, 2, 6), peers: [pool("b", 2, 0, 0)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("a", 2, 2, 6),
+      peers: [pool("b", 2, 0, 0)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [],
   },
   {
@@ -66,12 +91,22 @@ const cases: { name: string; input: BalanceInput; expected: { worker_id: string;
   },
   {
     name: "one of this pool's orders still open: wait for it",
-    input: { self: pool("b", 2, 0, 0), peers: [pool("a", 2, 2, 6)], workers: [worker("w1"), worker("w2")], openOrders: 1 },
+    input: {
+      self: pool("b", 2, 0, 0),
+      peers: [pool("a", 2, 2, 6)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 1,
+    },
     expected: [],
   },
   {
     name: "small gap: a move would overshoot (peer pressure after ≈ own pressure after)",
-    input: { self: pool("b", 2, 2, 1), peers: [pool("a", 2, 2, 1)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("b", 2, 2, 1),
+      peers: [pool("a", 2, 2, 1)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [],
   },
   {
@@ -89,7 +124,11 @@ const cases: { name: string; input: BalanceInput; expected: { worker_id: string;
     input: {
       self: pool("b", 3, 0, 0),
       peers: [pool("a", 2, 2, 8)],
-      workers: [worker("g", { hardwareClass: "gpu-large" }), worker("s", { hardwareClass: "gpu-small" }), worker("z", { hardwareClass: "cpu" })],
+      workers: [
+        worker("g", { hardwareClass: "gpu-large" }),
+        worker("s", { hardwareClass: "gpu-small" }),
+        worker("z", { hardwareClass: "cpu" }),
+      ],
       openOrders: 0,
     },
     expected: [{ worker_id: "z", target_pool: "a" }],
@@ -127,7 +166,12 @@ const cases: { name: string; input: BalanceInput; expected: { worker_id: string;
   },
   {
     name: "headcount alone never moves a worker on a quiet cluster",
-    input: { self: pool("b", 2, 0, 0, 0), peers: [pool("a", 2, 0, 0, 500)], workers: [worker("w1"), worker("w2")], openOrders: 0 },
+    input: {
+      self: pool("b", 2, 0, 0, 0),
+      peers: [pool("a", 2, 0, 0, 500)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    },
     expected: [],
   },
   {
@@ -159,11 +203,18 @@ describe("planMoves", () => {
     })
     expect(back).toEqual([])
     // and b, with its last worker left, sends nothing more
-    expect(planMoves({ self: pool("b", 1, 0, 0), peers: [pool("a", 3, 3, 3)], workers: [worker("w1")], openOrders: 0 })).toEqual([])
+    expect(
+      planMoves({ self: pool("b", 1, 0, 0), peers: [pool("a", 3, 3, 3)], workers: [worker("w1")], openOrders: 0 }),
+    ).toEqual([])
   })
 
   test("the reason names the load seen on both sides", () => {
-    const [m] = planMoves({ self: pool("b", 2, 0, 0), peers: [pool("a", 2, 2, 6)], workers: [worker("w1"), worker("w2")], openOrders: 0 })
+    const [m] = planMoves({
+      self: pool("b", 2, 0, 0),
+      peers: [pool("a", 2, 2, 6)],
+      workers: [worker("w1"), worker("w2")],
+      openOrders: 0,
+    })
     expect(m!.reason).toBe("balancer: tiny 8 busy+queued on 2 slots there, 0 on 2 here")
   })
 })

@@ -190,14 +190,19 @@ describe("migration orders replicate", () => {
     expect(await stateOf()).toBe("completed")
     // another pool cannot publish this pool's order
     const other = generateIdentity()
-    expect(await migrationOrderReplica.apply(db.sql, { ...p, id: crypto.randomUUID() }, from("0000000009", other.atomId))).toBe(false)
+    expect(
+      await migrationOrderReplica.apply(db.sql, { ...p, id: crypto.randomUUID() }, from("0000000009", other.atomId)),
+    ).toBe(false)
   })
 
   test("an order issued elsewhere is read-only here: approve and reject answer 409", async () => {
     const mine = await setup({ executorEnabled: false })
     const o = await issueTo(mine.orders)
     const elsewhere = await setup({ executorEnabled: false })
-    await expect(elsewhere.orders.approve(o.id, ADMIN)).rejects.toMatchObject({ code: "migration_order_not_ours", status: 409 })
+    await expect(elsewhere.orders.approve(o.id, ADMIN)).rejects.toMatchObject({
+      code: "migration_order_not_ours",
+      status: 409,
+    })
     await expect(elsewhere.orders.reject(o.id, ADMIN)).rejects.toMatchObject({ code: "migration_order_not_ours" })
     // and it stays out of that pool's executor, yet counts in the cluster-wide cool-down
     expect(await elsewhere.orders.tick()).toEqual([])
