@@ -19,6 +19,8 @@ export interface WorkersPageData {
   live: { id?: string; name: string; version?: string; activity: string; models: { id: string }[] }[]
   /** Pools a live worker can be moved to (trusted peers); absent: no migration orders on this pool. */
   targets?: { atom_id: string; name: string }[]
+  /** Workers pinned to a home pool (§4.2), by worker id, and this pool's id; absent: no pins on this pool. */
+  pins?: { self: string; home: Record<string, string> }
   events: { at: Date | string; worker: string; event: string }[]
   issued?: {
     code: string
@@ -40,6 +42,18 @@ function moveForm(lang: Lang, id: string | undefined, targets: { atom_id: string
     <input type="hidden" name="worker_id" value="${id}">
     <label class="inline">${t(lang, "workers.move")} <select name="target_pool">${targets.map((p) => html`<option value="${p.atom_id}">${p.name}</option>`)}</select></label>
     <button type="submit" class="secondary">${t(lang, "workers.move_submit")}</button></form>`
+}
+
+/** The home_pool pin (§4.2): pinned workers are never moved by the balancer; a manual move still is allowed. */
+function pinForm(lang: Lang, id: string | undefined, pins: NonNullable<WorkersPageData["pins"]>, csrf?: string) {
+  if (!id) return ""
+  const home = pins.home[id]
+  const state = home
+    ? html`<small class="pin-state" data-pinned="${home === pins.self ? "here" : "elsewhere"}">${t(lang, home === pins.self ? "workers.pinned" : "workers.pinned_elsewhere")}</small> `
+    : ""
+  return html`${state}<form class="inline pin-worker" method="post" action="/workers/pin">${csrfField(csrf)}
+    <input type="hidden" name="worker_id" value="${id}"><input type="hidden" name="pinned" value="${String(!home)}">
+    <button type="submit" class="secondary">${t(lang, home ? "workers.unpin" : "workers.pin")}</button></form>`
 }
 
 export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): SafeHtml {
@@ -83,7 +97,7 @@ export function workersBody(lang: Lang, d: WorkersPageData, csrf?: string): Safe
   }
   <h2>${t(lang, "workers.live")}</h2>
   <table id="live-workers"><thead><tr><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.version")}</th><th>${t(lang, "workers.activity")}</th><th>${t(lang, "workers.models")}</th>${d.targets ? html`<th></th>` : ""}</tr></thead><tbody>
-  ${d.live.map((w) => html`<tr><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td>${d.targets ? html`<td>${moveForm(lang, w.id, d.targets, csrf)}</td>` : ""}</tr>`)}</tbody></table>
+  ${d.live.map((w) => html`<tr data-worker="${w.id ?? ""}"><td>${w.name}</td><td>${w.version ?? ""}</td><td>${w.activity}</td><td>${w.models.map((m) => m.id).join(", ")}</td>${d.targets ? html`<td>${moveForm(lang, w.id, d.targets, csrf)}${d.pins ? html` ${pinForm(lang, w.id, d.pins, csrf)}` : ""}</td>` : ""}</tr>`)}</tbody></table>
   <h2>${t(lang, "workers.events")}</h2>
   <table id="worker-events"><thead><tr><th>${t(lang, "workers.when")}</th><th>${t(lang, "workers.name")}</th><th>${t(lang, "workers.event")}</th></tr></thead><tbody>
   ${d.events.map((e) => html`<tr><td>${when(e.at)}</td><td>${e.worker}</td><td>${e.event}</td></tr>`)}</tbody></table>`

@@ -34,6 +34,8 @@ export const ACTIONS = {
   "migration.drain": "basic",
   "migration.complete": "basic",
   "migration.rollback": "basic",
+  // A worker pinned to its home pool or unpinned (§4.2; the balancer never moves a pinned worker).
+  "worker.pin": "basic",
   "project.create": "basic",
   "project.update": "basic",
   "project.delete": "basic",

@@ -41,6 +41,7 @@ export interface Config {
   latencyProbeMs: number
   latencyStableObservations: number
   latencyMinGainMs: number
+  balancerIntervalMs: number
   interactiveReserve: number
   interactiveWindowMs: number
   /** Unset: the cluster-wide dashboard switch decides (see core/auth/anonymous-access.ts). */

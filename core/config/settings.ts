@@ -252,6 +252,17 @@ export const SETTINGS: Setting[] = [
     doc: "A draining migration whose target pool has not reported the worker after this long is rolled back; the worker stays where it was.",
   },
   {
+    key: "balancerIntervalMs",
+    env: "CELLULE_BALANCER_INTERVAL_MS",
+    flag: "balancer-interval-ms",
+    kind: "int",
+    roles: ["pool"],
+    default: 30_000,
+    min: 0,
+    docDefault: "30000 (0: the balancer never runs)",
+    doc: "How often the balancer (licence feature `balancer`) compares the load per pool and model, and orders this pool's idle, unpinned workers toward a peer with a backlog.",
+  },
+  {
     key: "migrationCooldownMs",
     env: "CELLULE_MIGRATION_COOLDOWN_MS",
     flag: "migration-cooldown-ms",

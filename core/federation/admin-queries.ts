@@ -33,17 +33,29 @@ export async function getClusterSetting(sql: Sql, key: string) {
 }
 
 export const listSites = (sql: Sql) =>
-  sql`select site_id, name, headcount, hlc, origin, updated_at from sites order by site_id`
+  sql`select site_id, name, headcount, pool, hlc, origin, updated_at from sites order by site_id`
 
 /** Sites with their declared headcount, by name (the balancing page). */
 export const siteHeadcounts = (sql: Sql) =>
-  sql<{ name: string; headcount: number }[]>`select name, headcount from sites order by name`
+  sql<{ site_id: string; name: string; headcount: number; pool: string | null }[]>`
+    select site_id, name, headcount, pool from sites order by name`
 
-/** The headcount declared across every replicated site (sizes the automatic queue bound). */
-export async function declaredHeadcount(sql: Sql): Promise<number> {
-  const [r] = await sql<{ n: number }[]>`select coalesce(sum(headcount), 0)::int as n from sites`
+/**
+ * The headcount that sizes this pool's automatic queue bound: the sites it serves plus those that name
+ * no pool (without `self`, or when no site names any pool: every site's).
+ */
+export async function declaredHeadcount(sql: Sql, self?: string): Promise<number> {
+  const [r] = self
+    ? await sql<{ n: number }[]>`
+        select coalesce(sum(headcount), 0)::int as n from sites where pool is null or pool = ${self}`
+    : await sql<{ n: number }[]>`select coalesce(sum(headcount), 0)::int as n from sites`
   return r.n
 }
+
+/** Declared headcount per serving pool (sites that name one), for the balancer's weights. */
+export const headcountByPool = (sql: Sql) =>
+  sql<{ pool: string; headcount: number }[]>`
+    select pool, coalesce(sum(headcount), 0)::int as headcount from sites where pool is not null group by pool`
 
 export const listProjects = (sql: Sql) =>
   sql`select id, name, description, origin, created_at from projects order by created_at, id`

@@ -234,6 +234,8 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /v1/admin/migration-orders": admin("workers", "Move a worker to another pool"),
   "POST /v1/admin/migration-orders/:id/approve": admin("workers", "Approve a migration order still issued"),
   "POST /v1/admin/migration-orders/:id/reject": admin("workers", "Reject a migration order still issued"),
+  "GET /v1/admin/worker-pins": admin("workers", "Workers pinned to a home pool (the balancer never moves them)"),
+  "PUT /v1/admin/workers/:id/home-pool": admin("workers", "Pin a worker to its home pool, or unpin it (null)"),
   "GET /v1/install/:file": {
     tag: "workers",
     summary: "A worker installer script (worker.sh, worker.ps1 and their uninstallers)",
@@ -288,7 +290,7 @@ export const OPERATIONS: Record<string, Operation> = {
     errors: [[400, "the value is refused, with the reason"]],
   }),
   "GET /v1/admin/sites": admin("cluster", "The sites and their declared headcount"),
-  "PUT /v1/admin/sites/:site_id": admin("cluster", "Change a site"),
+  "PUT /v1/admin/sites/:site_id": admin("cluster", "Change a site: name, declared headcount, serving pool (optional)"),
   "GET /v1/admin/projects": admin("cluster", "Every project of the cluster"),
   "POST /v1/admin/projects": admin("cluster", "Create a project for a team"),
   // The pool VIP (keepalived, docs/vip.md).

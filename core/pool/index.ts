@@ -29,6 +29,8 @@ import { createRag } from "../rag/index.ts"
 import { AdminSettings } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
 import { poolLatencyRouting, poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
+import { startBalancer } from "../workers/migration/balancer-loop.ts"
+import { workerPins } from "../workers/migration/pins.ts"
 import { WorkerEmbeddings } from "../rag/embed.ts"
 import { Guidance } from "../gateway/guidance.ts"
 import { SmartRouter } from "../gateway/smart-routing.ts"
@@ -58,6 +60,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
   try {
     await recordPoolName(db.sql, config.poolName)
     let declaredHeadcount = 0
+    // This pool's federation id once open: the headcount then counts only the sites it serves (and unassigned ones).
+    let selfAtom: string | undefined
     const scheduler = new Scheduler({
       clock,
       maxQueue: config.maxQueue,
@@ -72,7 +76,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     for (const m of await knownModels(db.sql)) scheduler.knownModels.set(m.id, m.kind)
     // Declared headcount (replicated site declarations) sizes the automatic queue bound; refreshed in the background.
     const refreshHeadcount = () =>
-      declaredHeadcountOf(db.sql)
+      declaredHeadcountOf(db.sql, selfAtom)
         .then((n) => (declaredHeadcount = n))
         .catch(() => {})
     await refreshHeadcount()
@@ -92,6 +96,8 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     })
     // Federation identity before anything listens: a missing key the database remembers stops start-up.
     const federation = await Federation.open(db.sql, config, clock, config.poolUrl)
+    selfAtom = federation.identity.atomId
+    await refreshHeadcount()
     // Sites declared in the wizard join the replicated site list (idempotent; covers headless setups).
     const publishSite = (site: SitePublish) => federation.publish("site", site)
     await publishSetupSites(db.sql, publishSite)
@@ -212,6 +218,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     })
     latency = poolLatencyRouting({ sql: db.sql, clock, config, federation }, services.migrations)
     await latency.start()
+    services.pins = workerPins(db.sql, (kind, payload) => federation.publish(kind, payload))
     const app = buildApp(services)
     http = startServer({
       host: config.host,
@@ -238,6 +245,17 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     const retention = services.audit.retentionJob()
     retention.start()
     const executor = startPoolExecutor(services.migrations, config)
+    // The balancer (licence feature `balancer`): orders this pool's idle workers toward a peer with a backlog.
+    const balancer = startBalancer(
+      {
+        sql: db.sql,
+        scheduler,
+        forwarder,
+        orders: services.migrations,
+        licensed: async () => requireFeature("balancer", await license.state()),
+      },
+      config.balancerIntervalMs,
+    )
     await rag.start()
     let stopped: Promise<void> | undefined
     return {
@@ -253,6 +271,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           executor.stop()
           latency?.stop()
+          balancer.stop()
           hub.closeAll("pool stopping")
           await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
           clearInterval(headcountTimer)

@@ -23,6 +23,7 @@ import type { ModelProbe } from "../catalog/probe.ts"
 import type { PoolVip } from "../vip/store.ts"
 import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
+import type { WorkerPins } from "../workers/migration/pins.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { CatalogueRole } from "../catalog/master.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
@@ -49,6 +50,8 @@ export interface PoolServices {
   audit: AuditService
   /** Worker migration orders (§4.6); absent: the /v1/admin/migration-orders API is not mounted. */
   migrations?: MigrationOrders
+  /** The `home_pool` pins (§4.2, core/workers/migration/pins.ts); present with the migration orders. */
+  pins?: WorkerPins
   /** The wizard gate (a global hook); absent in apps that do not serve the wizard. */
   setupGate?: SetupGate
   /** Publishes a wizard site to the cluster's replicated site list (the pool wires federation here). */

@@ -79,6 +79,11 @@ export class Forwarder {
     this.cache.clear()
   }
 
+  /** What each trusted peer advertises per model, by federation id (the balancer's view of the cluster). */
+  async peerCapacities(): Promise<{ pool: string; models: ModelCapacity[] }[]> {
+    return Promise.all((await this.peers()).map(async (p) => ({ pool: p.atom_id, models: await this.capacity(p) })))
+  }
+
   /** Workers and slots of each trusted peer, as they advertise them (null: unreachable). */
   async peersLoad(): Promise<PeerLoad[]> {
     return Promise.all(

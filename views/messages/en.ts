@@ -4,6 +4,7 @@ import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
 import { catalogueEn } from "./catalogue-en.ts"
 import { wizardEn } from "./h20-en.ts"
+import { balancerEn } from "./h17a-en.ts"
 
 import { modelsEN } from "./models-en.ts"
 export const en = {
@@ -341,32 +342,9 @@ export const en = {
   ...documentationEn,
   ...settingsEn,
   // Worker migration orders on the Worker balancing page (issue 17).
-  "orders.title": "Worker migration orders",
-  "orders.none": "No migration order yet.",
-  "orders.executor_on": "Orders run by themselves (balancer.executor_enabled).",
-  "orders.executor_off":
-    "Orders wait for an administrator: approve or reject each one (balancer.executor_enabled is off).",
-  "orders.worker": "Worker",
-  "orders.move": "From → to",
-  "orders.reason": "Reason",
-  "orders.state": "State",
-  "orders.when": "Issued / ended",
-  "orders.approve": "Approve",
-  "orders.reject": "Reject",
-  "orders.approved": "approved, starting",
-  "orders.approved_flash": "Order approved: it runs at the executor's next pass.",
-  "orders.rejected_flash": "Order rejected: it will never run.",
-  "orders.state.issued": "issued (waiting)",
-  "orders.state.draining": "draining",
-  "orders.state.completed": "completed",
-  "orders.state.rolled_back": "rolled back",
-  "orders.state.rejected": "rejected",
-  "workers.move": "Move to",
-  "workers.move_submit": "Move",
-  "workers.moved_flash": "Migration order issued for {name}.",
-  "workers.no_peers": "no trusted pool",
   ...catalogueEn,
   ...wizardEn,
+  ...balancerEn,
   ...modelsEN,
 } as const
 

@@ -5,6 +5,7 @@ import { documentationFr } from "./documentation-fr.ts"
 import { settingsFr } from "./settings-fr.ts"
 import { catalogueFr } from "./catalogue-fr.ts"
 import { wizardFr } from "./h20-fr.ts"
+import { balancerFr } from "./h17a-fr.ts"
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
@@ -348,32 +349,8 @@ export const fr: Record<MessageKey, string> = {
   "projects.project_deleted": "Projet supprimé.",
   ...documentationFr,
   ...settingsFr,
-  // Ordres de migration des workers, page Équilibrage (issue 17).
-  "orders.title": "Ordres de migration des workers",
-  "orders.none": "Aucun ordre de migration pour l'instant.",
-  "orders.executor_on": "Les ordres s'exécutent d'eux-mêmes (balancer.executor_enabled).",
-  "orders.executor_off":
-    "Les ordres attendent un administrateur : approuvez ou rejetez chacun (balancer.executor_enabled est désactivé).",
-  "orders.worker": "Worker",
-  "orders.move": "De → vers",
-  "orders.reason": "Motif",
-  "orders.state": "État",
-  "orders.when": "Émis / terminé",
-  "orders.approve": "Approuver",
-  "orders.reject": "Rejeter",
-  "orders.approved": "approuvé, démarrage",
-  "orders.approved_flash": "Ordre approuvé : il s'exécute au prochain passage de l'exécuteur.",
-  "orders.rejected_flash": "Ordre rejeté : il ne s'exécutera jamais.",
-  "orders.state.issued": "émis (en attente)",
-  "orders.state.draining": "en vidange",
-  "orders.state.completed": "terminé",
-  "orders.state.rolled_back": "annulé (retour arrière)",
-  "orders.state.rejected": "rejeté",
-  "workers.move": "Déplacer vers",
-  "workers.move_submit": "Déplacer",
-  "workers.moved_flash": "Ordre de migration émis pour {name}.",
-  "workers.no_peers": "aucun pool de confiance",
   ...catalogueFr,
   ...wizardFr,
+  ...balancerFr,
   ...modelsFR,
 }

@@ -7,7 +7,13 @@ import { t, type Lang } from "../i18n.ts"
 import { csrfField } from "../layout.ts"
 
 export interface BalancingData {
-  sites: { name: string; headcount: number }[]
+  sites: { site_id?: string; name: string; headcount: number; pool?: string | null }[]
+  /** Pools a site can name as its serving pool (this one and the trusted peers), by federation id. */
+  poolChoices?: { atom_id: string; name: string }[]
+  /** The site form just posted with its errors, field by field (message keys), to show next to each field. */
+  siteForm?: SiteForm
+  /** Whether this pool's balancer runs (issue 17), and why not. */
+  balancer?: { on: boolean; everyS: number; why?: "unlicensed" | "disabled" }
   pools: { name: string; self: boolean; workers: number | null; slots: number; busy: number }[]
   usage: { day: string; key: string; tokens: number }[]
   /** Pools whose usage is missing from the chart (did not answer). */
@@ -26,7 +32,7 @@ export interface BalancingData {
   }[]
   anonymous: { enabled: boolean; forced: boolean }
   /** The outcome of the form just posted; `secret` is a key just created (its only showing). */
-  flash?: { ok: boolean; text: string; secret?: string }
+  flash?: { ok: boolean; text: string; secret?: string; section?: "sites" }
   /** Worker migration orders (issue 17), newest first; absent: the pool runs no orders. */
   orders?: OrdersView
 }
@@ -47,6 +53,36 @@ export interface OrdersView {
     /** Issued by this pool: only its own orders can be approved or rejected here. */
     mine: boolean
   }[]
+}
+
+export interface SiteForm {
+  values: { site_id: string; name: string; headcount: string; pool: string }
+  errors: Partial<Record<"site_id" | "name" | "headcount" | "pool", string>>
+}
+
+/** The headcount form (issue 17): one site declared or changed, each error next to its field. */
+function siteForm(lang: Lang, d: BalancingData, csrf?: string): SafeHtml {
+  const v = d.siteForm?.values ?? { site_id: "", name: "", headcount: "", pool: "" }
+  const e = d.siteForm?.errors ?? {}
+  const field = (name: keyof SiteForm["errors"], label: string, input: SafeHtml, help?: string) =>
+    html`<div class="${e[name] ? "field-error" : ""}" data-field="${name}"><label for="site-${name}">${label}</label>${input}
+      ${help ? html`<small class="muted">${help}</small>` : ""}
+      ${e[name] ? html`<p class="field-error flash bad" id="site-${name}-error" role="alert">${t(lang, e[name] as never)}</p>` : ""}</div>`
+  const invalid = (name: keyof SiteForm["errors"]) =>
+    e[name] ? html`aria-invalid="true" aria-describedby="site-${name}-error"` : ""
+  return html`<h3>${t(lang, "balancer.sites_edit")}</h3>
+  <form method="post" action="/balancing/sites" id="site-form" novalidate>${csrfField(csrf)}
+    ${field("site_id", t(lang, "balancer.site_id"), html`<input id="site-site_id" name="site_id" value="${v.site_id}" maxlength="63" ${invalid("site_id")}>`, t(lang, "balancer.site_id_help"))}
+    ${field("name", t(lang, "balancer.site_name"), html`<input id="site-name" name="name" value="${v.name}" maxlength="200" ${invalid("name")}>`)}
+    ${field("headcount", t(lang, "balancer.site_headcount"), html`<input id="site-headcount" name="headcount" type="number" min="0" step="1" value="${v.headcount}" ${invalid("headcount")}>`)}
+    ${field(
+      "pool",
+      t(lang, "balancer.site_pool"),
+      html`<select id="site-pool" name="pool" ${invalid("pool")}><option value="">${t(lang, "balancer.site_pool_any")}</option>${(d.poolChoices ?? []).map((p) => html`<option value="${p.atom_id}" ${p.atom_id === v.pool ? "selected" : ""}>${p.name}</option>`)}</select>`,
+    )}
+    <div class="actions"><button type="submit" id="site-save">${t(lang, "balancer.site_save")}</button></div>
+  </form>
+  <p class="muted">${t(lang, "balancer.headcount_note")}</p>`
 }
 
 const at = (d: Date | string | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 19) : "—")
@@ -110,6 +146,7 @@ export function usageChart(lang: Lang, usage: BalancingData["usage"]): SafeHtml 
 }
 
 export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): SafeHtml {
+  const poolName = (id: string) => d.poolChoices?.find((p) => p.atom_id === id)?.name
   const people = d.sites.reduce((n, s) => n + s.headcount, 0)
   const workers = d.pools.reduce((n, p) => n + (p.workers ?? 0), 0)
   const pct = people ? Math.round((100 * workers) / people) : 0
@@ -127,11 +164,13 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
     <h2>${t(lang, "balancing.sites")}</h2>
     ${
       d.sites.length
-        ? html`<table><thead><tr><th>${t(lang, "balancing.site")}</th><th>${t(lang, "balancing.headcount")}</th></tr></thead>
-        <tbody>${d.sites.map((s) => html`<tr><td>${s.name}</td><td>${s.headcount}</td></tr>`)}
-        <tr class="total"><td>${t(lang, "balancing.total")}</td><td id="headcount-total">${people}</td></tr></tbody></table>`
+        ? html`<table id="sites-table"><thead><tr><th>${t(lang, "balancing.site")}</th><th>${t(lang, "balancing.headcount")}</th><th>${t(lang, "balancer.site_pool")}</th></tr></thead>
+        <tbody>${d.sites.map((s) => html`<tr data-site="${s.site_id ?? ""}"><td>${s.name}</td><td class="headcount">${s.headcount}</td><td>${s.pool ? (poolName(s.pool) ?? s.pool.slice(0, 12)) : "—"}</td></tr>`)}
+        <tr class="total"><td>${t(lang, "balancing.total")}</td><td id="headcount-total">${people}</td><td></td></tr></tbody></table>`
         : html`<p class="muted">${t(lang, "balancing.no_sites")}</p>`
     }
+    ${d.flash?.section === "sites" ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="sites-flash">${d.flash.text}</p>` : ""}
+    ${siteForm(lang, d, csrf)}
   </section>
   <section>
     <h2>${t(lang, "balancing.contributing")}</h2>
@@ -151,6 +190,7 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
     d.orders
       ? html`<section id="migration-orders">
     <h2>${t(lang, "orders.title")}</h2>
+    ${d.balancer ? html`<p class="muted" id="balancer-state" data-on="${String(d.balancer.on)}">${d.balancer.on ? t(lang, "balancer.on", { s: d.balancer.everyS }) : t(lang, "balancer.off", { why: t(lang, d.balancer.why === "disabled" ? "balancer.disabled" : "balancer.unlicensed") })}</p>` : ""}
     <div id="orders-live" hx-get="/balancing/orders/live" hx-trigger="every 2s" hx-swap="innerHTML">${ordersTable(lang, d.orders, csrf)}</div>
   </section>`
       : ""
@@ -158,7 +198,7 @@ export function balancingBody(lang: Lang, d: BalancingData, csrf?: string): Safe
   <section id="keys">
     <h2>${t(lang, "balancing.keys")}</h2>
     ${
-      d.flash
+      d.flash && d.flash.section !== "sites"
         ? html`<p class="flash ${d.flash.ok ? "" : "bad"}" id="keys-flash">${d.flash.text}${d.flash.secret ? html`<br><code id="key-secret">${d.flash.secret}</code>` : ""}</p>`
         : ""
     }

@@ -10,6 +10,8 @@ import { memoryFact } from "./memory-fact.ts"
 import { releaseKeyReplica } from "./release-key.ts"
 import { documentChunks, documentReplica, documentTombstone } from "./document.ts"
 import { catalogueMaster } from "./catalogue-master.ts"
+import { migrationOrderReplica } from "./migration-order.ts"
+import { workerPinReplica } from "./worker-pin.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -40,5 +42,7 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     documentChunks,
     documentTombstone,
     catalogueMaster,
+    migrationOrderReplica,
+    workerPinReplica,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

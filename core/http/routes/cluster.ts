@@ -36,16 +36,16 @@ export const clusterRoutes = (s: PoolServices) => {
       })
       .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
       .put("/v1/admin/sites/:site_id", async ({ params, body, admin, request, server }) => {
-        const b = (body ?? {}) as { name?: unknown; headcount?: unknown }
+        const b = (body ?? {}) as { name?: unknown; headcount?: unknown; pool?: unknown }
         const env = await audited(
           s,
           { actor: adminActor(admin), request, server },
           {
             action: "setting.change",
             target: `site:${params.site_id}`,
-            details: { name: b.name, headcount: b.headcount },
+            details: { name: b.name, headcount: b.headcount, pool: b.pool },
           },
-          () => fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount }),
+          () => fed.publish("site", { site_id: params.site_id, name: b.name, headcount: b.headcount, pool: b.pool }),
         )
         return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
       })

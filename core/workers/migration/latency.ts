@@ -91,6 +91,8 @@ export interface LatencyRouterDeps {
   /** This pool's last order for the worker (any state), if any: one order per worker, the cool-down. */
   lastOrder(workerId: string): Promise<{ issued_at: Date; finished_at: Date | null; state: string } | undefined>
   issue(order: { worker_id: string; target_pool: string; reason: string }): Promise<unknown>
+  /** Whether the worker is pinned to a home pool (an on-site worker): never moved by latency either. */
+  pinned?(workerId: string): Promise<boolean>
 }
 
 interface Track {
@@ -147,6 +149,7 @@ export class LatencyRouter {
       t.target = choice.target
       // A /24 match cannot flap (the address is the socket's): it acts at once. A measure must hold.
       if (!choice.target || (choice.basis === "rtt" && t.count < s.stableObservations)) return null
+      if (await this.d.pinned?.(workerId)) return null
       const now = this.d.now()
       if (t.movedAt !== undefined && now - t.movedAt < s.cooldownMs) return null
       const last = await this.d.lastOrder(workerId)

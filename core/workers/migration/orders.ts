@@ -59,6 +59,8 @@ export interface MigrationDeps {
   cancelMigrate?(order: MigrationOrder): void
   /** The target reported the worker: the order is completed. */
   completed?(order: MigrationOrder): void
+  /** Replicate the order as it stands now (federation kind "migration_order"); after every transition. */
+  publish?(order: MigrationOrder): Promise<unknown>
 }
 
 /** The bytes the issuing pool signs: everything that decides the move, nothing that changes with state. */
@@ -171,8 +173,35 @@ export class MigrationOrders {
       select * from worker_migration_orders order by issued_at desc, id limit ${limit}`
   }
 
+  /**
+   * The workers that may not get a new order now: an open order anywhere in the cluster (orders
+   * replicate), or a move completed within the cool-down (the hysteresis the balancer honours).
+   */
+  async cooling(): Promise<{ workers: Set<string>; openHere: number }> {
+    const { sql, clock } = this.d
+    const since = new Date(clock.now() - (await this.d.settings()).cooldownMs)
+    const rows = await sql<{ worker_id: string; source_pool: string; state: OrderState }[]>`
+      select worker_id, source_pool, state from worker_migration_orders
+      where state in ('issued', 'draining') or (state = 'completed' and finished_at > ${since})`
+    return {
+      workers: new Set(rows.map((r) => r.worker_id)),
+      openHere: rows.filter((r) => r.state !== "completed" && r.source_pool === this.self).length,
+    }
+  }
+
+  /** Only the issuing pool decides on its orders (they replicate to every pool, read-only there). */
+  private async mine(id: string): Promise<void> {
+    const o = await this.get(id)
+    if (o.source_pool !== this.self)
+      throw new Conflict(
+        `migration order ${id} was issued by pool ${o.source_pool}: approve or reject it there`,
+        "migration_order_not_ours",
+      )
+  }
+
   /** Approve an order still `issued`: the executor runs it at its next pass, even when it is off. */
   async approve(id: string, actor: Actor): Promise<MigrationOrder> {
+    await this.mine(id)
     const [row] = await this.d.sql<MigrationOrder[]>`
       update worker_migration_orders set approved_at = ${new Date(this.d.clock.now())}, approved_by = ${actor.id}
       where id = ${id} and state = 'issued' and approved_at is null
@@ -184,6 +213,7 @@ export class MigrationOrders {
 
   /** Reject an order still `issued`: it is never executed. */
   async reject(id: string, actor: Actor): Promise<MigrationOrder> {
+    await this.mine(id)
     const row = await this.move(id, ["issued"], "rejected", { finished_at: new Date(this.d.clock.now()) })
     if (!row) throw await this.notIn(id, "issued")
     await this.transitioned(row, "migration.reject", actor)
@@ -264,6 +294,8 @@ export class MigrationOrders {
       target: `worker:${o.worker_id}`,
       details: { order: o.id, target_pool: o.target_pool, state: o.state, reason: o.reason },
     })
+    // State-based: each envelope carries the whole order, so one lost publish is repaired by the next.
+    await this.d.publish?.(o).catch((e) => log.warn(`order ${o.id}: replication failed: ${(e as Error).message}`))
   }
 }
 

@@ -14,6 +14,8 @@ import type { Scheduler } from "../../scheduler/scheduler.ts"
 import { CAPACITY_PATH, type Forwarder } from "../../scheduler/forward.ts"
 import type { MigratePoolMessage } from "../protocol.ts"
 import { LatencyRouter } from "./latency.ts"
+import { pinnedWorkers } from "./pins.ts"
+import { orderPayload } from "../../federation/kinds/migration-order.ts"
 import { MigrationOrders, startExecutor, type MigrationOrder, type MigrationSettings } from "./orders.ts"
 
 const log = logger("migration")
@@ -116,6 +118,7 @@ export function poolMigrations(d: PoolMigrationDeps): MigrationOrders {
       ended(o)
     },
     completed: ended,
+    publish: (o) => federation.publish("migration_order", orderPayload(o, federation.identity.pubkey)),
   })
 }
 
@@ -159,6 +162,7 @@ export function poolLatencyRouting(
         .map((p) => ({ atom_id: p.atom_id, url: p.url })),
     lastOrder: (id) => orders.lastFor(id),
     issue: (o) => orders.issue({ ...o, issued_by: "latency-routing" }),
+    pinned: async (id) => (await pinnedWorkers(sql)).has(id),
   })
   return {
     router,

@@ -51,7 +51,7 @@ describe("latencyChoice", () => {
 })
 
 /** A router over fake deps: the orders it issues are recorded; time is a number the test moves. */
-function harness(opts: { stable?: number; cooldownMs?: number; enabled?: boolean } = {}) {
+function harness(opts: { stable?: number; cooldownMs?: number; enabled?: boolean; pinned?: string[] } = {}) {
   let now = 1_000_000
   const issued: { worker_id: string; target_pool: string; at: number }[] = []
   const router = new LatencyRouter({
@@ -66,6 +66,7 @@ function harness(opts: { stable?: number; cooldownMs?: number; enabled?: boolean
       return o && { issued_at: new Date(o.at), finished_at: new Date(o.at + 1000), state: "completed" }
     },
     issue: async (o) => void issued.push({ ...o, at: now }),
+    pinned: async (id) => (opts.pinned ?? []).includes(id),
   })
   return { router, issued, tick: (ms: number) => (now += ms) }
 }
@@ -80,6 +81,13 @@ describe("LatencyRouter hysteresis", () => {
     expect(h.issued.map((o) => o.target_pool)).toEqual(["atom_b"])
     expect(await h.router.hello("w2", "10.1.0.9")).toBeNull()
     expect(h.issued).toHaveLength(1)
+  })
+
+  test("a worker pinned to its home pool is never moved by latency, a subnet match included", async () => {
+    const h = harness({ pinned: ["w1"] })
+    expect(await h.router.hello("w1", "10.2.0.33")).toBeNull()
+    expect(await h.router.hello("w2", "10.2.0.34")).toBe("atom_b")
+    expect(h.issued.map((o) => o.worker_id)).toEqual(["w2"])
   })
 
   test("off: nothing is issued", async () => {

@@ -12,6 +12,7 @@ import {
   type MigrationSettings,
 } from "../../../core/workers/migration/orders.ts"
 import { testDatabase } from "../../support/db.ts"
+import { migrationOrderReplica, orderPayload } from "../../../core/federation/kinds/migration-order.ts"
 
 const ADMIN = { kind: "admin", id: "ops@test.local" } as const
 
@@ -35,6 +36,7 @@ async function setup(settings: Partial<MigrationSettings> = {}) {
   const cancelled: string[] = []
   const onTarget = new Set<string>()
   const connected = new Set<string>([w("worker-a")])
+  const published: string[] = []
   const s: MigrationSettings = { executorEnabled: true, timeoutMs: 90_000, cooldownMs: 600_000, ...settings }
   const orders = new MigrationOrders({
     sql: db.sql,
@@ -45,8 +47,9 @@ async function setup(settings: Partial<MigrationSettings> = {}) {
     sendMigrate: (o) => connected.has(o.worker_id) && (sent.push(o.id), true),
     onTarget: async (o) => onTarget.has(o.worker_id),
     cancelMigrate: (o) => void cancelled.push(o.id),
+    publish: async (o) => void published.push(`${o.id}:${o.state}`),
   })
-  return { orders, clock, identity, audited, sent, cancelled, onTarget, connected, s }
+  return { orders, clock, identity, audited, sent, cancelled, onTarget, connected, s, published }
 }
 
 const issueTo = (orders: MigrationOrders, target = "atom_b", worker = w("worker-a")) =>
@@ -144,5 +147,68 @@ describe("migration orders", () => {
   test("an order to this very pool is refused", async () => {
     const { orders, identity } = await setup()
     await expect(issueTo(orders, identity.atomId)).rejects.toMatchObject({ code: "migration_same_pool" })
+  })
+})
+
+// Replication (kind "migration_order"): every pool's balancing page shows every order; only the issuer decides.
+describe("migration orders replicate", () => {
+  test("every transition is published as the whole order", async () => {
+    const { orders, onTarget, published } = await setup()
+    const o = await issueTo(orders)
+    await orders.tick()
+    onTarget.add(o.worker_id)
+    await orders.tick()
+    expect(published).toEqual([`${o.id}:issued`, `${o.id}:draining`, `${o.id}:completed`])
+  })
+
+  test("parse verifies the issuer's signature and that the key is the source pool's", async () => {
+    const { orders, identity } = await setup()
+    const o = await issueTo(orders)
+    const p = orderPayload(o, identity.pubkey)
+    expect(migrationOrderReplica.parse(JSON.parse(JSON.stringify(p))).id).toBe(o.id)
+    expect(() => migrationOrderReplica.parse({ ...p, target_pool: "atom_c" })).toThrow(/signature/)
+    const other = generateIdentity()
+    expect(() => migrationOrderReplica.parse({ ...p, source_pubkey: other.pubkey })).toThrow(/source pool/)
+    expect(() => migrationOrderReplica.parse({ ...p, state: "teleported" })).toThrow(/state/)
+  })
+
+  test("apply: idempotent on id, states only move forward, only the source's envelopes count", async () => {
+    const { orders, identity } = await setup()
+    const o = await issueTo(orders)
+    await db.sql`delete from worker_migration_orders where id = ${o.id}` // as on a pool that never saw it
+    const p = migrationOrderReplica.parse(orderPayload(o, identity.pubkey))
+    const from = (hlc: string, origin = identity.atomId) => ({ hlc, origin })
+    const stateOf = async () => (await orders.get(o.id)).state
+    expect(await migrationOrderReplica.apply(db.sql, p, from("0000000001"))).toBe(true)
+    expect(await migrationOrderReplica.apply(db.sql, p, from("0000000001"))).toBe(false) // the same envelope again
+    expect(await stateOf()).toBe("issued")
+    const done = { ...p, state: "completed" as const, finished_at: new Date().toISOString() }
+    expect(await migrationOrderReplica.apply(db.sql, done, from("0000000003"))).toBe(true)
+    expect(await stateOf()).toBe("completed")
+    // a late draining envelope (even with a later stamp) never brings it back
+    await migrationOrderReplica.apply(db.sql, { ...p, state: "draining" }, from("0000000004"))
+    expect(await stateOf()).toBe("completed")
+    // another pool cannot publish this pool's order
+    const other = generateIdentity()
+    expect(
+      await migrationOrderReplica.apply(db.sql, { ...p, id: crypto.randomUUID() }, from("0000000009", other.atomId)),
+    ).toBe(false)
+  })
+
+  test("an order issued elsewhere is read-only here: approve and reject answer 409", async () => {
+    const mine = await setup({ executorEnabled: false })
+    const o = await issueTo(mine.orders)
+    const elsewhere = await setup({ executorEnabled: false })
+    await expect(elsewhere.orders.approve(o.id, ADMIN)).rejects.toMatchObject({
+      code: "migration_order_not_ours",
+      status: 409,
+    })
+    await expect(elsewhere.orders.reject(o.id, ADMIN)).rejects.toMatchObject({ code: "migration_order_not_ours" })
+    // and it stays out of that pool's executor, yet counts in the cluster-wide cool-down
+    expect(await elsewhere.orders.tick()).toEqual([])
+    const cooling = await elsewhere.orders.cooling()
+    expect(cooling.workers.has(o.worker_id)).toBe(true)
+    expect(cooling.openHere).toBe(0)
+    expect((await mine.orders.cooling()).openHere).toBeGreaterThanOrEqual(1)
   })
 })

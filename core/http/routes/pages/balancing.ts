@@ -6,9 +6,24 @@ import { Elysia } from "elysia"
 import type { NewKey } from "../../../auth/api-keys.ts"
 import { CelluleError } from "../../../errors.ts"
 import type { PoolServices } from "../../../pool/services.ts"
-import { dashboardPage, formAction, liveFragment, type PageRequest, type Srv } from "../../dashboard-shell.ts"
-import { balancingBody, ordersTable, type BalancingData, type OrdersView } from "../../../../views/pages/balancing.ts"
-import { adminActor } from "../../audit-trail.ts"
+import {
+  dashboardPage,
+  formAction,
+  liveFragment,
+  loginRedirect,
+  pageRequest,
+  type PageRequest,
+  type Srv,
+} from "../../dashboard-shell.ts"
+import {
+  balancingBody,
+  ordersTable,
+  type BalancingData,
+  type OrdersView,
+  type SiteForm,
+} from "../../../../views/pages/balancing.ts"
+import { adminActor, audited } from "../../audit-trail.ts"
+import { requireFeature } from "../../license-gate.ts"
 import { t } from "../../../../views/i18n.ts"
 
 /** The new-key form as the API's body: empty fields are "no limit", numbers must be whole and positive. */
@@ -46,6 +61,22 @@ export function newKeyFromForm(form: Record<string, unknown>): NewKey {
   }
 }
 
+/**
+ * The headcount form (issue 17) checked field by field, each error as a message key shown next to its
+ * field; the same rules as the replicated kind "site" (core/federation/kinds/site.ts), which checks again.
+ */
+export function siteFromForm(form: Record<string, unknown>, pools: string[]): SiteForm {
+  const v = (k: string) => String(form[k] ?? "").trim()
+  const values = { site_id: v("site_id"), name: v("name"), headcount: v("headcount"), pool: v("pool") }
+  const errors: SiteForm["errors"] = {}
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(values.site_id)) errors.site_id = "balancer.err_site_id"
+  if (!values.name || values.name.length > 200) errors.name = "balancer.err_name"
+  if (!/^\d+$/.test(values.headcount) || Number(values.headcount) > 10_000_000)
+    errors.headcount = "balancer.err_headcount"
+  if (values.pool && !pools.includes(values.pool)) errors.pool = "balancer.err_pool"
+  return { values, errors }
+}
+
 /** The migration orders as the page shows them: pool and worker names where known (issue 17). */
 export async function ordersView(s: PoolServices): Promise<OrdersView | undefined> {
   const orders = s.migrations
@@ -76,6 +107,24 @@ export const balancingPage = (s: PoolServices) => {
   const keys = s.apiKeys!
   const anonymous = s.anonymous!
   const usageSync = s.keyUsage!
+  /** This pool and its trusted peers: the pools a site can name. */
+  async function poolChoices() {
+    const self = s.federation?.identity.atomId
+    const peers = (await s.peers.list().catch(() => []))
+      .filter((p) => !p.revoked_at && p.trust_level >= s.config.minTrustLevel)
+      .map((p) => ({ atom_id: p.atom_id, name: p.pool_name ?? p.atom_id.slice(0, 12) }))
+    return self ? [{ atom_id: self, name: s.config.poolName }, ...peers] : peers
+  }
+  async function balancerState(): Promise<BalancingData["balancer"]> {
+    const everyS = Math.round(s.config.balancerIntervalMs / 100) / 10
+    if (s.config.balancerIntervalMs <= 0) return { on: false, everyS, why: "disabled" }
+    try {
+      await requireFeature(s, "balancer")
+      return { on: true, everyS }
+    } catch {
+      return { on: false, everyS, why: "unlicensed" }
+    }
+  }
   async function data(): Promise<BalancingData> {
     const sites = await s.peers.siteHeadcounts().catch(() => [])
     const llm = scheduler.liveModels().filter((m) => m.kind === "llm")
@@ -106,15 +155,24 @@ export const balancingPage = (s: PoolServices) => {
       keys: list,
       anonymous: await anonymous.state(),
       orders: await ordersView(s),
+      poolChoices: await poolChoices(),
+      balancer: s.migrations ? await balancerState() : undefined,
     }
   }
-  const page = (request: Request, server: Srv, flash?: BalancingData["flash"], who?: PageRequest, status = 200) =>
+  const page = (
+    request: Request,
+    server: Srv,
+    flash?: BalancingData["flash"],
+    who?: PageRequest,
+    status = 200,
+    extra: Partial<BalancingData> = {},
+  ) =>
     dashboardPage(s, request, server, {
       who,
       status,
       active: "balancing",
       title: (lang) => t(lang, "balancing.title"),
-      body: async ({ lang, admin }) => balancingBody(lang, { ...(await data()), flash }, admin.csrf),
+      body: async ({ lang, admin }) => balancingBody(lang, { ...(await data()), flash, ...extra }, admin.csrf),
     })
   /** A form on the page; `run` returns the flash shown on success. */
   const action = (
@@ -145,54 +203,84 @@ export const balancingPage = (s: PoolServices) => {
       page: (who, o, status) => page(request, server, o.flash ?? o.result, who, status),
     })
 
-  return new Elysia()
-    .get("/balancing", ({ request, server }) => page(request, server))
-    .get("/balancing/orders/live", ({ request, server }) =>
-      liveFragment(s, request, server, async ({ lang, admin }) => {
-        const v = await ordersView(s)
-        return v ? ordersTable(lang, v, admin.csrf).value : ""
-      }),
-    )
-    .post("/balancing/orders/approve", ({ request, server, body }) => decide(request, server, body, "approve"))
-    .post("/balancing/orders/reject", ({ request, server, body }) => decide(request, server, body, "reject"))
-    .post("/balancing/keys", ({ request, server, body }) =>
-      action(
-        request,
-        server,
-        body,
-        (form) => ({ action: "key.create", details: { name: String(form.name ?? "") } }),
-        async (form, who) => {
-          const { key, record } = await keys.create(newKeyFromForm(form))
-          return { ok: true, text: t(who.lang, "balancing.key_created", { name: record.name }), secret: key }
-        },
-      ),
-    )
-    .post("/balancing/keys/revoke", ({ request, server, body }) =>
-      action(
-        request,
-        server,
-        body,
-        (form) => ({ action: "key.revoke", target: `key:${String(form.id ?? "")}` }),
-        async (form, who) => {
-          await keys.revoke(String(form.id ?? ""))
-          return { ok: true, text: t(who.lang, "balancing.revoked_flash") }
-        },
-      ),
-    )
-    .post("/balancing/anonymous", ({ request, server, body }) =>
-      action(
-        request,
-        server,
-        body,
-        (form) => ({
-          action: "setting.change",
-          target: "setting:anonymous_access",
-          details: { enabled: String(form.enabled) === "true" },
+  return (
+    new Elysia()
+      .get("/balancing", ({ request, server }) => page(request, server))
+      .get("/balancing/orders/live", ({ request, server }) =>
+        liveFragment(s, request, server, async ({ lang, admin }) => {
+          const v = await ordersView(s)
+          return v ? ordersTable(lang, v, admin.csrf).value : ""
         }),
-        async (form, who) => {
-          const s = await anonymous.set(String(form.enabled) === "true")
-          return { ok: true, text: t(who.lang, s.enabled ? "balancing.anon_on" : "balancing.anon_off") }
-        },
-      ),
-    )
+      )
+      .post("/balancing/orders/approve", ({ request, server, body }) => decide(request, server, body, "approve"))
+      .post("/balancing/orders/reject", ({ request, server, body }) => decide(request, server, body, "reject"))
+      // Declared headcount per site (issue 17): the replicated kind "site", like PUT /v1/admin/sites/{site_id}.
+      .post("/balancing/sites", async ({ request, server, body }) => {
+        const form = (body ?? {}) as Record<string, unknown>
+        const who = await pageRequest(s, request, server, form)
+        if (!who) return loginRedirect(request)
+        const get = new Request(request.url, { headers: request.headers })
+        const site = siteFromForm(
+          form,
+          (await poolChoices()).map((p) => p.atom_id),
+        )
+        if (Object.keys(site.errors).length) return page(get, server, undefined, who, 400, { siteForm: site })
+        const v = site.values
+        const payload = { site_id: v.site_id, name: v.name, headcount: Number(v.headcount), pool: v.pool || null }
+        try {
+          await audited(
+            s,
+            { actor: adminActor(who.admin), request, server },
+            { action: "setting.change", target: `site:${v.site_id}`, details: payload },
+            () => s.federation!.publish("site", payload),
+          )
+        } catch (e) {
+          if (!(e instanceof CelluleError) || e.status >= 500) throw e
+          const flash = { ok: false, text: `${e.code}: ${e.message}`, section: "sites" as const }
+          return page(get, server, flash, who, e.status, { siteForm: { values: v, errors: {} } })
+        }
+        const text = t(who.lang, "balancer.site_saved", { name: v.name, headcount: payload.headcount })
+        return page(get, server, { ok: true, text, section: "sites" }, who)
+      })
+      .post("/balancing/keys", ({ request, server, body }) =>
+        action(
+          request,
+          server,
+          body,
+          (form) => ({ action: "key.create", details: { name: String(form.name ?? "") } }),
+          async (form, who) => {
+            const { key, record } = await keys.create(newKeyFromForm(form))
+            return { ok: true, text: t(who.lang, "balancing.key_created", { name: record.name }), secret: key }
+          },
+        ),
+      )
+      .post("/balancing/keys/revoke", ({ request, server, body }) =>
+        action(
+          request,
+          server,
+          body,
+          (form) => ({ action: "key.revoke", target: `key:${String(form.id ?? "")}` }),
+          async (form, who) => {
+            await keys.revoke(String(form.id ?? ""))
+            return { ok: true, text: t(who.lang, "balancing.revoked_flash") }
+          },
+        ),
+      )
+      .post("/balancing/anonymous", ({ request, server, body }) =>
+        action(
+          request,
+          server,
+          body,
+          (form) => ({
+            action: "setting.change",
+            target: "setting:anonymous_access",
+            details: { enabled: String(form.enabled) === "true" },
+          }),
+          async (form, who) => {
+            const s = await anonymous.set(String(form.enabled) === "true")
+            return { ok: true, text: t(who.lang, s.enabled ? "balancing.anon_on" : "balancing.anon_off") }
+          },
+        ),
+      )
+  )
 }
