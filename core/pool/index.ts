@@ -33,6 +33,7 @@ import { WorkerEmbeddings } from "../rag/embed.ts"
 import { Guidance } from "../gateway/guidance.ts"
 import { SmartRouter } from "../gateway/smart-routing.ts"
 import { ModelProbe } from "../catalog/probe.ts"
+import { CatalogueSync } from "../catalog/sync.ts"
 
 const log = logger("pool")
 
@@ -214,7 +215,19 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Before gossip starts: a pool configured as catalogue master claims the role only when no record
     // exists yet (a returning old master finds the newer record and stays a satellite).
     await services.catalog.role.claimAtBoot()
+    // A catalogue satellite copies the master's model files into its own store (core/catalog/sync.ts).
+    const catalogueSync = new CatalogueSync({
+      sql: db.sql,
+      storeDir: config.modelStoreDir,
+      role: services.catalog.role,
+      identity: federation.identity,
+      clock,
+      intervalMs: config.catalogueSyncMs,
+      timeoutMs: config.catalogueCopyTimeoutMs,
+    })
+    services.catalogueSync = catalogueSync
     federation.start()
+    catalogueSync.start()
     keyUsage.start()
     clusterWorkers.start()
     // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
@@ -236,7 +249,14 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           await Promise.all([http!.stop(config.shutdownGraceMs), rag.stop()])
           executor.stop()
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
+          await Promise.all([
+            catalogueSync.stop(),
+            federation.stop(),
+            keyUsage.stop(),
+            clusterWorkers!.stop(),
+            retention.stop(),
+            live.stop(),
+          ])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

@@ -24,6 +24,7 @@ import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { CatalogueRole } from "../catalog/master.ts"
+import type { CatalogueSync } from "../catalog/sync.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -70,6 +71,8 @@ export interface PoolServices {
   smartRouter?: SmartRouter
   /** The model probe (§4.9.4); absent: the probe API is not mounted and assignment is not gated. */
   modelProbe?: ModelProbe
+  /** A satellite's copies of the master's model files (core/catalog/sync.ts); set by the pool after boot. */
+  catalogueSync?: CatalogueSync
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>
@@ -88,7 +91,7 @@ export function poolServices(
 ): PoolServices {
   const { db, clock, config, statusExtra, ...rest } = base
   const sql = db.sql
-  return {
+  const out: PoolServices = {
     ...rest,
     config,
     clock,
@@ -114,6 +117,7 @@ export function poolServices(
         config.catalogueMaster,
         rest.federation ? (kind, payload) => rest.federation!.publish(kind, payload) : undefined,
       ),
+      () => out.catalogueSync,
     ),
     peers: peersFacade(sql, clock, config),
     audit: rest.audit ?? auditService(sql, clock),
@@ -128,4 +132,5 @@ export function poolServices(
         heartbeatMs: config.heartbeatMs,
       }),
   }
+  return out
 }

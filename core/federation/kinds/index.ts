@@ -10,6 +10,7 @@ import { memoryFact } from "./memory-fact.ts"
 import { releaseKeyReplica } from "./release-key.ts"
 import { documentChunks, documentReplica, documentTombstone } from "./document.ts"
 import { catalogueMaster } from "./catalogue-master.ts"
+import { modelAssignment, modelEntry } from "./model-catalogue.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -40,5 +41,7 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     documentChunks,
     documentTombstone,
     catalogueMaster,
+    modelEntry,
+    modelAssignment,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

@@ -4,7 +4,7 @@
 import { Elysia, t } from "elysia"
 import { CelluleError, Unauthorized } from "../../errors.ts"
 import { tokenMatches, hashToken } from "../../crypto/token.ts"
-import { HARDWARE_CLASSES } from "../../catalog/store.ts"
+import { HARDWARE_CLASSES, type StoredModel } from "../../catalog/store.ts"
 import type { HardwareClass } from "../../workers/protocol.ts"
 import type { PoolServices } from "../../pool/services.ts"
 
@@ -40,6 +40,34 @@ export function parseRange(header: string | null, size: number): { start: number
   return { start, end }
 }
 
+/** A stored model file as an HTTP answer: whole (200) or the asked range (206), 416 outside it. */
+export function storedFileResponse(m: StoredModel, rangeHeader: string | null): Response {
+  const common = {
+    "accept-ranges": "bytes",
+    "content-type": "application/octet-stream",
+    "x-cellule-sha256": m.sha256,
+  }
+  let range: ReturnType<typeof parseRange>
+  try {
+    range = parseRange(rangeHeader, m.size)
+  } catch (e) {
+    return new Response(JSON.stringify({ error: "range_not_satisfiable", message: (e as Error).message }), {
+      status: 416,
+      headers: { ...common, "content-type": "application/json", "content-range": `bytes */${m.size}` },
+    })
+  }
+  const file = Bun.file(m.path)
+  if (!range) return new Response(file, { headers: { ...common, "content-length": String(m.size) } })
+  return new Response(file.slice(range.start, range.end + 1), {
+    status: 206,
+    headers: {
+      ...common,
+      "content-length": String(range.end - range.start + 1),
+      "content-range": `bytes ${range.start}-${range.end}/${m.size}`,
+    },
+  })
+}
+
 export const modelFileRoutes = (s: PoolServices) =>
   new Elysia()
     .get(
@@ -63,28 +91,5 @@ export const modelFileRoutes = (s: PoolServices) =>
     .get("/v1/models/files/:name", async ({ params, request }) => {
       await requireWorker(s, request)
       const m = await s.catalog.storedModel(params.name)
-      const common = {
-        "accept-ranges": "bytes",
-        "content-type": "application/octet-stream",
-        "x-cellule-sha256": m.sha256,
-      }
-      let range: ReturnType<typeof parseRange>
-      try {
-        range = parseRange(request.headers.get("range"), m.size)
-      } catch (e) {
-        return new Response(JSON.stringify({ error: "range_not_satisfiable", message: (e as Error).message }), {
-          status: 416,
-          headers: { ...common, "content-type": "application/json", "content-range": `bytes */${m.size}` },
-        })
-      }
-      const file = Bun.file(m.path)
-      if (!range) return new Response(file, { headers: { ...common, "content-length": String(m.size) } })
-      return new Response(file.slice(range.start, range.end + 1), {
-        status: 206,
-        headers: {
-          ...common,
-          "content-length": String(range.end - range.start + 1),
-          "content-range": `bytes ${range.start}-${range.end}/${m.size}`,
-        },
-      })
+      return storedFileResponse(m, request.headers.get("range"))
     })
