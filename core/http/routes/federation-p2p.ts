@@ -12,7 +12,7 @@ import { audited } from "../audit-trail.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { CAPACITY_PATH, capacityOf } from "../../scheduler/forward.ts"
 import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
-import { storedFileResponse } from "./model-files.ts"
+import { storedFileResponse } from "../file-response.ts"
 import { bondingPeerGuard, P2P_PATH as P2P, trustedPeerGuard } from "../peer-guard.ts"
 
 /** Calls from trusted peers: forward capacity, key usage, the audit view (mounted with the API keys). */
