@@ -23,6 +23,7 @@ import m0021 from "./0021_rag_log_redaction.sql" with { type: "text" }
 import m0022 from "./0022_model_catalogue.sql" with { type: "text" }
 import m0023 from "./0023_model_probe.sql" with { type: "text" }
 import m0025 from "./0025_vip.sql" with { type: "text" }
+import m0026 from "./0026_catalogue_replication.sql" with { type: "text" }
 import m0029 from "./0029_balancer.sql" with { type: "text" }
 
 export const MIGRATIONS = [
@@ -49,5 +50,6 @@ export const MIGRATIONS = [
   { name: "0022_model_catalogue.sql", sql: m0022 },
   { name: "0023_model_probe.sql", sql: m0023 },
   { name: "0025_vip.sql", sql: m0025 },
+  { name: "0026_catalogue_replication.sql", sql: m0026 },
   { name: "0029_balancer.sql", sql: m0029 },
 ]

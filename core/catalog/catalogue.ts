@@ -21,6 +21,7 @@ import { BadRequest, CelluleError, Conflict, NotFound } from "../errors.ts"
 import { logger } from "../log.ts"
 import { type GgufHeader, GgufInvalid, hasGgufMagic, readGgufHeader } from "./gguf.ts"
 import { checkFileName, listStore, storedModel } from "./store.ts"
+import type { CopyState } from "./sync.ts"
 
 const log = logger("catalog")
 
@@ -36,6 +37,10 @@ export interface CatalogueEntry {
   header_error?: string
   uploaded_by: string | null
   assignments: { hardware_classes: string[]; tiers: string[] }
+  /** Whether this pool's store holds the file (a satellite lists the master's entries before its copy arrived). */
+  present?: boolean
+  /** A satellite's copy from the master in progress or failed (core/catalog/sync.ts). */
+  copy?: CopyState
 }
 
 export class ModelTooLarge extends CelluleError {
@@ -179,20 +184,83 @@ export async function catalogueEntry(sql: Sql, storeDir: string, fileName: strin
   return { file_name: m.file_name, size: m.size, sha256: m.sha256, ...h, assignments: a }
 }
 
-export async function listCatalogue(sql: Sql, storeDir: string): Promise<CatalogueEntry[]> {
+/**
+ * Every catalogue entry: the files of this pool's store, and on a satellite the master's entries
+ * (replicated) whose copy has not arrived yet — listed with present: false and the copy's progress.
+ */
+export async function listCatalogue(
+  sql: Sql,
+  storeDir: string,
+  copies?: ReadonlyMap<string, CopyState>,
+): Promise<CatalogueEntry[]> {
   const assigned = await assignmentsByFile(sql)
+  const replicated = new Map(
+    (await sql`select file_name, size_bytes, sha256, header, uploaded_by, deleted from catalogue_entries`).map((r) => [
+      r.file_name as string,
+      r,
+    ]),
+  )
   const out: CatalogueEntry[] = []
   for (const m of await listStore(sql, storeDir)) {
+    // A file the master deleted, still here until no local assignment names it: not listed.
+    if (replicated.get(m.file_name)?.deleted) continue
     const h = await headerOf(sql, m.file_name, m.path)
+    const r = replicated.get(m.file_name)
+    const copying = r && r.sha256 !== m.sha256 ? copies?.get(m.file_name) : undefined
     out.push({
       file_name: m.file_name,
       size: m.size,
       sha256: m.sha256,
       ...h,
       assignments: assigned.get(m.file_name) ?? { hardware_classes: [], tiers: [] },
+      present: true,
+      ...(copying ? { copy: copying } : {}),
     })
   }
-  return out
+  const held = new Set(out.map((e) => e.file_name))
+  for (const [name, r] of replicated) {
+    if (r.deleted || held.has(name)) continue
+    out.push({
+      file_name: name,
+      size: Number(r.size_bytes),
+      sha256: r.sha256,
+      header: (r.header as GgufHeader | null) ?? null,
+      uploaded_by: r.uploaded_by,
+      assignments: assigned.get(name) ?? { hardware_classes: [], tiers: [] },
+      present: false,
+      copy: copies?.get(name) ?? { state: "copying", done: 0, total: Number(r.size_bytes) },
+    })
+  }
+  return out.sort((a, b) => a.file_name.localeCompare(b.file_name))
+}
+
+/** The payload of kind model_entry for a catalogue entry. */
+export const entryPayload = (e: Pick<CatalogueEntry, "file_name" | "size" | "sha256" | "header" | "uploaded_by">) => ({
+  file_name: e.file_name,
+  size: e.size,
+  sha256: e.sha256,
+  header: (e.header as unknown as Record<string, unknown> | null) ?? null,
+  uploaded_by: e.uploaded_by,
+  deleted: false,
+})
+
+/** The replicated entry of a file (kind model_entry), or null. */
+export async function replicatedEntry(
+  sql: Sql,
+  fileName: string,
+): Promise<(CatalogueEntry & { deleted: boolean }) | null> {
+  const [r] =
+    await sql`select file_name, size_bytes, sha256, header, uploaded_by, deleted from catalogue_entries where file_name = ${fileName}`
+  if (!r) return null
+  return {
+    file_name: r.file_name,
+    size: Number(r.size_bytes),
+    sha256: r.sha256,
+    header: r.header ?? null,
+    uploaded_by: r.uploaded_by,
+    assignments: { hardware_classes: [], tiers: [] },
+    deleted: r.deleted,
+  }
 }
 
 /** Deletes a model file and its entry; 409 model_assigned while a class or tier still names it. */

@@ -8,6 +8,8 @@ import type { Sql } from "../db/client.ts"
 import { Conflict } from "../errors.ts"
 import { logger } from "../log.ts"
 import { catalogueMaster, type CatalogueMasterPayload } from "../federation/kinds/catalogue-master.ts"
+import type { ReplicatedKind } from "../federation/kinds/index.ts"
+import { encodeHlc } from "../federation/hlc.ts"
 
 const log = logger("catalog")
 
@@ -65,13 +67,18 @@ export class CatalogueRole {
     if (v.role !== "master") throw new CatalogueReadOnly(v.master?.url ?? null)
   }
 
-  private async write(p: CatalogueMasterPayload) {
-    if (this.publish) await this.publish(catalogueMaster.kind, p)
+  /** A catalogue change, replicated as its kind (signed envelope), or applied here alone without federation. */
+  async replicate<P>(kind: ReplicatedKind<P>, payload: P): Promise<void> {
+    if (this.publish) await this.publish(kind.kind, payload)
     else
-      await catalogueMaster.apply(this.sql, catalogueMaster.parse(p), {
-        hlc: new Date().toISOString(),
+      await kind.apply(this.sql, kind.parse(payload), {
+        hlc: encodeHlc({ wall: Date.now(), counter: 0 }),
         origin: this.self.id(),
       })
+  }
+
+  private write(p: CatalogueMasterPayload) {
+    return this.replicate(catalogueMaster, p)
   }
 
   /** At boot: a pool configured as master with no record yet claims epoch 1. */

@@ -79,6 +79,8 @@ export interface Config {
   modelStoreDir: string
   modelUploadMaxBytes: number
   catalogueMaster: boolean
+  catalogueSyncMs: number
+  catalogueCopyTimeoutMs: number
   gpuLargeMinVramMb: number
   assignmentPollMs: number
   gpuSmallMinVramMb: number

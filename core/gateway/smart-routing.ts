@@ -3,7 +3,10 @@
 // model) and compared with one prototype text per tier (fast / reasoning / code); the closest tier
 // whose model is live serves. Prototypes are cluster settings ("smart_routing.prototypes.<tier>", with
 // built-in defaults) and their embeddings are cached per embedder and text. The tier's model comes from
-// modelForTier(): the cluster setting "smart_routing.model.<tier>".
+// modelForTier(): the model catalogue's tier assignment (PUT /v1/admin/models/tiers/<tier>, replicated
+// from the catalogue master), served under its file name without ".gguf"; the cluster setting
+// "smart_routing.model.<tier>" only fills a tier the catalogue leaves unassigned (a model that is
+// not a catalogue file, e.g. a worker started with --model). The catalogue wins when both are set.
 import type { Sql } from "../db/client.ts"
 import type { Clock } from "../clock.ts"
 import { ServiceUnavailable } from "../errors.ts"
@@ -12,6 +15,7 @@ import { CounterVec } from "../metrics/prom.ts"
 import type { EmbeddingService } from "../rag/embed.ts"
 import type { Scheduler } from "../scheduler/scheduler.ts"
 import { ClusterSettingsView } from "./guidance.ts"
+import { tierAssignments } from "../catalog/catalogue.ts"
 
 const log = logger("smart_routing")
 
@@ -52,7 +56,7 @@ export class SmartRouter {
   )
 
   constructor(
-    sql: Sql,
+    private readonly sql: Sql,
     clock: Clock,
     private readonly embeddings: EmbeddingService,
     private readonly scheduler: Scheduler,
@@ -60,8 +64,13 @@ export class SmartRouter {
     this.view = new ClusterSettingsView(sql, clock, ["smart_routing."])
   }
 
-  /** The model serving a tier: the cluster setting smart_routing.model.<tier>; null when unassigned. */
-  async modelForTier(tier: Tier): Promise<string | null> {
+  /**
+   * The model serving a tier: the catalogue's tier assignment (its file name without ".gguf"), else the
+   * cluster setting smart_routing.model.<tier>; null when neither names one.
+   */
+  async modelForTier(tier: Tier, assigned?: Record<string, string>): Promise<string | null> {
+    const file = (assigned ?? (await tierAssignments(this.sql)))[tier]
+    if (file) return file.replace(/\.gguf$/i, "")
     const v = (await this.view.values()).get(`smart_routing.model.${tier}`)
     return typeof v === "string" && v.trim() ? v.trim() : null
   }
@@ -71,7 +80,8 @@ export class SmartRouter {
    * (Advanced settings, core/scheduler/scheduler.ts), which spreads it across the profile's models.
    */
   async configured(): Promise<boolean> {
-    for (const tier of TIERS) if (await this.modelForTier(tier)) return true
+    const assigned = await tierAssignments(this.sql)
+    for (const tier of TIERS) if (await this.modelForTier(tier, assigned)) return true
     return false
   }
 
@@ -113,8 +123,9 @@ export class SmartRouter {
     )
     const ranked = [...TIERS].sort((a, b) => scores[b] - scores[a])
     let choice: RouteChoice | undefined
+    const assigned = await tierAssignments(this.sql)
     for (const tier of ranked) {
-      const model = await this.modelForTier(tier)
+      const model = await this.modelForTier(tier, assigned)
       if (model && live.has(model) && (!allowed || allowed(model))) {
         choice = { tier, model, scores }
         break
@@ -124,7 +135,7 @@ export class SmartRouter {
       throw new ServiceUnavailable(
         "smart_routing_unavailable",
         `no tier has a live model (closest tier: ${ranked[0]})`,
-        "assign a model to each tier: PUT /v1/admin/settings/smart_routing.model.<fast|reasoning|code>",
+        "assign a model to each tier on the Models page (PUT /v1/admin/models/tiers/<fast|reasoning|code>)",
       )
     this.routed.inc({ tier: choice.tier, model: choice.model })
     const fmt = (t: Tier) => `${t} ${scores[t].toFixed(3)}`

@@ -356,6 +356,9 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /v1/federation/p2p/document-bytes/:hash": peer("A replicated document's original bytes", {
     responseType: "application/octet-stream",
   }),
+  "GET /v1/federation/p2p/model-files/:name": peer("A catalogue model file, for a satellite copying it (HTTP Range)", {
+    responseType: "application/octet-stream",
+  }),
   "GET /v1/federation/p2p/links": peer("This pool's links and their measured latency"),
   "POST /v1/federation/login-links/consume": peer("Spend one of this pool's one-time login links"),
 }

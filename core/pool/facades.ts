@@ -38,15 +38,21 @@ import {
   type WorkerHardware,
   type WorkerOs,
 } from "../workers/provisioning.ts"
-import { assignClassModel, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
+import { HARDWARE_CLASSES, classAssignments, listStore, modelForClass, storedModel } from "../catalog/store.ts"
 import {
-  assignTierModel,
+  TIERS,
+  type Tier,
   catalogueEntry,
   deleteModel,
+  entryPayload,
   listCatalogue,
+  replicatedEntry,
   tierAssignments,
   uploadModel,
 } from "../catalog/catalogue.ts"
+import type { CatalogueSync } from "../catalog/sync.ts"
+import { modelAssignment, modelEntry } from "../federation/kinds/model-catalogue.ts"
+import { BadRequest } from "../errors.ts"
 import { CatalogueRole } from "../catalog/master.ts"
 import type { HardwareClass } from "../workers/protocol.ts"
 import * as peers from "../federation/peers.ts"
@@ -101,34 +107,58 @@ export const catalogFacade = (
     { id: () => config.poolName, url: () => config.poolUrl },
     config.catalogueMaster,
   ),
-) => ({
-  /** Master / satellite (§4.6.3): every catalogue write below asks it first (409 catalogue_read_only). */
-  role,
-  modelForClass: (c: HardwareClass) => modelForClass(sql, config.modelStoreDir, c),
-  storedModel: (fileName: string) => storedModel(sql, config.modelStoreDir, fileName),
-  classAssignments: () => classAssignments(sql),
-  listStore: () => listStore(sql, config.modelStoreDir),
-  assignClassModel: async (c: HardwareClass, fileName: string) => {
-    await role.requireWriter()
-    await assignClassModel(sql, config.modelStoreDir, c, fileName)
-  },
-  // The administrator's catalogue (issue 18): streamed upload, list, delete, tiers.
-  upload: async (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) => {
-    await role.requireWriter()
-    return uploadModel(sql, config.modelStoreDir, fileName, body, { maxBytes: config.modelUploadMaxBytes, by })
-  },
-  list: () => listCatalogue(sql, config.modelStoreDir),
-  entry: (fileName: string) => catalogueEntry(sql, config.modelStoreDir, fileName),
-  remove: async (fileName: string) => {
-    await role.requireWriter()
-    await deleteModel(sql, config.modelStoreDir, fileName)
-  },
-  assignTier: async (tier: string, fileName: string) => {
-    await role.requireWriter()
-    await assignTierModel(sql, config.modelStoreDir, tier, fileName)
-  },
-  tierAssignments: () => tierAssignments(sql),
-})
+  sync?: () => CatalogueSync | undefined,
+) => {
+  /** The master's entry for a file, replicated when satellites do not hold it yet (a file copied in by hand). */
+  const ensureEntry = async (fileName: string) => {
+    const e = await catalogueEntry(sql, config.modelStoreDir, fileName)
+    const known = await replicatedEntry(sql, fileName)
+    if (!known || known.deleted || known.sha256 !== e.sha256) await role.replicate(modelEntry, entryPayload(e))
+  }
+  return {
+    /** Master / satellite (§4.6.3): every catalogue write below asks it first (409 catalogue_read_only). */
+    role,
+    modelForClass: (c: HardwareClass) => modelForClass(sql, config.modelStoreDir, c),
+    storedModel: (fileName: string) => storedModel(sql, config.modelStoreDir, fileName),
+    classAssignments: () => classAssignments(sql),
+    listStore: () => listStore(sql, config.modelStoreDir),
+    // Writes (master only) are replicated to satellites as the kinds model_entry / model_assignment.
+    assignClassModel: async (c: HardwareClass, fileName: string) => {
+      await role.requireWriter()
+      if (!HARDWARE_CLASSES.includes(c)) throw new BadRequest(`unknown hardware class ${c}`, "hardware_class_invalid")
+      await ensureEntry(fileName)
+      await role.replicate(modelAssignment, { scope: "class", name: c, file_name: fileName })
+    },
+    // The administrator's catalogue (issue 18): streamed upload, list, delete, tiers.
+    upload: async (fileName: string, body: AsyncIterable<Uint8Array> | null, by?: string) => {
+      await role.requireWriter()
+      const r = await uploadModel(sql, config.modelStoreDir, fileName, body, {
+        maxBytes: config.modelUploadMaxBytes,
+        by,
+      })
+      if (r.created) await role.replicate(modelEntry, entryPayload(r.entry))
+      return r
+    },
+    list: () => listCatalogue(sql, config.modelStoreDir, sync?.()?.copies),
+    entry: (fileName: string) => catalogueEntry(sql, config.modelStoreDir, fileName),
+    remove: async (fileName: string) => {
+      await role.requireWriter()
+      const before =
+        (await catalogueEntry(sql, config.modelStoreDir, fileName).catch(() => null)) ??
+        (await replicatedEntry(sql, fileName))
+      await deleteModel(sql, config.modelStoreDir, fileName)
+      if (before) await role.replicate(modelEntry, { ...entryPayload(before), deleted: true })
+    },
+    assignTier: async (tier: string, fileName: string) => {
+      await role.requireWriter()
+      if (!TIERS.includes(tier as Tier))
+        throw new BadRequest(`unknown tier ${tier} (fast, reasoning or code)`, "tier_invalid")
+      await ensureEntry(fileName)
+      await role.replicate(modelAssignment, { scope: "tier", name: tier, file_name: fileName })
+    },
+    tierAssignments: () => tierAssignments(sql),
+  }
+}
 
 /** A bonded, unrevoked peer's public key, or undefined. */
 async function livePeerKey(sql: Sql, atomId: string): Promise<string | undefined> {

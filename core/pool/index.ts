@@ -37,6 +37,7 @@ import { SmartRouter } from "../gateway/smart-routing.ts"
 import { ModelProbe } from "../catalog/probe.ts"
 import { ensureAgentToken, PoolVip } from "../vip/store.ts"
 import { hostOf } from "../vip/net.ts"
+import { CatalogueSync } from "../catalog/sync.ts"
 
 const log = logger("pool")
 
@@ -238,7 +239,19 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     // Before gossip starts: a pool configured as catalogue master claims the role only when no record
     // exists yet (a returning old master finds the newer record and stays a satellite).
     await services.catalog.role.claimAtBoot()
+    // A catalogue satellite copies the master's model files into its own store (core/catalog/sync.ts).
+    const catalogueSync = new CatalogueSync({
+      sql: db.sql,
+      storeDir: config.modelStoreDir,
+      role: services.catalog.role,
+      identity: federation.identity,
+      clock,
+      intervalMs: config.catalogueSyncMs,
+      timeoutMs: config.catalogueCopyTimeoutMs,
+    })
+    services.catalogueSync = catalogueSync
     federation.start()
+    catalogueSync.start()
     keyUsage.start()
     clusterWorkers.start()
     // Applies the audit and usage retention the wizard stored: once now, then daily (core/audit/retention.ts).
@@ -273,7 +286,14 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
           latency?.stop()
           balancer.stop()
           hub.closeAll("pool stopping")
-          await Promise.all([federation.stop(), keyUsage.stop(), clusterWorkers!.stop(), retention.stop(), live.stop()])
+          await Promise.all([
+            catalogueSync.stop(),
+            federation.stop(),
+            keyUsage.stop(),
+            clusterWorkers!.stop(),
+            retention.stop(),
+            live.stop(),
+          ])
           clearInterval(headcountTimer)
           scheduler.stop()
           await db.close()

@@ -26,6 +26,7 @@ import { HttpMetrics } from "../metrics/pool.ts"
 import type { WorkerPins } from "../workers/migration/pins.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { CatalogueRole } from "../catalog/master.ts"
+import type { CatalogueSync } from "../catalog/sync.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -76,6 +77,8 @@ export interface PoolServices {
   modelProbe?: ModelProbe
   /** The pool VIP (§4.7): settings from the wizard, state from `cellule vip`; absent: the VIP routes are not mounted. */
   vip?: PoolVip
+  /** A satellite's copies of the master's model files (core/catalog/sync.ts); set by the pool after boot. */
+  catalogueSync?: CatalogueSync
 }
 
 type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>
@@ -94,7 +97,7 @@ export function poolServices(
 ): PoolServices {
   const { db, clock, config, statusExtra, ...rest } = base
   const sql = db.sql
-  return {
+  const out: PoolServices = {
     ...rest,
     config,
     clock,
@@ -120,6 +123,7 @@ export function poolServices(
         config.catalogueMaster,
         rest.federation ? (kind, payload) => rest.federation!.publish(kind, payload) : undefined,
       ),
+      () => out.catalogueSync,
     ),
     peers: peersFacade(sql, clock, config),
     audit: rest.audit ?? auditService(sql, clock),
@@ -134,4 +138,5 @@ export function poolServices(
         heartbeatMs: config.heartbeatMs,
       }),
   }
+  return out
 }

@@ -51,6 +51,15 @@ test("upload with progress, header listed, thinking flagged, junk refused, assig
 
   await uploadFile(think)
   await page.waitForSelector('#models-table tr[data-model="forged-think.gguf"] [data-behaviour="thinking"]')
+  // The probe slot: the §4.9 guidance table, and each file's probe (never run yet) with its start form.
+  await page.reload()
+  await page.waitForSelector("#model-probe #model-guidance table")
+  expect(await page.getAttribute('#model-probe .model-probe[data-file="forged-think.gguf"]', "data-status")).toBe(
+    "none",
+  )
+  expect(await page.getAttribute('#model-probe .model-probe[data-file="forged-instruct.gguf"] form', "action")).toBe(
+    "/models/forged-instruct.gguf/probe",
+  )
 
   await uploadFile(junk)
   await page.waitForSelector('#model-upload-progress[data-state="failed"]')

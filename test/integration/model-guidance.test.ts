@@ -197,14 +197,20 @@ describe("model probe", () => {
 })
 
 describe('model "auto"', () => {
-  test("routes a greeting and a code question to different tiers, names the model, counts it", async () => {
+  test("routes a greeting and a code question to different tiers (the catalogue's tier models), names the model, counts it", async () => {
     // The tiny embedder is a bag of words, not semantic: each tier's prototype holds the test's key words.
     await setting("smart_routing.prototypes.fast", "hello world bonjour")
     await setting("smart_routing.prototypes.code", "search query file data server")
     await setting("smart_routing.prototypes.reasoning", "why how question answer")
-    await setting("smart_routing.model.fast", "plain")
-    await setting("smart_routing.model.code", "pre")
-    await setting("smart_routing.model.reasoning", "think")
+    // Each tier's model is the catalogue's tier assignment (the Models page, PUT /v1/admin/models/tiers/…).
+    for (const [tier, file] of [
+      ["fast", "plain.gguf"],
+      ["code", "pre.gguf"],
+      ["reasoning", "think.gguf"],
+    ])
+      expect((await call("PUT", `/v1/admin/models/tiers/${tier}`, { file_name: file })).status).toBe(200)
+    // The setting only fills a tier the catalogue leaves empty: here it loses to the catalogue.
+    await setting("smart_routing.model.code", "plain")
     const ask = (content: string) => chat("auto", { messages: [{ role: "user", content }] })
     const { value: greeting } = await until("auto to route", async () => {
       const r = await call("POST", "/v1/chat/completions", {

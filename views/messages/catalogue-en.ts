@@ -1,6 +1,9 @@
 // views/messages/catalogue-en — the Models page's catalogue (upload, list, assignment, master);
 // spread into en.ts, which would pass 400 lines.
+import { h18En } from "./h18-en.ts"
+
 export const catalogueEn = {
+  ...h18En,
   "models.title": "Models",
   "models.guidance":
     "Recommended: instruct, non-thinking models (e.g. Qwen3-4B-Instruct-2507 Q4_K_M for cpu-mid, gpu-small and apple-m; Qwen3-30B-A3B-Instruct-2507 for gpu-large). Thinking models (<think>, QwQ, DeepSeek-R1, Qwen3 without Instruct) and base models are flagged below.",

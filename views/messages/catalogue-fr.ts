@@ -1,6 +1,9 @@
 // views/messages/catalogue-fr — the Models page's catalogue (upload, list, assignment, master);
 // spread into fr.ts, which would pass 400 lines.
+import { h18Fr } from "./h18-fr.ts"
+
 export const catalogueFr = {
+  ...h18Fr,
   "models.title": "Modèles",
   "models.guidance":
     "Recommandé : des modèles instruct sans raisonnement visible (par ex. Qwen3-4B-Instruct-2507 Q4_K_M pour cpu-mid, gpu-small et apple-m ; Qwen3-30B-A3B-Instruct-2507 pour gpu-large). Les modèles « thinking » (<think>, QwQ, DeepSeek-R1, Qwen3 sans Instruct) et les modèles de base sont signalés ci-dessous.",

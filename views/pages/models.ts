@@ -1,9 +1,12 @@
 // views/pages/models — the Models page (issue 18, admin guide §4.9): upload a GGUF with a progress bar
 // (views/assets/models.js streams the file to POST /v1/admin/models), the catalogue with each model's
 // parsed header and behaviour (instruct recommended; thinking and base models warned), deletion with
-// confirmation, assignment per hardware class and per tier. <section id="model-probe"> is the slot the
-// model probe fills (issue 18, probe part).
+// confirmation, assignment per hardware class and per tier; on a satellite, the copy of each file from
+// the catalogue master. <section id="model-probe"> holds the §4.9 guidance table and each stored file's
+// probe (views/pages/model-probe.ts) with its start / accept forms.
 import type { CatalogueEntry } from "../../core/catalog/catalogue.ts"
+import type { ProbeResult } from "../../core/catalog/probe.ts"
+import { modelGuidanceSection, modelProbeSection } from "./model-probe.ts"
 import { html, type SafeHtml } from "../html.ts"
 import { t, type Lang } from "../i18n.ts"
 import { csrfField } from "../layout.ts"
@@ -23,6 +26,8 @@ export interface ModelsPageData {
   role?: { role: "master" | "satellite"; masterUrl: string | null; epoch: number }
   csrf?: string
   flash?: Flash
+  /** Each stored file's last probe (null: never probed); absent: the pool has no probe. */
+  probes?: Record<string, ProbeResult | null>
 }
 
 const flashOf = (f?: Flash) => (f ? html`<p class="flash ${f.ok ? "" : "bad"}" id="models-flash">${f.text}</p>` : "")
@@ -107,7 +112,7 @@ export function modelsBody(lang: Lang, d: ModelsPageData): SafeHtml {
       <tbody>${d.entries.map(
         (
           e,
-        ) => html`<tr data-model="${e.file_name}"><td>${e.file_name}<br><small class="muted" title="${e.sha256}">sha256 ${e.sha256.slice(0, 12)}…</small></td>
+        ) => html`<tr data-model="${e.file_name}"><td>${e.file_name}<br><small class="muted" title="${e.sha256}">sha256 ${e.sha256.slice(0, 12)}…</small>${copyState(lang, e)}</td>
         <td>${size(e.size)}</td><td>${e.header?.architecture ?? "—"}</td><td>${e.header ? params(e.header.parameter_count) : "—"}</td>
         <td>${e.header?.quantization ?? "—"}</td><td>${e.header?.context_length ?? "—"}</td><td>${behaviour(lang, e)}</td>
         <td class="assigned">${[...e.assignments.hardware_classes, ...e.assignments.tiers].join(", ") || "—"}</td>
@@ -122,5 +127,30 @@ export function modelsBody(lang: Lang, d: ModelsPageData): SafeHtml {
     <h2>${t(lang, "models.by_tier")}</h2>
     <div id="tier-assignments">${d.tierNames.map((x) => assignForm(lang, "tier", x, d.tiers[x], files, d.csrf))}</div>
   </section>
-  <section id="model-probe" data-slot="probe"><!-- Model probe results (issue 18, probe part) go here. --></section>`
+  <section id="model-probe" data-slot="probe">
+    ${modelGuidanceSection(lang, files)}
+    ${
+      d.probes
+        ? html`<h2>${t(lang, "models.probes")}</h2>${Object.entries(d.probes).map(([f, probe]) =>
+            modelProbeSection(lang, {
+              fileName: f,
+              probe,
+              startAction: `/models/${f}/probe`,
+              acceptAction: `/models/${f}/probe/accept`,
+              csrf: d.csrf,
+            }),
+          )}`
+        : ""
+    }</section>`
+}
+
+/** A satellite's copy of a file from the master: in progress, failed (it resumes), or nothing to say. */
+function copyState(lang: Lang, e: CatalogueEntry): SafeHtml | "" {
+  const c = e.copy
+  if (!c || c.state === "done") return ""
+  return c.state === "failed"
+    ? html`<br><small class="bad" data-copy="failed">${t(lang, "models.copy.failed", { error: c.error ?? "" })}</small>`
+    : html`<br><small class="muted" data-copy="copying">${t(lang, "models.copy.copying", {
+        pct: String(Math.floor((c.done / Math.max(c.total, 1)) * 100)),
+      })}</small>`
 }

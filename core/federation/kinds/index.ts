@@ -12,6 +12,7 @@ import { documentChunks, documentReplica, documentTombstone } from "./document.t
 import { catalogueMaster } from "./catalogue-master.ts"
 import { migrationOrderReplica } from "./migration-order.ts"
 import { workerPinReplica } from "./worker-pin.ts"
+import { modelAssignment, modelEntry } from "./model-catalogue.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -44,5 +45,7 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     catalogueMaster,
     migrationOrderReplica,
     workerPinReplica,
+    modelEntry,
+    modelAssignment,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

@@ -1,6 +1,7 @@
 // Signed pool-to-pool calls (every one checked by core/http/peer-guard.ts before routing):
 //   POST /v1/federation/p2p/hello | gossip | pull, GET …/hw | …/links — bonding and replication;
 //   GET …/document-bytes/{sha256} — a replicated document's original bytes, for a trusted peer;
+//   GET …/model-files/{name} — a catalogue model file (HTTP Range), for a trusted satellite copying it;
 //   GET /v1/federation/forward-capacity — what this pool can serve, for a peer choosing where to forward;
 //   GET /v1/federation/key-usage | key-usage-daily — this pool's counts per API key, which peers merge
 //   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
@@ -11,6 +12,7 @@ import { audited } from "../audit-trail.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { CAPACITY_PATH, capacityOf } from "../../scheduler/forward.ts"
 import { DAILY_DAYS, DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../../auth/key-usage-sync.ts"
+import { storedFileResponse } from "../file-response.ts"
 import { bondingPeerGuard, P2P_PATH as P2P, trustedPeerGuard } from "../peer-guard.ts"
 
 /** Calls from trusted peers: forward capacity, key usage, the audit view (mounted with the API keys). */
@@ -93,6 +95,14 @@ export const federationP2pRoutes = (s: PoolServices) => {
         if (!peer || peer.trust_level < s.config.minTrustLevel)
           throw new CelluleError("peer_untrusted", "document bytes go to trusted peers only", 403)
         return { data: Buffer.from(await s.rag!.replication!.bytesFor(params.hash)).toString("base64") }
+      })
+      // A catalogue satellite copies a model file from the master (core/catalog/sync.ts), with Range.
+      .get(`${P2P}model-files/:name`, async ({ request, params }) => {
+        const v = bonded(request, "bond first")
+        const peer = await s.peers.get(v.caller.atomId)
+        if (!peer || peer.trust_level < s.config.minTrustLevel)
+          throw new CelluleError("peer_untrusted", "model files go to trusted peers only", 403)
+        return storedFileResponse(await s.catalog.storedModel(params.name), request.headers.get("range"))
       })
       .get(`${P2P}links`, async ({ request }) => {
         bonded(request, "bond first")

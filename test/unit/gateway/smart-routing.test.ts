@@ -65,6 +65,21 @@ test("a tier whose model is not live gives way to the next closest", async () =>
   live = ["fast-model", "code-model"]
 })
 
+test("the catalogue's tier assignment wins over the smart_routing.model setting", async () => {
+  await db.sql`insert into tier_models (tier, file_name) values ('code', 'catalogue-code.gguf')`
+  live = ["fast-model", "code-model", "catalogue-code"]
+  try {
+    const r = new SmartRouter(db.sql, clock, embeddings, scheduler)
+    expect(await r.modelForTier("code")).toBe("catalogue-code")
+    expect(await r.route("fix this code")).toMatchObject({ tier: "code", model: "catalogue-code" })
+    // the setting still fills a tier the catalogue leaves empty
+    expect(await r.modelForTier("fast")).toBe("fast-model")
+  } finally {
+    await db.sql`delete from tier_models where tier = 'code'`
+    live = ["fast-model", "code-model"]
+  }
+})
+
 test("no live embedder: 503 smart_routing_unavailable", async () => {
   embedder = null
   const r = new SmartRouter(db.sql, clock, embeddings, scheduler)
