@@ -22,6 +22,7 @@ import m0020 from "./0020_rag_search_terms.sql" with { type: "text" }
 import m0021 from "./0021_rag_log_redaction.sql" with { type: "text" }
 import m0022 from "./0022_model_catalogue.sql" with { type: "text" }
 import m0023 from "./0023_model_probe.sql" with { type: "text" }
+import m0028 from "./0028_admin_project_scope.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -46,4 +47,5 @@ export const MIGRATIONS = [
   { name: "0021_rag_log_redaction.sql", sql: m0021 },
   { name: "0022_model_catalogue.sql", sql: m0022 },
   { name: "0023_model_probe.sql", sql: m0023 },
+  { name: "0028_admin_project_scope.sql", sql: m0028 },
 ]

@@ -269,7 +269,12 @@ describe("grounded chat answered by a peer", () => {
     const { id: pid } = await admin<{ id: string }>(a, "POST", "/v1/projects", { name: "Cited" })
     await until("the project on B", async () => (await admin(b, "GET", `/v1/projects/${pid}`)).id === pid, 20_000)
     const filler = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} speaks about the weather and the sea.`)
-    const up = await upload(b, pid, textDocument([...filler, "The cat sleeps on the server in the cluster."]), "cat.txt")
+    const up = await upload(
+      b,
+      pid,
+      textDocument([...filler, "The cat sleeps on the server in the cluster."]),
+      "cat.txt",
+    )
     // Indexed on B, replicated to A (chunks and vectors): A grounds from its own copy.
     await until(
       "the document done on A",
