@@ -24,6 +24,7 @@ import m0022 from "./0022_model_catalogue.sql" with { type: "text" }
 import m0023 from "./0023_model_probe.sql" with { type: "text" }
 import m0025 from "./0025_vip.sql" with { type: "text" }
 import m0026 from "./0026_catalogue_replication.sql" with { type: "text" }
+import m0028 from "./0028_admin_project_scope.sql" with { type: "text" }
 import m0029 from "./0029_balancer.sql" with { type: "text" }
 
 export const MIGRATIONS = [
@@ -51,5 +52,6 @@ export const MIGRATIONS = [
   { name: "0023_model_probe.sql", sql: m0023 },
   { name: "0025_vip.sql", sql: m0025 },
   { name: "0026_catalogue_replication.sql", sql: m0026 },
+  { name: "0028_admin_project_scope.sql", sql: m0028 },
   { name: "0029_balancer.sql", sql: m0029 },
 ]

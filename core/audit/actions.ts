@@ -12,6 +12,7 @@ export const ACTIONS = {
   "admin.create": "basic",
   "admin.delete": "basic",
   "admin.password_reset": "basic",
+  "admin.scope": "basic",
   "key.create": "basic",
   "key.update": "basic",
   "key.revoke": "basic",

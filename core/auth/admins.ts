@@ -1,7 +1,7 @@
 // core/auth/admins — administrator accounts and dashboard sessions (hashed tokens, expiry, CSRF).
 import { randomBytes } from "node:crypto"
 import type { Sql } from "../db/client.ts"
-import { BadRequest, Conflict } from "../errors.ts"
+import { BadRequest, Conflict, NotFound } from "../errors.ts"
 import { hashPassword, verifyPassword } from "../crypto/password.ts"
 import { hashToken } from "../crypto/token.ts"
 import type { Clock } from "../clock.ts"
@@ -13,6 +13,19 @@ export const SESSION_TTL_MS = 12 * 3600_000
 export interface Admin {
   id: number
   email: string
+  /** The projects this administrator sees and manages; null: every project (sql/0028). */
+  projects: string[] | null
+}
+
+const adminOf = (row: Record<string, unknown>): Admin => ({
+  id: Number(row.id),
+  email: row.email as string,
+  projects: (row.projects as string[] | null) ?? null,
+})
+
+/** A scope as stored: null (every project) or the sorted distinct ids. */
+export function normaliseScope(projects: readonly string[] | null | undefined): string[] | null {
+  return projects == null ? null : [...new Set(projects.map((p) => p.trim()).filter(Boolean))].sort()
 }
 
 export interface Session {
@@ -38,8 +51,9 @@ export async function createAdmin(sql: Sql, email: string, password: string): Pr
   checkPassword(password)
   const hash = await hashPassword(password)
   try {
-    const [row] = await sql`insert into admin_users (email, password_hash) values (${e}, ${hash}) returning id, email`
-    return { id: Number(row.id), email: row.email }
+    const [row] =
+      await sql`insert into admin_users (email, password_hash) values (${e}, ${hash}) returning id, email, projects`
+    return adminOf(row)
   } catch (err) {
     if ((err as { code?: string }).code === "23505")
       throw new Conflict(`an administrator ${e} already exists`, "admin_exists")
@@ -53,7 +67,13 @@ export async function createAdmin(sql: Sql, email: string, password: string): Pr
  * concurrent adds cannot both take the last seat. `license` is read by the caller before (the store
  * queries the same single-connection database the transaction holds).
  */
-export async function addAdmin(sql: Sql, email: string, password: string, license: LicenseState): Promise<Admin> {
+export async function addAdmin(
+  sql: Sql,
+  email: string,
+  password: string,
+  license: LicenseState,
+  projects: readonly string[] | null = null,
+): Promise<Admin> {
   const e = normaliseEmail(email)
   checkPassword(password)
   const hash = await hashPassword(password) // outside the lock: ~30 ms of Argon2
@@ -62,8 +82,10 @@ export async function addAdmin(sql: Sql, email: string, password: string, licens
       await tx`lock table admin_users in share row exclusive mode`
       const [{ n }] = await tx`select count(*)::int as n from admin_users`
       requireLimit("max_users", n, license)
-      const [row] = await tx`insert into admin_users (email, password_hash) values (${e}, ${hash}) returning id, email`
-      return { id: Number(row.id), email: row.email }
+      const scope = normaliseScope(projects)
+      const [row] = await tx`insert into admin_users (email, password_hash, projects)
+                             values (${e}, ${hash}, ${scope}) returning id, email, projects`
+      return adminOf(row)
     })
   } catch (err) {
     if ((err as { code?: string }).code === "23505")
@@ -73,8 +95,16 @@ export async function addAdmin(sql: Sql, email: string, password: string, licens
 }
 
 export async function listAdmins(sql: Sql): Promise<Admin[]> {
-  const rows = await sql`select id, email from admin_users order by id`
-  return rows.map((r) => ({ id: Number(r.id), email: r.email }))
+  const rows = await sql`select id, email, projects from admin_users order by id`
+  return rows.map(adminOf)
+}
+
+/** Scope an administrator to projects (null: every project); 404 admin_not_found. */
+export async function setAdminProjects(sql: Sql, id: number, projects: readonly string[] | null): Promise<Admin> {
+  const [row] = await sql`update admin_users set projects = ${normaliseScope(projects)}
+                          where id = ${id} returning id, email, projects`
+  if (!row) throw new NotFound(`no administrator #${id}`, "admin_not_found")
+  return adminOf(row)
 }
 
 /** The admin whose password matches, or null (same work done either way). */
@@ -85,10 +115,10 @@ export async function authenticate(sql: Sql, email: string, password: string): P
   } catch {
     return null
   }
-  const [row] = await sql`select id, email, password_hash from admin_users where email = ${e}`
+  const [row] = await sql`select id, email, projects, password_hash from admin_users where email = ${e}`
   // Verify against a dummy hash for unknown accounts so timing does not reveal which e-mails exist.
   const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()))
-  return row && ok ? { id: Number(row.id), email: row.email } : null
+  return row && ok ? adminOf(row) : null
 }
 
 let dummy: Promise<string> | undefined
@@ -110,11 +140,11 @@ export async function createSession(
 export async function sessionFor(sql: Sql, token: string, clock: Clock): Promise<Session | null> {
   if (!token || token.length > 128) return null
   // The lookup key is the token's hash: a timing difference in the index search reveals nothing usable.
-  const [row] = await sql`select s.csrf_token, s.expires_at, a.id, a.email from admin_sessions s
+  const [row] = await sql`select s.csrf_token, s.expires_at, a.id, a.email, a.projects from admin_sessions s
                           join admin_users a on a.id = s.admin_id where s.token_hash = ${hashToken(token)}`
   if (!row || new Date(row.expires_at).getTime() <= clock.now()) return null
   return {
-    admin: { id: Number(row.id), email: row.email },
+    admin: adminOf(row),
     csrf: row.csrf_token,
     expiresAt: new Date(row.expires_at).getTime(),
   }
@@ -125,6 +155,6 @@ export async function deleteSession(sql: Sql, token: string) {
 }
 
 export async function adminByEmail(sql: Sql, email: string): Promise<Admin | null> {
-  const [row] = await sql`select id, email from admin_users where email = ${email.trim().toLowerCase()}`
-  return row ? { id: Number(row.id), email: row.email } : null
+  const [row] = await sql`select id, email, projects from admin_users where email = ${email.trim().toLowerCase()}`
+  return row ? adminOf(row) : null
 }

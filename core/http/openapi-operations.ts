@@ -276,7 +276,16 @@ export const OPERATIONS: Record<string, Operation> = {
   "POST /v1/admin/license/enforce": admin("license", "Turn licence enforcement on or off"),
   "GET /v1/admin/admins": admin("admins", "The dashboard's administrators", { response: LIST }),
   "POST /v1/admin/admins": admin("admins", "Add an administrator", {
-    errors: [[402, "limit_reached: the licence's max_users"]],
+    errors: [
+      [402, "limit_reached: the licence's max_users"],
+      [403, "admin_scope_forbidden: a scoped administrator"],
+    ],
+  }),
+  "PUT /v1/admin/admins/:id/projects": admin("admins", "Scope an administrator to projects (null: every project)", {
+    errors: [
+      [403, "admin_scope_forbidden: a scoped administrator"],
+      [404, "admin_not_found or project_not_found"],
+    ],
   }),
   // Audit.
   "GET /v1/admin/audit": admin("audit", "Audit rows, filtered"),

@@ -10,6 +10,7 @@ import {
   createSession,
   deleteSession,
   listAdmins,
+  setAdminProjects,
   sessionFor,
 } from "../auth/admins.ts"
 import type { LicenseState } from "../license/gate.ts"
@@ -67,7 +68,9 @@ export const adminsFacade = (sql: Sql, clock: Clock, peers?: { fed: Federation; 
   byEmail: (email: string) => adminByEmail(sql, email),
   consumeLoginLink: (token: string) => consumeLoginLink(sql, token, clock),
   list: () => listAdmins(sql),
-  add: (email: string, password: string, license: LicenseState) => addAdmin(sql, email, password, license),
+  add: (email: string, password: string, license: LicenseState, projects?: readonly string[] | null) =>
+    addAdmin(sql, email, password, license, projects),
+  setProjects: (id: number, projects: readonly string[] | null) => setAdminProjects(sql, id, projects),
   /** A link this pool does not hold, spent by the trusted peer that made it; null without federation. */
   consumeLoginLinkAtPeers: async (token: string) =>
     peers ? consumeLoginLinkAtPeers(peers.fed, peers.minTrust, token) : null,

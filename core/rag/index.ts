@@ -20,6 +20,7 @@ export type { SearchHit, SearchResult } from "./search.ts"
 export type { EmbeddingService } from "./embed.ts"
 export { ground, type Citation } from "./grounding.ts"
 export type { ProjectCaller, ProjectRow, Publish } from "./projects.ts"
+export { ANY_PROJECT, scopeOf, scopedCannotCreate } from "./projects.ts"
 
 export interface Rag {
   projects: Projects

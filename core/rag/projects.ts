@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto"
 import type { Clock } from "../clock.ts"
 import type { Sql } from "../db/client.ts"
-import { NotFound } from "../errors.ts"
+import { Forbidden, NotFound } from "../errors.ts"
 import type { BlobStore } from "./blobs.ts"
 
 export interface ProjectRow {
@@ -17,8 +17,22 @@ export interface ProjectRow {
   documents_count: number
 }
 
-/** Who asks: an administrator, or an API key (bound to one project, or to none: every project). */
-export type ProjectCaller = { kind: "admin" } | { kind: "key"; project: string | null }
+/**
+ * Who asks: an administrator (scoped to some projects, or null: every project) or an API key (bound to
+ * one project, or to none: every project).
+ */
+export type ProjectCaller =
+  | { kind: "admin"; projects: readonly string[] | null }
+  | { kind: "key"; project: string | null }
+
+/** Every project: the pool itself, or an unscoped administrator. */
+export const ANY_PROJECT: ProjectCaller = { kind: "admin", projects: null }
+
+/** The projects `caller` may see, or null for every project. */
+export function scopeOf(caller: ProjectCaller): readonly string[] | null {
+  if (caller.kind === "admin") return caller.projects
+  return caller.project === null ? null : [caller.project]
+}
 
 export type Publish = (kind: string, payload: unknown) => Promise<{ payload: unknown; origin: string }>
 
@@ -37,24 +51,25 @@ export class Projects {
 
   /** 404 project_not_found unless `caller` may see `id` and it exists. */
   async require(caller: ProjectCaller, id: string): Promise<ProjectRow> {
-    if (caller.kind === "key" && caller.project !== null && caller.project !== id) throw notFound(id)
+    const scope = scopeOf(caller)
+    if (scope && !scope.includes(id)) throw notFound(id)
     const [p] = await this.sql<ProjectRow[]>`select ${this.sql.unsafe(COLUMNS)} from projects p where p.id = ${id}`
     if (!p) throw notFound(id)
     return p
   }
 
   async list(caller: ProjectCaller): Promise<ProjectRow[]> {
-    const only = caller.kind === "key" ? caller.project : null
+    const scope = scopeOf(caller)
     return await this.sql<ProjectRow[]>`
       select ${this.sql.unsafe(COLUMNS)} from projects p
-      where ${only}::text is null or p.id = ${only}
+      where ${scope === null} or p.id = any(${scope ?? []}::text[])
       order by p.created_at, p.id`
   }
 
   async create(input: { name: string; description?: string }): Promise<ProjectRow> {
     const id = `prj_${this.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
     await this.publish("project", { id, name: input.name, description: input.description ?? "" })
-    return this.require({ kind: "admin" }, id)
+    return this.require(ANY_PROJECT, id)
   }
 
   async update(caller: ProjectCaller, id: string, patch: { name?: string; description?: string }): Promise<ProjectRow> {
@@ -82,5 +97,9 @@ export class Projects {
     }
   }
 }
+
+/** An administrator scoped to projects manages those only: creating one is an unscoped administrator's job. */
+export const scopedCannotCreate = () =>
+  new Forbidden("an administrator scoped to projects cannot create one", "admin_scope_forbidden")
 
 const notFound = (id: string) => new NotFound(`no project ${id}`, "project_not_found")

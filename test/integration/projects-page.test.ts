@@ -19,7 +19,7 @@ beforeAll(async () => {
   csrf = await admin.csrf()
 })
 
-const names = async () => (await s.ctx.rag!.projects.list({ kind: "admin" })).map((p) => p.name)
+const names = async () => (await s.ctx.rag!.projects.list({ kind: "admin", projects: null })).map((p) => p.name)
 
 describe("Projects page", () => {
   test("without a session: pages and fragment redirect to sign-in, forms change nothing", async () => {
@@ -51,7 +51,7 @@ describe("Projects page", () => {
     })
     expect(foreign.status).toBe(403)
     expect(((await foreign.json()) as { error: string }).error).toBe("origin_forbidden")
-    const pid = (await s.ctx.rag!.projects.list({ kind: "admin" }))[0].id
+    const pid = (await s.ctx.rag!.projects.list({ kind: "admin", projects: null }))[0].id
     const upload = new FormData()
     upload.set("file", new Blob(["forged"]), "forged.txt")
     const forgedUpload = await admin.req(`/v1/projects/${pid}/documents`, {

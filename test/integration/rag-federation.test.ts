@@ -2,7 +2,8 @@
 // and indexed by A's worker reaches B and C already done (chunks and vectors replicated in several
 // signed envelopes, no re-embedding, origin recorded) and C's search finds it; deleted on B, a signed
 // tombstone removes rows, chunks and stored bytes on every pool, and a late copy of the document's
-// envelopes is refused on apply. A project erased on C goes the same way.
+// envelopes is refused on apply. A project erased on C goes the same way. A grounded chat asked of a
+// pool with no worker, and answered by its bonded peer, still carries the citations.
 import { afterAll, describe, expect, test } from "bun:test"
 import { readdirSync } from "node:fs"
 import { join } from "node:path"
@@ -13,7 +14,7 @@ import type { ReplicatedKind } from "../../core/federation/kinds/index.ts"
 import { projectCreation } from "../../core/federation/kinds/project.ts"
 import { textDocument } from "../fixtures/documents.ts"
 import { admin, bondAll, startFedPool, type FedPool } from "../support/fed-pools.ts"
-import { tinyEmbedderDir } from "../support/fixtures.ts"
+import { tinyEmbedderDir, tinyLlamaPath } from "../support/fixtures.ts"
 import { cleanupAll, startWorker, TEST_ADMIN } from "../support/proc.ts"
 import { until } from "../support/until.ts"
 
@@ -251,4 +252,71 @@ describe("documents across trusted pools", () => {
       await Promise.all(dbs.map((db) => db.end()))
     }
   }, 120_000)
+})
+
+describe("grounded chat answered by a peer", () => {
+  test("A has no worker: the peer B answers, and the answer (JSON, and the final streamed chunk) carries A's citations", async () => {
+    const env = { CELLULE_WORKER_TOKEN: TOKEN }
+    const [a, b] = await Promise.all(["cite-a", "cite-b"].map((name) => startFedPool({ name, env })))
+    await bondAll([a, b])
+    // Only B has a worker: the LLM and the embedder.
+    await startWorker({
+      poolUrl: b.url,
+      token: TOKEN,
+      models: [`tiny=${await tinyLlamaPath()}`],
+      embedder: await tinyEmbedderDir(),
+    })
+    const { id: pid } = await admin<{ id: string }>(a, "POST", "/v1/projects", { name: "Cited" })
+    await until("the project on B", async () => (await admin(b, "GET", `/v1/projects/${pid}`)).id === pid, 20_000)
+    const filler = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} speaks about the weather and the sea.`)
+    const up = await upload(
+      b,
+      pid,
+      textDocument([...filler, "The cat sleeps on the server in the cluster."]),
+      "cat.txt",
+    )
+    // Indexed on B, replicated to A (chunks and vectors): A grounds from its own copy.
+    await until(
+      "the document done on A",
+      async () =>
+        (await admin<{ indexed_status?: string }>(a, "GET", `/v1/projects/${pid}/documents/${up.id}`))
+          .indexed_status === "done",
+      60_000,
+    )
+    const { key } = await admin<{ key: string }>(a, "POST", "/v1/admin/keys", { name: "cite", project: pid })
+    const chat = (stream: boolean) =>
+      fetch(`${a.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          model: "tiny",
+          messages: [{ role: "user", content: "where does the cat sleep" }],
+          max_tokens: 8,
+          temperature: 0,
+          stream,
+          cellule: { project: pid },
+        }),
+      })
+    type Cited = { cellule?: { citations: { document_id: string; title: string; chunk: number; score: number }[] } }
+
+    const res = await chat(false)
+    expect(res.status).toBe(200)
+    expect(res.headers.get("x-cellule-served-by")).toBe("cite-b")
+    const body = (await res.json()) as Cited & { choices: { message: { content: string } }[] }
+    expect(body.choices[0].message.content.length).toBeGreaterThan(0)
+    expect(body.cellule?.citations[0]).toMatchObject({ document_id: up.id, title: "cat.txt" })
+    expect(body.cellule!.citations[0].score).toBeGreaterThan(0)
+
+    const streamed = await chat(true)
+    expect(streamed.status).toBe(200)
+    expect(streamed.headers.get("x-cellule-served-by")).toBe("cite-b")
+    const events = (await streamed.text())
+      .split("\n")
+      .filter((l) => l.startsWith("data: {"))
+      .map((l) => JSON.parse(l.slice(6)) as Cited & { choices: { finish_reason: string | null }[] })
+    const final = events.find((e) => e.choices[0]?.finish_reason)
+    expect(final?.cellule?.citations[0].document_id).toBe(up.id)
+    // only the final chunk carries them
+    expect(events.filter((e) => e.cellule)).toHaveLength(1)
+  }, 240_000)
 })

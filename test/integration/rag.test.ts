@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { pdfDocument, sampleDocuments, textDocument } from "../fixtures/documents.ts"
 import { tinyEmbedderDir } from "../support/fixtures.ts"
+import { generateKeyPair, issueLicense, toHex } from "../../core/license/index.ts"
 import { cleanupAll, startPool, startWorker, tempDir, type PoolProc } from "../support/proc.ts"
 
 const TOKEN = "rag-worker-token-0123456789"
@@ -180,8 +181,15 @@ describe("documents end to end", () => {
     expect(d.chunks_count).toBe(1)
   }, 240_000)
 
-  test("cross-project reads 404; oversize 413 with nothing stored; a corrupt PDF fails with its reason", async () => {
-    const pool = await startPool({ env: { ...POOL_ENV, CELLULE_RAG_MAX_DOCUMENT_BYTES: "4096" } })
+  test("cross-project reads 404 (key and scoped admin); oversize 413 with nothing stored; a corrupt PDF fails with its reason; without rag_documents ingest is 403, reads and search stay open", async () => {
+    const licenceKey = await generateKeyPair()
+    const pool = await startPool({
+      env: {
+        ...POOL_ENV,
+        CELLULE_RAG_MAX_DOCUMENT_BYTES: "4096",
+        CELLULE_LICENSE_PUBKEY: toHex(licenceKey.publicKey),
+      },
+    })
     const a = await createProject(pool, "Client A")
     const b = await createProject(pool, "Client B")
     const key = await api<{ key: string }>(pool, "/v1/admin/keys", {
@@ -207,6 +215,59 @@ describe("documents end to end", () => {
     expect(((await list.json()) as { data: { id: string }[] }).data.map((p) => p.id)).toEqual([a])
     expect((await fetch(`${pool.url}/v1/projects/${a}/documents`, { headers: asA })).status).toBe(200)
 
+    // An administrator scoped to project A: B is not found, in the API and on the Projects page.
+    const scopedAdmin = await api<{ id: number; projects: string[] | null }>(pool, "/v1/admin/admins", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "scoped@test.local", password: "scoped-password-123", projects: [a] }),
+    })
+    expect(scopedAdmin.status).toBe(201)
+    expect(scopedAdmin.body.projects).toEqual([a])
+    const asScoped = { "x-cellule-user": "scoped@test.local" }
+    for (const path of [
+      `/v1/projects/${b}`,
+      `/v1/projects/${b}/documents`,
+      `/v1/projects/${b}/documents/${secret.body.id}`,
+      `/v1/projects/${b}/documents/${secret.body.id}/content`,
+      `/v1/projects/${a}/documents/${secret.body.id}`,
+      `/projects/${b}`,
+      `/projects/${b}/documents/live`,
+    ]) {
+      const r = await fetch(`${pool.url}${path}`, { headers: asScoped })
+      expect([path, r.status]).toEqual([path, 404])
+    }
+    const scopedSearch = await fetch(`${pool.url}/v1/projects/${b}/search`, {
+      method: "POST",
+      headers: { ...asScoped, "content-type": "application/json" },
+      body: JSON.stringify({ query: "secret" }),
+    })
+    expect(scopedSearch.status).toBe(404)
+    const scopedList = await fetch(`${pool.url}/v1/projects`, { headers: asScoped })
+    expect(((await scopedList.json()) as { data: { id: string }[] }).data.map((p) => p.id)).toEqual([a])
+    expect((await fetch(`${pool.url}/v1/projects/${a}/documents`, { headers: asScoped })).status).toBe(200)
+    const page = await (await fetch(`${pool.url}/projects`, { headers: asScoped })).text()
+    expect(page).toContain(a)
+    expect(page).not.toContain(b)
+    // It cannot delete B, create a project, nor widen its own scope; the unscoped admin can change it.
+    expect((await fetch(`${pool.url}/v1/projects/${b}`, { method: "DELETE", headers: asScoped })).status).toBe(404)
+    const create = await fetch(`${pool.url}/v1/projects`, {
+      method: "POST",
+      headers: { ...asScoped, "content-type": "application/json" },
+      body: JSON.stringify({ name: "mine" }),
+    })
+    expect(create.status).toBe(403)
+    const widen = (headers: Record<string, string>, projects: string[] | null) =>
+      fetch(`${pool.url}/v1/admin/admins/${scopedAdmin.body.id}/projects`, {
+        method: "PUT",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ projects }),
+      })
+    expect((await widen(asScoped, null)).status).toBe(403)
+    expect((await widen(ADMIN, [a, b])).status).toBe(200)
+    expect((await fetch(`${pool.url}/v1/projects/${b}`, { headers: asScoped })).status).toBe(200)
+    expect((await widen(ADMIN, [a])).status).toBe(200)
+    expect((await fetch(`${pool.url}/v1/projects/${b}`, { headers: asScoped })).status).toBe(404)
+
     const files = () =>
       existsSync(join(pool.dataDir, "documents"))
         ? readdirSync(join(pool.dataDir, "documents"), { recursive: true })
@@ -224,5 +285,28 @@ describe("documents end to end", () => {
       return d.indexed_status === "failed" && d
     })
     expect(d.reason).toBe("corrupt_pdf")
+
+    // A licence without rag_documents: ingest answers 403; reading and searching stay open.
+    const { token } = await issueLicense(
+      { clientId: "cluster-rag-gate", tier: "cabinet", features: ["balancer"] },
+      licenceKey.privateKey,
+    )
+    const installed = await api<{ status: string }>(pool, "/v1/admin/license/upload", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    })
+    expect([installed.status, installed.body.status]).toEqual([200, "active"])
+    const gated = await upload(pool, b, textDocument(["A new file."]), "new.txt")
+    expect([gated.status, gated.body.error]).toEqual([403, "feature_not_licensed"])
+    expect((await api<{ data: unknown[] }>(pool, `/v1/projects/${b}/documents`)).body.data).toHaveLength(1)
+    const content = await fetch(`${pool.url}/v1/projects/${b}/documents/${secret.body.id}/content`, { headers: ADMIN })
+    expect([content.status, await content.text()]).toEqual([200, "Client B's secret.\n"])
+    const open = await api<{ data: unknown[] }>(pool, `/v1/projects/${b}/search`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "secret" }),
+    })
+    expect(open.status).toBe(200)
   }, 240_000)
 })

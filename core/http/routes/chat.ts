@@ -6,7 +6,7 @@ import type { Who } from "../../gateway/admission.ts"
 import { runOrForward } from "../../gateway/forward-policy.ts"
 import { meter } from "../../gateway/metering.ts"
 import { collect } from "../../gateway/jobs.ts"
-import { groundChat, groundingProject } from "../../gateway/grounding.ts"
+import { forwardedCitations, groundChat, groundingProject, withCitations } from "../../gateway/grounding.ts"
 import type { ChatMessage, JobParams } from "../../workers/protocol.ts"
 import { ChatBody, sampling, textOf, newId, usageOf, finishOf, stream, type ChatReq } from "../openai-api.ts"
 import { generationRoutes } from "../generation-routes.ts"
@@ -53,8 +53,11 @@ export const chatRoutes = (s: PoolServices) => {
         },
       })
     }
-    const cellule = grounded ? { cellule: { citations: grounded.citations } } : {}
-    return runOrForward(s.forwarder, "chat/completions", body, request.signal, who, forwarded, async () => {
+    // A peer answering a request this pool grounded gets its citations in the signed body (grounding.ts).
+    const citations = forwarded ? forwardedCitations(body) : (grounded?.citations ?? null)
+    const cellule = citations ? { cellule: { citations } } : {}
+    const outgoing = withCitations(body, grounded?.citations ?? null)
+    return runOrForward(s.forwarder, "chat/completions", outgoing, request.signal, who, forwarded, async () => {
       // §4.9 guidance (core/gateway/guidance.ts): SYSTEM_PROMPT, the <think> strip, the preamble filter.
       const rules = await s.guidance?.rules(body.model)
       const messages = rules ? withSystemPrompt(toMessages(body), rules, clientSystem) : toMessages(body)

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto"
 import { Elysia } from "elysia"
 import { CelluleError, NotFound } from "../../errors.ts"
 import type { PoolServices } from "../../pool/services.ts"
+import { scopedCannotCreate } from "../../rag/index.ts"
 import { adminActor, audited } from "../audit-trail.ts"
 import { settingType } from "../../federation/index.ts"
 import { adminGuard } from "../guards.ts"
@@ -49,8 +50,12 @@ export const clusterRoutes = (s: PoolServices) => {
         )
         return { ...(env.payload as object), hlc: env.hlc, origin: env.origin }
       })
-      .get("/v1/admin/projects", async () => ({ projects: await s.peers.projects() }))
+      // An administrator scoped to projects (sql/0028) sees only those, and creates none.
+      .get("/v1/admin/projects", async ({ admin }) => ({
+        projects: (await s.peers.projects()).filter((p) => !admin.projects || admin.projects.includes(p.id)),
+      }))
       .post("/v1/admin/projects", async ({ body, set, admin, request, server }) => {
+        if (admin.projects) throw scopedCannotCreate()
         const b = (body ?? {}) as { name?: unknown; description?: unknown }
         const id = `prj_${s.clock.now().toString(36)}${randomBytes(5).toString("hex")}`
         const env = await audited(

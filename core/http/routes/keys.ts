@@ -4,10 +4,21 @@ import { Elysia, t } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
 import { adminActor, audited } from "../audit-trail.ts"
 import { adminGuard } from "../guards.ts"
+import { Forbidden, NotFound } from "../../errors.ts"
 
 export const keyRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
   const anonymous = s.anonymous!
+  // An administrator scoped to projects (sql/0028) handles only keys bound to one of them: another
+  // project's key is not found (404), and a key for every project would widen its scope (403).
+  const inScope = (admin: { projects: readonly string[] | null }, project: string | null | undefined) =>
+    !admin.projects || (project != null && admin.projects.includes(project))
+  const mayBind = (admin: { projects: readonly string[] | null }, project: string | undefined) => {
+    if (inScope(admin, project)) return
+    if (project == null)
+      throw new Forbidden("an administrator scoped to projects binds every key to one of them", "admin_scope_forbidden")
+    throw new NotFound(`no project ${project}`, "project_not_found")
+  }
   return (
     new Elysia()
       .use(adminGuard(s))
@@ -18,7 +29,10 @@ export const keyRoutes = (s: PoolServices) => {
             s,
             { actor: adminActor(admin), request, server },
             { action: "key.create", project: body.project ?? null, details: { name: body.name } },
-            () => keys.create(body),
+            async () => {
+              mayBind(admin, body.project)
+              return keys.create(body)
+            },
           )
           set.status = 201
           // The only time the secret is ever shown.
@@ -36,7 +50,9 @@ export const keyRoutes = (s: PoolServices) => {
           }),
         },
       )
-      .get("/v1/admin/keys", async () => ({ data: await keys.list() }))
+      .get("/v1/admin/keys", async ({ admin }) => ({
+        data: (await keys.list()).filter((k) => inScope(admin, k.project)),
+      }))
       .delete(
         "/v1/admin/keys/:id",
         async ({ params, set, admin, request, server }) => {
@@ -44,7 +60,12 @@ export const keyRoutes = (s: PoolServices) => {
             s,
             { actor: adminActor(admin), request, server },
             { action: "key.revoke", target: `key:${params.id}` },
-            () => keys.revoke(params.id),
+            async () => {
+              const key = await keys.byId(params.id)
+              if (key && !inScope(admin, key.project))
+                throw new NotFound(`no active API key ${params.id}`, "api_key_not_found")
+              await keys.revoke(params.id)
+            },
           )
           set.status = 204
           return ""

@@ -4,7 +4,7 @@
 // upload, read, search and deletion goes through the audit trail (the grade decides what is kept).
 import { Elysia, t } from "elysia"
 import { BadRequest, Forbidden } from "../../errors.ts"
-import { DocumentTooLarge, type DocumentRow } from "../../rag/index.ts"
+import { DocumentTooLarge, type DocumentRow, scopedCannotCreate } from "../../rag/index.ts"
 import { readLimited } from "../body.ts"
 import type { PoolServices } from "../../pool/services.ts"
 import { type AuditedAction, audited } from "../audit-trail.ts"
@@ -86,6 +86,7 @@ export const projectRoutes = (s: PoolServices) => {
           { action: "project.create", details: { name: c.body.name } },
           async () => {
             if (c.caller?.kind !== "admin") throw new Forbidden("only administrators create projects", "admin_required")
+            if (c.caller.projects) throw scopedCannotCreate()
             return rag.projects.create(c.body)
           },
           (p) => ({ target: `project:${p.id}`, project: p.id }),

@@ -7,6 +7,8 @@
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
 import { adminActor, audited } from "../../audit-trail.ts"
+import { adminProjectCaller as scoped } from "../../project-caller.ts"
+import { scopedCannotCreate } from "../../../rag/index.ts"
 import {
   dashboardPage,
   formAction,
@@ -27,7 +29,6 @@ import {
   searchResults,
 } from "../../../../views/pages/projects.ts"
 
-const ADMIN = { kind: "admin" } as const
 const SEARCH_TOP_K = 5
 
 /** The creation form's errors, field by field (codes of projects.err.*). */
@@ -78,7 +79,7 @@ export const projectsPage = (s: PoolServices) => {
       title: (l) => t(l, "projects.title"),
       body: async ({ lang, admin }) =>
         projectsListBody(lang, {
-          projects: await rag.projects.list(ADMIN),
+          projects: await rag.projects.list(scoped(admin)),
           csrf: admin.csrf,
           errors: o.errors,
           submitted: o.submitted,
@@ -94,7 +95,7 @@ export const projectsPage = (s: PoolServices) => {
   ) => {
     const who = o.who ?? (await pageRequest(s, request, server))
     if (!who) return loginRedirect(request)
-    const project = await rag.projects.require(ADMIN, pid)
+    const project = await rag.projects.require(scoped(who.admin), pid)
     return dashboardPage(s, request, server, {
       who,
       status: o.status,
@@ -122,6 +123,14 @@ export const projectsPage = (s: PoolServices) => {
       const submitted = { name: String(form.name ?? ""), description: String(form.description ?? "") }
       if (Object.keys(errors).length) return listPage(request, server as Srv, { who, status: 400, errors, submitted })
       const name = submitted.name.trim()
+      if (who.admin.projects) {
+        const e = scopedCannotCreate()
+        return listPage(request, server as Srv, {
+          who,
+          status: e.status,
+          flash: { ok: false, text: `${e.code}: ${e.message}` },
+        })
+      }
       const created = await audited(
         s,
         actor(who, request, server as Srv),
@@ -133,9 +142,10 @@ export const projectsPage = (s: PoolServices) => {
     })
     .get("/projects/:pid", ({ request, server, params }) => detailPage(request, server as Srv, params.pid))
     .get("/projects/:pid/documents/live", ({ request, server, params }) =>
-      liveFragment(s, request, server as Srv, async ({ lang, admin }) =>
-        documentsTable(lang, params.pid, await rag.documents.list(params.pid), admin.csrf).toString(),
-      ),
+      liveFragment(s, request, server as Srv, async ({ lang, admin }) => {
+        await rag.projects.require(scoped(admin), params.pid)
+        return documentsTable(lang, params.pid, await rag.documents.list(params.pid), admin.csrf).toString()
+      }),
     )
     .post("/projects/:pid/search", async ({ request, server, body, params }) => {
       const form = (body ?? {}) as Record<string, unknown>
@@ -156,7 +166,7 @@ export const projectsPage = (s: PoolServices) => {
                 details: { top_k: SEARCH_TOP_K, query_chars: query.length },
               },
               async () => {
-                await rag.projects.require(ADMIN, pid)
+                await rag.projects.require(scoped(who.admin), pid)
                 return rag.search.search(pid, query, SEARCH_TOP_K)
               },
               (r) => ({ details: { mode: r.mode, hits: r.hits.length } }),
@@ -171,8 +181,8 @@ export const projectsPage = (s: PoolServices) => {
     .post("/projects/:pid/documents/:id/delete", ({ request, server, body, params }) =>
       formAction(s, request, server as Srv, body, {
         audit: () => ({ action: "document.delete", target: `document:${params.id}`, project: params.pid }),
-        run: async () => {
-          await rag.projects.require(ADMIN, params.pid)
+        run: async (_form, who) => {
+          await rag.projects.require(scoped(who.admin), params.pid)
           await rag.documents.remove(params.pid, params.id)
         },
         page: (who, o, status) =>
@@ -186,7 +196,7 @@ export const projectsPage = (s: PoolServices) => {
     .post("/projects/:pid/delete", ({ request, server, body, params }) =>
       formAction(s, request, server as Srv, body, {
         audit: () => ({ action: "project.delete", target: `project:${params.pid}`, project: params.pid }),
-        run: () => rag.projects.remove(ADMIN, params.pid),
+        run: (_form, who) => rag.projects.remove(scoped(who.admin), params.pid),
         page: (who, o, status) =>
           listPage(request, server as Srv, {
             who,
