@@ -73,6 +73,32 @@ describe("Advanced settings", () => {
     expect(by.get("workerToken")).toMatchObject({ value: "[redacted]", source: "environment" })
   })
 
+  test("each setting carries the recommendation for the cluster's sector and size, in the API and on the page", async () => {
+    // The pool's wizard answers: a law firm (LAW) of 12 declared people, so the small-office profile.
+    const r = await fetch(`${pool.url}/v1/admin/settings`, { headers: admin })
+    const { settings, role } = (await r.json()) as { settings: any[]; role: any }
+    // Bonded to no one: this pool is its own master and takes changes.
+    expect(role).toEqual({ role: "master", master_pool: null, master_url: null })
+    const by = new Map(settings.map((s) => [s.key, s]))
+    // The small-office profile would open anonymous access; a law firm's secrecy closes it.
+    expect(by.get("openai.anonymous_access").recommend.cabinet).toBe(true)
+    expect(by.get("openai.anonymous_access").recommend.sector).toMatchObject({
+      sector: "LAW",
+      profile: "cabinet",
+      value: false,
+      why: { en: expect.stringContaining("professional secrecy") },
+    })
+    expect(by.get("runtime_flags.gpu-large").recommend.sector.value).toMatchObject({ context_size: 16384 })
+    // Where the sector has no rule, the profile's value stands, with no reason.
+    const cpu = by.get("runtime_flags.cpu-mid").recommend
+    expect(cpu.sector).toEqual({ sector: "LAW", profile: "cabinet", value: cpu.cabinet })
+    const page = await (await fetch(`${pool.url}/settings`, { headers: { ...admin, cookie: "cellule_lang=fr" } })).text()
+    expect(page).toMatch(
+      /<p class="small recommend-sector" data-sector="LAW">Recommandé pour votre secteur \(Cabinet d’avocats, cabinet\): <code>false<\/code> — secret professionnel/,
+    )
+    expect(page).toContain('id="settings-role" data-role="master"')
+  })
+
   test.each([
     ["a context too small", "runtime_flags.cpu-mid", { context_size: 10 }, 400, "setting_invalid", "context_size"],
     ["an unknown flag", "runtime_flags.gpu-large", { turbo: true }, 400, "setting_invalid", "turbo"],
