@@ -24,6 +24,7 @@ import { type AuditService, auditService } from "../audit/index.ts"
 import { HttpMetrics } from "../metrics/pool.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { CatalogueRole } from "../catalog/master.ts"
+import { ProxiesSeen } from "../proxy/identity.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -70,9 +71,13 @@ export interface PoolServices {
   smartRouter?: SmartRouter
   /** The model probe (§4.9.4); absent: the probe API is not mounted and assignment is not gated. */
   modelProbe?: ModelProbe
+  /** The `cellule proxy` instances whose health checks reached this pool (in memory, core/proxy/identity.ts). */
+  proxiesSeen: ProxiesSeen
 }
 
-type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>
+type Optional = Partial<
+  Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health" | "proxiesSeen">
+>
 
 /**
  * Services from a database and a configuration; every other service is optional (an app without
@@ -93,6 +98,7 @@ export function poolServices(
     config,
     clock,
     startedAt: rest.startedAt ?? clock.now(),
+    proxiesSeen: new ProxiesSeen(() => clock.now()),
     license: rest.license ?? new LicenseStore(sql, { clock }),
     licenseGate: rest.licenseGate ?? rest.license !== undefined,
     health: { ping: () => db.ping(), mode: db.mode, extra: statusExtra },
