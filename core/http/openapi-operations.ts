@@ -296,7 +296,10 @@ export const OPERATIONS: Record<string, Operation> = {
   "GET /v1/admin/settings": admin("cluster", "Every cluster-wide setting"),
   "GET /v1/admin/settings/:key": admin("cluster", "One cluster-wide setting"),
   "PUT /v1/admin/settings/:key": admin("cluster", "Change a setting; bonded pools receive it by signed gossip", {
-    errors: [[400, "the value is refused, with the reason"]],
+    errors: [
+      [400, "the value is refused, with the reason"],
+      [409, "settings_read_only (a satellite: change it on master_url), forced by the environment, or start-up only"],
+    ],
   }),
   "GET /v1/admin/sites": admin("cluster", "The sites and their declared headcount"),
   "PUT /v1/admin/sites/:site_id": admin("cluster", "Change a site: name, declared headcount, serving pool (optional)"),

@@ -26,7 +26,7 @@ import { recordPoolName } from "./identity.ts"
 import { poolServices, type PoolServices } from "./services.ts"
 import { declaredHeadcount as declaredHeadcountOf } from "../federation/admin-queries.ts"
 import { createRag } from "../rag/index.ts"
-import { AdminSettings } from "../settings/admin.ts"
+import { AdminSettings, settingsRole } from "../settings/admin.ts"
 import { LiveSettings } from "../settings/live.ts"
 import { poolLatencyRouting, poolMigrations, startPoolExecutor } from "../workers/migration/pool.ts"
 import { startBalancer } from "../workers/migration/balancer-loop.ts"
@@ -203,6 +203,12 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
         federation.identity,
         (kind, payload) => federation.publish(kind, payload),
         () => live.kick(),
+        // Settings follow the catalogue's master (§4.6.3): a bonded satellite sends the admin there.
+        () => settingsRole(db.sql, () => services.catalog.role.view()),
+        async () => {
+          const p = await services.setup.readProfile()
+          return p ? { sector: p.sector, headcount: p.sites.reduce((n, x) => n + x.headcount, 0) } : null
+        },
       ),
     })
     // Before the listener: the first workers' welcome carries the runtime flags already stored.

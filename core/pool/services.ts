@@ -27,6 +27,7 @@ import type { WorkerPins } from "../workers/migration/pins.ts"
 import type { MigrationOrders } from "../workers/migration/orders.ts"
 import { CatalogueRole } from "../catalog/master.ts"
 import type { CatalogueSync } from "../catalog/sync.ts"
+import { ProxiesSeen } from "../proxy/identity.ts"
 import { adminsFacade, catalogFacade, peersFacade, setupFacade, workersFacade } from "./facades.ts"
 
 export interface PoolServices {
@@ -79,9 +80,13 @@ export interface PoolServices {
   vip?: PoolVip
   /** A satellite's copies of the master's model files (core/catalog/sync.ts); set by the pool after boot. */
   catalogueSync?: CatalogueSync
+  /** The `cellule proxy` instances whose health checks reached this pool (in memory, core/proxy/identity.ts). */
+  proxiesSeen: ProxiesSeen
 }
 
-type Optional = Partial<Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health">>
+type Optional = Partial<
+  Omit<PoolServices, "admins" | "setup" | "workers" | "catalog" | "peers" | "health" | "proxiesSeen">
+>
 
 /**
  * Services from a database and a configuration; every other service is optional (an app without
@@ -102,6 +107,7 @@ export function poolServices(
     config,
     clock,
     startedAt: rest.startedAt ?? clock.now(),
+    proxiesSeen: new ProxiesSeen(() => clock.now()),
     license: rest.license ?? new LicenseStore(sql, { clock }),
     licenseGate: rest.licenseGate ?? rest.license !== undefined,
     health: { ping: () => db.ping(), mode: db.mode, extra: statusExtra },

@@ -38,7 +38,8 @@ export interface ClientView {
 const FORWARDING = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip", "forwarded"])
 /** fetch sets Host for the pool and Content-Length from the buffered body. */
 const RECOMPUTED = new Set(["host", "content-length"])
-const DROPPED = new Set([...HOP_BY_HOP, ...RECOMPUTED])
+/** Only the proxy names itself to a pool (core/proxy/identity.ts): a client cannot pose as one. */
+const DROPPED = new Set([...HOP_BY_HOP, ...RECOMPUTED, "x-cellule-proxy"])
 
 /** The headers sent to a pool for one client request (one pass over the client's headers). */
 export function upstreamRequestHeaders(incoming: Headers, client: ClientView): Headers {

@@ -1,13 +1,17 @@
 // core/proxy/health — the active health check: GET /v1/status on every pool each interval.
-// A pool that fails it leaves the rotation at once; one that passes it comes back at once.
+// A pool that fails it leaves the rotation at once; one that passes it comes back at once. Each check
+// names the proxy (X-Cellule-Proxy, core/proxy/identity.ts) so the pool lists it on its Overview.
 import type { Clock } from "../clock.ts"
 import { log } from "./_log.ts"
 import type { Upstreams } from "./upstreams.ts"
+import { PROXY_HEADER } from "./identity.ts"
 
 export class HealthChecker {
   state: "idle" | "running" | "stopped" = "idle"
   private timer?: ReturnType<typeof setTimeout>
   private round?: Promise<void>
+  /** This proxy's X-Cellule-Proxy value, once it listens (its address is known then). */
+  identity?: string
 
   constructor(
     private readonly upstreams: Upstreams,
@@ -23,6 +27,7 @@ export class HealthChecker {
           const res = await fetch(`${u.url}/v1/status`, {
             signal: AbortSignal.timeout(this.opts.timeoutMs),
             redirect: "manual",
+            headers: this.identity ? { [PROXY_HEADER]: this.identity } : undefined,
           })
           await res.body?.cancel().catch(() => {})
           u.checked(res.ok, this.clock.now(), res.ok ? undefined : `HTTP ${res.status}`)

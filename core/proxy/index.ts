@@ -15,6 +15,8 @@ import { normalisePoolUrl, Upstreams } from "./upstreams.ts"
 import { Discovery } from "./discovery.ts"
 import { closeTunnels, tunnelHandler, upgradeThrough, type WsTunnel } from "./websocket.ts"
 import type { ClientView } from "./_headers.ts"
+import { proxyHeaderValue, proxyIdentity } from "./identity.ts"
+import { hostname } from "node:os"
 
 export { Upstreams, Upstream } from "./upstreams.ts"
 export { ProxyMetrics } from "./metrics.ts"
@@ -175,9 +177,13 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     },
     websocket: tunnelHandler(metrics, sockets),
   })
+  const url = `${tls ? "https" : "http"}://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
+  // Named on every health check: the pools list the proxies that reach them (Overview, "proxies seen").
+  health.identity = proxyHeaderValue(
+    proxyIdentity(hostname(), `${tls ? "https" : "http"}://${config.proxyHost}:${server.port}`),
+  )
   health.start()
   discovery?.start()
-  const url = `${tls ? "https" : "http"}://${config.proxyHost === "0.0.0.0" ? "127.0.0.1" : config.proxyHost}:${server.port}`
   log.info(
     `proxy listening on ${config.proxyHost}:${server.port}, pools: ${upstreams
       .all()

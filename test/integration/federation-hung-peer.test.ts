@@ -3,13 +3,15 @@
 // each; resumed (SIGCONT), the frozen pool catches up.
 import { afterAll, beforeAll, expect, test } from "bun:test"
 import { cleanupAll, TEST_ADMIN } from "../support/proc.ts"
-import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { admin, bondAll, makeMaster, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { until } from "../support/until.ts"
 
 let pools: FedPool[]
 beforeAll(async () => {
   pools = await Promise.all(["hung-a", "hung-b", "hung-c"].map((name) => startFedPool({ name })))
   await bondAll(pools)
+  // hung-a takes the setting changes (satellites answer 409 settings_read_only).
+  await makeMaster(pools, 0)
 }, 900_000)
 afterAll(async () => {
   for (const p of pools ?? []) process.kill(p.proc.pid, "SIGCONT")

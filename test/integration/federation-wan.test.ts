@@ -4,7 +4,7 @@
 // the namespaces adds the same 150 ms round trip on the B<->C path. Namespaces are removed even on failure.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { BUN, ROOT, cleanupAll, onCleanup, spawnProc } from "../support/proc.ts"
-import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { admin, bondAll, makeMaster, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { until } from "../support/until.ts"
 
 const tag = `cf${process.pid % 100000}`
@@ -201,6 +201,8 @@ describe(`WAN: three pools in namespaces, 150 ms between B and C`, () => {
 
   test("a change on B converges on A and C; a change on C converges on B", async () => {
     const v1 = { profile: "wan", from: "b", at: Date.now() }
+    // Only the catalogue master takes setting changes: B first, then C.
+    await makeMaster([pools.a, pools.b, pools.c], 1, fa)
     await admin(pools.b, "PUT", "/v1/admin/settings/moe_local_config", { value: v1 }, fa)
     const seen = await Promise.all(
       [pools.a, pools.c].map((p) =>
@@ -212,6 +214,7 @@ describe(`WAN: three pools in namespaces, 150 ms between B and C`, () => {
         ),
       ),
     )
+    await makeMaster([pools.a, pools.b, pools.c], 2, fa)
     await admin(pools.c, "PUT", "/v1/admin/settings/flags.wan_ok", { value: true }, fa)
     const back = await until(
       "flag on b",
@@ -227,6 +230,8 @@ describe(`WAN: three pools in namespaces, 150 ms between B and C`, () => {
   test("with A down, B and C still converge over the WAN link alone", async () => {
     await pools.a.kill("SIGKILL")
     const v = { profile: "wan-only", at: Date.now() }
+    // The admin promotes B (a dead master is never replaced on its own); B knows at once.
+    await admin(pools.b, "POST", "/v1/admin/models/promote-master", undefined, fa)
     await admin(pools.b, "PUT", "/v1/admin/settings/moe_local_config", { value: v }, fa)
     const t = await until(
       "setting on c via the WAN link",

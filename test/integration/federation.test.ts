@@ -9,7 +9,7 @@ import { cleanupAll, freePort, tempDir } from "../support/proc.ts"
 import { signEnvelope, type Envelope } from "../../core/federation/envelope.ts"
 import { generateIdentity, identityFromPrivateKey, PRIVATE_KEY_FILE } from "../../core/federation/identity.ts"
 import { signedFetch } from "../../core/federation/transport.ts"
-import { admin, bondAll, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
+import { admin, bondAll, makeMaster, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { TEST_ADMIN } from "../support/proc.ts"
 import { until } from "../support/until.ts"
 
@@ -18,6 +18,8 @@ let ids: { atom_id: string }[]
 beforeAll(async () => {
   pools = await Promise.all(["pool-a", "pool-b", "pool-c"].map((name) => startFedPool({ name })))
   ids = await bondAll(pools)
+  // pool-a takes the setting changes (the catalogue master); pool-b and pool-c are its satellites.
+  await makeMaster(pools, 0)
 }, 300_000)
 afterAll(cleanupAll)
 
@@ -100,7 +102,7 @@ describe("three bonded pools", () => {
     for (const s of seen) expect(s.ms).toBeLessThan(2000)
   })
 
-  test("an Advanced setting changed on one pool shows on the two others within 2 s, as an admin's change made there", async () => {
+  test("an Advanced setting changed on the master shows on the two satellites within 2 s, as an admin's change made there", async () => {
     const value = { context_size: 2048, parallel: 3, flash_attention: true, kv_cache_type: "q8_0" }
     await admin(pools[0], "PUT", "/v1/admin/settings/runtime_flags.gpu-small", { value })
     const seen = await Promise.all(
@@ -120,7 +122,8 @@ describe("three bonded pools", () => {
     console.log(`advanced setting convergence: ${seen.map((s) => `${Math.round(s.ms)} ms`).join(", ")}`)
     for (const s of seen) {
       expect(s.ms).toBeLessThan(2000)
-      expect(s.value).toMatchObject({ source: "admin", editable: true, last_change: { pool: "pool-a" } })
+      // Read-only on a satellite: shown with where it was changed.
+      expect(s.value).toMatchObject({ source: "admin", editable: false, last_change: { pool: "pool-a" } })
     }
     // Typed on arrival too: the same refusal on every pool, nothing stored.
     const bad = await fetch(`${pools[1].url}/v1/admin/settings/runtime_flags.gpu-small`, {
@@ -130,6 +133,28 @@ describe("three bonded pools", () => {
     })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: string }).error).toBe("setting_invalid")
+    // A valid change on a satellite is refused with the master's URL; nothing is published there.
+    const satellite = await fetch(`${pools[1].url}/v1/admin/settings/runtime_flags.gpu-small`, {
+      method: "PUT",
+      headers: { "x-cellule-user": TEST_ADMIN.email, "content-type": "application/json" },
+      body: JSON.stringify({ value: { context_size: 1024 } }),
+    })
+    expect(satellite.status).toBe(409)
+    expect(await satellite.json()).toMatchObject({ error: "settings_read_only", master_url: pools[0].url })
+    expect(await settingOn(pools[0], "runtime_flags.gpu-small")).toEqual(value)
+    // The page says so plainly on the satellite, and links the master; the master shows its forms.
+    const page = (p: FedPool) =>
+      fetch(`${p.url}/settings`, { headers: { "x-cellule-user": TEST_ADMIN.email, cookie: "cellule_lang=en" } }).then(
+        (r) => r.text(),
+      )
+    const sat = await page(pools[1])
+    expect(sat).toContain('id="settings-role" data-role="satellite"')
+    expect(sat).toContain(`href="${pools[0].url}/settings"`)
+    const box = sat.match(/<section class="setting card" id="setting-runtime_flags-gpu-small"[\s\S]*?<\/section>/)?.[0]
+    expect(box).toBeDefined()
+    expect(box).not.toContain('type="submit"')
+    expect(sat).toContain("Read-only here: change it on the master pool.")
+    expect(await page(pools[0])).toContain('id="settings-role" data-role="master"')
   })
 
   test("sites and projects replicate too", async () => {
@@ -260,7 +285,7 @@ describe("three bonded pools", () => {
     await c.kill("SIGKILL")
     await admin(pools[0], "PUT", "/v1/admin/settings/flags.rag_fanout", { value: true })
     await admin(pools[1], "PUT", "/v1/admin/sites/paris", { name: "Paris", headcount: 250 })
-    await admin(pools[1], "PUT", "/v1/admin/settings/moe_local_config", { value: { profile: "frugal" } })
+    await admin(pools[0], "PUT", "/v1/admin/settings/moe_local_config", { value: { profile: "frugal" } })
     const restarted = await startFedPool({ name: c.name, port: c.port, dataDir: c.dataDir })
     pools[2] = restarted
     const t = await until(

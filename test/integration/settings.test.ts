@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import {
   cleanupAll,
+  startCelluleProxy,
   startPool,
   startWorker,
   TEST_ADMIN,
@@ -14,6 +15,7 @@ import {
 } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { until } from "../support/until.ts"
+import { hostname } from "node:os"
 
 let pool: PoolProc
 let worker: WorkerProc
@@ -71,6 +73,34 @@ describe("Advanced settings", () => {
     })
     expect(by.get("maxQueue")).toMatchObject({ editable: false, restart: true, source: "default" })
     expect(by.get("workerToken")).toMatchObject({ value: "[redacted]", source: "environment" })
+  })
+
+  test("each setting carries the recommendation for the cluster's sector and size, in the API and on the page", async () => {
+    // The pool's wizard answers: a law firm (LAW) of 12 declared people, so the small-office profile.
+    const r = await fetch(`${pool.url}/v1/admin/settings`, { headers: admin })
+    const { settings, role } = (await r.json()) as { settings: any[]; role: any }
+    // Bonded to no one: this pool is its own master and takes changes.
+    expect(role).toEqual({ role: "master", master_pool: null, master_url: null })
+    const by = new Map(settings.map((s) => [s.key, s]))
+    // The small-office profile would open anonymous access; a law firm's secrecy closes it.
+    expect(by.get("openai.anonymous_access").recommend.cabinet).toBe(true)
+    expect(by.get("openai.anonymous_access").recommend.sector).toMatchObject({
+      sector: "LAW",
+      profile: "cabinet",
+      value: false,
+      why: { en: expect.stringContaining("professional secrecy") },
+    })
+    expect(by.get("runtime_flags.gpu-large").recommend.sector.value).toMatchObject({ context_size: 16384 })
+    // Where the sector has no rule, the profile's value stands, with no reason.
+    const cpu = by.get("runtime_flags.cpu-mid").recommend
+    expect(cpu.sector).toEqual({ sector: "LAW", profile: "cabinet", value: cpu.cabinet })
+    const page = await (
+      await fetch(`${pool.url}/settings`, { headers: { ...admin, cookie: "cellule_lang=fr" } })
+    ).text()
+    expect(page).toMatch(
+      /<p class="small recommend-sector" data-sector="LAW">Recommandé pour votre secteur \(Cabinet d’avocats, cabinet\): <code>false<\/code> — secret professionnel/,
+    )
+    expect(page).toContain('id="settings-role" data-role="master"')
   })
 
   test.each([
@@ -215,4 +245,32 @@ test("branding: company name and logo change after setup, with the wizard's chec
   expect(stored).toContain("<rect")
   expect(stored).not.toContain("script")
   expect(stored).not.toContain("onload")
+})
+
+test("Overview lists the cellule proxy in front of the pool (proxies seen), with its address and last seen", async () => {
+  const proxy = await startCelluleProxy([pool.url], { CELLULE_PROXY_HEALTH_INTERVAL_MS: "200" })
+  const proxies = async () =>
+    ((await (await fetch(`${pool.url}/overview.json`, { headers: admin })).json()) as { proxies: any[] }).proxies
+  const first = await until(
+    "the proxy's health checks reach the pool",
+    async () => (await proxies()).length === 1 && (await proxies())[0],
+    10_000,
+    50,
+  )
+  const port = new URL(proxy.url).port
+  expect(first.value).toMatchObject({ name: hostname(), url: `http://127.0.0.1:${port}`, from: "127.0.0.1" })
+  expect(first.value.id).toMatch(/^[0-9a-f]{12}$/)
+  // Seen again at the next health checks: last seen moves.
+  await until("last seen moves", async () => (await proxies())[0].last_seen > first.value.last_seen, 5_000, 50)
+  // A client cannot pose as a proxy through it: its header does not cross.
+  const forged = "id=aaaaaaaaaaaa; name=intruder; url=http%3A%2F%2F10.9.9.9%3A1"
+  expect((await fetch(`${proxy.url}/v1/status`, { headers: { "x-cellule-proxy": forged } })).status).toBe(200)
+  expect((await proxies()).map((p) => p.name)).toEqual([hostname()])
+  const page = await (await fetch(`${pool.url}/`, { headers: { ...admin, cookie: "cellule_lang=fr" } })).text()
+  expect(page).toContain('<span class="badge" id="proxy-count">1</span>')
+  expect(page).toMatch(
+    new RegExp(`<tr data-proxy="${first.value.id}"><td>[^<]+</td><td><code>http://127.0.0.1:${port}</code>`),
+  )
+  expect(page).toContain("Vu pour la dernière fois")
+  await proxy.kill()
 })

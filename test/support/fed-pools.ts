@@ -10,6 +10,7 @@ import {
   TEST_POOL_ENV,
   type Proc,
 } from "./proc.ts"
+import { until } from "./until.ts"
 
 export interface FedPool extends Proc {
   name: string
@@ -118,4 +119,30 @@ export async function settingOn(pool: { url: string }, key: string, fetcher: typ
   })
   if (res.status === 404) return undefined
   return ((await res.json()) as { value: unknown }).value
+}
+
+/**
+ * Make `pools[i]` the catalogue master, which is also the one pool that takes cluster setting changes
+ * (the others answer 409 settings_read_only), and wait until every pool in `pools` agrees.
+ */
+export async function makeMaster<P extends { url: string; adminEmail?: string }>(
+  pools: P[],
+  i: number,
+  fetcher: typeof fetch = fetch,
+  timeoutMs = 15_000,
+) {
+  await admin(pools[i], "POST", "/v1/admin/models/promote-master", undefined, fetcher)
+  await until(
+    `pool ${i} master of the settings on every pool`,
+    async () => {
+      const roles = await Promise.all(
+        pools.map(async (p) => (await admin(p, "GET", "/v1/admin/settings", undefined, fetcher)).role),
+      )
+      return roles.every((r, j) =>
+        j === i ? r.role === "master" : r.role === "satellite" && r.master_url === pools[i].url,
+      )
+    },
+    timeoutMs,
+    50,
+  )
 }

@@ -5,7 +5,7 @@ export const settingsEn = {
   "settings.intro":
     "Every setting of the cluster, by category. The ones at the top change while the pools run; the table below is this pool's start-up configuration.",
   "settings.gossip_note":
-    "A change made here is signed and sent to every trusted bonded pool within seconds; when two pools change the same setting, the later change wins.",
+    "A change made on the master is signed and sent to every trusted bonded pool within seconds; a value is replaced only by a later change.",
   "settings.source": "Source",
   "settings.source.default": "default",
   "settings.source.environment": "environment",
@@ -14,6 +14,13 @@ export const settingsEn = {
   "settings.recommended": "Recommended",
   "settings.profile.cabinet": "small office",
   "settings.profile.corporate": "company",
+  "settings.recommended_here": "Recommended for your sector ({sector}, {profile})",
+  "settings.satellite": "This pool is a satellite.",
+  "settings.satellite_note":
+    "Cluster settings are changed on the catalogue master, which sends each change here by signed gossip within seconds. Change them on the master:",
+  "settings.satellite_field": "Read-only here: change it on the master pool.",
+  "settings.master_note":
+    "This pool takes setting changes (it is the catalogue master, or bonded to no other pool); bonded satellites receive them by signed gossip.",
   "settings.restart": "restart needed",
   "settings.locked": "locked",
   "settings.locked_note": "Set by {env} in this pool's environment: remove it there to change it here.",

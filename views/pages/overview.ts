@@ -19,6 +19,8 @@ export interface OverviewData {
   }[]
   models: { id: string; kind: string; slots: number; workers: number }[]
   queueDepth: number
+  /** The `cellule proxy` instances whose health checks reached this pool, newest first. */
+  proxies?: { id: string; name: string; url: string; from: string; last_seen: string }[]
   /** The cluster (§0.1): bonded sites, machines contributing across pools, network type, MoE profile. */
   cluster?: {
     sites: { name: string; link: string | null; trust: number }[]
@@ -38,6 +40,12 @@ const M = {
     moe: "MoE profile",
     moe_all: "every chat model served, least loaded first",
     shortcuts: "Shortcuts",
+    proxies: "Proxies seen",
+    proxies_none: "No cellule proxy has reached this pool in the last hour.",
+    proxy: "Proxy",
+    address: "Listens on",
+    from: "Seen from",
+    last_seen: "Last seen",
   },
   fr: {
     cluster: "Cluster",
@@ -47,6 +55,12 @@ const M = {
     moe: "Profil MoE",
     moe_all: "tous les modèles de chat servis, le moins chargé d'abord",
     shortcuts: "Raccourcis",
+    proxies: "Proxies vus",
+    proxies_none: "Aucun cellule proxy n'a joint ce pool depuis une heure.",
+    proxy: "Proxy",
+    address: "Écoute sur",
+    from: "Vu depuis",
+    last_seen: "Vu pour la dernière fois",
   },
 } as const
 
@@ -58,6 +72,18 @@ const SHORTCUTS = [
   ["/documentation", "nav.documentation"],
   ["/audit", "nav.audit"],
 ] as const
+
+/** §0.1 capacity: the proxies in front of this pool (their health checks name them), with last seen. */
+function proxiesBlock(lang: Lang, proxies: NonNullable<OverviewData["proxies"]>): SafeHtml {
+  const m = M[lang] ?? M.en
+  return html`<section id="proxies-seen" aria-labelledby="proxies-title"><h2 id="proxies-title">${m.proxies} <span class="badge" id="proxy-count">${proxies.length}</span></h2>
+    ${
+      proxies.length
+        ? html`<div class="table-wrap"><table><thead><tr><th scope="col">${m.proxy}</th><th scope="col">${m.address}</th><th scope="col">${m.from}</th><th scope="col">${m.last_seen}</th></tr></thead>
+          <tbody>${proxies.map((p) => html`<tr data-proxy="${p.id}"><td>${p.name}</td><td><code>${p.url}</code></td><td><code>${p.from}</code></td><td><time datetime="${p.last_seen}">${p.last_seen.replace("T", " ").slice(0, 19)} UTC</time></td></tr>`)}</tbody></table></div>`
+        : html`<p class="muted">${m.proxies_none}</p>`
+    }</section>`
+}
 
 function clusterBlock(lang: Lang, c: NonNullable<OverviewData["cluster"]>): SafeHtml {
   const m = M[lang] ?? M.en
@@ -117,5 +143,6 @@ export function overviewBody(lang: Lang, d: OverviewData): SafeHtml {
     </div>
     <p class="muted">${t(lang, "overview.sites")}: ${d.sites.map((s) => `${s.name} (${s.headcount})`).join(", ") || "—"}</p>
     ${d.cluster ? clusterBlock(lang, d.cluster) : ""}
+    ${d.proxies ? proxiesBlock(lang, d.proxies) : ""}
     <div id="live" data-sse="/overview/stream" hx-get="/overview/live" hx-trigger="every 2s" hx-swap="innerHTML"><p class="muted"><small>${t(lang, "overview.live")}</small></p>${overviewLive(lang, d)}</div>`
 }

@@ -17,7 +17,12 @@ export interface SettingItem {
   env?: string
   restart: boolean
   description: { en: string; fr?: string }
-  recommend?: { cabinet: unknown; corporate: unknown }
+  recommend?: {
+    cabinet: unknown
+    corporate: unknown
+    /** For this cluster's sector and size (core/settings/recommend.ts). */
+    sector?: { sector: string; profile: string; value: unknown; why?: { en: string; fr: string } }
+  }
   last_change?: { at: string; pool: string }
 }
 
@@ -51,14 +56,18 @@ export function settingBox(lang: Lang, s: SettingItem, csrf: string | undefined,
   const typed = outcome?.typed ?? pretty(s.value)
   const input =
     s.type === "boolean"
-      ? html`<select id="${field}" name="value" ${s.locked ? "disabled" : ""} ${bad ? html`aria-invalid="true" aria-describedby="${err}"` : ""}>
+      ? html`<select id="${field}" name="value" ${s.locked || !s.editable ? "disabled" : ""} ${bad ? html`aria-invalid="true" aria-describedby="${err}"` : ""}>
           <option value="true" ${typed === "true" ? "selected" : ""}>${t(lang, "settings.on")}</option>
           <option value="false" ${typed === "false" ? "selected" : ""}>${t(lang, "settings.off")}</option>
         </select>`
-      : html`<textarea id="${field}" name="value" rows="4" spellcheck="false" ${s.locked ? "disabled" : ""} ${bad ? html`aria-invalid="true" aria-describedby="${err}"` : ""}>${typed}</textarea>`
+      : html`<textarea id="${field}" name="value" rows="4" spellcheck="false" ${s.locked || !s.editable ? "readonly" : ""} ${bad ? html`aria-invalid="true" aria-describedby="${err}"` : ""}>${typed}</textarea>`
+  const sec = s.recommend?.sector
   const rec = s.recommend
-    ? html`<p class="small">${t(lang, "settings.recommended")}: ${t(lang, "settings.profile.cabinet")} <code>${show(s.recommend.cabinet)}</code> · ${t(lang, "settings.profile.corporate")} <code>${show(s.recommend.corporate)}</code></p>`
+    ? html`${sec ? html`<p class="small recommend-sector" data-sector="${sec.sector}">${t(lang, "settings.recommended_here", { sector: t(lang, `setup.sector.${sec.sector}`), profile: t(lang, `settings.profile.${sec.profile}`) })}: <code>${show(sec.value)}</code>${sec.why ? html` — ${sec.why[lang] ?? sec.why.en}` : ""}</p>` : ""}
+      <p class="small">${t(lang, "settings.recommended")}: ${t(lang, "settings.profile.cabinet")} <code>${show(s.recommend.cabinet)}</code> · ${t(lang, "settings.profile.corporate")} <code>${show(s.recommend.corporate)}</code></p>`
     : ""
+  // A satellite shows the value and where to change it, without a form that could only be refused.
+  const readOnly = !s.editable && !s.locked
   return html`<section class="setting card" id="${id}" data-key="${s.key}">
     <h3><label for="${field}"><code>${s.key}</code></label>${s.restart ? html` <span class="badge">${t(lang, "settings.restart")}</span>` : ""}${s.locked ? html` <span class="badge warn">${t(lang, "settings.locked")}</span>` : ""}</h3>
     <p>${(lang === "fr" && s.description.fr) || s.description.en}</p>
@@ -68,7 +77,7 @@ export function settingBox(lang: Lang, s: SettingItem, csrf: string | undefined,
       ${input}
       ${bad ? html`<p class="field-error flash bad" id="${err}" role="alert">${outcome.text}</p>` : ""}
       ${outcome?.ok ? html`<p class="flash" role="status">${outcome.text}</p>` : ""}
-      ${s.locked ? html`<p class="muted small">${t(lang, "settings.locked_note", { env: s.env ?? "" })}</p>` : html`<div class="actions"><button type="submit">${t(lang, "settings.save")}</button></div>`}
+      ${s.locked ? html`<p class="muted small">${t(lang, "settings.locked_note", { env: s.env ?? "" })}</p>` : readOnly ? html`<p class="muted small">${t(lang, "settings.satellite_field")}</p>` : html`<div class="actions"><button type="submit">${t(lang, "settings.save")}</button></div>`}
     </form>
   </section>`
 }
@@ -116,12 +125,19 @@ export function settingsBody(
   items: readonly SettingItem[],
   csrf: string | undefined,
   branding?: { company: string; hasLogo: boolean; outcome?: FieldOutcome },
+  role?: { role: "master" | "satellite"; master_url: string | null },
 ): SafeHtml {
   const live = items.filter((s) => !s.restart)
   const boot = items.filter((s) => s.restart)
   const categories = [...new Set(live.map((s) => s.category))]
   const bootCats = [...new Set(boot.map((s) => s.category))]
+  const satellite = role?.role === "satellite"
   return html`<p>${t(lang, "settings.intro")}</p>
+  ${
+    satellite
+      ? html`<div class="flash warn" id="settings-role" data-role="satellite" role="note"><strong>${t(lang, "settings.satellite")}</strong> ${t(lang, "settings.satellite_note")} ${role.master_url ? html`<a href="${role.master_url}/settings">${role.master_url}</a>` : ""}</div>`
+      : html`<p class="muted" id="settings-role" data-role="master">${t(lang, "settings.master_note")}</p>`
+  }
   ${branding ? brandingBox(lang, branding, csrf, branding.outcome) : ""}
   <p class="muted">${t(lang, "settings.gossip_note")}</p>
   ${categories.map(

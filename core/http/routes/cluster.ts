@@ -17,7 +17,11 @@ export const clusterRoutes = (s: PoolServices) => {
     new Elysia()
       .use(adminGuard(s))
       // Every setting (Advanced settings, §0.5): value, source, description, restart flag, recommendations.
-      .get("/v1/admin/settings", async () => ({ settings: await settings.list() }))
+      .get("/v1/admin/settings", async () => {
+        const [list, role] = await Promise.all([settings.list(), settings.role()])
+        // role: master (changes are taken here) or satellite (409 settings_read_only, master_url).
+        return { settings: list, role }
+      })
       .get("/v1/admin/settings/:key", async ({ params }) => {
         if (!settingType(params.key))
           throw new CelluleError("setting_not_cluster_wide", `"${params.key}" is not a cluster-wide setting`, 404)
@@ -31,7 +35,7 @@ export const clusterRoutes = (s: PoolServices) => {
           s,
           { actor: adminActor(admin), request, server },
           { action: "setting.change", target: `setting:${params.key}`, details: { value } },
-          // Typed check (400 setting_invalid), environment lock (409): core/settings/admin.ts.
+          // Typed check (400 setting_invalid), environment lock and satellite (409): core/settings/admin.ts.
           () => settings.change(params.key, value),
         )
       })

@@ -1,10 +1,14 @@
-// GET /v1/status — the health check (Docker HEALTHCHECK, proxies). Never behind any gate.
+// GET /v1/status — the health check (Docker HEALTHCHECK, proxies). Never behind any gate. A `cellule
+// proxy` names itself in X-Cellule-Proxy: the pool keeps it among the proxies seen (Overview).
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
 import { VERSION } from "../../version.ts"
+import { parseProxyHeader, PROXY_HEADER } from "../../proxy/identity.ts"
 
 export const statusRoutes = (s: PoolServices) =>
-  new Elysia().get("/v1/status", async ({ set }) => {
+  new Elysia().get("/v1/status", async ({ set, request, server }) => {
+    const proxy = parseProxyHeader(request.headers.get(PROXY_HEADER))
+    if (proxy) s.proxiesSeen.record(proxy, server?.requestIP(request)?.address ?? "unknown")
     const dbOk = await s.health.ping()
     set.status = dbOk ? 200 : 503
     return {

@@ -9,6 +9,8 @@ import {
 } from "../../../core/config/cluster-settings.ts"
 import { clusterSetting } from "../../../core/federation/kinds/setting.ts"
 import { SETTINGS } from "../../../core/config/settings.ts"
+import { CABINET_MAX_HEADCOUNT, profileFor, recommendationFor } from "../../../core/settings/recommend.ts"
+import { SECTORS } from "../../../core/setup/sectors.ts"
 
 describe("runtime flags", () => {
   test("a full set is accepted as given", () => {
@@ -90,5 +92,29 @@ describe("the registry", () => {
     })
     // Untyped cluster values keep their old rule.
     expect(clusterSetting.parse({ key: "moe_local_config", value: { anything: 1 } }).value).toEqual({ anything: 1 })
+  })
+})
+
+describe("recommendations per profile and sector", () => {
+  test("every sector's recommendation is a value the setting accepts (the MoE profile's model names are placeholders)", () => {
+    for (const sector of SECTORS)
+      for (const headcount of [5, 500])
+        for (const def of CLUSTER_SETTINGS.filter((d) => d.key !== "moe.profile")) {
+          const r = recommendationFor(def, sector, headcount)
+          expect(r.sector).toBe(sector)
+          expect(() => def.validate(r.value)).not.toThrow()
+        }
+  })
+  test("the profile follows the headcount; the sector changes a value only with a reason", () => {
+    expect(profileFor(CABINET_MAX_HEADCOUNT)).toBe("cabinet")
+    expect(profileFor(CABINET_MAX_HEADCOUNT + 1)).toBe("corporate")
+    const anon = clusterSettingDef("openai.anonymous_access")!
+    expect(recommendationFor(anon, "DESIGN", 10)).toEqual({ sector: "DESIGN", profile: "cabinet", value: true })
+    const law = recommendationFor(anon, "LAW", 10)
+    expect(law.value).toBe(false)
+    expect(law.why?.fr).toContain("secret professionnel")
+    expect(recommendationFor(anon, "HEALTHCARE", 400)).toMatchObject({ profile: "corporate", value: false })
+    // An unknown sector counts as OTHER (the profile's value).
+    expect(recommendationFor(anon, "MINING", 10)).toEqual({ sector: "OTHER", profile: "cabinet", value: true })
   })
 })

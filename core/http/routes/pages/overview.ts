@@ -26,6 +26,7 @@ export const overviewPage = (s: PoolServices) => {
       })),
       models: s.scheduler.liveModels(),
       queueDepth: snap.queue_depth,
+      proxies: s.proxiesSeen.list(),
     }
   }
   /** §0.1: bonded sites, machines contributing on every pool, the detected network, the MoE profile. */

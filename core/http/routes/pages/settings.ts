@@ -32,7 +32,13 @@ export const settingsPage = (s: PoolServices) => {
       active: "settings",
       title: (lang) => t(lang, "settings.title"),
       body: async ({ lang, admin }) =>
-        settingsBody(lang, (await settings.list()) as SettingItem[], admin.csrf, await branding(outcome)),
+        settingsBody(
+          lang,
+          (await settings.list()) as SettingItem[],
+          admin.csrf,
+          await branding(outcome),
+          await settings.role(),
+        ),
     })
 
   return (
