@@ -70,6 +70,10 @@ function monthStart(ms: number): number {
 
 export class ApiKeys {
   private cache = new Map<string, { key: ApiKey | null; at: number }>()
+  /** Keys being re-read in the background (refresh ahead, see find). */
+  private readonly refreshing = new Set<string>()
+  /** Bumped by revoke(): a lookup that started before it does not fill the cache. */
+  private generation = 0
   private requests = new Map<string, number[]>()
   private tokens = new Map<string, { at: number; n: number }[]>()
   private monthly = new Map<string, { month: number; used: number }>()
@@ -118,6 +122,7 @@ export class ApiKeys {
     if (!r) throw new NotFound(`no active API key ${id}`, "api_key_not_found")
     const k = toKey(r)
     await this.publish("api_key", { ...k, key_hash: r.key_hex, revoked: true } satisfies ApiKeyPayload)
+    this.generation++
     this.cache.clear()
   }
 
@@ -127,12 +132,34 @@ export class ApiKeys {
     const hit = this.cache.get(h)
     // Hits are kept 5 s (revocation applies within seconds); misses 1 s, so a key created on a peer
     // works a second after its envelope lands, and tools that send a dummy key cost no query each time.
-    if (hit && this.clock.now() - hit.at < (hit.key ? 5000 : 1000)) return hit.key
+    if (hit) {
+      const age = this.clock.now() - hit.at
+      const ttl = hit.key ? 5000 : 1000
+      // Refresh ahead: a key in steady use is re-read in the background during its last second, so
+      // its requests never wait on the database; the 5 s bound on a revocation is unchanged.
+      if (age < ttl) {
+        if (hit.key && age >= ttl - 1000 && !this.refreshing.has(h)) {
+          this.refreshing.add(h)
+          void this.lookup(h)
+            .catch(() => {})
+            .finally(() => this.refreshing.delete(h))
+        }
+        return hit.key
+      }
+    }
+    return this.lookup(h)
+  }
+
+  private lookup = async (h: string): Promise<ApiKey | null> => {
+    // A revocation during the query (revoke() bumps the generation) must not be undone by its answer.
+    const generation = this.generation
+    const at = this.clock.now()
     const [row] = await this
       .sql`select * from api_keys where key_hash = ${Buffer.from(h, "hex")} and revoked_at is null`
     const key = row ? toKey(row) : null
+    if (generation !== this.generation) return key
     if (this.cache.size > 10_000) this.cache.clear()
-    this.cache.set(h, { key, at: this.clock.now() })
+    this.cache.set(h, { key, at })
     return key
   }
 

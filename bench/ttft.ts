@@ -1,0 +1,152 @@
+// bench/ttft — what the pool adds to the first token. Every side gets the same sequential streamed chat
+// completions (plain fetch, API key), interleaved one request per side in a rotating order, so the
+// machine's noise lands on every side alike:
+//   - bare: a bare Bun SSE server (bench/_bare-sse.ts) answering at once — the floor of the loopback
+//     HTTP round trip and of the client; "added" is a side's percentile minus bare's.
+//   - pool A, pool B: two identical `cellule pool` processes of this tree (B is the control), each with
+//     one simulated worker (bench/_fleet-sim.ts: the real protocol, its first token sent as soon as the
+//     job frame arrives), so the pool's whole path is measured: body parse, admission and key lookup,
+//     queue, job frame, the worker hop, token frame, SSE.
+//   - before: with --before DIR, the same pool from another checkout (e.g. main), for before/after in
+//     one run.
+//   bun bench/ttft.ts [--requests 400] [--before DIR] [--tokens 4] [--anonymous]
+import { join } from "node:path"
+import postgres from "postgres"
+import { arg } from "./_args.ts"
+import { BUN, ROOT, cleanupAll, onCleanup, spawnProc, tempDir, testSetupAnswers } from "../test/support/proc.ts"
+import { runningEmbedded } from "../core/db/embedded.ts"
+import { createAdmin } from "../core/auth/admins.ts"
+
+const requests = Number(arg("requests", "400"))
+const before = arg("before", "")
+const tokens = Number(arg("tokens", "4"))
+const anonymous = process.argv.includes("--anonymous")
+const token = "ttft-bench-token-0123456789abcdef"
+const adminEmail = "bench@example.local"
+
+type Side = { name: string; url: string; key?: string }
+
+async function pool(name: string, slug: string, root: string): Promise<Side> {
+  const dataDir = tempDir()
+  const p = spawnProc(
+    [BUN, join(root, "cmd/main.ts"), "pool", "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
+    {
+      env: {
+        POOL_NAME: `ttft-${slug}`,
+        CELLULE_SETUP_ANSWERS: testSetupAnswers(),
+        CELLULE_WORKER_TOKEN: token,
+        CELLULE_ANONYMOUS_ACCESS: anonymous ? "true" : "false",
+        CELLULE_TRUSTED_NETWORKS: "127.0.0.1/32",
+        LOG_LEVEL: "warn",
+      },
+      cwd: root,
+    },
+  )
+  onCleanup(() => void p.proc.kill())
+  const url = (await p.waitFor(/cellule pool ready (http:\/\/\S+)/, 180_000))[1]
+  const sim = Bun.spawn(
+    [BUN, join(ROOT, "bench/_fleet-sim.ts"), url, token, slug, "1", "4", "0", String(tokens), "ttft"],
+    {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    },
+  )
+  onCleanup(() => void sim.kill())
+  const reader = (sim.stdout as ReadableStream<Uint8Array>).getReader()
+  for (let buf = ""; !/^ready /m.test(buf); ) {
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`simulator exited: ${buf}`)
+    buf += new TextDecoder().decode(value)
+  }
+  reader.releaseLock()
+  let key: string | undefined
+  if (!anonymous) {
+    const sql = postgres({ ...runningEmbedded(dataDir)!, max: 1 })
+    await createAdmin(sql as never, adminEmail, "a long admin password for the bench")
+    await sql.end()
+    const r = await fetch(`${url}/v1/admin/keys`, {
+      method: "POST",
+      headers: { "x-cellule-user": adminEmail, "content-type": "application/json" },
+      body: JSON.stringify({ name: "bench" }),
+    })
+    if (r.status !== 201) throw new Error(`key: ${r.status} ${await r.text()}`)
+    key = ((await r.json()) as { key: string }).key
+  }
+  console.error(`${name}: ${url}`)
+  return { name, url, key }
+}
+
+const bare = spawnProc([BUN, join(ROOT, "bench/_bare-sse.ts")])
+onCleanup(() => void bare.proc.kill())
+const sides: Side[] = [{ name: "bare (floor)", url: (await bare.waitFor(/ready (http:\/\/\S+)/))[1] }]
+if (before) sides.push(await pool("before", "before", before))
+sides.push(await pool("A", "a", ROOT), await pool("B (control)", "b", ROOT))
+
+const body = JSON.stringify({
+  model: "ttft",
+  stream: true,
+  max_tokens: tokens,
+  messages: [
+    { role: "system", content: "You are a helpful assistant." },
+    { role: "user", content: "Say hello in four words." },
+  ],
+})
+async function once(s: Side): Promise<number> {
+  const headers: Record<string, string> = { "content-type": "application/json" }
+  if (s.key) headers.authorization = `Bearer ${s.key}`
+  const t0 = performance.now()
+  const r = await fetch(`${s.url}/v1/chat/completions`, { method: "POST", headers, body })
+  if (!r.ok) throw new Error(`${s.name}: ${r.status} ${await r.text()}`)
+  const reader = (r.body as ReadableStream<Uint8Array>).getReader()
+  const dec = new TextDecoder()
+  let text = ""
+  let first = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += dec.decode(value, { stream: true })
+    if (!first && text.includes('"content":"t')) first = performance.now() - t0
+  }
+  if (!first || !text.includes("[DONE]")) throw new Error(`${s.name}: no token or no [DONE]: ${text.slice(0, 200)}`)
+  return first
+}
+
+// Warm-up: JIT, connection pools, key caches.
+for (const s of sides) for (let i = 0; i < 30; i++) await once(s)
+const ttft: number[][] = sides.map(() => [])
+for (let i = 0; i < requests; i++) {
+  for (let k = 0; k < sides.length; k++) {
+    const j = (i + k) % sides.length
+    ttft[j].push(await once(sides[j]))
+  }
+}
+await cleanupAll()
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+// Spread: the p50 of each fifth of the run (consecutive blocks), min–max.
+const blocks = (xs: number[]) => {
+  const n = Math.floor(xs.length / 5)
+  return Array.from({ length: 5 }, (_, b) => pct(xs.slice(b * n, (b + 1) * n), 50))
+}
+const f = (x: number) => x.toFixed(2)
+const b50 = pct(ttft[0], 50)
+const b95 = pct(ttft[0], 95)
+const b99 = pct(ttft[0], 99)
+console.log(`
+bench/ttft — ${new Date().toISOString().slice(0, 16)}Z, ${requests} streamed requests per side (interleaved, rotating order), ${anonymous ? "anonymous" : "API key"}, ${tokens} tokens, load ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}
+| side | TTFT p50 ms | p95 ms | p99 ms | p50 of each fifth (min–max) | added p50 ms | added p95 ms | added p99 ms |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+${sides
+  .map((s, i) => {
+    const xs = ttft[i]
+    const bl = blocks(xs)
+    const added = i === 0 ? "— | — | —" : `${f(pct(xs, 50) - b50)} | ${f(pct(xs, 95) - b95)} | ${f(pct(xs, 99) - b99)}`
+    return `| ${s.name} | ${f(pct(xs, 50))} | ${f(pct(xs, 95))} | ${f(pct(xs, 99))} | ${f(Math.min(...bl))}–${f(Math.max(...bl))} | ${added} |`
+  })
+  .join("\n")}
+`)
+process.exit(0)
