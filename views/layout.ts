@@ -39,8 +39,13 @@ export const NAV: readonly NavItem[] = [
   { id: "audit", href: "/audit", label: "nav.audit" },
 ]
 
+/** The pages an administrator scoped to projects may open. */
+const SCOPED_NAV = new Set(["projects", "documentation"])
+
 export interface PageAdmin {
   email: string
+  /** Scoped to projects (sql/0028): the navigation shows only what it may open (core/http/admin-scope.ts). */
+  scoped?: boolean
   /** The session's CSRF token; absent for X-Cellule-User (header) admins. */
   csrf?: string
 }
@@ -104,7 +109,7 @@ export function renderBare(input: {
 }
 
 export function renderPage(p: PageInput): string {
-  const nav = NAV.map(
+  const nav = NAV.filter((n) => !p.admin.scoped || SCOPED_NAV.has(n.id)).map(
     (n) =>
       html`<li><a href="${n.href}" class="${n.id === p.active ? "active" : ""}" ${n.id === p.active ? raw('aria-current="page"') : ""}>${t(p.lang, n.label)}</a></li>`,
   )
@@ -177,4 +182,13 @@ ${body}
 </body>
 </html>`.value
   )
+}
+
+/** A scoped administrator on a cluster page (403 admin_scope_forbidden): why, and the way back. */
+export function scopeForbiddenPage(lang: Lang): string {
+  return renderBare({
+    lang,
+    title: t(lang, "scope.title"),
+    body: html`<h1>${t(lang, "scope.title")}</h1><p>${t(lang, "scope.body")}</p><p><a href="/projects">${t(lang, "scope.back")}</a></p>`,
+  })
 }

@@ -10,6 +10,10 @@ import { parseJsonBody } from "./body.ts"
 import { clientIp } from "./client-ip.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
+import { SCOPE_FORBIDDEN } from "./admin-scope.ts"
+import { htmlResponse } from "./dashboard-shell.ts"
+import { langOf } from "./session.ts"
+import { scopeForbiddenPage } from "../../views/layout.ts"
 import { withSecurityHeaders } from "./headers.ts"
 import { refuseForeignOrigin } from "./origin.ts"
 import { licenseGate } from "./license-gate.ts"
@@ -167,7 +171,11 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
       const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
-      return withSecurityHeaders(jsonError(toCelluleError(code, error, id)))
+      const e = toCelluleError(code, error, id)
+      // A scoped admin on a dashboard page reads why in its language, not a JSON body.
+      if (e.code === SCOPE_FORBIDDEN && !new URL(request.url).pathname.startsWith("/v1/"))
+        return withSecurityHeaders(htmlResponse(scopeForbiddenPage(langOf(request)), 403))
+      return withSecurityHeaders(jsonError(e))
     })
   for (const row of table) {
     const m = typeof row === "function" ? { plugin: row } : row

@@ -132,7 +132,7 @@ export async function dashboardPage(
   return htmlResponse(
     renderPage({
       lang: who.lang,
-      admin: { email: who.admin.email, csrf: who.admin.csrf },
+      admin: { email: who.admin.email, csrf: who.admin.csrf, scoped: !!who.admin.projects },
       active: page.active,
       title: typeof page.title === "function" ? page.title(who.lang) : page.title,
       body,

@@ -6,6 +6,7 @@ import { Elysia } from "elysia"
 import { Unauthorized, Forbidden } from "../errors.ts"
 import type { Admin } from "../auth/admins.ts"
 import type { PoolServices } from "../pool/services.ts"
+import { requireClusterScope } from "./admin-scope.ts"
 
 export const SESSION_COOKIE = "cellule_session"
 export const CSRF_HEADER = "x-csrf-token"
@@ -27,8 +28,22 @@ export function cookieValue(request: Request, name: string): string | undefined 
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"])
 
-/** The admin behind this request, or null. Throws 403 csrf_invalid on a cookie mutation without the token. */
+/**
+ * The admin behind this request, or null. Throws 403 csrf_invalid on a cookie mutation without the
+ * token, and 403 admin_scope_forbidden when an admin scoped to projects reaches a cluster path.
+ */
 export async function resolveAdmin(
+  s: PoolServices,
+  request: Request,
+  ip: string | undefined,
+  form?: Record<string, unknown>,
+): Promise<AdminIdentity | null> {
+  const admin = await identify(s, request, ip, form)
+  if (admin) requireClusterScope(admin, new URL(request.url).pathname)
+  return admin
+}
+
+async function identify(
   s: PoolServices,
   request: Request,
   ip: string | undefined,

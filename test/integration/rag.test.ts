@@ -268,6 +268,35 @@ describe("documents end to end", () => {
     expect((await widen(ADMIN, [a])).status).toBe(200)
     expect((await fetch(`${pool.url}/v1/projects/${b}`, { headers: asScoped })).status).toBe(404)
 
+    // The cluster is not its to run: settings, federation, workers, audit, licence answer 403 (JSON on the
+    // API, a readable page on the dashboard), the overview sends it to its projects, its keys stay open.
+    for (const [method, path] of [
+      ["GET", "/v1/admin/settings"],
+      ["PUT", "/v1/admin/settings/rag.top_k"],
+      ["GET", "/v1/admin/audit"],
+      ["GET", "/v1/admin/workers"],
+      ["GET", "/v1/admin/admins"],
+      ["GET", "/v1/admin/license"],
+      ["GET", "/v1/cluster/vip-self"],
+    ] as const) {
+      const r = await fetch(`${pool.url}${path}`, {
+        method,
+        headers: { ...asScoped, "content-type": "application/json" },
+        body: method === "GET" ? undefined : JSON.stringify({ value: 3 }),
+      })
+      expect([path, r.status, ((await r.json()) as { error: string }).error]).toEqual([path, 403, "admin_scope_forbidden"])
+    }
+    for (const path of ["/settings", "/federation", "/workers", "/audit", "/license"]) {
+      const r = await fetch(`${pool.url}${path}`, { headers: { ...asScoped, cookie: "cellule_lang=fr" } })
+      expect([path, r.status, r.headers.get("content-type")]).toEqual([path, 403, "text/html; charset=utf-8"])
+      expect(await r.text()).toContain("Réservé aux administrateurs du cluster")
+    }
+    const home = await fetch(`${pool.url}/`, { headers: asScoped, redirect: "manual" })
+    expect([home.status, home.headers.get("location")]).toEqual([303, "/projects"])
+    expect(page).not.toContain('href="/settings"')
+    expect((await fetch(`${pool.url}/v1/admin/keys`, { headers: asScoped })).status).toBe(200)
+    expect((await fetch(`${pool.url}/v1/admin/settings`, { headers: ADMIN })).status).toBe(200)
+
     const files = () =>
       existsSync(join(pool.dataDir, "documents"))
         ? readdirSync(join(pool.dataDir, "documents"), { recursive: true })

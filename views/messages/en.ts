@@ -7,6 +7,7 @@ import { wizardEn } from "./h20-en.ts"
 import { balancerEn } from "./h17a-en.ts"
 
 import { modelsEN } from "./models-en.ts"
+import { scopeEn } from "./scope-en.ts"
 export const en = {
   "app.name": "Cellule",
   "nav.overview": "Overview",
@@ -345,6 +346,7 @@ export const en = {
   ...catalogueEn,
   ...wizardEn,
   ...balancerEn,
+  ...scopeEn,
   ...modelsEN,
 } as const
 

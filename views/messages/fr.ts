@@ -6,6 +6,7 @@ import { settingsFr } from "./settings-fr.ts"
 import { catalogueFr } from "./catalogue-fr.ts"
 import { wizardFr } from "./h20-fr.ts"
 import { balancerFr } from "./h17a-fr.ts"
+import { scopeFr } from "./scope-fr.ts"
 
 export const fr: Record<MessageKey, string> = {
   "app.name": "Cellule",
@@ -352,5 +353,6 @@ export const fr: Record<MessageKey, string> = {
   ...catalogueFr,
   ...wizardFr,
   ...balancerFr,
+  ...scopeFr,
   ...modelsFR,
 }

@@ -2,7 +2,7 @@
 // same fragment as Server-Sent Events) and /overview.json (its data, for scripts).
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
-import { dashboardPage, liveFragment, liveStream, requirePageAdmin } from "../../dashboard-shell.ts"
+import { dashboardPage, liveFragment, liveStream, pageRequest, requirePageAdmin } from "../../dashboard-shell.ts"
 import { html } from "../../../../views/html.ts"
 import { t, type Lang } from "../../../../views/i18n.ts"
 import { overviewBody, overviewLive, type OverviewData } from "../../../../views/pages/overview.ts"
@@ -46,13 +46,16 @@ export const overviewPage = (s: PoolServices) => {
       .value
 
   return new Elysia()
-    .get("/", ({ request, server }) =>
-      dashboardPage(s, request, server, {
+    .get("/", async ({ request, server }) => {
+      // An administrator scoped to projects lands on them: the overview is the cluster's (core/http/admin-scope.ts).
+      const who = await pageRequest(s, request, server)
+      if (who?.admin.projects) return new Response(null, { status: 303, headers: { location: "/projects" } })
+      return dashboardPage(s, request, server, {
         active: "overview",
         title: (l) => t(l, "overview.title"),
         body: async ({ lang }) => overviewBody(lang, { ...(await overviewData()), cluster: await clusterData() }),
-      }),
-    )
+      })
+    })
     .get("/overview/live", ({ request, server }) => liveFragment(s, request, server, ({ lang }) => live(lang)))
     .get("/overview/stream", async ({ request, server }) => {
       const who = await requirePageAdmin(s, request, server)
