@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { BUN, ROOT, cleanupAll, onCleanup, spawnProc } from "../support/proc.ts"
 import { admin, bondAll, makeMaster, settingOn, startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { until } from "../support/until.ts"
+import { nsFetch, removeNamespaces, sh } from "../support/netns.ts"
 
 const tag = `cf${process.pid % 100000}`
 const NS = { a: `${tag}a`, b: `${tag}b`, c: `${tag}c`, sw: `${tag}sw` }
@@ -13,44 +14,7 @@ const IP = { a: "10.77.0.1", b: "10.77.0.2", c: "10.77.0.3" }
 const PORT = 8080
 const DELAY_PORT = 9000
 
-function sh(cmd: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" })
-  const out = r.stdout.toString() + r.stderr.toString()
-  if (!r.success && !allowFail) throw new Error(`${cmd.join(" ")} failed: ${out}`)
-  return { ok: r.success, out }
-}
-
-/** fetch, but run from inside a namespace (the test process lives in the root namespace). */
-function nsFetch(ns: string): typeof fetch {
-  return (async (url: string, init: RequestInit = {}) => {
-    const args = [
-      "ip",
-      "netns",
-      "exec",
-      ns,
-      "curl",
-      "-sS",
-      "-m",
-      "15",
-      "-X",
-      init.method ?? "GET",
-      "-w",
-      "\n%{http_code}",
-    ]
-    for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) args.push("-H", `${k}: ${v}`)
-    if (init.body !== undefined && init.body !== null) args.push("--data-binary", String(init.body))
-    args.push(url)
-    const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" })
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-    if (code !== 0) throw new Error(`curl in ${ns} ${url}: ${err.trim()}`)
-    const i = out.lastIndexOf("\n")
-    return new Response(out.slice(0, i), { status: Number(out.slice(i + 1)) })
-  }) as unknown as typeof fetch
-}
-
-function removeNamespaces() {
-  for (const ns of Object.values(NS)) sh(["ip", "netns", "del", ns], true)
-}
+const removeAll = () => removeNamespaces(Object.values(NS))
 
 let delayMode = ""
 let pools: Record<"a" | "b" | "c", FedPool>
@@ -58,8 +22,8 @@ const fa = nsFetch(NS.a)
 
 beforeAll(async () => {
   // Registered first so it runs last, after every process in the namespaces is gone.
-  onCleanup(removeNamespaces)
-  removeNamespaces() // leftovers of a run that was killed before its cleanup
+  onCleanup(removeAll)
+  removeAll() // leftovers of a run that was killed before its cleanup
   const probe = sh(["ip", "netns", "add", NS.sw], true)
   if (!probe.ok)
     throw new Error(`network namespaces are not available here (need root and CAP_SYS_ADMIN): ${probe.out}`)

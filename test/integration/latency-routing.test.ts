@@ -14,6 +14,7 @@ import { admin, bondAll, startFedPool, type FedPool } from "../support/fed-pools
 import { BUN, ROOT, celluleCmd, cleanupAll, onCleanup, spawnProc, tempDir, type Proc } from "../support/proc.ts"
 import { tinyLlamaPath } from "../support/fixtures.ts"
 import { until } from "../support/until.ts"
+import { nsFetch, removeNamespaces, sh } from "../support/netns.ts"
 
 const tag = `cl${process.pid % 100000}`
 const NS = {
@@ -44,44 +45,7 @@ const ENV = {
   CELLULE_BALANCER_EXECUTOR_ENABLED: "true",
 }
 
-function sh(cmd: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" })
-  const out = r.stdout.toString() + r.stderr.toString()
-  if (!r.success && !allowFail) throw new Error(`${cmd.join(" ")} failed: ${out}`)
-  return { ok: r.success, out }
-}
-
-/** fetch from inside a namespace (the test process lives in the root namespace). */
-function nsFetch(ns: string): typeof fetch {
-  return (async (url: string, init: RequestInit = {}) => {
-    const args = [
-      "ip",
-      "netns",
-      "exec",
-      ns,
-      "curl",
-      "-sS",
-      "-m",
-      "15",
-      "-X",
-      init.method ?? "GET",
-      "-w",
-      "\n%{http_code}",
-    ]
-    for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) args.push("-H", `${k}: ${v}`)
-    if (init.body !== undefined && init.body !== null) args.push("--data-binary", String(init.body))
-    args.push(url)
-    const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" })
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-    if (code !== 0) throw new Error(`curl in ${ns} ${url}: ${err.trim()}`)
-    const i = out.lastIndexOf("\n")
-    return new Response(out.slice(0, i), { status: Number(out.slice(i + 1)) })
-  }) as unknown as typeof fetch
-}
-
-const removeNamespaces = () => {
-  for (const ns of Object.values(NS)) sh(["ip", "netns", "del", ns], true)
-}
+const removeAll = () => removeNamespaces(Object.values(NS))
 
 /** A host namespace on a site's bridge: eth0 with `cidr`, default route through the site router. */
 function host(ns: string, site: string, port: string, cidr: string, gw: string) {
@@ -132,8 +96,8 @@ function startWorkerIn(ns: string, name: string, poolUrl: string, model: string)
 
 beforeAll(async () => {
   // Registered first so it runs last, after every process in the namespaces is gone.
-  onCleanup(removeNamespaces)
-  removeNamespaces()
+  onCleanup(removeAll)
+  removeAll()
   const probe = sh(["ip", "netns", "add", NS.sA], true)
   if (!probe.ok) throw new Error(`network namespaces are not available here (need root): ${probe.out}`)
   sh(["ip", "netns", "add", NS.sB])

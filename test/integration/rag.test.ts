@@ -284,7 +284,11 @@ describe("documents end to end", () => {
         headers: { ...asScoped, "content-type": "application/json" },
         body: method === "GET" ? undefined : JSON.stringify({ value: 3 }),
       })
-      expect([path, r.status, ((await r.json()) as { error: string }).error]).toEqual([path, 403, "admin_scope_forbidden"])
+      expect([path, r.status, ((await r.json()) as { error: string }).error]).toEqual([
+        path,
+        403,
+        "admin_scope_forbidden",
+      ])
     }
     for (const path of ["/settings", "/federation", "/workers", "/audit", "/license"]) {
       const r = await fetch(`${pool.url}${path}`, { headers: { ...asScoped, cookie: "cellule_lang=fr" } })

@@ -9,19 +9,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { startFedPool, type FedPool } from "../support/fed-pools.ts"
 import { celluleCmd, cleanupAll, spawnProc, TEST_ADMIN, testSetupAnswers, type Proc } from "../support/proc.ts"
 import { until } from "../support/until.ts"
+import { sh } from "../support/netns.ts"
 
 const tag = `cv${process.pid % 100000}`
 const NS = { a: `${tag}a`, b: `${tag}b`, c: `${tag}c`, sw: `${tag}sw` }
 const IP = { a: "10.80.0.1", b: "10.80.0.2", c: "10.80.0.3" }
 const VIP = "10.80.0.100"
 const API = `http://${VIP}:8080`
-
-function sh(cmd: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" })
-  const out = r.stdout.toString() + r.stderr.toString()
-  if (!r.success && !allowFail) throw new Error(`${cmd.join(" ")} failed: ${out}`)
-  return { ok: r.success, out }
-}
 
 /** curl from the client's namespace; the parsed JSON body and status, or null when nothing answered. */
 function call(url: string, headers: Record<string, string> = {}): { status: number; body: any } | null {

@@ -21,6 +21,7 @@ import {
   type Proc,
 } from "../support/proc.ts"
 import { until } from "../support/until.ts"
+import { removeNamespaces, sh } from "../support/netns.ts"
 
 const tag = `ze${process.pid % 100000}`
 const NS = { app: `${tag}app`, gw: `${tag}gw` }
@@ -29,13 +30,6 @@ const IP = { app: "10.79.0.1", gw: "10.79.0.254", app6: "fd79::1", gw6: "fd79::f
 const POOL = `http://${IP.app}:8080`
 const PROXY = `http://${IP.app}:8090`
 const NETNS_ETC = `/etc/netns/${NS.app}`
-
-function sh(cmd: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" })
-  const out = r.stdout.toString() + r.stderr.toString()
-  if (!r.success && !allowFail) throw new Error(`${cmd.join(" ")} failed: ${out}`)
-  return { ok: r.success, out }
-}
 
 const inApp = (cmd: string[]) => ["ip", "netns", "exec", NS.app, ...cmd]
 
@@ -72,14 +66,14 @@ const isLan = (p: Packet) => (p.family === 4 ? p.dst.startsWith(LAN) : p.dst.sta
 const describePacket = (p: Packet) =>
   `${p.proto} ${p.src} -> ${p.dst}${p.dport ? `:${p.dport}` : ""}${p.syn ? " SYN" : ""}${p.dns ? ` DNS ${p.dns}` : ""}`
 
-function removeNamespaces() {
-  for (const ns of Object.values(NS)) sh(["ip", "netns", "del", ns], true)
+function removeAll() {
+  removeNamespaces(Object.values(NS))
   rmSync(NETNS_ETC, { recursive: true, force: true })
 }
 
 beforeAll(async () => {
-  onCleanup(removeNamespaces) // registered first: runs last, after the processes are gone
-  removeNamespaces()
+  onCleanup(removeAll) // registered first: runs last, after the processes are gone
+  removeAll()
   const probe = sh(["ip", "netns", "add", NS.gw], true)
   if (!probe.ok) throw new Error(`network namespaces are not available here (need root): ${probe.out}`)
   sh(["ip", "netns", "add", NS.app])
