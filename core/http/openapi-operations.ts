@@ -298,7 +298,10 @@ export const OPERATIONS: Record<string, Operation> = {
   "PUT /v1/admin/settings/:key": admin("cluster", "Change a setting; bonded pools receive it by signed gossip", {
     errors: [
       [400, "the value is refused, with the reason"],
-      [409, "settings_read_only (a satellite: change it on master_url), forced by the environment, or start-up only"],
+      [
+        409,
+        "settings_read_only (a satellite: change it on master_url), setting_forced_by_environment, setting_startup_only",
+      ],
     ],
   }),
   "GET /v1/admin/sites": admin("cluster", "The sites and their declared headcount"),

@@ -214,7 +214,7 @@ export class AdminSettings {
   /**
    * Change a setting: typed check (400 `setting_invalid` with the reason), refused when this pool's
    * environment forces it (409 `setting_forced_by_environment`) or when it is start-up configuration
-   * (409 `setting_read_only`), or when this pool is a satellite of the catalogue master (409
+   * (409 `setting_startup_only`), or when this pool is a satellite of the catalogue master (409
    * `settings_read_only` with the master's URL; after the typed check, so the reason still shows).
    * Returns the envelope's stamp.
    */
@@ -224,7 +224,7 @@ export class AdminSettings {
     if (!def && boot)
       throw new Conflict(
         `${key} is start-up configuration: set ${boot.env} in the pool's environment and restart it`,
-        "setting_read_only",
+        "setting_startup_only",
       )
     if (def) {
       const forced = this.forcedBy(def)

@@ -123,7 +123,7 @@ describe("Advanced settings", () => {
       "setting_forced_by_environment",
       "CELLULE_ANONYMOUS_ACCESS",
     ],
-    ["start-up configuration", "maxQueue", 5, 409, "setting_read_only", "MAX_QUEUE"],
+    ["start-up configuration", "maxQueue", 5, 409, "setting_startup_only", "MAX_QUEUE"],
   ])("%s is refused with the reason", async (_name, key, value, status, code, reason) => {
     const r = await put(key, value)
     expect(r.status).toBe(status)
