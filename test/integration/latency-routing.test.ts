@@ -168,6 +168,10 @@ afterAll(cleanupAll)
 type Order = { id: string; worker_id: string; state: string; source_pool: string; target_pool: string; reason: string }
 const orders = async (p: FedPool) =>
   (await admin<{ data: Order[] }>(p, "GET", "/v1/admin/migration-orders", undefined, fa)).data
+/** Both pools' orders, each once: orders replicate (kind migration_order), so A and B both list them. */
+const allOrders = async () => [
+  ...new Map([...(await orders(pools.a)), ...(await orders(pools.b))].map((o) => [o.id, o])).values(),
+]
 const on = async (p: FedPool) =>
   (await admin<{ workers: { id: string; name: string }[] }>(p, "GET", "/v1/admin/workers", undefined, fa)).workers
 const where = async () => {
@@ -198,7 +202,7 @@ test("workers enrolled through pool A end on their site's pool, one order each; 
   })
   console.log(`workers on their local pools ${Math.round(settled.ms)} ms after they all joined A`)
   const idOf = Object.fromEntries([...(await on(pools.a)), ...(await on(pools.b))].map((w) => [w.name, w.id]))
-  const before = [...(await orders(pools.a)), ...(await orders(pools.b))]
+  const before = await allOrders()
   const byWorker = (list: Order[], name: string) => list.filter((o) => o.worker_id === idOf[name])
   expect(byWorker(before, "a1")).toEqual([])
   const [b1Order] = byWorker(before, "b1")
@@ -237,7 +241,7 @@ test("workers enrolled through pool A end on their site's pool, one order each; 
     200,
   )
   await Bun.sleep(3000) // ten probe rounds with the link up: any preference for A would have had its 3 rounds
-  const after = [...(await orders(pools.a)), ...(await orders(pools.b))]
+  const after = await allOrders()
   const counts = Object.fromEntries(["a1", "b1", "v1"].map((n) => [n, byWorker(after, n).length]))
   console.log(`orders per worker after 4 flaps: ${JSON.stringify(counts)}`)
   expect(counts).toEqual({ a1: 0, b1: 1, v1: 1 })

@@ -41,5 +41,6 @@ export async function pageAcceptingDialogs(
 /** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png. */
 export async function shot(page: Page, name: string) {
   mkdirSync(SCREENSHOTS, { recursive: true })
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+  // A long page on a loaded 2-core machine can take more than the default 30 s to paint.
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, timeout: 90_000 })
 }
