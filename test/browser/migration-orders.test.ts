@@ -90,3 +90,62 @@ test("executor off: orders wait; approved in the page → executed; rejected →
   expect(text).toContain("Ordres de migration")
   expect(text).toContain("rejeté")
 }, 200_000)
+
+// The Worker balancing page's headcount form and the Workers page's home-pool pin (issue 17, "declared
+// headcount editable … validation next to the field"; "pinned to its home pool"), on the same pools.
+test("headcount form: errors next to each field, nothing saved; a valid site replicates; a pin shows and replicates", async () => {
+  const browser = await launchBrowser()
+  const { page } = await pageAcceptingDialogs(browser)
+  await page.goto(`${a.url}/login?next=/balancing`)
+  await page.fill("#email", TEST_ADMIN.email)
+  await page.fill("#password", TEST_ADMIN.password)
+  await page.click('button[type="submit"]')
+  await page.waitForURL(/\/balancing$/)
+
+  await page.fill("#site-site_id", "Bad Id!")
+  await page.fill("#site-name", "")
+  await page.fill("#site-headcount", "-3")
+  await page.click("#site-save")
+  await page.waitForSelector("#site-headcount-error")
+  expect(await page.textContent("#site-site_id-error")).toContain("lowercase letters")
+  expect(await page.textContent("#site-name-error")).toContain("Give the site a name")
+  expect(await page.textContent("#site-headcount-error")).toContain("A whole number")
+  expect(await page.getAttribute("#site-headcount", "aria-invalid")).toBe("true")
+  expect(await page.inputValue("#site-site_id")).toBe("Bad Id!") // what was typed stays, to be corrected
+  expect(await page.locator('tr[data-site="Bad Id!"]').count()).toBe(0)
+  await shot(page, "orders-03-headcount-errors")
+
+  await page.fill("#site-site_id", "lyon")
+  await page.fill("#site-name", "Lyon")
+  await page.fill("#site-headcount", "25")
+  await page.selectOption("#site-pool", { label: "orders-b" })
+  await page.click("#site-save")
+  await page.waitForSelector('tr[data-site="lyon"]')
+  expect(await page.textContent('tr[data-site="lyon"] td.headcount')).toBe("25")
+  expect(await page.textContent('tr[data-site="lyon"]')).toContain("orders-b")
+  expect(await page.locator(".field-error").count()).toBe(0)
+  await until(
+    "the site on B",
+    async () =>
+      (await (await fetch(`${b.url}/balancing`, { headers: { "x-cellule-user": TEST_ADMIN.email } })).text()).includes(
+        'data-site="lyon"',
+      ),
+    10_000,
+  )
+
+  // Pin the worker still on A to A.
+  const [stayed] = (await admin<{ workers: { id: string }[] }>(a, "GET", "/v1/admin/workers")).workers
+  expect(stayed).toBeDefined()
+  await page.goto(`${a.url}/workers`)
+  await page.locator(`form.pin-worker:has(input[value="${stayed!.id}"]) button`).click()
+  await page.waitForSelector(`tr[data-worker="${stayed!.id}"] .pin-state[data-pinned="here"]`)
+  const pinOn = async (p: FedPool) =>
+    (
+      await admin<{ data: { worker_id: string; home_pool: string | null }[] }>(p, "GET", "/v1/admin/worker-pins")
+    ).data.find((x) => x.worker_id === stayed!.id)?.home_pool
+  const home = await pinOn(a)
+  expect(home).toStartWith("atom_")
+  await until("the pin on B", async () => (await pinOn(b)) === home, 10_000)
+  await shot(page, "orders-04-pinned")
+  await browser.close()
+}, 120_000)
