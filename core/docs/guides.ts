@@ -1,6 +1,7 @@
 // core/docs/guides — the administrator, API and security guides of docs/ (English, and French under
-// docs/fr/), embedded in the binary as text, cut into sections for the Documentation page's search
-// and the PDF's table of contents. Pure: no I/O, no HTTP.
+// docs/fr/, chapter for chapter: each French file translates the English file of the same name, a test
+// holds them to the same headings, code blocks and tables), embedded in the binary as text, cut into
+// sections for the Documentation page's search and the PDF's table of contents. Pure: no I/O, no HTTP.
 import { Marked, marked, type Token, type Tokens } from "marked"
 import { escapeHtml } from "../../views/html.ts"
 import setupEn from "../../docs/setup.md" with { type: "text" }
@@ -11,8 +12,13 @@ import auditEn from "../../docs/audit.md" with { type: "text" }
 import apiKeysEn from "../../docs/api-keys.md" with { type: "text" }
 import projectsEn from "../../docs/projects.md" with { type: "text" }
 import securityEn from "../../docs/security.md" with { type: "text" }
-import adminFr from "../../docs/fr/admin.md" with { type: "text" }
-import apiFr from "../../docs/fr/api.md" with { type: "text" }
+import setupFr from "../../docs/fr/setup.md" with { type: "text" }
+import workersFr from "../../docs/fr/workers.md" with { type: "text" }
+import federationFr from "../../docs/fr/federation.md" with { type: "text" }
+import backupFr from "../../docs/fr/backup.md" with { type: "text" }
+import auditFr from "../../docs/fr/audit.md" with { type: "text" }
+import apiKeysFr from "../../docs/fr/api-keys.md" with { type: "text" }
+import projectsFr from "../../docs/fr/projects.md" with { type: "text" }
 import securityFr from "../../docs/fr/security.md" with { type: "text" }
 
 export type DocLang = "en" | "fr"
@@ -31,8 +37,8 @@ const GUIDES: Record<DocLang, Guide[]> = {
     { id: "security", chapters: [securityEn] },
   ],
   fr: [
-    { id: "admin", chapters: [adminFr] },
-    { id: "api", chapters: [apiFr] },
+    { id: "admin", chapters: [setupFr, workersFr, federationFr, backupFr, auditFr] },
+    { id: "api", chapters: [apiKeysFr, projectsFr] },
     { id: "security", chapters: [securityFr] },
   ],
 }

@@ -91,6 +91,10 @@ test.each(["en", "fr"])(
       const text = run(["pdftotext", "-f", String(e.page), "-l", String(e.page), file, "-"]).replace(/\s+/g, " ")
       expect(text).toContain(e.title.replace(/\s+/g, " ").replace(/…$/, ""))
     }
+    // The French PDF is the whole translated guide, not a summary: the workers chapter's last sections.
+    const body = run(["pdftotext", file, "-"]).replace(/\s+/g, " ")
+    if (lang === "fr") expect(body).toContain("Dormant veut dire dormant")
+    else expect(body).toContain("Dormant means dormant")
     // Every page but the cover has its number; all pages render.
     const last = run(["pdftotext", "-f", String(pages), "-l", String(pages), file, "-"])
     expect(last).toContain(lang === "fr" ? `Page ${pages} sur ${pages}` : `Page ${pages} of ${pages}`)
@@ -112,6 +116,14 @@ test("the Documentation page renders the guides in both languages and searches t
   const visible = all.filter((tag) => !/\shidden>$/.test(tag))
   expect(visible.length).toBeGreaterThan(0)
   expect(visible.length).toBeLessThan(all.length)
+  // A word only the translated workers chapter holds: exactly its "Dormant veut dire dormant" section.
+  const fr2 = await (await get("/documentation?lang=fr&q=clavier+souris")).text()
+  const shown = [...fr2.matchAll(/<section class="doc-section"[^>]*>([\s\S]*?)<\/section>/g)].filter(
+    (m) => !/\shidden>$/.test(m[0].slice(0, m[0].indexOf(">") + 1)),
+  )
+  expect(shown.length).toBe(1)
+  expect(shown[0][1]).toContain("Dormant veut dire dormant")
+  expect(shown[0][1]).toContain("Clavier et souris")
   const none = await (await get("/documentation?lang=en&q=zzzznotaword")).text()
   expect(none).toContain("No section matches")
 })
