@@ -1,5 +1,6 @@
 // views/messages/en — every UI string in English: the reference dictionary. Its keys are the type
 // MessageKey, so the French dictionary (fr.ts) must have each one (tsc fails otherwise).
+import { f19brandEn } from "./f19brand-en.ts"
 import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
 import { catalogueEn } from "./catalogue-en.ts"
@@ -346,6 +347,7 @@ export const en = {
   ...wizardEn,
   ...balancerEn,
   ...modelsEN,
+  ...f19brandEn,
 } as const
 
 export type MessageKey = keyof typeof en
