@@ -26,6 +26,7 @@ import m0025 from "./0025_vip.sql" with { type: "text" }
 import m0026 from "./0026_catalogue_replication.sql" with { type: "text" }
 import m0028 from "./0028_admin_project_scope.sql" with { type: "text" }
 import m0029 from "./0029_balancer.sql" with { type: "text" }
+import m0030 from "./0030_branding.sql" with { type: "text" }
 
 export const MIGRATIONS = [
   { name: "0001_init.sql", sql: m0001 },
@@ -54,4 +55,5 @@ export const MIGRATIONS = [
   { name: "0026_catalogue_replication.sql", sql: m0026 },
   { name: "0028_admin_project_scope.sql", sql: m0028 },
   { name: "0029_balancer.sql", sql: m0029 },
+  { name: "0030_branding.sql", sql: m0030 },
 ]

@@ -304,6 +304,17 @@ export const OPERATIONS: Record<string, Operation> = {
       ],
     ],
   }),
+  "GET /v1/admin/branding": admin("cluster", "The company name and logo every bonded pool shows, and who changes them"),
+  "PUT /v1/admin/branding": admin(
+    "cluster",
+    "Change the company name and/or logo ({company, logo: {base64}, remove_logo}); bonded pools receive them by signed gossip",
+    {
+      errors: [
+        [400, "company_invalid or logo_too_large / logo_type / logo_invalid, with the reason"],
+        [409, "settings_read_only (a satellite: change it on master_url), or setup not completed"],
+      ],
+    },
+  ),
   "GET /v1/admin/sites": admin("cluster", "The sites and their declared headcount"),
   "PUT /v1/admin/sites/:site_id": admin("cluster", "Change a site: name, declared headcount, serving pool (optional)"),
   "GET /v1/admin/projects": admin("cluster", "Every project of the cluster"),

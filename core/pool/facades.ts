@@ -26,7 +26,7 @@ import {
   type StepDeps,
 } from "../setup/state.ts"
 import { publishSetupSites, type SitePublish } from "../setup/sites.ts"
-import { updateBranding, type BrandingChange } from "../setup/branding.ts"
+import { updateBranding, type BrandingChange, type BrandingDeps } from "../setup/branding.ts"
 import type { StepId } from "../setup/steps.ts"
 import {
   createProvisionCode,
@@ -78,7 +78,7 @@ export const adminsFacade = (sql: Sql, clock: Clock, peers?: { fed: Federation; 
   consumeLoginLinkForPeer: (tokenHashHex: string) => consumeLoginLinkForPeer(sql, tokenHashHex, clock),
 })
 
-export const setupFacade = (sql: Sql, clock: Clock) => ({
+export const setupFacade = (sql: Sql, clock: Clock, branding: BrandingDeps = {}) => ({
   read: () => readSetup(sql),
   readProfile: () => readProfile(sql),
   readLogo: () => readLogo(sql),
@@ -86,8 +86,10 @@ export const setupFacade = (sql: Sql, clock: Clock) => ({
   complete: () => completeSetup(sql, clock),
   saveStep: (step: StepId, input: Record<string, unknown>, deps: StepDeps) => saveStep(sql, step, input, deps),
   publishSites: (publish: (site: SitePublish) => Promise<unknown>) => publishSetupSites(sql, publish),
-  /** Company name and logo after setup (the wizard's checks and SVG sanitising). */
-  updateBranding: (change: BrandingChange) => updateBranding(sql, change),
+  /** Company name and logo after setup (the wizard's checks and SVG sanitising), replicated as "branding". */
+  updateBranding: (change: BrandingChange) => updateBranding(sql, change, branding),
+  /** Whether branding is changed here (master) or on the catalogue master (satellite). */
+  brandingRole: async () => (branding.role ? branding.role() : null),
 })
 
 export const workersFacade = (sql: Sql, clock: Clock, config: Readonly<Config>) => ({

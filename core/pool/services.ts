@@ -16,7 +16,7 @@ import type { Federation } from "../federation/index.ts"
 import type { Forwarder } from "../scheduler/forward.ts"
 import type { WorkerConnections } from "../workers/connections.ts"
 import type { Rag } from "../rag/index.ts"
-import type { AdminSettings } from "../settings/admin.ts"
+import { settingsRole, type AdminSettings } from "../settings/admin.ts"
 import type { Guidance } from "../gateway/guidance.ts"
 import type { SmartRouter } from "../gateway/smart-routing.ts"
 import type { ModelProbe } from "../catalog/probe.ts"
@@ -116,7 +116,12 @@ export function poolServices(
       clock,
       rest.federation ? { fed: rest.federation, minTrust: config.minTrustLevel } : undefined,
     ),
-    setup: setupFacade(sql, clock),
+    // Branding is cluster-wide (kind "branding"), changed where settings are: the catalogue master.
+    setup: setupFacade(sql, clock, {
+      publish: rest.federation ? (kind, payload) => rest.federation!.publish(kind, payload) : undefined,
+      role: () => settingsRole(sql, () => out.catalog.role.view()),
+      origin: () => config.poolName,
+    }),
     workers: workersFacade(sql, clock, config),
     catalog: catalogFacade(
       sql,

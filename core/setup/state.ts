@@ -314,8 +314,11 @@ export interface Profile {
 }
 
 export async function readProfile(sql: Sql): Promise<Profile | null> {
-  const [p] = await sql`select company_name, sector, logo is not null as has_logo, audit_retention_months, audit_grade,
-                               description_template, model_tiers from cluster_profile where id = 1`
+  // The replicated branding (federation "branding" kind, sql/0030) wins once any pool has edited it.
+  const [p] = await sql`select coalesce(b.company_name, p.company_name) as company_name, p.sector,
+                               case when b.id is null then p.logo is not null else b.logo is not null end as has_logo,
+                               p.audit_retention_months, p.audit_grade, p.description_template, p.model_tiers
+                        from cluster_profile p left join cluster_branding b on true where p.id = 1`
   if (!p) return null
   // The replicated site list (federation "site" kind, edited from Worker balancing) wins once it has
   // rows; until then, what the wizard declared.
@@ -335,9 +338,15 @@ export async function readProfile(sql: Sql): Promise<Profile | null> {
   }
 }
 
-/** The logo to show: the profile's once completed, else the one uploaded in the wizard. */
+/**
+ * The logo to show: the replicated branding's once any pool has edited it (none if it removed the
+ * logo), else the profile's once completed, else the one uploaded in the wizard.
+ */
 export async function readLogo(sql: Sql): Promise<{ mime: string; bytes: Uint8Array } | null> {
-  const [p] = await sql`select logo, logo_mime from cluster_profile where id = 1 and logo is not null
-                        union all select logo, logo_mime from cluster_setup_state where id = 1 and logo is not null limit 1`
+  const [p] = await sql`select logo, logo_mime from cluster_branding where logo is not null
+                        union all select logo, logo_mime from cluster_profile where id = 1 and logo is not null
+                          and not exists (select 1 from cluster_branding)
+                        union all select logo, logo_mime from cluster_setup_state where id = 1 and logo is not null
+                          and not exists (select 1 from cluster_branding) limit 1`
   return p ? { mime: p.logo_mime, bytes: new Uint8Array(p.logo) } : null
 }

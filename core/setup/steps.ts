@@ -58,12 +58,17 @@ function done<T>(errors: FieldErrors, value: () => T): StepResult<T> {
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, value: value() }
 }
 
+/** The wizard's company-name rule (also applied to branding edits and to a peer's "branding" envelope). */
+export function checkCompany(v: unknown): { company: string; error?: "required" | "too_long" } {
+  const company = str(v).replace(/\s+/g, " ")
+  return { company, error: !company ? "required" : company.length > 120 ? "too_long" : undefined }
+}
+
 export function validateIdentity(input: Input): StepResult<NonNullable<Answers["identity"]>> {
-  const company = str(input.company).replace(/\s+/g, " ")
+  const { company, error } = checkCompany(input.company)
   const sector = str(input.sector).toUpperCase()
   const errors: FieldErrors = {}
-  if (!company) errors.company = "required"
-  else if (company.length > 120) errors.company = "too_long"
+  if (error) errors.company = error
   if (!sector) errors.sector = "required"
   else if (!isSector(sector)) errors.sector = "invalid_choice"
   return done(errors, () => ({ company, sector: sector as Sector }))

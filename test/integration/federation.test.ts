@@ -1,6 +1,6 @@
 // Three real pools on loopback, each with its own embedded database: bonded, promoted, converging
-// within 2 s; forged, unsigned, replayed and trust-1 envelopes refused and recorded; a killed pool
-// catches up by anti-entropy after restart.
+// within 2 s (settings, branding); forged, unsigned, replayed and trust-1 envelopes refused and recorded;
+// a killed pool catches up by anti-entropy after restart.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test"
 import { generateKeyPairSync } from "node:crypto"
 import { mkdirSync, writeFileSync } from "node:fs"
@@ -157,6 +157,71 @@ describe("three bonded pools", () => {
     expect(await page(pools[0])).toContain('id="settings-role" data-role="master"')
   })
 
+  test("branding changed on the master shows on the satellites' dashboards within 2 s, its SVG sanitised; a satellite's edit → 409 with the master's URL", async () => {
+    const company = `Cabinet Fédéré ${Date.now() % 1000}`
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" onload="steal()"><script>alert(1)</script><rect width="10" height="10" fill="#123456"/></svg>`
+    await admin(pools[0], "PUT", "/v1/admin/branding", {
+      company,
+      logo: { base64: Buffer.from(svg).toString("base64") },
+    })
+    const dashboard = (p: FedPool) =>
+      fetch(`${p.url}/`, { headers: { "x-cellule-user": TEST_ADMIN.email, cookie: "cellule_lang=en" } }).then((r) =>
+        r.text(),
+      )
+    const seen = await Promise.all(
+      pools
+        .slice(1)
+        .map((p) =>
+          until(
+            `branding on ${p.name}`,
+            async () => (await dashboard(p)).includes(`<span class="company">${company}</span>`),
+            2000,
+            20,
+          ),
+        ),
+    )
+    console.log(`branding convergence: ${seen.map((s) => `${Math.round(s.ms)} ms`).join(", ")}`)
+    for (const s of seen) expect(s.ms).toBeLessThan(2000)
+    for (const p of pools.slice(1)) {
+      expect(await dashboard(p)).toContain('<img src="/setup/logo" alt="" class="logo">')
+      const logo = await fetch(`${p.url}/setup/logo`)
+      expect(logo.headers.get("content-type")).toContain("image/svg+xml")
+      const stored = await logo.text()
+      expect(stored).toContain('fill="#123456"')
+      expect(stored).not.toMatch(/script|onload|steal/)
+      expect(await admin(p, "GET", "/v1/admin/branding")).toMatchObject({
+        company,
+        has_logo: true,
+        role: { role: "satellite", master_url: pools[0].url },
+      })
+    }
+    // A satellite's edit, API or form, is refused with the master's URL; nothing changes anywhere.
+    const put = await fetch(`${pools[1].url}/v1/admin/branding`, {
+      method: "PUT",
+      headers: { "x-cellule-user": TEST_ADMIN.email, "content-type": "application/json" },
+      body: JSON.stringify({ company: "Satellite Co" }),
+    })
+    expect(put.status).toBe(409)
+    expect(await put.json()).toMatchObject({ error: "settings_read_only", master_url: pools[0].url })
+    const form = new FormData()
+    form.append("company", "Satellite Co")
+    const posted = await fetch(`${pools[1].url}/settings/branding`, {
+      method: "POST",
+      headers: { "x-cellule-user": TEST_ADMIN.email, cookie: "cellule_lang=fr" },
+      body: form,
+    })
+    expect(posted.status).toBe(409)
+    const page = await posted.text()
+    expect(page).toContain("settings_read_only")
+    // The box says where branding is managed (FR), with no form that could only be refused.
+    const box = page.match(/<section class="setting card" id="branding"[\s\S]*?<\/section>/)?.[0] ?? ""
+    expect(box).toContain('data-role="satellite"')
+    expect(box).toContain("se gèrent sur le maître du catalogue")
+    expect(box).toContain(`href="${pools[0].url}/settings#branding"`)
+    expect(box).not.toContain("<form")
+    for (const p of pools) expect((await admin(p, "GET", "/v1/admin/branding")).company).toBe(company)
+  })
+
   test("sites and projects replicate too", async () => {
     await admin(pools[1], "PUT", "/v1/admin/sites/lyon", { name: "Lyon", headcount: 42 })
     const prj = await admin(pools[2], "POST", "/v1/admin/projects", { name: "Audit 2026" })
@@ -286,6 +351,7 @@ describe("three bonded pools", () => {
     await admin(pools[0], "PUT", "/v1/admin/settings/flags.rag_fanout", { value: true })
     await admin(pools[1], "PUT", "/v1/admin/sites/paris", { name: "Paris", headcount: 250 })
     await admin(pools[0], "PUT", "/v1/admin/settings/moe_local_config", { value: { profile: "frugal" } })
+    await admin(pools[0], "PUT", "/v1/admin/branding", { company: "Cabinet Rattrapé", remove_logo: true })
     const restarted = await startFedPool({ name: c.name, port: c.port, dataDir: c.dataDir })
     pools[2] = restarted
     const t = await until(
@@ -295,12 +361,15 @@ describe("three bonded pools", () => {
         return (
           (await settingOn(restarted, "flags.rag_fanout")) === true &&
           sameJson(await settingOn(restarted, "moe_local_config"), { profile: "frugal" }) &&
-          sites.some((s: any) => s.site_id === "paris")
+          sites.some((s: any) => s.site_id === "paris") &&
+          (await admin(restarted, "GET", "/v1/admin/branding")).company === "Cabinet Rattrapé"
         )
       },
       15_000,
     )
     console.log(`restarted pool caught up ${Math.round(t.ms)} ms after it was ready`)
+    // The branding's logo removal travelled with it: no logo on the restarted pool's dashboard.
+    expect(await admin(restarted, "GET", "/v1/admin/branding")).toMatchObject({ has_logo: false, logo_url: null })
     // It was its own pull that brought the changes (received_from set, applied after restart).
     const { log } = await admin(restarted, "GET", "/v1/federation/log?limit=20")
     expect(log.some((e: any) => e.kind === "site" && e.received_from)).toBe(true)

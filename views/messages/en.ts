@@ -1,5 +1,6 @@
 // views/messages/en — every UI string in English: the reference dictionary. Its keys are the type
 // MessageKey, so the French dictionary (fr.ts) must have each one (tsc fails otherwise).
+import { f19brandEn } from "./f19brand-en.ts"
 import { documentationEn } from "./documentation-en.ts"
 import { settingsEn } from "./settings-en.ts"
 import { catalogueEn } from "./catalogue-en.ts"
@@ -348,6 +349,7 @@ export const en = {
   ...balancerEn,
   ...scopeEn,
   ...modelsEN,
+  ...f19brandEn,
 } as const
 
 export type MessageKey = keyof typeof en

@@ -1,4 +1,5 @@
 // views/messages/fr — every UI string in French, key for key with en.ts.
+import { f19brandFr } from "./f19brand-fr.ts"
 import type { MessageKey } from "./en.ts"
 import { modelsFR } from "./models-fr.ts"
 import { documentationFr } from "./documentation-fr.ts"
@@ -355,4 +356,5 @@ export const fr: Record<MessageKey, string> = {
   ...balancerFr,
   ...scopeFr,
   ...modelsFR,
+  ...f19brandFr,
 }

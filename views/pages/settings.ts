@@ -85,7 +85,7 @@ export function settingBox(lang: Lang, s: SettingItem, csrf: string | undefined,
 const BRAND = {
   en: {
     title: "Branding",
-    help: "The company name and logo shown in the dashboard and on the exported documentation. PNG, JPEG or SVG up to 500 KB; an SVG is cleaned of scripts and links, as in the setup wizard. This pool only.",
+    help: "The company name and logo shown in the dashboard and on the exported documentation. PNG, JPEG or SVG up to 500 KB; an SVG is cleaned of scripts and links, as in the setup wizard.",
     company: "Company name",
     logo: "Logo",
     remove: "Remove the logo",
@@ -93,7 +93,7 @@ const BRAND = {
   },
   fr: {
     title: "Identité visuelle",
-    help: "Le nom et le logo de l'entreprise affichés dans le tableau de bord et sur la documentation exportée. PNG, JPEG ou SVG jusqu'à 500 Ko ; un SVG est nettoyé de ses scripts et liens, comme dans l'assistant. Ce pool seulement.",
+    help: "Le nom et le logo de l'entreprise affichés dans le tableau de bord et sur la documentation exportée. PNG, JPEG ou SVG jusqu'à 500 Ko ; un SVG est nettoyé de ses scripts et liens, comme dans l'assistant.",
     company: "Nom de l'entreprise",
     logo: "Logo",
     remove: "Retirer le logo",
@@ -101,16 +101,26 @@ const BRAND = {
   },
 } as const
 
-/** Company name and logo after setup (POST /settings/branding, multipart). */
+/**
+ * Company name and logo after setup (POST /settings/branding, multipart); cluster-wide (kind
+ * "branding"): a satellite shows them and where they are changed, with no form that could only be refused.
+ */
 export function brandingBox(
   lang: Lang,
   b: { company: string; hasLogo: boolean },
   csrf: string | undefined,
   outcome?: FieldOutcome,
+  role?: { role: "master" | "satellite"; master_url: string | null },
 ): SafeHtml {
   const m = BRAND[lang] ?? BRAND.en
-  return html`<section class="setting card" id="branding"><h2>${m.title}</h2><p>${m.help}</p>
-    ${b.hasLogo ? html`<p><img src="/setup/logo" alt="${m.logo}" style="max-height:48px"></p>` : ""}
+  const logo = b.hasLogo ? html`<p><img src="/setup/logo" alt="${m.logo}" style="max-height:48px"></p>` : ""
+  if (role?.role === "satellite")
+    return html`<section class="setting card" id="branding" data-role="satellite"><h2>${m.title}</h2>
+    <p><strong>${b.company}</strong></p>${logo}
+    <p class="muted small" id="branding-managed">${t(lang, "branding.satellite")}${role.master_url ? html` <a href="${role.master_url}/settings#branding">${t(lang, "branding.master_link")}</a>` : ""}</p>
+    ${outcome && !outcome.ok ? html`<p class="flash bad" id="brand-error" role="alert">${outcome.text}</p>` : ""}</section>`
+  return html`<section class="setting card" id="branding" data-role="master"><h2>${m.title}</h2><p>${m.help} ${t(lang, "branding.cluster_note")}</p>
+    ${logo}
     <form method="post" action="/settings/branding" enctype="multipart/form-data">${csrfField(csrf)}
       <label for="brand-company">${m.company}</label><input id="brand-company" name="company" value="${b.company}" maxlength="120" required ${outcome && !outcome.ok ? html`aria-invalid="true" aria-describedby="brand-error"` : ""}>
       <label for="brand-logo">${m.logo}</label><input id="brand-logo" name="logo" type="file" accept="image/png,image/jpeg,image/svg+xml">
@@ -138,7 +148,7 @@ export function settingsBody(
       ? html`<div class="flash warn" id="settings-role" data-role="satellite" role="note"><strong>${t(lang, "settings.satellite")}</strong> ${t(lang, "settings.satellite_note")} ${role.master_url ? html`<a href="${role.master_url}/settings">${role.master_url}</a>` : ""}</div>`
       : html`<p class="muted" id="settings-role" data-role="master">${t(lang, "settings.master_note")}</p>`
   }
-  ${branding ? brandingBox(lang, branding, csrf, branding.outcome) : ""}
+  ${branding ? brandingBox(lang, branding, csrf, branding.outcome, role) : ""}
   <p class="muted">${t(lang, "settings.gossip_note")}</p>
   ${categories.map(
     (c) => html`<h2>${t(lang, `settings.category.${c}`)}</h2>

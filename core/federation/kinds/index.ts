@@ -13,6 +13,7 @@ import { catalogueMaster } from "./catalogue-master.ts"
 import { migrationOrderReplica } from "./migration-order.ts"
 import { workerPinReplica } from "./worker-pin.ts"
 import { modelAssignment, modelEntry } from "./model-catalogue.ts"
+import { branding } from "./branding.ts"
 
 /** Who wrote a value and when: the last-writer-wins key. */
 export interface Stamp {
@@ -47,5 +48,6 @@ export const KINDS: ReadonlyMap<string, ReplicatedKind> = new Map(
     workerPinReplica,
     modelEntry,
     modelAssignment,
+    branding,
   ].map((k) => [k.kind, k as ReplicatedKind]),
 )

@@ -1,4 +1,5 @@
 // The replicated admin resources: GET/PUT /v1/admin/settings[/:key] (Advanced settings, core/settings),
+// GET/PUT /v1/admin/branding (company name and logo, core/setup/branding.ts),
 // GET/PUT /v1/admin/sites[/:site_id], GET/POST /v1/admin/projects. Writes become signed envelopes
 // (core/federation publishes them); reads come from the replicated tables.
 import { randomBytes } from "node:crypto"
@@ -37,6 +38,22 @@ export const clusterRoutes = (s: PoolServices) => {
           { action: "setting.change", target: `setting:${params.key}`, details: { value } },
           // Typed check (400 setting_invalid), environment lock and satellite (409): core/settings/admin.ts.
           () => settings.change(params.key, value),
+        )
+      })
+      // Company name and logo, cluster-wide (kind "branding"): changed where settings are (409 on a satellite).
+      .get("/v1/admin/branding", async () => {
+        const [p, role] = await Promise.all([s.setup.readProfile(), s.setup.brandingRole()])
+        if (!p) throw new NotFound("setup is not completed yet", "setup_not_completed")
+        return { company: p.company, has_logo: p.hasLogo, logo_url: p.hasLogo ? "/setup/logo" : null, role }
+      })
+      .put("/v1/admin/branding", async ({ body, admin, request, server }) => {
+        const b = (body ?? {}) as { company?: unknown; logo?: unknown; remove_logo?: unknown }
+        return await audited(
+          s,
+          { actor: adminActor(admin), request, server },
+          { action: "setting.change", target: "branding", details: { company: String(b.company ?? "") } },
+          // The wizard's checks (400 company_invalid, logo_*), satellite (409 settings_read_only): core/setup/branding.ts.
+          () => s.setup.updateBranding({ company: b.company, logo: b.logo, removeLogo: b.remove_logo === true }),
         )
       })
       .get("/v1/admin/sites", async () => ({ sites: await s.peers.sites() }))
