@@ -1,8 +1,8 @@
 // core/metrics/ttft-trace — for bench/ttft only: where a streamed generation's first token spends its
 // time inside the pool. Off unless CELLULE_TTFT_TRACE is set (the pool enables it once at boot); off, each
 // stamp site costs one test of a boolean. On, each stage of one request is stamped with the monotonic
-// clock in µs (process.hrtime: the same clock in every process of the host, so the bench lines the stamps
-// up with its own send and receive times) and the stamps travel to the client as one SSE comment
+// clock in µs (process.hrtime; its origin is per process in Bun, so only differences between stamps of one
+// process mean something) and the stamps travel to the client as one SSE comment
 // (`: ttft-trace {...}`) just before `[DONE]`.
 
 /** The stages, in the order a request passes them. */
