@@ -192,7 +192,7 @@ for (let k = 1; k < sides.length; k++) {
   const total = ts.map((t) => (t.first as number) - (t.client as number))
   // process.hrtime is per process in Bun (not one host clock): only differences within one process count.
   const inPool = ts.map((t) => (t.sse as number) - (t.recv as number))
-  const outside = ts.map((t, i) => total[i] - inPool[i])
+  const outside = total.map((x, i) => x - inPool[i])
   console.log(`where the time goes — ${sides[k].name}, ${ts.length} traced requests (µs)
 | stage | p50 µs | p95 µs | what |
 | --- | --- | --- | --- |
