@@ -19,6 +19,7 @@ export interface Config {
   logLevel: "silent" | "error" | "warn" | "info" | "debug" | "trace"
   logFormat: "text" | "json"
   requestLog: boolean
+  ttftTrace: boolean
   poolName: string
   host: string
   port: number

@@ -68,6 +68,15 @@ export const SETTINGS: Setting[] = [
     doc: "Log one line per HTTP request on the pool (method, route template, status, duration; never bodies, queries or tokens).",
   },
   {
+    key: "ttftTrace",
+    env: "CELLULE_TTFT_TRACE",
+    flag: "ttft-trace",
+    kind: "bool",
+    roles: ["pool"],
+    default: false,
+    doc: "Benchmarks only (bench/ttft): stamp each stage of a streamed generation up to its first token and send the stamps to the client as an SSE comment before [DONE]. Off in production.",
+  },
+  {
     key: "poolName",
     env: "POOL_NAME",
     flag: "name",

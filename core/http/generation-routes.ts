@@ -8,6 +8,7 @@ import { admit, forwardedRequester, type Who } from "../gateway/admission.ts"
 import { FORWARD_PATH } from "../scheduler/forward.ts"
 import { clientIp } from "./client-ip.ts"
 import { trustedPeerGuard } from "./peer-guard.ts"
+import { stamp } from "../metrics/ttft-trace.ts"
 
 export function generationRoutes<B extends { model: string }>(
   s: PoolServices,
@@ -26,9 +27,11 @@ export function generationRoutes<B extends { model: string }>(
       `/v1/${o.path}`,
       async ({ body, request, server }) => {
         // Generations may stay quiet for minutes while queued: no idle timeout on this request.
+        stamp(request, "handler")
         server?.timeout(request, 0)
         const b = body as B
         const who = await admit(keys, anonymous, request, clientIp(request, server, s.config), b.model)
+        stamp(request, "admitted")
         return o.answer(b, request, who, false)
       },
       { body: o.schema },

@@ -9,6 +9,7 @@ import { createThinkStripper } from "../inference/think.ts"
 import type { TextFilter } from "../inference/preamble.ts"
 import type { Who } from "../gateway/admission.ts"
 import { sseResponse } from "./sse.ts"
+import { micros, type TtftStamps } from "../metrics/ttft-trace.ts"
 
 const ContentPart = t.Object({ type: t.String(), text: t.Optional(t.String()) }, { additionalProperties: true })
 const Message = t.Object(
@@ -118,8 +119,11 @@ export function stream(
     usage: (u: ReturnType<typeof usageOf>) => unknown
     /** What the answer's text goes through (the chat route's guidance); default: the <think> strip. */
     filter?: () => TextFilter
+    /** bench/ttft's stamps (core/metrics/ttft-trace.ts), only when CELLULE_TTFT_TRACE is on. */
+    trace?: TtftStamps
   },
 ): Response {
+  const trace = opts.trace
   const think = (opts.filter ?? createThinkStripper)()
   let job: Job | undefined
   // submit() throws synchronously (404/429/503) before any byte is sent, so errors stay plain JSON.
@@ -134,8 +138,10 @@ export function stream(
       resumable: true,
       onToken: (tok) =>
         withWriter(() => {
+          if (trace) trace.token ??= micros()
           const text = think.push(tok)
           if (text) writer.send(opts.chunk(text, null))
+          if (trace && text) trace.sse ??= micros()
         }),
       onDone: (r) =>
         withWriter(() => {
@@ -144,6 +150,7 @@ export function stream(
           if (rest) writer.send(opts.chunk(rest, null))
           writer.send(opts.chunk("", finishOf(r)))
           if (opts.includeUsage) writer.send(opts.usage(usageOf(r)))
+          if (trace) writer.comment(`ttft-trace ${JSON.stringify(trace)}`)
           writer.send("[DONE]")
           writer.close()
         }),

@@ -7,6 +7,7 @@ import { CelluleError } from "../errors.ts"
 import { validHost } from "./public-origin.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
+import { stamp } from "../metrics/ttft-trace.ts"
 
 const log = logger("http")
 
@@ -44,6 +45,7 @@ export function startServer(opts: {
     // that takes more (a streamed GGUF upload, core/http/routes/model-catalogue.ts) checks its own.
     maxRequestBodySize: Math.max(256 * 1024 * 1024, opts.maxRequestBodySize ?? 0),
     async fetch(req, srv) {
+      stamp(req, "recv")
       // A Host no URL can carry (spaces, quotes, a bad port) is refused here, once: every route, hook
       // and script template downstream may then trust that request.url parses.
       const host = req.headers.get("host")
@@ -64,6 +66,7 @@ export function startServer(opts: {
       }
       const t0 = performance.now()
       const res = await handle(app, req)
+      stamp(req, "response")
       opts.onResponse?.(new URL(req.url).pathname, res.status, req.method, performance.now() - t0)
       return res
     },

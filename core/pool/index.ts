@@ -38,6 +38,7 @@ import { ModelProbe } from "../catalog/probe.ts"
 import { ensureAgentToken, PoolVip } from "../vip/store.ts"
 import { hostOf } from "../vip/net.ts"
 import { CatalogueSync } from "../catalog/sync.ts"
+import { enableTtftTrace } from "../metrics/ttft-trace.ts"
 
 const log = logger("pool")
 
@@ -226,6 +227,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     latency = poolLatencyRouting({ sql: db.sql, clock, config, federation }, services.migrations)
     await latency.start()
     services.pins = workerPins(db.sql, (kind, payload) => federation.publish(kind, payload))
+    if (config.ttftTrace) enableTtftTrace()
     const app = buildApp(services)
     http = startServer({
       host: config.host,

@@ -13,6 +13,7 @@ import { generationRoutes } from "../generation-routes.ts"
 import { answerFilter, withSystemPrompt } from "../../gateway/guidance.ts"
 import { AUTO_MODEL } from "../../gateway/smart-routing.ts"
 import { requireFeature } from "../license-gate.ts"
+import { stamp, ttftTrace } from "../../metrics/ttft-trace.ts"
 
 export const chatRoutes = (s: PoolServices) => {
   const keys = s.apiKeys!
@@ -75,21 +76,33 @@ export const chatRoutes = (s: PoolServices) => {
         system_fingerprint: s.config.poolName,
       }
       if (body.stream) {
-        return stream(s.scheduler, who, body.model, "chat", params, meter(keys, s.config.poolName, who, body.model), {
-          includeUsage: !!body.stream_options?.include_usage,
-          first: () => ({
-            ...base,
-            choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
-          }),
-          chunk: (delta, finish) => ({
-            ...base,
-            choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
-            // Citations ride on the final chunk, the one with finish_reason.
-            ...(finish ? cellule : {}),
-          }),
-          usage: (usage) => ({ ...base, choices: [], usage }),
-          filter,
-        })
+        stamp(request, "submit")
+        const res = stream(
+          s.scheduler,
+          who,
+          body.model,
+          "chat",
+          params,
+          meter(keys, s.config.poolName, who, body.model),
+          {
+            includeUsage: !!body.stream_options?.include_usage,
+            first: () => ({
+              ...base,
+              choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+            }),
+            chunk: (delta, finish) => ({
+              ...base,
+              choices: [{ index: 0, delta: finish ? {} : { content: delta }, logprobs: null, finish_reason: finish }],
+              // Citations ride on the final chunk, the one with finish_reason.
+              ...(finish ? cellule : {}),
+            }),
+            usage: (usage) => ({ ...base, choices: [], usage }),
+            filter,
+            trace: ttftTrace(request),
+          },
+        )
+        stamp(request, "submitted")
+        return res
       }
       const { text, result } = await collect(
         s.scheduler,
