@@ -51,6 +51,7 @@ export const overviewPage = (s: PoolServices) => {
       const who = await pageRequest(s, request, server)
       if (who?.admin.projects) return new Response(null, { status: 303, headers: { location: "/projects" } })
       return dashboardPage(s, request, server, {
+        who: who ?? undefined,
         active: "overview",
         title: (l) => t(l, "overview.title"),
         body: async ({ lang }) => overviewBody(lang, { ...(await overviewData()), cluster: await clusterData() }),
