@@ -7,7 +7,9 @@
 // Search: the embedded database (PGlite + pgvector) in this process, filled with N synthetic chunks
 // (random unit vectors, text from a small vocabulary), HNSW built after the load; p50/p95 of the
 // hybrid query (vector + full text + fusion) for random queries. Query embedding is not included.
-import { openDatabase } from "../core/db/client.ts"
+import { readFileSync } from "node:fs"
+import { cacheMbFor } from "../core/db/cache-size.ts"
+import { openDatabase, type Sql } from "../core/db/client.ts"
 import { setLogLevel } from "../core/log.ts"
 import type { EmbeddingService } from "../core/rag/embed.ts"
 import { Search } from "../core/rag/search.ts"
@@ -82,29 +84,50 @@ async function ingest(workers: number, pages: number) {
   }
 }
 
-async function search(chunks: number, queries: number) {
-  // --db DIR keeps the filled database: a second run at the same size skips the load and the index build.
-  const keep = arg("db", "")
-  const dataDir = keep ? `${keep}-${chunks}` : tempDir("cellule-bench-db-")
-  const db = await openDatabase({ dataDir })
-  const sql = db.sql
-  const [{ n: have }] = await sql<
-    { n: number }[]
-  >`select count(*)::int as n from chunks where project_id = 'prj_benchbench'`
-  let loadS = 0
-  let indexS = 0
-  if (have !== chunks) {
-    if (have) throw new Error(`${dataDir} holds ${have} chunks, not ${chunks}`)
-    await sql`insert into projects (id, name, hlc, origin) values ('prj_benchbench', 'bench', '0', 'bench')`
-    await sql`drop index chunks_embedding_hnsw`
-    const docs = Math.max(1, Math.floor(chunks / 100))
-    for (let d = 0; d < docs; d++)
-      await sql`insert into documents (id, project_id, title, content_hash, mime, size_bytes, indexed_status, embedding_model)
-        values (${`doc_${d}`}, 'prj_benchbench', ${`Document ${d}`}, ${d.toString(16).padStart(64, "0")}, 'text/plain', 1, 'done', 'bench')`
-    const load0 = performance.now()
-    for (let i = 0; i < chunks; i += 500) {
-      const rows = Array.from({ length: Math.min(500, chunks - i) }, (_, j) => ({
-        document_id: `doc_${Math.floor((i + j) / 100) % docs}`,
+// Vectors: "uniform" (random unit vectors: no structure at all, the worst case for a graph index: every
+// point is about as far from every other) or "clustered" (what a firm's documents give an embedder: 100
+// topics, a document near its topic, its chunks near the document; a query near one document). Real
+// MiniLM vectors cannot be downloaded here; both kinds are printed.
+type VectorKind = "uniform" | "clustered"
+const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())
+const normalize = (v: number[]) => {
+  const n = Math.hypot(...v)
+  return v.map((x) => x / n)
+}
+/** `centre` moved by a random vector of norm `spread`, back on the unit sphere. */
+const near = (centre: number[], spread: number) => {
+  const noise = normalize(centre.map(() => gauss()))
+  return normalize(centre.map((x, i) => x + spread * noise[i]))
+}
+const TOPICS = Array.from({ length: 100 }, () => unit())
+const docCentres = new Map<number, number[]>()
+const docCentre = (d: number) => {
+  let c = docCentres.get(d)
+  if (!c) {
+    c = near(TOPICS[d % TOPICS.length], 0.7)
+    docCentres.set(d, c)
+  }
+  return c
+}
+const chunkVector = (kind: VectorKind, doc: number) => (kind === "uniform" ? unit() : near(docCentre(doc), 0.7))
+
+async function fill(sql: Sql, chunks: number, kind: VectorKind) {
+  await sql`insert into projects (id, name, hlc, origin) values ('prj_benchbench', 'bench', '0', 'bench')`
+  // Loaded like a restore: indexes and the document-frequency trigger off, then built once (the rows and
+  // indexes end up exactly as ingest leaves them; row by row with a GIN index it took 15 min).
+  await sql`drop index chunks_embedding_hnsw`
+  await sql`drop index chunks_tsv`
+  await sql`alter table chunks disable trigger chunk_lexemes_insert`
+  const docs = Math.max(1, Math.floor(chunks / 100))
+  for (let d = 0; d < docs; d++)
+    await sql`insert into documents (id, project_id, title, content_hash, mime, size_bytes, indexed_status, embedding_model)
+      values (${`doc_${d}`}, 'prj_benchbench', ${`Document ${d}`}, ${d.toString(16).padStart(64, "0")}, 'text/plain', 1, 'done', 'bench')`
+  const load0 = performance.now()
+  for (let i = 0; i < chunks; i += 1000) {
+    const rows = Array.from({ length: Math.min(1000, chunks - i) }, (_, j) => {
+      const doc = Math.floor((i + j) / 100) % docs
+      return {
+        document_id: `doc_${doc}`,
         project_id: "prj_benchbench",
         idx: (i + j) % 100,
         text: sentence(60),
@@ -112,49 +135,120 @@ async function search(chunks: number, queries: number) {
         char_end: 1,
         page: 1,
         token_count: 64,
-        embedding: `[${unit().join(",")}]`,
+        embedding: `[${chunkVector(kind, doc).join(",")}]`,
         embedded_by: "bench",
-      }))
-      await sql`insert into chunks ${sql(rows)}`
-    }
-    loadS = (performance.now() - load0) / 1000
-    const idx0 = performance.now()
-    // The graph is built in memory when it fits maintenance_work_mem (64 MB by default: not at 100 000).
-    await sql.begin(async (tx) => {
-      await tx`set local maintenance_work_mem = '1GB'`
-      await tx`create index chunks_embedding_hnsw on chunks using hnsw (embedding vector_cosine_ops)`
+      }
     })
-    await sql`analyze chunks`
-    indexS = (performance.now() - idx0) / 1000
+    await sql`insert into chunks ${sql(rows)}`
+    if ((i / 1000) % 10 === 9) console.error(`loaded ${i + rows.length}/${chunks}`)
+  }
+  await sql`alter table chunks enable trigger chunk_lexemes_insert`
+  await sql`insert into chunk_lexemes (project_id, lexeme, df)
+    select c.project_id, l.lexeme, count(*)::int
+    from chunks c, unnest('{""}' || tsvector_to_array(c.tsv)) as l (lexeme)
+    group by c.project_id, l.lexeme`
+  const loadS = (performance.now() - load0) / 1000
+  const idx0 = performance.now()
+  // Both graphs are built in memory when they fit maintenance_work_mem (64 MB by default: not at 100 000).
+  await sql.begin(async (tx) => {
+    await tx`set local maintenance_work_mem = '1GB'`
+    await tx`create index chunks_tsv on chunks using gin (tsv)`
+    await tx`create index chunks_embedding_hnsw on chunks using hnsw (embedding vector_cosine_ops)`
+  })
+  await sql`analyze chunks`
+  await sql`checkpoint`
+  return { loadS, indexS: (performance.now() - idx0) / 1000 }
+}
+
+const queryVector = (kind: VectorKind, chunks: number) =>
+  chunkVector(kind, Math.floor(rand() * Math.max(1, Math.floor(chunks / 100))))
+
+/** Share of the exact 10 nearest (a sequential scan) that the HNSW side of search returns. */
+async function recallAt10(sql: Sql, kind: VectorKind, chunks: number, n: number) {
+  let found = 0
+  for (let i = 0; i < n; i++) {
+    const v = `[${queryVector(kind, chunks).join(",")}]`
+    const key = (r: { document_id: string; idx: number }) => `${r.document_id}/${r.idx}`
+    const [approx, exact] = await sql.begin(async (tx) => {
+      await tx`select set_config('hnsw.ef_search', '50', true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
+      const a = await tx<{ document_id: string; idx: number }[]>`
+        select document_id, idx from chunks where project_id = 'prj_benchbench' order by embedding <=> ${v}::vector limit 10`
+      await tx`set local enable_indexscan = off`
+      await tx`set local enable_bitmapscan = off`
+      const e = await tx<{ document_id: string; idx: number }[]>`
+        select document_id, idx from chunks where project_id = 'prj_benchbench' order by embedding <=> ${v}::vector limit 10`
+      return [new Set(a.map(key)), e.map(key)]
+    })
+    found += exact.filter((k) => approx.has(k)).length
+  }
+  return found / (n * 10)
+}
+
+interface SearchRun {
+  chunks: number
+  kind: VectorKind
+  cache: string
+  cacheMb: number
+  loadS: number
+  indexS: number
+  coldP95: number
+  p50: number
+  p95: number
+  recall: number
+  rssMb: number
+}
+
+async function search(chunks: number, kind: VectorKind, cache: number | "auto", queries: number): Promise<SearchRun> {
+  // --db DIR keeps the filled database: a second run at the same size skips the load and the index build.
+  const keep = arg("db", "")
+  const dataDir = keep ? `${keep}-${chunks}-${kind}` : tempDir("cellule-bench-db-")
+  const pgdata = `${dataDir}/pgdata`
+  const cacheMb = cacheMbFor(pgdata, cache)
+  const db = await openDatabase({ dataDir, cacheMb: cache })
+  const sql = db.sql
+  const [{ n: have }] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from chunks where project_id = 'prj_benchbench'`
+  let built = { loadS: 0, indexS: 0 }
+  if (have !== chunks) {
+    if (have) throw new Error(`${dataDir} holds ${have} chunks, not ${chunks}`)
+    built = await fill(sql, chunks, kind)
   }
   const fake: EmbeddingService = {
     model: () => "bench",
     slots: () => 1,
     countTokens: async (_m, t) => t.map(() => 1),
-    embed: async (_m, t) => ({ vectors: t.map(() => unit()), workerId: "bench" }),
+    embed: async (_m, t) => ({ vectors: t.map(() => queryVector(kind, chunks)), workerId: "bench" }),
   }
   const s = new Search(sql, fake)
-  for (let i = 0; i < 5; i++) await s.search("prj_benchbench", sentence(6), 10) // warm-up
-  if (process.argv.includes("--explain")) {
-    const v = `[${unit().join(",")}]`
-    const q = sentence(6)
-    await sql.begin(async (tx) => {
-      await tx`select set_config('hnsw.ef_search', '250', true)`
-      for (const r of await tx`explain analyze select document_id, idx from chunks where project_id = 'prj_benchbench' order by embedding <=> ${v}::vector limit 50`)
-        console.log(String(r["QUERY PLAN"]).replace(/'\[[-0-9.,e]+\]'/, "'[…]'"))
-      for (const r of await tx`explain analyze select document_id, idx from chunks, (select replace(plainto_tsquery('simple', ${q})::text, '&', '|')::tsquery as ts) q where project_id = 'prj_benchbench' and tsv @@ q.ts order by ts_rank_cd(tsv, q.ts) desc limit 50`)
-        console.log(String(r["QUERY PLAN"]).replace(/'\[[-0-9.,e]+\]'/, "'[…]'"))
-    })
+  const timed = async (n: number) => {
+    const times: number[] = []
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      const r = await s.search("prj_benchbench", sentence(6), 10)
+      times.push(performance.now() - t0)
+      if (r.hits.length === 0) throw new Error("no hits")
+    }
+    return times
   }
-  const times: number[] = []
-  for (let i = 0; i < queries; i++) {
-    const t0 = performance.now()
-    const r = await s.search("prj_benchbench", sentence(6), 10)
-    times.push(performance.now() - t0)
-    if (r.hits.length === 0) throw new Error("no hits")
-  }
+  // The first queries after a start read the graph from disk: reported apart ("cold"), then the steady state.
+  const cold = await timed(Math.min(50, queries))
+  const times = await timed(queries)
+  const recall = await recallAt10(sql, kind, chunks, Number(arg("recall", "20")))
+  const rssMb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) / 1024
   await db.close()
-  return { chunks, loadS, indexS, p50: pct(times, 50), p95: pct(times, 95) }
+  return {
+    chunks,
+    kind,
+    cache: String(cache),
+    cacheMb,
+    ...built,
+    coldP95: pct(cold, 95),
+    p50: pct(times, 50),
+    p95: pct(times, 95),
+    recall,
+    rssMb,
+  }
 }
 
 setLogLevel("warn")
@@ -173,12 +267,27 @@ if (workerCounts.length) {
   }
 }
 if (chunkCounts.length) {
-  console.log("\n| chunks | load_s | hnsw_build_s | search_p50_ms | search_p95_ms |\n| --- | --- | --- | --- | --- |")
-  for (const n of chunkCounts) {
-    const r = await search(n, queries)
-    console.log(
-      `| ${r.chunks} | ${r.loadS.toFixed(1)} | ${r.indexS.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} |`,
-    )
-  }
+  const kinds = arg("vectors", "clustered,uniform").split(",").filter(Boolean) as VectorKind[]
+  const caches = arg("cache", "16,auto")
+    .split(",")
+    .filter(Boolean)
+    .map((c) => (c === "auto" ? "auto" : Number(c)))
+  const rounds = Number(arg("rounds", "1"))
+  console.log(
+    `\nbench/ingest search — ${new Date().toISOString()}, load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}, ${queries} queries after 50 cold ones, top_k 10`,
+  )
+  console.log(
+    "| chunks | vectors | cache | cache MB | round | load_s | index_build_s | cold_p95_ms | search_p50_ms | search_p95_ms | recall@10 (vector side) | RSS MB |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  )
+  for (const n of chunkCounts)
+    for (const kind of kinds)
+      for (let round = 1; round <= rounds; round++)
+        // The cache settings alternate order between rounds: the machine's drift lands on both.
+        for (const cache of round % 2 ? caches : [...caches].reverse()) {
+          const r = await search(n, kind, cache, queries)
+          console.log(
+            `| ${r.chunks} | ${r.kind} | ${r.cache} | ${r.cacheMb} | ${round} | ${r.loadS.toFixed(1)} | ${r.indexS.toFixed(1)} | ${r.coldP95.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.recall.toFixed(3)} | ${r.rssMb.toFixed(0)} |`,
+          )
+        }
 }
 process.exit(0)

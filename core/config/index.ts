@@ -26,6 +26,8 @@ export interface Config {
   poolUrl: string
   databaseUrl?: string
   databasePoolMax: number
+  /** shared_buffers of the embedded database (core/db/cache-size.ts). */
+  dbCacheMb: number | "auto"
   maxJsonBodyBytes: number
   shutdownGraceMs: number
   dashboardStreamMs: number
@@ -159,6 +161,10 @@ function parseValue(s: Setting, raw: unknown, source: string): unknown {
       } catch (e) {
         throw new ConfigError(`${where}: ${(e as Error).message}`)
       }
+    case "int-or-auto":
+      if (str === "auto") return str
+      if (!/^\d+$/.test(str)) throw new ConfigError(`${where} must be "auto" or a whole number, got "${str}"`)
+      return parseValue({ ...s, kind: "int" }, raw, source)
     case "int": {
       if (!/^-?\d+$/.test(str)) throw new ConfigError(`${where} must be a whole number, got "${str}"`)
       const n = Number(str)

@@ -6,7 +6,8 @@ import { RAG_SETTINGS } from "./settings-rag.ts"
 
 export type Role = "pool" | "worker" | "proxy" | "cli"
 /** `cidrs` and `hours` are parsed at boot into CidrList / WorkingHours (core/config/cidr.ts, working-hours.ts). */
-export type Kind = "string" | "int" | "bool" | "enum" | "path" | "url" | "list" | "cidrs" | "hours"
+/** `int-or-auto`: a whole number within min/max, or the word "auto". */
+export type Kind = "string" | "int" | "int-or-auto" | "bool" | "enum" | "path" | "url" | "list" | "cidrs" | "hours"
 
 export interface Setting {
   key: string
@@ -137,6 +138,17 @@ export const SETTINGS: Setting[] = [
     min: 1,
     max: 200,
     doc: "Connections the pool opens to an external PostgreSQL (DATABASE_URL); lower it behind a small server or a connection pooler. The embedded database always uses one.",
+  },
+  {
+    key: "dbCacheMb",
+    env: "CELLULE_DB_CACHE_MB",
+    flag: "db-cache-mb",
+    kind: "int-or-auto",
+    roles: ["pool"],
+    default: "auto",
+    min: 16,
+    max: 4096,
+    doc: "The embedded database's buffer cache in MB (read at start). auto: 16 MB for a pool without documents, else half the database's size (up to 1 GB and an eighth of the RAM) so document search reads its index from memory. Not used with DATABASE_URL.",
   },
   {
     key: "maxJsonBodyBytes",

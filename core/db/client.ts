@@ -43,6 +43,8 @@ export interface OpenOptions {
   poolMax?: number
   /** Skip migrations (tools that only read). */
   migrate?: boolean
+  /** The embedded database's buffer cache in MB, or "auto" (sized from the data, core/db/cache-size.ts). */
+  cacheMb?: number | "auto"
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -50,7 +52,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   let url = opts.databaseUrl
   let socket: { host: string; port: number; user: string; database: string } | undefined
   if (!url) {
-    embedded = new EmbeddedDatabase(opts.dataDir)
+    embedded = new EmbeddedDatabase(opts.dataDir, opts.cacheMb)
     const conn = await embedded.start()
     url = conn.url
     socket = { host: conn.host, port: conn.port, user: conn.user, database: conn.database }

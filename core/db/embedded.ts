@@ -11,6 +11,7 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { PGLITE_ASSETS } from "./_assets.ts"
+import { cacheMbFor } from "./cache-size.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
 import { ownerOnly, privateDir } from "./_private.ts"
 import { ExchangeQueue } from "./socket-queue.ts"
@@ -87,7 +88,11 @@ export class EmbeddedDatabase {
   private previousUmask?: number
   connection?: EmbeddedConnection
 
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    /** shared_buffers in MB, or "auto": sized from the data already there (core/db/cache-size.ts). */
+    private readonly cacheMb: number | "auto" = "auto",
+  ) {}
 
   async start(): Promise<EmbeddedConnection> {
     // Lock first: two PGlite instances on one directory would corrupt it.
@@ -99,6 +104,7 @@ export class EmbeddedDatabase {
       const pgdata = join(this.dataDir, "pgdata")
       privateDir(pgdata)
       const t0 = performance.now()
+      const buffersMb = cacheMbFor(pgdata, this.cacheMb)
       const cache = join(this.dataDir, "cache", "pglite")
       const vectorPath = await onDisk(PGLITE_ASSETS.vectorBundle, cache)
       const vectorExt: Extension = {
@@ -116,10 +122,10 @@ export class EmbeddedDatabase {
         pgliteWasmModule,
         initdbWasmModule,
         fsBundle,
-        // Postgres' default 128 MB of shared buffers all end up resident in the WASM heap; a pool's
-        // database is small and mostly cached rows: 16 MB takes a restarted pool from 290 to 161 MB
-        // (bench/memory).
-        startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"],
+        // Postgres' default 128 MB of shared buffers all end up resident in the WASM heap; a pool without
+        // documents keeps 16 MB (a restarted pool: 290 → 161 MB, bench/memory); one with documents gets
+        // a cache that holds its search index (core/db/cache-size.ts).
+        startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${buffersMb}MB`],
       })
       // Files written before this version, or chmod-ed by PGlite itself, become owner-only.
       ownerOnly(pgdata)
@@ -138,7 +144,9 @@ export class EmbeddedDatabase {
         JSON.stringify({ socketDir: this.socket.dir, pid: process.pid }),
         { mode: 0o600 },
       )
-      log.info(`embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, socket ${socketPath})`)
+      log.info(
+        `embedded database ready in ${Math.round(performance.now() - t0)} ms (${pgdata}, cache ${buffersMb} MB, socket ${socketPath})`,
+      )
       return this.connection
     } catch (e) {
       await this.stop()

@@ -57,6 +57,7 @@ export async function startPool(config: Readonly<Config>, clock: Clock = systemC
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     poolMax: config.databasePoolMax,
+    cacheMb: config.dbCacheMb,
   })
   let http: HttpServer | undefined
   try {
