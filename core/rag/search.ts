@@ -112,14 +112,17 @@ export class Search {
         terms.filter((t) => t.lexeme !== ""),
         n,
       )
+      // The query vector is one parameter (7-8 KB of text, parsed once), read by the index scan as an
+      // init plan. Chunk rows (text, page) are read for the top_k fused hits only, not every candidate.
       return tx<SearchHit[]>`
         with q as (select ${text?.ts ?? null}::tsquery as ts),
+        qv as (select ${vector}::vector as v),
         vec as (
           select c.document_id, c.idx, row_number() over (order by c.distance, c.document_id, c.idx) as r
           from (
-            select c.document_id, c.idx, c.embedding <=> ${vector}::vector as distance from chunks c
-            where ${vector}::vector is not null and c.project_id = ${projectId}
-            order by c.embedding <=> ${vector}::vector
+            select c.document_id, c.idx, c.embedding <=> (select v from qv) as distance from chunks c
+            where (select v from qv) is not null and c.project_id = ${projectId}
+            order by c.embedding <=> (select v from qv)
             limit ${pool}
           ) c
         ),
@@ -141,15 +144,20 @@ export class Search {
           select document_id, idx, sum(1.0 / (${RRF_K} + r))::float8 as score
           from (select * from vec union all select * from txt) u
           group by document_id, idx
+        ),
+        top as (
+          select f.document_id, f.idx, f.score, d.title
+          from fused f
+          join documents d on d.id = f.document_id
+          -- Vectors of another model are not comparable: such a document counts by its text rank only.
+          where d.embedding_model = ${model} or not exists (select 1 from vec where vec.document_id = f.document_id)
+          order by f.score desc, f.document_id, f.idx
+          limit ${topK}
         )
-        select f.document_id, d.title, c.text as chunk, c.idx as chunk_index, c.page, c.char_start, c.char_end, f.score
-        from fused f
-        join chunks c on c.document_id = f.document_id and c.idx = f.idx
-        join documents d on d.id = f.document_id
-        -- Vectors of another model are not comparable: such a document counts by its text rank only.
-        where d.embedding_model = ${model} or not exists (select 1 from vec where vec.document_id = f.document_id)
-        order by f.score desc, f.document_id, f.idx
-        limit ${topK}`
+        select t.document_id, t.title, c.text as chunk, c.idx as chunk_index, c.page, c.char_start, c.char_end, t.score
+        from top t
+        join chunks c on c.document_id = t.document_id and c.idx = t.idx
+        order by t.score desc, t.document_id, t.idx`
     })
     const ms = performance.now() - started
     log.info(
