@@ -30,7 +30,11 @@ export function clientIp(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): string | undefined {
-  const peer = peerOf(request, server)
+  return clientIpOf(peerOf(request, server), request, config)
+}
+
+/** clientIp for a TCP peer already asked of the server (requestIP allocates an object per call). */
+export function clientIpOf(peer: string | undefined, request: Request, config: TrustConfig): string | undefined {
   const list = config.trustedProxies
   if (!list.has(peer)) return peer
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(bare).filter(Boolean)
@@ -44,10 +48,19 @@ export function forwardedOrigin(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): { proto: "http" | "https"; host: string } {
+  return forwardedOriginOf(peerOf(request, server), request, config)
+}
+
+/** forwardedOrigin for a TCP peer already asked of the server. */
+export function forwardedOriginOf(
+  peer: string | undefined,
+  request: Request,
+  config: TrustConfig,
+): { proto: "http" | "https"; host: string } {
   const list = config.trustedProxies
   const ownProto = request.url.startsWith("https:") ? "https" : "http"
   const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const
-  if (!list.has(peerOf(request, server))) return own()
+  if (!list.has(peer)) return own()
   // With several proxies the left-most value is the one the client saw.
   const proto = request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase()
   const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()

@@ -8,6 +8,7 @@ import { validHost } from "./public-origin.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 import { stamp } from "../metrics/ttft-trace.ts"
+import { pathOf } from "./request-path.ts"
 
 const log = logger("http")
 
@@ -53,7 +54,7 @@ export function startServer(opts: {
         return withSecurityHeaders(
           jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
         )
-      if (ws && new URL(req.url).pathname === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      if (ws && pathOf(req) === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         if (stopping) return new Response("shutting down", { status: 503 })
         let data: any
         try {
@@ -67,7 +68,7 @@ export function startServer(opts: {
       const t0 = performance.now()
       const res = await handle(app, req)
       stamp(req, "response")
-      opts.onResponse?.(new URL(req.url).pathname, res.status, req.method, performance.now() - t0)
+      opts.onResponse?.(pathOf(req), res.status, req.method, performance.now() - t0)
       return res
     },
     websocket: ws?.handler ?? { message() {} },
