@@ -8,8 +8,16 @@ interface TrustConfig {
   trustedProxies: CidrList
 }
 
+/** The TCP peer per request: the pool asks for it in its request log, its guards and its admission. */
+const peers = new WeakMap<Request, string | undefined>()
+
 function peerOf(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined): string | undefined {
-  return server?.requestIP(request)?.address ?? undefined
+  if (peers.has(request)) return peers.get(request)
+  // requestIP allocates an object each call; without a server (in-process tests) nothing is remembered.
+  if (!server) return undefined
+  const peer = server.requestIP(request)?.address ?? undefined
+  peers.set(request, peer)
+  return peer
 }
 
 function bare(ip: string): string {

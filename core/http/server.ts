@@ -37,6 +37,8 @@ export function startServer(opts: {
 }): HttpServer {
   const { app, ws } = opts
   let stopping = false
+  // The last Host that passed validHost: nearly every request repeats it, and the check splits strings.
+  let validatedHost: string | undefined
   const server = Bun.serve({
     hostname: opts.host,
     port: opts.port,
@@ -50,10 +52,13 @@ export function startServer(opts: {
       // A Host no URL can carry (spaces, quotes, a bad port) is refused here, once: every route, hook
       // and script template downstream may then trust that request.url parses.
       const host = req.headers.get("host")
-      if (host !== null && !validHost(host))
-        return withSecurityHeaders(
-          jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
-        )
+      if (host !== null && host !== validatedHost) {
+        if (!validHost(host))
+          return withSecurityHeaders(
+            jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
+          )
+        validatedHost = host
+      }
       if (ws && pathOf(req) === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         if (stopping) return new Response("shutting down", { status: 503 })
         let data: any
