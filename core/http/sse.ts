@@ -22,7 +22,13 @@ function keepAlive(w: SseWriter, ms: number): () => void {
   if (!writers) {
     const set = new Set<SseWriter>()
     setInterval(() => {
-      for (const x of set) x.comment("keep-alive")
+      for (const x of set)
+        try {
+          x.comment("keep-alive")
+        } catch {
+          // A stream the runtime already errored: its own cancel removes it; the others still get theirs.
+          set.delete(x)
+        }
     }, ms).unref()
     open.set(ms, set)
     writers = set
