@@ -15,6 +15,8 @@ export function auditService(sql: Sql, clock: Clock, opts: AuditLogOptions = {})
     /** For hot paths: never delays or fails the caller. */
     recordDetached: (entry: AuditEntry) => log.recordDetached(entry),
     grade: () => log.currentGrade(),
+    /** The grade without waiting, when it is cached and fresh; undefined means "ask grade()". */
+    knownGrade: () => log.knownGrade(),
     invalidateGrade: () => log.invalidateGrade(),
     list: (f: AuditFilter) => listAudit(sql, f),
     export: (opts: { format: ExportFormat; from?: Date; to?: Date }) => exportAudit(sql, opts),

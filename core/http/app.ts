@@ -8,6 +8,7 @@ import type { PoolServices } from "../pool/services.ts"
 import { recordApiRequest } from "./audit-trail.ts"
 import { parseJsonBody } from "./body.ts"
 import { clientIp } from "./client-ip.ts"
+import { pathOf } from "./request-path.ts"
 import { acceptsForm, parseFormBody } from "./form.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { SCOPE_FORBIDDEN } from "./admin-scope.ts"
@@ -148,7 +149,7 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
   const app = new Elysia()
     // Before the setup gate and any route: a cross-site mutation is refused whatever it targets.
     .onRequest(({ request }) => {
-      refuseForeignOrigin(request, new URL(request.url).pathname, s.config.poolUrl)
+      refuseForeignOrigin(request, pathOf(request), s.config.poolUrl)
     })
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body-carrying API route takes JSON; routes that accept files declare their own parser.
@@ -162,9 +163,9 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
         return
       // The one bypass: document uploads are multipart up to CELLULE_RAG_MAX_DOCUMENT_BYTES (far above the
       // JSON limit), so the upload route reads and limits its own body (core/http/routes/projects.ts).
-      if (request.method === "POST" && DOCUMENT_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
+      if (request.method === "POST" && DOCUMENT_UPLOAD_PATH.test(pathOf(request))) return {}
       // The second: a GGUF upload is the raw body, streamed to the store (core/http/routes/model-catalogue.ts).
-      if (request.method === "POST" && MODEL_UPLOAD_PATH.test(new URL(request.url).pathname)) return {}
+      if (request.method === "POST" && MODEL_UPLOAD_PATH.test(pathOf(request))) return {}
       // Dashboard and wizard forms (login, logout, logo upload) post HTML forms, size-limited too.
       if (acceptsForm(request)) return parseFormBody(request)
       return parseJsonBody(request, s.config.maxJsonBodyBytes)
@@ -173,7 +174,7 @@ export function buildApp(s: PoolServices, table: readonly (Mount | RoutePlugin)[
       const id = (request.headers.get("x-request-id") ?? "").slice(0, 64) || `e${Date.now().toString(36)}`
       const e = toCelluleError(code, error, id)
       // A scoped admin on a dashboard page reads why in its language, not a JSON body.
-      if (e.code === SCOPE_FORBIDDEN && !new URL(request.url).pathname.startsWith("/v1/"))
+      if (e.code === SCOPE_FORBIDDEN && !pathOf(request).startsWith("/v1/"))
         return withSecurityHeaders(htmlResponse(scopeForbiddenPage(langOf(request)), 403))
       return withSecurityHeaders(jsonError(e))
     })

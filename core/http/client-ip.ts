@@ -8,8 +8,16 @@ interface TrustConfig {
   trustedProxies: CidrList
 }
 
+/** The TCP peer per request: the pool asks for it in its request log, its guards and its admission. */
+const peers = new WeakMap<Request, string | undefined>()
+
 function peerOf(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined): string | undefined {
-  return server?.requestIP(request)?.address ?? undefined
+  if (peers.has(request)) return peers.get(request)
+  // requestIP allocates an object each call; without a server (in-process tests) nothing is remembered.
+  if (!server) return undefined
+  const peer = server.requestIP(request)?.address ?? undefined
+  peers.set(request, peer)
+  return peer
 }
 
 function bare(ip: string): string {
@@ -30,7 +38,11 @@ export function clientIp(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): string | undefined {
-  const peer = peerOf(request, server)
+  return clientIpOf(peerOf(request, server), request, config)
+}
+
+/** clientIp for a TCP peer already asked of the server (requestIP allocates an object per call). */
+export function clientIpOf(peer: string | undefined, request: Request, config: TrustConfig): string | undefined {
   const list = config.trustedProxies
   if (!list.has(peer)) return peer
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(bare).filter(Boolean)
@@ -44,10 +56,19 @@ export function forwardedOrigin(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): { proto: "http" | "https"; host: string } {
+  return forwardedOriginOf(peerOf(request, server), request, config)
+}
+
+/** forwardedOrigin for a TCP peer already asked of the server. */
+export function forwardedOriginOf(
+  peer: string | undefined,
+  request: Request,
+  config: TrustConfig,
+): { proto: "http" | "https"; host: string } {
   const list = config.trustedProxies
   const ownProto = request.url.startsWith("https:") ? "https" : "http"
   const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const
-  if (!list.has(peerOf(request, server))) return own()
+  if (!list.has(peer)) return own()
   // With several proxies the left-most value is the one the client saw.
   const proto = request.headers.get("x-forwarded-proto")?.split(",")[0].trim().toLowerCase()
   const host = request.headers.get("x-forwarded-host")?.split(",")[0].trim()

@@ -1,6 +1,7 @@
 // core/http/form — HTML form bodies (urlencoded and multipart) for the dashboard and wizard, read with
 // a hard size limit like JSON bodies. Repeated fields become arrays; files stay File objects.
 import { readLimited } from "./body.ts"
+import { pathOf } from "./request-path.ts"
 import { isFormRequest } from "./media-type.ts"
 
 /** Multipart forms carry the wizard's logo (≤ 500 KB) plus fields. */
@@ -15,7 +16,7 @@ const FORM_PATHS =
 
 export function acceptsForm(request: Request): boolean {
   if (!isFormRequest(request)) return false
-  return FORM_PATHS.test(new URL(request.url).pathname)
+  return FORM_PATHS.test(pathOf(request))
 }
 
 export async function parseFormBody(request: Request, limit = MAX_FORM_BYTES): Promise<Record<string, unknown>> {

@@ -10,7 +10,10 @@ export const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 }
 
+const ENTRIES = Object.entries(SECURITY_HEADERS)
+
 export function withSecurityHeaders(res: Response): Response {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!res.headers.has(k)) res.headers.set(k, v)
+  const h = res.headers
+  for (const [k, v] of ENTRIES) if (!h.has(k)) h.set(k, v)
   return res
 }

@@ -11,6 +11,7 @@ import { CAPACITY_PATH, FORWARD_PATH } from "../scheduler/forward.ts"
 import { DAILY_USAGE_PATH, KEY_USAGE_PATH } from "../auth/key-usage-sync.ts"
 import { PEER_CONSUME_PATH } from "../auth/login-links.ts"
 import { readLimited } from "./body.ts"
+import { pathOf } from "./request-path.ts"
 import { jsonError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 
@@ -46,7 +47,7 @@ export function peerGuard(
 ): PeerGuard<unknown> {
   const calls = new WeakMap<Request, VerifiedCall<unknown>>()
   const plugin = new Elysia().onRequest(async ({ request }) => {
-    const path = new URL(request.url).pathname
+    const path = pathOf(request)
     if (!o.covers(request.method, path)) return
     try {
       // The head first: an unsigned or unknown caller is refused before its body is read (it once took

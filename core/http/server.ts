@@ -8,6 +8,7 @@ import { validHost } from "./public-origin.ts"
 import { jsonError, toCelluleError } from "./errors.ts"
 import { withSecurityHeaders } from "./headers.ts"
 import { stamp } from "../metrics/ttft-trace.ts"
+import { pathOf } from "./request-path.ts"
 
 const log = logger("http")
 
@@ -36,6 +37,8 @@ export function startServer(opts: {
 }): HttpServer {
   const { app, ws } = opts
   let stopping = false
+  // The last Host that passed validHost: nearly every request repeats it, and the check splits strings.
+  let validatedHost: string | undefined
   const server = Bun.serve({
     hostname: opts.host,
     port: opts.port,
@@ -49,11 +52,14 @@ export function startServer(opts: {
       // A Host no URL can carry (spaces, quotes, a bad port) is refused here, once: every route, hook
       // and script template downstream may then trust that request.url parses.
       const host = req.headers.get("host")
-      if (host !== null && !validHost(host))
-        return withSecurityHeaders(
-          jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
-        )
-      if (ws && new URL(req.url).pathname === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      if (host !== null && host !== validatedHost) {
+        if (!validHost(host))
+          return withSecurityHeaders(
+            jsonError(new CelluleError("host_invalid", "the Host header is not a valid host[:port]", 400)),
+          )
+        validatedHost = host
+      }
+      if (ws && pathOf(req) === ws.path && req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         if (stopping) return new Response("shutting down", { status: 503 })
         let data: any
         try {
@@ -67,7 +73,7 @@ export function startServer(opts: {
       const t0 = performance.now()
       const res = await handle(app, req)
       stamp(req, "response")
-      opts.onResponse?.(new URL(req.url).pathname, res.status, req.method, performance.now() - t0)
+      opts.onResponse?.(pathOf(req), res.status, req.method, performance.now() - t0)
       return res
     },
     websocket: ws?.handler ?? { message() {} },

@@ -8,14 +8,44 @@ export interface SseWriter {
   readonly closed: boolean
 }
 
+/**
+ * Open streams by keep-alive period, pinged by one interval per period instead of a timer per stream
+ * (arming and clearing one per request was a share of a streamed completion's first token). A stream
+ * is first pinged between 0 and one period after it opens, then every period. The interval stays once
+ * armed (one per distinct period, unref'd): re-arming it whenever the set empties would again cost
+ * a timer per request under sequential traffic.
+ */
+const open = new Map<number, Set<SseWriter>>()
+
+function keepAlive(w: SseWriter, ms: number): () => void {
+  let writers = open.get(ms)
+  if (!writers) {
+    const set = new Set<SseWriter>()
+    setInterval(() => {
+      for (const x of set)
+        try {
+          x.comment("keep-alive")
+        } catch {
+          // A stream the runtime already errored: its own cancel removes it; the others still get theirs.
+          set.delete(x)
+        }
+    }, ms).unref()
+    open.set(ms, set)
+    writers = set
+  }
+  writers.add(w)
+  const set = writers
+  return () => void set.delete(w)
+}
+
 /** Build an SSE Response; `run` writes events and `onAbort` fires if the client disconnects first. */
 export function sseResponse(run: (w: SseWriter) => void, onAbort: () => void, keepAliveMs = 10_000): Response {
   let ctrl!: ReadableStreamDefaultController<Uint8Array>
   let closed = false
-  let ping: ReturnType<typeof setInterval> | undefined
+  let stopPing: (() => void) | undefined
   const finish = () => {
     closed = true
-    if (ping) clearInterval(ping)
+    stopPing?.()
   }
   const writer: SseWriter = {
     get closed() {
@@ -38,7 +68,7 @@ export function sseResponse(run: (w: SseWriter) => void, onAbort: () => void, ke
     start(c) {
       ctrl = c
       // Queued requests may wait a while before the first token; comments keep proxies from timing out.
-      ping = setInterval(() => writer.comment("keep-alive"), keepAliveMs)
+      stopPing = keepAlive(writer, keepAliveMs)
       run(writer)
     },
     cancel() {

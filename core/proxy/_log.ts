@@ -20,6 +20,18 @@ export function flushAccessLog(): void {
   process.stderr.write(text)
 }
 
+let stampMs = -1
+let stampText = ""
+/** The line's ISO time, formatted once per millisecond: under load many lines share one (no Date each). */
+function stampNow(): string {
+  const ms = Date.now()
+  if (ms !== stampMs) {
+    stampMs = ms
+    stampText = new Date(ms).toISOString()
+  }
+  return stampText
+}
+
 /**
  * The access log: consola's level and tag, but not consola's per-call work (a log object, a Date and
  * its formatting pipeline for every request): the line is formatted here and queued.
@@ -27,7 +39,7 @@ export function flushAccessLog(): void {
 function accessAt(level: number) {
   return (...args: unknown[]) => {
     if (access.level < level) return
-    pending.push(`${new Date().toISOString()} [cellule.proxy] ${args.join(" ")}\n`)
+    pending.push(`${stampNow()} [cellule.proxy] ${args.join(" ")}\n`)
     timer ??= setTimeout(flushAccessLog, 50)
   }
 }

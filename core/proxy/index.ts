@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { systemClock, type Clock } from "../clock.ts"
 import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
-import { clientIp, forwardedOrigin } from "../http/client-ip.ts"
+import { clientIpOf, forwardedOriginOf } from "../http/client-ip.ts"
 import { flushAccessLog, log, syncLogLevel } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
@@ -136,11 +136,13 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     : undefined
 
   const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
-    const peer = srv.requestIP(req)?.address ?? "unknown"
-    const origin = forwardedOrigin(req, srv, config)
+    // One requestIP per request (it allocates), shared by the three readings of the peer.
+    const address = srv.requestIP(req)?.address ?? undefined
+    const peer = address ?? "unknown"
+    const origin = forwardedOriginOf(address, req, config)
     return {
       peer,
-      ip: clientIp(req, srv, config) ?? peer,
+      ip: clientIpOf(address, req, config) ?? peer,
       peerTrusted: trusted.has(peer),
       proto: origin.proto,
       host: origin.host,

@@ -5,7 +5,8 @@
 import { esc, Exposition, Histogram } from "../metrics/prom.ts"
 
 export class ProxyMetrics {
-  readonly requests = new Map<string, number>() // `${upstream}\u0000${status}`
+  /** upstream → status → count: no label string built per request. */
+  readonly requests = new Map<string, Map<number | "error", number>>()
   readonly retries = new Map<string, number>()
   readonly failures = new Map<string, number>()
   readonly brokenStreams = new Map<string, number>()
@@ -21,7 +22,12 @@ export class ProxyMetrics {
   }
 
   request(upstream: string, status: number | "error") {
-    this.inc(this.requests, `${upstream}\u0000${status}`)
+    let byStatus = this.requests.get(upstream)
+    if (!byStatus) {
+      byStatus = new Map()
+      this.requests.set(upstream, byStatus)
+    }
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
   }
   retry(upstream: string) {
     this.inc(this.retries, upstream)
@@ -45,10 +51,8 @@ export class ProxyMetrics {
       "counter",
       'Requests answered, by upstream pool and HTTP status ("error": no answer).',
     )
-    for (const [k, v] of this.requests) {
-      const [u, s] = k.split("\u0000")
-      out.push(`cellule_proxy_requests_total{upstream="${esc(u)}",status="${s}"} ${v}`)
-    }
+    for (const [u, byStatus] of this.requests)
+      for (const [s, v] of byStatus) out.push(`cellule_proxy_requests_total{upstream="${esc(u)}",status="${s}"} ${v}`)
     family(
       "cellule_proxy_retries_total",
       "counter",

@@ -563,17 +563,23 @@ export class Scheduler {
       attempts: 0,
       enqueuedAt: this.opts.clock.now(),
     }
-    job.timer = setTimeout(() => {
-      if (job.state === "queued")
-        this.fail(
-          job,
-          new ServiceUnavailable("queue_timeout", `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`),
-        )
-    }, this.opts.queueTimeoutMs)
     this.jobs.set(job.id, job)
     if (job.priority === "interactive") this.lastInteractive.set(model, this.opts.clock.now())
     q.push(job)
     this.pump(model)
+    // The queue timeout only for a job that waits: one a free slot took at once arms no timer (a timer
+    // armed and cleared per request was a share of the first token's time).
+    if (job.state === "queued")
+      job.timer = setTimeout(() => {
+        if (job.state === "queued")
+          this.fail(
+            job,
+            new ServiceUnavailable(
+              "queue_timeout",
+              `no slot for "${model}" freed up in ${this.opts.queueTimeoutMs} ms`,
+            ),
+          )
+      }, this.opts.queueTimeoutMs)
     return job
   }
 

@@ -67,6 +67,8 @@ export class SetupGate {
    * SetupPending thrown (503 cluster_setup_pending, mapped to JSON by the HTTP edge's error mapper).
    */
   async decide(request: Request): Promise<"open" | "redirect"> {
+    // Once complete, always open: the common case answers before parsing the URL.
+    if (this.complete) return "open"
     const path = new URL(request.url).pathname
     if (isOpenBeforeSetup(path) || (await this.isComplete())) return "open"
     if (wantsHtml(request)) return "redirect"

@@ -30,6 +30,20 @@ describe("JSON routes", () => {
     expect(await r.json()).toEqual({ got: { name: "a" } })
   })
 
+  test("a body with a declared length is read whole in one go and reaches the handler", async () => {
+    const body = JSON.stringify({ name: "declared" })
+    const r = await handle(
+      app,
+      new Request("http://localhost/test/echo", {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(body.length) },
+        body,
+      }),
+    )
+    expect(r.status).toBe(200)
+    expect(await r.json()).toEqual({ got: { name: "declared" } })
+  })
+
   test.each([
     ["malformed JSON", () => post("{bad"), 400, "invalid_json"],
     ["empty body", () => post(""), 400, "invalid_json"],
