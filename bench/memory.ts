@@ -1,13 +1,18 @@
 // bench/memory — what a pool holds in memory on the embedded database: VmRSS sampled every 20 ms from
 // /proc/<pid>/status during boot (first boot: initdb + migrations; second boot: same data dir), the
 // peak (VmHWM) once ready, and RSS idle after --idle seconds. Each run is repeated (the control).
-//   bun bench/memory.ts [--runs 2] [--idle 15]
+//   bun bench/memory.ts [--runs 2] [--idle 15] [--compiled]
+// From the sources a first boot unpacks the pristine cluster cached under .cache/ (core/db/_pristine.ts),
+// made here before the first run so no run pays for it; --compiled runs dist/cellule, which embeds it.
 import { arg } from "./_args.ts"
 import { readFileSync } from "node:fs"
+import { pristineTarball } from "../core/db/_pristine.ts"
 import { cleanupAll, startPool, tempDir } from "../test/support/proc.ts"
 
 const runs = Number(arg("runs", "2"))
 const idleS = Number(arg("idle", "15"))
+const compiled = process.argv.includes("--compiled")
+if (!compiled) await pristineTarball()
 
 function mem(pid: number) {
   try {
@@ -22,7 +27,7 @@ function mem(pid: number) {
 type Row = { run: string; bootS: number; peakMb: number; readyMb: number; idleMb: number }
 async function boot(run: string, dataDir: string): Promise<Row> {
   const t0 = performance.now()
-  const started = startPool({ dataDir, env: { LOG_LEVEL: "warn" } })
+  const started = startPool({ dataDir, compiled, env: { LOG_LEVEL: "warn" } })
   // startPool spawns synchronously inside; sample the child's status until it is ready.
   let peak = 0
   let pid = 0
@@ -67,7 +72,7 @@ await cleanupAll()
 
 const f = (x: number) => x.toFixed(0)
 console.log(`
-bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` on the embedded database (PGlite), idle = ${idleS} s after ready
+bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` (${compiled ? "dist/cellule" : "sources"}) on the embedded database (PGlite), idle = ${idleS} s after ready
 | run | boot s | peak (VmHWM) MB | RSS at ready MB | RSS idle MB |
 | --- | --- | --- | --- | --- |
 ${rows.map((x) => `| ${x.run} | ${x.bootS.toFixed(1)} | ${f(x.peakMb)} | ${f(x.readyMb)} | ${f(x.idleMb)} |`).join("\n")}

@@ -6,7 +6,16 @@
 import { PGlite, type Extension } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -14,6 +23,7 @@ import { PGLITE_ASSETS } from "./_assets.ts"
 import { cacheMbFor } from "./cache-size.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
 import { ownerOnly, privateDir } from "./_private.ts"
+import { pristineTarball, unpackInto } from "./_pristine.ts"
 import { ExchangeQueue } from "./socket-queue.ts"
 import { logger } from "../log.ts"
 
@@ -101,9 +111,10 @@ export class EmbeddedDatabase {
       // PGlite (Emscripten's NODEFS) creates its files with the process umask, some of them 0666:
       // owner-only for as long as this database runs, then every existing file fixed below.
       this.previousUmask = process.umask(0o077)
-      const pgdata = join(this.dataDir, "pgdata")
-      privateDir(pgdata)
       const t0 = performance.now()
+      const pgdata = join(this.dataDir, "pgdata")
+      const needsInitdb = !(await this.cluster(pgdata))
+      // After the cluster exists: "auto" sizes the cache from the relations already there.
       const buffersMb = cacheMbFor(pgdata, this.cacheMb)
       const cache = join(this.dataDir, "cache", "pglite")
       const vectorPath = await onDisk(PGLITE_ASSETS.vectorBundle, cache)
@@ -111,11 +122,14 @@ export class EmbeddedDatabase {
         name: vector.name,
         setup: async (pg, opts) => ({ ...(await vector.setup(pg, opts)), bundlePath: pathToFileURL(vectorPath) }),
       }
+      // initdb's module (and its instance) is only wanted where no cluster could be unpacked.
       const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
         WebAssembly.compile(await Bun.file(PGLITE_ASSETS.pgliteWasm).arrayBuffer()),
-        WebAssembly.compile(await Bun.file(PGLITE_ASSETS.initdbWasm).arrayBuffer()),
+        needsInitdb ? WebAssembly.compile(await Bun.file(PGLITE_ASSETS.initdbWasm).arrayBuffer()) : undefined,
       ])
-      const fsBundle = new Blob([await Bun.file(PGLITE_ASSETS.pgliteData).arrayBuffer()])
+      // The file itself, not a copy: PGlite keeps its options (so this Blob) for as long as it runs and
+      // reads the bundle once into MEMFS; a Blob of the bytes kept 6 MB more resident (bench/README.md).
+      const fsBundle = Bun.file(PGLITE_ASSETS.pgliteData)
       this.db = await PGlite.create({
         dataDir: pgdata,
         extensions: { vector: vectorExt },
@@ -152,6 +166,38 @@ export class EmbeddedDatabase {
       await this.stop()
       throw e
     }
+  }
+
+  /**
+   * Makes sure `pgdata` holds a cluster, unpacking the pristine one when it does not: true when it
+   * does, false when PGlite must run initdb (a binary built without the tarball). We hold the lock.
+   */
+  private async cluster(pgdata: string): Promise<boolean> {
+    // A crash while unpacking leaves a staging dir next to pgdata/, never a half cluster in it.
+    for (const name of readdirSync(this.dataDir))
+      if (name.startsWith("pgdata.new-")) rmSync(join(this.dataDir, name), { recursive: true, force: true })
+    if (existsSync(join(pgdata, "PG_VERSION"))) {
+      privateDir(pgdata)
+      return true
+    }
+    const tarball = await pristineTarball()
+    if (!tarball) {
+      privateDir(pgdata)
+      return false
+    }
+    if (existsSync(pgdata)) {
+      // No PG_VERSION: not a cluster Postgres could open (an older version's interrupted first boot).
+      // Kept aside rather than deleted: it is the user's directory.
+      if (readdirSync(pgdata).length === 0) rmSync(pgdata, { recursive: true })
+      else {
+        const aside = `${pgdata}.incomplete-${Date.now()}`
+        log.warn(`${pgdata} holds no database (no PG_VERSION); moved to ${aside}`)
+        renameSync(pgdata, aside)
+      }
+    }
+    unpackInto(tarball, pgdata)
+    log.info(`new database unpacked into ${pgdata}`)
+    return true
   }
 
   async stop() {

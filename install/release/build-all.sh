@@ -22,6 +22,9 @@ declare -A NAME=(
 targets=("$@")
 ((${#targets[@]})) || targets=(bun-linux-x64 bun-linux-arm64 bun-darwin-arm64 bun-darwin-x64 bun-windows-x64)
 
+# The pristine data directory a pool unpacks at first boot (core/db/_pristine.ts): WASM, the same for all.
+"$BUN" install/release/pgdata.ts dist/pgdata.tar.zst
+
 status=0
 for t in "${targets[@]}"; do
   name=${NAME[$t]:-}
@@ -30,7 +33,7 @@ for t in "${targets[@]}"; do
   # Same flags as `npm run build`; the llama.cpp platform packages stay external (core/inference/_native.ts).
   if ! "$BUN" build --compile --target "$t" --minify-syntax --bytecode --format=esm --splitting \
     --external sharp --external '@node-llama-cpp/*' \
-    cmd/main.ts core/crypto/_argon2-worker.ts --outfile "$OUT/$name"; then
+    cmd/main.ts core/crypto/_argon2-worker.ts dist/pgdata.tar.zst --outfile "$OUT/$name"; then
     echo "!! $t: build FAILED" >&2
     status=1
     continue
