@@ -6,11 +6,11 @@
 import { PGlite, type Extension } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, join } from "node:path"
+import { join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { PGLITE_ASSETS } from "./_assets.ts"
+import { pgliteAssets } from "./_assets.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
 import { ownerOnly, privateDir } from "./_private.ts"
 import { ExchangeQueue } from "./socket-queue.ts"
@@ -55,20 +55,6 @@ export function runningEmbedded(dataDir: string): EmbeddedConnection | undefined
   }
 }
 
-/** In a compiled binary the assets live in /$bunfs; PGlite wants a real file for the extension. */
-async function onDisk(path: string, cacheDir: string): Promise<string> {
-  if (!path.startsWith("/$bunfs")) return path
-  mkdirSync(cacheDir, { recursive: true })
-  const target = join(cacheDir, basename(path))
-  if (!existsSync(target)) {
-    // Write then rename: a crash mid-copy never leaves a truncated file under the final name.
-    const tmp = `${target}.${process.pid}.tmp`
-    await Bun.write(tmp, Bun.file(path))
-    renameSync(tmp, target)
-  }
-  return target
-}
-
 /** `<dataDir>/db-socket`, or a fresh 0700 temp dir when that path is too long for a socket address. */
 function socketDirFor(dataDir: string): { dir: string; temporary: boolean } {
   const dir = join(dataDir, "db-socket")
@@ -99,17 +85,17 @@ export class EmbeddedDatabase {
       const pgdata = join(this.dataDir, "pgdata")
       privateDir(pgdata)
       const t0 = performance.now()
-      const cache = join(this.dataDir, "cache", "pglite")
-      const vectorPath = await onDisk(PGLITE_ASSETS.vectorBundle, cache)
+      const assets = await pgliteAssets(join(this.dataDir, "cache"))
+      const vectorPath = assets.vectorBundle
       const vectorExt: Extension = {
         name: vector.name,
         setup: async (pg, opts) => ({ ...(await vector.setup(pg, opts)), bundlePath: pathToFileURL(vectorPath) }),
       }
       const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-        WebAssembly.compile(await Bun.file(PGLITE_ASSETS.pgliteWasm).arrayBuffer()),
-        WebAssembly.compile(await Bun.file(PGLITE_ASSETS.initdbWasm).arrayBuffer()),
+        WebAssembly.compile(await Bun.file(assets.pgliteWasm).arrayBuffer()),
+        WebAssembly.compile(await Bun.file(assets.initdbWasm).arrayBuffer()),
       ])
-      const fsBundle = new Blob([await Bun.file(PGLITE_ASSETS.pgliteData).arrayBuffer()])
+      const fsBundle = new Blob([await Bun.file(assets.pgliteData).arrayBuffer()])
       this.db = await PGlite.create({
         dataDir: pgdata,
         extensions: { vector: vectorExt },
