@@ -59,7 +59,7 @@ export async function unpack(packPath: string, parentDir: string, name: string):
   const dir = join(parentDir, `${name}-${header.id}`)
   const complete = join(dir, ".complete")
   if (await Bun.file(complete).exists()) return dir
-  const staging = `${dir}.tmp-${process.pid}-${Date.now()}`
+  const staging = `${dir}.tmp-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   try {
     await mkdir(staging, { recursive: true, mode: 0o700 })
     const payload = Bun.zstdDecompressSync(await Bun.file(packPath).slice(payloadOffset).bytes())
