@@ -13,7 +13,8 @@
 import { chmod, mkdir, rename, rm } from "node:fs/promises"
 import { join } from "node:path"
 
-const MAGIC = "CLPACK1\n"
+/** The format's version: install/build/packs.ts rebuilds a pack that does not start with it. */
+export const MAGIC = "CLPACK1\n"
 
 export interface PackedFile {
   name: string

@@ -1,9 +1,10 @@
 // install/build/packs.ts — writes the compressed bundles the compiled binary embeds (core/pack.ts)
 // into .build/packs/. Run before every `bun build --compile` (`npm run build` does, as its prebuild);
-// a bundle newer than its sources and this script is kept, so a rebuild costs nothing here.
+// a bundle newer than its sources and this script, in the current format, is kept, so a rebuild costs
+// nothing here (level 19 takes minutes on a busy 2-core machine).
 import { mkdirSync, readdirSync, renameSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { pack } from "../../core/pack.ts"
+import { MAGIC, pack } from "../../core/pack.ts"
 
 const ROOT = join(import.meta.dir, "../..")
 const OUT = join(ROOT, ".build/packs")
@@ -30,12 +31,13 @@ const PACKS: Record<string, Record<string, string>> = {
 
 mkdirSync(OUT, { recursive: true })
 const newest = (paths: string[]) => Math.max(...paths.map((p) => statSync(p).mtimeMs))
-const tools = newest([import.meta.path, join(ROOT, "core/pack.ts")])
+const tools = newest([import.meta.path])
 for (const [name, files] of Object.entries(PACKS)) {
   const target = join(OUT, `${name}.pack`)
   const sources = Object.values(files)
   const built = statSync(target, { throwIfNoEntry: false })?.mtimeMs ?? 0
-  if (built > Math.max(tools, newest(sources))) continue
+  const current = built > 0 && (await Bun.file(target).slice(0, MAGIC.length).text()) === MAGIC
+  if (current && built > Math.max(tools, newest(sources))) continue
   const t0 = performance.now()
   const entries = await Promise.all(
     Object.entries(files).map(async ([file, source]) => ({
