@@ -1,8 +1,32 @@
-// core/db/_assets — PGlite's wasm, file-system bundle and the pgvector tarball, imported as file
-// assets so `bun build --compile` embeds them. In dev these are real paths; compiled, /$bunfs paths.
-import pgliteWasm from "../../node_modules/@electric-sql/pglite/dist/pglite.wasm" with { type: "file" }
-import initdbWasm from "../../node_modules/@electric-sql/pglite/dist/initdb.wasm" with { type: "file" }
-import pgliteData from "../../node_modules/@electric-sql/pglite/dist/pglite.data" with { type: "file" }
-import vectorBundle from "../../node_modules/@electric-sql/pglite-pgvector/dist/vector.tar.gz" with { type: "file" }
+// core/db/_assets — where PGlite's wasm, file-system bundle and the pgvector tarball are on disk. In dev,
+// in node_modules; in the compiled binary, unpacked once from the embedded compressed pack (core/pack.ts)
+// to `<cacheDir>/pglite-<id>/`, so the binary carries 4 MB instead of 15.7 MB.
+import { join } from "node:path"
+import { unpack } from "../pack.ts"
 
-export const PGLITE_ASSETS = { pgliteWasm, initdbWasm, pgliteData, vectorBundle } as Record<string, string>
+export interface PgliteAssets {
+  pgliteWasm: string
+  initdbWasm: string
+  pgliteData: string
+  vectorBundle: string
+}
+
+const isCompiled = import.meta.path.startsWith("/$bunfs")
+
+export async function pgliteAssets(cacheDir: string): Promise<PgliteAssets> {
+  // Plain strings, not imports: the bundler must not embed these files raw next to the pack.
+  const dir = isCompiled
+    ? await unpack(
+        (await import("../../.build/packs/pglite.pack", { with: { type: "file" } })).default,
+        cacheDir,
+        "pglite",
+      )
+    : undefined
+  const at = (dev: string, name: string) => (dir ? join(dir, name) : join(import.meta.dir, "../../node_modules", dev))
+  return {
+    pgliteWasm: at("@electric-sql/pglite/dist/pglite.wasm", "pglite.wasm"),
+    initdbWasm: at("@electric-sql/pglite/dist/initdb.wasm", "initdb.wasm"),
+    pgliteData: at("@electric-sql/pglite/dist/pglite.data", "pglite.data"),
+    vectorBundle: at("@electric-sql/pglite-pgvector/dist/vector.tar.gz", "vector.tar.gz"),
+  }
+}

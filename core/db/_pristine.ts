@@ -21,7 +21,7 @@ import {
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
-import { PGLITE_ASSETS } from "./_assets.ts"
+import { pgliteAssets } from "./_assets.ts"
 
 /** The name the release build gives the tarball; a compiled binary finds it among Bun.embeddedFiles. */
 export const PRISTINE_NAME = "pgdata"
@@ -116,11 +116,12 @@ export function unpackInto(tarball: Uint8Array, dest: string) {
 export async function makePristine(): Promise<Uint8Array> {
   const dir = mkdtempSync(join(tmpdir(), "cellule-pgdata-"))
   try {
+    const assets = await pgliteAssets(join(dir, "cache"))
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-      WebAssembly.compile(await Bun.file(PGLITE_ASSETS.pgliteWasm).arrayBuffer()),
-      WebAssembly.compile(await Bun.file(PGLITE_ASSETS.initdbWasm).arrayBuffer()),
+      WebAssembly.compile(await Bun.file(assets.pgliteWasm).arrayBuffer()),
+      WebAssembly.compile(await Bun.file(assets.initdbWasm).arrayBuffer()),
     ])
-    const fsBundle = new Blob([await Bun.file(PGLITE_ASSETS.pgliteData).arrayBuffer()])
+    const fsBundle = new Blob([await Bun.file(assets.pgliteData).arrayBuffer()])
     const pgdata = join(dir, "pgdata")
     const db = await PGlite.create({ dataDir: pgdata, pgliteWasmModule, initdbWasmModule, fsBundle })
     await db.close()
@@ -135,11 +136,11 @@ export async function makePristine(): Promise<Uint8Array> {
  * PGlite version (made now when missing). Undefined in a binary built without it: initdb then runs.
  */
 export async function pristineTarball(): Promise<Uint8Array | undefined> {
-  if (PGLITE_ASSETS.pgliteWasm?.startsWith("/$bunfs")) {
+  if (import.meta.path.startsWith("/$bunfs")) {
     const blob = Bun.embeddedFiles.find((f) => (f as Blob & { name?: string }).name?.startsWith(PRISTINE_NAME))
     return blob ? new Uint8Array(await blob.arrayBuffer()) : undefined
   }
-  const pkg = join(dirname(PGLITE_ASSETS.pgliteWasm ?? ""), "..", "package.json")
+  const pkg = join(import.meta.dir, "..", "..", "node_modules", "@electric-sql", "pglite", "package.json")
   const version = JSON.parse(readFileSync(pkg, "utf8")).version as string
   const cache = join(import.meta.dir, "..", "..", ".cache", "pglite")
   const file = join(cache, `${PRISTINE_NAME}-${version}.tar.zst`)

@@ -6,20 +6,11 @@
 import { PGlite, type Extension } from "@electric-sql/pglite"
 import { vector } from "@electric-sql/pglite-pgvector"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { basename, join } from "node:path"
+import { join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { PGLITE_ASSETS } from "./_assets.ts"
+import { pgliteAssets } from "./_assets.ts"
 import { cacheMbFor } from "./cache-size.ts"
 import { lockDataDir, type DirLock } from "./lock.ts"
 import { ownerOnly, privateDir } from "./_private.ts"
@@ -66,20 +57,6 @@ export function runningEmbedded(dataDir: string): EmbeddedConnection | undefined
   }
 }
 
-/** In a compiled binary the assets live in /$bunfs; PGlite wants a real file for the extension. */
-async function onDisk(path: string, cacheDir: string): Promise<string> {
-  if (!path.startsWith("/$bunfs")) return path
-  mkdirSync(cacheDir, { recursive: true })
-  const target = join(cacheDir, basename(path))
-  if (!existsSync(target)) {
-    // Write then rename: a crash mid-copy never leaves a truncated file under the final name.
-    const tmp = `${target}.${process.pid}.tmp`
-    await Bun.write(tmp, Bun.file(path))
-    renameSync(tmp, target)
-  }
-  return target
-}
-
 /** `<dataDir>/db-socket`, or a fresh 0700 temp dir when that path is too long for a socket address. */
 function socketDirFor(dataDir: string): { dir: string; temporary: boolean } {
   const dir = join(dataDir, "db-socket")
@@ -116,20 +93,20 @@ export class EmbeddedDatabase {
       const needsInitdb = !(await this.cluster(pgdata))
       // After the cluster exists: "auto" sizes the cache from the relations already there.
       const buffersMb = cacheMbFor(pgdata, this.cacheMb)
-      const cache = join(this.dataDir, "cache", "pglite")
-      const vectorPath = await onDisk(PGLITE_ASSETS.vectorBundle, cache)
+      const assets = await pgliteAssets(join(this.dataDir, "cache"))
+      const vectorPath = assets.vectorBundle
       const vectorExt: Extension = {
         name: vector.name,
         setup: async (pg, opts) => ({ ...(await vector.setup(pg, opts)), bundlePath: pathToFileURL(vectorPath) }),
       }
       // initdb's module (and its instance) is only wanted where no cluster could be unpacked.
       const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
-        WebAssembly.compile(await Bun.file(PGLITE_ASSETS.pgliteWasm).arrayBuffer()),
-        needsInitdb ? WebAssembly.compile(await Bun.file(PGLITE_ASSETS.initdbWasm).arrayBuffer()) : undefined,
+        WebAssembly.compile(await Bun.file(assets.pgliteWasm).arrayBuffer()),
+        needsInitdb ? WebAssembly.compile(await Bun.file(assets.initdbWasm).arrayBuffer()) : undefined,
       ])
       // The file itself, not a copy: PGlite keeps its options (so this Blob) for as long as it runs and
       // reads the bundle once into MEMFS; a Blob of the bytes kept 6 MB more resident (bench/README.md).
-      const fsBundle = Bun.file(PGLITE_ASSETS.pgliteData)
+      const fsBundle = Bun.file(assets.pgliteData)
       this.db = await PGlite.create({
         dataDir: pgdata,
         extensions: { vector: vectorExt },

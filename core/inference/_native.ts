@@ -9,14 +9,15 @@
 // - `getLlama()` finds prebuilt binaries only inside node_modules packages (or `<dist>/../bins`) and
 //   has no option for another folder, so compiled we dlopen the addon ourselves and hand it to
 //   `Llama._create`, the same internal factory `getLlama()` ends in (pinned to 3.22.x).
-// - the addon needs its .so siblings on a real disk (RUNPATH $ORIGIN, ggml loads backends by path).
+// - the addon needs its .so siblings on a real disk (RUNPATH $ORIGIN, ggml loads backends by path):
+//   the binary embeds them as one compressed pack (core/pack.ts, built by install/build/packs.ts).
 // The build must mark the platform packages external: `bun build --compile --external '@node-llama-cpp/*'`.
-import { chmod, mkdir, rename, rm } from "node:fs/promises"
 import fs from "node:fs"
 import { join } from "node:path"
 import type * as NodeLlamaCpp from "node-llama-cpp"
 import type { Llama, LlamaLogLevel } from "node-llama-cpp"
 import { CelluleError } from "../errors.ts"
+import { unpack } from "../pack.ts"
 import releaseInfo from "../../node_modules/node-llama-cpp/llama/binariesGithubRelease.json"
 
 /** True inside a `bun build --compile` binary. */
@@ -113,84 +114,21 @@ function answerReleaseFileRead(): () => void {
   }
 }
 
-type Embedded = [name: string, load: () => Promise<{ default: string }>]
-
-// Literal paths so `bun build --compile` embeds each file; never evaluated in dev. The versioned
-// names (libllama.v0.5.0.so) break the build loudly when node-llama-cpp updates its llama.cpp.
-// biome-ignore format: a data table, one embedded file per line
-const LINUX_X64_CPU: Embedded[] = [
-  ["_nlcBuildMetadata.json", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/_nlcBuildMetadata.json", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-base.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-base.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-alderlake.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-alderlake.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-cannonlake.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-cannonlake.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-cascadelake.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-cascadelake.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-cooperlake.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-cooperlake.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-haswell.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-haswell.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-icelake.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-icelake.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-ivybridge.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-ivybridge.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-piledriver.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-piledriver.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-sandybridge.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-sandybridge.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-sapphirerapids.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-sapphirerapids.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-skylakex.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-skylakex.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-sse42.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-sse42.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-x64.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-x64.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml-cpu-zen4.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml-cpu-zen4.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libggml.v0.5.0.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libggml.v0.5.0.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libllama-common.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libllama-common.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["libllama.v0.5.0.so", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/libllama.v0.5.0.so", { with: { type: "file" } })],
-  // @ts-expect-error native asset, no type declaration
-  ["llama-addon.node", () => import("../../node_modules/@node-llama-cpp/linux-x64/bins/linux-x64/llama-addon.node", { with: { type: "file" } })],
-]
-
 /**
- * Copies the embedded files to `<cacheDir>/<version>-linux-x64/` once. The folder is filled under a
- * temporary name and renamed into place, so concurrent processes never see a half-written one.
+ * Unpacks the embedded llama.cpp build (core/pack.ts) to `<cacheDir>/llama-linux-x64-<id>/` once and
+ * returns that folder. Never evaluated in dev.
  */
 export async function unpackNative(cacheDir: string): Promise<string> {
-  const { version } = await import("../../node_modules/@node-llama-cpp/linux-x64/package.json")
-  const dir = join(cacheDir, `${version}-linux-x64`)
-  if (await Bun.file(join(dir, ".complete")).exists()) return dir
-  const staging = `${dir}.tmp-${process.pid}-${Date.now()}`
   try {
-    await mkdir(staging, { recursive: true })
-    for (const [name, load] of LINUX_X64_CPU) {
-      const target = join(staging, name)
-      await Bun.write(target, Bun.file((await load()).default))
-      await chmod(target, 0o755)
-    }
-    await Bun.write(join(staging, ".complete"), "")
-    await rename(staging, dir).catch(async (err) => {
-      // another process published the same folder first; theirs is as good as ours
-      if (!(await Bun.file(join(dir, ".complete")).exists())) throw err
-    })
+    const { default: packPath } = await import("../../.build/packs/llama-linux-x64.pack", { with: { type: "file" } })
+    return await unpack(packPath, cacheDir, "llama-linux-x64")
   } catch (err) {
     throw new CelluleError(
       "native_unpack_failed",
-      `could not unpack llama.cpp to ${dir}: ${err}`,
+      `could not unpack llama.cpp to ${cacheDir}: ${err}`,
       500,
       "the cache folder must be writable and not mounted noexec",
       { cause: err },
     )
-  } finally {
-    await rm(staging, { recursive: true, force: true })
   }
-  return dir
 }

@@ -5,10 +5,10 @@
 // `libonnxruntime.so.1` next to it, RUNPATH $ORIGIN) through require paths that do not exist in the
 // binary's /$bunfs, and transformers.js requires "onnxruntime-node" at runtime with createRequire, so the
 // bundler never sees it. In the compiled binary we therefore:
-//   1. embed both native files as assets (dynamic `import(…, { with: { type: "file" } })` — a static
-//      import would make dev-mode Bun try to load the .node as a module),
-//   2. copy them once into `<nativeCacheDir>/onnxruntime-node-<version>-linux-x64/` (atomic rename), so
-//      the addon finds its library through $ORIGIN,
+//   1. embed both native files as one compressed pack (core/pack.ts, written by install/build/packs.ts;
+//      a dynamic `import(…, { with: { type: "file" } })`, evaluated only when compiled),
+//   2. unpack it once into `<nativeCacheDir>/onnxruntime-node-<version>-linux-x64-<id>/` (atomic rename),
+//      so the addon finds its library through $ORIGIN,
 //   3. dlopen the addon from there and register a runtime virtual module "onnxruntime-node" built from
 //      onnxruntime-common plus a small backend over that binding (what onnxruntime-node's
 //      dist/backend.js does), and a stub "sharp" (transformers.js imports it for images; we never use it).
@@ -23,7 +23,6 @@
 // (without --splitting an external import is hoisted to startup, before our stub exists; without
 // --external sharp, sharp is bundled and throws when transformers.js is imported). With the Bun.build
 // API, `plugins: [sharpStubPlugin]` replaces both flags.
-import { chmod, mkdir, rename, rm, stat } from "node:fs/promises"
 import { join } from "node:path"
 import { isMainThread } from "node:worker_threads"
 import type { BunPlugin } from "bun"
@@ -32,6 +31,7 @@ import * as ort from "onnxruntime-common"
 import ortPackage from "onnxruntime-node/package.json"
 import { CelluleError } from "../errors.ts"
 import { logger } from "../log.ts"
+import { unpack } from "../pack.ts"
 
 const log = logger("inference")
 
@@ -41,11 +41,6 @@ export function isCompiled(): boolean {
 }
 
 export const ONNXRUNTIME_VERSION: string = ortPackage.version
-
-/** Where the native files are unpacked (`<dataDir>/cache/native/…`): one folder per version and platform. */
-export function nativeDir(nativeCacheDir: string): string {
-  return join(nativeCacheDir, `onnxruntime-node-${ONNXRUNTIME_VERSION}-${process.platform}-${process.arch}`)
-}
 
 /** Build-time alternative to `--external sharp`: bundles a stub in its place (Bun.build `plugins`). */
 export const sharpStubPlugin: BunPlugin = {
@@ -93,20 +88,13 @@ async function install(nativeCacheDir: string): Promise<string> {
       501,
     )
   }
-  // Literal specifiers so the bundler embeds exactly these two files (TypeScript has no types for them).
-  const [addon, library] = await Promise.all([
-    // @ts-expect-error native asset
-    import("onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node", { with: { type: "file" } }),
-    // @ts-expect-error native asset
-    import("onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1", { with: { type: "file" } }),
-  ])
-  const dir = nativeDir(nativeCacheDir)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  // A literal specifier so the bundler embeds the pack (install/build/packs.ts); dynamic, so that dev
+  // mode, where the file may not exist, never resolves it.
+  const { default: packPath } = await import("../../.build/packs/onnxruntime-linux-x64.pack", {
+    with: { type: "file" },
+  })
+  const dir = await unpack(packPath, nativeCacheDir, `onnxruntime-node-${ONNXRUNTIME_VERSION}-linux-x64`)
   const addonPath = join(dir, "onnxruntime_binding.node")
-  await Promise.all([
-    copyOnce((addon as { default: string }).default, addonPath),
-    copyOnce((library as { default: string }).default, join(dir, "libonnxruntime.so.1")),
-  ])
 
   const mod = { exports: {} as NativeBinding }
   process.dlopen(mod, addonPath)
@@ -144,21 +132,6 @@ export function disableTelemetry(): void {
     libc.close()
   }
   process.env.ORT_DISABLE_TELEMETRY = "1"
-}
-
-/** Copies an embedded file unless an identical-size copy is already there; readers never see a partial file. */
-async function copyOnce(from: string, to: string): Promise<void> {
-  const size = Bun.file(from).size
-  const existing = await stat(to).catch(() => null)
-  if (existing?.size === size) return
-  const tmp = `${to}.${process.pid}.tmp`
-  try {
-    await Bun.write(tmp, Bun.file(from))
-    await chmod(tmp, 0o755)
-    await rename(tmp, to)
-  } finally {
-    await rm(tmp, { force: true })
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

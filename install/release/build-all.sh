@@ -24,6 +24,8 @@ targets=("$@")
 
 # The pristine data directory a pool unpacks at first boot (core/db/_pristine.ts): WASM, the same for all.
 "$BUN" install/release/pgdata.ts dist/pgdata.tar.zst
+# The compressed native and database bundles the binary embeds (core/pack.ts), as `npm run build`'s prebuild.
+"$BUN" install/build/packs.ts
 
 status=0
 for t in "${targets[@]}"; do
@@ -31,7 +33,7 @@ for t in "${targets[@]}"; do
   [[ -n $name ]] || { echo "unknown target $t (one of: ${!NAME[*]})" >&2; exit 2; }
   echo "== $t -> $OUT/$name"
   # Same flags as `npm run build`; the llama.cpp platform packages stay external (core/inference/_native.ts).
-  if ! "$BUN" build --compile --target "$t" --minify-syntax --bytecode --format=esm --splitting \
+  if ! "$BUN" build --compile --target "$t" --minify-syntax --minify-whitespace --bytecode --bytecode-depth=1 --format=esm --splitting \
     --external sharp --external '@node-llama-cpp/*' \
     cmd/main.ts core/crypto/_argon2-worker.ts dist/pgdata.tar.zst --outfile "$OUT/$name"; then
     echo "!! $t: build FAILED" >&2
@@ -39,8 +41,8 @@ for t in "${targets[@]}"; do
     continue
   fi
   (cd "$OUT" && sha256sum "$name" >"$name.sha256")
-  # llama.cpp: the binary embeds the linux-x64 CPU build only (the LINUX_X64_CPU table of
-  # core/inference/_native.ts). Say plainly what each other target lacks.
+  # llama.cpp: the binary embeds the linux-x64 CPU build only (the llama-linux-x64 pack of
+  # install/build/packs.ts). Say plainly what each other target lacks.
   case $t in
   bun-linux-x64) echo "   llama.cpp: linux-x64 CPU build embedded (from node_modules/@node-llama-cpp/linux-x64)" ;;
   *)

@@ -208,6 +208,7 @@ describe("a compiled binary built with --define CELLULE_LICENSE_PUBKEY", () => {
       .replaceAll("'", "")
       .split(/\s+/)
       .filter(Boolean)
+    expect(Bun.spawnSync([BUN, "install/build/packs.ts"], { cwd: ROOT }).exitCode).toBe(0) // npm's prebuild
     const build = Bun.spawnSync(
       [BUN, "build", ...args, "--define", `CELLULE_LICENSE_PUBKEY="${toHex(keyA.publicKey)}"`, "--outfile", outfile],
       { cwd: ROOT },

@@ -19,6 +19,9 @@ const NEW = "0.0.2"
 afterAll(cleanupAll)
 beforeAll(async () => {
   builds = tempDir("cellule-builds-")
+  // the compressed bundles the build embeds (npm run build's prebuild); kept when up to date
+  const packs = Bun.spawn([BUN, "install/build/packs.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" })
+  if ((await packs.exited) !== 0) throw new Error(`packs failed: ${await new Response(packs.stderr).text()}`)
   for (const v of [OLD, NEW]) {
     const p = Bun.spawn(
       [
@@ -26,7 +29,9 @@ beforeAll(async () => {
         "build",
         "--compile",
         "--minify-syntax",
+        "--minify-whitespace",
         "--bytecode",
+        "--bytecode-depth=1",
         "--format=esm",
         "--splitting",
         "--external",
