@@ -196,6 +196,11 @@ export async function runFederated() {
   const joinS = (performance.now() - joinT0) / 1000
   if (!ready) {
     const st = await Promise.all(sims.map((ps) => Promise.all(ps.map(lib.simStats))))
+    // What the pools said, and whether they are still alive: the first thing that broke, not a guess.
+    for (const p of pools)
+      console.log(
+        `--- ${p.name}: exit ${p.proc.exitCode ?? "running"} signal ${p.proc.signalCode ?? "none"}, RSS ${f(lib.rssMb(p.proc.pid).rss, 0)} MB; stderr tail:\n${p.stderr().slice(-3000)}\n--- stdout tail:\n${p.stdout().slice(-2000)}`,
+      )
     console.log(
       `broke at join: welcomed per pool ${st.map((ps) => ps.reduce((a, s) => a + s.welcomed, 0)).join(", ")} of ${perPool} in 300 s; closes ${JSON.stringify(st.map((ps) => ps.map((s) => s.closeCodes)))}`,
     )
