@@ -5,14 +5,19 @@
 // Scheduler decision time is measured on the pool's own Scheduler class in this process, same fleet.
 //   bun bench/fleet.ts [--sizes 1000,5000,10000] [--streams 200] [--window 20] [--procs 2] [--tps 20] [--per 32]
 import { arg } from "./_args.ts"
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
-import { BUN, ROOT, cleanupAll, onCleanup, startPool } from "../test/support/proc.ts"
+import * as lib from "./_fleet-lib.ts"
+import { cleanupAll, startPool } from "../test/support/proc.ts"
 import { Scheduler, type WorkerLink } from "../core/scheduler/scheduler.ts"
 import type { WorkerMessage } from "../core/workers/protocol.ts"
 import { setLogLevel } from "../core/log.ts"
 
 setLogLevel("error")
+
+// --pools N (N > 1): N bonded pools sharing the fleet (bench/_fleet-fed.ts); the one-pool bench below otherwise.
+if (Number(arg("pools", "1")) > 1) {
+  await (await import("./_fleet-fed.ts")).runFederated()
+  process.exit(0)
+}
 
 const sizes = arg("sizes", "1000,5000,10000").split(",").map(Number)
 const streams = Number(arg("streams", "200"))
@@ -22,23 +27,15 @@ const tps = Number(arg("tps", "20"))
 const per = Number(arg("per", "32"))
 const relayStreams = Number(arg("relay-streams", "64"))
 const token = "fleet-bench-token-0123456789abcdef"
-const HZ = 100
+const HZ = lib.HZ
 
 const pool = await startPool({
   env: { CELLULE_WORKER_TOKEN: token, LOG_LEVEL: "warn", CELLULE_QUEUE_TIMEOUT_MS: "600000" },
 })
 const pid = pool.proc.pid
 
-function cpuTicks(p = pid): number {
-  const f = readFileSync(`/proc/${p}/stat`, "utf8")
-  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ")
-  return Number(rest[11]) + Number(rest[12])
-}
-function rssMb(p = pid): { rss: number; hwm: number } {
-  const s = readFileSync(`/proc/${p}/status`, "utf8")
-  const kb = (k: string) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0)
-  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 }
-}
+const cpuTicks = () => lib.cpuTicks(pid)
+const rssMb = () => lib.rssMb(pid)
 async function cpuOver(seconds: number, during?: () => void): Promise<number> {
   const t0 = cpuTicks()
   const w0 = performance.now()
@@ -47,127 +44,13 @@ async function cpuOver(seconds: number, during?: () => void): Promise<number> {
   return (cpuTicks() - t0) / HZ / ((performance.now() - w0) / 1000)
 }
 
-type Sim = { proc: ReturnType<typeof Bun.spawn>; lines: string[]; wait: (re: RegExp) => Promise<string> }
-function sim(prefix: string, count: number, slots: number, simTps: number, simPer: number, model: string): Sim {
-  const proc = Bun.spawn(
-    [
-      BUN,
-      join(ROOT, "bench/_fleet-sim.ts"),
-      pool.url,
-      token,
-      prefix,
-      String(count),
-      String(slots),
-      String(simTps),
-      String(simPer),
-      model,
-    ],
-    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
-  )
-  onCleanup(() => void proc.kill())
-  const lines: string[] = []
-  const waiters: { re: RegExp; res: (l: string) => void }[] = []
-  void (async () => {
-    let buf = ""
-    for await (const c of proc.stdout as unknown as AsyncIterable<Uint8Array>) {
-      buf += new TextDecoder().decode(c)
-      let i = buf.indexOf("\n")
-      while (i >= 0) {
-        const l = buf.slice(0, i)
-        buf = buf.slice(i + 1)
-        lines.push(l)
-        for (const w of [...waiters]) if (w.re.test(l)) waiters.splice(waiters.indexOf(w), 1) && w.res(l)
-        i = buf.indexOf("\n")
-      }
-    }
-  })()
-  return {
-    proc,
-    lines,
-    wait: (re) =>
-      new Promise((res) => {
-        const l = lines.find((x) => re.test(x))
-        if (l) return res(l)
-        waiters.push({ re, res })
-      }),
-  }
-}
-async function simStats(s: Sim) {
-  const n = s.lines.length
-  ;(s.proc.stdin as import("bun").FileSink).write("stats\n")
-  ;(s.proc.stdin as import("bun").FileSink).flush()
-  const l = await s.wait(/^stats /)
-  s.lines.splice(s.lines.indexOf(l), 1)
-  void n
-  return JSON.parse(l.slice(6)) as {
-    welcomed: number
-    heartbeats: number
-    tokens: number
-    closed: number
-    closeCodes: Record<string, number>
-  }
-}
-
-/** `n` concurrent clients each looping streamed requests for `seconds`; TTFT and delivered tokens. */
-async function clients(n: number, seconds: number, model: string, maxTokens: number) {
-  const ttft: number[] = []
-  let tokens = 0
-  let errors = 0
-  const firstErrors: string[] = []
-  const end = performance.now() + seconds * 1000
-  const body = JSON.stringify({
-    model,
-    stream: true,
-    max_tokens: maxTokens,
-    messages: [{ role: "user", content: "hi" }],
-  })
-  const one = async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now()
-      try {
-        const r = await fetch(`${pool.url}/v1/chat/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        })
-        if (!r.ok) {
-          errors++
-          if (firstErrors.length < 3) firstErrors.push(`${r.status} ${(await r.text()).slice(0, 120)}`)
-          await Bun.sleep(200)
-          continue
-        }
-        let first = true
-        for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
-          const s = Buffer.from(c).toString()
-          let k = 0
-          let at = s.indexOf('"content":"t')
-          while (at >= 0) {
-            k++
-            at = s.indexOf('"content":"t', at + 10)
-          }
-          if (k && first) {
-            ttft.push(performance.now() - t0)
-            first = false
-          }
-          if (performance.now() < end) tokens += k
-        }
-      } catch (e) {
-        errors++
-        if (firstErrors.length < 3) firstErrors.push((e as Error).message)
-      }
-    }
-  }
-  const t0 = performance.now()
-  await Promise.all(Array.from({ length: n }, one))
-  return { ttft, tokensPerS: tokens / seconds, errors, firstErrors, wallS: (performance.now() - t0) / 1000 }
-}
-
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return Number.NaN
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
-}
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "—")
+type Sim = lib.Sim
+const sim = (prefix: string, count: number, slots: number, simTps: number, simPer: number, model: string) =>
+  lib.sim(pool.url, token, prefix, count, slots, simTps, simPer, model)
+const simStats = lib.simStats
+const clients = (n: number, seconds: number, model: string, maxTokens: number) =>
+  lib.clients(() => pool.url, n, seconds, model, maxTokens)
+const { pct, f } = lib
 
 /** Scheduler decision time (submit → job frame sent) on the pool's Scheduler class with `n` workers. */
 function decisions(n: number, samples = 2000): number[] {

@@ -98,7 +98,9 @@ export async function signedFetch<T = any>(
 ): Promise<T> {
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST")
   const body = opts.body === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(opts.body))
-  const headers = signedHeaders(self, method, path, body, opts.now)
+  // The receiver verifies the path without its query (peer-guard reads URL.pathname); a query only narrows
+  // what a read answers, never what a call does.
+  const headers = signedHeaders(self, method, path.split("?")[0], body, opts.now)
   if (opts.withPubkey) headers[H_PUBKEY] = self.pubkey
   if (opts.body !== undefined) headers["content-type"] = "application/json"
   let res: Response

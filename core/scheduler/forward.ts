@@ -27,7 +27,8 @@ export interface ModelCapacity {
 
 /** What this pool can take right now, as advertised to peers. */
 export function capacityOf(scheduler: Scheduler): ModelCapacity[] {
-  const queues = scheduler.snapshot().queues as Record<string, number>
+  // O(models): a peer asks every 2 s while it forwards, and snapshot() would build every worker's record.
+  const queues = scheduler.queued()
   return scheduler.liveModels().map((m) => {
     const cap = scheduler.capacity(m.id)
     return { id: m.id, kind: m.kind, slots: cap.slots, busy: cap.busy, queued: queues[m.id] ?? 0 }
@@ -62,7 +63,8 @@ export class Forwarder {
       const res = await signedFetch<{ models: ModelCapacity[]; workers?: number }>(
         this.fed.identity,
         p.url,
-        CAPACITY_PATH,
+        // No worker asked for: the answer carries no worker ids (their list grows with the peer's fleet).
+        `${CAPACITY_PATH}?worker_id=`,
         { now, timeoutMs: 2000 },
       )
       this.cache.set(p.atom_id, { at: now, models: res.models, workers: res.workers })

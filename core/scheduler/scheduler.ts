@@ -786,16 +786,21 @@ export class Scheduler {
     }
   }
 
-  /** Models with at least one live worker. */
+  /**
+   * Models with at least one live worker, from the per-model counts (O(models), not a fleet scan: the
+   * forward-capacity answer and "auto" call it per request, with thousands of workers connected).
+   */
   liveModels(): { id: string; kind: ModelOffer["kind"]; slots: number; workers: number }[] {
-    const out = new Map<string, { id: string; kind: ModelOffer["kind"]; slots: number; workers: number }>()
-    for (const w of this.workers.values())
-      for (const s of w.models.values()) {
-        const m = out.get(s.offer.id) ?? { id: s.offer.id, kind: s.offer.kind, slots: 0, workers: 0 }
-        m.slots += s.offer.slots
-        m.workers++
-        out.set(m.id, m)
-      }
-    return [...out.values()]
+    const out: { id: string; kind: ModelOffer["kind"]; slots: number; workers: number }[] = []
+    for (const [id, c] of this.caps)
+      if (c.workers > 0) out.push({ id, kind: this.knownModels.get(id) ?? "llm", slots: c.slots, workers: c.workers })
+    return out
+  }
+
+  /** Requests waiting per model (models with none left out), without building the fleet's snapshot. */
+  queued(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [m, q] of this.queues) if (q.length) out[m] = q.length
+    return out
   }
 }

@@ -2,7 +2,8 @@
 //   POST /v1/federation/p2p/hello | gossip | pull, GET …/hw | …/links — bonding and replication;
 //   GET …/document-bytes/{sha256} — a replicated document's original bytes, for a trusted peer;
 //   GET …/model-files/{name} — a catalogue model file (HTTP Range), for a trusted satellite copying it;
-//   GET /v1/federation/forward-capacity — what this pool can serve, for a peer choosing where to forward;
+//   GET /v1/federation/forward-capacity[?worker_id=] — what this pool can serve, for a peer choosing where to
+//   forward (and whether one migrating worker arrived);
 //   GET /v1/federation/key-usage | key-usage-daily — this pool's counts per API key, which peers merge
 //   (core/auth/key-usage-sync.ts) to enforce limits and chart usage cluster-wide.
 import { Elysia } from "elysia"
@@ -24,10 +25,14 @@ export const peerUsageRoutes = (s: PoolServices) => {
       .get(CAPACITY_PATH, ({ request }) => {
         peers.verified(request)
         // worker_ids: the target's own view of its workers, which completes a migration order (issue 17).
+        // A caller names the worker it looks for (?worker_id=, empty: none), so the answer stays the same
+        // size at 5 000 workers as at 5; every id only for a caller that names none (a pool before 2026-12).
+        const asked = new URL(request.url).searchParams.get("worker_id")
         return {
           models: capacityOf(s.scheduler),
           workers: s.scheduler.workers.size,
-          worker_ids: [...s.scheduler.workers.keys()],
+          worker_ids:
+            asked === null ? [...s.scheduler.workers.keys()] : asked && s.scheduler.workers.has(asked) ? [asked] : [],
         }
       })
       // What this pool counted per API key, so peers enforce limits cluster-wide (key-usage-sync.ts).

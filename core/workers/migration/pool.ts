@@ -106,10 +106,15 @@ export function poolMigrations(d: PoolMigrationDeps): MigrationOrders {
     async onTarget(o: MigrationOrder) {
       const peer = await getPeer(sql, o.target_pool)
       if (!peer?.url) return false
-      const res = await signedFetch<{ worker_ids?: string[] }>(federation.identity, peer.url, CAPACITY_PATH, {
-        now: d.clock.now(),
-        timeoutMs: 2000,
-      })
+      const res = await signedFetch<{ worker_ids?: string[] }>(
+        federation.identity,
+        peer.url,
+        `${CAPACITY_PATH}?worker_id=${encodeURIComponent(o.worker_id)}`,
+        {
+          now: d.clock.now(),
+          timeoutMs: 2000,
+        },
+      )
       return !!res.worker_ids?.includes(o.worker_id)
     },
     cancelMigrate(o: MigrationOrder) {
