@@ -76,6 +76,14 @@ async function procCluster(n: number): Promise<Cluster> {
     async bond() {
       ids = await bondAll(pools, fetch, undefined, false)
       c.ids = ids.map((x) => x.atom_id)
+      // Settings are changed on the catalogue master only (satellites answer 409): make pool 0 the master.
+      await admin(pools[0], "POST", "/v1/admin/models/promote-master")
+      await until(
+        "pool 0 master",
+        async () => (await admin(pools[0], "GET", "/v1/admin/settings")).role.role === "master",
+        15_000,
+        50,
+      )
     },
     promote: () => promoteAll(pools, ids),
     async publish(i, kind, payload) {
@@ -225,7 +233,11 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
 }
 
 const rows = []
-for (const n of sizes) rows.push(await run(n))
+for (const n of sizes) {
+  rows.push(await run(n))
+  // Each row as soon as it is known: a later size that fails must not lose the earlier ones.
+  console.log(JSON.stringify(rows.at(-1)))
+}
 const cols = Object.keys(rows[0]) as (keyof (typeof rows)[0])[]
 console.log(
   `\ngossip bench — loopback, full mesh at trust 3, one embedded database per pool (${navigator.hardwareConcurrency} CPUs, load ${(await import("node:os")).loadavg()[0].toFixed(1)})`,
