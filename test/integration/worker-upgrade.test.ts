@@ -42,6 +42,7 @@ beforeAll(async () => {
         `CELLULE_BUILD_VERSION="${v}"`,
         "cmd/main.ts",
         "core/crypto/_argon2-worker.ts",
+        "dist/pgdata.tar.zst",
         "--outfile",
         join(builds, `cellule-${v}`),
       ],
