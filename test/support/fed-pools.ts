@@ -38,7 +38,18 @@ export async function startFedPool(opts: {
   env?: Record<string, string>
   prefix?: string[]
 }): Promise<FedPool> {
-  const port = opts.port ?? (await freePort())
+  // A port freePort() found free can be taken by another test process's outgoing connection before the
+  // pool listens (two test files run at once): a pool whose port was not chosen by the test gets another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startFedPoolOn(opts, opts.port ?? freePort())
+    } catch (e) {
+      if (opts.port || attempt >= 3 || !/Is port \d+ in use/.test(String(e))) throw e
+    }
+  }
+}
+
+async function startFedPoolOn(opts: Parameters<typeof startFedPool>[0], port: number): Promise<FedPool> {
   const host = opts.host ?? "127.0.0.1"
   const dataDir = opts.dataDir ?? tempDir(`cellule-fed-${opts.name}-`)
   const env: Record<string, string> = {
