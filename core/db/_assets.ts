@@ -2,6 +2,7 @@
 // in node_modules; in the compiled binary, unpacked once from the embedded compressed pack (core/pack.ts)
 // to `<cacheDir>/pglite-<id>/`, so the binary carries 4 MB instead of 15.7 MB.
 import { join } from "node:path"
+import { isCompiled } from "../compiled.ts"
 import { unpack } from "../pack.ts"
 
 export interface PgliteAssets {
@@ -10,8 +11,6 @@ export interface PgliteAssets {
   pgliteData: string
   vectorBundle: string
 }
-
-const isCompiled = import.meta.path.startsWith("/$bunfs")
 
 export async function pgliteAssets(cacheDir: string): Promise<PgliteAssets> {
   // Plain strings, not imports: the bundler must not embed these files raw next to the pack.

@@ -21,6 +21,7 @@ import {
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { isCompiled } from "../compiled.ts"
 import { pgliteAssets } from "./_assets.ts"
 
 /** The name the release build gives the tarball; a compiled binary finds it among Bun.embeddedFiles. */
@@ -136,7 +137,7 @@ export async function makePristine(): Promise<Uint8Array> {
  * PGlite version (made now when missing). Undefined in a binary built without it: initdb then runs.
  */
 export async function pristineTarball(): Promise<Uint8Array | undefined> {
-  if (import.meta.path.startsWith("/$bunfs")) {
+  if (isCompiled) {
     const blob = Bun.embeddedFiles.find((f) => (f as Blob & { name?: string }).name?.startsWith(PRISTINE_NAME))
     return blob ? new Uint8Array(await blob.arrayBuffer()) : undefined
   }

@@ -1,6 +1,7 @@
 // core/license/pubkey — which public key this build trusts. A release bakes it in at build time
 // (bun build --define CELLULE_LICENSE_PUBKEY='"<hex>"'); a compiled binary never takes it from the
 // environment, or anyone could install their own key and sign their own licences.
+import { isCompiled } from "../compiled.ts"
 import { logger } from "../log.ts"
 
 /** The 32-byte zero placeholder: verify() rejects every licence with it (fail-safe before the ceremony). */
@@ -46,7 +47,7 @@ export function licensePubkey(): { hex: string; source: PubkeySource } {
       baked: typeof CELLULE_LICENSE_PUBKEY === "string" ? CELLULE_LICENSE_PUBKEY : undefined,
       // The one read of the environment outside core/config: a build-time constant in disguise.
       env: process.env.CELLULE_LICENSE_PUBKEY,
-      compiled: isCompiledBinary(),
+      compiled: isCompiled,
     })
     if (r.problem) logger("license").error(`${r.problem}; every licence will be rejected`)
     resolved = { hex: r.hex, source: r.source }
@@ -56,9 +57,4 @@ export function licensePubkey(): { hex: string; source: PubkeySource } {
 
 export function isPlaceholder(pubkeyHex: string): boolean {
   return pubkeyHex.trim() === PLACEHOLDER_PUBKEY
-}
-
-// `bun build --compile` serves the entry point from its embedded file system.
-function isCompiledBinary(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || import.meta.path.startsWith("B:/~BUN/")
 }
