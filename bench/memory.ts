@@ -5,6 +5,7 @@
 // From the sources a first boot unpacks the pristine cluster cached under .cache/ (core/db/_pristine.ts),
 // made here before the first run so no run pays for it; --compiled runs dist/cellule, which embeds it.
 import { arg } from "./_args.ts"
+import { rssMb } from "./_fleet-lib.ts"
 import { readFileSync } from "node:fs"
 import { pristineTarball } from "../core/db/_pristine.ts"
 import { cleanupAll, startPool, tempDir } from "../test/support/proc.ts"
@@ -13,16 +14,6 @@ const runs = Number(arg("runs", "2"))
 const idleS = Number(arg("idle", "15"))
 const compiled = process.argv.includes("--compiled")
 if (!compiled) await pristineTarball()
-
-function mem(pid: number) {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, "utf8")
-    const kb = (k: string) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? 0)
-    return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 }
-  } catch {
-    return { rss: 0, hwm: 0 }
-  }
-}
 
 type Row = { run: string; bootS: number; peakMb: number; readyMb: number; idleMb: number }
 async function boot(run: string, dataDir: string): Promise<Row> {
@@ -39,13 +30,13 @@ async function boot(run: string, dataDir: string): Promise<Row> {
   while (!done) {
     await Bun.sleep(20)
     if (!pid) pid = findChild()
-    if (pid) peak = Math.max(peak, mem(pid).hwm)
+    if (pid) peak = Math.max(peak, rssMb(pid).hwm)
   }
   const pool = await p
   const bootS = (performance.now() - t0) / 1000
-  const ready = mem(pool.proc.pid)
+  const ready = rssMb(pool.proc.pid)
   await Bun.sleep(idleS * 1000)
-  const idle = mem(pool.proc.pid)
+  const idle = rssMb(pool.proc.pid)
   await pool.kill("SIGTERM")
   await pool.exited
   return { run, bootS, peakMb: Math.max(peak, idle.hwm), readyMb: ready.rss, idleMb: idle.rss }

@@ -11,7 +11,11 @@ interface TrustConfig {
 /** The TCP peer per request: the pool asks for it in its request log, its guards and its admission. */
 const peers = new WeakMap<Request, string | undefined>()
 
-function peerOf(request: Request, server: Pick<Server<unknown>, "requestIP"> | null | undefined): string | undefined {
+/** The request's TCP peer, asked of the server once per request (requestIP allocates an object per call). */
+export function peerAddress(
+  request: Request,
+  server: Pick<Server<unknown>, "requestIP"> | null | undefined,
+): string | undefined {
   if (peers.has(request)) return peers.get(request)
   // requestIP allocates an object each call; without a server (in-process tests) nothing is remembered.
   if (!server) return undefined
@@ -38,11 +42,7 @@ export function clientIp(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): string | undefined {
-  return clientIpOf(peerOf(request, server), request, config)
-}
-
-/** clientIp for a TCP peer already asked of the server (requestIP allocates an object per call). */
-export function clientIpOf(peer: string | undefined, request: Request, config: TrustConfig): string | undefined {
+  const peer = peerAddress(request, server)
   const list = config.trustedProxies
   if (!list.has(peer)) return peer
   const hops = (request.headers.get("x-forwarded-for") ?? "").split(",").map(bare).filter(Boolean)
@@ -56,15 +56,7 @@ export function forwardedOrigin(
   server: Pick<Server<unknown>, "requestIP"> | null | undefined,
   config: TrustConfig,
 ): { proto: "http" | "https"; host: string } {
-  return forwardedOriginOf(peerOf(request, server), request, config)
-}
-
-/** forwardedOrigin for a TCP peer already asked of the server. */
-export function forwardedOriginOf(
-  peer: string | undefined,
-  request: Request,
-  config: TrustConfig,
-): { proto: "http" | "https"; host: string } {
+  const peer = peerAddress(request, server)
   const list = config.trustedProxies
   const ownProto = request.url.startsWith("https:") ? "https" : "http"
   const own = () => ({ proto: ownProto, host: request.headers.get("host") ?? new URL(request.url).host }) as const

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { systemClock, type Clock } from "../clock.ts"
 import type { Config } from "../config/index.ts"
 import { ConfigError } from "../errors.ts"
-import { clientIpOf, forwardedOriginOf } from "../http/client-ip.ts"
+import { clientIp, forwardedOrigin, peerAddress } from "../http/client-ip.ts"
 import { flushAccessLog, log, syncLogLevel } from "./_log.ts"
 import { forward, jsonError } from "./forward.ts"
 import { HealthChecker } from "./health.ts"
@@ -136,13 +136,12 @@ export async function startProxy(config: ProxyConfig, opts: { clock?: Clock } = 
     : undefined
 
   const view = (req: Request, srv: Server<WsTunnel>): ClientView => {
-    // One requestIP per request (it allocates), shared by the three readings of the peer.
-    const address = srv.requestIP(req)?.address ?? undefined
-    const peer = address ?? "unknown"
-    const origin = forwardedOriginOf(address, req, config)
+    // The three readings of the peer share one requestIP (peerAddress keeps it per request).
+    const peer = peerAddress(req, srv) ?? "unknown"
+    const origin = forwardedOrigin(req, srv, config)
     return {
       peer,
-      ip: clientIpOf(address, req, config) ?? peer,
+      ip: clientIp(req, srv, config) ?? peer,
       peerTrusted: trusted.has(peer),
       proto: origin.proto,
       host: origin.host,

@@ -781,7 +781,7 @@ export class Scheduler {
         ...(w.hardwareClass ? { hardware_class: w.hardwareClass } : {}),
         ...(w.runtime ? { runtime: w.runtime } : {}),
       })),
-      queues: Object.fromEntries([...this.queues].filter(([, q]) => q.length).map(([m, q]) => [m, q.length])),
+      queues: this.queued(),
       queue_depth: [...this.queues.values()].reduce((n, q) => n + q.length, 0),
     }
   }

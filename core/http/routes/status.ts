@@ -3,12 +3,13 @@
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../pool/services.ts"
 import { VERSION } from "../../version.ts"
+import { peerAddress } from "../client-ip.ts"
 import { parseProxyHeader, PROXY_HEADER } from "../../proxy/identity.ts"
 
 export const statusRoutes = (s: PoolServices) =>
   new Elysia().get("/v1/status", async ({ set, request, server }) => {
     const proxy = parseProxyHeader(request.headers.get(PROXY_HEADER))
-    if (proxy) s.proxiesSeen.record(proxy, server?.requestIP(request)?.address ?? "unknown")
+    if (proxy) s.proxiesSeen.record(proxy, peerAddress(request, server) ?? "unknown")
     const dbOk = await s.health.ping()
     set.status = dbOk ? 200 : 503
     return {
