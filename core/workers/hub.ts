@@ -77,6 +77,8 @@ function revokedClose(ws: ServerWebSocket<WsData>, reason = "worker token revoke
 export function workerHub(opts: HubOptions) {
   const tokenHash = opts.workerToken ? hashToken(opts.workerToken) : undefined
   const sockets = new Set<ServerWebSocket<WsData>>()
+  /** Connections closed per revoked token (one entry per revoked token that had any: tokens are revoked once). */
+  const closedByRevocation = new Map<number, number>()
 
   async function welcome(ws: ServerWebSocket<WsData>, msg: Extract<WorkerMessage, { type: "hello" }>) {
     // An upgrade check that fails must not keep the worker from joining.
@@ -246,7 +248,11 @@ export function workerHub(opts: HubOptions) {
       throw new Unauthorized("invalid worker token", "worker_token_invalid")
     },
     handler,
-    /** Close the connections that authenticated with a token just revoked. */
+    /**
+     * Close the connections that authenticated with a token just revoked; answers how many this
+     * token's revocation closed in all. The cluster sweep (every 500 ms) sees the committed revocation
+     * too and may close them first: the admin's revoke answer still counts those.
+     */
     closeToken(tokenId: number, reason = "worker token revoked") {
       let n = 0
       for (const ws of sockets) {
@@ -255,7 +261,9 @@ export function workerHub(opts: HubOptions) {
         n++
       }
       if (n) log.info(`closed ${n} connection(s) of revoked worker token ${tokenId}`)
-      return n
+      const total = (closedByRevocation.get(tokenId) ?? 0) + n
+      if (total) closedByRevocation.set(tokenId, total)
+      return total
     },
     /** The per-worker token ids with a live connection here. */
     liveTokenIds(): number[] {

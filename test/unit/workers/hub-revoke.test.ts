@@ -1,0 +1,50 @@
+// A revocation's connections can be closed by either of two callers: the admin's revoke route, and
+// the cluster sweep that sees the committed revocation (every 500 ms). Whichever runs first, the
+// route's answer counts the connections the revocation closed (the CI run where the sweep won
+// answered connections_closed: 0 for a worker it had just disconnected).
+import { expect, test } from "bun:test"
+import type { ServerWebSocket } from "bun"
+import { workerHub, type WsData } from "../../../core/workers/hub.ts"
+import { Scheduler } from "../../../core/scheduler/scheduler.ts"
+import { ManualClock } from "../../../core/clock.ts"
+
+function fakeSocket(hub: ReturnType<typeof workerHub>, tokenId: number | undefined) {
+  const sent: string[] = []
+  const closes: number[] = []
+  const ws = {
+    data: { remote: "10.0.0.9", tokenId } as WsData,
+    readyState: 1,
+    send: (m: string) => void sent.push(m),
+    close(code: number, reason: string) {
+      closes.push(code)
+      this.readyState = 3
+      // Bun runs the close handler once the socket is closed: the hub forgets it there.
+      hub.handler.close?.(ws as unknown as ServerWebSocket<WsData>, code, reason)
+    },
+  }
+  hub.handler.open?.(ws as unknown as ServerWebSocket<WsData>)
+  return { ws, sent, closes }
+}
+
+test("the revoke answer counts the connections closed by the sweep that ran first; other tokens are untouched", () => {
+  const scheduler = new Scheduler({ clock: new ManualClock(), maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
+  const hub = workerHub({ scheduler, poolName: "p", heartbeatMs: 1000, resolveWorkerToken: async () => null })
+  const a = fakeSocket(hub, 7)
+  const b = fakeSocket(hub, 7)
+  const other = fakeSocket(hub, 8)
+  const shared = fakeSocket(hub, undefined)
+
+  // The sweep closes first...
+  expect(hub.closeToken(7)).toBe(2)
+  expect(a.closes).toEqual([4003])
+  expect(b.closes).toEqual([4003])
+  expect(JSON.parse(a.sent[0]!)).toMatchObject({ type: "error", code: "worker_token_revoked" })
+  // ...then the route asks: nothing left to close, and the answer still says what the revocation closed.
+  expect(hub.closeToken(7)).toBe(2)
+  expect(hub.liveTokenIds()).toEqual([8])
+  expect(other.closes).toEqual([])
+  expect(shared.closes).toEqual([])
+  // A token that never had a connection closes none.
+  expect(hub.closeToken(9)).toBe(0)
+  for (const s of [other, shared]) clearTimeout(s.ws.data.helloTimer)
+})
