@@ -6,7 +6,8 @@ import { afterAll, describe, expect, test } from "bun:test"
 import { ManualClock } from "../../../core/clock.ts"
 import { generateIdentity } from "../../../core/federation/identity.ts"
 import { signedFetch, verifyRequest } from "../../../core/federation/transport.ts"
-import { capacityOf, CAPACITY_PATH } from "../../../core/scheduler/forward.ts"
+import { capacityOf, CAPACITY_PATH, Forwarder } from "../../../core/scheduler/forward.ts"
+import type { Federation, Peer } from "../../../core/federation/index.ts"
 import { Scheduler, type WorkerLink } from "../../../core/scheduler/scheduler.ts"
 import { setLogLevel } from "../../../core/log.ts"
 
@@ -104,5 +105,63 @@ describe("signed calls with a query", () => {
       await signedFetch(caller, url, `${CAPACITY_PATH}?worker_id=w%2D1`, { now: Date.now(), timeoutMs: 2000 }),
     ).toEqual({ ok: true })
     expect(seen).toEqual(["?worker_id=w%2D1"])
+  })
+})
+
+describe("asking peers for their capacity", () => {
+  let calls = 0
+  const held: (() => void)[] = []
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch() {
+      const n = ++calls
+      // Held until the test lets it go: every concurrent caller is waiting on the same answer.
+      await new Promise<void>((r) => held.push(r))
+      return Response.json({ models: [{ id: "m", kind: "llm", slots: n, busy: 0, queued: 0 }], workers: 1 })
+    },
+  })
+  afterAll(() => server.stop(true))
+  const clock = new ManualClock()
+  const fed = { identity: generateIdentity(), clock } as unknown as Federation
+  const peer = { atom_id: "atom_b", url: `http://127.0.0.1:${server.port}`, pool_name: "b" } as Peer
+  const until = async (cond: () => boolean) => {
+    while (!cond()) await Bun.sleep(2)
+  }
+
+  test("callers that miss the cache together share one call; the answer is cached for the others", async () => {
+    const f = new Forwarder(fed, 3, 2000)
+    const asks = Array.from({ length: 20 }, () => f.peerCapacity(peer))
+    await until(() => held.length === 1)
+    held.shift()!()
+    const answers = await Promise.all(asks)
+    expect(calls).toBe(1)
+    for (const a of answers) expect(a).toEqual([{ id: "m", kind: "llm", slots: 1, busy: 0, queued: 0 }])
+    expect(await f.peerCapacity(peer)).toEqual(answers[0]!)
+    expect(calls).toBe(1)
+    // Past the cache's life, one new call.
+    clock.advance(2001)
+    const later = f.peerCapacity(peer)
+    await until(() => held.length === 1)
+    held.shift()!()
+    expect((await later)[0]!.slots).toBe(2)
+  })
+
+  test("forget() while a call is out: the next caller asks again and the older answer is not cached", async () => {
+    calls = 0
+    const f = new Forwarder(fed, 3, 2000)
+    const before = f.peerCapacity(peer)
+    await until(() => held.length === 1)
+    f.forget()
+    const after = f.peerCapacity(peer)
+    await until(() => held.length === 2)
+    // The newer answer lands first, the older one last: the older must not replace it.
+    const [first, second] = held.splice(0)
+    second!()
+    expect((await after)[0]!.slots).toBe(2)
+    first!()
+    expect((await before)[0]!.slots).toBe(1)
+    expect((await f.peerCapacity(peer))[0]!.slots).toBe(2)
+    expect(calls).toBe(2)
   })
 })
