@@ -7,7 +7,7 @@ import { BUN, cleanupAll, ROOT, spawnProc, tempDir } from "../support/proc.ts"
 afterAll(cleanupAll)
 
 // Through cmd/main.ts once it mounts the subcommand; until then through a runner that reports errors the same way.
-const mainMountsLicense = readFileSync(join(ROOT, "cmd/main.ts"), "utf8").includes("./license.ts")
+const mainMountsLicense = readFileSync(join(ROOT, "cmd/_cli.ts"), "utf8").includes("./license.ts")
 const LICENSE_CLI = mainMountsLicense
   ? [BUN, join(ROOT, "cmd/main.ts"), "license"]
   : [BUN, join(ROOT, "test/support/run-license-cli.ts")]
