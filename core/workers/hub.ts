@@ -154,7 +154,11 @@ export function workerHub(opts: HubOptions) {
       return
     }
     if (msg.type === "heartbeat" && msg.events?.length) opts.onWorkerEvents?.(worker.name, ws.data.tokenId, msg.events)
-    if (msg.type === "heartbeat" && msg.pool_rtts) void opts.latency?.heartbeat(worker.id, msg.pool_rtts)
+    // Not awaited, so never left unhandled: Bun ends the process on an unhandled rejection (every worker with it).
+    if (msg.type === "heartbeat" && msg.pool_rtts)
+      opts.latency
+        ?.heartbeat(worker.id, msg.pool_rtts)
+        .catch((e) => log.warn(`latency routing: ${worker.name}'s report not used: ${(e as Error).message}`))
     if (msg.type === "bye") {
       opts.scheduler.removeWorker(worker.id, `said bye (${msg.reason})`, ws.data.link)
       return

@@ -1,7 +1,13 @@
+// The worker hub with its own handlers and fake sockets.
+//
 // A revocation's connections can be closed by either of two callers: the admin's revoke route, and
 // the cluster sweep that sees the committed revocation (every 500 ms). Whichever runs first, the
 // route's answer counts the connections the revocation closed (the CI run where the sweep won
 // answered connections_closed: 0 for a worker it had just disconnected).
+//
+// A heartbeat's latency report is handed to latency routing without waiting; when that fails (the
+// database it reads is briefly unreachable), the pool must log it, not die of an unhandled rejection
+// (Bun ends the process on one, taking every worker's connection with it).
 import { expect, test } from "bun:test"
 import type { ServerWebSocket } from "bun"
 import { workerHub, type WsData } from "../../../core/workers/hub.ts"
@@ -47,4 +53,55 @@ test("the revoke answer counts the connections closed by the sweep that ran firs
   // A token that never had a connection closes none.
   expect(hub.closeToken(9)).toBe(0)
   for (const s of [other, shared]) clearTimeout(s.ws.data.helloTimer)
+})
+
+test("a heartbeat whose latency observation fails is logged; the pool and the worker stay up", async () => {
+  const scheduler = new Scheduler({ clock: new ManualClock(), maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
+  let failed = 0
+  const hub = workerHub({
+    scheduler,
+    poolName: "p",
+    heartbeatMs: 1000,
+    latency: {
+      probeMs: () => 1000,
+      hello: async () => null,
+      heartbeat: async () => {
+        failed++
+        throw new Error("database unreachable")
+      },
+      gone: () => {},
+    },
+  })
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => void unhandled.push(e)
+  process.on("unhandledRejection", onUnhandled)
+  try {
+    const w = fakeSocket(hub, undefined)
+    const ws = w.ws as unknown as ServerWebSocket<WsData>
+    hub.handler.message(
+      ws,
+      JSON.stringify({
+        type: "hello",
+        v: 1,
+        worker_id: "worker-0001",
+        name: "w",
+        version: "0.1.0",
+        hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 },
+        models: [],
+        activity: "available",
+      }),
+    )
+    await Bun.sleep(5)
+    expect(w.ws.data.worker?.id).toBe("worker-0001")
+    hub.handler.message(ws, JSON.stringify({ type: "heartbeat", activity: "available", pool_rtts: { atom_b: 3 } }))
+    await Bun.sleep(20)
+    expect(failed).toBe(1)
+    expect(unhandled).toEqual([])
+    expect(w.closes).toEqual([])
+    expect(scheduler.snapshot().workers.map((x) => x.id)).toEqual(["worker-0001"])
+    w.ws.close(1000, "test over")
+  } finally {
+    process.off("unhandledRejection", onUnhandled)
+    scheduler.stop()
+  }
 })
