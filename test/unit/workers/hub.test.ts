@@ -78,7 +78,7 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
   try {
     const w = fakeSocket(hub, undefined)
     const ws = w.ws as unknown as ServerWebSocket<WsData>
-    hub.handler.message(
+    hub.handler.message?.(
       ws,
       JSON.stringify({
         type: "hello",
@@ -93,7 +93,7 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
     )
     await Bun.sleep(5)
     expect(w.ws.data.worker?.id).toBe("worker-0001")
-    hub.handler.message(ws, JSON.stringify({ type: "heartbeat", activity: "available", pool_rtts: { atom_b: 3 } }))
+    hub.handler.message?.(ws, JSON.stringify({ type: "heartbeat", activity: "available", pool_rtts: { atom_b: 3 } }))
     await Bun.sleep(20)
     expect(failed).toBe(1)
     expect(unhandled).toEqual([])
