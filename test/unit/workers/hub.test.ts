@@ -13,6 +13,7 @@ import type { ServerWebSocket } from "bun"
 import { workerHub, type WsData } from "../../../core/workers/hub.ts"
 import { Scheduler } from "../../../core/scheduler/scheduler.ts"
 import { ManualClock } from "../../../core/clock.ts"
+import { workerHello } from "../../support/worker-hello.ts"
 
 function fakeSocket(hub: ReturnType<typeof workerHub>, tokenId: number | undefined) {
   const sent: string[] = []
@@ -78,19 +79,7 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
   try {
     const w = fakeSocket(hub, undefined)
     const ws = w.ws as unknown as ServerWebSocket<WsData>
-    hub.handler.message?.(
-      ws,
-      JSON.stringify({
-        type: "hello",
-        v: 1,
-        worker_id: "worker-0001",
-        name: "w",
-        version: "0.1.0",
-        hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 },
-        models: [],
-        activity: "available",
-      }),
-    )
+    hub.handler.message?.(ws, JSON.stringify(workerHello()))
     await Bun.sleep(5)
     expect(w.ws.data.worker?.id).toBe("worker-0001")
     hub.handler.message?.(ws, JSON.stringify({ type: "heartbeat", activity: "available", pool_rtts: { atom_b: 3 } }))

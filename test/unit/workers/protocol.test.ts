@@ -1,17 +1,9 @@
 // The lifecycle fields are optional: old messages still parse; events are kept only when well-formed.
 import { expect, test } from "bun:test"
 import { parseWorkerMessage } from "../../../core/workers/protocol.ts"
+import { workerHello } from "../../support/worker-hello.ts"
 
-const hello = {
-  type: "hello",
-  v: 1,
-  worker_id: "worker-0001",
-  name: "w",
-  version: "0.1.0",
-  hardware: { os: "linux", arch: "x64", cpu_threads: 4, ram_mb: 8192 },
-  models: [],
-  activity: "available",
-}
+const hello = workerHello()
 
 test("a hello and a heartbeat without lifecycle fields parse as before", () => {
   expect(parseWorkerMessage(JSON.stringify(hello))).toMatchObject({ type: "hello", worker_id: "worker-0001" })
