@@ -53,6 +53,8 @@ interface Cluster {
   hw(i: number, origin: string): Promise<number>
   /** Envelopes received that the pool already had (refused as replay), summed over pools. */
   duplicates(): Promise<number>
+  /** Pool-to-pool calls received so far, per route (inproc only: counted at each listener). */
+  calls(): Record<string, number>
   setting(i: number, key: string): Promise<unknown>
   close(): Promise<void>
 }
@@ -99,6 +101,7 @@ async function procCluster(n: number): Promise<Cluster> {
         )
       ).reduce((a, b) => a + b, 0),
     setting: (i, key) => settingOn(pools[i], key),
+    calls: () => ({}),
     close: cleanupAll,
   }
   return c
@@ -108,6 +111,7 @@ async function inprocCluster(n: number): Promise<Cluster> {
   setLogLevel("warn")
   const t0 = performance.now()
   const nodes: { db: Awaited<ReturnType<typeof openDatabase>>; fed: Federation; server: Server<undefined> }[] = []
+  const calls: Record<string, number> = {}
   // Sequential: N embedded databases starting at once only thrash two cores.
   for (let i = 0; i < n; i++) {
     const dataDir = tempDir(`cellule-bench-gossip-${i}-`)
@@ -133,7 +137,15 @@ async function inprocCluster(n: number): Promise<Cluster> {
       federationP2pRoutes,
       federationAdminRoutes,
     ])
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => app.handle(req) })
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        const route = new URL(req.url).pathname.replace("/v1/federation/", "")
+        calls[route] = (calls[route] ?? 0) + 1
+        return app.handle(req)
+      },
+    })
     fed.url = advertisedUrl("http://127.0.0.1:0", server.port!)
     fed.start()
     nodes.push({ db, fed, server })
@@ -161,6 +173,7 @@ async function inprocCluster(n: number): Promise<Cluster> {
     },
     hw: async (i, origin) => (await highWater(nodes[i].db.sql))[origin] ?? 0,
     duplicates: async () => nodes.reduce((a, x) => a + (x.fed.stats.envelopes_refused.replay ?? 0), 0),
+    calls: () => ({ ...calls }),
     async setting(i, key) {
       const [row] = await nodes[i].db.sql`select value::text as v from cluster_settings where key = ${key}`
       return row ? JSON.parse(row.v) : undefined
@@ -174,6 +187,15 @@ async function inprocCluster(n: number): Promise<Cluster> {
       await cleanupAll()
     },
   }
+}
+
+/** Calls received between two counts, by route, divided by `per`: "gossip 9.0, hw 61.7". */
+function perRoute(before: Record<string, number>, after: Record<string, number>, per: number) {
+  return Object.entries(after)
+    .map(([k, v]) => [k, (v - (before[k] ?? 0)) / per] as const)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k.replace("p2p/", "")} ${v.toFixed(per === 1 ? 0 : 1)}`)
+    .join(", ")
 }
 
 async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
@@ -193,6 +215,8 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
   )
   const publishMs = performance.now() - publishStart
   const target = await c.hw(0, origin)
+  const backlogCallsBefore = c.calls()
+  const backlogDupBefore = await c.duplicates()
   const start = performance.now()
   await c.promote()
   const times = await Promise.all(
@@ -202,8 +226,12 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     }),
   )
   const rates = times.map((ms) => burst / (ms / 1000))
+  const backlogCalls = perRoute(backlogCallsBefore, c.calls(), 1)
+  const backlogDup = (await c.duplicates()) - backlogDupBefore
 
   const single: number[] = []
+  const dupBefore = await c.duplicates()
+  const callsBefore = c.calls()
   for (let i = 0; i < probes; i++) {
     const value = { probe: i, at: Date.now() }
     const t = performance.now()
@@ -216,6 +244,9 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     single.push(performance.now() - t)
   }
   const dup = await c.duplicates()
+  const callsAfter = c.calls()
+  // Per single change: calls received, summed over pools, by route (gossip, hw, pull, …).
+  const perChange = perRoute(callsBefore, callsAfter, probes)
   await c.close()
   return {
     pools: n,
@@ -229,6 +260,10 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     applied_per_s_min: Math.min(...rates).toFixed(0),
     applied_per_s_avg: (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(0),
     duplicate_deliveries: dup,
+    backlog_duplicates: backlogDup,
+    backlog_calls: backlogCalls || "n/a (procs)",
+    single_duplicates_per_change: ((dup - dupBefore) / probes).toFixed(1),
+    calls_per_change: perChange || "n/a (procs)",
   }
 }
 
