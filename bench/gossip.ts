@@ -230,18 +230,25 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
   const backlogDup = (await c.duplicates()) - backlogDupBefore
 
   const single: number[] = []
+  const publishOnly: number[] = []
+  const first: number[] = []
   const dupBefore = await c.duplicates()
   const callsBefore = c.calls()
   for (let i = 0; i < probes; i++) {
     const value = { probe: i, at: Date.now() }
     const t = performance.now()
     await c.publish(0, "setting", { key: "moe_local_config", value })
-    await Promise.all(
-      Array.from({ length: n - 1 }, (_, k) =>
-        until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5),
-      ),
+    const published = performance.now()
+    const seen = await Promise.all(
+      Array.from({ length: n - 1 }, async (_, k) => {
+        await until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5)
+        return performance.now() - t
+      }),
     )
     single.push(performance.now() - t)
+    // Where the time goes: the origin's own publish, then the first and the last pool to show it.
+    publishOnly.push(published - t)
+    first.push(Math.min(...seen))
   }
   const dup = await c.duplicates()
   const callsAfter = c.calls()
@@ -254,6 +261,8 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     boot_s: c.boot_s.toFixed(1),
     single_p50_ms: pct(single, 0.5).toFixed(0),
     single_p95_ms: pct(single, 0.95).toFixed(0),
+    single_publish_p50_ms: pct(publishOnly, 0.5).toFixed(0),
+    single_first_pool_p50_ms: pct(first, 0.5).toFixed(0),
     backlog: burst,
     published_per_s: (burst / (publishMs / 1000)).toFixed(0),
     backlog_converged_s: (Math.max(...times) / 1000).toFixed(2),
