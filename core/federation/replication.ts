@@ -189,7 +189,8 @@ export class Replication {
     const origins = new Set<string>()
     for (const e of envelopes) {
       const o = (e as Envelope)?.origin
-      if (typeof o === "string" && o !== fromPeer && o !== self) origins.add(o)
+      // Only origins we trust (each has a pipeline): refused envelopes' made-up origins are not kept.
+      if (typeof o === "string" && o !== fromPeer && o !== self && this.pipes.has(o)) origins.add(o)
     }
     if (!origins.size) return
     for (const id of this.pipes.keys()) {
