@@ -33,6 +33,11 @@ export const PULL_LIMIT = 1000
 export const PUSH_LIMIT = 500
 /** First wait after a peer stopped answering; doubles up to CELLULE_FED_PEER_BACKOFF_MAX_MS. */
 export const PEER_BACKOFF_BASE_MS = 500
+/**
+ * A peer's marks that do not name us (taken before it trusted us, e.g. an exchange racing the promotion)
+ * would keep every push to it empty: they are asked again, at most this often.
+ */
+export const STALE_MARKS_RETRY_MS = 5000
 
 export interface FederationStats {
   envelopes_applied: number
@@ -50,6 +55,8 @@ export class Replication {
   private pipes = new Map<string, { pipe: PeerPipeline; peer: peers.Peer }>()
   /** Per peer: the other origins whose second-hand envelopes are to be relayed to it at its next push. */
   private relayDue = new Map<string, Set<string>>()
+  /** Per peer: when its marks were last asked because they did not name us (STALE_MARKS_RETRY_MS). */
+  private staleAskedAt = new Map<string, number>()
 
   constructor(private ctx: FedContext) {
     this.relay = new Loop("gossip relay", ctx.config.fedGossipMs, () => this.relayTick(), log)
@@ -101,11 +108,19 @@ export class Replication {
   }
 
   /** Envelopes pushed by a bonded peer. */
-  async receive(fromPeer: string, envelopes: unknown[]): Promise<IngestResult & { hw: Record<string, number> }> {
+  /**
+   * A push from `fromPeer`. `reaches`: the peers it says it pushes its own envelopes to itself (absent
+   * from a pool that predates it: then we relay its envelopes to every other peer, as before).
+   */
+  async receive(
+    fromPeer: string,
+    envelopes: unknown[],
+    reaches?: string[],
+  ): Promise<IngestResult & { hw: Record<string, number> }> {
     this.requireGossip()
     const res = await this.ingest(fromPeer, envelopes)
     this.count(res)
-    if (res.applied + res.superseded > 0) this.relaySecondHand(fromPeer, envelopes)
+    if (res.applied + res.superseded > 0) this.relaySecondHand(fromPeer, envelopes, reaches)
     return { ...res, hw: await this.advertisement() }
   }
 
@@ -179,27 +194,43 @@ export class Replication {
   }
 
   /**
-   * Envelopes from `fromPeer` were taken: those of another origin came second-hand, so the origin may not
-   * reach every peer (a partial mesh, a partition); they are relayed to every other peer. Those `fromPeer`
-   * originated are not: it pushes them to all its peers itself. Refused ones in the batch only cost an
-   * `hw` ask that finds nothing to send.
+   * Envelopes from `fromPeer` were taken; mark them for relay to the peers that may not have them:
+   *  - another origin's (second-hand: relayed or pulled from a third pool): the origin may not reach
+   *    every peer (a partial mesh, a partition), so to every other peer;
+   *  - `fromPeer`'s own: it pushes them itself to the peers in `reaches` (its answering pipelines), so
+   *    only to our peers outside that list (a chain A–B–C where A has no bond to C, or cannot reach it).
+   *    Without the list (an older pool) to every other peer.
+   * Each relay asks the peer's marks first and sends only what it lacks; refused envelopes in the batch
+   * only cost that ask.
    */
-  private relaySecondHand(fromPeer: string, envelopes: unknown[]) {
+  private relaySecondHand(fromPeer: string, envelopes: unknown[], reaches?: string[]) {
     const self = this.ctx.identity.atomId
     const origins = new Set<string>()
+    let ownByFrom = false
     for (const e of envelopes) {
       const o = (e as Envelope)?.origin
+      if (o === fromPeer) ownByFrom = true
       // Only origins we trust (each has a pipeline): refused envelopes' made-up origins are not kept.
-      if (typeof o === "string" && o !== fromPeer && o !== self && this.pipes.has(o)) origins.add(o)
+      else if (typeof o === "string" && o !== self && this.pipes.has(o)) origins.add(o)
     }
-    if (!origins.size) return
+    const reached = reaches ? new Set(reaches) : undefined
+    let any = false
     for (const id of this.pipes.keys()) {
       if (id === fromPeer) continue
       const due = this.relayDue.get(id) ?? new Set<string>()
       for (const o of origins) if (o !== id) due.add(o)
-      if (due.size) this.relayDue.set(id, due)
+      if (ownByFrom && !reached?.has(id)) due.add(fromPeer)
+      if (due.size) {
+        this.relayDue.set(id, due)
+        any = true
+      }
     }
-    this.relay.kick()
+    if (any) this.relay.kick()
+  }
+
+  /** The peers our own envelopes reach without a relay: those whose pipeline is answering. */
+  private reachedPeers(): string[] {
+    return [...this.pipes].filter(([, { pipe }]) => pipe.failures === 0).map(([id]) => id)
   }
 
   /** The pipeline of each trusted peer (created on first use, dropped when the peer is no longer trusted). */
@@ -211,6 +242,7 @@ export class Replication {
         this.pipes.delete(id)
         this.peerHw.delete(id)
         this.relayDue.delete(id)
+        this.staleAskedAt.delete(id)
         void pipe.stop()
       }
     return trusted.map((p) => {
@@ -249,8 +281,17 @@ export class Replication {
     const mine = await originHighWater(this.ctx.sql, self)
     for (const { id, pipe } of await this.pipelines()) {
       const theirs = this.peerHw.get(id)
-      if (!theirs || this.relayDue.get(id)?.size || (self in theirs && theirs[self] < mine)) pipe.request("push")
+      if (!theirs || this.relayDue.get(id)?.size || (self in theirs ? theirs[self] < mine : this.staleMarksDue(id)))
+        pipe.request("push")
     }
+  }
+
+  /** Whether marks of `id` that do not name us may be asked again now (`take`: and note it is done). */
+  private staleMarksDue(id: string, take = false): boolean {
+    const now = this.ctx.clock.now()
+    if (now - (this.staleAskedAt.get(id) ?? Number.NEGATIVE_INFINITY) < STALE_MARKS_RETRY_MS) return false
+    if (take) this.staleAskedAt.set(id, now)
+    return true
   }
 
   /** Each peer's pipeline: state, consecutive failures, last error, when a backed-off one tries again. */
@@ -301,6 +342,10 @@ export class Replication {
       return missingFor(sql, have, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)
     }
     if (!this.peerHw.has(p.atom_id)) await this.exchange(p, signal)
+    else if (!(identity.atomId in this.peerHw.get(p.atom_id)!) && this.staleMarksDue(p.atom_id, true)) {
+      const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
+      this.peerHw.set(p.atom_id, fresh.hw ?? {})
+    }
     for (let round = 0; round < 20; round++) {
       let batch = await lacking()
       if (!batch.length) return
@@ -313,8 +358,11 @@ export class Replication {
         batch = await lacking()
         if (!batch.length) return
       }
+      // Carrying our own envelopes: say whom we push them to, so the receiver relays them only beyond.
+      const own = batch.some((e) => e.origin === identity.atomId)
       const res = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/gossip", signal, {
         envelopes: batch,
+        ...(own ? { reaches: this.reachedPeers() } : {}),
       })
       this.stats.pushes++
       const next = res.hw ?? {}

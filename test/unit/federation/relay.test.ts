@@ -14,7 +14,12 @@ async function settingOf(p: InprocPool, key: string) {
 }
 
 const shows = (p: InprocPool, key: string, value: unknown) =>
-  until(`${key} on ${p.name}`, async () => Bun.deepEquals(await settingOf(p, key), value), 20_000, 10)
+  until(
+    `${key} = ${JSON.stringify(value)} on ${p.name}`,
+    async () => Bun.deepEquals(await settingOf(p, key), value),
+    20_000,
+    10,
+  )
 
 /** Make `a` and `b` unable to call each other (their bond stays): each records a dead URL for the other. */
 async function cut(a: InprocPool, b: InprocPool) {
@@ -87,5 +92,37 @@ describe("a pool its origin cannot reach", () => {
     const states = a.fed.pipelineStates()
     expect(states["part-c"].failures + states["part-d"].failures).toBeGreaterThan(0)
     expect(states["part-b"].failures).toBe(0)
+  }, 60_000)
+})
+
+describe("a pool its origin stopped reaching", () => {
+  let pools: InprocPool[]
+  beforeAll(async () => {
+    // No pull repair within the test: what reaches C comes from pushes.
+    const env = { CELLULE_FED_GOSSIP_MS: "100", CELLULE_FED_ANTI_ENTROPY_MS: "600000", CELLULE_FED_PROBE_MS: "600000" }
+    pools = []
+    for (const name of ["far-a", "far-b", "far-c"]) pools.push(await startInprocPool(name, env))
+    await meshInproc(pools)
+  }, 120_000)
+
+  test("gets the origin's pushes relayed by a peer, once the origin's own push to it fails", async () => {
+    const [a, b, c] = pools
+    await a.fed.publish("setting", { key: "moe_local_config", value: { n: 0 } })
+    for (const p of [b, c]) await shows(p, "moe_local_config", { n: 0 })
+    await cut(a, c)
+    // A's push of n=1 to C fails (C was still in the list A sent B with it: B did not relay it).
+    await a.fed.publish("setting", { key: "moe_local_config", value: { n: 1 } })
+    await shows(b, "moe_local_config", { n: 1 })
+    await until("A's pipeline to C failing", async () => a.fed.pipelineStates()["far-c"].failures > 0, 10_000, 10)
+    // From now on A tells B it does not reach C: B relays A's changes to C (n=1 with them).
+    const t0 = performance.now()
+    await a.fed.publish("setting", { key: "moe_local_config", value: { n: 2 } })
+    await shows(c, "moe_local_config", { n: 2 })
+    const ms = performance.now() - t0
+    // A relay tick or two, not C's pull ten minutes away.
+    expect(ms).toBeLessThan(5000)
+    const [log] = await c.db.sql`select count(*)::int as n from federation_log where origin = ${a.fed.identity.atomId}`
+    const [onB] = await b.db.sql`select count(*)::int as n from federation_log where origin = ${a.fed.identity.atomId}`
+    expect(log.n).toBe(onB.n)
   }, 60_000)
 })
