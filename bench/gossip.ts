@@ -32,8 +32,13 @@ const { values } = parseArgs({
     pools: { type: "string", default: "3:procs,10:inproc" },
     burst: { type: "string", default: "300" },
     probes: { type: "string", default: "10" },
+    // poll: every other pool's setting read every 5 ms (9 queries per 5 ms at 10 pools: the poller is a
+    // load on the same thread). stats (inproc only): wait on each pool's in-memory applied counter, then
+    // read the setting once; no database work while waiting.
+    observe: { type: "string", default: "poll" },
   },
 })
+const observe = values.observe as "poll" | "stats"
 const sizes = values
   .pools!.split(",")
   .map((x) => ({ n: Number(x.split(":")[0]), mode: (x.split(":")[1] ?? "procs") as "procs" | "inproc" }))
@@ -53,7 +58,11 @@ interface Cluster {
   hw(i: number, origin: string): Promise<number>
   /** Envelopes received that the pool already had (refused as replay), summed over pools. */
   duplicates(): Promise<number>
+  /** Pool-to-pool calls received so far, per route (inproc only: counted at each listener). */
+  calls(): Record<string, number>
   setting(i: number, key: string): Promise<unknown>
+  /** Envelopes this pool has applied (in memory; inproc only, else undefined). */
+  applied(i: number): number | undefined
   close(): Promise<void>
 }
 
@@ -99,6 +108,8 @@ async function procCluster(n: number): Promise<Cluster> {
         )
       ).reduce((a, b) => a + b, 0),
     setting: (i, key) => settingOn(pools[i], key),
+    calls: () => ({}),
+    applied: () => undefined,
     close: cleanupAll,
   }
   return c
@@ -108,6 +119,7 @@ async function inprocCluster(n: number): Promise<Cluster> {
   setLogLevel("warn")
   const t0 = performance.now()
   const nodes: { db: Awaited<ReturnType<typeof openDatabase>>; fed: Federation; server: Server<undefined> }[] = []
+  const calls: Record<string, number> = {}
   // Sequential: N embedded databases starting at once only thrash two cores.
   for (let i = 0; i < n; i++) {
     const dataDir = tempDir(`cellule-bench-gossip-${i}-`)
@@ -133,7 +145,15 @@ async function inprocCluster(n: number): Promise<Cluster> {
       federationP2pRoutes,
       federationAdminRoutes,
     ])
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => app.handle(req) })
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        const route = new URL(req.url).pathname.replace("/v1/federation/", "")
+        calls[route] = (calls[route] ?? 0) + 1
+        return app.handle(req)
+      },
+    })
     fed.url = advertisedUrl("http://127.0.0.1:0", server.port!)
     fed.start()
     nodes.push({ db, fed, server })
@@ -161,6 +181,8 @@ async function inprocCluster(n: number): Promise<Cluster> {
     },
     hw: async (i, origin) => (await highWater(nodes[i].db.sql))[origin] ?? 0,
     duplicates: async () => nodes.reduce((a, x) => a + (x.fed.stats.envelopes_refused.replay ?? 0), 0),
+    calls: () => ({ ...calls }),
+    applied: (i) => nodes[i].fed.stats.envelopes_applied,
     async setting(i, key) {
       const [row] = await nodes[i].db.sql`select value::text as v from cluster_settings where key = ${key}`
       return row ? JSON.parse(row.v) : undefined
@@ -174,6 +196,15 @@ async function inprocCluster(n: number): Promise<Cluster> {
       await cleanupAll()
     },
   }
+}
+
+/** Calls received between two counts, by route, divided by `per`: "gossip 9.0, hw 61.7". */
+function perRoute(before: Record<string, number>, after: Record<string, number>, per: number) {
+  return Object.entries(after)
+    .map(([k, v]) => [k, (v - (before[k] ?? 0)) / per] as const)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k.replace("p2p/", "")} ${v.toFixed(per === 1 ? 0 : 1)}`)
+    .join(", ")
 }
 
 async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
@@ -193,6 +224,8 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
   )
   const publishMs = performance.now() - publishStart
   const target = await c.hw(0, origin)
+  const backlogCallsBefore = c.calls()
+  const backlogDupBefore = await c.duplicates()
   const start = performance.now()
   await c.promote()
   const times = await Promise.all(
@@ -202,33 +235,57 @@ async function run({ n, mode }: { n: number; mode: "procs" | "inproc" }) {
     }),
   )
   const rates = times.map((ms) => burst / (ms / 1000))
+  const backlogCalls = perRoute(backlogCallsBefore, c.calls(), 1)
+  const backlogDup = (await c.duplicates()) - backlogDupBefore
 
   const single: number[] = []
+  const publishOnly: number[] = []
+  const first: number[] = []
+  const dupBefore = await c.duplicates()
+  const callsBefore = c.calls()
   for (let i = 0; i < probes; i++) {
     const value = { probe: i, at: Date.now() }
+    const before = Array.from({ length: n }, (_, k) => c.applied(k) ?? 0)
     const t = performance.now()
     await c.publish(0, "setting", { key: "moe_local_config", value })
-    await Promise.all(
-      Array.from({ length: n - 1 }, (_, k) =>
-        until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5),
-      ),
+    const published = performance.now()
+    const seen = await Promise.all(
+      Array.from({ length: n - 1 }, async (_, k) => {
+        if (observe === "stats" && c.applied(k + 1) !== undefined)
+          while (c.applied(k + 1)! <= before[k + 1]) await Bun.sleep(1)
+        await until("probe", async () => Bun.deepEquals(await c.setting(k + 1, "moe_local_config"), value), 30_000, 5)
+        return performance.now() - t
+      }),
     )
     single.push(performance.now() - t)
+    // Where the time goes: the origin's own publish, then the first and the last pool to show it.
+    publishOnly.push(published - t)
+    first.push(Math.min(...seen))
   }
   const dup = await c.duplicates()
+  const callsAfter = c.calls()
+  // Per single change: calls received, summed over pools, by route (gossip, hw, pull, …).
+  const perChange = perRoute(callsBefore, callsAfter, probes)
   await c.close()
   return {
     pools: n,
     mode,
+    observe,
     boot_s: c.boot_s.toFixed(1),
     single_p50_ms: pct(single, 0.5).toFixed(0),
     single_p95_ms: pct(single, 0.95).toFixed(0),
+    single_publish_p50_ms: pct(publishOnly, 0.5).toFixed(0),
+    single_first_pool_p50_ms: pct(first, 0.5).toFixed(0),
     backlog: burst,
     published_per_s: (burst / (publishMs / 1000)).toFixed(0),
     backlog_converged_s: (Math.max(...times) / 1000).toFixed(2),
     applied_per_s_min: Math.min(...rates).toFixed(0),
     applied_per_s_avg: (rates.reduce((a, b) => a + b, 0) / rates.length).toFixed(0),
     duplicate_deliveries: dup,
+    backlog_duplicates: backlogDup,
+    backlog_calls: backlogCalls || "n/a (procs)",
+    single_duplicates_per_change: ((dup - dupBefore) / probes).toFixed(1),
+    calls_per_change: perChange || "n/a (procs)",
   }
 }
 

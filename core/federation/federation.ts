@@ -122,8 +122,12 @@ export class Federation implements FedContext {
   advertisement(): Promise<Record<string, number>> {
     return this.replication.advertisement()
   }
-  receive(fromPeer: string, envelopes: unknown[]): Promise<IngestResult & { hw: Record<string, number> }> {
-    return this.replication.receive(fromPeer, envelopes)
+  receive(
+    fromPeer: string,
+    envelopes: unknown[],
+    reaches?: string[],
+  ): Promise<IngestResult & { hw: Record<string, number> }> {
+    return this.replication.receive(fromPeer, envelopes, reaches)
   }
   pullFor(fromPeer: string, have: Record<string, number>) {
     return this.replication.pullFor(fromPeer, have)

@@ -102,6 +102,14 @@ export async function publish(
   }) as Promise<Envelope>
 }
 
+/** One origin's high-water mark (0 if none): a primary-key lookup, cheap enough for every relay tick. */
+export async function originHighWater(sql: Sql, origin: string): Promise<number> {
+  const [row] = await sql<
+    { hw: string }[]
+  >`select coalesce(max(seq), 0)::text as hw from federation_log where origin = ${origin}`
+  return Number(row.hw)
+}
+
 export async function highWater(sql: Sql | Tx): Promise<Record<string, number>> {
   const rows = await sql<
     { origin: string; hw: string }[]

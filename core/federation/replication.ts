@@ -1,12 +1,27 @@
 // core/federation/replication — moving signed envelopes between bonded pools: the relay (push what a
-// peer lacks, kicked by every local or received change) and anti-entropy (pull what we lack, periodic),
-// plus the peer side of both (receive, pullFor, highWaterFor). Each peer has its own pipeline
-// (pipeline.ts): the loops only hand out work, so a peer that stopped answering delays nobody else.
+// peer lacks, kicked by every local change and every envelope that arrived second-hand) and anti-entropy
+// (pull what we lack, periodic), plus the peer side of both (receive, pullFor, highWaterFor). Each peer
+// has its own pipeline (pipeline.ts): the loops only hand out work, so a peer that stopped answering
+// delays nobody else.
+//
+// What is relayed: our own envelopes always (we are their origin). Another origin's envelopes only when
+// they reached us second-hand (relayed by a third pool, or pulled from one): an envelope its origin pushed
+// to us itself was pushed by the origin to every trusted peer it has, so relaying it only sends
+// duplicates (on a full mesh of 10, 72 duplicate offers per change). A peer that missed that push (down,
+// frozen, unreachable from the origin) is repaired by anti-entropy: its own periodic pull, from any of us.
 import { Forbidden, ServiceUnavailable } from "../errors.ts"
 import { logger } from "../log.ts"
 import type { FedContext } from "./_context.ts"
 import type { Envelope } from "./envelope.ts"
-import { MAX_BATCH_BYTES, highWater, ingest, missingFor, publish, type IngestResult } from "./gossip.ts"
+import {
+  MAX_BATCH_BYTES,
+  highWater,
+  ingest,
+  missingFor,
+  originHighWater,
+  publish,
+  type IngestResult,
+} from "./gossip.ts"
 import { Loop } from "./loop.ts"
 import * as peers from "./peers.ts"
 import { PeerPipeline, type PipelineState } from "./pipeline.ts"
@@ -18,6 +33,11 @@ export const PULL_LIMIT = 1000
 export const PUSH_LIMIT = 500
 /** First wait after a peer stopped answering; doubles up to CELLULE_FED_PEER_BACKOFF_MAX_MS. */
 export const PEER_BACKOFF_BASE_MS = 500
+/**
+ * A peer's marks that do not name us (taken before it trusted us, e.g. an exchange racing the promotion)
+ * would keep every push to it empty: they are asked again, at most this often.
+ */
+export const STALE_MARKS_RETRY_MS = 5000
 
 export interface FederationStats {
   envelopes_applied: number
@@ -33,6 +53,10 @@ export class Replication {
   readonly relay: Loop
   readonly antiEntropy: Loop
   private pipes = new Map<string, { pipe: PeerPipeline; peer: peers.Peer }>()
+  /** Per peer: the other origins whose second-hand envelopes are to be relayed to it at its next push. */
+  private relayDue = new Map<string, Set<string>>()
+  /** Per peer: when its marks were last asked because they did not name us (STALE_MARKS_RETRY_MS). */
+  private staleAskedAt = new Map<string, number>()
 
   constructor(private ctx: FedContext) {
     this.relay = new Loop("gossip relay", ctx.config.fedGossipMs, () => this.relayTick(), log)
@@ -84,11 +108,19 @@ export class Replication {
   }
 
   /** Envelopes pushed by a bonded peer. */
-  async receive(fromPeer: string, envelopes: unknown[]): Promise<IngestResult & { hw: Record<string, number> }> {
+  /**
+   * A push from `fromPeer`. `reaches`: the peers it says it pushes its own envelopes to itself (absent
+   * from a pool that predates it: then we relay its envelopes to every other peer, as before).
+   */
+  async receive(
+    fromPeer: string,
+    envelopes: unknown[],
+    reaches?: string[],
+  ): Promise<IngestResult & { hw: Record<string, number> }> {
     this.requireGossip()
     const res = await this.ingest(fromPeer, envelopes)
     this.count(res)
-    if (res.applied + res.superseded > 0) this.relay.kick()
+    if (res.applied + res.superseded > 0) this.relaySecondHand(fromPeer, envelopes, reaches)
     return { ...res, hw: await this.advertisement() }
   }
 
@@ -155,27 +187,69 @@ export class Replication {
       if (!Array.isArray(res.envelopes) || !res.envelopes.length) return
       const r = await this.ingest(p.atom_id, res.envelopes)
       this.count(r)
-      if (r.applied + r.superseded > 0) this.relay.kick()
+      if (r.applied + r.superseded > 0) this.relaySecondHand(p.atom_id, res.envelopes)
       // A batch may end early at the byte budget (large envelopes): go on while anything was taken.
       if (r.applied + r.superseded + r.observed === 0) return
     }
   }
 
+  /**
+   * Envelopes from `fromPeer` were taken; mark them for relay to the peers that may not have them:
+   *  - another origin's (second-hand: relayed or pulled from a third pool): the origin may not reach
+   *    every peer (a partial mesh, a partition), so to every other peer;
+   *  - `fromPeer`'s own: it pushes them itself to the peers in `reaches` (its answering pipelines), so
+   *    only to our peers outside that list (a chain A–B–C where A has no bond to C, or cannot reach it).
+   *    Without the list (an older pool) to every other peer.
+   * Each relay asks the peer's marks first and sends only what it lacks; refused envelopes in the batch
+   * only cost that ask.
+   */
+  private relaySecondHand(fromPeer: string, envelopes: unknown[], reaches?: string[]) {
+    const self = this.ctx.identity.atomId
+    const origins = new Set<string>()
+    let ownByFrom = false
+    for (const e of envelopes) {
+      const o = (e as Envelope)?.origin
+      if (o === fromPeer) ownByFrom = true
+      // Only origins we trust (each has a pipeline): refused envelopes' made-up origins are not kept.
+      else if (typeof o === "string" && o !== self && this.pipes.has(o)) origins.add(o)
+    }
+    const reached = reaches ? new Set(reaches) : undefined
+    let any = false
+    for (const id of this.pipes.keys()) {
+      if (id === fromPeer) continue
+      const due = this.relayDue.get(id) ?? new Set<string>()
+      for (const o of origins) if (o !== id) due.add(o)
+      if (ownByFrom && !reached?.has(id)) due.add(fromPeer)
+      if (due.size) {
+        this.relayDue.set(id, due)
+        any = true
+      }
+    }
+    if (any) this.relay.kick()
+  }
+
+  /** The peers our own envelopes reach without a relay: those whose pipeline is answering. */
+  private reachedPeers(): string[] {
+    return [...this.pipes].filter(([, { pipe }]) => pipe.failures === 0).map(([id]) => id)
+  }
+
   /** The pipeline of each trusted peer (created on first use, dropped when the peer is no longer trusted). */
-  private async pipelines(): Promise<PeerPipeline[]> {
+  private async pipelines(): Promise<{ id: string; pipe: PeerPipeline }[]> {
     const trusted = await this.trustedPeers()
     const ids = new Set(trusted.map((p) => p.atom_id))
     for (const [id, { pipe }] of this.pipes)
       if (!ids.has(id)) {
         this.pipes.delete(id)
         this.peerHw.delete(id)
+        this.relayDue.delete(id)
+        this.staleAskedAt.delete(id)
         void pipe.stop()
       }
     return trusted.map((p) => {
       const known = this.pipes.get(p.atom_id)
       if (known) {
         known.peer = p // its URL or name may have changed
-        return known.pipe
+        return { id: p.atom_id, pipe: known.pipe }
       }
       const entry = { peer: p, pipe: undefined as unknown as PeerPipeline }
       entry.pipe = new PeerPipeline(
@@ -188,20 +262,36 @@ export class Replication {
         { baseMs: PEER_BACKOFF_BASE_MS, maxMs: this.ctx.config.fedPeerBackoffMaxMs, log, clock: this.ctx.clock },
       )
       this.pipes.set(p.atom_id, entry)
-      return entry.pipe
+      return { id: p.atom_id, pipe: entry.pipe }
     })
   }
 
   // The ticks hand work to the pipelines and return: waiting here would make every peer wait for the slowest.
   private async antiEntropyTick() {
-    for (const pipe of await this.pipelines()) {
+    for (const { pipe } of await this.pipelines()) {
       pipe.request("pull")
       pipe.request("push")
     }
   }
 
+  // A push is handed out only where there is something to send: our own envelopes beyond the peer's
+  // last known mark for us, or a relay due. An idle tick then costs one indexed query, no call.
   private async relayTick() {
-    for (const pipe of await this.pipelines()) pipe.request("push")
+    const self = this.ctx.identity.atomId
+    const mine = await originHighWater(this.ctx.sql, self)
+    for (const { id, pipe } of await this.pipelines()) {
+      const theirs = this.peerHw.get(id)
+      if (!theirs || this.relayDue.get(id)?.size || (self in theirs ? theirs[self] < mine : this.staleMarksDue(id)))
+        pipe.request("push")
+    }
+  }
+
+  /** Whether marks of `id` that do not name us may be asked again now (`take`: and note it is done). */
+  private staleMarksDue(id: string, take = false): boolean {
+    const now = this.ctx.clock.now()
+    if (now - (this.staleAskedAt.get(id) ?? Number.NEGATIVE_INFINITY) < STALE_MARKS_RETRY_MS) return false
+    if (take) this.staleAskedAt.set(id, now)
+    return true
   }
 
   /** Each peer's pipeline: state, consecutive failures, last error, when a backed-off one tries again. */
@@ -227,29 +317,52 @@ export class Replication {
     await Promise.all([...this.pipes.values()].map(({ pipe }) => pipe.stop()))
   }
 
-  /** Push to `p` what it lacks of the origins it knows, in batches, until its marks stop moving. */
+  /**
+   * Push to `p` what it lacks of our own envelopes and of the origins due for relay to it (of those it
+   * knows), in batches, until its marks stop moving.
+   */
   private async pushTo(p: peers.Peer, signal: AbortSignal) {
+    const { identity } = this.ctx
+    const due = this.relayDue.get(p.atom_id)
+    this.relayDue.delete(p.atom_id)
+    try {
+      await this.pushOrigins(p, new Set([identity.atomId, ...(due ?? [])]), signal)
+    } catch (e) {
+      // Still due: the retry after the backoff relays them.
+      if (due) this.relayDue.set(p.atom_id, new Set([...due, ...(this.relayDue.get(p.atom_id) ?? [])]))
+      throw e
+    }
+  }
+
+  private async pushOrigins(p: peers.Peer, origins: Set<string>, signal: AbortSignal) {
     const { sql, identity } = this.ctx
+    const lacking = async () => {
+      const theirs = this.peerHw.get(p.atom_id) ?? {}
+      const have = Object.fromEntries(Object.entries(theirs).filter(([o]) => origins.has(o)))
+      return missingFor(sql, have, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)
+    }
     if (!this.peerHw.has(p.atom_id)) await this.exchange(p, signal)
+    else if (!(identity.atomId in this.peerHw.get(p.atom_id)!) && this.staleMarksDue(p.atom_id, true)) {
+      const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
+      this.peerHw.set(p.atom_id, fresh.hw ?? {})
+    }
     for (let round = 0; round < 20; round++) {
-      let theirs = this.peerHw.get(p.atom_id) ?? {}
-      let batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)).filter(
-        (e) => e.origin in theirs,
-      )
+      let batch = await lacking()
       if (!batch.length) return
-      // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin pushes
-      // to it too), so refresh it first; shipping and verifying duplicates costs more than one round trip.
+      // Relaying other origins' envelopes: our picture of the peer is probably stale (the origin or
+      // another relay may have reached it since), so refresh it first; shipping and verifying duplicates
+      // costs more than one round trip.
       if (batch.some((e) => e.origin !== identity.atomId)) {
         const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
         this.peerHw.set(p.atom_id, fresh.hw ?? {})
-        theirs = this.peerHw.get(p.atom_id) ?? {}
-        batch = (await missingFor(sql, theirs, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)).filter(
-          (e) => e.origin in theirs,
-        )
+        batch = await lacking()
         if (!batch.length) return
       }
+      // Carrying our own envelopes: say whom we push them to, so the receiver relays them only beyond.
+      const own = batch.some((e) => e.origin === identity.atomId)
       const res = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/gossip", signal, {
         envelopes: batch,
+        ...(own ? { reaches: this.reachedPeers() } : {}),
       })
       this.stats.pushes++
       const next = res.hw ?? {}

@@ -54,6 +54,9 @@ export const peerUsageRoutes = (s: PoolServices) => {
 }
 
 /** The replication protocol between bonded pools. */
+/** A gossip push's `reaches` list longer than this is ignored (treated as absent): no federation is that big. */
+const MAX_REACHES = 1000
+
 export const federationP2pRoutes = (s: PoolServices) => {
   const fed = s.federation!
   const calls = bondingPeerGuard(s)
@@ -85,7 +88,13 @@ export const federationP2pRoutes = (s: PoolServices) => {
         const v = bonded(request, "bond first (hello), then gossip")
         if (!Array.isArray(v.body?.envelopes))
           throw new CelluleError("validation_failed", "envelopes must be an array", 400)
-        return fed.receive(v.caller.atomId, v.body.envelopes)
+        // Optional (older pools omit it): the peers the sender pushes its own envelopes to itself.
+        const r = v.body.reaches
+        const reaches =
+          Array.isArray(r) && r.length <= MAX_REACHES && r.every((x) => typeof x === "string" && x.length <= 128)
+            ? (r as string[])
+            : undefined
+        return fed.receive(v.caller.atomId, v.body.envelopes, reaches)
       })
       .post(`${P2P}pull`, async ({ request }) => {
         const v = bonded(request, "bond first (hello), then pull")
