@@ -9,23 +9,14 @@
 // the whole backlog (relay pushes + anti-entropy pulls, batches of up to 500).
 // Single change: a PUT on pool 0, then every other pool polled every 5 ms until it shows the value.
 import { parseArgs } from "node:util"
-import { join } from "node:path"
-import { cleanupAll, tempDir } from "../test/support/proc.ts"
-import { openDatabase } from "../core/db/client.ts"
-import { loadConfig } from "../core/config/index.ts"
+import { cleanupAll } from "../test/support/proc.ts"
 import { systemClock } from "../core/clock.ts"
 import { setLogLevel } from "../core/log.ts"
-import { Federation, advertisedUrl, peers } from "../core/federation/index.ts"
+import { peers } from "../core/federation/index.ts"
 import { highWater } from "../core/federation/gossip.ts"
-import { buildApp } from "../core/http/app.ts"
-import { bondingPeerGuard } from "../core/http/peer-guard.ts"
-import { federationIdentityRoutes } from "../core/http/routes/federation-identity.ts"
-import { federationP2pRoutes } from "../core/http/routes/federation-p2p.ts"
-import { federationAdminRoutes } from "../core/http/routes/federation-admin.ts"
-import { poolServices } from "../core/pool/services.ts"
 import { admin, bondAll, promoteAll, settingOn, startFedPool, type FedPool } from "../test/support/fed-pools.ts"
 import { until } from "../test/support/until.ts"
-import type { Server } from "bun"
+import { startInprocPool, type InprocPool } from "../test/support/fed-inproc.ts"
 
 const { values } = parseArgs({
   options: {
@@ -118,46 +109,16 @@ async function procCluster(n: number): Promise<Cluster> {
 async function inprocCluster(n: number): Promise<Cluster> {
   setLogLevel("warn")
   const t0 = performance.now()
-  const nodes: { db: Awaited<ReturnType<typeof openDatabase>>; fed: Federation; server: Server<undefined> }[] = []
-  const calls: Record<string, number> = {}
+  const nodes: InprocPool[] = []
   // Sequential: N embedded databases starting at once only thrash two cores.
-  for (let i = 0; i < n; i++) {
-    const dataDir = tempDir(`cellule-bench-gossip-${i}-`)
-    const config = loadConfig(
-      "pool",
-      {},
-      {
-        CELLULE_DATA_DIR: dataDir,
-        POOL_NAME: `inproc-${i}`,
-        CELLULE_FED_ALLOW_LOOPBACK_URL: "true",
+  for (let i = 0; i < n; i++)
+    nodes.push(
+      await startInprocPool(`inproc-${i}`, {
         CELLULE_FED_GOSSIP_MS: "200",
         CELLULE_FED_ANTI_ENTROPY_MS: "5000",
         CELLULE_FED_PROBE_MS: "2000",
-        CELLULE_FED_KEY_DIR: join(dataDir, "fed"),
-      },
+      }),
     )
-    const db = await openDatabase({ dataDir })
-    const fed = await Federation.open(db.sql, config, systemClock, "http://127.0.0.1:0")
-    const s = poolServices({ config, db, clock: systemClock, federation: fed })
-    const app = buildApp(s, [
-      (x) => bondingPeerGuard(x).plugin,
-      federationIdentityRoutes,
-      federationP2pRoutes,
-      federationAdminRoutes,
-    ])
-    const server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch: (req) => {
-        const route = new URL(req.url).pathname.replace("/v1/federation/", "")
-        calls[route] = (calls[route] ?? 0) + 1
-        return app.handle(req)
-      },
-    })
-    fed.url = advertisedUrl("http://127.0.0.1:0", server.port!)
-    fed.start()
-    nodes.push({ db, fed, server })
-  }
   const boot_s = (performance.now() - t0) / 1000
   return {
     boot_s,
@@ -181,20 +142,18 @@ async function inprocCluster(n: number): Promise<Cluster> {
     },
     hw: async (i, origin) => (await highWater(nodes[i].db.sql))[origin] ?? 0,
     duplicates: async () => nodes.reduce((a, x) => a + (x.fed.stats.envelopes_refused.replay ?? 0), 0),
-    calls: () => ({ ...calls }),
+    calls: () => {
+      const all: Record<string, number> = {}
+      for (const x of nodes) for (const [route, k] of Object.entries(x.calls)) all[route] = (all[route] ?? 0) + k
+      return all
+    },
     applied: (i) => nodes[i].fed.stats.envelopes_applied,
     async setting(i, key) {
       const [row] = await nodes[i].db.sql`select value::text as v from cluster_settings where key = ${key}`
       return row ? JSON.parse(row.v) : undefined
     },
-    async close() {
-      for (const x of nodes) {
-        await x.fed.stop()
-        x.server.stop(true)
-        await x.db.close()
-      }
-      await cleanupAll()
-    },
+    // startInprocPool registered each pool's stop with the test support's cleanup.
+    close: cleanupAll,
   }
 }
 
