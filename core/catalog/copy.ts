@@ -90,7 +90,8 @@ export async function copyModelFile(o: {
     if (res.status === 206) {
       const m = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "")
       if (!m || Number(m[1]) !== have) {
-        void res.body?.cancel()
+        // A body that already failed (connection reset) rejects its cancel: unhandled, Bun would end the process.
+        res.body?.cancel().catch(() => {})
         throw new CopyFailed(`copy of ${name}: the master answered a range that does not start at byte ${have}`)
       }
     } else if (have > 0) {

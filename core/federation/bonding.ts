@@ -46,7 +46,8 @@ export async function pingAs(url: string, atomId: string | null, n = 1): Promise
         signal: AbortSignal.timeout(BOND_CALL_TIMEOUT_MS),
       })
       if (!res.ok) {
-        void res.body?.cancel()
+        // A body that already failed (connection reset) rejects its cancel: unhandled, Bun would end the process.
+        res.body?.cancel().catch(() => {})
         return null
       }
       const body = (await res.json()) as { atom_id?: unknown }

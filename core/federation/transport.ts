@@ -136,7 +136,8 @@ export async function signedFetch<T = any>(
 
 /** A pool-to-pool call answered with a redirect: refused, never followed (it could point anywhere). */
 export function redirectRefused(url: string, res: Response): CelluleError {
-  void res.body?.cancel()
+  // A body that already failed (connection reset) rejects its cancel: unhandled, Bun would end the process.
+  res.body?.cancel().catch(() => {})
   return new CelluleError(
     "peer_redirected",
     `peer ${url} answered with a redirect (${res.status}); pool-to-pool calls never follow redirects`,

@@ -4,7 +4,13 @@
 import { describe, expect, test } from "bun:test"
 import { generateIdentity } from "../../../core/federation/identity.ts"
 import { PeerPipeline } from "../../../core/federation/pipeline.ts"
-import { NonceWindow, REQUEST_WINDOW_MS, signedHeaders, verifyRequest } from "../../../core/federation/transport.ts"
+import {
+  NonceWindow,
+  REQUEST_WINDOW_MS,
+  redirectRefused,
+  signedHeaders,
+  verifyRequest,
+} from "../../../core/federation/transport.ts"
 
 const caller = generateIdentity()
 const pubkeyOf = async (atom: string) => (atom === caller.atomId ? caller.pubkey : undefined)
@@ -63,4 +69,25 @@ describe("peer backoff", () => {
     expect(PeerPipeline.backoffMs(3, 500, 30_000, () => 1)).toBe(2400)
     for (const f of [7, 8, 20, 100]) expect(PeerPipeline.backoffMs(f, 500, 30_000, () => 1)).toBeLessThanOrEqual(30_000)
   })
+})
+
+test("a refused redirect whose body already failed (connection reset) is refused without an unhandled rejection", async () => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => void unhandled.push(e)
+  process.on("unhandledRejection", onUnhandled)
+  try {
+    const res = new Response(
+      new ReadableStream({
+        start(c) {
+          c.error(new Error("connection reset"))
+        },
+      }),
+      { status: 302, headers: { location: "http://elsewhere/" } },
+    )
+    expect(redirectRefused("http://peer:8080", res).code).toBe("peer_redirected")
+    await Bun.sleep(20)
+    expect(unhandled).toEqual([])
+  } finally {
+    process.off("unhandledRejection", onUnhandled)
+  }
 })
