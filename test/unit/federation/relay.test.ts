@@ -110,6 +110,9 @@ describe("a pool its origin stopped reaching", () => {
     await a.fed.publish("setting", { key: "moe_local_config", value: { n: 0 } })
     for (const p of [b, c]) await shows(p, "moe_local_config", { n: 0 })
     await cut(a, c)
+    // Several relay ticks: A's pipeline to C takes the dead URL (each tick refreshes its peer). A push
+    // made before that still reaches C, and nothing would fail (the clean-clone run where this raced).
+    await Bun.sleep(1000)
     // A's push of n=1 to C fails (C was still in the list A sent B with it: B did not relay it).
     await a.fed.publish("setting", { key: "moe_local_config", value: { n: 1 } })
     await shows(b, "moe_local_config", { n: 1 })
