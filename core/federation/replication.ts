@@ -334,6 +334,12 @@ export class Replication {
     }
   }
 
+  /** Ask `p` for its current high-water marks and keep them as our picture of it. */
+  private async refreshMarks(p: peers.Peer, signal: AbortSignal) {
+    const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
+    this.peerHw.set(p.atom_id, fresh.hw ?? {})
+  }
+
   private async pushOrigins(p: peers.Peer, origins: Set<string>, signal: AbortSignal) {
     const { sql, identity } = this.ctx
     const lacking = async () => {
@@ -342,10 +348,8 @@ export class Replication {
       return missingFor(sql, have, PUSH_LIMIT, p.atom_id, MAX_BATCH_BYTES, true)
     }
     if (!this.peerHw.has(p.atom_id)) await this.exchange(p, signal)
-    else if (!(identity.atomId in this.peerHw.get(p.atom_id)!) && this.staleMarksDue(p.atom_id, true)) {
-      const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
-      this.peerHw.set(p.atom_id, fresh.hw ?? {})
-    }
+    else if (!(identity.atomId in this.peerHw.get(p.atom_id)!) && this.staleMarksDue(p.atom_id, true))
+      await this.refreshMarks(p, signal)
     for (let round = 0; round < 20; round++) {
       let batch = await lacking()
       if (!batch.length) return
@@ -353,8 +357,7 @@ export class Replication {
       // another relay may have reached it since), so refresh it first; shipping and verifying duplicates
       // costs more than one round trip.
       if (batch.some((e) => e.origin !== identity.atomId)) {
-        const fresh = await this.call<{ hw: Record<string, number> }>(p, "/v1/federation/p2p/hw", signal)
-        this.peerHw.set(p.atom_id, fresh.hw ?? {})
+        await this.refreshMarks(p, signal)
         batch = await lacking()
         if (!batch.length) return
       }
