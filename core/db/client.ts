@@ -1,6 +1,8 @@
 // core/db/client — opens the pool's database: DATABASE_URL when set, otherwise the embedded
 // PGlite server. Checks pgvector and applies migrations before anyone else gets the handle.
-import postgres from "postgres"
+// The driver, vendored with fixes for a connection that closes under it (vendor/postgres/README.md): unpatched,
+// one dropped connection during a transaction ended the process or lost the database for good.
+import postgres from "../../vendor/postgres/src/index.js"
 import { CelluleError, ServiceUnavailable } from "../errors.ts"
 import { logger } from "../log.ts"
 import { EmbeddedDatabase } from "./embedded.ts"

@@ -25,6 +25,10 @@ export class ExchangeQueue {
   /** The client holding the backend mid-exchange or mid-transaction; null when free. */
   private owner: number | null = null
   private running = false
+  /** The client whose message the backend is running now; null between messages. */
+  private current: number | null = null
+  /** Clients that went away while one of their messages ran: what they hold is freed once it ends. */
+  private readonly gone = new Set<number>()
 
   constructor(private readonly db: PGlite) {}
 
@@ -47,12 +51,29 @@ export class ExchangeQueue {
     })
   }
 
-  /** A client that went away frees the backend, rolling back a transaction it left open. */
+  /**
+   * A client that went away frees the backend, rolling back a transaction it left open. One whose message
+   * is running (its BEGIN, say) is freed when that message ends: the backend only then says whether it
+   * opened a transaction, and a dead client kept as owner would hold it from every other for good.
+   */
   async clearTransactionIfNeeded(handlerId: number) {
-    if (this.owner !== handlerId) return
-    if (this.db.isInTransaction()) await this.db.exec("ROLLBACK")
-    this.owner = null
+    if (this.current === handlerId) {
+      this.gone.add(handlerId)
+      return
+    }
+    await this.free(handlerId)
     void this.pump()
+  }
+
+  /** Never rejects: pglite-socket calls it without awaiting, and Bun ends the process on an unhandled rejection. */
+  private async free(handlerId: number) {
+    if (this.owner !== handlerId) return
+    try {
+      if (this.db.isInTransaction()) await this.db.exec("ROLLBACK")
+    } catch {
+      // The database is closing (the pool stops): nothing is left to hold.
+    }
+    this.owner = null
   }
 
   private next(): Item | undefined {
@@ -67,6 +88,8 @@ export class ExchangeQueue {
     try {
       for (let item = this.next(); item; item = this.next()) {
         let bytes = 0
+        let failed: { error: unknown } | undefined
+        this.current = item.handlerId
         try {
           await this.db.runExclusive(() =>
             this.db.execProtocolRawStream(item!.message, {
@@ -77,14 +100,19 @@ export class ExchangeQueue {
             }),
           )
         } catch (e) {
-          if (this.owner === item.handlerId && !this.db.isInTransaction()) this.owner = null
-          item.reject(e)
-          continue
+          failed = { error: e }
         }
-        // The start-up message has no type byte (it begins with its length, whose first byte is 0).
-        const ends = item.message[0] === 0 || ENDS_EXCHANGE.has(item.message[0])
-        this.owner = ends && !this.db.isInTransaction() ? null : item.handlerId
-        item.resolve(bytes)
+        this.current = null
+        if (failed) {
+          if (this.owner === item.handlerId && !this.db.isInTransaction()) this.owner = null
+        } else {
+          // The start-up message has no type byte (it begins with its length, whose first byte is 0).
+          const ends = item.message[0] === 0 || ENDS_EXCHANGE.has(item.message[0])
+          this.owner = ends && !this.db.isInTransaction() ? null : item.handlerId
+        }
+        if (this.gone.delete(item.handlerId)) await this.free(item.handlerId)
+        if (failed) item.reject(failed.error)
+        else item.resolve(bytes)
       }
     } finally {
       this.running = false

@@ -85,3 +85,54 @@ test("a client that disconnects mid-transaction frees the backend for the others
     await b.end()
   }
 })
+
+test("a client that goes away while its BEGIN runs: the transaction it opened is rolled back, the others are served", async () => {
+  // A stand-in backend, so the client can leave at that exact moment: its BEGIN ends only when told.
+  let inTx = false
+  let endBegin!: () => void
+  const execs: string[] = []
+  const backend = {
+    isInTransaction: () => inTx,
+    runExclusive: (fn: () => Promise<unknown>) => fn(),
+    exec: async (q: string) => {
+      execs.push(q)
+      if (q === "ROLLBACK") inTx = false
+    },
+    execProtocolRawStream: (msg: Uint8Array) =>
+      msg[1] === 1
+        ? new Promise<void>((r) => {
+            endBegin = () => {
+              inTx = true
+              r()
+            }
+          })
+        : Promise.resolve(),
+  }
+  const q = new ExchangeQueue(backend as unknown as PGlite)
+  const Q = "Q".charCodeAt(0)
+  const begin = q.enqueue(1, new Uint8Array([Q, 1]), () => {})
+  await Bun.sleep(1)
+  // What pglite-socket's detach does when client 1's socket closes.
+  q.clearQueueForHandler(1)
+  await q.clearTransactionIfNeeded(1)
+  endBegin()
+  await begin
+  const other = q.enqueue(2, new Uint8Array([Q, 2]), () => {})
+  expect(await Promise.race([other.then(() => "served"), Bun.sleep(500).then(() => "stuck")])).toBe("served")
+  expect(execs).toEqual(["ROLLBACK"])
+  expect(inTx).toBe(false)
+})
+
+test("a client that goes away while the database closes: no rejection escapes (pglite-socket does not await it)", async () => {
+  const backend = {
+    isInTransaction: () => true,
+    runExclusive: (fn: () => Promise<unknown>) => fn(),
+    exec: () => Promise.reject(new Error("PGlite is closing")),
+    execProtocolRawStream: () => Promise.resolve(),
+  }
+  const q = new ExchangeQueue(backend as unknown as PGlite)
+  await q.enqueue(1, new Uint8Array(["B".charCodeAt(0)]), () => {})
+  await q.clearTransactionIfNeeded(1)
+  const served = await q.enqueue(2, new Uint8Array(["Q".charCodeAt(0)]), () => {})
+  expect(served).toBe(0)
+})

@@ -94,3 +94,38 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
     scheduler.stop()
   }
 })
+
+test("a join whose worker-id claim fails is closed with 1011; the workers around it join and stay", async () => {
+  // The claim is one database transaction per joining worker; during a join storm the one in flight when
+  // the database connection dropped failed (bench/README "fleet --pools"). Only that worker may go.
+  const scheduler = new Scheduler({ clock: new ManualClock(), maxQueue: 0, queueTimeoutMs: 1000, heartbeatMs: 1000 })
+  const hub = workerHub({
+    scheduler,
+    poolName: "p",
+    heartbeatMs: 1000,
+    claimWorkerId: async (id) => {
+      if (id === "worker-0002") throw new Error("write CONNECTION_CLOSED")
+      return true
+    },
+  })
+  const unhandled: unknown[] = []
+  const onUnhandled = (e: unknown) => void unhandled.push(e)
+  process.on("unhandledRejection", onUnhandled)
+  try {
+    const ws = [1, 2, 3].map(() => fakeSocket(hub, undefined))
+    for (const [i, w] of ws.entries())
+      hub.handler.message?.(
+        w.ws as unknown as ServerWebSocket<WsData>,
+        JSON.stringify(workerHello({ worker_id: `worker-000${i + 1}` })),
+      )
+    await Bun.sleep(10)
+    expect(ws.map((w) => w.closes)).toEqual([[], [1011], []])
+    expect(ws.map((w) => w.sent.some((m) => JSON.parse(m).type === "welcome"))).toEqual([true, false, true])
+    expect(scheduler.snapshot().workers.map((x) => x.id)).toEqual(["worker-0001", "worker-0003"])
+    expect(unhandled).toEqual([])
+    for (const w of [ws[0], ws[2]]) w.ws.close(1000, "test over")
+  } finally {
+    process.off("unhandledRejection", onUnhandled)
+    scheduler.stop()
+  }
+})
