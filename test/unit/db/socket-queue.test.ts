@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test"
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { join } from "node:path"
-import postgres from "postgres"
+// The driver the pool runs with (vendored, patched): the npm one can throw out of a connection ended mid-query.
+import postgres from "../../../vendor/postgres/src/index.js"
 import { ExchangeQueue } from "../../../core/db/socket-queue.ts"
 import { cleanupAll, tempDir } from "../../support/proc.ts"
 
