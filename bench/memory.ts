@@ -1,6 +1,7 @@
 // bench/memory — what a pool holds in memory on the embedded database: VmRSS sampled every 20 ms from
 // /proc/<pid>/status during boot (first boot: initdb + migrations; second boot: same data dir), the
-// peak (VmHWM) once ready, and RSS idle after --idle seconds. Each run is repeated (the control).
+// peak (VmHWM) once ready, RSS idle after --idle seconds and the median (min–max) of one reading a second
+// from 5 s to --idle. Each run is repeated (the control).
 //   bun bench/memory.ts [--runs 2] [--idle 15] [--compiled]
 // From the sources a first boot unpacks the pristine cluster cached under .cache/ (core/db/_pristine.ts),
 // made here before the first run so no run pays for it; --compiled runs dist/cellule, which embeds it.
@@ -15,7 +16,16 @@ const idleS = Number(arg("idle", "15"))
 const compiled = process.argv.includes("--compiled")
 if (!compiled) await pristineTarball()
 
-type Row = { run: string; bootS: number; peakMb: number; readyMb: number; idleMb: number }
+type Row = {
+  run: string
+  bootS: number
+  peakMb: number
+  readyMb: number
+  idleMb: number
+  idleMedian: number
+  idleMin: number
+  idleMax: number
+}
 async function boot(run: string, dataDir: string): Promise<Row> {
   const t0 = performance.now()
   const started = startPool({ dataDir, compiled, env: { LOG_LEVEL: "warn" } })
@@ -35,11 +45,27 @@ async function boot(run: string, dataDir: string): Promise<Row> {
   const pool = await p
   const bootS = (performance.now() - t0) / 1000
   const ready = rssMb(pool.proc.pid)
-  await Bun.sleep(idleS * 1000)
+  // Sampled every second from 5 s on: the idle pool's periodic work (heartbeats, sweeps, GC) moves RSS by
+  // 10-20 MB from one second to the next, so one reading at the end is not enough to compare two builds.
+  const samples: number[] = []
+  for (let s = 1; s <= idleS; s++) {
+    await Bun.sleep(1000)
+    if (s >= Math.min(5, idleS)) samples.push(rssMb(pool.proc.pid).rss)
+  }
+  samples.sort((a, b) => a - b)
   const idle = rssMb(pool.proc.pid)
   await pool.kill("SIGTERM")
   await pool.exited
-  return { run, bootS, peakMb: Math.max(peak, idle.hwm), readyMb: ready.rss, idleMb: idle.rss }
+  return {
+    run,
+    bootS,
+    peakMb: Math.max(peak, idle.hwm),
+    readyMb: ready.rss,
+    idleMb: idle.rss,
+    idleMedian: samples[samples.length >> 1] ?? idle.rss,
+    idleMin: samples[0] ?? idle.rss,
+    idleMax: samples.at(-1) ?? idle.rss,
+  }
 }
 
 /** The newest child of this process (the pool being started). */
@@ -64,9 +90,9 @@ await cleanupAll()
 const f = (x: number) => x.toFixed(0)
 console.log(`
 bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` (${compiled ? "dist/cellule" : "sources"}) on the embedded database (PGlite), idle = ${idleS} s after ready
-| run | boot s | peak (VmHWM) MB | RSS at ready MB | RSS idle MB |
-| --- | --- | --- | --- | --- |
-${rows.map((x) => `| ${x.run} | ${x.bootS.toFixed(1)} | ${f(x.peakMb)} | ${f(x.readyMb)} | ${f(x.idleMb)} |`).join("\n")}
+| run | boot s | peak (VmHWM) MB | RSS at ready MB | RSS idle MB | idle median (min–max) MB, 5–${idleS} s |
+| --- | --- | --- | --- | --- | --- |
+${rows.map((x) => `| ${x.run} | ${x.bootS.toFixed(1)} | ${f(x.peakMb)} | ${f(x.readyMb)} | ${f(x.idleMb)} | ${f(x.idleMedian)} (${f(x.idleMin)}–${f(x.idleMax)}) |`).join("\n")}
 targets: idle < 150 MB, peak < 300 MB
 `)
 process.exit(0)

@@ -67,6 +67,29 @@ function socketDirFor(dataDir: string): { dir: string; temporary: boolean } {
   return { dir: mkdtempSync(join(tmpdir(), "cellule-db-")), temporary: true } // mkdtemp creates it 0700
 }
 
+/**
+ * PGlite's file-system bundle (6.2 MB: Postgres' share/ and lib/ files) as PGlite takes it: one
+ * ArrayBuffer whose slices become the MEMFS files for as long as the database runs, though Postgres
+ * only reads a few of them (a time zone, the abbreviations, a conversion library if a client asks for
+ * one). Read into memory, all 6.2 MB stay resident; mapped from the file (private, so a MEMFS write
+ * copies the page and never reaches the file), only the pages Postgres reads are, and those are clean
+ * file pages the kernel can drop: ~5 MB less RSS (bench/README.md, memory). The file is never
+ * rewritten in place (node_modules, or a new folder from core/pack.ts). Read as before where Bun
+ * cannot map it.
+ */
+export function fsBundleOf(path: string): { arrayBuffer(): Promise<ArrayBuffer> } {
+  return {
+    arrayBuffer: async () => {
+      try {
+        return Bun.mmap(path, { shared: false }).buffer
+      } catch (e) {
+        log.debug(`${path} read, not mapped: ${e}`)
+        return await Bun.file(path).arrayBuffer()
+      }
+    },
+  }
+}
+
 export class EmbeddedDatabase {
   private db?: PGlite
   private server?: PGLiteSocketServer
@@ -104,15 +127,14 @@ export class EmbeddedDatabase {
         WebAssembly.compile(await Bun.file(assets.pgliteWasm).arrayBuffer()),
         needsInitdb ? WebAssembly.compile(await Bun.file(assets.initdbWasm).arrayBuffer()) : undefined,
       ])
-      // The file itself, not a copy: PGlite keeps its options (so this Blob) for as long as it runs and
-      // reads the bundle once into MEMFS; a Blob of the bytes kept 6 MB more resident (bench/README.md).
-      const fsBundle = Bun.file(assets.pgliteData)
+      const fsBundle = fsBundleOf(assets.pgliteData)
       this.db = await PGlite.create({
         dataDir: pgdata,
         extensions: { vector: vectorExt },
         pgliteWasmModule,
         initdbWasmModule,
-        fsBundle,
+        // PGlite takes any object with arrayBuffer() (its type says Blob)
+        fsBundle: fsBundle as Blob,
         // Postgres' default 128 MB of shared buffers all end up resident in the WASM heap; a pool without
         // documents keeps 16 MB (a restarted pool: 290 → 161 MB, bench/memory); one with documents gets
         // a cache that holds its search index (core/db/cache-size.ts).

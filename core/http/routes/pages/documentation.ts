@@ -4,7 +4,6 @@
 import { Elysia } from "elysia"
 import type { PoolServices } from "../../../pool/services.ts"
 import { type DocLang, markdownHtml, searchSections, sections } from "../../../docs/guides.ts"
-import { documentationPdf } from "../../../docs/pdf.ts"
 import { dashboardPage, loginRedirect, pageRequest } from "../../dashboard-shell.ts"
 import { t, type MessageKey } from "../../../../views/i18n.ts"
 import { documentationBody } from "../../../../views/pages/documentation.ts"
@@ -41,6 +40,9 @@ export const documentationPage = (s: PoolServices) =>
       const profile = await s.setup.readProfile()
       const logo = profile?.hasLogo ? await s.setup.readLogo() : null
       const company = profile?.company ?? s.config.poolName
+      // pdfkit, fontkit and their tables cost ~17 MB of heap; loaded on the first download, not at boot
+      // (issue 21: the idle pool's RSS, bench/README.md).
+      const { documentationPdf } = await import("../../../docs/pdf.ts")
       const pdf = await documentationPdf({
         lang,
         company,
