@@ -18,10 +18,11 @@ export default defineCommand({
     // One machine-readable line on stdout: scripts and tests wait for it.
     console.log(`cellule pool ready ${pool.url}`)
     // Booting compiled code the pool never runs again (config, migrations, the wizard's checks) and left
-    // free pages in the allocator; once idle, JSC drops all compiled code (recompiled on next call) and
+    // free pages in the allocator; once started, JSC drops all compiled code (recompiled on next call) and
     // returns free memory: idle RSS 175 → 166-168 MB (compiled binary, median 10-50 s), for ~10-17 ms
     // more on the first request after boot (bench/README.md, memory, issue 21).
-    Bun.shrink()
+    // Marked deprecated in Bun's types: called only where it still exists, so a newer Bun cannot make boot fail.
+    ;(Bun as { shrink?: () => void }).shrink?.()
     await untilSignal()
     await pool.stop()
   },
