@@ -12,6 +12,7 @@ import { join } from "node:path"
 import postgres from "../../../vendor/postgres/src/index.js"
 import { ExchangeQueue } from "../../../core/db/socket-queue.ts"
 import { claimWorkerId } from "../../../core/workers/ownership.ts"
+import { watchEscapes } from "../../support/escapes.ts"
 import { cleanupAll, tempDir } from "../../support/proc.ts"
 
 let db: PGlite
@@ -20,8 +21,7 @@ let socketPath: string
 
 // Whatever escapes as an uncaught exception or unhandled rejection during a test fails it by name (Bun
 // would end the pool's process on either).
-const escaped: unknown[] = []
-const onEscape = (e: unknown) => void escaped.push(e)
+let escapes: ReturnType<typeof watchEscapes>
 
 beforeAll(async () => {
   db = await PGlite.create()
@@ -32,12 +32,10 @@ beforeAll(async () => {
   await db.exec(
     "create table t (n int); create table worker_ids (worker_id text primary key, token_id bigint, bound_at timestamptz)",
   )
-  process.on("uncaughtException", onEscape)
-  process.on("unhandledRejection", onEscape)
+  escapes = watchEscapes()
 })
 afterAll(async () => {
-  process.off("uncaughtException", onEscape)
-  process.off("unhandledRejection", onEscape)
+  escapes.stop()
   await server.stop()
   await db.close()
   await cleanupAll()
@@ -78,7 +76,7 @@ async function until(cond: () => boolean, ms = 5000) {
 }
 
 test("a transaction whose connection closes fails, the process lives, and the next query reconnects", async () => {
-  escaped.length = 0
+  escapes.escaped.length = 0
   const { sql, cut, closes } = client()
   try {
     const tx = sql.begin(async (t) => {
@@ -93,14 +91,14 @@ test("a transaction whose connection closes fails, the process lives, and the ne
     await Bun.sleep(50)
     const [r] = await sql<{ n: number }[]>`select count(*)::int as n from t`
     expect(r.n).toBe(0)
-    expect(escaped).toEqual([])
+    expect(escapes.escaped).toEqual([])
   } finally {
     await sql.end({ timeout: 1 })
   }
 })
 
 test("a connection that closes with a write pending comes back (unpatched: CONNECT_TIMEOUT for good)", async () => {
-  escaped.length = 0
+  escapes.escaped.length = 0
   const { sql, cut } = client()
   try {
     await sql`select 1`
@@ -110,14 +108,14 @@ test("a connection that closes with a write pending comes back (unpatched: CONNE
     await expect(q).rejects.toThrow(/CONNECTION_CLOSED/)
     const [r] = await sql<{ n: number }[]>`select 3::int as n`
     expect(r.n).toBe(3)
-    expect(escaped).toEqual([])
+    expect(escapes.escaped).toEqual([])
   } finally {
     await sql.end({ timeout: 1 })
   }
 })
 
 test("a join storm's claims with the connection cut in the middle: the claims in flight fail, the rest land", async () => {
-  escaped.length = 0
+  escapes.escaped.length = 0
   const { sql, cut } = client()
   const clock = { now: () => Date.now() }
   try {
@@ -136,7 +134,7 @@ test("a join storm's claims with the connection cut in the middle: the claims in
     for (const m of failed) expect(m).toMatch(/CONNECTION_CLOSED/)
     const [r] = await sql<{ n: number }[]>`select count(*)::int as n from worker_ids where worker_id like 'storm-%'`
     expect(r.n).toBe(400 - failed.length)
-    expect(escaped).toEqual([])
+    expect(escapes.escaped).toEqual([])
   } finally {
     await sql.end({ timeout: 1 })
   }

@@ -11,6 +11,7 @@ import {
   signedHeaders,
   verifyRequest,
 } from "../../../core/federation/transport.ts"
+import { watchEscapes } from "../../support/escapes.ts"
 
 const caller = generateIdentity()
 const pubkeyOf = async (atom: string) => (atom === caller.atomId ? caller.pubkey : undefined)
@@ -72,9 +73,7 @@ describe("peer backoff", () => {
 })
 
 test("a refused redirect whose body already failed (connection reset) is refused without an unhandled rejection", async () => {
-  const unhandled: unknown[] = []
-  const onUnhandled = (e: unknown) => void unhandled.push(e)
-  process.on("unhandledRejection", onUnhandled)
+  const escapes = watchEscapes()
   try {
     const res = new Response(
       new ReadableStream({
@@ -86,8 +85,8 @@ test("a refused redirect whose body already failed (connection reset) is refused
     )
     expect(redirectRefused("http://peer:8080", res).code).toBe("peer_redirected")
     await Bun.sleep(20)
-    expect(unhandled).toEqual([])
+    expect(escapes.escaped).toEqual([])
   } finally {
-    process.off("unhandledRejection", onUnhandled)
+    escapes.stop()
   }
 })

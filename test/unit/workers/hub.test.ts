@@ -13,6 +13,7 @@ import type { ServerWebSocket } from "bun"
 import { workerHub, type WsData } from "../../../core/workers/hub.ts"
 import { Scheduler } from "../../../core/scheduler/scheduler.ts"
 import { ManualClock } from "../../../core/clock.ts"
+import { watchEscapes } from "../../support/escapes.ts"
 import { workerHello } from "../../support/worker-hello.ts"
 
 function fakeSocket(hub: ReturnType<typeof workerHub>, tokenId: number | undefined) {
@@ -73,9 +74,7 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
       gone: () => {},
     },
   })
-  const unhandled: unknown[] = []
-  const onUnhandled = (e: unknown) => void unhandled.push(e)
-  process.on("unhandledRejection", onUnhandled)
+  const escapes = watchEscapes()
   try {
     const w = fakeSocket(hub, undefined)
     const ws = w.ws as unknown as ServerWebSocket<WsData>
@@ -85,12 +84,12 @@ test("a heartbeat whose latency observation fails is logged; the pool and the wo
     hub.handler.message?.(ws, JSON.stringify({ type: "heartbeat", activity: "available", pool_rtts: { atom_b: 3 } }))
     await Bun.sleep(20)
     expect(failed).toBe(1)
-    expect(unhandled).toEqual([])
+    expect(escapes.escaped).toEqual([])
     expect(w.closes).toEqual([])
     expect(scheduler.snapshot().workers.map((x) => x.id)).toEqual(["worker-0001"])
     w.ws.close(1000, "test over")
   } finally {
-    process.off("unhandledRejection", onUnhandled)
+    escapes.stop()
     scheduler.stop()
   }
 })
@@ -108,9 +107,7 @@ test("a join whose worker-id claim fails is closed with 1011; the workers around
       return true
     },
   })
-  const unhandled: unknown[] = []
-  const onUnhandled = (e: unknown) => void unhandled.push(e)
-  process.on("unhandledRejection", onUnhandled)
+  const escapes = watchEscapes()
   try {
     const ws = [1, 2, 3].map(() => fakeSocket(hub, undefined))
     for (const [i, w] of ws.entries())
@@ -122,10 +119,10 @@ test("a join whose worker-id claim fails is closed with 1011; the workers around
     expect(ws.map((w) => w.closes)).toEqual([[], [1011], []])
     expect(ws.map((w) => w.sent.some((m) => JSON.parse(m).type === "welcome"))).toEqual([true, false, true])
     expect(scheduler.snapshot().workers.map((x) => x.id)).toEqual(["worker-0001", "worker-0003"])
-    expect(unhandled).toEqual([])
+    expect(escapes.escaped).toEqual([])
     for (const w of [ws[0], ws[2]]) w.ws.close(1000, "test over")
   } finally {
-    process.off("unhandledRejection", onUnhandled)
+    escapes.stop()
     scheduler.stop()
   }
 })
