@@ -30,11 +30,12 @@ const joinS = (performance.now() - j0) / 1000
 await Bun.sleep(ready ? 5000 : 2000)
 const st = await Promise.race([Promise.all(sims.map(lib.simStats)), Bun.sleep(10_000).then(() => [])])
 const alive = pool.proc.exitCode === null && pool.proc.signalCode === null
+const mem = lib.rssMb(pool.proc.pid)
 const errors = (pool.stdout() + pool.stderr())
   .split("\n")
   .filter((l) => /error|failed|warn/i.test(l) && !/ outdated: /.test(l))
 console.log(
-  `${new Date().toISOString()} load ${(await Bun.file("/proc/loadavg").text()).trim()}: ${ready ? "held" : "broke"}, join ${joinS.toFixed(1)} s, welcomed ${st.reduce((a, s) => a + s.welcomed, 0)} of ${workers}, closes ${JSON.stringify(st.map((s) => s.closeCodes))}, pool ${alive ? "alive" : `exit ${pool.proc.exitCode} signal ${pool.proc.signalCode}`}, RSS ${lib.rssMb(pool.proc.pid).rss.toFixed(0)} MB (peak ${lib.rssMb(pool.proc.pid).hwm.toFixed(0)})`,
+  `${new Date().toISOString()} load ${(await Bun.file("/proc/loadavg").text()).trim()}: ${ready ? "held" : "broke"}, join ${joinS.toFixed(1)} s, welcomed ${st.reduce((a, s) => a + s.welcomed, 0)} of ${workers}, closes ${JSON.stringify(st.map((s) => s.closeCodes))}, pool ${alive ? "alive" : `exit ${pool.proc.exitCode} signal ${pool.proc.signalCode}`}, RSS ${mem.rss.toFixed(0)} MB (peak ${mem.hwm.toFixed(0)})`,
 )
 console.log(
   `pool warnings/errors (${errors.length}):\n${errors.slice(0, 20).join("\n")}${errors.length > 20 ? `\n… ${errors.length - 20} more` : ""}`,
