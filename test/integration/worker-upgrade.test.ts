@@ -150,6 +150,9 @@ describe("self-update", () => {
     expect(w.loop.stdout() + w.loop.stderr()).not.toContain("service: exit")
     const snap = (await (await fetch(`${pool.url}/v1/workers`)).json()) as { workers: number }
     expect(snap.workers).toBe(1)
+    // The worker logs the verdict before it sends it: killing it on that line could beat the send (CI
+    // saw no self_update_failed in the pool's audit log). The pool logs the event as it writes it.
+    await pool.waitFor(/worker \S+: self_update_failed/, 30_000)
     await w.loop.kill("SIGKILL")
     await pool.kill()
     const failed = (await audit(pool.dataDir)).find((e) => e.event === "self_update_failed")
@@ -193,7 +196,8 @@ describe("signed updates only, rollback decided by the old binary", () => {
     expect(existsSync(`${w.exe}.old`)).toBe(false)
     const out = w.loop.stdout() + w.loop.stderr()
     expect(out.match(/self-update: downloading/g)?.length).toBe(1)
-    await Bun.sleep(1500) // the rejoined worker's hello carries the verdict to the pool's audit log
+    // the rejoined worker's hello carries the verdict to the pool's audit log; the pool logs it as it writes it
+    await pool.waitFor(/worker \S+: self_update_rolled_back/, 30_000)
     await w.loop.kill("SIGKILL")
     await pool.kill()
     const rolled = (await audit(pool.dataDir)).find((e) => e.event === "self_update_rolled_back")
