@@ -2,7 +2,10 @@
 // /proc/<pid>/status during boot (first boot: initdb + migrations; second boot: same data dir), the
 // peak (VmHWM) once ready, RSS idle after --idle seconds and the median (min–max) of one reading a second
 // from 5 s to --idle. Each run is repeated (the control).
-//   bun bench/memory.ts [--runs 2] [--idle 15] [--compiled]
+//   bun bench/memory.ts [--runs 2] [--idle 15] [--compiled] [--external]
+// --external: the pool runs on DATABASE_URL, a PGlite socket server in this bench's process (a fresh
+// database per run) standing in for an external PostgreSQL, so the pool's figures are its own without
+// the embedded database (Debian's PostgreSQL has no pgvector package here).
 // From the sources a first boot unpacks the pristine cluster cached under .cache/ (core/db/_pristine.ts),
 // made here before the first run so no run pays for it; --compiled runs dist/cellule, which embeds it.
 import { arg } from "./_args.ts"
@@ -10,11 +13,15 @@ import { rssMb } from "./_fleet-lib.ts"
 import { readFileSync } from "node:fs"
 import { pristineTarball } from "../core/db/_pristine.ts"
 import { cleanupAll, startPool, tempDir } from "../test/support/proc.ts"
+import { PGlite } from "@electric-sql/pglite"
+import { vector } from "@electric-sql/pglite-pgvector"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 
 const runs = Number(arg("runs", "2"))
 const idleS = Number(arg("idle", "15"))
 const compiled = process.argv.includes("--compiled")
-if (!compiled) await pristineTarball()
+const external = process.argv.includes("--external")
+if (!compiled && !external) await pristineTarball()
 
 type Row = {
   run: string
@@ -26,9 +33,10 @@ type Row = {
   idleMin: number
   idleMax: number
 }
-async function boot(run: string, dataDir: string): Promise<Row> {
+async function boot(run: string, dataDir: string, databaseUrl?: string): Promise<Row> {
   const t0 = performance.now()
-  const started = startPool({ dataDir, compiled, env: { LOG_LEVEL: "warn" } })
+  const env = databaseUrl ? { DATABASE_URL: databaseUrl, CELLULE_DATABASE_POOL_MAX: "1" } : {}
+  const started = startPool({ dataDir, compiled, env: { LOG_LEVEL: "warn", ...env } })
   // startPool spawns synchronously inside; sample the child's status until it is ready.
   let peak = 0
   let pid = 0
@@ -81,15 +89,22 @@ function findChild(): number {
 const rows: Row[] = []
 for (let r = 1; r <= runs; r++) {
   const dir = tempDir("cellule-mem-")
-  rows.push(await boot(`${r} first boot`, dir))
-  rows.push(await boot(`${r} second boot`, dir))
+  // pglite-socket interleaves several clients' messages on its one backend: one connection (as the pool test)
+  const db = external ? await PGlite.create({ extensions: { vector } }) : undefined
+  const server = db ? new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 }) : undefined
+  await server?.start()
+  const url = server && `postgres://postgres:postgres@${server.getServerConn()}/postgres`
+  rows.push(await boot(`${r} first boot`, dir, url))
+  rows.push(await boot(`${r} second boot`, dir, url))
+  await server?.stop()
+  await db?.close()
   console.error(rows.at(-2), rows.at(-1))
 }
 await cleanupAll()
 
 const f = (x: number) => x.toFixed(0)
 console.log(`
-bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` (${compiled ? "dist/cellule" : "sources"}) on the embedded database (PGlite), idle = ${idleS} s after ready
+bench/memory — ${new Date().toISOString().slice(0, 10)}, \`cellule pool\` (${compiled ? "dist/cellule" : "sources"}) on ${external ? "an external database (DATABASE_URL: a PGlite socket server in the bench's process)" : "the embedded database (PGlite)"}, idle = ${idleS} s after ready
 | run | boot s | peak (VmHWM) MB | RSS at ready MB | RSS idle MB | idle median (min–max) MB, 5–${idleS} s |
 | --- | --- | --- | --- | --- | --- |
 ${rows.map((x) => `| ${x.run} | ${x.bootS.toFixed(1)} | ${f(x.peakMb)} | ${f(x.readyMb)} | ${f(x.idleMb)} | ${f(x.idleMedian)} (${f(x.idleMin)}–${f(x.idleMax)}) |`).join("\n")}
