@@ -126,7 +126,7 @@ export const SETTINGS: Setting[] = [
     default: undefined,
     docDefault: "unset (embedded database)",
     secret: true,
-    doc: "PostgreSQL with pgvector. Unset: the embedded PGlite database under the data dir.",
+    doc: "PostgreSQL with pgvector. Unset: the embedded PGlite database under the data dir, which costs the pool ~100 MB of memory (idle pool ~170 MB embedded, ~70 MB on an external database: bench/README.md, memory).",
   },
   {
     key: "databasePoolMax",
