@@ -13,9 +13,7 @@ import { rssMb } from "./_fleet-lib.ts"
 import { readFileSync } from "node:fs"
 import { pristineTarball } from "../core/db/_pristine.ts"
 import { cleanupAll, startPool, tempDir } from "../test/support/proc.ts"
-import { PGlite } from "@electric-sql/pglite"
-import { vector } from "@electric-sql/pglite-pgvector"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import { startSocketDatabase } from "../test/support/socket-db.ts"
 
 const runs = Number(arg("runs", "2"))
 const idleS = Number(arg("idle", "15"))
@@ -89,15 +87,10 @@ function findChild(): number {
 const rows: Row[] = []
 for (let r = 1; r <= runs; r++) {
   const dir = tempDir("cellule-mem-")
-  // pglite-socket interleaves several clients' messages on its one backend: one connection (as the pool test)
-  const db = external ? await PGlite.create({ extensions: { vector } }) : undefined
-  const server = db ? new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 }) : undefined
-  await server?.start()
-  const url = server && `postgres://postgres:postgres@${server.getServerConn()}/postgres`
-  rows.push(await boot(`${r} first boot`, dir, url))
-  rows.push(await boot(`${r} second boot`, dir, url))
-  await server?.stop()
-  await db?.close()
+  const database = external ? await startSocketDatabase(1) : undefined
+  rows.push(await boot(`${r} first boot`, dir, database?.url))
+  rows.push(await boot(`${r} second boot`, dir, database?.url))
+  await database?.stop()
   console.error(rows.at(-2), rows.at(-1))
 }
 await cleanupAll()

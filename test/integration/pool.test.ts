@@ -1,11 +1,9 @@
 // `cellule pool` as a real process: health, persistence, the data-dir lock, migrations, databases.
 import { afterEach, describe, expect, test } from "bun:test"
 import postgres from "postgres"
-import { PGlite } from "@electric-sql/pglite"
-import { vector } from "@electric-sql/pglite-pgvector"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { cleanupAll, spawnProc, celluleCmd, startPool, tempDir, DIST } from "../support/proc.ts"
 import { startDebianPostgres } from "../support/postgres.ts"
+import { startSocketDatabase } from "../support/socket-db.ts"
 import { runningEmbedded } from "../../core/db/embedded.ts"
 import { openDatabase } from "../../core/db/client.ts"
 
@@ -79,26 +77,16 @@ describe("cellule pool", () => {
   })
 
   test("DATABASE_URL on a PGlite socket server works (external mode, same client code)", async () => {
-    const db = await PGlite.create({ extensions: { vector } })
-    // pglite-socket interleaves several clients' extended-protocol messages on its one backend (a
-    // DataRow then reaches the wrong connection), so this stand-in for PostgreSQL gets one connection
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
-    await server.start()
+    const { db, url, stop } = await startSocketDatabase(1)
     try {
-      const pool = await startPool({
-        env: {
-          DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
-          CELLULE_DATABASE_POOL_MAX: "1",
-        },
-      })
+      const pool = await startPool({ env: { DATABASE_URL: url, CELLULE_DATABASE_POOL_MAX: "1" } })
       const s = await status(pool.url)
       expect(s.body).toMatchObject({ db: "ok", db_mode: "external" })
       const rows = await db.query<{ name: string }>("select name from schema_migrations")
       expect(rows.rows.map((r) => r.name)).toContain("0001_init.sql")
       await pool.kill()
     } finally {
-      await server.stop()
-      await db.close()
+      await stop()
     }
   })
 

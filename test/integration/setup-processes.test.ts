@@ -2,13 +2,11 @@
 // completes it headlessly; two pools on one database — completing the wizard on one opens the other
 // within 2 s.
 import { afterAll, describe, expect, test } from "bun:test"
-import { PGlite } from "@electric-sql/pglite"
-import { vector } from "@electric-sql/pglite-pgvector"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { openDatabase } from "../../core/db/client.ts"
 import { celluleCmd, cleanupAll, onCleanup, spawnProc, startPool, tempDir } from "../support/proc.ts"
+import { startSocketDatabase } from "../support/socket-db.ts"
 
 afterAll(cleanupAll)
 
@@ -100,18 +98,11 @@ describe("setup across processes", () => {
   })
 
   test("two pools on one database: completing the wizard on one opens the other within 2 s", async () => {
-    const db = await PGlite.create({ extensions: { vector } })
-    // one connection per pool: pglite-socket interleaves the messages of concurrent clients on its one
-    // backend, which a real PostgreSQL never does (see pool.test.ts)
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 })
-    await server.start()
-    onCleanup(async () => {
-      await server.stop()
-      await db.close()
-    })
+    const database = await startSocketDatabase(2) // one connection per pool (test/support/socket-db.ts)
+    onCleanup(database.stop)
     // Two pools on one database are one cluster: they share its federation key too.
     const env = {
-      DATABASE_URL: `postgres://postgres:postgres@${server.getServerConn()}/postgres`,
+      DATABASE_URL: database.url,
       CELLULE_FED_KEY_DIR: tempDir("cellule-fedkey-"),
       CELLULE_DATABASE_POOL_MAX: "1",
     }
