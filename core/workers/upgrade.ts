@@ -126,22 +126,41 @@ export async function stageUpgrade(offer: UpgradeOffer, opts: StageOptions): Pro
   log.info(`self-update: downloading v${offer.version} from ${url}`)
   const res = await doFetch(url, { headers: { authorization: `Bearer ${opts.token}` } })
   if (!res.ok) throw new UpgradeFailed(`pool answered ${res.status} for the new binary`)
-  await Bun.write(next, res)
-  const got = await sha256File(next)
-  if (got !== offer.sha256) {
+  // Whatever fails from here (a cut download, a bad hash, a binary that cannot be run) leaves no
+  // `<exe>.new` behind: a half-written file must never be what the trial or an operator finds.
+  try {
+    await Bun.write(next, res)
+    const got = await sha256File(next)
+    if (got !== offer.sha256)
+      throw new UpgradeFailed(`the new binary does not match its SHA-256 (got ${got.slice(0, 12)}…)`)
+    chmodSync(next, 0o755)
+    const probe = await runVersion(next)
+    const said = probe.stdout.toString().trim()
+    if (probe.exitCode !== 0 || said !== offer.version)
+      throw new UpgradeFailed(
+        `the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`,
+      )
+    return next
+  } catch (e) {
     rmSync(next, { force: true })
-    throw new UpgradeFailed(`the new binary does not match its SHA-256 (got ${got.slice(0, 12)}…)`)
+    throw e
   }
-  chmodSync(next, 0o755)
-  const probe = Bun.spawnSync([next, "--version"], { stdout: "pipe", stderr: "pipe", timeout: 30_000 })
-  const said = probe.stdout.toString().trim()
-  if (probe.exitCode !== 0 || said !== offer.version) {
-    rmSync(next, { force: true })
-    throw new UpgradeFailed(
-      `the new binary does not start (exit ${probe.exitCode}, said ${JSON.stringify(said.slice(0, 80))}); keeping v${VERSION}`,
-    )
+}
+
+/**
+ * `<bin> --version`. A file written a moment ago can still be open for writing in a child that another
+ * thread of this process forked meanwhile (until that child execs): exec then fails with ETXTBSY, which
+ * says nothing about the binary, so it is tried again for up to ~0.75 s.
+ */
+export async function runVersion(bin: string, attempts = 5) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return Bun.spawnSync([bin, "--version"], { stdout: "pipe", stderr: "pipe", timeout: 30_000 })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ETXTBSY" || attempt >= attempts) throw e
+      await Bun.sleep(50 * attempt)
+    }
   }
-  return next
 }
 
 /** Step 3, once the staged binary proved healthy: swap it in, keeping the running one as `<exe>.old`. */

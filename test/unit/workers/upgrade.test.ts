@@ -142,3 +142,38 @@ test("a worker without the pool's release key refuses every offer before downloa
     server.stop(true)
   }
 })
+
+test("a downloaded binary that cannot even be executed is refused and leaves no <exe>.new behind", async () => {
+  const { loadOrCreateReleaseKey, signRelease } = await import("../../../core/workers/release-key.ts")
+  const { stageUpgrade } = await import("../../../core/workers/upgrade.ts")
+  const { createHash } = await import("node:crypto")
+  // No shebang and no ELF header: exec itself fails (ENOEXEC) rather than the program exiting non-zero.
+  const binary = "not a program\n"
+  const sha256 = createHash("sha256").update(binary).digest("hex")
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(binary) })
+  try {
+    const key = loadOrCreateReleaseKey(tempDir())
+    const exe = join(tempDir(), "cellule")
+    const offer = { version: "0.0.3", url: "/v1/install/bin/cellule-linux-x64", sha256 }
+    const opts = { poolUrl: `http://127.0.0.1:${server.port}`, token: "t", exePath: exe, poolKey: key.publicKey }
+    await expect(stageUpgrade({ ...offer, signature: signRelease(key, "0.0.3", sha256) }, opts)).rejects.toThrow()
+    expect(existsSync(`${exe}.new`)).toBe(false)
+  } finally {
+    server.stop(true)
+  }
+})
+
+test("the --version probe waits out a file still open for writing (ETXTBSY) instead of calling the binary broken", async () => {
+  const { runVersion } = await import("../../../core/workers/upgrade.ts")
+  const { chmodSync, closeSync, openSync, writeSync } = await import("node:fs")
+  const bin = join(tempDir(), "cellule.new")
+  const fd = openSync(bin, "w")
+  writeSync(fd, "#!/bin/sh\necho 0.0.3\n")
+  chmodSync(bin, 0o755)
+  // Open for writing, exec fails with ETXTBSY: a forked child of another thread holding it looks the same.
+  await expect(runVersion(bin, 1)).rejects.toMatchObject({ code: "ETXTBSY" })
+  setTimeout(() => closeSync(fd), 120)
+  const probe = await runVersion(bin)
+  expect(probe.exitCode).toBe(0)
+  expect(probe.stdout.toString().trim()).toBe("0.0.3")
+})
